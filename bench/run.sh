@@ -1,0 +1,50 @@
+#!/bin/sh
+# run.sh - build (Release) and run the benchmark suite: the workloads
+# (wasmplug-bench: native vs wasmplug vs wabt's wasm-interp) and the
+# micro-benchmarks (wasmplug-micro). See docs/PERFORMANCE.md.
+#
+#   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
+#
+#   --build-dir DIR  CMake build tree (default: build-bench in the source tree)
+#   --no-build       use the binaries already in DIR
+#   --no-micro       only the workloads
+#   --quick          1 round, a tenth of the size, no wasm-interp (a smoke test)
+#   BENCH_ARGS       passed to wasmplug-bench, e.g. --rounds 9 --only fib,sort
+#                    --bounds explicit --no-interp
+# Exit status: non-zero if a workload failed or a checksum differed.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="$root/build-bench"
+do_build=1
+micro=1
+quick=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build-dir) build=$2; shift 2 ;;
+    --no-build) do_build=0; shift ;;
+    --no-micro) micro=0; shift ;;
+    --quick) quick=1; shift ;;
+    --) shift; break ;;
+    *) break ;;
+    esac
+done
+
+if [ $do_build = 1 ]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
+        --target wasmplug-bench wasmplug-micro bench_big_wasm
+fi
+
+bin="$build/bench"
+[ -x "$bin/wasmplug-bench" ] || { echo "run.sh: $bin/wasmplug-bench not built" >&2; exit 1; }
+command -v wasm-interp >/dev/null 2>&1 || set -- --no-interp "$@"
+[ $quick = 1 ] && set -- --rounds 1 --scale 0.1 --no-interp "$@"
+
+status=0
+"$bin/wasmplug-bench" "$@" || status=1
+if [ $micro = 1 ]; then
+    echo
+    "$bin/wasmplug-micro" || status=1
+fi
+exit $status

@@ -1,0 +1,681 @@
+/*
+ * wasmplug.h - the plugin host API: load, initialize, call, limit and
+ * dispose sandboxed WebAssembly plugins from C.
+ *
+ * Built on the engine API in <wasmplug/engine.h> (included here). A typical
+ * host:
+ *
+ *     wasmplug_host *host;
+ *     wasmplug_host_new(NULL, &host);
+ *     wasmplug_host_register(host, "env", "add", "(ii)i", my_add, NULL, NULL);
+ *     wasmplug_host_grant(host, "*", "env.*");      // host policy
+ *
+ *     wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
+ *     opt.init = true;                               // load, then init
+ *     opt.manifest = &manifest;                      // may be NULL
+ *     wasmplug_plugin *p;
+ *     wasmplug_plugin_error err;
+ *     if (wasmplug_host_load_file(host, "counter", "counter.wasm", &opt, &p, &err))
+ *         fprintf(stderr, "%s\n", err.message);
+ *
+ *     wasmplug_buf out;
+ *     wasmplug_plugin_call(p, "count", (const uint8_t *)"a b c", 5, &out, &err);
+ *     ...
+ *     wasmplug_buf_free(&out);
+ *     wasmplug_plugin_release(p);
+ *     wasmplug_host_free(host);
+ *
+ * Objects and ownership
+ * ---------------------
+ *   wasmplug_host     owns an engine (or borrows the one in its config), a
+ *                     registry of plugins by unique name, the registered host
+ *                     functions, the permission policy and one timer thread
+ *                     for call timeouts.
+ *   wasmplug_plugin   one loaded plugin: its compiled module (compiled once,
+ *                     shared by all its instances), manifest data, limits,
+ *                     a pool of 1..N instances, metrics and error history.
+ *                     Handles are reference counted: every function that
+ *                     gives out a wasmplug_plugin* (wasmplug_host_load*,
+ *                     wasmplug_host_get) adds a reference the caller drops
+ *                     with wasmplug_plugin_release. A killed plugin's handle
+ *                     stays valid (every call on it fails with
+ *                     WASMPLUG_ERR_PLUGIN_STATE) until released.
+ *   Strings and arrays passed in are copied unless a comment says otherwise.
+ *   Memory handed out (wasmplug_buf, lists) is freed with wasmplug_buf_free
+ *   or wasmplug_free.
+ *
+ * Lifecycle
+ * ---------
+ *   UNLOADED -> LOADING -> LOADED -> INITIALIZING -> READY -> DISPOSED
+ *                  |                      |            ^
+ *                  v                      v            |
+ *                ERROR  <-----------------+--  (retry init from ERROR)
+ *
+ * Load decodes, validates and compiles the module and links its imports
+ * (checking permissions); no plugin code runs. Init instantiates (running
+ * the start section), then runs the optional exports _initialize (WASI
+ * reactors) and wasmplug_init (ABI v1) or plugin_initialize (compatibility
+ * ABI). Calls are accepted in READY only. Dispose runs wasmplug_dispose or
+ * plugin_dispose in every live instance and moves to DISPOSED, which is
+ * final (load the plugin again to use it). Kill removes a plugin from the
+ * host at once, cancelling its running calls and running no plugin code.
+ *
+ * Threads
+ * -------
+ * Every function may be called from any thread. Calls into one instance are
+ * serialized; a plugin loaded with pool_size N runs up to N calls in
+ * parallel, each on its own instance. Callbacks (state, error, log, host
+ * functions) run on the thread that caused them, never with a host lock
+ * held, so they may call back into this API (but a host function must not
+ * call the plugin that is calling it: that returns WASMPLUG_ERR_PLUGIN_STATE).
+ *
+ * Traps and instance state
+ * ------------------------
+ * After a call that traps or exceeds a limit, the instance it ran on is
+ * discarded and the next call gets a fresh, freshly initialized instance,
+ * so half-updated plugin state never leaks into later calls. Set
+ * keep_instance_on_trap to keep it instead (an instance stopped by a
+ * timeout or a cancel is always replaced).
+ *
+ * Errors
+ * ------
+ * Functions return wasmplug_status (WASMPLUG_OK = 0). The engine's codes
+ * (<wasmplug/engine.h>) are extended below with host-level codes;
+ * wasmplug_strerror describes any of them. Functions that can fail for a
+ * plugin-related reason fill a wasmplug_plugin_error (may be NULL) naming
+ * the plugin, the function, the phase, the trap kind and a wasm backtrace.
+ * Every such failure is also added to the plugin's error history and
+ * passed to the host's error callback.
+ */
+#ifndef WASMPLUG_H
+#define WASMPLUG_H
+
+#include <wasmplug/engine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes of the host layer                                           */
+/* ------------------------------------------------------------------------ */
+
+
+/* Status codes, wasmplug_strerror and wasmplug_status_name: see
+ * <wasmplug/engine.h> (one table for the whole library). */
+
+/* ------------------------------------------------------------------------ */
+/* Basic types                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct wasmplug_host wasmplug_host;
+typedef struct wasmplug_plugin wasmplug_plugin;
+/** The context of one host-function call (see "Host functions"). */
+typedef struct wasmplug_hostcall wasmplug_hostcall;
+
+/** Longest plugin name, function name, id or version stored (bytes, incl. NUL). */
+#define WASMPLUG_NAME_MAX 128
+
+/** A byte buffer handed out by the library; free with wasmplug_buf_free. */
+typedef struct wasmplug_buf {
+    uint8_t *data; /* NUL-terminated for convenience (data[len] == 0); may be NULL if len == 0 */
+    size_t len;
+} wasmplug_buf;
+
+/** Free a buffer's data and reset it to empty. NULL is fine. */
+WASMPLUG_API void wasmplug_buf_free(wasmplug_buf *buf);
+/** Free memory returned by this API (lists, metadata copies). NULL is fine. */
+WASMPLUG_API void wasmplug_free(void *ptr);
+
+/** A key/value string pair (metadata, config). */
+typedef struct wasmplug_kv {
+    const char *key;
+    const char *value;
+} wasmplug_kv;
+
+/** Plugin lifecycle states. */
+#define WASMPLUG_STATE_LIST(X)                                               \
+    X(UNLOADED, "unloaded")                                                  \
+    X(LOADING, "loading")                                                    \
+    X(LOADED, "loaded")                                                      \
+    X(INITIALIZING, "initializing")                                          \
+    X(READY, "ready")                                                        \
+    X(ERROR, "error")                                                        \
+    X(DISPOSED, "disposed")
+
+typedef enum wasmplug_plugin_state {
+#define WASMPLUG_X_ENUM(name, msg) WASMPLUG_STATE_##name,
+    WASMPLUG_STATE_LIST(WASMPLUG_X_ENUM)
+#undef WASMPLUG_X_ENUM
+    WASMPLUG_STATE_COUNT
+} wasmplug_plugin_state;
+
+/** "ready", "error", ... Never NULL. */
+WASMPLUG_API const char *wasmplug_state_string(wasmplug_plugin_state state);
+
+/** The plugin conventions a module follows, detected from its imports/exports. */
+typedef enum wasmplug_abi {
+    WASMPLUG_ABI_NONE = 0, /* plain exports only: typed calls */
+    WASMPLUG_ABI_V1 = 1,   /* imports module "wasmplug" or exports wasmplug_init/dispose */
+    WASMPLUG_ABI_COMPAT = 2 /* exports alloc, dealloc, plugin_handle_event (seed 004) */
+} wasmplug_abi;
+
+/** The ABI version this host implements (docs/ABI.md). */
+#define WASMPLUG_ABI_VERSION 1
+
+/** The phase in which an error happened: the error hierarchy's top level. */
+typedef enum wasmplug_phase {
+    WASMPLUG_PHASE_NONE = 0,
+    WASMPLUG_PHASE_LOAD,    /* decode/validate/link/permissions/manifest */
+    WASMPLUG_PHASE_INIT,    /* instantiation, start, _initialize, wasmplug_init */
+    WASMPLUG_PHASE_CALL,    /* a call: traps, limits, host functions, serialization */
+    WASMPLUG_PHASE_DISPOSE  /* wasmplug_dispose / plugin_dispose */
+} wasmplug_phase;
+
+/** "load", "init", "call", "dispose" or "none". */
+WASMPLUG_API const char *wasmplug_phase_string(wasmplug_phase phase);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The one error type of the host API. Self-contained (no pointers), so it
+ * can be copied and kept. Caller-allocated; functions taking a
+ * wasmplug_plugin_error* accept NULL.
+ *
+ * code says what went wrong (WASMPLUG_ERR_TIMEOUT, ..._FUEL, ..._TRAP, ...);
+ * phase says when; trap is the engine's trap kind when wasm code stopped
+ * (TRAP_NONE otherwise); frames is the wasm backtrace at the trap, innermost
+ * first, with names from the module's name section.
+ */
+typedef struct wasmplug_plugin_error {
+    wasmplug_status code;
+    wasmplug_phase phase;
+    wasmplug_trap trap;
+    char plugin[WASMPLUG_NAME_MAX];   /* plugin name, "" if none */
+    char function[WASMPLUG_NAME_MAX]; /* export or host function involved, "" if none */
+    char message[WASMPLUG_ERROR_MESSAGE_MAX]; /* specific, human-readable */
+    uint64_t offset;        /* byte offset in the module for load errors, else UINT64_MAX */
+    int32_t plugin_code;    /* non-zero return code of the plugin's function, or exit code */
+    uint64_t timestamp_ms;  /* wall-clock time of the failure, ms since the Unix epoch */
+    uint32_t frame_count;
+    wasmplug_frame frames[WASMPLUG_ERROR_FRAMES_MAX];
+} wasmplug_plugin_error;
+
+/** Reset to "no error" (code WASMPLUG_OK). NULL is fine. */
+WASMPLUG_API void wasmplug_plugin_error_clear(wasmplug_plugin_error *err);
+
+/**
+ * Write a one-paragraph description of err into buf (always NUL-terminated
+ * when size > 0): "plugin 'p': call 'f': out of fuel: <message>" followed by
+ * one line per backtrace frame. Returns the length the full text needs
+ * (snprintf-style).
+ */
+WASMPLUG_API size_t wasmplug_plugin_error_format(const wasmplug_plugin_error *err, char *buf,
+                                                 size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Limits and manifest                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define WASMPLUG_NO_TIMEOUT UINT32_MAX
+
+/**
+ * Per-plugin resource limits. In the host config these are the defaults
+ * (0 fields take the built-in defaults listed); in load options and in a
+ * manifest's resources, 0 means "inherit". A manifest can only lower a
+ * limit: the plugin gets min(host or load-option value, manifest value).
+ */
+typedef struct wasmplug_plugin_limits {
+    uint32_t max_memory_pages;  /* 64 KiB pages per instance; default 1024 (64 MiB) */
+    uint64_t fuel;              /* instructions per call; WASMPLUG_FUEL_UNLIMITED (default) */
+    uint32_t timeout_ms;        /* wall clock per call; WASMPLUG_NO_TIMEOUT (default) */
+    uint32_t max_call_depth;    /* nested wasm calls; default 10000 */
+    uint32_t max_input_bytes;   /* default 64 MiB */
+    uint32_t max_output_bytes;  /* default 64 MiB */
+} wasmplug_plugin_limits;
+
+/**
+ * A plugin's manifest as a struct (parsing plugin.yaml is done elsewhere).
+ * Every field is optional. Strings are copied at load.
+ *
+ * permissions lists what the plugin asks for. Host-function permissions are
+ * "<module>.<name>" with "*" as a wildcard for a whole part ("env.*", "*").
+ * The plugin gets the intersection of this list and the host policy
+ * (wasmplug_host_grant). exports, if given, must all be exported functions
+ * of the module (else the load fails with WASMPLUG_ERR_NOT_FOUND).
+ */
+typedef struct wasmplug_manifest {
+    const char *id;
+    const char *version;        /* semver 2.0 ("1.2.3", "1.0.0-rc.1+b5") */
+    const char *name;
+    const char *description;
+    const wasmplug_kv *metadata;
+    size_t metadata_count;
+    const char *const *permissions;
+    size_t permission_count;
+    const char *const *exports;
+    size_t export_count;
+    const wasmplug_kv *config;  /* default config values (load options override) */
+    size_t config_count;
+    wasmplug_plugin_limits resources;
+} wasmplug_manifest;
+
+/** Check that s is a semantic version (semver.org 2.0). */
+WASMPLUG_API bool wasmplug_semver_valid(const char *s);
+
+/* ------------------------------------------------------------------------ */
+/* Host                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** What a load does with an import of a registered host function that the
+ *  plugin is not granted. */
+typedef enum wasmplug_deny_mode {
+    WASMPLUG_DENY_FAIL_LOAD = 0, /* the load fails with ERR_PERMISSION_DENIED (default) */
+    WASMPLUG_DENY_STUB           /* link a stub; calling it fails the call with
+                                    ERR_PERMISSION_DENIED */
+} wasmplug_deny_mode;
+
+/** Called after every state change, on the thread that caused it. */
+typedef void (*wasmplug_state_fn)(void *user, wasmplug_plugin *plugin, const char *name,
+                                  wasmplug_plugin_state old_state,
+                                  wasmplug_plugin_state new_state);
+/** Called for every error recorded (load, init, call, dispose, denial). */
+typedef void (*wasmplug_error_fn)(void *user, const wasmplug_plugin_error *err);
+/** Log levels of wasmplug.log. */
+typedef enum wasmplug_log_level {
+    WASMPLUG_LOG_TRACE = 0,
+    WASMPLUG_LOG_DEBUG,
+    WASMPLUG_LOG_INFO,
+    WASMPLUG_LOG_WARN,
+    WASMPLUG_LOG_ERROR
+} wasmplug_log_level;
+/** Receives plugin log lines (msg is not NUL-terminated). */
+typedef void (*wasmplug_log_fn)(void *user, wasmplug_plugin *plugin, const char *name,
+                                wasmplug_log_level level, const char *msg, size_t len);
+
+typedef struct wasmplug_host_config {
+    wasmplug_engine *engine;        /* NULL: the host creates and owns one */
+    wasmplug_bounds_mode bounds;    /* for an engine the host creates */
+    wasmplug_plugin_limits limits;  /* defaults for every plugin */
+    wasmplug_deny_mode deny_mode;
+    uint32_t error_history;         /* errors kept per plugin; 0 = 32 */
+    wasmplug_state_fn on_state;
+    wasmplug_error_fn on_error;
+    wasmplug_log_fn on_log;
+    void *callback_user;            /* passed to the three callbacks */
+} wasmplug_host_config;
+
+/** Create a host. cfg may be NULL for defaults. */
+WASMPLUG_API wasmplug_status wasmplug_host_new(const wasmplug_host_config *cfg,
+                                               wasmplug_host **out);
+/**
+ * Free a host: kills every plugin (running calls are cancelled and waited
+ * for), stops the timer thread, runs host-function finalizers and frees the
+ * engine if the host created it. Plugin handles still held by the caller
+ * must be released before this call.
+ */
+WASMPLUG_API void wasmplug_host_free(wasmplug_host *host);
+/** The engine the host runs plugins on. */
+WASMPLUG_API wasmplug_engine *wasmplug_host_engine(wasmplug_host *host);
+
+/**
+ * Host policy: allow plugins whose name matches plugin_pattern to be granted
+ * permissions matching permission_pattern ("*" matches any text, e.g.
+ * ("*", "env.*"), ("trusted-*", "*")). Rules accumulate; none exist at
+ * first, so by default no host function can be imported. Affects later loads.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_grant(wasmplug_host *host,
+                                                 const char *plugin_pattern,
+                                                 const char *permission_pattern);
+
+/* ------------------------------------------------------------------------ */
+/* Host functions                                                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Typed host functions
+ * --------------------
+ * The signature is compact: "(params)results", with
+ *   i = i32, I = i64, f = f32, F = f64,
+ *   p = a pointer/length pair: two i32 wasm parameters (address, length)
+ *       that the host checks against the plugin's memory before the
+ *       callback runs (the call fails with ERR_OUT_OF_BOUNDS otherwise).
+ * "(ii)i" takes two i32 and returns one; "(p)" takes a byte range; "()I".
+ * At most 16 parameter letters and 8 results.
+ *
+ * The callback gets one wasmplug_hostarg per letter and writes one slot per
+ * result. Return 0 on success; a non-zero return fails the plugin's call
+ * (a trap) with ERR_HOST_FUNCTION and the message set with
+ * wasmplug_hostcall_error (or a generic one).
+ */
+typedef struct wasmplug_hostarg {
+    char kind;           /* 'i', 'I', 'f', 'F' or 'p' */
+    wasmplug_slot value; /* numeric kinds */
+    uint8_t *ptr;        /* 'p': host address of the range (valid during the call), */
+    uint32_t len;        /*      its length, */
+    uint32_t addr;       /*      and its address in the plugin's memory */
+} wasmplug_hostarg;
+
+typedef int (*wasmplug_typed_fn)(wasmplug_hostcall *call, void *user,
+                                 const wasmplug_hostarg *args, wasmplug_slot *results);
+
+/**
+ * Bytes host functions
+ * --------------------
+ * Imported with the wasm type (i32 in_ptr, i32 in_len, i32 out_ptr,
+ * i32 out_cap) -> i32. The host checks the input range, passes the bytes to
+ * the callback and appends what the callback writes (wasmplug_hostcall_write)
+ * to the result. The first out_cap bytes of the result are copied to
+ * out_ptr; the import returns the full result length, and the plugin can
+ * read the whole result with wasmplug.result_read (docs/ABI.md).
+ *
+ * Return 0 on success. A positive return N is a soft error: the import
+ * returns -N to the plugin (its result bytes, e.g. a message, are still
+ * readable). A negative return fails the plugin's call with
+ * ERR_HOST_FUNCTION.
+ */
+typedef int (*wasmplug_bytes_fn)(wasmplug_hostcall *call, void *user, const uint8_t *in,
+                                 size_t in_len);
+
+/**
+ * Register a typed host function under module.name. user is passed to fn;
+ * finalizer (may be NULL) is called with user when the host is freed.
+ * Returns ERR_ARGUMENT for a bad signature or name, ERR_DUPLICATE if
+ * module.name exists. The module "wasmplug" is reserved. Registration
+ * affects plugins loaded afterwards.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_register(wasmplug_host *host, const char *module,
+                                                    const char *name, const char *signature,
+                                                    wasmplug_typed_fn fn, void *user,
+                                                    void (*finalizer)(void *user));
+/** Register a bytes-in/bytes-out host function (see wasmplug_bytes_fn). */
+WASMPLUG_API wasmplug_status wasmplug_host_register_bytes(wasmplug_host *host,
+                                                          const char *module, const char *name,
+                                                          wasmplug_bytes_fn fn, void *user,
+                                                          void (*finalizer)(void *user));
+/** Whether module.name is registered. */
+WASMPLUG_API bool wasmplug_host_has_function(wasmplug_host *host, const char *module,
+                                             const char *name);
+
+/** The calling plugin (borrowed; valid during the callback). */
+WASMPLUG_API wasmplug_plugin *wasmplug_hostcall_plugin(wasmplug_hostcall *call);
+/** The calling plugin's name (valid during the callback). */
+WASMPLUG_API const char *wasmplug_hostcall_plugin_name(wasmplug_hostcall *call);
+/** The calling plugin's manifest id ("" if none). */
+WASMPLUG_API const char *wasmplug_hostcall_plugin_id(wasmplug_hostcall *call);
+/** The user_data given in the calling plugin's load options. */
+WASMPLUG_API void *wasmplug_hostcall_user_data(wasmplug_hostcall *call);
+/** "module.name" of the host function being called. */
+WASMPLUG_API const char *wasmplug_hostcall_function(wasmplug_hostcall *call);
+/**
+ * The calling instance's linear memory (base, size in *size), or NULL if it
+ * has none. Valid until the plugin's memory grows (not during the callback).
+ * Use it for ranges the signature could not describe, checking bounds.
+ */
+WASMPLUG_API uint8_t *wasmplug_hostcall_memory(wasmplug_hostcall *call, size_t *size);
+/** Set the message of the failure the callback is about to return. */
+WASMPLUG_API void wasmplug_hostcall_error(wasmplug_hostcall *call, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/** Bytes functions: append to the result. ERR_NOMEM, or ERR_OUTPUT_TOO_LARGE
+ *  past the plugin's max_output_bytes. */
+WASMPLUG_API wasmplug_status wasmplug_hostcall_write(wasmplug_hostcall *call,
+                                                     const void *data, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct wasmplug_load_options {
+    const wasmplug_manifest *manifest; /* may be NULL */
+    const wasmplug_kv *config;         /* config values (override the manifest's) */
+    size_t config_count;
+    wasmplug_plugin_limits limits;     /* override the host defaults (0 = inherit) */
+    uint32_t pool_size;                /* instances for parallel calls; 0 = 1 */
+    bool init;                         /* run wasmplug_plugin_init after loading */
+    bool keep_instance_on_trap;        /* keep (not replace) an instance after a trap */
+    void *user_data;                   /* see wasmplug_plugin_user_data */
+} wasmplug_load_options;
+
+#define WASMPLUG_LOAD_OPTIONS_INIT {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL}
+
+/**
+ * Load a plugin from a binary module under a unique name (1..127 bytes).
+ * The bytes are copied. The module is compiled once; every instance of the
+ * plugin shares it. Imports are linked now: "wasmplug" (the ABI, docs/ABI.md),
+ * "wasi_snapshot_preview1" (stubs returning ENOSYS until WASI arrives;
+ * proc_exit ends the call) and registered host functions the plugin is
+ * granted. Failures: ERR_ARGUMENT (bad name/options), ERR_DUPLICATE (name in
+ * use), ERR_MANIFEST, ERR_MALFORMED / ERR_INVALID / ERR_UNSUPPORTED (module),
+ * ERR_LINK (unknown import or type mismatch), ERR_PERMISSION_DENIED (an
+ * import not granted; the message names the import and the missing grant),
+ * ERR_ABI, ERR_NOT_FOUND (a manifest export is missing); with opts->init,
+ * any init error (the plugin then stays loaded in state ERROR).
+ * On success *out (may be NULL) gets a reference to release.
+ * On a load failure nothing stays registered.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_load(wasmplug_host *host, const char *name,
+                                                const uint8_t *wasm, size_t size,
+                                                const wasmplug_load_options *opts,
+                                                wasmplug_plugin **out,
+                                                wasmplug_plugin_error *err);
+/** Same, reading the module from a file (ERR_IO if it cannot be read). */
+WASMPLUG_API wasmplug_status wasmplug_host_load_file(wasmplug_host *host, const char *name,
+                                                     const char *path,
+                                                     const wasmplug_load_options *opts,
+                                                     wasmplug_plugin **out,
+                                                     wasmplug_plugin_error *err);
+
+/** A new reference to the plugin called name, or ERR_NOT_FOUND. */
+WASMPLUG_API wasmplug_status wasmplug_host_get(wasmplug_host *host, const char *name,
+                                               wasmplug_plugin **out);
+/** Take another reference. */
+WASMPLUG_API void wasmplug_plugin_retain(wasmplug_plugin *plugin);
+/** Drop a reference; the plugin is freed after it is killed and unreferenced. */
+WASMPLUG_API void wasmplug_plugin_release(wasmplug_plugin *plugin);
+
+/**
+ * The names of the plugins in the host, in load order: *names gets an
+ * array of *count strings in one block freed with wasmplug_free.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_list(wasmplug_host *host, char ***names,
+                                                size_t *count);
+/** The number of plugins in the host. */
+WASMPLUG_API size_t wasmplug_host_count(wasmplug_host *host);
+
+/**
+ * Kill the plugin called name: remove it from the host (the name becomes
+ * free), cancel its running calls (they fail with ERR_CANCELLED) and move it
+ * to DISPOSED without running plugin code. ERR_NOT_FOUND if no such plugin.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_kill(wasmplug_host *host, const char *name);
+/** Kill every plugin. */
+WASMPLUG_API void wasmplug_host_kill_all(wasmplug_host *host);
+
+/**
+ * Host-wide error history: copies up to max of the most recent errors of
+ * every plugin, including failed loads (oldest first) into out; returns how
+ * many were copied.
+ */
+WASMPLUG_API size_t wasmplug_host_errors(wasmplug_host *host, wasmplug_plugin_error *out,
+                                         size_t max);
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle                                                                */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Initialize: LOADED (or ERROR, to retry) -> INITIALIZING -> READY, or
+ * ERROR if instantiation, the start section, _initialize, wasmplug_init
+ * (or plugin_initialize) traps, exceeds a limit or returns non-zero.
+ * wasmplug_init receives the plugin's config as a JSON object of strings as
+ * its input. Init runs with the plugin's call limits. In other states:
+ * ERR_PLUGIN_STATE.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_init(wasmplug_plugin *plugin,
+                                                  wasmplug_plugin_error *err);
+/**
+ * Dispose gracefully: waits for running calls, runs wasmplug_dispose (or
+ * plugin_dispose) in every live instance, frees the instances and moves to
+ * DISPOSED. The plugin stays listed (its info and errors readable) until
+ * killed. A failing dispose export still disposes; its error is returned.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *plugin,
+                                                     wasmplug_plugin_error *err);
+/** The current state. */
+WASMPLUG_API wasmplug_plugin_state wasmplug_plugin_state_get(wasmplug_plugin *plugin);
+/** The plugin's name (valid while the handle is). */
+WASMPLUG_API const char *wasmplug_plugin_name(wasmplug_plugin *plugin);
+/** The user_data from the load options. */
+WASMPLUG_API void *wasmplug_plugin_user_data(wasmplug_plugin *plugin);
+
+/* ------------------------------------------------------------------------ */
+/* Calling                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Call the export func with bytes in, bytes out. The function must be
+ *  - ABI v1: () -> i32, reading input with wasmplug.input_* and writing
+ *    output with wasmplug.output_write; 0 = success, else the call fails
+ *    with ERR_PLUGIN (plugin_code = the value, message from error_set); or
+ *  - compatibility ABI: (i32 ptr, i32 len) -> i64 packed (ptr << 32 | len),
+ *    with alloc/dealloc exports (seed 004's plugin_handle_event).
+ * Other types give ERR_ABI. *out receives the output (free with
+ * wasmplug_buf_free; empty on failure). Requires state READY.
+ * Errors: ERR_NOT_FOUND (no such export), ERR_INPUT_TOO_LARGE,
+ * ERR_OUTPUT_TOO_LARGE, ERR_TRAP, ERR_FUEL, ERR_TIMEOUT, ERR_CANCELLED,
+ * ERR_MEMORY_LIMIT, ERR_CALL_DEPTH, ERR_HOST_FUNCTION, ERR_OUT_OF_BOUNDS,
+ * ERR_PERMISSION_DENIED, ERR_PLUGIN, ERR_SERIALIZATION, ERR_PLUGIN_STATE.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_call(wasmplug_plugin *plugin, const char *func,
+                                                  const uint8_t *in, size_t in_len,
+                                                  wasmplug_buf *out,
+                                                  wasmplug_plugin_error *err);
+/**
+ * Call any exported function with typed values: counts and types must match
+ * (ERR_ARGUMENT otherwise). Same limits and errors as wasmplug_plugin_call.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *plugin,
+                                                        const char *func,
+                                                        const wasmplug_val *args,
+                                                        size_t arg_count,
+                                                        wasmplug_val *results,
+                                                        size_t result_count,
+                                                        wasmplug_plugin_error *err);
+/** wasmplug_plugin_call on the plugin called name (looked up on each call). */
+WASMPLUG_API wasmplug_status wasmplug_host_call(wasmplug_host *host, const char *name,
+                                                const char *func, const uint8_t *in,
+                                                size_t in_len, wasmplug_buf *out,
+                                                wasmplug_plugin_error *err);
+/**
+ * Cancel the plugin's running calls from any thread: each stops at its next
+ * check (function entry or loop back-edge) with ERR_CANCELLED. Calls that
+ * start later are not affected. Returns how many calls were signalled.
+ */
+WASMPLUG_API size_t wasmplug_plugin_cancel(wasmplug_plugin *plugin);
+
+/** Whether the module exports a function called name. */
+WASMPLUG_API bool wasmplug_plugin_has_function(wasmplug_plugin *plugin, const char *name);
+/** The number of exported functions. */
+WASMPLUG_API uint32_t wasmplug_plugin_export_count(wasmplug_plugin *plugin);
+/**
+ * Exported function i: its name and type (owned by the plugin's module,
+ * valid while the handle is). ERR_NOT_FOUND past the end.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_export_at(wasmplug_plugin *plugin, uint32_t i,
+                                                       const char **name,
+                                                       wasmplug_functype *type);
+
+/* ------------------------------------------------------------------------ */
+/* Information, metadata, metrics                                           */
+/* ------------------------------------------------------------------------ */
+
+/** Per-plugin counters since load. Latencies cover every call (failed too). */
+typedef struct wasmplug_metrics {
+    uint64_t calls;            /* calls attempted (bytes and typed) */
+    uint64_t errors;           /* calls that failed */
+    uint64_t total_ns;         /* sum of call latencies */
+    uint64_t max_ns;           /* slowest call */
+    uint64_t fuel_used;        /* instructions consumed (counted when fuel is limited) */
+    uint64_t host_calls;       /* host functions called by the plugin (ABI imports included) */
+    uint64_t bytes_in;         /* input bytes passed to calls */
+    uint64_t bytes_out;        /* output bytes returned */
+    uint64_t traps;            /* calls that stopped in a trap or limit */
+    uint64_t denials;          /* permission denials (load or call) */
+    uint64_t instances_created;
+    uint32_t memory_pages;     /* pages of the most recently used instance */
+    uint32_t memory_pages_max; /* largest memory seen */
+} wasmplug_metrics;
+
+/** A snapshot of a plugin's state (self-contained copy). */
+typedef struct wasmplug_plugin_info {
+    char name[WASMPLUG_NAME_MAX];
+    char id[WASMPLUG_NAME_MAX];      /* manifest id, or "" */
+    char version[WASMPLUG_NAME_MAX]; /* manifest version, or "" */
+    wasmplug_plugin_state state;
+    wasmplug_abi abi;
+    uint32_t export_count;
+    uint32_t pool_size;
+    uint32_t instances;              /* live instances */
+    uint32_t running;                /* calls in progress */
+    size_t metadata_count;
+    size_t error_count;              /* errors in the history */
+    wasmplug_plugin_limits limits;   /* effective limits */
+    wasmplug_metrics metrics;
+} wasmplug_plugin_info;
+
+/** Fill *info. */
+WASMPLUG_API wasmplug_status wasmplug_plugin_get_info(wasmplug_plugin *plugin,
+                                                      wasmplug_plugin_info *info);
+/** The metrics alone. */
+WASMPLUG_API wasmplug_status wasmplug_plugin_get_metrics(wasmplug_plugin *plugin,
+                                                         wasmplug_metrics *out);
+/** Reset the counters to zero. */
+WASMPLUG_API void wasmplug_plugin_reset_metrics(wasmplug_plugin *plugin);
+
+/**
+ * Update metadata: each item sets key to value; a NULL value removes the
+ * key. With replace, existing metadata is dropped first. Keys must be
+ * non-empty. Starts with the manifest's metadata.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_update_metadata(wasmplug_plugin *plugin,
+                                                             const wasmplug_kv *items,
+                                                             size_t count, bool replace);
+/** A copy of one value (*value freed with wasmplug_free), or ERR_NOT_FOUND. */
+WASMPLUG_API wasmplug_status wasmplug_plugin_metadata_get(wasmplug_plugin *plugin,
+                                                          const char *key, char **value);
+/** A copy of all metadata in one block (*items freed with wasmplug_free). */
+WASMPLUG_API wasmplug_status wasmplug_plugin_metadata(wasmplug_plugin *plugin,
+                                                      wasmplug_kv **items, size_t *count);
+/** The permissions granted (request ∩ policy), one block freed with wasmplug_free. */
+WASMPLUG_API wasmplug_status wasmplug_plugin_permissions(wasmplug_plugin *plugin,
+                                                         char ***perms, size_t *count);
+
+/**
+ * The plugin's error history (bounded; oldest first): copies up to max
+ * entries into out and returns how many. Includes permission denials.
+ */
+WASMPLUG_API size_t wasmplug_plugin_errors(wasmplug_plugin *plugin, wasmplug_plugin_error *out,
+                                           size_t max);
+/** The most recent error, or ERR_NOT_FOUND if the history is empty. */
+WASMPLUG_API wasmplug_status wasmplug_plugin_last_error(wasmplug_plugin *plugin,
+                                                        wasmplug_plugin_error *out);
+/** Empty the error history. */
+WASMPLUG_API void wasmplug_plugin_clear_errors(wasmplug_plugin *plugin);
+
+/**
+ * Compatibility-ABI plugins: the bytes returned by plugin_get_manifest,
+ * captured at init (a copy freed with wasmplug_buf_free). ERR_NOT_FOUND if
+ * the plugin has none.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_embedded_manifest(wasmplug_plugin *plugin,
+                                                               wasmplug_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WASMPLUG_H */

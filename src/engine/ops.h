@@ -1,0 +1,226 @@
+/*
+ * ops.h - the interpreter's instruction set: the contract between the
+ * compiler (compile.c, which emits it) and the interpreter (interp.c, which
+ * runs it). One table, one line per operation.
+ *
+ * Model
+ * -----
+ * Each function runs in a frame of 8-byte slots (wasmplug_slot) addressed
+ * from the frame pointer fp:
+ *   fp[0 .. nparams)                        parameters
+ *   fp[nparams .. nparams+nlocals)          declared locals (zeroed on entry)
+ *   fp[nparams+nlocals .. frame_size)       the operand stack: the wasm value
+ *                                           at stack height h lives in slot
+ *                                           nparams+nlocals+h
+ * Operations name their operands by slot index, so no value is pushed or
+ * popped at run time; the compiler knows every stack height statically. An
+ * operand may also name a local's slot directly (local.get emits nothing).
+ *
+ * Code is an array of cells. An instruction is its operation cell followed by
+ * its operand cells, one cell per operand, in the order the table gives:
+ *   S  slot index          cell.u32
+ *   I  64-bit immediate    cell.u64 / cell.i64 (constants, memory offsets)
+ *   X  index               cell.u32 (function, type, table, global, segment)
+ *   R  branch offset       cell.i64: target = address of this instruction's
+ *                          operation cell + R cells
+ *   N  count               cell.u32
+ * Operand letters in the descriptions: d = destination slot, a/b/c = source
+ * slots, imm, off (memory offset, added to the u32 address as a u64), x, rel.
+ * Reads of i32 operands use .i32/.u32, i64 .i64/.u64, f32 .f32, f64 .f64,
+ * references .ref; COPY/SELECT move the whole 8-byte slot.
+ *
+ * Calls: the caller places the arguments in its slots [base, base+nparams)
+ * (the current stack top), the callee's fp is fp+base, and on return the
+ * results are in [base, base+nresults) of the caller's frame. A function
+ * returns with RETURN after the compiler has moved its results to fp[0..).
+ *
+ * Fuel and interrupts are checked by FUEL, which the compiler emits at the
+ * start of every function and at every loop header (the back-edge target),
+ * with the number of wasm instructions of the region as its cost.
+ *
+ * The operation cell holds, depending on the build, the address of the
+ * handler (computed-goto build) or the operation number (portable switch
+ * build); compile.c gets it from wp_op_cell() and never looks inside.
+ */
+#ifndef WP_OPS_H
+#define WP_OPS_H
+
+#include "util.h"
+
+#include <stdint.h>
+
+typedef union wp_cell {
+    const void *handler; /* computed-goto build */
+    uintptr_t op;        /* switch build */
+    uint64_t u64;
+    int64_t i64;
+    uint32_t u32;
+    int32_t i32;
+} wp_cell;
+
+/* X(NAME, operands, description) */
+#define WP_CONTROL_OPS(X)                                                                 \
+    X(UNREACHABLE, "", "trap UNREACHABLE")                                                \
+    X(BR, "R", "jump to rel")                                                             \
+    X(BR_IF, "SR", "if a.i32 != 0 jump to rel")                                           \
+    X(BR_IF_NOT, "SR", "if a.i32 == 0 jump to rel")                                       \
+    X(BR_TABLE, "SNR...", "i = a.u32; jump to rel[i < n ? i : n] (n+1 offsets follow)")   \
+    X(FUEL, "I", "fuel -= imm; trap OUT_OF_FUEL if it goes below 0; trap INTERRUPTED if asked") \
+    X(RETURN, "", "return to the caller (results already in fp[0..nresults))")           \
+    X(CALL, "XN", "call defined function x with callee fp = fp + base(N)")               \
+    X(CALL_IMPORT, "XN", "call imported function x with callee fp = fp + base(N)")       \
+    X(CALL_INDIRECT, "XXSN", "call table[x2][a.u32] checked against type x1; fp + base(N)") \
+    X(SELECT, "SSSS", "d = c.i32 ? a : b (d, c, a, b)")                                   \
+    X(COPY, "SS", "d = a (8 bytes)")                                                      \
+    X(CONST, "SI", "d.u64 = imm")                                                         \
+    X(GLOBAL_GET, "SX", "d = global x")                                                   \
+    X(GLOBAL_SET, "XS", "global x = a")                                                   \
+    X(MEMORY_SIZE, "S", "d.i32 = memory 0 size in pages")                                 \
+    X(MEMORY_GROW, "SS", "d.i32 = grow memory 0 by a.u32 pages (old size or -1)")         \
+    X(MEMORY_INIT, "XSSS", "copy c bytes of data segment x from b to memory at a")        \
+    X(DATA_DROP, "X", "drop data segment x")                                              \
+    X(MEMORY_COPY, "SSS", "copy c bytes from b to a (memmove)")                           \
+    X(MEMORY_FILL, "SSS", "fill c bytes at a with byte b")                                \
+    X(TABLE_GET, "SXS", "d.ref = table x [a.u32]")                                        \
+    X(TABLE_SET, "XSS", "table x [a.u32] = b.ref")                                        \
+    X(TABLE_SIZE, "SX", "d.i32 = size of table x")                                        \
+    X(TABLE_GROW, "SXSS", "d.i32 = grow table x by b.u32 elements set to a.ref (old size or -1)") \
+    X(TABLE_FILL, "XSSS", "table x [a .. a+c) = b.ref")                                   \
+    X(TABLE_COPY, "XXSSS", "copy c elements of table x2 from b to table x1 at a")         \
+    X(TABLE_INIT, "XXSSS", "copy c elements of element segment x2 from b to table x1 at a") \
+    X(ELEM_DROP, "X", "drop element segment x")                                           \
+    X(REF_IS_NULL, "SS", "d.i32 = a.ref == NULL")                                         \
+    X(REF_FUNC, "SX", "d.ref = the instance's function x")
+
+/* Loads: d = memory[a.u32 + off]; stores: memory[a.u32 + off] = b. */
+#define WP_MEMORY_OPS(X)                                                  \
+    X(I32_LOAD, "SSI", "d.i32 = load 4 bytes")                            \
+    X(I64_LOAD, "SSI", "d.i64 = load 8 bytes")                            \
+    X(F32_LOAD, "SSI", "d.f32 = load 4 bytes")                            \
+    X(F64_LOAD, "SSI", "d.f64 = load 8 bytes")                            \
+    X(I32_LOAD8_S, "SSI", "d.i32 = sign-extended byte")                   \
+    X(I32_LOAD8_U, "SSI", "d.i32 = zero-extended byte")                   \
+    X(I32_LOAD16_S, "SSI", "d.i32 = sign-extended 16 bits")               \
+    X(I32_LOAD16_U, "SSI", "d.i32 = zero-extended 16 bits")               \
+    X(I64_LOAD8_S, "SSI", "d.i64 = sign-extended byte")                   \
+    X(I64_LOAD8_U, "SSI", "d.i64 = zero-extended byte")                   \
+    X(I64_LOAD16_S, "SSI", "d.i64 = sign-extended 16 bits")               \
+    X(I64_LOAD16_U, "SSI", "d.i64 = zero-extended 16 bits")               \
+    X(I64_LOAD32_S, "SSI", "d.i64 = sign-extended 32 bits")               \
+    X(I64_LOAD32_U, "SSI", "d.i64 = zero-extended 32 bits")               \
+    X(I32_STORE, "SSI", "store b.i32 (a = address, b = value)")           \
+    X(I64_STORE, "SSI", "store b.i64")                                    \
+    X(F32_STORE, "SSI", "store b.f32 bits")                               \
+    X(F64_STORE, "SSI", "store b.f64 bits")                               \
+    X(I32_STORE8, "SSI", "store low byte of b.i32")                       \
+    X(I32_STORE16, "SSI", "store low 16 bits of b.i32")                   \
+    X(I64_STORE8, "SSI", "store low byte of b.i64")                       \
+    X(I64_STORE16, "SSI", "store low 16 bits of b.i64")                   \
+    X(I64_STORE32, "SSI", "store low 32 bits of b.i64")
+
+/* Unary numeric operations: d = op(a). Semantics are the wasm instruction's
+ * of the same name (I32_WRAP_I64 is i32.wrap_i64, and so on). */
+#define WP_UNARY_OPS(X)                                                        \
+    X(I32_EQZ, "SS", "i32.eqz") X(I64_EQZ, "SS", "i64.eqz")                     \
+    X(I32_CLZ, "SS", "i32.clz") X(I32_CTZ, "SS", "i32.ctz")                     \
+    X(I32_POPCNT, "SS", "i32.popcnt")                                          \
+    X(I64_CLZ, "SS", "i64.clz") X(I64_CTZ, "SS", "i64.ctz")                     \
+    X(I64_POPCNT, "SS", "i64.popcnt")                                          \
+    X(F32_ABS, "SS", "f32.abs") X(F32_NEG, "SS", "f32.neg")                     \
+    X(F32_CEIL, "SS", "f32.ceil") X(F32_FLOOR, "SS", "f32.floor")               \
+    X(F32_TRUNC, "SS", "f32.trunc") X(F32_NEAREST, "SS", "f32.nearest")         \
+    X(F32_SQRT, "SS", "f32.sqrt")                                              \
+    X(F64_ABS, "SS", "f64.abs") X(F64_NEG, "SS", "f64.neg")                     \
+    X(F64_CEIL, "SS", "f64.ceil") X(F64_FLOOR, "SS", "f64.floor")               \
+    X(F64_TRUNC, "SS", "f64.trunc") X(F64_NEAREST, "SS", "f64.nearest")         \
+    X(F64_SQRT, "SS", "f64.sqrt")                                              \
+    X(I32_WRAP_I64, "SS", "i32.wrap_i64")                                      \
+    X(I32_TRUNC_F32_S, "SS", "i32.trunc_f32_s (traps)")                         \
+    X(I32_TRUNC_F32_U, "SS", "i32.trunc_f32_u (traps)")                         \
+    X(I32_TRUNC_F64_S, "SS", "i32.trunc_f64_s (traps)")                         \
+    X(I32_TRUNC_F64_U, "SS", "i32.trunc_f64_u (traps)")                         \
+    X(I64_EXTEND_I32_S, "SS", "i64.extend_i32_s")                               \
+    X(I64_EXTEND_I32_U, "SS", "i64.extend_i32_u")                               \
+    X(I64_TRUNC_F32_S, "SS", "i64.trunc_f32_s (traps)")                         \
+    X(I64_TRUNC_F32_U, "SS", "i64.trunc_f32_u (traps)")                         \
+    X(I64_TRUNC_F64_S, "SS", "i64.trunc_f64_s (traps)")                         \
+    X(I64_TRUNC_F64_U, "SS", "i64.trunc_f64_u (traps)")                         \
+    X(F32_CONVERT_I32_S, "SS", "f32.convert_i32_s")                             \
+    X(F32_CONVERT_I32_U, "SS", "f32.convert_i32_u")                             \
+    X(F32_CONVERT_I64_S, "SS", "f32.convert_i64_s")                             \
+    X(F32_CONVERT_I64_U, "SS", "f32.convert_i64_u")                             \
+    X(F32_DEMOTE_F64, "SS", "f32.demote_f64")                                   \
+    X(F64_CONVERT_I32_S, "SS", "f64.convert_i32_s")                             \
+    X(F64_CONVERT_I32_U, "SS", "f64.convert_i32_u")                             \
+    X(F64_CONVERT_I64_S, "SS", "f64.convert_i64_s")                             \
+    X(F64_CONVERT_I64_U, "SS", "f64.convert_i64_u")                             \
+    X(F64_PROMOTE_F32, "SS", "f64.promote_f32")                                 \
+    X(I32_EXTEND8_S, "SS", "i32.extend8_s") X(I32_EXTEND16_S, "SS", "i32.extend16_s") \
+    X(I64_EXTEND8_S, "SS", "i64.extend8_s") X(I64_EXTEND16_S, "SS", "i64.extend16_s") \
+    X(I64_EXTEND32_S, "SS", "i64.extend32_s")                                   \
+    X(I32_TRUNC_SAT_F32_S, "SS", "i32.trunc_sat_f32_s")                         \
+    X(I32_TRUNC_SAT_F32_U, "SS", "i32.trunc_sat_f32_u")                         \
+    X(I32_TRUNC_SAT_F64_S, "SS", "i32.trunc_sat_f64_s")                         \
+    X(I32_TRUNC_SAT_F64_U, "SS", "i32.trunc_sat_f64_u")                         \
+    X(I64_TRUNC_SAT_F32_S, "SS", "i64.trunc_sat_f32_s")                         \
+    X(I64_TRUNC_SAT_F32_U, "SS", "i64.trunc_sat_f32_u")                         \
+    X(I64_TRUNC_SAT_F64_S, "SS", "i64.trunc_sat_f64_s")                         \
+    X(I64_TRUNC_SAT_F64_U, "SS", "i64.trunc_sat_f64_u")
+/* Reinterpretations are plain COPYs: slots hold bit patterns. */
+
+/* Binary numeric operations: d = op(a, b). */
+#define WP_BINARY_OPS(X)                                                              \
+    X(I32_EQ, "SSS", "i32.eq") X(I32_NE, "SSS", "i32.ne")                              \
+    X(I32_LT_S, "SSS", "i32.lt_s") X(I32_LT_U, "SSS", "i32.lt_u")                      \
+    X(I32_GT_S, "SSS", "i32.gt_s") X(I32_GT_U, "SSS", "i32.gt_u")                      \
+    X(I32_LE_S, "SSS", "i32.le_s") X(I32_LE_U, "SSS", "i32.le_u")                      \
+    X(I32_GE_S, "SSS", "i32.ge_s") X(I32_GE_U, "SSS", "i32.ge_u")                      \
+    X(I64_EQ, "SSS", "i64.eq") X(I64_NE, "SSS", "i64.ne")                              \
+    X(I64_LT_S, "SSS", "i64.lt_s") X(I64_LT_U, "SSS", "i64.lt_u")                      \
+    X(I64_GT_S, "SSS", "i64.gt_s") X(I64_GT_U, "SSS", "i64.gt_u")                      \
+    X(I64_LE_S, "SSS", "i64.le_s") X(I64_LE_U, "SSS", "i64.le_u")                      \
+    X(I64_GE_S, "SSS", "i64.ge_s") X(I64_GE_U, "SSS", "i64.ge_u")                      \
+    X(F32_EQ, "SSS", "f32.eq") X(F32_NE, "SSS", "f32.ne") X(F32_LT, "SSS", "f32.lt")   \
+    X(F32_GT, "SSS", "f32.gt") X(F32_LE, "SSS", "f32.le") X(F32_GE, "SSS", "f32.ge")   \
+    X(F64_EQ, "SSS", "f64.eq") X(F64_NE, "SSS", "f64.ne") X(F64_LT, "SSS", "f64.lt")   \
+    X(F64_GT, "SSS", "f64.gt") X(F64_LE, "SSS", "f64.le") X(F64_GE, "SSS", "f64.ge")   \
+    X(I32_ADD, "SSS", "i32.add") X(I32_SUB, "SSS", "i32.sub") X(I32_MUL, "SSS", "i32.mul") \
+    X(I32_DIV_S, "SSS", "i32.div_s (traps)") X(I32_DIV_U, "SSS", "i32.div_u (traps)")  \
+    X(I32_REM_S, "SSS", "i32.rem_s (traps)") X(I32_REM_U, "SSS", "i32.rem_u (traps)")  \
+    X(I32_AND, "SSS", "i32.and") X(I32_OR, "SSS", "i32.or") X(I32_XOR, "SSS", "i32.xor") \
+    X(I32_SHL, "SSS", "i32.shl") X(I32_SHR_S, "SSS", "i32.shr_s")                      \
+    X(I32_SHR_U, "SSS", "i32.shr_u") X(I32_ROTL, "SSS", "i32.rotl")                    \
+    X(I32_ROTR, "SSS", "i32.rotr")                                                     \
+    X(I64_ADD, "SSS", "i64.add") X(I64_SUB, "SSS", "i64.sub") X(I64_MUL, "SSS", "i64.mul") \
+    X(I64_DIV_S, "SSS", "i64.div_s (traps)") X(I64_DIV_U, "SSS", "i64.div_u (traps)")  \
+    X(I64_REM_S, "SSS", "i64.rem_s (traps)") X(I64_REM_U, "SSS", "i64.rem_u (traps)")  \
+    X(I64_AND, "SSS", "i64.and") X(I64_OR, "SSS", "i64.or") X(I64_XOR, "SSS", "i64.xor") \
+    X(I64_SHL, "SSS", "i64.shl") X(I64_SHR_S, "SSS", "i64.shr_s")                      \
+    X(I64_SHR_U, "SSS", "i64.shr_u") X(I64_ROTL, "SSS", "i64.rotl")                    \
+    X(I64_ROTR, "SSS", "i64.rotr")                                                     \
+    X(F32_ADD, "SSS", "f32.add") X(F32_SUB, "SSS", "f32.sub") X(F32_MUL, "SSS", "f32.mul") \
+    X(F32_DIV, "SSS", "f32.div") X(F32_MIN, "SSS", "f32.min") X(F32_MAX, "SSS", "f32.max") \
+    X(F32_COPYSIGN, "SSS", "f32.copysign")                                             \
+    X(F64_ADD, "SSS", "f64.add") X(F64_SUB, "SSS", "f64.sub") X(F64_MUL, "SSS", "f64.mul") \
+    X(F64_DIV, "SSS", "f64.div") X(F64_MIN, "SSS", "f64.min") X(F64_MAX, "SSS", "f64.max") \
+    X(F64_COPYSIGN, "SSS", "f64.copysign")
+
+#define WP_ALL_OPS(X) WP_CONTROL_OPS(X) WP_MEMORY_OPS(X) WP_UNARY_OPS(X) WP_BINARY_OPS(X)
+
+typedef enum wp_op {
+#define WP_X_ENUM(name, operands, doc) WP_OP_##name,
+    WP_ALL_OPS(WP_X_ENUM)
+#undef WP_X_ENUM
+    WP_OP_COUNT
+} wp_op;
+
+/* interp.c: the operation cell for op in this build (handler address or number). */
+WP_INTERNAL wp_cell wp_op_cell(wp_op op);
+/* interp.c: the operation cell for op when memory accesses use the given
+ * bounds mode (guard pages: unchecked loads/stores; explicit: checked). The
+ * compiler uses this one; wp_op_cell gives the explicit-check form. */
+WP_INTERNAL wp_cell wp_op_cell_bounds(wp_op op, wasmplug_bounds_mode bounds);
+/* interp.c: the operation a cell holds (for disassembly and tests). */
+WP_INTERNAL wp_op wp_cell_op(wp_cell cell);
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * internal.h - shared structures of the plugin host (the .c files of src/host): the host,
+ * plugins and their instance slots, host-function entries, the timer, error
+ * rings. Built only on the public engine API (<wasmplug/engine.h>), never on
+ * the engine's internal headers.
+ *
+ * Locking (always in this order, never held while plugin code or a user
+ * callback runs):
+ *   host->lock     registry, host functions, policy rules, host error ring
+ *   plugin->lock   state, slots (busy flags, instances), metadata, metrics,
+ *                  error ring
+ *   timer->lock    the deadline list (taken alone)
+ */
+#ifndef WPH_INTERNAL_H
+#define WPH_INTERNAL_H
+
+#include "wasmplug.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#if defined(__GNUC__)
+#define WPH_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define WPH_INTERNAL
+#endif
+
+#define WPH_DEFAULT_MAX_PAGES 1024u
+#define WPH_DEFAULT_DEPTH 10000u
+#define WPH_DEFAULT_IO_MAX (64u << 20)
+#define WPH_DEFAULT_HISTORY 32u
+#define WPH_HOST_HISTORY 128u
+#define WPH_MAX_POOL 1024u
+#define WPH_SIG_PARAMS 16
+#define WPH_SIG_RESULTS 8
+
+/* Why an interrupt was sent to a running call (bits of slot->interrupted). */
+#define WPH_INT_TIMEOUT 1
+#define WPH_INT_CANCEL 2
+
+typedef struct wph_slot wph_slot;
+
+/* ---- small utilities (manifest.c) ---- */
+WPH_INTERNAL char *wph_strdup(const char *s);
+WPH_INTERNAL char *wph_strndup(const char *s, size_t n);
+WPH_INTERNAL void wph_copy_name(char *dst, const char *src); /* into a NAME_MAX buffer */
+WPH_INTERNAL uint64_t wph_now_ns(void);                      /* monotonic */
+WPH_INTERNAL uint64_t wph_wall_ms(void);
+
+/* A growable list of owned key/value strings. */
+typedef struct wph_kvs {
+    char **keys;
+    char **values;
+    size_t count, cap;
+} wph_kvs;
+WPH_INTERNAL wasmplug_status wph_kvs_set(wph_kvs *kv, const char *key, const char *value);
+WPH_INTERNAL const char *wph_kvs_get(const wph_kvs *kv, const char *key, size_t keylen);
+WPH_INTERNAL void wph_kvs_clear(wph_kvs *kv);
+/* One malloc'd block: wasmplug_kv array followed by the strings. */
+WPH_INTERNAL wasmplug_status wph_kvs_export(const wph_kvs *kv, wasmplug_kv **items,
+                                            size_t *count);
+/* The values as a JSON object of strings (malloc'd, NUL-terminated). */
+WPH_INTERNAL char *wph_kvs_json(const wph_kvs *kv, size_t *len);
+/* One malloc'd block of n strings (char** array then the text). */
+WPH_INTERNAL char **wph_strings_block(const char *const *s, size_t n);
+/* Validate the manifest's fields (not its exports); message into msg. */
+WPH_INTERNAL wasmplug_status wph_manifest_check(const wasmplug_manifest *m, char *msg,
+                                                size_t msgsize);
+WPH_INTERNAL bool wph_valid_name(const char *s);
+
+/* ---- errors.c ---- */
+typedef struct wph_ring {
+    wasmplug_plugin_error *items;
+    uint32_t cap, count, head; /* head: index of the oldest */
+} wph_ring;
+WPH_INTERNAL void wph_ring_push(wph_ring *r, uint32_t cap, const wasmplug_plugin_error *e);
+WPH_INTERNAL size_t wph_ring_copy(const wph_ring *r, wasmplug_plugin_error *out, size_t max);
+WPH_INTERNAL void wph_ring_free(wph_ring *r);
+/* Fill err (if not NULL) with code/phase/plugin/function and a formatted
+ * message; returns code. */
+WPH_INTERNAL wasmplug_status wph_fail(wasmplug_plugin_error *err, wasmplug_status code,
+                                      wasmplug_phase phase, const char *plugin,
+                                      const char *function, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
+/* ---- timer (limits.c) ---- */
+typedef struct wph_deadline {
+    uint64_t at_ns;
+    wasmplug_instance *inst;
+    atomic_int *flags;       /* slot->interrupted: gets WPH_INT_TIMEOUT */
+    struct wph_deadline *prev, *next;
+    bool armed;
+} wph_deadline;
+
+typedef struct wph_timer {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool started, stop;
+    wph_deadline *head;      /* sorted by at_ns */
+} wph_timer;
+
+WPH_INTERNAL wasmplug_status wph_timer_init(wph_timer *t);
+WPH_INTERNAL void wph_timer_destroy(wph_timer *t);
+WPH_INTERNAL wasmplug_status wph_timer_arm(wph_timer *t, wph_deadline *d, uint32_t timeout_ms);
+WPH_INTERNAL void wph_timer_disarm(wph_timer *t, wph_deadline *d);
+WPH_INTERNAL void wph_limits_defaults(wasmplug_plugin_limits *l);
+/* Fields of over that are non-zero replace those of l. */
+WPH_INTERNAL void wph_limits_override(wasmplug_plugin_limits *l, const wasmplug_plugin_limits *over);
+/* Fields of cap that are non-zero lower those of l. */
+WPH_INTERNAL void wph_limits_cap(wasmplug_plugin_limits *l, const wasmplug_plugin_limits *cap);
+
+/* ---- host functions (hostfn.c) ---- */
+typedef struct wph_hostfn {
+    struct wph_hostfn *next;
+    wasmplug_host *host;
+    char *module, *name, *full;  /* full = "module.name" */
+    bool bytes;
+    uint32_t nsig;               /* letters in params */
+    char sig[WPH_SIG_PARAMS];
+    uint32_t nresults;
+    char res[WPH_SIG_RESULTS];
+    wasmplug_typed_fn typed;
+    wasmplug_bytes_fn bytesfn;
+    void *user;
+    void (*finalizer)(void *user);
+    wasmplug_func *func;         /* engine host function shared by all instances */
+} wph_hostfn;
+
+WPH_INTERNAL void wph_hostfns_free(wasmplug_host *host);
+/* Fail the running call from a host function with a host code (returns 1). */
+WPH_INTERNAL int wph_trap(wasmplug_caller *caller, wph_slot *s, wasmplug_status code,
+                          wasmplug_trap trap, const char *fn, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+WPH_INTERNAL wph_slot *wph_caller_slot(wasmplug_caller *caller);
+WPH_INTERNAL wph_hostfn *wph_hostfn_find(wasmplug_host *host, const char *module,
+                                         size_t module_len, const char *name,
+                                         size_t name_len);
+
+/* ---- the ABI module "wasmplug" (abi.c) ---- */
+enum {
+    WPH_ABI_INPUT_LEN,
+    WPH_ABI_INPUT_READ,
+    WPH_ABI_OUTPUT_WRITE,
+    WPH_ABI_ERROR_SET,
+    WPH_ABI_LOG,
+    WPH_ABI_CONFIG_GET,
+    WPH_ABI_RESULT_READ,
+    WPH_ABI_ABI_VERSION,
+    WPH_ABI_COUNT
+};
+WPH_INTERNAL wasmplug_status wph_abi_create(wasmplug_host *host);
+WPH_INTERNAL void wph_abi_free(wasmplug_host *host);
+/* The ABI function called name, or -1. */
+WPH_INTERNAL int wph_abi_lookup(const char *name, size_t len);
+WPH_INTERNAL const char *wph_abi_name(int i);
+
+/* ---- host ---- */
+typedef struct wph_rule {
+    char *plugin_pat;
+    char *perm_pat;
+} wph_rule;
+
+struct wasmplug_host {
+    wasmplug_engine *engine;
+    bool own_engine;
+    wasmplug_plugin_limits limits;
+    wasmplug_deny_mode deny_mode;
+    uint32_t history_cap;
+    wasmplug_state_fn on_state;
+    wasmplug_error_fn on_error;
+    wasmplug_log_fn on_log;
+    void *cb_user;
+
+    pthread_mutex_t lock;
+    atomic_uint active_calls;     /* calls in progress (host_free waits for 0) */
+    wasmplug_plugin **buckets;    /* name hash -> chain via hnext */
+    size_t nbuckets, count;
+    wasmplug_plugin *first, *last; /* load order */
+    wph_hostfn *hostfns, *hostfns_last;
+    wph_rule *rules;
+    size_t nrules, caprules;
+    wph_ring errors;
+
+    wasmplug_func *abi[WPH_ABI_COUNT];
+    wph_timer timer;
+};
+
+/* ---- plugins ---- */
+typedef struct wph_slot {
+    wasmplug_plugin *plugin;
+    wasmplug_instance *inst;
+    uint32_t index;
+    bool busy;
+    /* Per-call state, owned by the thread running the call: */
+    const char *func;
+    const uint8_t *in;
+    size_t in_len;
+    uint8_t *out;
+    size_t out_len, out_cap;
+    uint8_t *result;              /* last bytes host-function result */
+    size_t result_len, result_cap;
+    bool err_set;                 /* wasmplug.error_set was called */
+    char errmsg[WASMPLUG_ERROR_MESSAGE_MAX];
+    wasmplug_status pending;      /* set by host functions before they trap */
+    char pending_msg[WASMPLUG_ERROR_MESSAGE_MAX];
+    char pending_fn[WASMPLUG_NAME_MAX];
+    uint64_t host_calls;
+    uint64_t denials;
+    uint32_t pages_before;
+    atomic_int interrupted;       /* WPH_INT_* bits sent during this call */
+    wph_deadline deadline;
+    struct wph_slot *outer;       /* the thread's enclosing call (re-entrancy check) */
+} wph_slot;
+
+struct wasmplug_plugin {
+    atomic_uint refs;
+    wasmplug_host *host;
+    char *name;
+    char id[WASMPLUG_NAME_MAX];
+    char version[WASMPLUG_NAME_MAX];
+    wasmplug_module *module;
+    wasmplug_abi abi;
+    wasmplug_extern *imports;
+    uint32_t nimports;
+    wasmplug_func **owned;        /* stubs linked for this plugin */
+    size_t nowned;
+    char **requested;             /* manifest permissions (owned strings) */
+    size_t nrequested;
+    uint32_t *func_exports;       /* module export indices of functions */
+    uint32_t nfunc_exports;
+    wph_kvs metadata;
+    wph_kvs config;
+    char *config_json;
+    size_t config_json_len;
+    wasmplug_plugin_limits limits;
+    bool keep_on_trap;
+    void *user_data;
+    uint32_t pool_size;
+    wph_slot *slots;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;          /* slot freed / state changed */
+    wasmplug_plugin_state state;
+    bool closing;                 /* dispose or kill in progress: no new calls */
+    bool killed;
+    uint32_t running;
+    wasmplug_metrics metrics;
+    wph_ring errors;
+    uint8_t *embedded;            /* compat plugin_get_manifest bytes */
+    size_t embedded_len;
+    bool has_embedded;
+
+    /* Lifecycle exports found at load (types checked). */
+    bool hook_initialize;         /* _initialize () -> () */
+    bool hook_init, hook_dispose; /* wasmplug_init / wasmplug_dispose () -> i32 */
+    bool hook_pinit, hook_pdispose; /* plugin_initialize / plugin_dispose () -> i32 */
+    bool hook_pmanifest;          /* plugin_get_manifest () -> i64 */
+
+    wasmplug_plugin *hnext, *prev, *next; /* registry links (host->lock) */
+    bool registered;
+};
+
+/* host.c */
+WPH_INTERNAL void wph_registry_remove(wasmplug_host *host, wasmplug_plugin *p);
+/* Record an error: plugin and host rings, metrics, error callback. Takes
+ * the locks itself (call with none held). p may be NULL. */
+WPH_INTERNAL void wph_record(wasmplug_host *host, wasmplug_plugin *p,
+                             const wasmplug_plugin_error *e);
+WPH_INTERNAL void wph_notify_state(wasmplug_plugin *p, wasmplug_plugin_state old_state,
+                                   wasmplug_plugin_state new_state);
+
+/* permissions.c: link every import of p->module into p->imports. */
+WPH_INTERNAL wasmplug_status wph_link_imports(wasmplug_plugin *p, wasmplug_plugin_error *err);
+WPH_INTERNAL bool wph_glob(const char *pat, const char *s, size_t slen);
+
+/* plugin.c */
+WPH_INTERNAL void wph_plugin_kill(wasmplug_plugin *p);
+
+/* exec (limits.c): run wasm on a slot's instance with the plugin's limits. */
+WPH_INTERNAL void wph_exec_begin(wph_slot *s);
+WPH_INTERNAL void wph_exec_end(wph_slot *s);
+/* errors.c: turn an engine status/error of a call on s into err. */
+WPH_INTERNAL wasmplug_status wph_classify(wph_slot *s, wasmplug_status st,
+                                          const wasmplug_error *e, wasmplug_phase phase,
+                                          const char *function, wasmplug_plugin_error *err);
+
+/* abi.c: compat-ABI bytes call, and reading plugin_get_manifest. */
+WPH_INTERNAL wasmplug_status wph_compat_call(wph_slot *s, wasmplug_func *f, const char *fname,
+                                             wasmplug_plugin_error *err);
+WPH_INTERNAL wasmplug_status wph_compat_manifest(wph_slot *s, wasmplug_plugin_error *err);
+/* Append to a slot's output (respecting max_output_bytes). */
+WPH_INTERNAL wasmplug_status wph_buf_append(uint8_t **buf, size_t *len, size_t *cap,
+                                            const void *data, size_t n, size_t max);
+/* Check [addr, addr+len) against the instance's memory: its host address or NULL. */
+WPH_INTERNAL uint8_t *wph_mem_range(wasmplug_instance *inst, uint32_t addr, uint32_t len);
+/* Whether f has exactly the type given in signature letters (i I f F). */
+WPH_INTERNAL bool wph_type_is(const wasmplug_func *f, const char *params, const char *results);
+
+/* metrics.c: what one call adds to the metrics (gathered before its
+ * instance may be discarded). */
+typedef struct wph_call_stats {
+    uint64_t ns;
+    uint64_t fuel;
+    uint64_t host_calls;
+    uint64_t denials;
+    uint64_t bytes_in, bytes_out;
+    uint32_t pages;
+    bool has_pages;
+    bool failed, trapped;
+} wph_call_stats;
+/* Call with p->lock held. */
+WPH_INTERNAL void wph_metrics_add(wasmplug_plugin *p, const wph_call_stats *cs);
+WPH_INTERNAL wasmplug_status wph_registry_add(wasmplug_host *h, wasmplug_plugin *p);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * metrics.c - what a host can read about a plugin: metrics (calls, errors,
+ * latency, fuel, memory, host calls, bytes), an info snapshot, exports,
+ * metadata (readable and updatable), the error history and the embedded
+ * manifest of compatibility-ABI plugins. Everything is copied out under
+ * p->lock so readers never see a half-updated value.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void wph_metrics_add(wasmplug_plugin *p, const wph_call_stats *cs)
+{
+    wasmplug_metrics *m = &p->metrics;
+    m->calls++;
+    if (cs->failed)
+        m->errors++;
+    if (cs->trapped)
+        m->traps++;
+    m->total_ns += cs->ns;
+    if (cs->ns > m->max_ns)
+        m->max_ns = cs->ns;
+    m->fuel_used += cs->fuel;
+    m->host_calls += cs->host_calls;
+    m->denials += cs->denials;
+    m->bytes_in += cs->bytes_in;
+    m->bytes_out += cs->bytes_out;
+    if (cs->has_pages) {
+        m->memory_pages = cs->pages;
+        if (cs->pages > m->memory_pages_max)
+            m->memory_pages_max = cs->pages;
+    }
+}
+
+wasmplug_status wasmplug_plugin_get_metrics(wasmplug_plugin *p, wasmplug_metrics *out)
+{
+    if (!p || !out)
+        return WASMPLUG_ERR_ARGUMENT;
+    pthread_mutex_lock(&p->lock);
+    *out = p->metrics;
+    pthread_mutex_unlock(&p->lock);
+    return WASMPLUG_OK;
+}
+
+void wasmplug_plugin_reset_metrics(wasmplug_plugin *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    memset(&p->metrics, 0, sizeof p->metrics);
+    pthread_mutex_unlock(&p->lock);
+}
+
+wasmplug_status wasmplug_plugin_get_info(wasmplug_plugin *p, wasmplug_plugin_info *info)
+{
+    if (!p || !info)
+        return WASMPLUG_ERR_ARGUMENT;
+    memset(info, 0, sizeof *info);
+    wph_copy_name(info->name, p->name);
+    memcpy(info->id, p->id, sizeof info->id);
+    memcpy(info->version, p->version, sizeof info->version);
+    info->abi = p->abi;
+    info->export_count = p->nfunc_exports;
+    info->pool_size = p->pool_size;
+    info->limits = p->limits;
+    pthread_mutex_lock(&p->lock);
+    info->state = p->state;
+    for (uint32_t i = 0; i < p->pool_size; i++)
+        if (p->slots[i].inst)
+            info->instances++;
+    info->running = p->running;
+    info->metadata_count = p->metadata.count;
+    info->error_count = p->errors.count;
+    info->metrics = p->metrics;
+    pthread_mutex_unlock(&p->lock);
+    return WASMPLUG_OK;
+}
+
+wasmplug_plugin_state wasmplug_plugin_state_get(wasmplug_plugin *p)
+{
+    if (!p)
+        return WASMPLUG_STATE_UNLOADED;
+    pthread_mutex_lock(&p->lock);
+    wasmplug_plugin_state st = p->state;
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+const char *wasmplug_plugin_name(wasmplug_plugin *p)
+{
+    return p ? p->name : "";
+}
+
+void *wasmplug_plugin_user_data(wasmplug_plugin *p)
+{
+    return p ? p->user_data : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exports (immutable after load: no lock)                                  */
+/* ------------------------------------------------------------------------ */
+
+bool wasmplug_plugin_has_function(wasmplug_plugin *p, const char *name)
+{
+    if (!p || !name || !p->module)
+        return false;
+    size_t n = strlen(name);
+    for (uint32_t i = 0; i < p->nfunc_exports; i++) {
+        const char *en;
+        size_t len;
+        wasmplug_externtype t;
+        if (wasmplug_module_export(p->module, p->func_exports[i], &en, &len, &t) == WASMPLUG_OK &&
+            len == n && memcmp(en, name, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+uint32_t wasmplug_plugin_export_count(wasmplug_plugin *p)
+{
+    return p ? p->nfunc_exports : 0;
+}
+
+wasmplug_status wasmplug_plugin_export_at(wasmplug_plugin *p, uint32_t i, const char **name,
+                                          wasmplug_functype *type)
+{
+    if (!p)
+        return WASMPLUG_ERR_ARGUMENT;
+    if (i >= p->nfunc_exports)
+        return WASMPLUG_ERR_NOT_FOUND;
+    const char *en;
+    size_t len;
+    wasmplug_externtype t;
+    wasmplug_status st = wasmplug_module_export(p->module, p->func_exports[i], &en, &len, &t);
+    if (st != WASMPLUG_OK)
+        return st;
+    if (name)
+        *name = en;
+    if (type)
+        *type = t.of.func;
+    return WASMPLUG_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Metadata                                                                 */
+/* ------------------------------------------------------------------------ */
+
+wasmplug_status wasmplug_plugin_update_metadata(wasmplug_plugin *p, const wasmplug_kv *items,
+                                                size_t count, bool replace)
+{
+    if (!p || (count && !items))
+        return WASMPLUG_ERR_ARGUMENT;
+    for (size_t i = 0; i < count; i++)
+        if (!items[i].key || !*items[i].key)
+            return WASMPLUG_ERR_ARGUMENT;
+    /* Build the new list aside so a failure leaves the old one intact. */
+    wph_kvs next;
+    memset(&next, 0, sizeof next);
+    wasmplug_status st = WASMPLUG_OK;
+    pthread_mutex_lock(&p->lock);
+    if (!replace)
+        for (size_t i = 0; st == WASMPLUG_OK && i < p->metadata.count; i++)
+            st = wph_kvs_set(&next, p->metadata.keys[i], p->metadata.values[i]);
+    for (size_t i = 0; st == WASMPLUG_OK && i < count; i++)
+        st = wph_kvs_set(&next, items[i].key, items[i].value);
+    if (st == WASMPLUG_OK) {
+        wph_kvs old = p->metadata;
+        p->metadata = next;
+        next = old;
+    }
+    pthread_mutex_unlock(&p->lock);
+    wph_kvs_clear(&next);
+    return st;
+}
+
+wasmplug_status wasmplug_plugin_metadata_get(wasmplug_plugin *p, const char *key, char **value)
+{
+    if (!p || !key || !value)
+        return WASMPLUG_ERR_ARGUMENT;
+    *value = NULL;
+    pthread_mutex_lock(&p->lock);
+    const char *v = wph_kvs_get(&p->metadata, key, strlen(key));
+    char *copy = v ? wph_strdup(v) : NULL;
+    pthread_mutex_unlock(&p->lock);
+    if (!v)
+        return WASMPLUG_ERR_NOT_FOUND;
+    if (!copy)
+        return WASMPLUG_ERR_NOMEM;
+    *value = copy;
+    return WASMPLUG_OK;
+}
+
+wasmplug_status wasmplug_plugin_metadata(wasmplug_plugin *p, wasmplug_kv **items, size_t *count)
+{
+    if (!p || !items || !count)
+        return WASMPLUG_ERR_ARGUMENT;
+    pthread_mutex_lock(&p->lock);
+    wasmplug_status st = wph_kvs_export(&p->metadata, items, count);
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Error history, embedded manifest                                         */
+/* ------------------------------------------------------------------------ */
+
+size_t wasmplug_plugin_errors(wasmplug_plugin *p, wasmplug_plugin_error *out, size_t max)
+{
+    if (!p || !out)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    size_t n = wph_ring_copy(&p->errors, out, max);
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+wasmplug_status wasmplug_plugin_last_error(wasmplug_plugin *p, wasmplug_plugin_error *out)
+{
+    if (!p || !out)
+        return WASMPLUG_ERR_ARGUMENT;
+    pthread_mutex_lock(&p->lock);
+    size_t n = wph_ring_copy(&p->errors, out, 1);
+    pthread_mutex_unlock(&p->lock);
+    return n ? WASMPLUG_OK : WASMPLUG_ERR_NOT_FOUND;
+}
+
+void wasmplug_plugin_clear_errors(wasmplug_plugin *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->errors.count = 0;
+    p->errors.head = 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
+wasmplug_status wasmplug_plugin_embedded_manifest(wasmplug_plugin *p, wasmplug_buf *out)
+{
+    if (!p || !out)
+        return WASMPLUG_ERR_ARGUMENT;
+    out->data = NULL;
+    out->len = 0;
+    pthread_mutex_lock(&p->lock);
+    wasmplug_status st = WASMPLUG_ERR_NOT_FOUND;
+    if (p->has_embedded) {
+        out->data = malloc(p->embedded_len + 1);
+        if (out->data) {
+            memcpy(out->data, p->embedded, p->embedded_len + 1);
+            out->len = p->embedded_len;
+            st = WASMPLUG_OK;
+        } else {
+            st = WASMPLUG_ERR_NOMEM;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}

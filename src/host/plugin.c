@@ -1,0 +1,1001 @@
+/*
+ * plugin.c - a plugin's life: load (compile once, link, check the ABI and
+ * manifest), init, calls (bytes and typed) on a pool of instances, dispose
+ * and kill. Every failure of a plugin is recorded (history, callback) and
+ * every state change notified, both outside the locks.
+ *
+ * Instances: slot i of the pool holds at most one instance, created and
+ * initialized lazily (slot 0 at init). A slot is "busy" while a call, init
+ * or dispose runs on it; the instance pointer of a busy slot is changed only
+ * under p->lock so that cancel/kill can interrupt it safely. After a trap
+ * (or any limit) the instance is discarded; the next call on that slot makes
+ * a fresh one.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The calls running on this thread, innermost first (a host function may
+ * call another plugin; calling its own plugin would deadlock). */
+static _Thread_local wph_slot *tl_current;
+
+/* ------------------------------------------------------------------------ */
+/* References                                                               */
+/* ------------------------------------------------------------------------ */
+
+static void plugin_destroy(wasmplug_plugin *p)
+{
+    for (uint32_t i = 0; p->slots && i < p->pool_size; i++) {
+        wph_slot *s = &p->slots[i];
+        if (s->inst)
+            wasmplug_instance_free(s->inst);
+        free(s->out);
+        free(s->result);
+    }
+    free(p->slots);
+    free(p->imports);
+    for (size_t i = 0; i < p->nowned; i++)
+        wasmplug_func_free(p->owned[i]);
+    free(p->owned);
+    if (p->module)
+        wasmplug_module_free(p->module);
+    for (size_t i = 0; i < p->nrequested; i++)
+        free(p->requested[i]);
+    free(p->requested);
+    free(p->func_exports);
+    wph_kvs_clear(&p->metadata);
+    wph_kvs_clear(&p->config);
+    free(p->config_json);
+    wph_ring_free(&p->errors);
+    free(p->embedded);
+    free(p->name);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void wasmplug_plugin_retain(wasmplug_plugin *p)
+{
+    if (p)
+        atomic_fetch_add(&p->refs, 1);
+}
+
+void wasmplug_plugin_release(wasmplug_plugin *p)
+{
+    if (p && atomic_fetch_sub(&p->refs, 1) == 1)
+        plugin_destroy(p);
+}
+
+/* Set the state under p->lock; returns the old one for wph_notify_state. */
+static wasmplug_plugin_state set_state(wasmplug_plugin *p, wasmplug_plugin_state st)
+{
+    wasmplug_plugin_state old = p->state;
+    p->state = st;
+    pthread_cond_broadcast(&p->cond);
+    return old;
+}
+
+static void change_state(wasmplug_plugin *p, wasmplug_plugin_state st)
+{
+    pthread_mutex_lock(&p->lock);
+    wasmplug_plugin_state old = set_state(p, st);
+    pthread_mutex_unlock(&p->lock);
+    wph_notify_state(p, old, st);
+}
+
+/* Finish a public entry point: record a failure, copy it out. */
+static wasmplug_status finish(wasmplug_plugin *p, wasmplug_status st,
+                              const wasmplug_plugin_error *e, wasmplug_plugin_error *err)
+{
+    if (st == WASMPLUG_OK) {
+        wasmplug_plugin_error_clear(err);
+        return st;
+    }
+    if (st != WASMPLUG_ERR_ARGUMENT)
+        wph_record(p->host, p, e);
+    if (err)
+        *err = *e;
+    return st;
+}
+
+static bool in_own_call(wasmplug_plugin *p)
+{
+    for (wph_slot *c = tl_current; c; c = c->outer)
+        if (c->plugin == p)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Load                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static bool export_type(wasmplug_module *m, const char *name, wasmplug_functype *t, bool *is_func)
+{
+    uint32_t n = wasmplug_module_export_count(m);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *en;
+        size_t len;
+        wasmplug_externtype et;
+        if (wasmplug_module_export(m, i, &en, &len, &et) != WASMPLUG_OK)
+            continue;
+        if (len == strlen(name) && memcmp(en, name, len) == 0) {
+            *is_func = et.kind == WASMPLUG_EXTERN_FUNC;
+            if (*is_func)
+                *t = et.of.func;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool sig_is(const wasmplug_functype *t, const char *params, const char *results)
+{
+    static const char letters[] = "iIfF";
+    static const wasmplug_valtype types[] = {WASMPLUG_I32, WASMPLUG_I64, WASMPLUG_F32,
+                                             WASMPLUG_F64};
+    if (t->param_count != strlen(params) || t->result_count != strlen(results))
+        return false;
+    for (uint32_t i = 0; i < t->param_count; i++)
+        if (t->params[i] != types[strchr(letters, params[i]) - letters])
+            return false;
+    for (uint32_t i = 0; i < t->result_count; i++)
+        if (t->results[i] != types[strchr(letters, results[i]) - letters])
+            return false;
+    return true;
+}
+
+/* Find a lifecycle export; a wrong type fails the load with ERR_ABI. */
+static wasmplug_status hook(wasmplug_plugin *p, const char *name, const char *params,
+                            const char *results, const char *want, bool *found,
+                            wasmplug_plugin_error *e)
+{
+    wasmplug_functype t;
+    bool is_func = false;
+    *found = false;
+    if (!export_type(p->module, name, &t, &is_func))
+        return WASMPLUG_OK;
+    if (!is_func || !sig_is(&t, params, results))
+        return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, name,
+                        "export %s must be a function %s", name, want);
+    *found = true;
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status check_abi_section(wasmplug_plugin *p, wasmplug_plugin_error *e)
+{
+    const uint8_t *data;
+    size_t size;
+    if (wasmplug_module_custom_section(p->module, "wasmplug_abi", &data, &size) != WASMPLUG_OK)
+        return WASMPLUG_OK;
+    char text[32];
+    size_t n = size < sizeof text - 1 ? size : sizeof text - 1;
+    memcpy(text, data, n);
+    text[n] = '\0';
+    unsigned major = 0, minor = 0;
+    int got = sscanf(text, "%u.%u", &major, &minor);
+    if (got < 1)
+        return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, "",
+                        "custom section wasmplug_abi holds '%s', not a version like \"1\" or "
+                        "\"1.0\"",
+                        text);
+    if (major != WASMPLUG_ABI_VERSION || minor > 0)
+        return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, "",
+                        "the plugin needs plugin ABI %u.%u; this host implements %d.0", major,
+                        minor, WASMPLUG_ABI_VERSION);
+    p->abi = WASMPLUG_ABI_V1;
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manifest *m,
+                                       wasmplug_plugin_error *e)
+{
+    uint32_t n = wasmplug_module_export_count(p->module);
+    p->func_exports = malloc((n ? n : 1) * sizeof *p->func_exports);
+    if (!p->func_exports)
+        return wph_fail(e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, p->name, "", "out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+        const char *en;
+        size_t len;
+        wasmplug_externtype et;
+        if (wasmplug_module_export(p->module, i, &en, &len, &et) == WASMPLUG_OK &&
+            et.kind == WASMPLUG_EXTERN_FUNC)
+            p->func_exports[p->nfunc_exports++] = i;
+    }
+    wasmplug_status st;
+    bool alloc_, dealloc_, handle;
+    if ((st = hook(p, "_initialize", "", "", "() -> ()", &p->hook_initialize, e)) ||
+        (st = hook(p, "wasmplug_init", "", "i", "() -> i32", &p->hook_init, e)) ||
+        (st = hook(p, "wasmplug_dispose", "", "i", "() -> i32", &p->hook_dispose, e)) ||
+        (st = hook(p, "plugin_initialize", "", "i", "() -> i32", &p->hook_pinit, e)) ||
+        (st = hook(p, "plugin_dispose", "", "i", "() -> i32", &p->hook_pdispose, e)) ||
+        (st = hook(p, "plugin_get_manifest", "", "I", "() -> i64", &p->hook_pmanifest, e)) ||
+        (st = hook(p, "alloc", "i", "i", "(i32) -> i32", &alloc_, e)) ||
+        (st = hook(p, "dealloc", "ii", "", "(i32, i32) -> ()", &dealloc_, e)) ||
+        (st = hook(p, "plugin_handle_event", "ii", "I", "(i32, i32) -> i64", &handle, e)))
+        return st;
+    if (p->hook_init || p->hook_dispose)
+        p->abi = WASMPLUG_ABI_V1;
+    else if (p->abi == WASMPLUG_ABI_NONE && alloc_ && dealloc_ && handle)
+        p->abi = WASMPLUG_ABI_COMPAT;
+    for (size_t i = 0; m && i < m->export_count; i++) {
+        wasmplug_functype t;
+        bool is_func = false;
+        if (!export_type(p->module, m->exports[i], &t, &is_func) || !is_func)
+            return wph_fail(e, WASMPLUG_ERR_NOT_FOUND, WASMPLUG_PHASE_LOAD, p->name,
+                            m->exports[i],
+                            "the manifest lists export '%s' but the module exports no such "
+                            "function",
+                            m->exports[i]);
+    }
+    return WASMPLUG_OK;
+}
+
+/* Build the plugin object from the options (nothing registered yet). */
+static wasmplug_status plugin_new(wasmplug_host *h, const char *name,
+                                  const wasmplug_load_options *o, wasmplug_plugin **out,
+                                  wasmplug_plugin_error *e)
+{
+    const wasmplug_manifest *m = o->manifest;
+    wasmplug_plugin *p = calloc(1, sizeof *p);
+    if (!p)
+        return wph_fail(e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, name, "", "out of memory");
+    atomic_init(&p->refs, 1);
+    p->host = h;
+    p->state = WASMPLUG_STATE_UNLOADED;
+    p->name = wph_strdup(name);
+    if (pthread_mutex_init(&p->lock, NULL) != 0) {
+        free(p->name);
+        free(p);
+        return wph_fail(e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, name, "", "out of memory");
+    }
+    if (pthread_cond_init(&p->cond, NULL) != 0) {
+        pthread_mutex_destroy(&p->lock);
+        free(p->name);
+        free(p);
+        return wph_fail(e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, name, "", "out of memory");
+    }
+    *out = p;
+    p->limits = h->limits;
+    wph_limits_override(&p->limits, &o->limits);
+    if (m)
+        wph_limits_cap(&p->limits, &m->resources);
+    p->pool_size = o->pool_size ? o->pool_size : 1;
+    p->keep_on_trap = o->keep_instance_on_trap;
+    p->user_data = o->user_data;
+    p->slots = calloc(p->pool_size, sizeof *p->slots);
+    bool ok = p->name && p->slots;
+    for (uint32_t i = 0; ok && i < p->pool_size; i++) {
+        p->slots[i].plugin = p;
+        p->slots[i].index = i;
+        atomic_init(&p->slots[i].interrupted, 0);
+    }
+    if (m) {
+        wph_copy_name(p->id, m->id);
+        wph_copy_name(p->version, m->version);
+        for (size_t i = 0; ok && i < m->metadata_count; i++)
+            ok = wph_kvs_set(&p->metadata, m->metadata[i].key, m->metadata[i].value) == WASMPLUG_OK;
+        for (size_t i = 0; ok && i < m->config_count; i++)
+            ok = wph_kvs_set(&p->config, m->config[i].key, m->config[i].value) == WASMPLUG_OK;
+        if (ok && m->permission_count) {
+            p->requested = calloc(m->permission_count, sizeof(char *));
+            ok = p->requested != NULL;
+            for (size_t i = 0; ok && i < m->permission_count; i++) {
+                p->requested[i] = wph_strdup(m->permissions[i]);
+                ok = p->requested[i] != NULL;
+                p->nrequested = i + 1;
+            }
+        }
+    }
+    for (size_t i = 0; ok && i < o->config_count; i++)
+        ok = wph_kvs_set(&p->config, o->config[i].key, o->config[i].value) == WASMPLUG_OK;
+    if (ok)
+        ok = (p->config_json = wph_kvs_json(&p->config, &p->config_json_len)) != NULL;
+    if (!ok)
+        return wph_fail(e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, name, "", "out of memory");
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status check_options(const char *name, const wasmplug_load_options *o,
+                                     wasmplug_plugin_error *e)
+{
+    char msg[WASMPLUG_ERROR_MESSAGE_MAX];
+    if (o->pool_size > WPH_MAX_POOL)
+        return wph_fail(e, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name, "",
+                        "pool_size %u is over the maximum of %u", o->pool_size, WPH_MAX_POOL);
+    if (o->config_count && !o->config)
+        return wph_fail(e, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name, "",
+                        "config_count without config");
+    for (size_t i = 0; i < o->config_count; i++)
+        if (!o->config[i].key || !*o->config[i].key || !o->config[i].value)
+            return wph_fail(e, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name, "",
+                            "config entry %zu has no key or value", i);
+    wasmplug_status st = wph_manifest_check(o->manifest, msg, sizeof msg);
+    if (st != WASMPLUG_OK)
+        return wph_fail(e, st, WASMPLUG_PHASE_LOAD, name, "", "%s", msg);
+    return WASMPLUG_OK;
+}
+
+wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uint8_t *wasm,
+                                   size_t size, const wasmplug_load_options *opts,
+                                   wasmplug_plugin **out, wasmplug_plugin_error *err)
+{
+    static const wasmplug_load_options defaults = WASMPLUG_LOAD_OPTIONS_INIT;
+    wasmplug_plugin_error e;
+    wasmplug_plugin_error_clear(&e);
+    if (out)
+        *out = NULL;
+    if (!h || !wph_valid_name(name) || (!wasm && size)) {
+        wph_fail(&e, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name && h ? name : "", "",
+                 !h ? "no host" : (!wasm && size) ? "no module bytes"
+                                 : "a plugin name must be 1-127 printable bytes without '/'");
+        if (err)
+            *err = e;
+        return e.code;
+    }
+    const wasmplug_load_options *o = opts ? opts : &defaults;
+    wasmplug_plugin *p = NULL;
+    wasmplug_status st = check_options(name, o, &e);
+    if (st == WASMPLUG_OK)
+        st = plugin_new(h, name, o, &p, &e);
+    if (st == WASMPLUG_OK && wph_registry_add(h, p) != WASMPLUG_OK)
+        st = wph_fail(&e, WASMPLUG_ERR_DUPLICATE, WASMPLUG_PHASE_LOAD, name, "",
+                      "a plugin called '%s' is already loaded", name);
+    if (st != WASMPLUG_OK) {
+        if (st != WASMPLUG_ERR_ARGUMENT)
+            wph_record(h, NULL, &e);
+        if (p)
+            wasmplug_plugin_release(p);
+        if (err)
+            *err = e;
+        return st;
+    }
+
+    change_state(p, WASMPLUG_STATE_LOADING);
+    wasmplug_error ee;
+    wasmplug_error_clear(&ee);
+    st = wasmplug_module_new(h->engine, wasm, size, &p->module, &ee);
+    if (st != WASMPLUG_OK) {
+        wph_fail(&e, st, WASMPLUG_PHASE_LOAD, name, "", "%s", ee.message);
+        e.offset = ee.offset;
+    }
+    if (st == WASMPLUG_OK)
+        st = check_abi_section(p, &e);
+    if (st == WASMPLUG_OK)
+        st = wph_link_imports(p, &e);
+    if (st == WASMPLUG_OK)
+        st = inspect_exports(p, o->manifest, &e);
+    if (st != WASMPLUG_OK) {
+        change_state(p, WASMPLUG_STATE_ERROR);
+        wph_record(h, p, &e);
+        wph_registry_remove(h, p);
+        wasmplug_plugin_release(p);
+        if (err)
+            *err = e;
+        return st;
+    }
+    change_state(p, WASMPLUG_STATE_LOADED);
+    if (o->init) {
+        st = wasmplug_plugin_init(p, &e);
+        if (st != WASMPLUG_OK) {
+            wasmplug_plugin_release(p); /* stays registered, in state ERROR */
+            if (err)
+                *err = e;
+            return st;
+        }
+    }
+    if (out)
+        *out = p;
+    else
+        wasmplug_plugin_release(p);
+    if (err)
+        wasmplug_plugin_error_clear(err);
+    return WASMPLUG_OK;
+}
+
+wasmplug_status wasmplug_host_load_file(wasmplug_host *h, const char *name, const char *path,
+                                        const wasmplug_load_options *opts, wasmplug_plugin **out,
+                                        wasmplug_plugin_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!path)
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name ? name : "", "",
+                        "no path");
+    FILE *f = fopen(path, "rb");
+    uint8_t *data = NULL;
+    size_t len = 0, cap = 0;
+    bool ok = f != NULL;
+    while (ok) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 65536;
+            uint8_t *d = realloc(data, cap);
+            if (!d) {
+                ok = false;
+                break;
+            }
+            data = d;
+        }
+        size_t n = fread(data + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            ok = !ferror(f);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    if (!ok) {
+        free(data);
+        wasmplug_plugin_error e;
+        wph_fail(&e, WASMPLUG_ERR_IO, WASMPLUG_PHASE_LOAD, name && wph_valid_name(name) ? name : "",
+                 "", "cannot read '%.200s'", path);
+        if (h)
+            wph_record(h, NULL, &e);
+        if (err)
+            *err = e;
+        return WASMPLUG_ERR_IO;
+    }
+    wasmplug_status st = wasmplug_host_load(h, name, data, len, opts, out, err);
+    free(data);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Instances                                                                */
+/* ------------------------------------------------------------------------ */
+
+static wasmplug_status run0(wph_slot *s, const char *fname, wasmplug_phase phase,
+                            wasmplug_val *result, wasmplug_plugin_error *e)
+{
+    wasmplug_func *f = wasmplug_instance_func(s->inst, fname);
+    wasmplug_error ee;
+    wasmplug_error_clear(&ee);
+    wasmplug_status st = wasmplug_func_call(f, NULL, 0, result, result ? 1 : 0, &ee);
+    return wph_classify(s, st, &ee, phase, fname, e);
+}
+
+/* Run a () -> i32 hook; non-zero is ERR_PLUGIN with the error_set message. */
+static wasmplug_status run_hook(wph_slot *s, const char *fname, wasmplug_phase phase,
+                                wasmplug_plugin_error *e)
+{
+    wasmplug_val r;
+    wasmplug_status st = run0(s, fname, phase, &r, e);
+    if (st == WASMPLUG_OK && r.of.i32 != 0) {
+        st = wph_fail(e, WASMPLUG_ERR_PLUGIN, phase, s->plugin->name, fname, "%s returned %d%s%s",
+                      fname, (int)r.of.i32, s->err_set ? ": " : "", s->err_set ? s->errmsg : "");
+        e->plugin_code = r.of.i32;
+    }
+    return st;
+}
+
+static void drop_instance(wph_slot *s)
+{
+    wasmplug_plugin *p = s->plugin;
+    pthread_mutex_lock(&p->lock);
+    wasmplug_instance *inst = s->inst;
+    s->inst = NULL;
+    pthread_mutex_unlock(&p->lock);
+    if (inst)
+        wasmplug_instance_free(inst);
+}
+
+/* Create and initialize the instance of a busy slot: instantiate (start
+ * section), _initialize, wasmplug_init(config) or plugin_initialize, and
+ * capture plugin_get_manifest once. On failure the slot has no instance. */
+static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
+{
+    wasmplug_plugin *p = s->plugin;
+    wasmplug_instance_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.max_memory_pages = p->limits.max_memory_pages;
+    cfg.max_call_depth = p->limits.max_call_depth;
+    cfg.fuel = p->limits.fuel == WASMPLUG_FUEL_UNLIMITED ? 0 : p->limits.fuel;
+    cfg.user = s;
+    s->pending = WASMPLUG_OK;
+    s->err_set = false;
+    s->in = (const uint8_t *)p->config_json;
+    s->in_len = p->config_json_len;
+    s->out_len = 0;
+    s->outer = tl_current;
+    tl_current = s;
+
+    wasmplug_instance *inst = NULL;
+    wasmplug_error ee;
+    wasmplug_error_clear(&ee);
+    wasmplug_status st = wasmplug_instance_new(p->module, p->imports, p->nimports, &cfg, &inst, &ee);
+    if (st != WASMPLUG_OK) {
+        st = wph_classify(s, st, &ee, WASMPLUG_PHASE_INIT, "(start)", e);
+        if (st == WASMPLUG_ERR_TRAP && e->trap != WASMPLUG_TRAP_NONE)
+            snprintf(e->function, sizeof e->function, "(start)");
+        tl_current = s->outer;
+        return st;
+    }
+    pthread_mutex_lock(&p->lock);
+    s->inst = inst;
+    p->metrics.instances_created++;
+    bool cancelled = atomic_load(&s->interrupted) != 0;
+    pthread_mutex_unlock(&p->lock);
+    if (cancelled) /* a cancel or kill came while instantiating */
+        wasmplug_instance_interrupt(inst);
+
+    wph_exec_begin(s);
+    s->in = (const uint8_t *)p->config_json;
+    s->in_len = p->config_json_len;
+    if (p->hook_initialize)
+        st = run0(s, "_initialize", WASMPLUG_PHASE_INIT, NULL, e);
+    if (st == WASMPLUG_OK && p->hook_init)
+        st = run_hook(s, "wasmplug_init", WASMPLUG_PHASE_INIT, e);
+    else if (st == WASMPLUG_OK && p->hook_pinit)
+        st = run_hook(s, "plugin_initialize", WASMPLUG_PHASE_INIT, e);
+    if (st == WASMPLUG_OK && p->hook_pmanifest && !p->has_embedded)
+        st = wph_compat_manifest(s, e);
+    wph_exec_end(s);
+    if (st == WASMPLUG_OK && atomic_load(&s->interrupted) != 0)
+        st = wph_fail(e, (atomic_load(&s->interrupted) & WPH_INT_CANCEL) ? WASMPLUG_ERR_CANCELLED
+                                                                        : WASMPLUG_ERR_TIMEOUT,
+                      WASMPLUG_PHASE_INIT, p->name, "",
+                      "the call was cancelled or timed out while its instance initialized");
+    tl_current = s->outer;
+    s->in = NULL;
+    s->in_len = 0;
+    s->out_len = 0;
+    if (st != WASMPLUG_OK)
+        drop_instance(s);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Init, dispose, kill                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Take every idle slot's instance (under p->lock) to free after unlocking. */
+static size_t take_idle_instances(wasmplug_plugin *p, wasmplug_instance **list)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < p->pool_size; i++) {
+        wph_slot *s = &p->slots[i];
+        if (!s->busy && s->inst) {
+            list[n++] = s->inst;
+            s->inst = NULL;
+        }
+    }
+    return n;
+}
+
+static void free_instances(wasmplug_instance **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        wasmplug_instance_free(list[i]);
+    free(list);
+}
+
+wasmplug_status wasmplug_plugin_init(wasmplug_plugin *p, wasmplug_plugin_error *err)
+{
+    wasmplug_plugin_error e;
+    wasmplug_plugin_error_clear(&e);
+    if (!p)
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_INIT, "", "", "no plugin");
+    if (in_own_call(p))
+        return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_INIT, p->name, "",
+                                  "init called from inside the plugin's own call"),
+                      &e, err);
+    wasmplug_instance **old = malloc(p->pool_size * sizeof *old);
+    if (!old)
+        return finish(p, wph_fail(&e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_INIT, p->name, "",
+                                  "out of memory"),
+                      &e, err);
+    pthread_mutex_lock(&p->lock);
+    if (p->closing || (p->state != WASMPLUG_STATE_LOADED && p->state != WASMPLUG_STATE_ERROR)) {
+        wasmplug_plugin_state cur = p->state;
+        pthread_mutex_unlock(&p->lock);
+        free(old);
+        return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_INIT, p->name, "",
+                                  "plugin '%s' is %s%s; init needs loaded or error", p->name,
+                                  wasmplug_state_string(cur), p->closing ? " (closing)" : ""),
+                      &e, err);
+    }
+    wasmplug_plugin_state prev = set_state(p, WASMPLUG_STATE_INITIALIZING);
+    while (p->running > 0) /* calls still finishing after an error */
+        pthread_cond_wait(&p->cond, &p->lock);
+    size_t nold = take_idle_instances(p, old);
+    wph_slot *s = &p->slots[0];
+    s->busy = true;
+    p->running++;
+    atomic_store(&s->interrupted, 0);
+    pthread_mutex_unlock(&p->lock);
+    free_instances(old, nold);
+    wph_notify_state(p, prev, WASMPLUG_STATE_INITIALIZING);
+
+    atomic_fetch_add(&p->host->active_calls, 1);
+    wasmplug_status st = instance_setup(s, &e);
+    atomic_fetch_sub(&p->host->active_calls, 1);
+
+    pthread_mutex_lock(&p->lock);
+    wasmplug_instance *discard = NULL;
+    s->busy = false;
+    p->running--;
+    wasmplug_plugin_state from = p->state, to = from;
+    if (p->killed) {
+        discard = s->inst;
+        s->inst = NULL;
+        if (st == WASMPLUG_OK)
+            st = wph_fail(&e, WASMPLUG_ERR_CANCELLED, WASMPLUG_PHASE_INIT, p->name, "",
+                          "the plugin was killed during init");
+    } else {
+        to = st == WASMPLUG_OK ? WASMPLUG_STATE_READY : WASMPLUG_STATE_ERROR;
+        set_state(p, to);
+    }
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    if (discard)
+        wasmplug_instance_free(discard);
+    wph_notify_state(p, from, to);
+    return finish(p, st, &e, err);
+}
+
+wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_error *err)
+{
+    wasmplug_plugin_error e;
+    wasmplug_plugin_error_clear(&e);
+    if (!p)
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_DISPOSE, "", "", "no plugin");
+    if (in_own_call(p))
+        return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_DISPOSE, p->name,
+                                  "", "dispose called from inside the plugin's own call"),
+                      &e, err);
+    pthread_mutex_lock(&p->lock);
+    if (p->closing || p->state == WASMPLUG_STATE_DISPOSED ||
+        p->state == WASMPLUG_STATE_INITIALIZING || p->state == WASMPLUG_STATE_LOADING ||
+        p->state == WASMPLUG_STATE_UNLOADED) {
+        wasmplug_plugin_state cur = p->state;
+        pthread_mutex_unlock(&p->lock);
+        return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_DISPOSE, p->name,
+                                  "", "plugin '%s' is %s%s; it cannot be disposed", p->name,
+                                  wasmplug_state_string(cur), p->closing ? " (closing)" : ""),
+                      &e, err);
+    }
+    p->closing = true;
+    while (p->running > 0)
+        pthread_cond_wait(&p->cond, &p->lock);
+    for (uint32_t i = 0; i < p->pool_size; i++) {
+        p->slots[i].busy = true;
+        atomic_store(&p->slots[i].interrupted, 0);
+    }
+    pthread_mutex_unlock(&p->lock);
+
+    wasmplug_status st = WASMPLUG_OK;
+    const char *hookname = p->hook_dispose ? "wasmplug_dispose"
+                           : p->hook_pdispose ? "plugin_dispose" : NULL;
+    atomic_fetch_add(&p->host->active_calls, 1);
+    for (uint32_t i = 0; i < p->pool_size; i++) {
+        wph_slot *s = &p->slots[i];
+        if (!s->inst)
+            continue;
+        if (hookname) {
+            wasmplug_plugin_error he;
+            s->outer = tl_current;
+            tl_current = s;
+            s->in = NULL;
+            s->in_len = 0;
+            s->out_len = 0;
+            wph_exec_begin(s);
+            wasmplug_status hs = run_hook(s, hookname, WASMPLUG_PHASE_DISPOSE, &he);
+            wph_exec_end(s);
+            tl_current = s->outer;
+            if (hs != WASMPLUG_OK && st == WASMPLUG_OK) {
+                st = hs;
+                e = he;
+            }
+        }
+        drop_instance(s);
+    }
+    atomic_fetch_sub(&p->host->active_calls, 1);
+
+    pthread_mutex_lock(&p->lock);
+    for (uint32_t i = 0; i < p->pool_size; i++)
+        p->slots[i].busy = false;
+    wasmplug_plugin_state from = p->state, to = WASMPLUG_STATE_DISPOSED;
+    set_state(p, to);
+    pthread_mutex_unlock(&p->lock);
+    wph_notify_state(p, from, to);
+    return finish(p, st, &e, err);
+}
+
+/* Signal every busy slot (call with p->lock held). */
+static size_t interrupt_busy(wasmplug_plugin *p)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < p->pool_size; i++) {
+        wph_slot *s = &p->slots[i];
+        if (!s->busy)
+            continue;
+        atomic_fetch_or(&s->interrupted, WPH_INT_CANCEL);
+        if (s->inst)
+            wasmplug_instance_interrupt(s->inst);
+        n++;
+    }
+    return n;
+}
+
+size_t wasmplug_plugin_cancel(wasmplug_plugin *p)
+{
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    size_t n = interrupt_busy(p);
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+void wph_plugin_kill(wasmplug_plugin *p)
+{
+    wasmplug_instance **list = malloc(p->pool_size * sizeof *list);
+    pthread_mutex_lock(&p->lock);
+    if (p->killed) {
+        pthread_mutex_unlock(&p->lock);
+        free(list);
+        return;
+    }
+    p->killed = true;
+    p->closing = true;
+    interrupt_busy(p);
+    size_t n = list ? take_idle_instances(p, list) : 0;
+    wasmplug_plugin_state from = set_state(p, WASMPLUG_STATE_DISPOSED);
+    pthread_mutex_unlock(&p->lock);
+    if (list)
+        free_instances(list, n);
+    wph_notify_state(p, from, WASMPLUG_STATE_DISPOSED);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Calls                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Acquire a slot with a ready instance, or fail (error in e). */
+static wasmplug_status call_begin(wasmplug_plugin *p, const char *func, wph_slot **out,
+                                  wasmplug_plugin_error *e)
+{
+    if (in_own_call(p))
+        return wph_fail(e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_CALL, p->name, func,
+                        "re-entrant call into plugin '%s' from its own host function", p->name);
+    pthread_mutex_lock(&p->lock);
+    wph_slot *s = NULL;
+    for (;;) {
+        if (p->state != WASMPLUG_STATE_READY || p->closing) {
+            wasmplug_plugin_state cur = p->state;
+            bool closing = p->closing;
+            pthread_mutex_unlock(&p->lock);
+            return wph_fail(e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_CALL, p->name, func,
+                            "plugin '%s' is %s%s, not ready", p->name,
+                            wasmplug_state_string(cur),
+                            closing && cur != WASMPLUG_STATE_DISPOSED ? " (being disposed)" : "");
+        }
+        for (uint32_t i = 0; i < p->pool_size; i++) {
+            wph_slot *c = &p->slots[i];
+            if (!c->busy && (c->inst || !s))
+                s = c;
+            if (s && s->inst)
+                break;
+        }
+        if (s)
+            break;
+        pthread_cond_wait(&p->cond, &p->lock);
+    }
+    s->busy = true;
+    p->running++;
+    atomic_store(&s->interrupted, 0);
+    pthread_mutex_unlock(&p->lock);
+    atomic_fetch_add(&p->host->active_calls, 1);
+    *out = s;
+    if (s->inst)
+        return WASMPLUG_OK;
+
+    wasmplug_status st = instance_setup(s, e);
+    if (st != WASMPLUG_OK && st != WASMPLUG_ERR_CANCELLED && st != WASMPLUG_ERR_TIMEOUT) {
+        /* A fresh instance that cannot initialize: the plugin is broken. (A
+         * cancel or timeout only ends this call.) */
+        pthread_mutex_lock(&p->lock);
+        wasmplug_plugin_state from = p->state;
+        bool changed = from == WASMPLUG_STATE_READY && !p->killed;
+        if (changed)
+            set_state(p, WASMPLUG_STATE_ERROR);
+        pthread_mutex_unlock(&p->lock);
+        if (changed)
+            wph_notify_state(p, from, WASMPLUG_STATE_ERROR);
+    }
+    return st;
+}
+
+static void call_end(wasmplug_plugin *p, wph_slot *s, bool discard, const wph_call_stats *cs)
+{
+    pthread_mutex_lock(&p->lock);
+    wasmplug_instance *drop = NULL;
+    /* An interrupt we sent may still be pending in the instance. */
+    if (discard || p->killed || p->state == WASMPLUG_STATE_DISPOSED ||
+        atomic_load(&s->interrupted) != 0) {
+        drop = s->inst;
+        s->inst = NULL;
+    }
+    s->busy = false;
+    p->running--;
+    wph_metrics_add(p, cs);
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    if (drop)
+        wasmplug_instance_free(drop);
+    atomic_fetch_sub(&p->host->active_calls, 1);
+}
+
+/* Failures after which the instance may hold half-updated state. */
+static bool leaves_bad_state(wasmplug_status st, const wasmplug_plugin_error *e)
+{
+    if (st == WASMPLUG_OK || st == WASMPLUG_ERR_PLUGIN || st == WASMPLUG_ERR_NOT_FOUND ||
+        st == WASMPLUG_ERR_ABI || st == WASMPLUG_ERR_ARGUMENT)
+        return false;
+    return e->trap != WASMPLUG_TRAP_NONE || st == WASMPLUG_ERR_SERIALIZATION ||
+           st == WASMPLUG_ERR_OUTPUT_TOO_LARGE || st == WASMPLUG_ERR_TRAP;
+}
+
+static void gather(wph_slot *s, wph_call_stats *cs)
+{
+    wasmplug_plugin *p = s->plugin;
+    cs->host_calls = s->host_calls;
+    cs->denials = s->denials;
+    if (s->inst) {
+        if (p->limits.fuel != WASMPLUG_FUEL_UNLIMITED)
+            cs->fuel = wasmplug_instance_fuel_consumed(s->inst);
+        wasmplug_memory *m = wasmplug_instance_memory(s->inst);
+        if (m) {
+            cs->pages = wasmplug_memory_pages(m);
+            cs->has_pages = true;
+        }
+    }
+}
+
+static wasmplug_status start_call(wph_slot *s, const char *func, wasmplug_func **f,
+                                  wasmplug_plugin_error *e)
+{
+    *f = wasmplug_instance_func(s->inst, func);
+    if (!*f)
+        return wph_fail(e, WASMPLUG_ERR_NOT_FOUND, WASMPLUG_PHASE_CALL, s->plugin->name, func,
+                        "plugin '%s' exports no function '%s'", s->plugin->name, func);
+    s->func = func;
+    s->host_calls = 0;
+    s->denials = 0;
+    s->out_len = 0;
+    s->outer = tl_current;
+    tl_current = s;
+    wph_exec_begin(s);
+    return WASMPLUG_OK;
+}
+
+static void stop_call(wph_slot *s)
+{
+    wph_exec_end(s);
+    tl_current = s->outer;
+}
+
+wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const uint8_t *in,
+                                     size_t in_len, wasmplug_buf *out, wasmplug_plugin_error *err)
+{
+    if (out) {
+        out->data = NULL;
+        out->len = 0;
+    }
+    wasmplug_plugin_error e;
+    e.code = WASMPLUG_OK; /* filled completely by wph_fail on failure */
+    e.trap = WASMPLUG_TRAP_NONE;
+    if (!p || !func || !out || (!in && in_len))
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_CALL, p ? p->name : "",
+                        func ? func : "", "invalid argument (plugin, func, out and in are needed)");
+    uint64_t t0 = wph_now_ns();
+    wph_call_stats cs;
+    memset(&cs, 0, sizeof cs);
+    cs.bytes_in = in_len;
+    wph_slot *s = NULL;
+    wasmplug_status st;
+    if (in_len > p->limits.max_input_bytes) {
+        st = wph_fail(&e, WASMPLUG_ERR_INPUT_TOO_LARGE, WASMPLUG_PHASE_CALL, p->name, func,
+                      "input of %zu bytes exceeds max_input_bytes (%u)", in_len,
+                      p->limits.max_input_bytes);
+    } else {
+        st = call_begin(p, func, &s, &e);
+    }
+    if (st == WASMPLUG_OK) {
+        wasmplug_func *f;
+        st = start_call(s, func, &f, &e);
+        if (st == WASMPLUG_OK) {
+            s->in = in;
+            s->in_len = in_len;
+            wasmplug_functype t = wasmplug_func_type(f);
+            if (sig_is(&t, "", "i")) {
+                wasmplug_val r;
+                wasmplug_error ee;
+                wasmplug_error_clear(&ee);
+                st = wasmplug_func_call(f, NULL, 0, &r, 1, &ee);
+                st = wph_classify(s, st, &ee, WASMPLUG_PHASE_CALL, func, &e);
+                if (st == WASMPLUG_OK && r.of.i32 != 0) {
+                    st = wph_fail(&e, WASMPLUG_ERR_PLUGIN, WASMPLUG_PHASE_CALL, p->name, func,
+                                  "%s returned %d%s%s", func, (int)r.of.i32,
+                                  s->err_set ? ": " : "", s->err_set ? s->errmsg : "");
+                    e.plugin_code = r.of.i32;
+                }
+            } else if (sig_is(&t, "ii", "I")) {
+                st = wph_compat_call(s, f, func, &e);
+            } else {
+                st = wph_fail(&e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_CALL, p->name, func,
+                              "bytes calls need () -> i32 (ABI v1) or (i32, i32) -> i64 "
+                              "(compatibility ABI); '%s' has another type: use a typed call",
+                              func);
+            }
+            stop_call(s);
+            s->in = NULL;
+            s->in_len = 0;
+            if (st == WASMPLUG_OK && s->out_len) {
+                /* Hand the buffer over: no copy on the hot path. */
+                out->data = s->out;
+                out->len = s->out_len;
+                s->out = NULL;
+                s->out_cap = 0;
+                s->out_len = 0;
+                cs.bytes_out = out->len;
+            }
+        }
+        gather(s, &cs);
+    }
+    cs.failed = st != WASMPLUG_OK;
+    cs.trapped = e.trap != WASMPLUG_TRAP_NONE;
+    cs.ns = wph_now_ns() - t0;
+    if (s)
+        call_end(p, s, leaves_bad_state(st, &e) && !p->keep_on_trap, &cs);
+    else {
+        pthread_mutex_lock(&p->lock);
+        wph_metrics_add(p, &cs);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return finish(p, st, &e, err);
+}
+
+wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *p, const char *func,
+                                           const wasmplug_val *args, size_t arg_count,
+                                           wasmplug_val *results, size_t result_count,
+                                           wasmplug_plugin_error *err)
+{
+    wasmplug_plugin_error e;
+    e.code = WASMPLUG_OK;
+    e.trap = WASMPLUG_TRAP_NONE;
+    if (!p || !func || (!args && arg_count) || (!results && result_count))
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_CALL, p ? p->name : "",
+                        func ? func : "", "invalid argument");
+    uint64_t t0 = wph_now_ns();
+    wph_call_stats cs;
+    memset(&cs, 0, sizeof cs);
+    wph_slot *s = NULL;
+    wasmplug_status st = call_begin(p, func, &s, &e);
+    if (st == WASMPLUG_OK) {
+        wasmplug_func *f;
+        st = start_call(s, func, &f, &e);
+        if (st == WASMPLUG_OK) {
+            wasmplug_error ee;
+            wasmplug_error_clear(&ee);
+            st = wasmplug_func_call(f, args, arg_count, results, result_count, &ee);
+            st = wph_classify(s, st, &ee, WASMPLUG_PHASE_CALL, func, &e);
+            stop_call(s);
+        }
+        gather(s, &cs);
+    }
+    cs.failed = st != WASMPLUG_OK;
+    cs.trapped = e.trap != WASMPLUG_TRAP_NONE;
+    cs.ns = wph_now_ns() - t0;
+    if (s)
+        call_end(p, s, leaves_bad_state(st, &e) && !p->keep_on_trap, &cs);
+    else {
+        pthread_mutex_lock(&p->lock);
+        wph_metrics_add(p, &cs);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return finish(p, st, &e, err);
+}

@@ -1,0 +1,58 @@
+;; traps.wat - every trap kind wasm code can raise by itself, raised deep
+;; inside nested calls, blocks and loops; fuel exhaustion (infinite loops and
+;; endless calls); and the instance staying usable after each trap.
+(module
+  (memory 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $id)
+  (type $i_i (func (param i32) (result i32)))
+  (type $v_v (func))
+  (global $depth (mut i32) (i32.const 0))
+
+  (func $id (param i32) (result i32) (local.get 0))
+  (func $nest (param i32) (result i32)
+    ;; recurse $0 levels, then run the operation chosen by global $depth
+    (if (result i32) (local.get 0)
+      (then (i32.add (call $nest (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
+      (else (call $op (global.get $depth)))))
+  (func $op (param i32) (result i32)
+    (block $b4 (block $b3 (block $b2 (block $b1 (block $b0
+      (br_table $b0 $b1 $b2 $b3 $b4 (local.get 0)))
+      (unreachable))
+      (return (i32.div_s (i32.const 1) (i32.sub (local.get 0) (i32.const 1)))))
+      (return (i32.load (i32.const 70000))))
+      (return (call_indirect (type $i_i) (i32.const 0) (i32.const 1))))
+    (call_indirect (type $v_v) (i32.const 0))
+    (i32.const 0))
+  (func $spin (loop $l (br $l)))
+  (func $spin_calls (call $spin_calls))
+  (func $busy (param i32) (result i32)
+    (local i32)
+    (loop $l
+      (local.set 1 (i32.add (local.get 1) (local.get 0)))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if $l (local.get 0)))
+    (local.get 1))
+
+  (func (export "trap_unreachable_deep") (result i32)
+    (global.set $depth (i32.const 0)) (call $nest (i32.const 50)))
+  (func (export "trap_integer_divide_by_zero_deep") (result i32)
+    (global.set $depth (i32.const 1)) (call $nest (i32.const 50)))
+  (func (export "trap_memory_out_of_bounds_deep") (result i32)
+    (global.set $depth (i32.const 2)) (call $nest (i32.const 50)))
+  (func (export "trap_uninitialized_element_deep") (result i32)
+    (global.set $depth (i32.const 3)) (call $nest (i32.const 50)))
+  (func (export "trap_indirect_call_type_mismatch_deep") (result i32)
+    (global.set $depth (i32.const 4)) (call $nest (i32.const 50)))
+  (func (export "trap_out_of_fuel_loop") (call $spin))
+  (func (export "trap_out_of_fuel_calls") (loop $l (drop (call $id (i32.const 1))) (br $l)))
+  (func (export "trap_call_stack_exhausted") (call $spin_calls))
+  (func (export "test_usable_after_traps") (result i32)
+    (i32.eq (call $busy (i32.const 1000)) (i32.const 500500)))
+  (func (export "trap_unreachable_in_loop")
+    (local i32)
+    (loop $l
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (if (i32.eq (local.get 0) (i32.const 1000)) (then (unreachable)))
+      (br $l)))
+)
