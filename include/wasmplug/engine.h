@@ -186,6 +186,9 @@ typedef enum wasmplug_valtype {
     WASMPLUG_EXTERNREF = 0x6F
 } wasmplug_valtype;
 
+/** The text-format name of a value type ("i32", "funcref", ...; "unknown type" otherwise). */
+WASMPLUG_API const char *wasmplug_valtype_name(wasmplug_valtype type);
+
 typedef struct wasmplug_engine wasmplug_engine;
 typedef struct wasmplug_module wasmplug_module;
 typedef struct wasmplug_instance wasmplug_instance;

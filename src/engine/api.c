@@ -58,6 +58,20 @@ const char *wasmplug_trap_string(wasmplug_trap trap)
     return strings[trap];
 }
 
+const char *wasmplug_valtype_name(wasmplug_valtype t)
+{
+    switch (t) {
+    case WASMPLUG_I32: return "i32";
+    case WASMPLUG_I64: return "i64";
+    case WASMPLUG_F32: return "f32";
+    case WASMPLUG_F64: return "f64";
+    case WASMPLUG_V128: return "v128";
+    case WASMPLUG_FUNCREF: return "funcref";
+    case WASMPLUG_EXTERNREF: return "externref";
+    }
+    return "unknown type";
+}
+
 void wasmplug_error_clear(wasmplug_error *err)
 {
     if (!err)
@@ -547,19 +561,6 @@ wasmplug_status wasmplug_func_call_slots(wasmplug_func *func, wasmplug_slot *slo
     return wp_exec_call(&func->instance->exec, func, slots, err);
 }
 
-static const char *type_name(wasmplug_valtype t)
-{
-    switch (t) {
-    case WASMPLUG_I32: return "i32";
-    case WASMPLUG_I64: return "i64";
-    case WASMPLUG_F32: return "f32";
-    case WASMPLUG_F64: return "f64";
-    case WASMPLUG_V128: return "v128";
-    case WASMPLUG_FUNCREF: return "funcref";
-    case WASMPLUG_EXTERNREF: return "externref";
-    }
-    return "unknown type";
-}
 
 wasmplug_status wasmplug_func_call(wasmplug_func *func, const wasmplug_val *args, size_t arg_count,
                                    wasmplug_val *results, size_t result_count, wasmplug_error *err)
@@ -581,7 +582,8 @@ wasmplug_status wasmplug_func_call(wasmplug_func *func, const wasmplug_val *args
         if (args[i].type != params[i])
             return wp_error(err, WASMPLUG_ERR_ARGUMENT, WP_NO_OFFSET,
                             "argument %zu has type %s, the function expects %s", i,
-                            type_name(args[i].type), type_name(params[i]));
+                            wasmplug_valtype_name(args[i].type),
+                            wasmplug_valtype_name(params[i]));
 
     size_t n = t->nparams > t->nresults ? t->nparams : t->nresults;
     wasmplug_slot local[16];

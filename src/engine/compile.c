@@ -14,20 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *valtype_name(wasmplug_valtype t)
-{
-    switch (t) {
-    case WASMPLUG_I32: return "i32";
-    case WASMPLUG_I64: return "i64";
-    case WASMPLUG_F32: return "f32";
-    case WASMPLUG_F64: return "f64";
-    case WASMPLUG_V128: return "v128";
-    case WASMPLUG_FUNCREF: return "funcref";
-    case WASMPLUG_EXTERNREF: return "externref";
-    }
-    return "?";
-}
-
 #define INVALID(off, ...) wp_error(err, WASMPLUG_ERR_INVALID, (off), __VA_ARGS__)
 
 /*
@@ -62,8 +48,8 @@ static wasmplug_status check_const(const wasmplug_module *m, wasmplug_error *err
     }
     ce->type = t;
     if (t != expect)
-        return INVALID(at, "type mismatch: %s is %s, expected %s", what, valtype_name(t),
-                       valtype_name(expect));
+        return INVALID(at, "type mismatch: %s is %s, expected %s", what, wasmplug_valtype_name(t),
+                       wasmplug_valtype_name(expect));
     return WASMPLUG_OK;
 }
 
@@ -165,8 +151,8 @@ static wasmplug_status check_module(wasmplug_module *m, wasmplug_error *err)
                 return st;
             if (m->tables[e->table].elem != e->type)
                 return INVALID(e->entry_offset, "type mismatch: element segment %u of %s for "
-                               "a table of %s", i, valtype_name(e->type),
-                               valtype_name(m->tables[e->table].elem));
+                               "a table of %s", i, wasmplug_valtype_name(e->type),
+                               wasmplug_valtype_name(m->tables[e->table].elem));
         }
         for (uint32_t k = 0; k < e->count; k++)
             if ((st = check_const(m, err, &e->items[k], e->type, e->entry_offset,

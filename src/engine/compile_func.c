@@ -178,7 +178,10 @@ typedef struct cctx {
     uint64_t fuel_count;
     uint32_t loop_depth;   /* enclosing loops: constants there get a slot */
     uint64_t *consts; size_t nconsts, consts_cap; /* values of slots nlocals + k */
-    uint8_t *kinds; size_t kinds_cap;             /* prescan: open constructs */
+    uint8_t *kinds; size_t kinds_cap;             /* prescan: open constructs (loop?) */
+    uint32_t *open; size_t open_cap;              /* prescan: their block numbers */
+    uint64_t *wmask; size_t nblocks, wmask_cap;   /* locals written in block n (local_bit) */
+    uint32_t block;        /* blocks, loops and ifs seen so far by the main pass */
     /* Outermost loop n (in code order) uses the constant slots
      * nest_consts[nest_start[n] .. nest_start[n + 1]). */
     uint16_t *nest_consts; size_t nnest_consts, nest_consts_cap;
@@ -943,30 +946,51 @@ static bool read_locals(cctx *c)
     return true;
 }
 
-/* Decode the body once to collect the distinct constants used inside loops
- * (they get slots set by the prologue). Leaves the reader where it was. */
-static bool collect_loop_consts(cctx *c)
+/* Bit of local x in a block's write mask (the last bit stands for all
+ * locals from 63 on). */
+static uint64_t local_bit(uint32_t x) { return (uint64_t)1 << (x < 63 ? x : 63); }
+
+/*
+ * Decode the body once, before compiling it, to collect
+ *  - the distinct constants used inside loops, and which outermost loop
+ *    uses which (they get slots, set when the loop nest is entered);
+ *  - for every block, loop and if (in code order) the mask of locals
+ *    written inside it: only references to those must be materialized when
+ *    the construct is entered.
+ * Leaves the reader where it was.
+ */
+static bool prescan(cctx *c)
 {
     c->nconsts = 0;
     c->nnests = 0;
     c->nnest_consts = 0;
     c->nest = 0;
+    c->nblocks = 0;
+    c->block = 0;
     const uint8_t *start = c->r.p;
-    if (!memchr(start, 0x03, (size_t)(c->r.end - start)))
-        return true; /* no loop opcode anywhere */
     size_t depth = 1, loops = 0;
-    if (!grow(c, &c->kinds, &c->kinds_cap, 16, 1))
+    if (!grow(c, &c->kinds, &c->kinds_cap, 16, 1) ||
+        !grow(c, &c->open, &c->open_cap, 16, sizeof(uint32_t)))
         return false;
     c->kinds[0] = 0;
+    c->open[0] = NONE;
     while (depth > 0) {
         ins in;
         in.op = 0;
         if (!read_instr(c, &in))
             return false;
         switch (in.op) {
+        case 0x21: case 0x22:
+            if (depth > 1)
+                c->wmask[c->open[depth - 1]] |= local_bit(in.x);
+            break;
         case 0x02: case 0x03: case 0x04:
-            if (!grow(c, &c->kinds, &c->kinds_cap, depth + 1, 1))
+            if (!grow(c, &c->kinds, &c->kinds_cap, depth + 1, 1) ||
+                !grow(c, &c->open, &c->open_cap, depth + 1, sizeof(uint32_t)) ||
+                !grow(c, &c->wmask, &c->wmask_cap, c->nblocks + 1, sizeof(uint64_t)))
                 return false;
+            c->wmask[c->nblocks] = 0;
+            c->open[depth] = (uint32_t)c->nblocks++;
             if (in.op == 0x03 && loops == 0) { /* a new outermost loop */
                 if (!grow(c, &c->nest_start, &c->nest_start_cap, c->nnests + 2,
                           sizeof(uint32_t)))
@@ -979,6 +1003,8 @@ static bool collect_loop_consts(cctx *c)
         case 0x0B:
             depth--;
             loops -= c->kinds[depth];
+            if (depth > 1) /* the parent writes what its child writes */
+                c->wmask[c->open[depth - 1]] |= c->wmask[c->open[depth]];
             break;
         case 0x41: case 0x42: case 0x43: case 0x44: case 0xD0: {
             uint64_t bits = in.op == 0xD0 ? 0 : in.imm;
@@ -1045,12 +1071,17 @@ static bool op_block(cctx *c, const ins *in)
         TRY(pop_expect(c, T_I32, &cond));
         cond.slot = fuse_eqz(c, cond, c->nvals, &invert);
     }
-    /* No local reference may cross into the construct (see the top); the
-     * params become canonical entries. */
+    /* No reference to a local written inside may cross into the construct
+     * (see the top); the params become canonical entries. */
     if (LIVE) {
-        materialize_from(c, 0);
+        uint64_t written = c->block < c->nblocks ? c->wmask[c->block] : UINT64_MAX;
+        for (uint32_t i = c->nrefs; i-- > 0;)
+            if (written & local_bit(c->vals[c->refs[i]].slot))
+                materialize(c, i);
+        materialize_from(c, c->nvals >= np ? c->nvals - np : 0);
         materialize_consts_from(c, c->nvals >= np ? c->nvals - np : 0);
     }
+    c->block++;
     TRY(pop_vals(c, params, np));
     uint8_t kind = in->op == 0x02 ? FK_BLOCK : in->op == 0x03 ? FK_LOOP : FK_IF;
     uint64_t outer_fuel = c->fuel_count;
@@ -1899,7 +1930,7 @@ static bool compile_function(cctx *c, uint32_t fidx)
     if (t->nresults > 1)
         m->features |= WP_FEATURE_MULTI_VALUE;
     TRY(read_locals(c));
-    TRY(collect_loop_consts(c));
+    TRY(prescan(c));
     c->base = c->nlocals + (uint32_t)c->nconsts;
 
     c->nvals = c->nctrls = c->nfixups = c->ncode = 0;
@@ -2023,6 +2054,8 @@ static void free_ctx(cctx *c)
     wp_free(e, c->code, c->code_cap * sizeof(wp_cell));
     wp_free(e, c->consts, c->consts_cap * sizeof(uint64_t));
     wp_free(e, c->kinds, c->kinds_cap);
+    wp_free(e, c->open, c->open_cap * sizeof(uint32_t));
+    wp_free(e, c->wmask, c->wmask_cap * sizeof(uint64_t));
     wp_free(e, c->nest_consts, c->nest_consts_cap * sizeof(uint16_t));
     wp_free(e, c->nest_start, c->nest_start_cap * sizeof(uint32_t));
 }

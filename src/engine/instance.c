@@ -283,20 +283,6 @@ static const char *kind_name(wasmplug_extern_kind k)
     return "?";
 }
 
-static const char *valtype_name(wasmplug_valtype t)
-{
-    switch (t) {
-    case WASMPLUG_I32: return "i32";
-    case WASMPLUG_I64: return "i64";
-    case WASMPLUG_F32: return "f32";
-    case WASMPLUG_F64: return "f64";
-    case WASMPLUG_V128: return "v128";
-    case WASMPLUG_FUNCREF: return "funcref";
-    case WASMPLUG_EXTERNREF: return "externref";
-    }
-    return "?";
-}
-
 /* "(i32, i64) -> (f32)" into buf. */
 static void format_functype(char *buf, size_t size, const wp_functype *t)
 {
@@ -311,11 +297,11 @@ static void format_functype(char *buf, size_t size, const wp_functype *t)
     } while (0)
     APPEND("(");
     for (uint32_t i = 0; i < t->nparams; i++, sep = ", ")
-        APPEND("%s%s", sep, valtype_name(t->types[i]));
+        APPEND("%s%s", sep, wasmplug_valtype_name(t->types[i]));
     APPEND(") -> (");
     sep = "";
     for (uint32_t i = 0; i < t->nresults; i++, sep = ", ")
-        APPEND("%s%s", sep, valtype_name(t->types[t->nparams + i]));
+        APPEND("%s%s", sep, wasmplug_valtype_name(t->types[t->nparams + i]));
     APPEND(")");
 #undef APPEND
 }
@@ -377,7 +363,7 @@ static wasmplug_status check_import(const wasmplug_module *m, const wp_import *i
             format_limits(a, sizeof a, want->limits.min, want->limits.has_max, want->limits.max);
             format_limits(b, sizeof b, got->size, got->limits.has_max, got->limits.max);
             snprintf(msg, sizeof msg, "expected table %s %s, got table %s %s",
-                     valtype_name(want->elem), a, valtype_name(got->elem), b);
+                     wasmplug_valtype_name(want->elem), a, wasmplug_valtype_name(got->elem), b);
             return link_error(err, imp, msg);
         }
         break;
@@ -404,8 +390,8 @@ static wasmplug_status check_import(const wasmplug_module *m, const wp_import *i
         const wasmplug_global *got = ext.of.global;
         if (want->type != got->type || want->mutable_ != got->mutable_) {
             snprintf(msg, sizeof msg, "expected global %s%s, got global %s%s",
-                     want->mutable_ ? "mut " : "", valtype_name(want->type),
-                     got->mutable_ ? "mut " : "", valtype_name(got->type));
+                     want->mutable_ ? "mut " : "", wasmplug_valtype_name(want->type),
+                     got->mutable_ ? "mut " : "", wasmplug_valtype_name(got->type));
             return link_error(err, imp, msg);
         }
         break;
