@@ -140,6 +140,11 @@ wasmplug_status wasmplug_engine_new(const wasmplug_engine_config *cfg, wasmplug_
     return WASMPLUG_OK;
 }
 
+wasmplug_bounds_mode wp_engine_bounds(const wasmplug_engine *e)
+{
+    return e->bounds;
+}
+
 void wasmplug_engine_free(wasmplug_engine *engine)
 {
     if (!engine)

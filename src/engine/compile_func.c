@@ -2,24 +2,24 @@
  * compile_func.c - validation of function bodies fused with their
  * translation into the interpreter's slot-addressed code (ops.h).
  *
- * One pass per body (plus a quick decode-only prescan of bodies with loops,
- * see "Constants" below). Each instruction is decoded with its immediates
- * (read_instr: every binary-format error is found here), checked with the
- * spec's validation algorithm (appendix "Validation Algorithm": an operand
- * stack of types with the polymorphic "Unknown" after unconditional
+ * One pass per body, after a quick decode-only prescan (constants used in
+ * loops, locals written per block). Each instruction is decoded with its
+ * immediates (read_instr: every binary-format error is found here), checked
+ * with the spec's validation algorithm (appendix "Validation Algorithm": an
+ * operand stack of types with the polymorphic "Unknown" after unconditional
  * branches, and a control stack of frames), and translated.
  *
  * Translation. The operand stack exists only at compile time: the value at
- * height h has the canonical slot base+h (base = params + locals +
- * constant slots), and each
- * compile-time stack entry records where its value really is - its
+ * height h has the canonical slot base+h (base = params + locals + constant
+ * slots), and each compile-time stack entry records where its value is - its
  * canonical slot, or the slot of a local it was read from (local.get emits
  * nothing). Such a local reference must be "materialized" (copied into its
  * canonical slot) before the local is written, before calls (arguments must
- * be contiguous), and on entry to every block, loop and if, so that no
- * reference ever crosses a control-flow join: below the innermost frame's
- * height every entry is canonical. References live in a short list
- * (c->refs, at most MAX_REFS) so local.set never scans the whole stack.
+ * be contiguous), and on entry to a block, loop or if that writes the local
+ * somewhere inside (the prescan knows), because the copy made at the write
+ * would only run on that one path, or only on a loop's first iteration.
+ * References live in a short list (c->refs, at most MAX_REFS) so local.set
+ * never scans the whole stack.
  *
  * Labels. Values a branch carries to a block or if go to the canonical slots
  * starting at the frame's height (its results), to a loop the same for its
@@ -57,6 +57,8 @@
 #define T_EXTERNREF ((uint8_t)WASMPLUG_EXTERNREF)
 
 #define NONE UINT32_MAX
+/* MAX_REFS and MAX_CONSTS may be overridden (-D) to stress the fallbacks in
+ * tests: -DMAX_REFS=1 -DMAX_CONSTS=2 must give the same results. */
 #ifndef MAX_REFS
 #define MAX_REFS 64
 #endif
@@ -481,11 +483,8 @@ static bool pop_expect(cctx *c, uint8_t expect, cval *out)
     out->type = T_ANY;
     out->slot = NONE;
     if (c->nvals == f->height) {
-        if (f->unreachable) {
-            out->type = T_ANY;
-            out->slot = NONE;
-            return true;
-        }
+        if (f->unreachable)
+            return true; /* Unknown */
         if (expect == T_ANY)
             return invalid(c, "type mismatch: expected a value, but the stack is empty");
         return invalid(c, "type mismatch: expected %s, but the stack is empty",
@@ -1118,8 +1117,8 @@ static bool op_block(cctx *c, const ins *in)
     return true;
 }
 
-/* Pop the frame's results at its end (or else) and leave them in the
- * canonical label slots when control can continue past it. */
+/* At a frame's end (or else): pop its results (into c->scratch) and check
+ * that nothing else is left. */
 static bool close_arm(cctx *c, cframe *f)
 {
     TRY(pop_vals(c, f->results, f->nresults));
@@ -2068,7 +2067,7 @@ wasmplug_status wp_compile_functions(wasmplug_module *m, wasmplug_error *err)
     c.e = m->engine;
     c.err = err;
     for (int op = 0; op < WP_OP_COUNT; op++)
-        c.opcells[op] = wp_op_cell((wp_op)op);
+        c.opcells[op] = wp_op_cell_bounds((wp_op)op, wp_engine_bounds(m->engine));
     wasmplug_status st = WASMPLUG_OK;
     uint32_t i = m->num_imported_funcs;
     for (; i < m->nfuncs; i++) {

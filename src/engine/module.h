@@ -193,6 +193,10 @@ struct wasmplug_module {
     wp_arena arena;          /* names, type arrays, segment items, compiled code */
 };
 
+/* api.c: how the engine checks memory accesses (GUARD_PAGES or EXPLICIT),
+ * which decides the load/store operations the compiler emits. */
+WP_INTERNAL wasmplug_bounds_mode wp_engine_bounds(const wasmplug_engine *e);
+
 /* decode.c: parse the binary (already copied into m->bytes) into m. Returns
  * WASMPLUG_ERR_MALFORMED / ERR_UNSUPPORTED / ERR_NOMEM with err filled. */
 WP_INTERNAL wasmplug_status wp_decode(wasmplug_module *m, wasmplug_error *err);
