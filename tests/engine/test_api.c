@@ -100,6 +100,11 @@ static void test_strings(void)
     CHECK(strcmp(wasmplug_trap_string(WASMPLUG_TRAP_MEMORY_OUT_OF_BOUNDS),
                  "out of bounds memory access") == 0);
     CHECK(wasmplug_trap_string((wasmplug_trap)999) != NULL);
+    CHECK(strcmp(wasmplug_status_name(WASMPLUG_ERR_MALFORMED), "ERR_MALFORMED") == 0);
+    CHECK(strcmp(wasmplug_status_name((wasmplug_status)999), "UNKNOWN") == 0);
+    CHECK(strcmp(wasmplug_valtype_name(WASMPLUG_I64), "i64") == 0);
+    CHECK(strcmp(wasmplug_valtype_name(WASMPLUG_EXTERNREF), "externref") == 0);
+    CHECK(strcmp(wasmplug_valtype_name((wasmplug_valtype)0x11), "unknown type") == 0);
     wasmplug_error err;
     memset(&err, 0x5a, sizeof err);
     wasmplug_error_clear(&err);
