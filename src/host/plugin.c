@@ -494,6 +494,7 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
     cfg.max_call_depth = p->limits.max_call_depth;
     cfg.fuel = p->limits.fuel == WASMPLUG_FUEL_UNLIMITED ? 0 : p->limits.fuel;
     cfg.user = s;
+    cfg.defer_start = true; /* run below, under the call timeout and cancel */
     s->pending = WASMPLUG_OK;
     s->err_set = false;
     s->in = (const uint8_t *)p->config_json;
@@ -524,7 +525,13 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
     wph_exec_begin(s);
     s->in = (const uint8_t *)p->config_json;
     s->in_len = p->config_json_len;
-    if (p->hook_initialize)
+    st = wasmplug_instance_start(inst, &ee);
+    if (st != WASMPLUG_OK) {
+        st = wph_classify(s, st, &ee, WASMPLUG_PHASE_INIT, "(start)", e);
+        if (st == WASMPLUG_ERR_TRAP && e->trap != WASMPLUG_TRAP_NONE)
+            snprintf(e->function, sizeof e->function, "(start)");
+    }
+    if (st == WASMPLUG_OK && p->hook_initialize)
         st = run0(s, "_initialize", WASMPLUG_PHASE_INIT, NULL, e);
     if (st == WASMPLUG_OK && p->hook_init)
         st = run_hook(s, "wasmplug_init", WASMPLUG_PHASE_INIT, e);

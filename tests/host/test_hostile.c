@@ -252,6 +252,13 @@ static void test_lifecycle_traps(wasmplug_host *h)
     CHECK_CODE(st, WASMPLUG_ERR_TIMEOUT, &err);
     CHECK_EQ(err.phase, WASMPLUG_PHASE_INIT);
 
+    /* A start function that never returns is stopped by the timeout too. */
+    p = load(h, "loop_start", "loop_start", &lim, &st, &err);
+    CHECK_CODE(st, WASMPLUG_ERR_TIMEOUT, &err);
+    CHECK_EQ(err.phase, WASMPLUG_PHASE_INIT);
+    CHECK(strcmp(err.function, "(start)") == 0);
+    GOOD_STILL_OK();
+
     lim.timeout_ms = 0;
     lim.max_memory_pages = 16;
     p = load(h, "big_memory", "big_memory", &lim, &st, &err);
