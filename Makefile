@@ -14,7 +14,7 @@
 # command line: make test EXTRA_DEB_PACKAGES="valgrind".
 
 DEB_PACKAGES = cmake make gcc clang lld wabt wasi-libc libclang-rt-14-dev-wasm32 \
-               libjansson-dev pkg-config binaryen
+               libjansson-dev libyaml-dev pkg-config binaryen
 EXTRA_DEB_PACKAGES ?=
 # Scripts `make deps` runs after the Debian packages, each idempotent (e.g.
 # the plugin toolchains: Rust, AssemblyScript, Zig). DEPS_SCRIPTS= skips them.

@@ -91,6 +91,7 @@
 #define WASMPLUG_H
 
 #include <wasmplug/engine.h>
+#include <wasmplug/wasi.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -439,17 +440,31 @@ typedef struct wasmplug_load_options {
     bool init;                         /* run wasmplug_plugin_init after loading */
     bool keep_instance_on_trap;        /* keep (not replace) an instance after a trap */
     void *user_data;                   /* see wasmplug_plugin_user_data */
+    /* WASI preview 1 for this plugin (docs/WASI.md). NULL: WASI is not
+     * enabled and wasi_snapshot_preview1 imports link to stubs (ENOSYS;
+     * proc_exit ends the call). Non-NULL: the real implementation, one
+     * context per instance, with this configuration (copied at load)
+     * filtered by the plugin's permissions: a preopen needs
+     * "wasi.fs.read:<guest path>" (read-only) or "wasi.fs.write:<guest path>"
+     * (read-write; with only the read grant the directory is read-only),
+     * an environment variable (explicit or inherited) "wasi.env:<NAME>";
+     * what is not granted is left out (and recorded as a denial). Args,
+     * stdin, clocks, random and stdout/stderr need no grant. With no
+     * on_output, stdout/stderr are captured per call:
+     * wasmplug_plugin_wasi_output. */
+    const wasmplug_wasi_config *wasi;
 } wasmplug_load_options;
 
-#define WASMPLUG_LOAD_OPTIONS_INIT {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL}
+#define WASMPLUG_LOAD_OPTIONS_INIT \
+    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL}
 
 /**
  * Load a plugin from a binary module under a unique name (1..127 bytes).
  * The bytes are copied. The module is compiled once; every instance of the
  * plugin shares it. Imports are linked now: "wasmplug" (the ABI, docs/ABI.md),
- * "wasi_snapshot_preview1" (stubs returning ENOSYS until WASI arrives;
- * proc_exit ends the call) and registered host functions the plugin is
- * granted. Failures: ERR_ARGUMENT (bad name/options), ERR_DUPLICATE (name in
+ * "wasi_snapshot_preview1" (WASI preview 1 when opts->wasi is set, else
+ * stubs returning ENOSYS; proc_exit ends the call either way) and
+ * registered host functions the plugin is granted. Failures: ERR_ARGUMENT (bad name/options), ERR_DUPLICATE (name in
  * use), ERR_MANIFEST, ERR_MALFORMED / ERR_INVALID / ERR_UNSUPPORTED (module),
  * ERR_LINK (unknown import or type mismatch), ERR_PERMISSION_DENIED (an
  * import not granted; the message names the import and the missing grant),
@@ -666,6 +681,18 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_last_error(wasmplug_plugin *plugin,
                                                         wasmplug_plugin_error *out);
 /** Empty the error history. */
 WASMPLUG_API void wasmplug_plugin_clear_errors(wasmplug_plugin *plugin);
+
+/**
+ * What a WASI plugin (loaded with options.wasi and no on_output) wrote to
+ * stdout (fd 1) or stderr (fd 2) during the most recent call, init or
+ * dispose that finished on it: a copy in *out, freed with
+ * wasmplug_buf_free (empty if nothing was written). With a pool running
+ * calls in parallel, "most recent" is the last to finish; use an
+ * on_output callback to tell calls apart. ERR_ARGUMENT for another fd,
+ * ERR_NOT_FOUND if WASI is not enabled for the plugin.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_wasi_output(wasmplug_plugin *plugin, int fd,
+                                                         wasmplug_buf *out);
 
 /**
  * Compatibility-ABI plugins: the bytes returned by plugin_get_manifest,

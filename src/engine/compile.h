@@ -49,6 +49,17 @@ typedef struct wp_memop {
 WP_INTERNAL extern const wp_numop wp_num_ops[256];   /* by opcode byte */
 WP_INTERNAL extern const wp_numop wp_sat_ops[8];     /* 0xFC 0..7 */
 WP_INTERNAL extern const wp_memop wp_mem_ops[0x3F - 0x28];
+/* Superinstruction forms of an operation (compile_tables.c); 0: none. */
+typedef struct wp_fusion {
+    uint16_t imm;      /* binary op: the form with an immediate second operand */
+    uint16_t swap;     /* binary op: the op computing op(b, a) (commutative: itself) */
+    uint16_t br;       /* compare (register or _IMM form): its BR_IF_ form */
+    uint16_t negate;   /* compare: the compare of the opposite result */
+    uint16_t addr_imm; /* load/store: the form addressing (a + imm) mod 2^32 */
+    uint16_t load_op;  /* f64 add/sub/mul: the form with b loaded from memory */
+} wp_fusion;
+WP_INTERNAL extern const wp_fusion wp_fusions[WP_OP_COUNT];
+
 /* Names of the other opcodes; NULL: no WebAssembly 2.0 opcode. */
 WP_INTERNAL extern const char *const wp_opcode_names[256];
 /* The name of an opcode (a byte, or 0xFC00 | sub-opcode), for messages. */

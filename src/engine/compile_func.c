@@ -38,6 +38,21 @@
  * returned or branched with br likewise; i32.eqz feeding br_if/if becomes
  * the opposite branch; a BR to the very next instruction is dropped.
  *
+ * Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM
+ * loads/stores; wp_fusions in compile_tables.c), all keyed on "the value was
+ * produced by the instruction emitted last and is read by nothing else"
+ * (canonical top-of-stack slot, no label in between), which lets the
+ * compiler take that instruction back out of the code:
+ *   - a binary operation with a constant operand (a CONST emitted last, or
+ *     a constant slot) uses its _IMM form; constant first operands of
+ *     commutative ops and compares are swapped; sub becomes ADD_IMM of -k;
+ *   - i32.eqz of an integer compare becomes the opposite compare;
+ *   - an integer compare feeding br_if/if becomes BR_IF_<cmp> (negated
+ *     when the branch is taken on false);
+ *   - an ADD_IMM feeding a load/store with offset 0 becomes its _ADDR_IMM
+ *     form ((a + imm) wraps at 32 bits, so imm cannot become the offset);
+ *   - f64 add/sub/mul of an f64.load just emitted becomes F64_<op>_LOAD.
+ *
  * Fuel: FUEL opens every function and every loop header, costed with the
  * number of wasm instructions of the region (nested loops excluded).
  */
@@ -118,7 +133,8 @@ typedef struct cframe {
     const wasmplug_valtype *params, *results;
     uint32_t label;        /* loop: code index of the header */
     uint32_t fixups;       /* forward branches to the end: list head in c->fixups */
-    uint32_t else_instr;   /* if: the BR_IF_NOT to the else arm (NONE: none) */
+    uint32_t else_instr;   /* if: the branch to the else arm (NONE: none) */
+    uint32_t else_cell;    /* if: that branch's offset cell */
     uint32_t fuel_cell;    /* loop: FUEL's immediate (NONE: not emitted) */
     uint64_t outer_fuel;   /* loop: instruction count of the enclosing region */
     uint32_t pad;          /* br_table: landing pad already emitted for this label */
@@ -356,6 +372,55 @@ static uint32_t fuse_eqz(cctx *c, cval cond, size_t cond_pos, bool *invert)
     return a;
 }
 
+/* A branch condition as it will be tested: a fused compare, or a slot. */
+typedef struct cbranch {
+    uint32_t cmp;          /* the compare (wp_op) fused into the branch, or NONE */
+    bool invert;           /* no compare: the condition is a == 0 (fused i32.eqz) */
+    uint32_t a;            /* the slot tested, or the compare's first operand */
+    uint64_t b;            /* the compare's second operand: slot or immediate */
+} cbranch;
+
+/*
+ * The condition of br_if/if (popped from cond_pos): an i32.eqz or an
+ * integer compare emitted last whose result nothing else reads is removed,
+ * and the branch does its work (fuse_eqz; compare-and-branch operations).
+ */
+static cbranch take_cond(cctx *c, cval cond, size_t cond_pos)
+{
+    cbranch cb = { NONE, false, cond.slot, 0 };
+    cb.a = fuse_eqz(c, cond, cond_pos, &cb.invert);
+    if (cb.invert || c->dead || c->nomem || c->last_dst == NONE ||
+        (unsigned)c->last_op >= WP_OP_COUNT || !wp_fusions[c->last_op].br ||
+        cond.slot != canon(c, cond_pos) || c->code[c->last_dst].u32 != cond.slot)
+        return cb;
+    cb.cmp = (uint32_t)c->last_op;
+    cb.a = c->code[c->last_dst + 1].u32;
+    cb.b = c->code[c->last_dst + 2].u64;
+    c->ncode = c->last_dst - 1;
+    c->last_dst = NONE;
+    c->last_op = WP_OP_COUNT;
+    return cb;
+}
+
+/* Emit cb's branch, taken when the condition holds (on_false: when it does
+ * not). Returns its operation cell; *rel receives the cell of its offset. */
+static uint32_t emit_cbranch(cctx *c, const cbranch *cb, bool on_false, uint32_t *rel)
+{
+    uint32_t instr;
+    if (cb->cmp == NONE) {
+        instr = emit_op(c, cb->invert != on_false ? WP_OP_BR_IF_NOT : WP_OP_BR_IF);
+        emit_src(c, cb->a);
+    } else {
+        uint32_t k = on_false ? wp_fusions[cb->cmp].negate : cb->cmp;
+        instr = emit_op(c, (wp_op)wp_fusions[k].br);
+        emit_src(c, cb->a);
+        emit_u64(c, cb->b);
+    }
+    *rel = (uint32_t)c->ncode;
+    emit_u64(c, 0);
+    return instr;
+}
+
 /*
  * An unconditional branch or return moving a single value v (at stack
  * position pos) to slot dst: when the instruction emitted last produced v,
@@ -591,6 +656,18 @@ static bool emit_jump(cctx *c, wp_op op, uint32_t cond, cframe *f)
         emit_u32(c, cond);
     uint32_t cell = (uint32_t)c->ncode;
     emit_u64(c, 0);
+    if (f->kind == FK_LOOP) {
+        patch_rel(c, instr, cell, f->label);
+        return true;
+    }
+    return add_fixup(c, f, instr, cell);
+}
+
+/* A conditional branch (cb, see emit_cbranch) to frame f's label. */
+static bool emit_cjump(cctx *c, const cbranch *cb, bool on_false, cframe *f)
+{
+    uint32_t cell;
+    uint32_t instr = emit_cbranch(c, cb, on_false, &cell);
     if (f->kind == FK_LOOP) {
         patch_rel(c, instr, cell, f->label);
         return true;
@@ -1065,10 +1142,10 @@ static bool op_block(cctx *c, const ins *in)
     uint32_t np, nr;
     TRY(block_type(c, in->bt, &params, &np, &results, &nr));
     cval cond = { T_I32, NONE };
-    bool invert = false;
+    cbranch cb = { NONE, false, NONE, 0 };
     if (in->op == 0x04) {
         TRY(pop_expect(c, T_I32, &cond));
-        cond.slot = fuse_eqz(c, cond, c->nvals, &invert);
+        cb = take_cond(c, cond, c->nvals);
     }
     /* No reference to a local written inside may cross into the construct
      * (see the top); the params become canonical entries. */
@@ -1084,7 +1161,7 @@ static bool op_block(cctx *c, const ins *in)
     TRY(pop_vals(c, params, np));
     uint8_t kind = in->op == 0x02 ? FK_BLOCK : in->op == 0x03 ? FK_LOOP : FK_IF;
     uint64_t outer_fuel = c->fuel_count;
-    uint32_t label = NONE, fuel_cell = NONE, else_instr = NONE;
+    uint32_t label = NONE, fuel_cell = NONE, else_instr = NONE, else_cell = NONE;
     if (kind == FK_LOOP) {
         c->fuel_count = 0;
         if (c->loop_depth++ == 0 && c->nest < c->nnests) {
@@ -1104,9 +1181,7 @@ static bool op_block(cctx *c, const ins *in)
             emit_u64(c, 0);
         }
     } else if (kind == FK_IF && LIVE) {
-        else_instr = emit_op(c, invert ? WP_OP_BR_IF : WP_OP_BR_IF_NOT);
-        emit_src(c, cond.slot);
-        emit_u64(c, 0);
+        else_instr = emit_cbranch(c, &cb, true, &else_cell);
     }
     TRY(push_ctrl(c, kind, params, np, results, nr));
     cframe *f = &c->ctrls[c->nctrls - 1];
@@ -1114,6 +1189,7 @@ static bool op_block(cctx *c, const ins *in)
     f->fuel_cell = fuel_cell;
     f->outer_fuel = outer_fuel;
     f->else_instr = else_instr;
+    f->else_cell = else_cell;
     return true;
 }
 
@@ -1140,7 +1216,7 @@ static bool op_else(cctx *c, const ins *in)
     }
     if (f->else_instr != NONE) {
         place_label(c);
-        patch_rel(c, f->else_instr, f->else_instr + 2, (uint32_t)c->ncode);
+        patch_rel(c, f->else_instr, f->else_cell, (uint32_t)c->ncode);
         f->else_instr = NONE;
     }
     f->kind = FK_ELSE;
@@ -1193,7 +1269,7 @@ static bool op_end(cctx *c)
             live_after = true;
         }
         if (f->else_instr != NONE) {
-            patch_rel(c, f->else_instr, f->else_instr + 2, (uint32_t)c->ncode);
+            patch_rel(c, f->else_instr, f->else_cell, (uint32_t)c->ncode);
             f->reached = true;
         }
         if (f->reached)
@@ -1250,17 +1326,15 @@ static bool op_br_if(cctx *c, const ins *in)
     TRY(pop_vals(c, types, n));
     size_t pos = c->nvals;
     if (LIVE) {
-        bool invert;
-        cond.slot = fuse_eqz(c, cond, cond_pos, &invert);
+        cbranch cb = take_cond(c, cond, cond_pos);
         if (!needs_moves(c, f, c->scratch, n)) {
-            TRY(emit_jump(c, invert ? WP_OP_BR_IF_NOT : WP_OP_BR_IF, cond.slot, f));
+            TRY(emit_cjump(c, &cb, false, f));
         } else {
-            uint32_t skip = emit_op(c, invert ? WP_OP_BR_IF : WP_OP_BR_IF_NOT);
-            emit_src(c, cond.slot);
-            emit_u64(c, 0);
+            uint32_t rel;
+            uint32_t skip = emit_cbranch(c, &cb, true, &rel);
             TRY(emit_branch_path(c, f, c->scratch, n, pos));
             place_label(c);
-            patch_rel(c, skip, skip + 2, (uint32_t)c->ncode);
+            patch_rel(c, skip, rel, (uint32_t)c->ncode);
         }
     }
     /* push_vals(label types): same entries, types refined */
@@ -1520,6 +1594,27 @@ static bool need_table(cctx *c, uint32_t x)
     return true;
 }
 
+/*
+ * An access with offset 0 whose address (popped from pos) is the result of
+ * the I32_ADD_IMM emitted last, read by nothing else: the add is removed and
+ * the access becomes its _ADDR_IMM form addressing (a + imm) mod 2^32 (the
+ * wrap is why imm cannot simply become the offset).
+ */
+static bool take_addr_add(cctx *c, cval *addr, size_t pos, wp_op *op, uint64_t *imm)
+{
+    if (*imm != 0 || !wp_fusions[*op].addr_imm || c->dead || c->nomem ||
+        c->last_dst == NONE || c->last_op != WP_OP_I32_ADD_IMM ||
+        addr->slot != canon(c, pos) || c->code[c->last_dst].u32 != addr->slot)
+        return false;
+    addr->slot = c->code[c->last_dst + 1].u32;
+    *imm = c->code[c->last_dst + 2].u64;
+    *op = (wp_op)wp_fusions[*op].addr_imm;
+    c->ncode = c->last_dst - 1;
+    c->last_dst = NONE;
+    c->last_op = WP_OP_COUNT;
+    return true;
+}
+
 static bool op_memory(cctx *c, const ins *in)
 {
     const wp_memop *mo = &wp_mem_ops[in->op - 0x28];
@@ -1528,26 +1623,94 @@ static bool op_memory(cctx *c, const ins *in)
         return invalid(c, "alignment must not be larger than natural (2^%u > %u bytes)",
                        in->align, 1u << mo->align);
     cval addr, val;
+    wp_op op = (wp_op)mo->op;
+    uint64_t imm = in->imm;
     if (mo->store) {
         TRY(pop_expect(c, mo->type, &val));
         TRY(pop_expect(c, T_I32, &addr));
         if (LIVE) {
-            emit_op(c, (wp_op)mo->op);
+            /* (the add can only be last when val needed no code: a local
+             * or constant slot, read at the same point either way) */
+            take_addr_add(c, &addr, c->nvals, &op, &imm);
+            emit_op(c, op);
             emit_src(c, addr.slot);
             emit_src(c, val.slot);
-            emit_u64(c, in->imm);
+            emit_u64(c, imm);
         }
         return true;
     }
     TRY(pop_expect(c, T_I32, &addr));
+    if (LIVE)
+        take_addr_add(c, &addr, c->nvals, &op, &imm);
     uint32_t d;
     TRY(push(c, mo->type, &d));
     if (LIVE) {
-        emit_op(c, (wp_op)mo->op);
+        emit_op(c, op);
         emit_dst(c, d);
         emit_src(c, addr.slot);
-        emit_u64(c, in->imm);
+        emit_u64(c, imm);
     }
+    return true;
+}
+
+/*
+ * Is v (popped from stack position pos; NONE: not the top one) a known
+ * constant? Either it refers to a constant slot, or it is the result of the
+ * CONST emitted last (then only when it was the top of the stack: nothing
+ * else reads it and take_const may remove that CONST).
+ */
+static bool const_value(const cctx *c, cval v, size_t pos, uint64_t *bits)
+{
+    if (v.slot >= c->nlocals && v.slot < c->base && v.slot != NONE) {
+        *bits = c->consts[v.slot - c->nlocals];
+        return true;
+    }
+    if (pos == NONE || c->dead || c->nomem || c->last_dst == NONE || c->last_op != WP_OP_CONST ||
+        v.slot != canon(c, pos) || c->code[c->last_dst].u32 != v.slot)
+        return false;
+    *bits = c->code[c->last_dst + 1].u64;
+    return true;
+}
+
+/* Drop the CONST that produced v when const_value found it there. */
+static void take_const(cctx *c, cval v, size_t pos)
+{
+    if (v.slot >= c->nlocals && v.slot < c->base)
+        return; /* a constant slot: nothing was emitted for it */
+    (void)pos;
+    c->ncode = c->last_dst - 1;
+    c->last_dst = NONE;
+    c->last_op = WP_OP_COUNT;
+}
+
+/*
+ * f64 add/sub/mul (op) of a value the F64_LOAD or F64_LOAD_ADDR_IMM emitted
+ * last just loaded (b, or a when op is commutative; each is read by nothing
+ * else): the load is removed and *op becomes the F64_<op>_LOAD form, *a the
+ * other operand, *addr and *imm the load's address operands.
+ */
+static bool take_f64_load(cctx *c, wp_op *op, cval *a, cval b, uint32_t *addr, uint64_t *imm)
+{
+    if (c->dead || c->nomem || c->last_dst == NONE ||
+        (c->last_op != WP_OP_F64_LOAD && c->last_op != WP_OP_F64_LOAD_ADDR_IMM))
+        return false;
+    uint32_t loaded = c->code[c->last_dst].u32;
+    bool is_b = b.slot == canon(c, c->nvals + 1) && loaded == b.slot;
+    bool is_a = !is_b && wp_fusions[*op].swap && a->slot == canon(c, c->nvals) &&
+                loaded == a->slot;
+    if (!is_b && !is_a)
+        return false;
+    if (is_a)
+        *a = b; /* (the load can only be last when b needed no code) */
+    *addr = c->code[c->last_dst + 1].u32;
+    *imm = c->code[c->last_dst + 2].u64;
+    uint32_t f = wp_fusions[*op].load_op;
+    if (c->last_op == WP_OP_F64_LOAD_ADDR_IMM)
+        f = wp_fusions[f].addr_imm;
+    *op = (wp_op)f;
+    c->ncode = c->last_dst - 1;
+    c->last_dst = NONE;
+    c->last_op = WP_OP_COUNT;
     return true;
 }
 
@@ -1562,13 +1725,56 @@ static bool op_numeric(cctx *c, const wp_numop *no)
         a.type = no->r;
         return push_entry(c, a);
     }
+    wp_op op = (wp_op)no->op;
+    if (op == WP_OP_I32_EQZ && LIVE && !c->nomem && c->last_dst != NONE &&
+        (unsigned)c->last_op < WP_OP_COUNT && wp_fusions[c->last_op].negate &&
+        a.slot == canon(c, c->nvals) && c->code[c->last_dst].u32 == a.slot) {
+        /* i32.eqz of a compare just computed: the opposite compare */
+        c->last_op = (wp_op)wp_fusions[c->last_op].negate;
+        c->code[c->last_dst - 1] = c->opcells[c->last_op];
+        uint32_t last = c->last_dst;
+        TRY(push(c, T_I32, NULL));
+        c->last_dst = last;
+        return true;
+    }
+    uint64_t imm = 0;
+    bool has_imm = false;
+    if (LIVE && no->b && wp_fusions[op].imm) {
+        /* A constant operand becomes the immediate of the _IMM form. */
+        if (!const_value(c, b, c->nvals + 1, &imm) && wp_fusions[op].swap &&
+            const_value(c, a, c->nvals, &imm)) {
+            /* (a CONST for a can only be last when b needed no code) */
+            take_const(c, a, c->nvals);
+            a = b;
+            op = (wp_op)wp_fusions[op].swap;
+            has_imm = true;
+        } else if (const_value(c, b, c->nvals + 1, &imm)) {
+            take_const(c, b, c->nvals + 1);
+            has_imm = true;
+        }
+    }
+    if (has_imm && (op == WP_OP_I32_SUB || op == WP_OP_I64_SUB))
+        imm = 0 - imm; /* a - k == a + (-k) in both widths (i32 reads the low bits) */
+    uint32_t addr;
+    if (LIVE && wp_fusions[op].load_op && take_f64_load(c, &op, &a, b, &addr, &imm)) {
+        uint32_t d;
+        TRY(push(c, no->r, &d));
+        emit_op(c, op);
+        emit_dst(c, d);
+        emit_src(c, a.slot);
+        emit_src(c, addr);
+        emit_u64(c, imm);
+        return true;
+    }
     uint32_t d;
     TRY(push(c, no->r, &d));
     if (LIVE) {
-        emit_op(c, (wp_op)no->op);
+        emit_op(c, has_imm ? (wp_op)wp_fusions[op].imm : op);
         emit_dst(c, d);
         emit_src(c, a.slot);
-        if (no->b)
+        if (has_imm)
+            emit_u64(c, imm);
+        else if (no->b)
             emit_src(c, b.slot);
     }
     return true;

@@ -224,3 +224,107 @@ const char *wp_opcode_name(uint32_t op)
     return wp_opcode_names[op] ? wp_opcode_names[op] : "?";
 }
 
+
+/* Superinstructions: for each operation, its fused forms (0: none).
+ *   imm     the _IMM form (second operand a constant; for sub: ADD_IMM,
+ *           and the compiler negates the constant)
+ *   swap    the operation giving the same result with a and b exchanged
+ *           (commutative: itself; compares: the mirrored compare), so a
+ *           constant first operand can become the immediate
+ *   br      a compare's compare-and-branch form
+ *   negate  the compare that is its negation (for branches taken when the
+ *           condition is false: if, and br_if around moves)
+ *   addr    a load's or store's form taking the address as a + imm (an
+ *           i32.add of a constant feeding an access with offset 0)
+ *   load    f64 add/sub/mul whose second operand is an f64.load emitted
+ *           just before (its _ADDR_IMM twin via addr) */
+#define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0 }
+#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0 }
+#define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD }
+const wp_fusion wp_fusions[WP_OP_COUNT] = {
+    FU(I32_ADD, WP_OP_I32_ADD_IMM, WP_OP_I32_ADD, 0, 0),
+    FU(I32_SUB, WP_OP_I32_ADD_IMM, 0, 0, 0),
+    FU(I32_MUL, WP_OP_I32_MUL_IMM, WP_OP_I32_MUL, 0, 0),
+    FU(I32_AND, WP_OP_I32_AND_IMM, WP_OP_I32_AND, 0, 0),
+    FU(I32_OR, WP_OP_I32_OR_IMM, WP_OP_I32_OR, 0, 0),
+    FU(I32_XOR, WP_OP_I32_XOR_IMM, WP_OP_I32_XOR, 0, 0),
+    FU(I32_SHL, WP_OP_I32_SHL_IMM, 0, 0, 0),
+    FU(I32_SHR_S, WP_OP_I32_SHR_S_IMM, 0, 0, 0),
+    FU(I32_SHR_U, WP_OP_I32_SHR_U_IMM, 0, 0, 0),
+    FU(I32_ROTL, WP_OP_I32_ROTL_IMM, 0, 0, 0),
+    FU(I32_ROTR, WP_OP_I32_ROTR_IMM, 0, 0, 0),
+    FU(I32_EQ, WP_OP_I32_EQ_IMM, WP_OP_I32_EQ, WP_OP_BR_IF_I32_EQ, WP_OP_I32_NE),
+    FU(I32_NE, WP_OP_I32_NE_IMM, WP_OP_I32_NE, WP_OP_BR_IF_I32_NE, WP_OP_I32_EQ),
+    FU(I32_LT_S, WP_OP_I32_LT_S_IMM, WP_OP_I32_GT_S, WP_OP_BR_IF_I32_LT_S, WP_OP_I32_GE_S),
+    FU(I32_LT_U, WP_OP_I32_LT_U_IMM, WP_OP_I32_GT_U, WP_OP_BR_IF_I32_LT_U, WP_OP_I32_GE_U),
+    FU(I32_GT_S, WP_OP_I32_GT_S_IMM, WP_OP_I32_LT_S, WP_OP_BR_IF_I32_GT_S, WP_OP_I32_LE_S),
+    FU(I32_GT_U, WP_OP_I32_GT_U_IMM, WP_OP_I32_LT_U, WP_OP_BR_IF_I32_GT_U, WP_OP_I32_LE_U),
+    FU(I32_LE_S, WP_OP_I32_LE_S_IMM, WP_OP_I32_GE_S, WP_OP_BR_IF_I32_LE_S, WP_OP_I32_GT_S),
+    FU(I32_LE_U, WP_OP_I32_LE_U_IMM, WP_OP_I32_GE_U, WP_OP_BR_IF_I32_LE_U, WP_OP_I32_GT_U),
+    FU(I32_GE_S, WP_OP_I32_GE_S_IMM, WP_OP_I32_LE_S, WP_OP_BR_IF_I32_GE_S, WP_OP_I32_LT_S),
+    FU(I32_GE_U, WP_OP_I32_GE_U_IMM, WP_OP_I32_LE_U, WP_OP_BR_IF_I32_GE_U, WP_OP_I32_LT_U),
+    FU(I32_EQ_IMM, 0, 0, WP_OP_BR_IF_I32_EQ_IMM, WP_OP_I32_NE_IMM),
+    FU(I32_NE_IMM, 0, 0, WP_OP_BR_IF_I32_NE_IMM, WP_OP_I32_EQ_IMM),
+    FU(I32_LT_S_IMM, 0, 0, WP_OP_BR_IF_I32_LT_S_IMM, WP_OP_I32_GE_S_IMM),
+    FU(I32_LT_U_IMM, 0, 0, WP_OP_BR_IF_I32_LT_U_IMM, WP_OP_I32_GE_U_IMM),
+    FU(I32_GT_S_IMM, 0, 0, WP_OP_BR_IF_I32_GT_S_IMM, WP_OP_I32_LE_S_IMM),
+    FU(I32_GT_U_IMM, 0, 0, WP_OP_BR_IF_I32_GT_U_IMM, WP_OP_I32_LE_U_IMM),
+    FU(I32_LE_S_IMM, 0, 0, WP_OP_BR_IF_I32_LE_S_IMM, WP_OP_I32_GT_S_IMM),
+    FU(I32_LE_U_IMM, 0, 0, WP_OP_BR_IF_I32_LE_U_IMM, WP_OP_I32_GT_U_IMM),
+    FU(I32_GE_S_IMM, 0, 0, WP_OP_BR_IF_I32_GE_S_IMM, WP_OP_I32_LT_S_IMM),
+    FU(I32_GE_U_IMM, 0, 0, WP_OP_BR_IF_I32_GE_U_IMM, WP_OP_I32_LT_U_IMM),
+    FU(I64_ADD, WP_OP_I64_ADD_IMM, WP_OP_I64_ADD, 0, 0),
+    FU(I64_SUB, WP_OP_I64_ADD_IMM, 0, 0, 0),
+    FU(I64_MUL, WP_OP_I64_MUL_IMM, WP_OP_I64_MUL, 0, 0),
+    FU(I64_AND, WP_OP_I64_AND_IMM, WP_OP_I64_AND, 0, 0),
+    FU(I64_OR, WP_OP_I64_OR_IMM, WP_OP_I64_OR, 0, 0),
+    FU(I64_XOR, WP_OP_I64_XOR_IMM, WP_OP_I64_XOR, 0, 0),
+    FU(I64_SHL, WP_OP_I64_SHL_IMM, 0, 0, 0),
+    FU(I64_SHR_S, WP_OP_I64_SHR_S_IMM, 0, 0, 0),
+    FU(I64_SHR_U, WP_OP_I64_SHR_U_IMM, 0, 0, 0),
+    FU(I64_ROTL, WP_OP_I64_ROTL_IMM, 0, 0, 0),
+    FU(I64_ROTR, WP_OP_I64_ROTR_IMM, 0, 0, 0),
+    FU(I64_EQ, WP_OP_I64_EQ_IMM, WP_OP_I64_EQ, WP_OP_BR_IF_I64_EQ, WP_OP_I64_NE),
+    FU(I64_NE, WP_OP_I64_NE_IMM, WP_OP_I64_NE, WP_OP_BR_IF_I64_NE, WP_OP_I64_EQ),
+    FU(I64_LT_S, WP_OP_I64_LT_S_IMM, WP_OP_I64_GT_S, WP_OP_BR_IF_I64_LT_S, WP_OP_I64_GE_S),
+    FU(I64_LT_U, WP_OP_I64_LT_U_IMM, WP_OP_I64_GT_U, WP_OP_BR_IF_I64_LT_U, WP_OP_I64_GE_U),
+    FU(I64_GT_S, WP_OP_I64_GT_S_IMM, WP_OP_I64_LT_S, WP_OP_BR_IF_I64_GT_S, WP_OP_I64_LE_S),
+    FU(I64_GT_U, WP_OP_I64_GT_U_IMM, WP_OP_I64_LT_U, WP_OP_BR_IF_I64_GT_U, WP_OP_I64_LE_U),
+    FU(I64_LE_S, WP_OP_I64_LE_S_IMM, WP_OP_I64_GE_S, WP_OP_BR_IF_I64_LE_S, WP_OP_I64_GT_S),
+    FU(I64_LE_U, WP_OP_I64_LE_U_IMM, WP_OP_I64_GE_U, WP_OP_BR_IF_I64_LE_U, WP_OP_I64_GT_U),
+    FU(I64_GE_S, WP_OP_I64_GE_S_IMM, WP_OP_I64_LE_S, WP_OP_BR_IF_I64_GE_S, WP_OP_I64_LT_S),
+    FU(I64_GE_U, WP_OP_I64_GE_U_IMM, WP_OP_I64_LE_U, WP_OP_BR_IF_I64_GE_U, WP_OP_I64_LT_U),
+    FU(I64_EQ_IMM, 0, 0, WP_OP_BR_IF_I64_EQ_IMM, WP_OP_I64_NE_IMM),
+    FU(I64_NE_IMM, 0, 0, WP_OP_BR_IF_I64_NE_IMM, WP_OP_I64_EQ_IMM),
+    FU(I64_LT_S_IMM, 0, 0, WP_OP_BR_IF_I64_LT_S_IMM, WP_OP_I64_GE_S_IMM),
+    FU(I64_LT_U_IMM, 0, 0, WP_OP_BR_IF_I64_LT_U_IMM, WP_OP_I64_GE_U_IMM),
+    FU(I64_GT_S_IMM, 0, 0, WP_OP_BR_IF_I64_GT_S_IMM, WP_OP_I64_LE_S_IMM),
+    FU(I64_GT_U_IMM, 0, 0, WP_OP_BR_IF_I64_GT_U_IMM, WP_OP_I64_LE_U_IMM),
+    FU(I64_LE_S_IMM, 0, 0, WP_OP_BR_IF_I64_LE_S_IMM, WP_OP_I64_GT_S_IMM),
+    FU(I64_LE_U_IMM, 0, 0, WP_OP_BR_IF_I64_LE_U_IMM, WP_OP_I64_GT_U_IMM),
+    FU(I64_GE_S_IMM, 0, 0, WP_OP_BR_IF_I64_GE_S_IMM, WP_OP_I64_LT_S_IMM),
+    FU(I64_GE_U_IMM, 0, 0, WP_OP_BR_IF_I64_GE_U_IMM, WP_OP_I64_LT_U_IMM),
+    ADDR(I32_LOAD),
+    ADDR(I64_LOAD),
+    ADDR(F32_LOAD),
+    ADDR(F64_LOAD),
+    ADDR(I32_LOAD8_S),
+    ADDR(I32_LOAD8_U),
+    ADDR(I32_LOAD16_S),
+    ADDR(I32_LOAD16_U),
+    ADDR(I32_STORE),
+    ADDR(I64_STORE),
+    ADDR(F32_STORE),
+    ADDR(F64_STORE),
+    ADDR(I32_STORE8),
+    ADDR(I32_STORE16),
+    ADDR(F64_ADD_LOAD),
+    ADDR(F64_SUB_LOAD),
+    ADDR(F64_MUL_LOAD),
+    LOADOP(F64_ADD, WP_OP_F64_ADD),
+    LOADOP(F64_SUB, 0),
+    LOADOP(F64_MUL, WP_OP_F64_MUL),
+};
+#undef FU
+#undef ADDR
+#undef LOADOP

@@ -60,6 +60,52 @@ static bool round_up(size_t n, size_t to, size_t *out)
     return true;
 }
 
+#if WP_EXEC_MMAP
+/*
+ * Free execution-state mappings kept for reuse (process-wide, matched by
+ * size), so instantiation does not pay for mmap + munmap. A pooled mapping
+ * is emptied with MADV_DONTNEED: it reads as zero again and holds no
+ * memory, like a fresh one.
+ */
+#define WP_EXEC_POOL_MAX 64
+typedef struct exec_pooled {
+    void *p;
+    size_t bytes;
+} exec_pooled;
+static pthread_mutex_t exec_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static exec_pooled exec_pool[WP_EXEC_POOL_MAX];
+static size_t exec_pool_count;
+
+static void *exec_pool_take(size_t bytes)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&exec_pool_lock);
+    for (size_t i = exec_pool_count; i-- > 0;) {
+        if (exec_pool[i].bytes == bytes) {
+            p = exec_pool[i].p;
+            exec_pool[i] = exec_pool[--exec_pool_count];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&exec_pool_lock);
+    return p;
+}
+
+static void exec_pool_give(void *p, size_t bytes)
+{
+    if (madvise(p, bytes, MADV_DONTNEED) == 0) {
+        pthread_mutex_lock(&exec_pool_lock);
+        bool kept = exec_pool_count < WP_EXEC_POOL_MAX;
+        if (kept)
+            exec_pool[exec_pool_count++] = (exec_pooled){ p, bytes };
+        pthread_mutex_unlock(&exec_pool_lock);
+        if (kept)
+            return;
+    }
+    munmap(p, bytes);
+}
+#endif
+
 static wasmplug_status exec_map(wp_exec *exec, wasmplug_engine *e, uint32_t depth, uint32_t slots)
 {
     size_t pg = page_size();
@@ -75,10 +121,13 @@ static wasmplug_status exec_map(wp_exec *exec, wasmplug_engine *e, uint32_t dept
         total = pg;
 #if WP_EXEC_MMAP
     (void)e;
-    void *p = mmap(NULL, total, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return WASMPLUG_ERR_NOMEM;
+    void *p = exec_pool_take(total);
+    if (!p) {
+        p = mmap(NULL, total, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return WASMPLUG_ERR_NOMEM;
+    }
 #else
     void *p = wp_calloc(e, 1, total);
     if (!p)
@@ -101,7 +150,7 @@ static void exec_unmap(wp_exec *exec, wasmplug_engine *e)
         return;
 #if WP_EXEC_MMAP
     (void)e;
-    munmap(exec->frames, exec->stack_bytes);
+    exec_pool_give(exec->frames, exec->stack_bytes);
 #else
     wp_free(e, exec->frames, exec->stack_bytes);
 #endif

@@ -14,6 +14,11 @@
  *    guard-page variants (wp_op_cell_bounds with WASMPLUG_BOUNDS_GUARD_PAGES),
  *    both inside the same loop so cells of either kind can run together.
  *    Guard-page faults come back as a siglongjmp to wp_interp_call.
+ *  - Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM and
+ *    F64_<op>_LOAD memory forms) are ordinary handlers, one explicit line
+ *    each, written with the same shape macros (BINOP, BR_CMP, LOAD_BITS...).
+ *  - FUEL is one subtraction, a store of the fuel into exec and a single
+ *    test covering both "out of fuel" and a pending interrupt.
  *  - Activation records live in exec->frames (not in wasm-writable slots);
  *    exec->depth is kept current at every call/return so a trap, even one
  *    raised by a guard-page fault, leaves an exact backtrace.
@@ -354,6 +359,17 @@ static inline uint64_t sext64(uint64_t x, unsigned bits)
 #define A_(f) (S(2).f)
 #define QUIET(x, fn) ((x) != (x) ? (x) + (x) : fn(x))
 #define B_(f) (S(3).f)
+/* The immediate of an _IMM operation (cell 3; i32 forms use its low bits). */
+#define I_(f) (ip[3].f)
+/* Compare and branch: (a, b or imm, rel); jump when cond holds. */
+#define BR_CMP(name, cond)                                                      \
+    OP(name) {                                                                  \
+        if (cond)                                                               \
+            ip += ip[3].i64;                                                    \
+        else                                                                    \
+            ip += 4;                                                            \
+        DISPATCH();                                                             \
+    }
 
 /* Trapping float->int: valid iff lo < x < hi (exact bounds, computed so the
  * C conversion is defined); NaN is an invalid conversion. */
@@ -492,19 +508,24 @@ dispatch:
         DISPATCH();
     }
     OP(FUEL) {
-        uint64_t cost_ = IMM(1);
-        if (WP_UNLIKELY((uint64_t)fuel < cost_)) {
-            fuel = 0;
-            TRAP(WASMPLUG_TRAP_OUT_OF_FUEL);
-        }
-        fuel -= (int64_t)cost_;
+        /* fuel >= 0 and the cost is at most the function's instruction
+         * count, so this cannot overflow. One test covers running out and an
+         * interrupt request. */
+        int64_t left_ = fuel - (int64_t)IMM(1);
         /* Kept current in exec so a guard-page trap still accounts it. */
-        exec->fuel = fuel;
+        exec->fuel = left_;
         WP_BARRIER();
-        if (WP_UNLIKELY(atomic_load_explicit(&exec->interrupt, memory_order_relaxed))) {
+        if (WP_UNLIKELY((left_ < 0) |
+                        (atomic_load_explicit(&exec->interrupt, memory_order_relaxed) != 0))) {
+            if (left_ < 0) {
+                fuel = 0;
+                TRAP(WASMPLUG_TRAP_OUT_OF_FUEL);
+            }
+            fuel = left_;
             if (atomic_exchange_explicit(&exec->interrupt, 0, memory_order_relaxed))
                 TRAP(WASMPLUG_TRAP_INTERRUPTED);
         }
+        fuel = left_;
         NEXT(2);
     }
     OP(RETURN) {
@@ -917,6 +938,95 @@ dispatch:
     BINOP(F64_COPYSIGN, f64_bits,
           (A_(f64_bits) & 0x7FFFFFFFFFFFFFFFull) | (B_(f64_bits) & 0x8000000000000000ull))
 
+
+    /* ---------------------------------------------------------------- */
+    /* Superinstructions: binary operations with an immediate            */
+    /* ---------------------------------------------------------------- */
+    BINOP(I32_ADD_IMM, u32, A_(u32) + I_(u32))
+    BINOP(I32_MUL_IMM, u32, A_(u32) * I_(u32))
+    BINOP(I32_AND_IMM, u32, A_(u32) & I_(u32))
+    BINOP(I32_OR_IMM, u32, A_(u32) | I_(u32))
+    BINOP(I32_XOR_IMM, u32, A_(u32) ^ I_(u32))
+    BINOP(I32_SHL_IMM, u32, A_(u32) << (I_(u32) & 31))
+    BINOP(I32_SHR_S_IMM, u32, sar32(A_(u32), I_(u32)))
+    BINOP(I32_SHR_U_IMM, u32, A_(u32) >> (I_(u32) & 31))
+    BINOP(I32_ROTL_IMM, u32, rotl32(A_(u32), I_(u32)))
+    BINOP(I32_ROTR_IMM, u32, rotr32(A_(u32), I_(u32)))
+    BINOP(I32_EQ_IMM, u32, A_(u32) == I_(u32))
+    BINOP(I32_NE_IMM, u32, A_(u32) != I_(u32))
+    BINOP(I32_LT_S_IMM, u32, A_(i32) < I_(i32))
+    BINOP(I32_LT_U_IMM, u32, A_(u32) < I_(u32))
+    BINOP(I32_GT_S_IMM, u32, A_(i32) > I_(i32))
+    BINOP(I32_GT_U_IMM, u32, A_(u32) > I_(u32))
+    BINOP(I32_LE_S_IMM, u32, A_(i32) <= I_(i32))
+    BINOP(I32_LE_U_IMM, u32, A_(u32) <= I_(u32))
+    BINOP(I32_GE_S_IMM, u32, A_(i32) >= I_(i32))
+    BINOP(I32_GE_U_IMM, u32, A_(u32) >= I_(u32))
+    BINOP(I64_ADD_IMM, u64, A_(u64) + I_(u64))
+    BINOP(I64_MUL_IMM, u64, A_(u64) * I_(u64))
+    BINOP(I64_AND_IMM, u64, A_(u64) & I_(u64))
+    BINOP(I64_OR_IMM, u64, A_(u64) | I_(u64))
+    BINOP(I64_XOR_IMM, u64, A_(u64) ^ I_(u64))
+    BINOP(I64_SHL_IMM, u64, A_(u64) << (I_(u64) & 63))
+    BINOP(I64_SHR_S_IMM, u64, sar64(A_(u64), I_(u64)))
+    BINOP(I64_SHR_U_IMM, u64, A_(u64) >> (I_(u64) & 63))
+    BINOP(I64_ROTL_IMM, u64, rotl64(A_(u64), I_(u64)))
+    BINOP(I64_ROTR_IMM, u64, rotr64(A_(u64), I_(u64)))
+    BINOP(I64_EQ_IMM, u32, A_(u64) == I_(u64))
+    BINOP(I64_NE_IMM, u32, A_(u64) != I_(u64))
+    BINOP(I64_LT_S_IMM, u32, A_(i64) < I_(i64))
+    BINOP(I64_LT_U_IMM, u32, A_(u64) < I_(u64))
+    BINOP(I64_GT_S_IMM, u32, A_(i64) > I_(i64))
+    BINOP(I64_GT_U_IMM, u32, A_(u64) > I_(u64))
+    BINOP(I64_LE_S_IMM, u32, A_(i64) <= I_(i64))
+    BINOP(I64_LE_U_IMM, u32, A_(u64) <= I_(u64))
+    BINOP(I64_GE_S_IMM, u32, A_(i64) >= I_(i64))
+    BINOP(I64_GE_U_IMM, u32, A_(u64) >= I_(u64))
+
+    /* ---------------------------------------------------------------- */
+    /* Superinstructions: compare and branch                            */
+    /* ---------------------------------------------------------------- */
+    BR_CMP(BR_IF_I32_EQ, S(1).u32 == S(2).u32)
+    BR_CMP(BR_IF_I32_EQ_IMM, S(1).u32 == ip[2].u32)
+    BR_CMP(BR_IF_I32_NE, S(1).u32 != S(2).u32)
+    BR_CMP(BR_IF_I32_NE_IMM, S(1).u32 != ip[2].u32)
+    BR_CMP(BR_IF_I32_LT_S, S(1).i32 < S(2).i32)
+    BR_CMP(BR_IF_I32_LT_S_IMM, S(1).i32 < ip[2].i32)
+    BR_CMP(BR_IF_I32_LT_U, S(1).u32 < S(2).u32)
+    BR_CMP(BR_IF_I32_LT_U_IMM, S(1).u32 < ip[2].u32)
+    BR_CMP(BR_IF_I32_GT_S, S(1).i32 > S(2).i32)
+    BR_CMP(BR_IF_I32_GT_S_IMM, S(1).i32 > ip[2].i32)
+    BR_CMP(BR_IF_I32_GT_U, S(1).u32 > S(2).u32)
+    BR_CMP(BR_IF_I32_GT_U_IMM, S(1).u32 > ip[2].u32)
+    BR_CMP(BR_IF_I32_LE_S, S(1).i32 <= S(2).i32)
+    BR_CMP(BR_IF_I32_LE_S_IMM, S(1).i32 <= ip[2].i32)
+    BR_CMP(BR_IF_I32_LE_U, S(1).u32 <= S(2).u32)
+    BR_CMP(BR_IF_I32_LE_U_IMM, S(1).u32 <= ip[2].u32)
+    BR_CMP(BR_IF_I32_GE_S, S(1).i32 >= S(2).i32)
+    BR_CMP(BR_IF_I32_GE_S_IMM, S(1).i32 >= ip[2].i32)
+    BR_CMP(BR_IF_I32_GE_U, S(1).u32 >= S(2).u32)
+    BR_CMP(BR_IF_I32_GE_U_IMM, S(1).u32 >= ip[2].u32)
+    BR_CMP(BR_IF_I64_EQ, S(1).u64 == S(2).u64)
+    BR_CMP(BR_IF_I64_EQ_IMM, S(1).u64 == ip[2].u64)
+    BR_CMP(BR_IF_I64_NE, S(1).u64 != S(2).u64)
+    BR_CMP(BR_IF_I64_NE_IMM, S(1).u64 != ip[2].u64)
+    BR_CMP(BR_IF_I64_LT_S, S(1).i64 < S(2).i64)
+    BR_CMP(BR_IF_I64_LT_S_IMM, S(1).i64 < ip[2].i64)
+    BR_CMP(BR_IF_I64_LT_U, S(1).u64 < S(2).u64)
+    BR_CMP(BR_IF_I64_LT_U_IMM, S(1).u64 < ip[2].u64)
+    BR_CMP(BR_IF_I64_GT_S, S(1).i64 > S(2).i64)
+    BR_CMP(BR_IF_I64_GT_S_IMM, S(1).i64 > ip[2].i64)
+    BR_CMP(BR_IF_I64_GT_U, S(1).u64 > S(2).u64)
+    BR_CMP(BR_IF_I64_GT_U_IMM, S(1).u64 > ip[2].u64)
+    BR_CMP(BR_IF_I64_LE_S, S(1).i64 <= S(2).i64)
+    BR_CMP(BR_IF_I64_LE_S_IMM, S(1).i64 <= ip[2].i64)
+    BR_CMP(BR_IF_I64_LE_U, S(1).u64 <= S(2).u64)
+    BR_CMP(BR_IF_I64_LE_U_IMM, S(1).u64 <= ip[2].u64)
+    BR_CMP(BR_IF_I64_GE_S, S(1).i64 >= S(2).i64)
+    BR_CMP(BR_IF_I64_GE_S_IMM, S(1).i64 >= ip[2].i64)
+    BR_CMP(BR_IF_I64_GE_U, S(1).u64 >= S(2).u64)
+    BR_CMP(BR_IF_I64_GE_U_IMM, S(1).u64 >= ip[2].u64)
+
 #if !WP_THREADED
     default:
         TRAP(WASMPLUG_TRAP_UNREACHABLE);
@@ -1046,7 +1156,8 @@ wp_cell wp_op_cell(wp_op op)
 
 wp_cell wp_op_cell_bounds(wp_op op, wasmplug_bounds_mode bounds)
 {
-    if (bounds == WASMPLUG_BOUNDS_GUARD_PAGES && op >= WP_OP_I32_LOAD && op <= WP_OP_I64_STORE32)
+    if (bounds == WASMPLUG_BOUNDS_GUARD_PAGES && op >= WP_OP_I32_LOAD &&
+        op <= WP_OP_F64_MUL_LOAD_ADDR_IMM)
         return make_cell((unsigned)WP_GOP_I32_LOAD + (unsigned)(op - WP_OP_I32_LOAD));
     return wp_op_cell(op);
 }

@@ -6,73 +6,118 @@
  * memory.c turns the fault into a trap). Not a standalone header.
  *
  * Operands: loads are (d, a, off), stores (a, b, off); the effective address
- * is the u32 address plus the u64 offset, so it never wraps.
+ * is the u32 address plus the u64 offset, so it never wraps. The _ADDR_IMM
+ * forms take (d, a, imm) / (a, b, imm) and access (a + imm) mod 2^32. The
+ * F64_<op>_LOAD forms are (d, a, addr, off/imm): d = a op (f64 at addr).
  */
 
 #if WP_GUARDED
 #define MOP(name) GOP(name)
 /* 4 GiB address + 4 GiB offset + 8 bytes stays inside the 8 GiB+ reservation. */
-#define MEM_AT(ka, ko, n)                                                       \
-    uint8_t *p = (uint8_t *)((uintptr_t)base + (uintptr_t)((uint64_t)S(ka).u32 + ip[ko].u64))
+#define MEM_AT(addr, off, n)                                                    \
+    uint8_t *p = (uint8_t *)((uintptr_t)base + (uintptr_t)((uint64_t)(addr) + (off)))
 #else
 #define MOP(name) OP(name)
-#define MEM_AT(ka, ko, n)                                                       \
-    uint64_t ea_ = (uint64_t)S(ka).u32 + ip[ko].u64;                            \
+#define MEM_AT(addr, off, n)                                                    \
+    uint64_t ea_ = (uint64_t)(addr) + (off);                                    \
     if (WP_UNLIKELY(ea_ + (n) > msize))                                         \
         TRAP(WASMPLUG_TRAP_MEMORY_OUT_OF_BOUNDS);                               \
     uint8_t *p = base + ea_
 #endif
 
-#define LOAD_BITS(T, n, field)                                                  \
+/* The two address forms: a.u32 + off (u64, no wrap), and the _ADDR_IMM
+ * operations' (a.u32 + imm) mod 2^32 with no offset. */
+#define AT_OFF(ka) S(ka).u32, ip[3].u64
+#define AT_IMM(ka) (uint32_t)(S(ka).u32 + ip[3].u32), 0
+/* The same for the 5-cell f64 load-and-compute forms (address slot in
+ * cell 3, offset/imm in cell 4). */
+#define AT_OFF4(ka) S(ka).u32, ip[4].u64
+#define AT_IMM4(ka) (uint32_t)(S(ka).u32 + ip[4].u32), 0
+
+#define LOAD_BITS(T, n, field, at)                                              \
     {                                                                           \
-        MEM_AT(2, 3, n);                                                        \
+        MEM_AT(at, n);                                                          \
         T v_;                                                                   \
         memcpy(&v_, p, n);                                                      \
         S(1).field = v_;                                                        \
         NEXT(4);                                                                \
     }
-#define LOAD_EXT(T, n, field, cast)                                             \
+#define LOAD_EXT(T, n, field, cast, at)                                         \
     {                                                                           \
-        MEM_AT(2, 3, n);                                                        \
+        MEM_AT(at, n);                                                          \
         T v_;                                                                   \
         memcpy(&v_, p, n);                                                      \
         S(1).field = (cast)v_;                                                  \
         NEXT(4);                                                                \
     }
-#define STORE_BITS(T, n, field)                                                 \
+#define STORE_BITS(T, n, field, at)                                             \
     {                                                                           \
-        MEM_AT(1, 3, n);                                                        \
+        MEM_AT(at, n);                                                          \
         T v_ = (T)S(2).field;                                                   \
         memcpy(p, &v_, n);                                                      \
         NEXT(4);                                                                \
     }
 
-MOP(I32_LOAD) LOAD_BITS(uint32_t, 4, u32)
-MOP(I64_LOAD) LOAD_BITS(uint64_t, 8, u64)
-MOP(F32_LOAD) LOAD_BITS(uint32_t, 4, f32_bits)
-MOP(F64_LOAD) LOAD_BITS(uint64_t, 8, f64_bits)
-MOP(I32_LOAD8_S) LOAD_EXT(int8_t, 1, i32, int32_t)
-MOP(I32_LOAD8_U) LOAD_EXT(uint8_t, 1, u32, uint32_t)
-MOP(I32_LOAD16_S) LOAD_EXT(int16_t, 2, i32, int32_t)
-MOP(I32_LOAD16_U) LOAD_EXT(uint16_t, 2, u32, uint32_t)
-MOP(I64_LOAD8_S) LOAD_EXT(int8_t, 1, i64, int64_t)
-MOP(I64_LOAD8_U) LOAD_EXT(uint8_t, 1, u64, uint64_t)
-MOP(I64_LOAD16_S) LOAD_EXT(int16_t, 2, i64, int64_t)
-MOP(I64_LOAD16_U) LOAD_EXT(uint16_t, 2, u64, uint64_t)
-MOP(I64_LOAD32_S) LOAD_EXT(int32_t, 4, i64, int64_t)
-MOP(I64_LOAD32_U) LOAD_EXT(uint32_t, 4, u64, uint64_t)
-MOP(I32_STORE) STORE_BITS(uint32_t, 4, u32)
-MOP(I64_STORE) STORE_BITS(uint64_t, 8, u64)
-MOP(F32_STORE) STORE_BITS(uint32_t, 4, f32_bits)
-MOP(F64_STORE) STORE_BITS(uint64_t, 8, f64_bits)
-MOP(I32_STORE8) STORE_BITS(uint8_t, 1, u32)
-MOP(I32_STORE16) STORE_BITS(uint16_t, 2, u32)
-MOP(I64_STORE8) STORE_BITS(uint8_t, 1, u64)
-MOP(I64_STORE16) STORE_BITS(uint16_t, 2, u64)
-MOP(I64_STORE32) STORE_BITS(uint32_t, 4, u64)
+#define F64_LOAD_OP(expr, at)                                                   \
+    {                                                                           \
+        MEM_AT(at, 8);                                                          \
+        double m_;                                                              \
+        memcpy(&m_, p, 8);                                                      \
+        S(1).f64 = (expr);                                                      \
+        NEXT(5);                                                                \
+    }
+
+MOP(I32_LOAD) LOAD_BITS(uint32_t, 4, u32, AT_OFF(2))
+MOP(I64_LOAD) LOAD_BITS(uint64_t, 8, u64, AT_OFF(2))
+MOP(F32_LOAD) LOAD_BITS(uint32_t, 4, f32_bits, AT_OFF(2))
+MOP(F64_LOAD) LOAD_BITS(uint64_t, 8, f64_bits, AT_OFF(2))
+MOP(I32_LOAD8_S) LOAD_EXT(int8_t, 1, i32, int32_t, AT_OFF(2))
+MOP(I32_LOAD8_U) LOAD_EXT(uint8_t, 1, u32, uint32_t, AT_OFF(2))
+MOP(I32_LOAD16_S) LOAD_EXT(int16_t, 2, i32, int32_t, AT_OFF(2))
+MOP(I32_LOAD16_U) LOAD_EXT(uint16_t, 2, u32, uint32_t, AT_OFF(2))
+MOP(I64_LOAD8_S) LOAD_EXT(int8_t, 1, i64, int64_t, AT_OFF(2))
+MOP(I64_LOAD8_U) LOAD_EXT(uint8_t, 1, u64, uint64_t, AT_OFF(2))
+MOP(I64_LOAD16_S) LOAD_EXT(int16_t, 2, i64, int64_t, AT_OFF(2))
+MOP(I64_LOAD16_U) LOAD_EXT(uint16_t, 2, u64, uint64_t, AT_OFF(2))
+MOP(I64_LOAD32_S) LOAD_EXT(int32_t, 4, i64, int64_t, AT_OFF(2))
+MOP(I64_LOAD32_U) LOAD_EXT(uint32_t, 4, u64, uint64_t, AT_OFF(2))
+MOP(I32_STORE) STORE_BITS(uint32_t, 4, u32, AT_OFF(1))
+MOP(I64_STORE) STORE_BITS(uint64_t, 8, u64, AT_OFF(1))
+MOP(F32_STORE) STORE_BITS(uint32_t, 4, f32_bits, AT_OFF(1))
+MOP(F64_STORE) STORE_BITS(uint64_t, 8, f64_bits, AT_OFF(1))
+MOP(I32_STORE8) STORE_BITS(uint8_t, 1, u32, AT_OFF(1))
+MOP(I32_STORE16) STORE_BITS(uint16_t, 2, u32, AT_OFF(1))
+MOP(I64_STORE8) STORE_BITS(uint8_t, 1, u64, AT_OFF(1))
+MOP(I64_STORE16) STORE_BITS(uint16_t, 2, u64, AT_OFF(1))
+MOP(I64_STORE32) STORE_BITS(uint32_t, 4, u64, AT_OFF(1))
+MOP(I32_LOAD_ADDR_IMM) LOAD_BITS(uint32_t, 4, u32, AT_IMM(2))
+MOP(I64_LOAD_ADDR_IMM) LOAD_BITS(uint64_t, 8, u64, AT_IMM(2))
+MOP(F32_LOAD_ADDR_IMM) LOAD_BITS(uint32_t, 4, f32_bits, AT_IMM(2))
+MOP(F64_LOAD_ADDR_IMM) LOAD_BITS(uint64_t, 8, f64_bits, AT_IMM(2))
+MOP(I32_LOAD8_S_ADDR_IMM) LOAD_EXT(int8_t, 1, i32, int32_t, AT_IMM(2))
+MOP(I32_LOAD8_U_ADDR_IMM) LOAD_EXT(uint8_t, 1, u32, uint32_t, AT_IMM(2))
+MOP(I32_LOAD16_S_ADDR_IMM) LOAD_EXT(int16_t, 2, i32, int32_t, AT_IMM(2))
+MOP(I32_LOAD16_U_ADDR_IMM) LOAD_EXT(uint16_t, 2, u32, uint32_t, AT_IMM(2))
+MOP(I32_STORE_ADDR_IMM) STORE_BITS(uint32_t, 4, u32, AT_IMM(1))
+MOP(I64_STORE_ADDR_IMM) STORE_BITS(uint64_t, 8, u64, AT_IMM(1))
+MOP(F32_STORE_ADDR_IMM) STORE_BITS(uint32_t, 4, f32_bits, AT_IMM(1))
+MOP(F64_STORE_ADDR_IMM) STORE_BITS(uint64_t, 8, f64_bits, AT_IMM(1))
+MOP(I32_STORE8_ADDR_IMM) STORE_BITS(uint8_t, 1, u32, AT_IMM(1))
+MOP(I32_STORE16_ADDR_IMM) STORE_BITS(uint16_t, 2, u32, AT_IMM(1))
+MOP(F64_ADD_LOAD) F64_LOAD_OP(S(2).f64 + m_, AT_OFF4(3))
+MOP(F64_SUB_LOAD) F64_LOAD_OP(S(2).f64 - m_, AT_OFF4(3))
+MOP(F64_MUL_LOAD) F64_LOAD_OP(S(2).f64 * m_, AT_OFF4(3))
+MOP(F64_ADD_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 + m_, AT_IMM4(3))
+MOP(F64_SUB_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 - m_, AT_IMM4(3))
+MOP(F64_MUL_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 * m_, AT_IMM4(3))
 
 #undef LOAD_BITS
 #undef LOAD_EXT
 #undef STORE_BITS
 #undef MEM_AT
+#undef AT_OFF
+#undef AT_IMM
+#undef AT_OFF4
+#undef AT_IMM4
+#undef F64_LOAD_OP
 #undef MOP

@@ -16,6 +16,9 @@
  *                interpreter checks every access. Growing may move the
  *                memory. Works on 32-bit targets and without mmap.
  *
+ * Free guard reservations go to a small process-wide pool and are reused
+ * (reservation_take/give), which makes instantiation cheap in this mode.
+ *
  * The fault handler only converts faults that hit a registered guard
  * reservation while this thread runs guarded wasm code (fault_jump set);
  * everything else is passed to the handler installed before ours, so a
@@ -84,9 +87,9 @@ wp_exec *wp_exec_swap_current(wp_exec *exec)
 static atomic_uintptr_t registry[WP_REGISTRY_SIZE];
 static atomic_uint registry_overflow;
 
-static void registry_add(wasmplug_memory *m)
+static void registry_add(uint8_t *base)
 {
-    uintptr_t start = (uintptr_t)m->base;
+    uintptr_t start = (uintptr_t)base;
     for (size_t i = 0; i < WP_REGISTRY_SIZE; i++) {
         uintptr_t expected = 0;
         if (atomic_load_explicit(&registry[i], memory_order_relaxed) == 0 &&
@@ -96,15 +99,81 @@ static void registry_add(wasmplug_memory *m)
     atomic_fetch_add(&registry_overflow, 1);
 }
 
-static void registry_remove(wasmplug_memory *m)
+static void registry_remove(uint8_t *base)
 {
-    uintptr_t start = (uintptr_t)m->base;
+    uintptr_t start = (uintptr_t)base;
     for (size_t i = 0; i < WP_REGISTRY_SIZE; i++) {
         uintptr_t expected = start;
-        if (atomic_compare_exchange_strong(&registry[i], &expected, 0))
+        /* A plain load first: only our own entry needs the locked CAS. */
+        if (atomic_load_explicit(&registry[i], memory_order_relaxed) == start &&
+            atomic_compare_exchange_strong(&registry[i], &expected, 0))
             return;
     }
     atomic_fetch_sub(&registry_overflow, 1);
+}
+
+/*
+ * Free reservations kept for reuse (process-wide: they are all alike), so an
+ * instance does not pay for mmap + munmap of 8 GiB of address space (and
+ * the page-table teardown) each time. A pooled reservation stays registered;
+ * its first `rw` bytes are still read/write, emptied with MADV_DONTNEED
+ * (they read as zero again, and no longer count as resident).
+ */
+#define WP_POOL_MAX 64
+typedef struct pooled {
+    uint8_t *base;
+    size_t rw;
+} pooled;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pooled pool[WP_POOL_MAX];
+static size_t pool_count;
+
+/* A reservation whose first `bytes` are read/write and zero, or NULL. */
+static uint8_t *reservation_take(size_t bytes)
+{
+    pooled r = { NULL, 0 };
+    pthread_mutex_lock(&pool_lock);
+    if (pool_count > 0)
+        r = pool[--pool_count];
+    pthread_mutex_unlock(&pool_lock);
+    if (!r.base) {
+        void *p = mmap(NULL, WP_GUARD_RESERVATION, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        r.base = p;
+        registry_add(r.base);
+    }
+    bool ok = true;
+    if (r.rw < bytes)
+        ok = mprotect(r.base + r.rw, bytes - r.rw, PROT_READ | PROT_WRITE) == 0;
+    else if (r.rw > bytes)
+        ok = mprotect(r.base + bytes, r.rw - bytes, PROT_NONE) == 0;
+    if (!ok) {
+        registry_remove(r.base);
+        munmap(r.base, WP_GUARD_RESERVATION);
+        return NULL;
+    }
+    return r.base;
+}
+
+/* Give back a reservation whose first rw bytes are read/write. */
+static void reservation_give(uint8_t *base, size_t rw)
+{
+    if (rw && madvise(base, rw, MADV_DONTNEED) != 0) {
+        registry_remove(base);
+        munmap(base, WP_GUARD_RESERVATION);
+        return;
+    }
+    pthread_mutex_lock(&pool_lock);
+    bool kept = pool_count < WP_POOL_MAX;
+    if (kept)
+        pool[pool_count++] = (pooled){ base, rw };
+    pthread_mutex_unlock(&pool_lock);
+    if (!kept) {
+        registry_remove(base);
+        munmap(base, WP_GUARD_RESERVATION);
+    }
 }
 
 /* Async-signal-safe: atomic loads only. */
@@ -238,21 +307,14 @@ wasmplug_status wp_memory_create(wasmplug_engine *e, wp_limits limits, wasmplug_
             wp_free(e, m, sizeof *m);
             return st;
         }
-        void *p = mmap(NULL, WP_GUARD_RESERVATION, PROT_NONE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) {
-            wp_free(e, m, sizeof *m);
-            return WASMPLUG_ERR_NOMEM;
-        }
-        if (bytes && mprotect(p, bytes, PROT_READ | PROT_WRITE) != 0) {
-            munmap(p, WP_GUARD_RESERVATION);
+        uint8_t *p = reservation_take(bytes);
+        if (!p) {
             wp_free(e, m, sizeof *m);
             return WASMPLUG_ERR_NOMEM;
         }
         m->base = p;
         m->reserved = WP_GUARD_RESERVATION;
         m->guarded = true;
-        registry_add(m);
 #else
         wp_free(e, m, sizeof *m);
         return WASMPLUG_ERR_UNSUPPORTED;
@@ -321,8 +383,7 @@ void wp_memory_destroy(wasmplug_memory *m)
     wasmplug_engine *e = m->obj.engine;
     if (m->guarded) {
 #if WP_HAVE_GUARD
-        registry_remove(m);
-        munmap(m->base, m->reserved);
+        reservation_give(m->base, (size_t)m->size);
 #endif
     } else {
         wp_free(e, m->base, m->reserved);

@@ -34,6 +34,12 @@
  * results are in [base, base+nresults) of the caller's frame. A function
  * returns with RETURN after the compiler has moved its results to fp[0..).
  *
+ * Superinstructions (WP_IMM_OPS, WP_BRANCH_OPS) are ordinary table lines:
+ * the compiler emits them in place of a CONST + binary operation, or a
+ * compare + BR_IF/BR_IF_NOT, when the first result is read only by the
+ * second (compile_tables.c: wp_fusions maps each operation to its fused
+ * forms).
+ *
  * Fuel and interrupts are checked by FUEL, which the compiler emits at the
  * start of every function and at every loop header (the back-edge target),
  * with the number of wasm instructions of the region as its cost.
@@ -92,7 +98,9 @@ typedef union wp_cell {
     X(REF_IS_NULL, "SS", "d.i32 = a.ref == NULL")                                         \
     X(REF_FUNC, "SX", "d.ref = the instance's function x")
 
-/* Loads: d = memory[a.u32 + off]; stores: memory[a.u32 + off] = b. */
+/* Loads: d = memory[a.u32 + off]; stores: memory[a.u32 + off] = b. This
+ * group stays contiguous, I32_LOAD first and F64_MUL_LOAD_ADDR_IMM last
+ * (interp.c gives each a guard-page twin). */
 #define WP_MEMORY_OPS(X)                                                  \
     X(I32_LOAD, "SSI", "d.i32 = load 4 bytes")                            \
     X(I64_LOAD, "SSI", "d.i64 = load 8 bytes")                            \
@@ -116,7 +124,31 @@ typedef union wp_cell {
     X(I32_STORE16, "SSI", "store low 16 bits of b.i32")                   \
     X(I64_STORE8, "SSI", "store low byte of b.i64")                       \
     X(I64_STORE16, "SSI", "store low 16 bits of b.i64")                   \
-    X(I64_STORE32, "SSI", "store low 32 bits of b.i64")
+    X(I64_STORE32, "SSI", "store low 32 bits of b.i64")                   \
+    /* Address a.u32 + imm (32-bit wrap), offset 0: an i32.add of a constant \
+     * feeding the access (compile_func.c fuses them). */                    \
+    X(I32_LOAD_ADDR_IMM, "SSI", "d.i32 = load 4 bytes at a + imm")        \
+    X(I64_LOAD_ADDR_IMM, "SSI", "d.i64 = load 8 bytes at a + imm")        \
+    X(F32_LOAD_ADDR_IMM, "SSI", "d.f32 = load 4 bytes at a + imm")        \
+    X(F64_LOAD_ADDR_IMM, "SSI", "d.f64 = load 8 bytes at a + imm")        \
+    X(I32_LOAD8_S_ADDR_IMM, "SSI", "d.i32 = sign-extended byte at a + imm") \
+    X(I32_LOAD8_U_ADDR_IMM, "SSI", "d.i32 = zero-extended byte at a + imm") \
+    X(I32_LOAD16_S_ADDR_IMM, "SSI", "d.i32 = sign-extended 16 bits at a + imm") \
+    X(I32_LOAD16_U_ADDR_IMM, "SSI", "d.i32 = zero-extended 16 bits at a + imm") \
+    X(I32_STORE_ADDR_IMM, "SSI", "store b.i32 at a + imm")                \
+    X(I64_STORE_ADDR_IMM, "SSI", "store b.i64 at a + imm")                \
+    X(F32_STORE_ADDR_IMM, "SSI", "store b.f32 bits at a + imm")           \
+    X(F64_STORE_ADDR_IMM, "SSI", "store b.f64 bits at a + imm")           \
+    X(I32_STORE8_ADDR_IMM, "SSI", "store low byte of b.i32 at a + imm")   \
+    X(I32_STORE16_ADDR_IMM, "SSI", "store low 16 bits of b.i32 at a + imm") \
+    /* f64 arithmetic on a value loaded just before (d, a, addr, off/imm):  \
+     * d = a op m, m the f64 at addr + off, or at (addr + imm) mod 2^32. */ \
+    X(F64_ADD_LOAD, "SSSI", "d.f64 = a.f64 + f64 at b + off")            \
+    X(F64_SUB_LOAD, "SSSI", "d.f64 = a.f64 - f64 at b + off")            \
+    X(F64_MUL_LOAD, "SSSI", "d.f64 = a.f64 * f64 at b + off")            \
+    X(F64_ADD_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 + f64 at b + imm")   \
+    X(F64_SUB_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 - f64 at b + imm")   \
+    X(F64_MUL_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 * f64 at b + imm")
 
 /* Unary numeric operations: d = op(a). Semantics are the wasm instruction's
  * of the same name (I32_WRAP_I64 is i32.wrap_i64, and so on). */
@@ -205,7 +237,99 @@ typedef union wp_cell {
     X(F64_DIV, "SSS", "f64.div") X(F64_MIN, "SSS", "f64.min") X(F64_MAX, "SSS", "f64.max") \
     X(F64_COPYSIGN, "SSS", "f64.copysign")
 
-#define WP_ALL_OPS(X) WP_CONTROL_OPS(X) WP_MEMORY_OPS(X) WP_UNARY_OPS(X) WP_BINARY_OPS(X)
+/* Superinstructions (compile_func.c fuses them; each is one dispatch).
+ * Binary operations with a constant second operand: d = op(a, imm); i32
+ * forms read the low 32 bits of imm. (sub of a constant is ADD_IMM of its
+ * negation, so the _ADDR_IMM loads/stores below see it as well.) */
+#define WP_IMM_OPS(X)                                                 \
+    X(I32_ADD_IMM, "SSI", "i32.add with b = imm")                             \
+    X(I32_MUL_IMM, "SSI", "i32.mul with b = imm")                             \
+    X(I32_AND_IMM, "SSI", "i32.and with b = imm")                             \
+    X(I32_OR_IMM, "SSI", "i32.or with b = imm")                               \
+    X(I32_XOR_IMM, "SSI", "i32.xor with b = imm")                             \
+    X(I32_SHL_IMM, "SSI", "i32.shl with b = imm")                             \
+    X(I32_SHR_S_IMM, "SSI", "i32.shr_s with b = imm")                         \
+    X(I32_SHR_U_IMM, "SSI", "i32.shr_u with b = imm")                         \
+    X(I32_ROTL_IMM, "SSI", "i32.rotl with b = imm")                           \
+    X(I32_ROTR_IMM, "SSI", "i32.rotr with b = imm")                           \
+    X(I32_EQ_IMM, "SSI", "i32.eq with b = imm")                               \
+    X(I32_NE_IMM, "SSI", "i32.ne with b = imm")                               \
+    X(I32_LT_S_IMM, "SSI", "i32.lt_s with b = imm")                           \
+    X(I32_LT_U_IMM, "SSI", "i32.lt_u with b = imm")                           \
+    X(I32_GT_S_IMM, "SSI", "i32.gt_s with b = imm")                           \
+    X(I32_GT_U_IMM, "SSI", "i32.gt_u with b = imm")                           \
+    X(I32_LE_S_IMM, "SSI", "i32.le_s with b = imm")                           \
+    X(I32_LE_U_IMM, "SSI", "i32.le_u with b = imm")                           \
+    X(I32_GE_S_IMM, "SSI", "i32.ge_s with b = imm")                           \
+    X(I32_GE_U_IMM, "SSI", "i32.ge_u with b = imm")                           \
+    X(I64_ADD_IMM, "SSI", "i64.add with b = imm")                             \
+    X(I64_MUL_IMM, "SSI", "i64.mul with b = imm")                             \
+    X(I64_AND_IMM, "SSI", "i64.and with b = imm")                             \
+    X(I64_OR_IMM, "SSI", "i64.or with b = imm")                               \
+    X(I64_XOR_IMM, "SSI", "i64.xor with b = imm")                             \
+    X(I64_SHL_IMM, "SSI", "i64.shl with b = imm")                             \
+    X(I64_SHR_S_IMM, "SSI", "i64.shr_s with b = imm")                         \
+    X(I64_SHR_U_IMM, "SSI", "i64.shr_u with b = imm")                         \
+    X(I64_ROTL_IMM, "SSI", "i64.rotl with b = imm")                           \
+    X(I64_ROTR_IMM, "SSI", "i64.rotr with b = imm")                           \
+    X(I64_EQ_IMM, "SSI", "i64.eq with b = imm")                               \
+    X(I64_NE_IMM, "SSI", "i64.ne with b = imm")                               \
+    X(I64_LT_S_IMM, "SSI", "i64.lt_s with b = imm")                           \
+    X(I64_LT_U_IMM, "SSI", "i64.lt_u with b = imm")                           \
+    X(I64_GT_S_IMM, "SSI", "i64.gt_s with b = imm")                           \
+    X(I64_GT_U_IMM, "SSI", "i64.gt_u with b = imm")                           \
+    X(I64_LE_S_IMM, "SSI", "i64.le_s with b = imm")                           \
+    X(I64_LE_U_IMM, "SSI", "i64.le_u with b = imm")                           \
+    X(I64_GE_S_IMM, "SSI", "i64.ge_s with b = imm")                           \
+    X(I64_GE_U_IMM, "SSI", "i64.ge_u with b = imm")
+
+/* Compare-and-branch: jump to rel if the comparison holds (a br_if or if
+ * whose condition is the compare emitted just before it). _IMM: b = imm. */
+#define WP_BRANCH_OPS(X)                                              \
+    X(BR_IF_I32_EQ, "SSR", "if a.i32 == b jump to rel")                       \
+    X(BR_IF_I32_EQ_IMM, "SIR", "if a.i32 == imm jump to rel")                 \
+    X(BR_IF_I32_NE, "SSR", "if a.i32 != b jump to rel")                       \
+    X(BR_IF_I32_NE_IMM, "SIR", "if a.i32 != imm jump to rel")                 \
+    X(BR_IF_I32_LT_S, "SSR", "if a.i32 < (signed) b jump to rel")             \
+    X(BR_IF_I32_LT_S_IMM, "SIR", "if a.i32 < (signed) imm jump to rel")       \
+    X(BR_IF_I32_LT_U, "SSR", "if a.i32 < (unsigned) b jump to rel")           \
+    X(BR_IF_I32_LT_U_IMM, "SIR", "if a.i32 < (unsigned) imm jump to rel")     \
+    X(BR_IF_I32_GT_S, "SSR", "if a.i32 > (signed) b jump to rel")             \
+    X(BR_IF_I32_GT_S_IMM, "SIR", "if a.i32 > (signed) imm jump to rel")       \
+    X(BR_IF_I32_GT_U, "SSR", "if a.i32 > (unsigned) b jump to rel")           \
+    X(BR_IF_I32_GT_U_IMM, "SIR", "if a.i32 > (unsigned) imm jump to rel")     \
+    X(BR_IF_I32_LE_S, "SSR", "if a.i32 <= (signed) b jump to rel")            \
+    X(BR_IF_I32_LE_S_IMM, "SIR", "if a.i32 <= (signed) imm jump to rel")      \
+    X(BR_IF_I32_LE_U, "SSR", "if a.i32 <= (unsigned) b jump to rel")          \
+    X(BR_IF_I32_LE_U_IMM, "SIR", "if a.i32 <= (unsigned) imm jump to rel")    \
+    X(BR_IF_I32_GE_S, "SSR", "if a.i32 >= (signed) b jump to rel")            \
+    X(BR_IF_I32_GE_S_IMM, "SIR", "if a.i32 >= (signed) imm jump to rel")      \
+    X(BR_IF_I32_GE_U, "SSR", "if a.i32 >= (unsigned) b jump to rel")          \
+    X(BR_IF_I32_GE_U_IMM, "SIR", "if a.i32 >= (unsigned) imm jump to rel")    \
+    X(BR_IF_I64_EQ, "SSR", "if a.i64 == b jump to rel")                       \
+    X(BR_IF_I64_EQ_IMM, "SIR", "if a.i64 == imm jump to rel")                 \
+    X(BR_IF_I64_NE, "SSR", "if a.i64 != b jump to rel")                       \
+    X(BR_IF_I64_NE_IMM, "SIR", "if a.i64 != imm jump to rel")                 \
+    X(BR_IF_I64_LT_S, "SSR", "if a.i64 < (signed) b jump to rel")             \
+    X(BR_IF_I64_LT_S_IMM, "SIR", "if a.i64 < (signed) imm jump to rel")       \
+    X(BR_IF_I64_LT_U, "SSR", "if a.i64 < (unsigned) b jump to rel")           \
+    X(BR_IF_I64_LT_U_IMM, "SIR", "if a.i64 < (unsigned) imm jump to rel")     \
+    X(BR_IF_I64_GT_S, "SSR", "if a.i64 > (signed) b jump to rel")             \
+    X(BR_IF_I64_GT_S_IMM, "SIR", "if a.i64 > (signed) imm jump to rel")       \
+    X(BR_IF_I64_GT_U, "SSR", "if a.i64 > (unsigned) b jump to rel")           \
+    X(BR_IF_I64_GT_U_IMM, "SIR", "if a.i64 > (unsigned) imm jump to rel")     \
+    X(BR_IF_I64_LE_S, "SSR", "if a.i64 <= (signed) b jump to rel")            \
+    X(BR_IF_I64_LE_S_IMM, "SIR", "if a.i64 <= (signed) imm jump to rel")      \
+    X(BR_IF_I64_LE_U, "SSR", "if a.i64 <= (unsigned) b jump to rel")          \
+    X(BR_IF_I64_LE_U_IMM, "SIR", "if a.i64 <= (unsigned) imm jump to rel")    \
+    X(BR_IF_I64_GE_S, "SSR", "if a.i64 >= (signed) b jump to rel")            \
+    X(BR_IF_I64_GE_S_IMM, "SIR", "if a.i64 >= (signed) imm jump to rel")      \
+    X(BR_IF_I64_GE_U, "SSR", "if a.i64 >= (unsigned) b jump to rel")          \
+    X(BR_IF_I64_GE_U_IMM, "SIR", "if a.i64 >= (unsigned) imm jump to rel")
+
+#define WP_ALL_OPS(X)                                                           \
+    WP_CONTROL_OPS(X) WP_MEMORY_OPS(X) WP_UNARY_OPS(X) WP_BINARY_OPS(X) WP_IMM_OPS(X) \
+    WP_BRANCH_OPS(X)
 
 typedef enum wp_op {
 #define WP_X_ENUM(name, operands, doc) WP_OP_##name,

@@ -217,6 +217,7 @@ typedef struct wph_slot {
     atomic_int interrupted;       /* WPH_INT_* bits sent during this call */
     wph_deadline deadline;
     struct wph_slot *outer;       /* the thread's enclosing call (re-entrancy check) */
+    wasmplug_wasi_ctx *wasi;      /* WASI context of this slot's instance, or NULL */
 } wph_slot;
 
 struct wasmplug_plugin {
@@ -263,6 +264,8 @@ struct wasmplug_plugin {
     bool hook_pinit, hook_pdispose; /* plugin_initialize / plugin_dispose () -> i32 */
     bool hook_pmanifest;          /* plugin_get_manifest () -> i64 */
 
+    struct wph_wasi *wasi;        /* WASI configuration (permissions.c), or NULL */
+
     wasmplug_plugin *hnext, *prev, *next; /* registry links (host->lock) */
     bool registered;
 };
@@ -279,6 +282,17 @@ WPH_INTERNAL void wph_notify_state(wasmplug_plugin *p, wasmplug_plugin_state old
 /* permissions.c: link every import of p->module into p->imports. */
 WPH_INTERNAL wasmplug_status wph_link_imports(wasmplug_plugin *p, wasmplug_plugin_error *err);
 WPH_INTERNAL bool wph_glob(const char *pat, const char *s, size_t slen);
+
+/* permissions.c: WASI per plugin. prepare copies load options' config
+ * filtered by permissions (at load); slot_ctx gives a slot a fresh context
+ * for a new instance; begin/end clear and collect captured output around a
+ * call; free releases everything. All no-ops when WASI is not enabled. */
+WPH_INTERNAL wasmplug_status wph_wasi_prepare(wasmplug_plugin *p, const wasmplug_wasi_config *cfg,
+                                              wasmplug_plugin_error *err);
+WPH_INTERNAL wasmplug_status wph_wasi_slot_ctx(wph_slot *s, wasmplug_plugin_error *err);
+WPH_INTERNAL void wph_wasi_begin(wph_slot *s);
+WPH_INTERNAL void wph_wasi_end(wph_slot *s);
+WPH_INTERNAL void wph_wasi_free(wasmplug_plugin *p);
 
 /* plugin.c */
 WPH_INTERNAL void wph_plugin_kill(wasmplug_plugin *p);

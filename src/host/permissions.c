@@ -5,14 +5,19 @@
  * only when both the request and the policy cover "module.name". Denied
  * imports fail the load (naming the import and the missing grant) or, by
  * policy, link to a stub that fails the call with ERR_PERMISSION_DENIED.
- * Also links the "wasmplug" ABI module and the WASI stubs (ENOSYS until
- * WASI is implemented; proc_exit ends the call).
+ * Also links the "wasmplug" ABI module and WASI: the real implementation
+ * (src/wasi, one context per instance, configured per plugin and filtered
+ * by permissions: see the WASI section at the end) when the load options
+ * enable it, else stubs (ENOSYS; proc_exit ends the call).
  */
 #include "internal.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern char **environ;
 
 /* '*' matches any run of characters (dots included); everything else is literal. */
 bool wph_glob(const char *pat, const char *s, size_t slen)
@@ -238,6 +243,9 @@ static bool mod_is(const char *mod, size_t len, const char *what)
     return strlen(what) == len && memcmp(mod, what, len) == 0;
 }
 
+static wasmplug_status wasi_link(wasmplug_plugin *p, const char *name, size_t len,
+                                 wasmplug_func **out);
+
 static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_error *err)
 {
     wasmplug_host *h = p->host;
@@ -275,6 +283,15 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
     }
 
     if (mod_is(mod, modlen, "wasi_snapshot_preview1")) {
+        wasmplug_functype want;
+        if (p->wasi && wasmplug_wasi_function(name, namelen, &want) &&
+            type_equal(&type.of.func, &want)) {
+            st = wasi_link(p, name, namelen, &slot->of.func);
+            if (st != WASMPLUG_OK)
+                return wph_fail(err, st, WASMPLUG_PHASE_LOAD, p->name, full, "cannot link %s",
+                                full);
+            return WASMPLUG_OK;
+        }
         stub_info *info = calloc(1, sizeof *info);
         if (!info)
             return wph_fail(err, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, p->name, full,
@@ -349,4 +366,279 @@ wasmplug_status wph_link_imports(wasmplug_plugin *p, wasmplug_plugin_error *err)
             return st;
     }
     return WASMPLUG_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* WASI (src/wasi) for plugins                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A plugin's WASI configuration, owned (copied at load, already filtered by
+ * its permissions), and the output captured by its last finished call. */
+typedef struct wph_wasi {
+    wasmplug_wasi_config cfg; /* points into the arrays below */
+    char **args;
+    size_t nargs;
+    char **env;
+    size_t nenv;
+    wasmplug_wasi_preopen *pre;
+    size_t npre;
+    uint8_t *stdin_data;
+    wasmplug_buf last[2];     /* stdout, stderr (under p->lock) */
+} wph_wasi;
+
+static bool granted(wasmplug_plugin *p, const char *perm)
+{
+    if (!requested(p, perm))
+        return false;
+    pthread_mutex_lock(&p->host->lock);
+    bool ok = policy_allows(p->host, p, perm);
+    pthread_mutex_unlock(&p->host->lock);
+    return ok;
+}
+
+static void wasi_denied(wasmplug_plugin *p, const char *what, const char *perm)
+{
+    wasmplug_plugin_error e;
+    wph_fail(&e, WASMPLUG_ERR_PERMISSION_DENIED, WASMPLUG_PHASE_LOAD, p->name, "",
+             "WASI %s left out: permission '%s' is not granted", what, perm);
+    wph_record(p->host, p, &e);
+}
+
+static bool push_owned(char ***list, size_t *n, const char *s, size_t len)
+{
+    char **l = realloc(*list, (*n + 1) * sizeof *l);
+    if (!l)
+        return false;
+    *list = l;
+    if (!(l[*n] = wph_strndup(s, len)))
+        return false;
+    (*n)++;
+    return true;
+}
+
+static bool env_present(const wph_wasi *w, const char *entry, size_t namelen)
+{
+    for (size_t i = 0; i < w->nenv; i++)
+        if (strncmp(w->env[i], entry, namelen) == 0 && w->env[i][namelen] == '=')
+            return true;
+    return false;
+}
+
+/* Add NAME=VALUE if "wasi.env:NAME" is granted (explicit entries first). */
+static bool env_add(wasmplug_plugin *p, wph_wasi *w, const char *entry, bool report)
+{
+    const char *eq = strchr(entry, '=');
+    size_t k = (size_t)(eq - entry);
+    if (k == 0 || k > 200 || env_present(w, entry, k))
+        return true;
+    char perm[256];
+    snprintf(perm, sizeof perm, "wasi.env:%.*s", (int)k, entry);
+    if (!granted(p, perm)) {
+        if (report)
+            wasi_denied(p, "environment variable", perm);
+        return true;
+    }
+    return push_owned(&w->env, &w->nenv, entry, strlen(entry));
+}
+
+wasmplug_status wph_wasi_prepare(wasmplug_plugin *p, const wasmplug_wasi_config *cfg,
+                                 wasmplug_plugin_error *err)
+{
+    if (!cfg)
+        return WASMPLUG_OK;
+    wph_wasi *w = calloc(1, sizeof *w);
+    if (!w)
+        return wph_fail(err, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, p->name, "", "out of memory");
+    p->wasi = w;
+    if ((cfg->arg_count && !cfg->args) || (cfg->env_count && !cfg->env) ||
+        (cfg->env_inherit_count && !cfg->env_inherit) || (cfg->preopen_count && !cfg->preopens) ||
+        (cfg->stdin_len && !cfg->stdin_data))
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, p->name, "",
+                        "WASI options: a count without its array");
+    bool ok = true;
+    for (size_t i = 0; ok && i < cfg->arg_count; i++)
+        ok = cfg->args[i] && push_owned(&w->args, &w->nargs, cfg->args[i], strlen(cfg->args[i]));
+    for (size_t i = 0; ok && i < cfg->env_count; i++) {
+        if (!cfg->env[i] || !strchr(cfg->env[i], '=') || cfg->env[i][0] == '=')
+            return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, p->name, "",
+                            "WASI environment entry %zu is not NAME=VALUE", i);
+        ok = env_add(p, w, cfg->env[i], true);
+    }
+    /* Inherited variables are resolved now, each one checked like the rest. */
+    for (char **ep = environ; ok && ep && *ep; ep++) {
+        const char *eq = strchr(*ep, '=');
+        if (!eq || eq == *ep || eq - *ep > 200)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - *ep), *ep);
+        for (size_t i = 0; i < cfg->env_inherit_count; i++)
+            if (cfg->env_inherit[i] && fnmatch(cfg->env_inherit[i], name, 0) == 0) {
+                ok = env_add(p, w, *ep, false);
+                break;
+            }
+    }
+    if (ok && cfg->preopen_count) {
+        w->pre = calloc(cfg->preopen_count, sizeof *w->pre);
+        ok = w->pre != NULL;
+    }
+    for (size_t i = 0; ok && i < cfg->preopen_count; i++) {
+        const wasmplug_wasi_preopen *d = &cfg->preopens[i];
+        if (!d->host_path)
+            return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, p->name, "",
+                            "WASI preopen %zu has no host path", i);
+        const char *guest = d->guest_path ? d->guest_path : d->host_path;
+        char wperm[WASMPLUG_ERROR_MESSAGE_MAX], rperm[WASMPLUG_ERROR_MESSAGE_MAX];
+        snprintf(wperm, sizeof wperm, "wasi.fs.write:%s", guest);
+        snprintf(rperm, sizeof rperm, "wasi.fs.read:%s", guest);
+        bool can_write = !d->read_only && granted(p, wperm);
+        bool can_read = granted(p, rperm) || granted(p, wperm);
+        if (!can_read) {
+            wasi_denied(p, "directory", d->read_only ? rperm : wperm);
+            continue;
+        }
+        wasmplug_wasi_preopen *o = &w->pre[w->npre];
+        o->host_path = wph_strdup(d->host_path);
+        o->guest_path = wph_strdup(guest);
+        o->read_only = !can_write;
+        ok = o->host_path && o->guest_path;
+        w->npre++;
+    }
+    if (ok && cfg->stdin_len) {
+        ok = (w->stdin_data = malloc(cfg->stdin_len)) != NULL;
+        if (ok)
+            memcpy(w->stdin_data, cfg->stdin_data, cfg->stdin_len);
+    }
+    if (!ok)
+        return wph_fail(err, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, p->name, "", "out of memory");
+    w->cfg = *cfg;
+    w->cfg.args = (const char *const *)w->args;
+    w->cfg.arg_count = w->nargs;
+    w->cfg.env = (const char *const *)w->env;
+    w->cfg.env_count = w->nenv;
+    w->cfg.env_inherit = NULL;
+    w->cfg.env_inherit_count = 0;
+    w->cfg.preopens = w->pre;
+    w->cfg.preopen_count = w->npre;
+    w->cfg.stdin_data = w->stdin_data;
+    return WASMPLUG_OK;
+}
+
+void wph_wasi_free(wasmplug_plugin *p)
+{
+    wph_wasi *w = p->wasi;
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nargs; i++)
+        free(w->args[i]);
+    free(w->args);
+    for (size_t i = 0; i < w->nenv; i++)
+        free(w->env[i]);
+    free(w->env);
+    for (size_t i = 0; i < w->npre; i++) {
+        free((char *)w->pre[i].host_path);
+        free((char *)w->pre[i].guest_path);
+    }
+    free(w->pre);
+    free(w->stdin_data);
+    wasmplug_buf_free(&w->last[0]);
+    wasmplug_buf_free(&w->last[1]);
+    free(w);
+    p->wasi = NULL;
+}
+
+wasmplug_status wph_wasi_slot_ctx(wph_slot *s, wasmplug_plugin_error *err)
+{
+    wasmplug_plugin *p = s->plugin;
+    if (!p->wasi)
+        return WASMPLUG_OK;
+    /* A fresh instance gets a fresh context: descriptors, stdin position. */
+    wasmplug_wasi_free(s->wasi);
+    s->wasi = NULL;
+    wasmplug_error ee;
+    wasmplug_status st = wasmplug_wasi_new(p->host->engine, &p->wasi->cfg, &s->wasi, &ee);
+    if (st != WASMPLUG_OK)
+        return wph_fail(err, st, WASMPLUG_PHASE_INIT, p->name, "", "WASI: %s", ee.message);
+    return WASMPLUG_OK;
+}
+
+void wph_wasi_begin(wph_slot *s)
+{
+    if (s->wasi)
+        wasmplug_wasi_output_clear(s->wasi);
+}
+
+void wph_wasi_end(wph_slot *s)
+{
+    wasmplug_plugin *p = s->plugin;
+    if (!s->wasi || !p->wasi || p->wasi->cfg.on_output)
+        return;
+    wasmplug_buf copy[2] = {{NULL, 0}, {NULL, 0}};
+    for (int i = 0; i < 2; i++) {
+        const uint8_t *data;
+        size_t len;
+        if (wasmplug_wasi_output(s->wasi, i + 1, &data, &len, NULL) == WASMPLUG_OK && len &&
+            (copy[i].data = malloc(len + 1)) != NULL) {
+            memcpy(copy[i].data, data, len);
+            copy[i].data[len] = 0;
+            copy[i].len = len;
+        }
+    }
+    pthread_mutex_lock(&p->lock);
+    wasmplug_buf old[2] = {p->wasi->last[0], p->wasi->last[1]};
+    p->wasi->last[0] = copy[0];
+    p->wasi->last[1] = copy[1];
+    pthread_mutex_unlock(&p->lock);
+    wasmplug_buf_free(&old[0]);
+    wasmplug_buf_free(&old[1]);
+}
+
+wasmplug_status wasmplug_plugin_wasi_output(wasmplug_plugin *p, int fd, wasmplug_buf *out)
+{
+    if (out) {
+        out->data = NULL;
+        out->len = 0;
+    }
+    if (!p || !out || (fd != 1 && fd != 2))
+        return WASMPLUG_ERR_ARGUMENT;
+    if (!p->wasi)
+        return WASMPLUG_ERR_NOT_FOUND;
+    pthread_mutex_lock(&p->lock);
+    const wasmplug_buf *b = &p->wasi->last[fd - 1];
+    wasmplug_status st = WASMPLUG_OK;
+    if (b->len) {
+        out->data = malloc(b->len + 1);
+        if (out->data) {
+            memcpy(out->data, b->data, b->len + 1);
+            out->len = b->len;
+        } else {
+            st = WASMPLUG_ERR_NOMEM;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+/* The context of the calling instance's slot; counts the call. */
+static wasmplug_wasi_ctx *slot_ctx(wasmplug_caller *caller, void *user)
+{
+    (void)user;
+    wph_slot *s = wph_caller_slot(caller);
+    if (!s)
+        return NULL;
+    s->host_calls++;
+    return s->wasi;
+}
+
+static wasmplug_status wasi_link(wasmplug_plugin *p, const char *name, size_t len,
+                                 wasmplug_func **out)
+{
+    wasmplug_func **owned = realloc(p->owned, (p->nowned + 1) * sizeof *owned);
+    if (!owned)
+        return WASMPLUG_ERR_NOMEM;
+    p->owned = owned;
+    wasmplug_status st =
+        wasmplug_wasi_import_resolved(p->host->engine, name, len, slot_ctx, NULL, NULL, out);
+    if (st == WASMPLUG_OK)
+        p->owned[p->nowned++] = *out;
+    return st;
 }

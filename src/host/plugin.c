@@ -33,8 +33,10 @@ static void plugin_destroy(wasmplug_plugin *p)
             wasmplug_instance_free(s->inst);
         free(s->out);
         free(s->result);
+        wasmplug_wasi_free(s->wasi); /* WASI: the slot's context */
     }
     free(p->slots);
+    wph_wasi_free(p);
     free(p->imports);
     for (size_t i = 0; i < p->nowned; i++)
         wasmplug_func_free(p->owned[i]);
@@ -216,9 +218,12 @@ static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manife
         (st = hook(p, "dealloc", "ii", "", "(i32, i32) -> ()", &dealloc_, e)) ||
         (st = hook(p, "plugin_handle_event", "ii", "I", "(i32, i32) -> i64", &handle, e)))
         return st;
+    /* The v1 hooks decide first; otherwise the seed-004 exports mark a
+     * compatibility module even if it also imports wasmplug.log or
+     * wasmplug.config_get (docs/ABI.md allows that). */
     if (p->hook_init || p->hook_dispose)
         p->abi = WASMPLUG_ABI_V1;
-    else if (p->abi == WASMPLUG_ABI_NONE && alloc_ && dealloc_ && handle)
+    else if (alloc_ && dealloc_ && handle)
         p->abi = WASMPLUG_ABI_COMPAT;
     for (size_t i = 0; m && i < m->export_count; i++) {
         wasmplug_functype t;
@@ -363,6 +368,8 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
     }
     if (st == WASMPLUG_OK)
         st = check_abi_section(p, &e);
+    if (st == WASMPLUG_OK) /* WASI: the granted part of o->wasi, before linking */
+        st = wph_wasi_prepare(p, o->wasi, &e);
     if (st == WASMPLUG_OK)
         st = wph_link_imports(p, &e);
     if (st == WASMPLUG_OK)
@@ -506,8 +513,15 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
     wasmplug_instance *inst = NULL;
     wasmplug_error ee;
     wasmplug_error_clear(&ee);
-    wasmplug_status st = wasmplug_instance_new(p->module, p->imports, p->nimports, &cfg, &inst, &ee);
+    wasmplug_status st = wph_wasi_slot_ctx(s, e); /* WASI: a fresh context per instance */
     if (st != WASMPLUG_OK) {
+        tl_current = s->outer;
+        return st;
+    }
+    wph_wasi_begin(s);
+    st = wasmplug_instance_new(p->module, p->imports, p->nimports, &cfg, &inst, &ee);
+    if (st != WASMPLUG_OK) {
+        wph_wasi_end(s);
         st = wph_classify(s, st, &ee, WASMPLUG_PHASE_INIT, "(start)", e);
         if (st == WASMPLUG_ERR_TRAP && e->trap != WASMPLUG_TRAP_NONE)
             snprintf(e->function, sizeof e->function, "(start)");
@@ -540,6 +554,7 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
     if (st == WASMPLUG_OK && p->hook_pmanifest && !p->has_embedded)
         st = wph_compat_manifest(s, e);
     wph_exec_end(s);
+    wph_wasi_end(s);
     if (st == WASMPLUG_OK && atomic_load(&s->interrupted) != 0)
         st = wph_fail(e, (atomic_load(&s->interrupted) & WPH_INT_CANCEL) ? WASMPLUG_ERR_CANCELLED
                                                                         : WASMPLUG_ERR_TIMEOUT,
@@ -875,6 +890,7 @@ static wasmplug_status start_call(wph_slot *s, const char *func, wasmplug_func *
     s->out_len = 0;
     s->outer = tl_current;
     tl_current = s;
+    wph_wasi_begin(s);
     wph_exec_begin(s);
     return WASMPLUG_OK;
 }
@@ -882,6 +898,7 @@ static wasmplug_status start_call(wph_slot *s, const char *func, wasmplug_func *
 static void stop_call(wph_slot *s)
 {
     wph_exec_end(s);
+    wph_wasi_end(s);
     tl_current = s->outer;
 }
 

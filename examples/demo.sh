@@ -1,0 +1,181 @@
+#!/bin/sh
+# demo.sh - a tour of the wasmplug command: installs the example plugins
+# into a temporary store and runs them through the CLI, showing each
+# command as it is typed and its output.
+#
+#   examples/demo.sh BUILD_DIR        (what `make demo` runs after building)
+#
+# Uses BUILD_DIR/wasmplug and the example plugins built in
+# BUILD_DIR/examples/plugins (plugins not built there are built with their
+# build.sh when the toolchain is available, else skipped). Nothing outside a
+# temporary directory is touched. Exit status 0 when every step behaved as
+# expected. WASMPLUG_DEMO_BUILD=0 skips building plugins that are not built
+# (the CTest run does, to stay fast).
+set -u
+B=${1:-build}
+case $B in /*) ;; *) B=$(pwd)/$B ;; esac
+W=$B/wasmplug
+HERE=$(cd "$(dirname "$0")" && pwd)
+EX=$HERE/plugins
+if [ ! -x "$W" ]; then
+    echo "demo: $W not found: build first (make build, or cmake --build $B)" >&2
+    exit 1
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/wasmplug-demo.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+export WASMPLUG_STORE="$T/store"
+cd "$T" || exit 1
+
+if [ -t 1 ]; then
+    BOLD=$(printf '\033[1m') DIM=$(printf '\033[2m') RED=$(printf '\033[31m') OFF=$(printf '\033[0m')
+else
+    BOLD= DIM= RED= OFF=
+fi
+problems=0
+step() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$OFF"; }
+note() { printf '%s%s%s\n' "$DIM" "$*" "$OFF"; }
+# show EXPECTED_EXIT ARGS...: print the command, run it, check its exit status.
+show() {
+    want=$1
+    shift
+    printf '%s$ wasmplug' "$BOLD"
+    for a in "$@"; do
+        case $a in
+        *[\ \"\'\{\}\*]*) printf " '%s'" "$a" ;;
+        *) printf ' %s' "$a" ;;
+        esac
+    done
+    printf '%s\n' "$OFF"
+    "$W" "$@" </dev/null
+    rc=$?
+    if [ "$rc" -ne 0 ]; then note "(exit status $rc)"; fi
+    if [ "$rc" -ne "$want" ]; then
+        printf '%sdemo: expected exit status %s%s\n' "$RED" "$want" "$OFF"
+        problems=$((problems + 1))
+    fi
+}
+
+step "wasmplug $("$W" --version | cut -d' ' -f2-)  (store: $WASMPLUG_STORE)"
+
+# ---- hello: the freestanding C example, with a manifest written here ------
+HELLO=$B/examples/plugins/hello.wasm
+if [ -f "$HELLO" ]; then
+    mkdir -p hello
+    cp "$HELLO" hello/hello.wasm
+    cat >hello/plugin.yaml <<'EOF'
+id: hello
+name: Hello
+version: 1.0.0
+description: Fibonacci numbers, and a greeting through two host functions
+license: MIT
+module: hello.wasm
+exports: [fib, reverse, greet]
+permissions:
+  host_functions: [host.log, host.add]
+resources:
+  max_memory: 1MiB
+  timeout: 2s
+EOF
+    step "Inspect a module: sections, imports, exports, features"
+    show 0 inspect hello/hello.wasm
+    step "Validate the plugin (manifest, module, exports, imports, trial load)"
+    show 0 validate hello
+    step "Install it into the store (atomically) and look at it"
+    show 0 install hello
+    show 0 list
+    show 0 info hello
+    step "Call a function with typed arguments, with statistics"
+    show 0 run hello fib 50 --stats
+    show 0 --json run hello fib 10
+    step "Limits: a call that needs more fuel than it is given fails on its own"
+    show 6 run hello fib 100000000 --fuel 100000
+    step "Permissions: refuse a host function the manifest asks for"
+    show 5 run hello greet 0 --deny host.add
+    step "A manifest mistake is reported with its line and column"
+    sed 's/^version: 1.0.0/version: one/' hello/plugin.yaml >hello/broken.yaml
+    show 4 validate hello/broken.yaml
+else
+    note "hello.wasm not built ($HELLO): skipping the hello tour"
+fi
+
+# ---- the PDK example plugins ------------------------------------------------
+# demo_call NAME: the function and input shown for each known example.
+demo_call() {
+    case $1 in
+    word-counter) set -- count '{"text":"The quick brown fox jumps over the lazy dog. The dog sleeps and the fox runs."}' ;;
+    sentiment-analyzer) set -- analyze '{"text":"This is amazing, I love it! Not bad at all."}' ;;
+    json-transformer) set -- apply '{"document":[{"name":"ada","age":36},{"name":"bob","age":12}],"operations":[{"op":"filter","field":"age","cmp":"gte","value":18},{"op":"map","field":"name","fn":"upper"}]}' ;;
+    file-icons) set -- icons '{"names":["src/main.rs","Makefile","index.d.ts","README.md"]}' ;;
+    event-counter-compat) set -- plugin_handle_event '{"type":"click"}' ;;
+    *) return 1 ;;
+    esac
+    func=$1
+    input=$2
+}
+
+for dir in "$EX"/*/; do
+    dir=${dir%/}
+    name=$(basename "$dir")
+    [ "$name" = hello ] && continue
+    if [ ! -f "$dir/plugin.yaml" ]; then
+        note "$name: no plugin.yaml yet, skipped"
+        continue
+    fi
+    module=$(sed -n 's/^module:[[:space:]]*//p' "$dir/plugin.yaml" | tr -d "\"'" | head -n 1)
+    module=${module:-plugin.wasm}
+    wasm=
+    for c in "$B/examples/plugins/$name.wasm" "$B/examples/plugins/$name/$module" "$dir/$module"; do
+        if [ -f "$c" ]; then wasm=$c; break; fi
+    done
+    if [ -z "$wasm" ] && [ -f "$dir/build.sh" ] && [ "${WASMPLUG_DEMO_BUILD:-1}" != 0 ]; then
+        if sh "$dir/build.sh" "$T/$name.wasm" >"$T/build.log" 2>&1; then
+            wasm=$T/$name.wasm
+        fi
+    fi
+    if [ -z "$wasm" ]; then
+        note "$name: not built and its toolchain is not available here, skipped"
+        continue
+    fi
+    step "Example plugin: $name"
+    show 0 install "$wasm" --manifest "$dir/plugin.yaml"
+    id=$(sed -n 's/^id:[[:space:]]*//p' "$dir/plugin.yaml" | tr -d "\"'" | head -n 1)
+    show 0 validate "$id"
+    if demo_call "$name"; then
+        show 0 run "$id" "$func" "$input" --stats
+    fi
+done
+
+# ---- exec: a WASI command, if wasi-libc is available ---------------------------
+cat >"$T/hello_wasi.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv)
+{
+    const char *who = getenv("WHO");
+    printf("hello from a WASI command, %s! (%d arguments)\n", who ? who : "stranger", argc - 1);
+    FILE *f = fopen("/data/note.txt", "r");
+    char line[128];
+    if (f && fgets(line, sizeof line, f))
+        printf("/data/note.txt says: %s", line);
+    return argc > 1 ? 3 : 0;
+}
+EOF
+mkdir -p "$T/data"
+echo "granted read-only" >"$T/data/note.txt"
+if clang --target=wasm32-wasi -O2 -o "$T/hello_wasi.wasm" "$T/hello_wasi.c" >/dev/null 2>&1; then
+    step "exec: run a WASI command with only what it is granted"
+    show 0 exec hello_wasi.wasm
+    show 3 exec --allow-env WHO=operator --dir "$T/data:/data:ro" hello_wasi.wasm one two
+else
+    note "clang with wasi-libc not available: skipping exec"
+fi
+
+step "Clean up"
+show 0 remove hello
+show 0 list
+if [ "$problems" -eq 0 ]; then
+    printf '\n%sdemo finished: every step behaved as expected%s\n' "$BOLD" "$OFF"
+else
+    printf '\n%sdemo finished with %d unexpected results%s\n' "$RED" "$problems" "$OFF"
+    exit 1
+fi

@@ -1,0 +1,160 @@
+/*
+ * wasmplug/manifest.h - plugin.yaml manifests (services layer,
+ * libwasmplug_services, which needs libyaml).
+ *
+ * A manifest describes one plugin: identity (id, name, semver version,
+ * description, authors, license), where its module is, the ABI it follows,
+ * the exports it offers, default config values, the permissions it requests
+ * (host functions, WASI environment variables and directories, and the host
+ * services: events, key-value storage, HTTP hosts) and its resource limits.
+ *
+ *     id: word-counter
+ *     name: Word Counter
+ *     version: 1.2.0
+ *     description: Counts words
+ *     authors: [Ada <ada@example.org>]
+ *     license: MIT
+ *     module: word_counter.wasm
+ *     abi: v1                     # v1 | compat | none
+ *     exports: [count]
+ *     config: {min_length: 3}
+ *     permissions:
+ *       host_functions: [host.log]
+ *       env: [LANG]
+ *       filesystem: [{host: ./data, guest: /data, mode: ro}]  # or "./data:/data:ro"
+ *                                 # ("dirs" is accepted as another name)
+ *       events: {publish: [words.*], subscribe: [text.*]}   # or one list for both
+ *       storage: {quota: 1MiB}                          # or true
+ *       http: [api.example.org]
+ *     resources:
+ *       max_memory: 16MiB         # bytes with an optional KiB/MiB/GiB suffix
+ *       timeout: 500ms            # ms, s or m
+ *       fuel: 100000000
+ *       max_call_depth: 1000
+ *       max_input: 1MiB
+ *       max_output: 1MiB
+ *
+ * Parse errors name the file, line and column (1-based) and the expected
+ * form: "plugin.yaml:3:10: 'version' must be a semantic version such as
+ * 1.2.3 (got '1.2')". Unknown keys are errors too.
+ *
+ * A module may carry its manifest in a custom section named
+ * "wasmplug.manifest" holding the same YAML text.
+ */
+#ifndef WASMPLUG_MANIFEST_H
+#define WASMPLUG_MANIFEST_H
+
+#include <wasmplug.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The custom section that embeds a manifest in a module. */
+#define WASMPLUG_MANIFEST_SECTION "wasmplug.manifest"
+/** The manifest's file name in a plugin directory. */
+#define WASMPLUG_MANIFEST_FILE "plugin.yaml"
+/** The module path when the manifest names none. */
+#define WASMPLUG_MANIFEST_DEFAULT_MODULE "plugin.wasm"
+
+/** Where a parse failed. line/column are 1-based; 0 when not known. */
+typedef struct wasmplug_manifest_diag {
+    char file[256];
+    unsigned line;
+    unsigned column;
+    char message[512];
+} wasmplug_manifest_diag;
+
+/** A directory the plugin asks to see through WASI. */
+typedef struct wasmplug_manifest_dir {
+    char *host;      /* host path (relative paths: to the current directory at run time) */
+    char *guest;     /* path the plugin sees */
+    bool readonly;
+} wasmplug_manifest_dir;
+
+/** A list of owned strings. */
+typedef struct wasmplug_strlist {
+    char **items;
+    size_t count;
+} wasmplug_strlist;
+
+/** A parsed manifest. Every string is owned (freed by wasmplug_manifest_doc_free). */
+typedef struct wasmplug_manifest_doc {
+    char *path;              /* file it was read from, or "<module>" / "<string>" */
+    char *dir;               /* directory of that file ("." if none): base of `module` */
+    char *id;                /* required */
+    char *name;
+    char *version;           /* required, semver */
+    char *description;
+    char *license;
+    char *module;            /* relative path; WASMPLUG_MANIFEST_DEFAULT_MODULE if absent */
+    wasmplug_abi abi;        /* WASMPLUG_ABI_NONE if absent */
+    bool abi_given;
+    wasmplug_strlist authors;
+    wasmplug_strlist exports;
+    wasmplug_kv *config;     /* keys and values owned (cast away const to free) */
+    size_t config_count;
+    /* permissions */
+    wasmplug_strlist host_functions;  /* "module.name" patterns */
+    wasmplug_strlist env;             /* environment variable names (WASI) */
+    wasmplug_manifest_dir *dirs;      /* preopened directories (WASI) */
+    size_t dir_count;
+    wasmplug_strlist events_publish;
+    wasmplug_strlist events_subscribe;
+    bool storage;                     /* key-value storage requested */
+    uint64_t storage_quota;           /* bytes; 0 = host default */
+    wasmplug_strlist http_hosts;
+    /* resources (0 = inherit) */
+    wasmplug_plugin_limits resources;
+    /* metadata handed to the host: license, authors, abi, module (owned) */
+    wasmplug_kv *metadata;
+    size_t metadata_count;
+} wasmplug_manifest_doc;
+
+/** Parse YAML text. filename is used in messages (may be NULL). */
+WASMPLUG_API wasmplug_status wasmplug_manifest_parse(const char *text, size_t len,
+                                                     const char *filename,
+                                                     wasmplug_manifest_doc **out,
+                                                     wasmplug_manifest_diag *diag);
+/** Read and parse a plugin.yaml file (ERR_IO if it cannot be read). */
+WASMPLUG_API wasmplug_status wasmplug_manifest_load(const char *path,
+                                                    wasmplug_manifest_doc **out,
+                                                    wasmplug_manifest_diag *diag);
+/**
+ * Parse the manifest embedded in a module's custom section
+ * WASMPLUG_MANIFEST_SECTION. ERR_NOT_FOUND when the module has none. The
+ * module is only scanned for sections, not validated.
+ */
+WASMPLUG_API wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, size_t size,
+                                                           const char *filename,
+                                                           wasmplug_manifest_doc **out,
+                                                           wasmplug_manifest_diag *diag);
+/** The raw bytes of the first custom section called name, without validating the module. */
+WASMPLUG_API wasmplug_status wasmplug_wasm_custom_section(const uint8_t *wasm, size_t size,
+                                                          const char *name,
+                                                          const uint8_t **data,
+                                                          size_t *len);
+WASMPLUG_API void wasmplug_manifest_doc_free(wasmplug_manifest_doc *doc);
+
+/**
+ * The host API's view of a manifest (for wasmplug_load_options.manifest):
+ * id, version, name, description, exports, config, resources, the
+ * host-function permissions, and metadata (license, authors, abi, module).
+ * Pointers refer into doc, which must outlive the load.
+ */
+WASMPLUG_API wasmplug_status wasmplug_manifest_to_host(const wasmplug_manifest_doc *doc,
+                                                       wasmplug_manifest *out);
+
+/** The module's path: doc->dir joined with doc->module (malloc'd, free()). */
+WASMPLUG_API char *wasmplug_manifest_module_path(const wasmplug_manifest_doc *doc);
+
+/** Compare two semantic versions by semver precedence (<0, 0, >0). */
+WASMPLUG_API int wasmplug_semver_compare(const char *a, const char *b);
+
+/** "v1", "compat" or "none". */
+WASMPLUG_API const char *wasmplug_abi_string(wasmplug_abi abi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WASMPLUG_MANIFEST_H */

@@ -1,0 +1,174 @@
+// @wasmplug/pdk - the AssemblyScript plugin development kit for wasmplug.
+// A typed API over the plugin ABI v1 (docs/ABI.md): Input, Output, Config,
+// Log, fail() for errors, a small JSON value type (JSONValue / JSON), and
+// wasmplugAbort, a replacement for AssemblyScript's env.abort import
+// (build with --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort).
+// Works with the stub, minimal and incremental runtimes (see collect()).
+
+export { JSON, JSONValue, JSONKind } from "./json";
+import { JSON, JSONValue } from "./json";
+
+// ---- the ABI v1 imports (module "wasmplug") ----
+
+@external("wasmplug", "input_len")
+declare function wp_input_len(): i32;
+@external("wasmplug", "input_read")
+declare function wp_input_read(ptr: usize, len: i32, offset: i32): i32;
+@external("wasmplug", "output_write")
+declare function wp_output_write(ptr: usize, len: i32): i32;
+@external("wasmplug", "error_set")
+declare function wp_error_set(ptr: usize, len: i32): void;
+@external("wasmplug", "log")
+declare function wp_log(level: i32, ptr: usize, len: i32): void;
+@external("wasmplug", "config_get")
+declare function wp_config_get(keyPtr: usize, keyLen: i32, outPtr: usize, outCap: i32): i32;
+@external("wasmplug", "abi_version")
+declare function wp_abi_version(): i32;
+
+/** The host's ABI major version (1). */
+export function abiVersion(): i32 {
+  return wp_abi_version();
+}
+
+/** The largest input Input.bytes() accepts (16 MiB); larger inputs fail. */
+export const MAX_INPUT: i32 = 16 << 20;
+
+/** The call's input. */
+export class Input {
+  /** Length in bytes. */
+  static length(): i32 {
+    return wp_input_len();
+  }
+
+  /** The whole input, or null (with the call's error set) when it is larger
+   *  than MAX_INPUT. */
+  static bytes(): Uint8Array | null {
+    const n = wp_input_len();
+    if (n > MAX_INPUT) {
+      setError("input too large");
+      return null;
+    }
+    const buf = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const r = wp_input_read(buf.dataStart + <usize>off, n - off, off);
+      if (r <= 0) break;
+      off += r;
+    }
+    return off == n ? buf : buf.subarray(0, off);
+  }
+
+  /** The input decoded as UTF-8 ("" when it is too large: check Input.bytes()). */
+  static string(): string {
+    const b = Input.bytes();
+    if (b == null) return "";
+    return String.UTF8.decodeUnsafe(b.dataStart, <usize>b.length);
+  }
+
+  /** The input parsed as JSON, or null with the call's error set to
+   *  "invalid JSON input: <reason> at <position>". */
+  static json(): JSONValue | null {
+    const b = Input.bytes();
+    if (b == null) return null;
+    const s = String.UTF8.decodeUnsafe(b.dataStart, <usize>b.length);
+    const v = JSON.parse(s);
+    if (v == null) setError("invalid JSON input: " + JSON.lastError);
+    return v;
+  }
+}
+
+/** The call's output. Each set/append call appends bytes. */
+export class Output {
+  /** Append a string (UTF-8). */
+  static set(s: string): void {
+    const b = String.UTF8.encode(s);
+    wp_output_write(changetype<usize>(b), b.byteLength);
+  }
+  /** Append bytes. */
+  static setBytes(b: Uint8Array): void {
+    wp_output_write(b.dataStart, b.length);
+  }
+  /** Append a JSON value (serialized compactly). */
+  static setJSON(v: JSONValue): void {
+    Output.set(v.toString());
+  }
+}
+
+/** Plugin config values (strings) from the manifest and the host. */
+export class Config {
+  /** The value for key, or null if it is not set. */
+  static get(key: string): string | null {
+    const k = String.UTF8.encode(key);
+    const small = new Uint8Array(256);
+    const n = wp_config_get(changetype<usize>(k), k.byteLength, small.dataStart, 256);
+    if (n < 0) return null;
+    if (n <= 256) return String.UTF8.decodeUnsafe(small.dataStart, <usize>n);
+    const big = new Uint8Array(n);
+    wp_config_get(changetype<usize>(k), k.byteLength, big.dataStart, n);
+    return String.UTF8.decodeUnsafe(big.dataStart, <usize>n);
+  }
+  /** The value for key, or dflt. */
+  static getOr(key: string, dflt: string): string {
+    const v = Config.get(key);
+    return v == null ? dflt : v;
+  }
+  /** Whether key is set. */
+  static has(key: string): bool {
+    return Config.get(key) != null;
+  }
+  /** A number: the value parsed, dflt when unset, NaN when not a number. */
+  static getNumber(key: string, dflt: f64): f64 {
+    const v = Config.get(key);
+    if (v == null) return dflt;
+    const j = JSON.parse(v);
+    if (j == null || !j.isNumber) return NaN;
+    return j.num;
+  }
+}
+
+function logAt(level: i32, msg: string): void {
+  const b = String.UTF8.encode(msg);
+  wp_log(level, changetype<usize>(b), b.byteLength);
+}
+
+/** Log lines to the host (levels trace, debug, info, warn, error). */
+export class Log {
+  static trace(msg: string): void { logAt(0, msg); }
+  static debug(msg: string): void { logAt(1, msg); }
+  static info(msg: string): void { logAt(2, msg); }
+  static warn(msg: string): void { logAt(3, msg); }
+  static error(msg: string): void { logAt(4, msg); }
+}
+
+/** Set the message of the call's failure (the last one wins). */
+export function setError(msg: string): void {
+  const b = String.UTF8.encode(msg);
+  wp_error_set(changetype<usize>(b), b.byteLength);
+}
+
+/** Set the failure message and return code: `return fail("bad input")`. */
+export function fail(msg: string, code: i32 = 1): i32 {
+  setError(msg);
+  return code == 0 ? 1 : code;
+}
+
+/**
+ * Free the garbage of this call now. With --runtime minimal (TLSF, no
+ * automatic GC) call it before returning from each plugin function so
+ * memory stays bounded; with incremental it forces a full collection; with
+ * stub (which never frees) it does nothing.
+ */
+export function collect(): void {
+  __collect();
+}
+
+/** Replacement for env.abort: the message becomes the call's error message
+ *  and an error log line, then the call traps. */
+export function wasmplugAbort(message: string | null, fileName: string | null, line: u32,
+                              column: u32): void {
+  let text = "abort: " + (message == null ? "(no message)" : message);
+  if (fileName != null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
+  setError(text);
+  logAt(4, text);
+  unreachable();
+}

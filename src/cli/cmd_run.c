@@ -1,0 +1,803 @@
+/*
+ * cmd_run.c - `wasmplug run` (call one plugin function through the plugin
+ * host API, with grants and limits from flags and the manifest) and
+ * `wasmplug validate` (every check a load would make, reported one by one).
+ * Also the host functions the CLI offers plugins (module "host").
+ */
+#include "cli.h"
+#include "run_opts.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared run/exec flags                                                    */
+/* ------------------------------------------------------------------------ */
+
+static bool push(const char ***list, size_t *n, const char *s)
+{
+    const char **l = realloc((void *)*list, (*n + 1) * sizeof *l);
+    if (!l)
+        return false;
+    l[(*n)++] = s;
+    *list = l;
+    return true;
+}
+
+const cli_opt RUN_COMMON_OPTS[] = {
+    {"allow-env", 0, true, R_ALLOW_ENV},   {"env", 'e', true, R_ALLOW_ENV},
+    {"dir", 0, true, R_DIR},               {"timeout", 't', true, R_TIMEOUT},
+    {"fuel", 0, true, R_FUEL},             {"max-memory", 0, true, R_MAX_MEMORY},
+    {"max-call-depth", 0, true, R_MAX_DEPTH}, {"stats", 's', false, R_STATS},
+    {"config", 'c', true, R_CONFIG},       {"grant", 'g', true, R_GRANT},
+    {"deny", 0, true, R_DENY},             {"input-file", 'i', true, R_INPUT_FILE},
+    {"manifest", 'm', true, R_MANIFEST},   {NULL, 0, false, 0}};
+
+/* Returns false after printing a usage error. */
+bool run_opts_apply(run_opts *o, int id, const char *arg)
+{
+    uint64_t v;
+    switch (id) {
+    case R_ALLOW_ENV:
+        return push(&o->env, &o->env_count, arg);
+    case R_DIR: {
+        /* HOST:GUEST[:ro|:rw]; GUEST defaults to HOST. */
+        char *s = strdup(arg);
+        if (!s)
+            return false;
+        char *guest = strchr(s, ':'), *mode = NULL;
+        if (guest) {
+            *guest++ = 0;
+            mode = strrchr(guest, ':');
+            if (mode && (!strcmp(mode, ":ro") || !strcmp(mode, ":rw")))
+                *mode++ = 0;
+            else
+                mode = NULL;
+        }
+        if (!*s || (guest && !*guest)) {
+            free(s);
+            cli_error("--dir takes HOST:GUEST[:ro|:rw] (got '%s')", arg);
+            return false;
+        }
+        run_dir *d = realloc(o->dirs, (o->dir_count + 1) * sizeof *d);
+        if (!d) {
+            free(s);
+            return false;
+        }
+        o->dirs = d;
+        d[o->dir_count].host = s;
+        d[o->dir_count].guest = guest ? guest : s;
+        d[o->dir_count].readonly = mode && !strcmp(mode, "ro");
+        o->dir_count++;
+        return true;
+    }
+    case R_TIMEOUT:
+        if (!cli_parse_duration_ms(arg, &o->limits.timeout_ms)) {
+            cli_error("--timeout takes a duration such as 500ms, 2s or 1m (got '%s')", arg);
+            return false;
+        }
+        return true;
+    case R_FUEL:
+        if (!cli_parse_u64(arg, &v) || v == 0 || v == UINT64_MAX) {
+            cli_error("--fuel takes a positive number of instructions (got '%s')", arg);
+            return false;
+        }
+        o->limits.fuel = v;
+        return true;
+    case R_MAX_MEMORY:
+        if (!cli_parse_size(arg, &v) || v > (uint64_t)65536 * 65536) {
+            cli_error("--max-memory takes a size such as 16MiB or 1GiB, at most 4GiB (got '%s')",
+                      arg);
+            return false;
+        }
+        o->limits.max_memory_pages = (uint32_t)((v + 65535) / 65536);
+        return true;
+    case R_MAX_DEPTH:
+        if (!cli_parse_u64(arg, &v) || v == 0 || v > 1000000) {
+            cli_error("--max-call-depth takes a number from 1 to 1000000 (got '%s')", arg);
+            return false;
+        }
+        o->limits.max_call_depth = (uint32_t)v;
+        return true;
+    case R_STATS:
+        o->stats = true;
+        return true;
+    case R_CONFIG: {
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg) {
+            cli_error("--config takes KEY=VALUE (got '%s')", arg);
+            return false;
+        }
+        wasmplug_kv *kv = realloc(o->config, (o->config_count + 1) * sizeof *kv);
+        if (!kv)
+            return false;
+        o->config = kv;
+        kv[o->config_count].key = strndup(arg, (size_t)(eq - arg));
+        kv[o->config_count].value = eq + 1;
+        o->config_count++;
+        return true;
+    }
+    case R_GRANT:
+        return push(&o->grants, &o->grant_count, arg);
+    case R_DENY:
+        return push(&o->denies, &o->deny_count, arg);
+    case R_INPUT_FILE:
+        o->input_file = arg;
+        return true;
+    case R_MANIFEST:
+        o->manifest = arg;
+        return true;
+    }
+    return false;
+}
+
+void run_opts_free(run_opts *o)
+{
+    free((void *)o->env);
+    for (size_t i = 0; i < o->dir_count; i++)
+        free(o->dirs[i].host);
+    free(o->dirs);
+    for (size_t i = 0; i < o->config_count; i++)
+        free((char *)o->config[i].key);
+    free(o->config);
+    free((void *)o->grants);
+    free((void *)o->denies);
+}
+
+/* '*' matches any run of characters. */
+bool cli_glob(const char *pat, const char *s)
+{
+    if (*pat == '\0')
+        return *s == '\0';
+    if (*pat == '*')
+        return cli_glob(pat + 1, s) || (*s && cli_glob(pat, s + 1));
+    return *s == *pat && cli_glob(pat + 1, s + 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host functions the CLI offers (module "host")                            */
+/* ------------------------------------------------------------------------ */
+
+static int h_log(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
+                 wasmplug_slot *results)
+{
+    (void)user;
+    (void)results;
+    fflush(stdout);
+    fprintf(stderr, "%s[%s]%s %.*s\n", cli_yellow(), wasmplug_hostcall_plugin_name(call),
+            cli_reset(), (int)args[0].len, (const char *)args[0].ptr);
+    return 0;
+}
+
+static int h_add(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
+                 wasmplug_slot *results)
+{
+    (void)call;
+    (void)user;
+    results[0].u32 = args[0].value.u32 + args[1].value.u32;
+    return 0;
+}
+
+static int h_time(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
+                  wasmplug_slot *results)
+{
+    (void)call;
+    (void)user;
+    (void)args;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    results[0].i64 = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return 0;
+}
+
+static void on_log(void *user, wasmplug_plugin *plugin, const char *name,
+                   wasmplug_log_level level, const char *msg, size_t len)
+{
+    (void)user;
+    (void)plugin;
+    static const char *const names[] = {"trace", "debug", "info", "warn", "error"};
+    fflush(stdout);
+    fprintf(stderr, "%s[%s %s]%s %.*s\n", level >= WASMPLUG_LOG_WARN ? cli_red() : cli_yellow(),
+            name, names[level <= WASMPLUG_LOG_ERROR ? level : WASMPLUG_LOG_ERROR], cli_reset(),
+            (int)len, msg);
+}
+
+wasmplug_status cli_register_host_functions(wasmplug_host *h)
+{
+    wasmplug_status st;
+    if ((st = wasmplug_host_register(h, "host", "log", "(p)", h_log, NULL, NULL)) ||
+        (st = wasmplug_host_register(h, "host", "add", "(ii)i", h_add, NULL, NULL)) ||
+        (st = wasmplug_host_register(h, "host", "time_ms", "()I", h_time, NULL, NULL)))
+        return st;
+    return WASMPLUG_OK;
+}
+
+bool cli_provides(const char *module, const char *name)
+{
+    return !strcmp(module, "host") &&
+           (!strcmp(name, "log") || !strcmp(name, "add") || !strcmp(name, "time_ms"));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* WASI for run: what the manifest asks (env, filesystem) plus the flags,
+ * each with the permission the host checks ("wasi.env:NAME",
+ * "wasi.fs.read:GUEST", "wasi.fs.write:GUEST"). */
+typedef struct wasi_setup {
+    wasmplug_wasi_config cfg;
+    const char **env, **inherit;
+    size_t nenv, ninherit;
+    wasmplug_wasi_preopen *pre;
+    size_t npre;
+    char **perms; /* owned */
+    size_t nperms;
+    bool capture; /* --json: keep plugin stdout/stderr for the JSON result */
+    char *cap[2];
+    size_t caplen[2];
+} wasi_setup;
+
+static void wasi_output(void *user, int fd, const uint8_t *data, size_t len)
+{
+    wasi_setup *w = user;
+    if (w->capture) {
+        int k = fd == 2 ? 1 : 0;
+        char *n = realloc(w->cap[k], w->caplen[k] + len + 1);
+        if (!n)
+            return;
+        memcpy(n + w->caplen[k], data, len);
+        w->caplen[k] += len;
+        n[w->caplen[k]] = 0;
+        w->cap[k] = n;
+        return;
+    }
+    /* Plugin stdout and stderr go to stderr: stdout carries the call's output. */
+    fwrite(data, 1, len, stderr);
+    fflush(stderr);
+}
+
+static bool add_perm(wasi_setup *w, const char *prefix, const char *what)
+{
+    size_t n = strlen(prefix) + strlen(what) + 1;
+    char *p = malloc(n);
+    char **l = realloc(w->perms, (w->nperms + 1) * sizeof *l);
+    if (!p || !l) {
+        free(p);
+        if (l)
+            w->perms = l;
+        return false;
+    }
+    snprintf(p, n, "%s%s", prefix, what);
+    w->perms = l;
+    l[w->nperms++] = p;
+    return true;
+}
+
+static bool add_env(wasi_setup *w, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - spec) : (int)strlen(spec), spec);
+    if (eq)
+        w->env[w->nenv++] = spec;
+    else
+        w->inherit[w->ninherit++] = spec;
+    return add_perm(w, "wasi.env:", name);
+}
+
+static bool add_dir(wasi_setup *w, const char *host, const char *guest, bool ro)
+{
+    wasmplug_wasi_preopen *d = &w->pre[w->npre++];
+    d->host_path = host;
+    d->guest_path = guest;
+    d->read_only = ro;
+    return add_perm(w, ro ? "wasi.fs.read:" : "wasi.fs.write:", guest);
+}
+
+static bool wasi_build(wasi_setup *w, const wasmplug_manifest_doc *doc, const run_opts *o)
+{
+    memset(w, 0, sizeof *w);
+    size_t menv = doc ? doc->env.count : 0, mdirs = doc ? doc->dir_count : 0;
+    w->env = calloc(menv + o->env_count + 1, sizeof *w->env);
+    w->inherit = calloc(menv + o->env_count + 1, sizeof *w->inherit);
+    w->pre = calloc(mdirs + o->dir_count + 1, sizeof *w->pre);
+    if (!w->env || !w->inherit || !w->pre)
+        return false;
+    for (size_t i = 0; i < menv; i++)
+        if (!add_env(w, doc->env.items[i]))
+            return false;
+    for (size_t i = 0; i < o->env_count; i++)
+        if (!add_env(w, o->env[i]))
+            return false;
+    for (size_t i = 0; i < mdirs; i++)
+        if (!add_dir(w, doc->dirs[i].host, doc->dirs[i].guest, doc->dirs[i].readonly))
+            return false;
+    for (size_t i = 0; i < o->dir_count; i++)
+        if (!add_dir(w, o->dirs[i].host, o->dirs[i].guest, o->dirs[i].readonly))
+            return false;
+    wasmplug_wasi_config_init(&w->cfg);
+    w->cfg.env = w->env;
+    w->cfg.env_count = w->nenv;
+    w->cfg.env_inherit = w->inherit;
+    w->cfg.env_inherit_count = w->ninherit;
+    w->cfg.preopens = w->pre;
+    w->cfg.preopen_count = w->npre;
+    w->cfg.on_output = wasi_output;
+    w->cfg.output_user = w;
+    w->capture = G.json;
+    return true;
+}
+
+static void wasi_free(wasi_setup *w)
+{
+    free((void *)w->env);
+    free((void *)w->inherit);
+    free(w->pre);
+    for (size_t i = 0; i < w->nperms; i++)
+        free(w->perms[i]);
+    free(w->perms);
+    free(w->cap[0]);
+    free(w->cap[1]);
+}
+
+/* The permissions requested: the manifest's host functions minus --deny,
+ * plus --grant, plus the WASI grants. The policy grants exactly those (the
+ * operator approved the manifest by installing it); a plugin importing
+ * anything else is denied. */
+static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_opts *o,
+                                    const wasi_setup *w, size_t *n)
+{
+    const char **list = NULL;
+    *n = 0;
+    size_t mcount = doc ? doc->host_functions.count : 0;
+    for (size_t i = 0; i < mcount; i++) {
+        const char *p = doc->host_functions.items[i];
+        bool denied = false;
+        for (size_t j = 0; j < o->deny_count && !denied; j++)
+            denied = cli_glob(o->denies[j], p) || cli_glob(p, o->denies[j]);
+        if (!denied && !push(&list, n, p))
+            break;
+    }
+    for (size_t i = 0; i < o->grant_count; i++)
+        if (!push(&list, n, o->grants[i]))
+            break;
+    for (size_t i = 0; i < w->nperms; i++) {
+        bool denied = false;
+        for (size_t j = 0; j < o->deny_count && !denied; j++)
+            denied = cli_glob(o->denies[j], w->perms[i]);
+        if (!denied && !push(&list, n, w->perms[i]))
+            break;
+    }
+    return list;
+}
+
+/*
+ * Load (and initialize) the plugin. This is where a compiled-module cache
+ * slots in: look the module's content hash (+ engine version) up on disk
+ * and load the compiled form instead of the bytes, skipping validation and
+ * compilation (needs engine serialization; not there yet).
+ */
+static wasmplug_status load_plugin(wasmplug_host *h, const cli_plugin *p, const run_opts *o,
+                                   wasi_setup *w, wasmplug_manifest *hm, wasmplug_plugin **out,
+                                   wasmplug_plugin_error *err, uint64_t *load_ns,
+                                   uint64_t *init_ns)
+{
+    size_t nperm;
+    const char **perms = requested_perms(p->doc, o, w, &nperm);
+    for (size_t i = 0; i < nperm; i++)
+        wasmplug_host_grant(h, "*", perms[i]);
+    /* With --deny, the manifest's request must not include the denied
+     * permission either: pass the filtered list. */
+    hm->permissions = perms;
+    hm->permission_count = nperm;
+
+    wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
+    lo.manifest = hm;
+    lo.config = o->config;
+    lo.config_count = o->config_count;
+    lo.limits = o->limits;
+    lo.wasi = &w->cfg;
+    if (o->stats && !lo.limits.fuel)
+        lo.limits.fuel = WASMPLUG_FUEL_UNLIMITED - 1; /* counted, never reached */
+    /* The plugin's name: its id, or a bare module's file name. */
+    char base[WASMPLUG_NAME_MAX];
+    const char *slash = strrchr(p->module_path, '/');
+    snprintf(base, sizeof base, "%s", slash ? slash + 1 : p->module_path);
+    char *dot = strrchr(base, '.');
+    if (dot && dot != base && !strcmp(dot, ".wasm"))
+        *dot = 0;
+    const char *name = p->doc ? p->doc->id : base;
+    uint64_t t0 = now_ns();
+    wasmplug_status st = wasmplug_host_load_file(h, name, p->module_path, &lo, out, err);
+    uint64_t t1 = now_ns();
+    *load_ns = t1 - t0;
+    if (st == WASMPLUG_OK) {
+        st = wasmplug_plugin_init(*out, err);
+        *init_ns = now_ns() - t1;
+    }
+    return st; /* perms stays in hm->permissions until the caller frees it */
+}
+
+static int report_error(wasmplug_status st, const wasmplug_plugin_error *err)
+{
+    char text[4096];
+    wasmplug_plugin_error_format(err, text, sizeof text);
+    int code = cli_exit_for(st);
+    cli_error("%s", text);
+    if (G.json) {
+        json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "kind",
+                              wasmplug_status_name(st), "message", err->message, "phase",
+                              wasmplug_phase_string(err->phase), "function", err->function,
+                              "text", text, "exit_code", code);
+        if (err->trap != WASMPLUG_TRAP_NONE)
+            json_object_set_new(e, "trap", json_string(wasmplug_trap_string(err->trap)));
+        if (err->plugin_code)
+            json_object_set_new(e, "plugin_code", json_integer(err->plugin_code));
+        cli_json_print(json_pack("{s:b, s:o}", "ok", 0, "error", e));
+    }
+    return code;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Typed calls                                                              */
+/* ------------------------------------------------------------------------ */
+
+static bool parse_val(const char *s, wasmplug_valtype t, wasmplug_val *v)
+{
+    char *end;
+    errno = 0;
+    v->type = t;
+    switch (t) {
+    case WASMPLUG_I32: {
+        long long x = strtoll(s, &end, 0);
+        if (*end || errno || x < INT32_MIN || x > (long long)UINT32_MAX)
+            return false;
+        v->of.u32 = (uint32_t)x;
+        return true;
+    }
+    case WASMPLUG_I64: {
+        if (s[0] == '-') {
+            long long x = strtoll(s, &end, 0);
+            v->of.i64 = x;
+        } else {
+            unsigned long long x = strtoull(s, &end, 0);
+            v->of.u64 = x;
+        }
+        return !*end && !errno;
+    }
+    case WASMPLUG_F32:
+        v->of.f32 = strtof(s, &end);
+        return !*end;
+    case WASMPLUG_F64:
+        v->of.f64 = strtod(s, &end);
+        return !*end;
+    default:
+        return false;
+    }
+}
+
+static json_t *val_json(const wasmplug_val *v)
+{
+    switch (v->type) {
+    case WASMPLUG_I32:
+        return json_integer(v->of.i32);
+    case WASMPLUG_I64:
+        return json_integer((json_int_t)v->of.i64);
+    case WASMPLUG_F32:
+        return json_real(v->of.f32);
+    case WASMPLUG_F64:
+        return json_real(v->of.f64);
+    default:
+        return json_null();
+    }
+}
+
+static void print_val(const wasmplug_val *v)
+{
+    switch (v->type) {
+    case WASMPLUG_I32:
+        printf("%" PRId32 "\n", v->of.i32);
+        break;
+    case WASMPLUG_I64:
+        printf("%" PRId64 "\n", v->of.i64);
+        break;
+    case WASMPLUG_F32:
+        printf("%.9g\n", (double)v->of.f32);
+        break;
+    case WASMPLUG_F64:
+        printf("%.17g\n", v->of.f64);
+        break;
+    default:
+        printf("%s\n", v->of.ref ? "<ref>" : "null");
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* run                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static bool output_open_line; /* the output printed did not end with a newline */
+
+static void print_stats(json_t *stats)
+{
+    if (output_open_line)
+        fputc('\n', stderr); /* readable when stdout and stderr share a terminal */
+    fprintf(stderr, "%s--- stats ---%s\n", cli_bold(), cli_reset());
+    fprintf(stderr, "load+compile: %.3f ms\n",
+            json_real_value(json_object_get(stats, "load_ms")));
+    fprintf(stderr, "init:         %.3f ms\n",
+            json_real_value(json_object_get(stats, "init_ms")));
+    fprintf(stderr, "call:         %.3f ms\n",
+            json_real_value(json_object_get(stats, "call_ms")));
+    fprintf(stderr, "total:        %.3f ms\n",
+            json_real_value(json_object_get(stats, "total_ms")));
+    fprintf(stderr, "fuel used:    %" JSON_INTEGER_FORMAT "\n",
+            json_integer_value(json_object_get(stats, "fuel_used")));
+    fprintf(stderr, "memory:       %" JSON_INTEGER_FORMAT " bytes (peak)\n",
+            json_integer_value(json_object_get(stats, "memory_bytes")));
+}
+
+int cmd_run(int argc, char **argv)
+{
+    cli_args a = {argc, argv, 1, false};
+    run_opts o;
+    memset(&o, 0, sizeof o);
+    const char *pos[3] = {NULL, NULL, NULL}, *arg;
+    int npos = 0, id, rc;
+    const char **extra = NULL;
+    size_t nextra = 0;
+    while ((id = cli_next(&a, RUN_COMMON_OPTS, "run", &arg)) != -1) {
+        if (id == -2 || (id > 0 && !run_opts_apply(&o, id, arg))) {
+            run_opts_free(&o);
+            free((void *)extra);
+            return EXIT_USAGE;
+        }
+        if (id == 0) {
+            if (npos < 3)
+                pos[npos++] = arg;
+            else
+                push(&extra, &nextra, arg); /* more typed arguments */
+        }
+    }
+    if (npos < 2) {
+        cli_error("usage: wasmplug run PLUGIN FUNCTION [INPUT] [options] (see wasmplug run --help)");
+        run_opts_free(&o);
+        return EXIT_USAGE;
+    }
+    if ((rc = cli_setup()) != EXIT_OK) {
+        run_opts_free(&o);
+        return rc;
+    }
+    uint64_t t_start = now_ns();
+    cli_plugin p;
+    if ((rc = cli_resolve(pos[0], o.manifest, &p)) != EXIT_OK) {
+        run_opts_free(&o);
+        free((void *)extra);
+        return rc;
+    }
+    const char *func = pos[1];
+
+    wasmplug_host_config hc;
+    memset(&hc, 0, sizeof hc);
+    hc.on_log = on_log;
+    const char *b = getenv("WASMPLUG_BOUNDS");
+    if (!b)
+        b = getenv("WASMPLUG_TEST_BOUNDS");
+    hc.bounds = b && !strcmp(b, "explicit") ? WASMPLUG_BOUNDS_EXPLICIT
+                : b && !strcmp(b, "guard")  ? WASMPLUG_BOUNDS_GUARD_PAGES
+                                            : WASMPLUG_BOUNDS_AUTO;
+    wasmplug_host *h = NULL;
+    wasmplug_plugin *pl = NULL;
+    wasmplug_plugin_error err;
+    wasmplug_plugin_error_clear(&err);
+    uint8_t *input = NULL;
+    size_t inlen = 0;
+    wasmplug_buf out = {NULL, 0};
+    wasmplug_manifest hm;
+    memset(&hm, 0, sizeof hm);
+    wasi_setup w;
+    memset(&w, 0, sizeof w);
+    if (p.doc)
+        wasmplug_manifest_to_host(p.doc, &hm);
+    hm.permissions = NULL; /* load_plugin sets the filtered list (ours to free) */
+    hm.permission_count = 0;
+    if (wasmplug_host_new(&hc, &h) != WASMPLUG_OK || cli_register_host_functions(h) != WASMPLUG_OK) {
+        rc = cli_fail_json(EXIT_INTERNAL, NULL, "cannot create the plugin host");
+        goto out;
+    }
+    if (!wasi_build(&w, p.doc, &o)) {
+        rc = cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    uint64_t load_ns = 0, init_ns = 0;
+    wasmplug_status st = load_plugin(h, &p, &o, &w, &hm, &pl, &err, &load_ns, &init_ns);
+    if (st != WASMPLUG_OK) {
+        rc = report_error(st, &err);
+        goto out;
+    }
+
+    /* The function and how to call it. */
+    wasmplug_functype ft;
+    bool found = false;
+    uint32_t nexp = wasmplug_plugin_export_count(pl);
+    for (uint32_t i = 0; i < nexp && !found; i++) {
+        const char *name;
+        if (wasmplug_plugin_export_at(pl, i, &name, &ft) == WASMPLUG_OK && !strcmp(name, func))
+            found = true;
+    }
+    if (!found) {
+        char msg[2048];
+        size_t at = (size_t)snprintf(msg, sizeof msg, "plugin '%s' has no function '%s' (exports:",
+                                     wasmplug_plugin_name(pl), func);
+        for (uint32_t i = 0; i < nexp && at < sizeof msg; i++) {
+            const char *name;
+            wasmplug_functype t;
+            wasmplug_plugin_export_at(pl, i, &name, &t);
+            at += (size_t)snprintf(msg + at, sizeof msg - at, " %s", name);
+        }
+        if (at < sizeof msg)
+            snprintf(msg + at, sizeof msg - at, ")");
+        rc = cli_fail_json(EXIT_NOT_FOUND, "not_found", msg);
+        goto out;
+    }
+    wasmplug_plugin_info info;
+    wasmplug_plugin_get_info(pl, &info);
+    bool v1 = ft.param_count == 0 && ft.result_count == 1 && ft.results[0] == WASMPLUG_I32;
+    bool compat = ft.param_count == 2 && ft.params[0] == WASMPLUG_I32 &&
+                  ft.params[1] == WASMPLUG_I32 && ft.result_count == 1 &&
+                  ft.results[0] == WASMPLUG_I64;
+    /* As the host decides per function: () -> i32 in an ABI v1 plugin, or
+     * (i32, i32) -> i64 with an allocator (compatibility ABI); anything
+     * else, and plain modules, get typed calls. */
+    bool bytes_call = (v1 && info.abi != WASMPLUG_ABI_NONE) ||
+                      (compat && (info.abi == WASMPLUG_ABI_COMPAT ||
+                                  (wasmplug_plugin_has_function(pl, "alloc") &&
+                                   wasmplug_plugin_has_function(pl, "dealloc"))));
+
+    json_t *result = json_object();
+    uint64_t t_call = now_ns(), call_ns;
+    if (bytes_call) {
+        if (o.input_file) {
+            input = cli_read_input(o.input_file, &inlen);
+            if (!input) {
+                char msg[1200];
+                snprintf(msg, sizeof msg, "cannot read %s: %s", o.input_file, strerror(errno));
+                json_decref(result);
+                rc = cli_fail_json(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, NULL, msg);
+                goto out;
+            }
+        } else if (pos[2]) {
+            inlen = strlen(pos[2]);
+            input = (uint8_t *)strdup(pos[2]);
+        } else if (!isatty(0)) {
+            input = cli_read_input("-", &inlen);
+        }
+        t_call = now_ns();
+        st = wasmplug_plugin_call(pl, func, input, inlen, &out, &err);
+        call_ns = now_ns() - t_call;
+        if (st == WASMPLUG_OK) {
+            if (G.json)
+                json_object_set_new(result, "output", cli_json_bytes(out.data, out.len));
+            else {
+                fwrite(out.data ? out.data : (const uint8_t *)"", 1, out.len, stdout);
+                if (isatty(1) && out.len && out.data[out.len - 1] != '\n')
+                    fputc('\n', stdout);
+                else
+                    output_open_line = out.len && out.data[out.len - 1] != '\n';
+            }
+        }
+    } else {
+        /* Typed: the arguments are the INPUT words plus any further operands. */
+        const char *words[64];
+        size_t nw = 0;
+        char *copy = pos[2] ? strdup(pos[2]) : NULL;
+        for (char *tok = copy ? strtok(copy, " ,\t\n") : NULL; tok && nw < 64;
+             tok = strtok(NULL, " ,\t\n"))
+            words[nw++] = tok;
+        for (size_t i = 0; i < nextra && nw < 64; i++)
+            words[nw++] = extra[i];
+        char ty[256];
+        cli_functype_str(&ft, ty, sizeof ty);
+        if (nw != ft.param_count) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s%s takes %u argument%s, got %zu", func, ty,
+                     ft.param_count, ft.param_count == 1 ? "" : "s", nw);
+            free(copy);
+            json_decref(result);
+            rc = cli_fail_json(EXIT_USAGE, "usage", msg);
+            goto out;
+        }
+        wasmplug_val args[64], res[64];
+        for (size_t i = 0; i < nw; i++)
+            if (!parse_val(words[i], ft.params[i], &args[i])) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "argument %zu of %s%s: '%s' is not a valid %s", i + 1,
+                         func, ty, words[i], wasmplug_valtype_name(ft.params[i]));
+                free(copy);
+                json_decref(result);
+                rc = cli_fail_json(EXIT_USAGE, "usage", msg);
+                goto out;
+            }
+        free(copy);
+        if (ft.result_count > 64) {
+            json_decref(result);
+            rc = cli_fail_json(EXIT_USAGE, "usage", "too many results");
+            goto out;
+        }
+        t_call = now_ns();
+        st = wasmplug_plugin_call_typed(pl, func, args, nw, res, ft.result_count, &err);
+        call_ns = now_ns() - t_call;
+        if (st == WASMPLUG_OK) {
+            json_t *arr = json_array();
+            for (uint32_t i = 0; i < ft.result_count; i++) {
+                res[i].type = ft.results[i];
+                if (G.json)
+                    json_array_append_new(arr, val_json(&res[i]));
+                else
+                    print_val(&res[i]);
+            }
+            json_object_set_new(result, "results", arr);
+        }
+    }
+    fflush(stdout);
+
+    wasmplug_metrics mt;
+    wasmplug_plugin_get_metrics(pl, &mt);
+    json_t *stats = json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}", "load_ms", load_ns / 1e6,
+                              "init_ms", init_ns / 1e6, "call_ms", call_ns / 1e6, "total_ms",
+                              (now_ns() - t_start) / 1e6, "fuel_used", (json_int_t)mt.fuel_used,
+                              "memory_bytes", (json_int_t)mt.memory_pages_max * 65536);
+    if (w.capture) {
+        json_object_set_new(result, "stdout", cli_json_bytes((const uint8_t *)w.cap[0], w.caplen[0]));
+        json_object_set_new(result, "stderr", cli_json_bytes((const uint8_t *)w.cap[1], w.caplen[1]));
+    }
+    if (st != WASMPLUG_OK) {
+        json_decref(result);
+        if (o.stats && !G.json)
+            print_stats(stats);
+        json_decref(stats);
+        rc = report_error(st, &err);
+        goto out;
+    }
+    if (o.stats && !G.json)
+        print_stats(stats);
+    if (G.json) {
+        json_object_set_new(result, "ok", json_true());
+        json_object_set_new(result, "plugin", json_string(wasmplug_plugin_name(pl)));
+        json_object_set_new(result, "function", json_string(func));
+        if (o.stats)
+            json_object_set_new(result, "stats", stats);
+        else
+            json_decref(stats);
+        cli_json_print(result);
+    } else {
+        json_decref(stats);
+        json_decref(result);
+    }
+    rc = EXIT_OK;
+out:
+    wasmplug_buf_free(&out);
+    free(input);
+    if (pl)
+        wasmplug_plugin_release(pl);
+    if (h)
+        wasmplug_host_free(h);
+    free((void *)hm.permissions);
+    wasi_free(&w);
+    cli_plugin_free(&p);
+    run_opts_free(&o);
+    free((void *)extra);
+    return rc;
+}

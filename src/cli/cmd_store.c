@@ -1,0 +1,633 @@
+/*
+ * cmd_store.c - the store commands: list, install, remove, info; and the
+ * JSON form of a manifest shared with other commands.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static json_t *strlist_json(const wasmplug_strlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->count; i++)
+        json_array_append_new(a, json_string(l->items[i]));
+    return a;
+}
+
+static void set_str(json_t *o, const char *key, const char *v)
+{
+    json_object_set_new(o, key, v ? json_string(v) : json_null());
+}
+
+json_t *cli_doc_json(const wasmplug_manifest_doc *d)
+{
+    json_t *o = json_object();
+    set_str(o, "id", d->id);
+    set_str(o, "name", d->name);
+    set_str(o, "version", d->version);
+    set_str(o, "description", d->description);
+    json_object_set_new(o, "authors", strlist_json(&d->authors));
+    set_str(o, "license", d->license);
+    set_str(o, "module", d->module);
+    json_object_set_new(o, "abi",
+                        d->abi_given ? json_string(wasmplug_abi_string(d->abi)) : json_null());
+    json_object_set_new(o, "exports", strlist_json(&d->exports));
+    json_t *cfg = json_object();
+    for (size_t i = 0; i < d->config_count; i++)
+        json_object_set_new(cfg, d->config[i].key, json_string(d->config[i].value));
+    json_object_set_new(o, "config", cfg);
+    json_t *perm = json_object();
+    json_object_set_new(perm, "host_functions", strlist_json(&d->host_functions));
+    json_object_set_new(perm, "env", strlist_json(&d->env));
+    json_t *dirs = json_array();
+    for (size_t i = 0; i < d->dir_count; i++)
+        json_array_append_new(dirs, json_pack("{s:s, s:s, s:s}", "host", d->dirs[i].host, "guest",
+                                              d->dirs[i].guest, "mode",
+                                              d->dirs[i].readonly ? "ro" : "rw"));
+    json_object_set_new(perm, "dirs", dirs);
+    json_object_set_new(perm, "events",
+                        json_pack("{s:o, s:o}", "publish", strlist_json(&d->events_publish),
+                                  "subscribe", strlist_json(&d->events_subscribe)));
+    json_object_set_new(perm, "storage",
+                        d->storage ? json_pack("{s:I}", "quota", (json_int_t)d->storage_quota)
+                                   : json_false());
+    json_object_set_new(perm, "http", strlist_json(&d->http_hosts));
+    json_object_set_new(o, "permissions", perm);
+    const wasmplug_plugin_limits *r = &d->resources;
+    json_t *res = json_object();
+    if (r->max_memory_pages)
+        json_object_set_new(res, "max_memory", json_integer((json_int_t)r->max_memory_pages * 65536));
+    if (r->timeout_ms)
+        json_object_set_new(res, "timeout_ms", json_integer(r->timeout_ms));
+    if (r->fuel)
+        json_object_set_new(res, "fuel", json_integer((json_int_t)r->fuel));
+    if (r->max_call_depth)
+        json_object_set_new(res, "max_call_depth", json_integer(r->max_call_depth));
+    if (r->max_input_bytes)
+        json_object_set_new(res, "max_input", json_integer(r->max_input_bytes));
+    if (r->max_output_bytes)
+        json_object_set_new(res, "max_output", json_integer(r->max_output_bytes));
+    json_object_set_new(o, "resources", res);
+    return o;
+}
+
+const char *cli_functype_str(const wasmplug_functype *t, char *buf, size_t size)
+{
+    size_t at = 0;
+    at += (size_t)snprintf(buf + at, size - at, "(");
+    for (uint32_t i = 0; i < t->param_count && at < size; i++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%s", i ? ", " : "",
+                               wasmplug_valtype_name(t->params[i]));
+    if (at < size)
+        at += (size_t)snprintf(buf + at, size - at, ") -> ");
+    if (t->result_count != 1 && at < size)
+        at += (size_t)snprintf(buf + at, size - at, "(");
+    for (uint32_t i = 0; i < t->result_count && at < size; i++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%s", i ? ", " : "",
+                               wasmplug_valtype_name(t->results[i]));
+    if (t->result_count != 1 && at < size)
+        snprintf(buf + at, size - at, ")");
+    return buf;
+}
+
+wasmplug_status cli_engine(wasmplug_engine **out)
+{
+    wasmplug_engine_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char *b = getenv("WASMPLUG_BOUNDS");
+    if (!b)
+        b = getenv("WASMPLUG_TEST_BOUNDS");
+    if (b && !strcmp(b, "explicit"))
+        cfg.bounds = WASMPLUG_BOUNDS_EXPLICIT;
+    else if (b && !strcmp(b, "guard"))
+        cfg.bounds = WASMPLUG_BOUNDS_GUARD_PAGES;
+    return wasmplug_engine_new(&cfg, out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* list                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const char *source_name(wps_source s)
+{
+    return s == WPS_STORE ? "store" : s == WPS_PROJECT ? "project" : "path";
+}
+
+enum { O_ALL = 1 };
+
+int cmd_list(int argc, char **argv)
+{
+    static const cli_opt opts[] = {{"all", 'a', false, O_ALL}, {NULL, 0, false, 0}};
+    cli_args a = {argc, argv, 1, false};
+    bool all = false;
+    const char *arg;
+    int id;
+    while ((id = cli_next(&a, opts, "list", &arg)) != -1) {
+        if (id == -2)
+            return EXIT_USAGE;
+        if (id == O_ALL)
+            all = true;
+        else {
+            cli_error("list takes no arguments (got '%s')", arg);
+            return EXIT_USAGE;
+        }
+    }
+    int rc = cli_setup();
+    if (rc)
+        return rc;
+    char cwd[4096];
+    const char *project = getcwd(cwd, sizeof cwd) ? cwd : NULL;
+    wps_entry *es;
+    size_t n;
+    char msg[512];
+    wps_list(G.store, project, &es, &n, msg, sizeof msg);
+
+    json_t *arr = json_array();
+    size_t shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        wps_entry *e = &es[i];
+        const char *eid = e->doc ? e->doc->id : NULL;
+        /* Newest only: store/project entries come grouped, newest first. */
+        if (!all && i > 0 && eid && es[i - 1].doc && es[i - 1].source == e->source &&
+            strcmp(es[i - 1].doc->id, eid) == 0)
+            continue;
+        shown++;
+        if (G.json) {
+            json_t *o;
+            if (e->doc) {
+                o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:b}", "id", e->doc->id, "version",
+                              e->doc->version, "name",
+                              e->doc->name ? json_string(e->doc->name) : json_null(),
+                              "description",
+                              e->doc->description ? json_string(e->doc->description)
+                                                  : json_null(),
+                              "source", source_name(e->source), "path", e->dir, "valid", 1);
+            } else {
+                char err[1024];
+                snprintf(err, sizeof err, "%s:%u:%u: %s", e->diag.file, e->diag.line,
+                         e->diag.column, e->diag.message);
+                o = json_pack("{s:s, s:s, s:b, s:s}", "source", source_name(e->source), "path",
+                              e->dir, "valid", 0, "error", err);
+            }
+            json_array_append_new(arr, o);
+            continue;
+        }
+        if (shown == 1)
+            printf("%s%-24s %-12s %-8s %s%s\n", cli_bold(), "ID", "VERSION", "SOURCE",
+                   "DESCRIPTION", cli_reset());
+        if (e->doc) {
+            const char *desc = e->doc->description ? e->doc->description
+                               : e->doc->name      ? e->doc->name
+                                                   : "";
+            printf("%-24s %-12s %-8s %s\n", e->doc->id, e->doc->version, source_name(e->source),
+                   desc);
+        } else {
+            printf("%-24s %-12s %-8s %sinvalid manifest: %s:%u:%u: %s%s\n", e->dir, "?",
+                   source_name(e->source), cli_red(), e->diag.file, e->diag.line,
+                   e->diag.column, e->diag.message, cli_reset());
+        }
+    }
+    if (G.json)
+        cli_json_print(json_pack("{s:o, s:o}", "store", G.store ? json_string(G.store) : json_null(),
+                                 "plugins", arr));
+    else {
+        json_decref(arr);
+        if (!shown)
+            cli_note("no plugins installed (store: %s)", G.store ? G.store : "none: no $HOME");
+    }
+    wps_entries_free(es, n);
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* install                                                                  */
+/* ------------------------------------------------------------------------ */
+
+enum { O_MANIFEST = 1, O_FORCE, O_NO_VALIDATE };
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The module must decode, validate and export what the manifest names. */
+static int check_module(const wasmplug_manifest_doc *doc, const char *module_path)
+{
+    size_t len;
+    uint8_t *bytes = (uint8_t *)wps_read_file(module_path, &len);
+    char msg[1024];
+    if (!bytes) {
+        snprintf(msg, sizeof msg, "cannot read the module %s: %s", module_path, strerror(errno));
+        return cli_fail_json(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, NULL, msg);
+    }
+    wasmplug_engine *eng;
+    if (cli_engine(&eng) != WASMPLUG_OK) {
+        free(bytes);
+        return cli_fail_json(EXIT_INTERNAL, NULL, "cannot create an engine");
+    }
+    wasmplug_module *m = NULL;
+    wasmplug_error err;
+    wasmplug_status st = wasmplug_module_new(eng, bytes, len, &m, &err);
+    free(bytes);
+    int rc = EXIT_OK;
+    if (st != WASMPLUG_OK) {
+        if (st == WASMPLUG_ERR_UNSUPPORTED)
+            snprintf(msg, sizeof msg, "%s: %s (at byte offset %llu)", module_path, err.message,
+                     (unsigned long long)err.offset);
+        else
+            snprintf(msg, sizeof msg, "%s: %s: %s (at byte offset %llu)", module_path,
+                     wasmplug_strerror(st), err.message, (unsigned long long)err.offset);
+        rc = cli_fail_json(cli_exit_for(st), st == WASMPLUG_ERR_UNSUPPORTED ? "unsupported" : "invalid_module", msg);
+    } else {
+        for (size_t i = 0; i < doc->exports.count && rc == EXIT_OK; i++) {
+            bool found = false;
+            for (uint32_t j = 0; j < wasmplug_module_export_count(m) && !found; j++) {
+                const char *name;
+                size_t nlen;
+                wasmplug_externtype t;
+                wasmplug_module_export(m, j, &name, &nlen, &t);
+                found = t.kind == WASMPLUG_EXTERN_FUNC && strcmp(name, doc->exports.items[i]) == 0;
+            }
+            if (!found) {
+                snprintf(msg, sizeof msg,
+                         "the manifest lists export '%s' but %s exports no such function",
+                         doc->exports.items[i], module_path);
+                rc = cli_fail_json(EXIT_INVALID, "invalid_module", msg);
+            }
+        }
+        wasmplug_module_free(m);
+    }
+    wasmplug_engine_free(eng);
+    return rc;
+}
+
+int cmd_install(int argc, char **argv)
+{
+    static const cli_opt opts[] = {{"manifest", 'm', true, O_MANIFEST},
+                                   {"force", 'f', false, O_FORCE},
+                                   {"no-validate", 0, false, O_NO_VALIDATE},
+                                   {NULL, 0, false, 0}};
+    cli_args a = {argc, argv, 1, false};
+    const char *src = NULL, *manifest = NULL, *arg;
+    bool force = false, validate = true;
+    int id;
+    while ((id = cli_next(&a, opts, "install", &arg)) != -1) {
+        if (id == -2)
+            return EXIT_USAGE;
+        if (id == O_MANIFEST)
+            manifest = arg;
+        else if (id == O_FORCE)
+            force = true;
+        else if (id == O_NO_VALIDATE)
+            validate = false;
+        else if (!src)
+            src = arg;
+        else {
+            cli_error("install takes one plugin (got '%s' too)", arg);
+            return EXIT_USAGE;
+        }
+    }
+    if (!src) {
+        cli_error("usage: wasmplug install DIR | FILE.wasm [--manifest plugin.yaml] [--force]");
+        return EXIT_USAGE;
+    }
+    int rc = cli_setup();
+    if (rc || (rc = cli_need_store()))
+        return rc;
+
+    struct stat sb;
+    if (stat(src, &sb) != 0) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s: %s", src, strerror(errno));
+        return cli_fail_json(EXIT_NOT_FOUND, "not_found", msg);
+    }
+    char *text = NULL, *module_path = NULL, *mfpath = NULL;
+    size_t textlen = 0;
+    wasmplug_manifest_doc *doc = NULL;
+    wasmplug_manifest_diag diag;
+    wasmplug_status st;
+    char msg[1200];
+
+    if (S_ISDIR(sb.st_mode) || ends_with(src, ".yaml") || ends_with(src, ".yml") || manifest) {
+        if (manifest)
+            mfpath = strdup(manifest);
+        else if (S_ISDIR(sb.st_mode)) {
+            size_t n = strlen(src) + sizeof WASMPLUG_MANIFEST_FILE + 2;
+            mfpath = malloc(n);
+            if (mfpath)
+                snprintf(mfpath, n, "%s/%s", src, WASMPLUG_MANIFEST_FILE);
+        } else
+            mfpath = strdup(src);
+        if (!mfpath)
+            return EXIT_INTERNAL;
+        text = wps_read_file(mfpath, &textlen);
+        if (!text) {
+            snprintf(msg, sizeof msg, "cannot read the manifest %s: %s", mfpath, strerror(errno));
+            free(mfpath);
+            return cli_fail_json(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, NULL, msg);
+        }
+        st = wasmplug_manifest_parse(text, textlen, mfpath, &doc, &diag);
+        if (st != WASMPLUG_OK) {
+            free(text);
+            free(mfpath);
+            return cli_manifest_error(&diag, st);
+        }
+        /* The module: the .wasm given, or the manifest's path next to it. */
+        if (S_ISREG(sb.st_mode) && !ends_with(src, ".yaml") && !ends_with(src, ".yml"))
+            module_path = strdup(src);
+        else {
+            const char *slash = strrchr(mfpath, '/');
+            size_t dl = slash ? (size_t)(slash - mfpath) : 1;
+            size_t n = dl + strlen(doc->module) + 2;
+            module_path = malloc(n);
+            if (module_path)
+                snprintf(module_path, n, "%.*s/%s", (int)dl, slash ? mfpath : ".", doc->module);
+        }
+    } else {
+        /* A module with its manifest embedded. */
+        size_t len;
+        uint8_t *bytes = (uint8_t *)wps_read_file(src, &len);
+        if (!bytes) {
+            snprintf(msg, sizeof msg, "cannot read %s: %s", src, strerror(errno));
+            return cli_fail_json(EXIT_IO, NULL, msg);
+        }
+        const uint8_t *sec;
+        size_t seclen;
+        st = wasmplug_wasm_custom_section(bytes, len, WASMPLUG_MANIFEST_SECTION, &sec, &seclen);
+        if (st != WASMPLUG_OK) {
+            free(bytes);
+            snprintf(msg, sizeof msg,
+                     "%s has no embedded manifest (custom section \"%s\"): give one with "
+                     "--manifest plugin.yaml, or install a plugin directory",
+                     src, WASMPLUG_MANIFEST_SECTION);
+            return cli_fail_json(EXIT_INVALID, "invalid_manifest", msg);
+        }
+        text = malloc(seclen + 1);
+        if (text) {
+            memcpy(text, sec, seclen);
+            text[seclen] = 0;
+            textlen = seclen;
+        }
+        free(bytes);
+        char label[1200];
+        snprintf(label, sizeof label, "%s[%s]", src, WASMPLUG_MANIFEST_SECTION);
+        st = text ? wasmplug_manifest_parse(text, textlen, label, &doc, &diag) : WASMPLUG_ERR_NOMEM;
+        if (st != WASMPLUG_OK) {
+            free(text);
+            return cli_manifest_error(&diag, st);
+        }
+        module_path = strdup(src);
+    }
+    free(mfpath);
+    if (!module_path) {
+        free(text);
+        wasmplug_manifest_doc_free(doc);
+        return EXIT_INTERNAL;
+    }
+    if (validate && (rc = check_module(doc, module_path)) != EXIT_OK)
+        goto out;
+
+    bool progress = !G.quiet && !G.json && isatty(2);
+    if (progress)
+        fprintf(stderr, "Installing %s %s ...", doc->id, doc->version);
+    char *dest = NULL;
+    st = wps_install(G.store, doc, text, textlen, module_path, force, &dest, msg, sizeof msg);
+    if (progress)
+        fprintf(stderr, "%s\n", st == WASMPLUG_OK ? " done" : " failed");
+    if (st != WASMPLUG_OK) {
+        rc = cli_fail_json(cli_exit_for(st),
+                           st == WASMPLUG_ERR_DUPLICATE ? "already_installed" : NULL, msg);
+        goto out;
+    }
+    if (G.json)
+        cli_json_print(json_pack("{s:{s:s, s:s, s:s}}", "installed", "id", doc->id, "version",
+                                 doc->version, "path", dest));
+    else
+        printf("%sinstalled%s %s %s -> %s\n", cli_green(), cli_reset(), doc->id, doc->version,
+               dest);
+    free(dest);
+out:
+    free(text);
+    free(module_path);
+    wasmplug_manifest_doc_free(doc);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* remove                                                                   */
+/* ------------------------------------------------------------------------ */
+
+int cmd_remove(int argc, char **argv)
+{
+    cli_args a = {argc, argv, 1, false};
+    const char *ref = NULL, *arg;
+    int id;
+    while ((id = cli_next(&a, NULL, "remove", &arg)) != -1) {
+        if (id == -2)
+            return EXIT_USAGE;
+        if (ref) {
+            cli_error("remove takes one plugin (got '%s' too)", arg);
+            return EXIT_USAGE;
+        }
+        ref = arg;
+    }
+    if (!ref) {
+        cli_error("usage: wasmplug remove ID[@VERSION]");
+        return EXIT_USAGE;
+    }
+    int rc = cli_setup();
+    if (rc || (rc = cli_need_store()))
+        return rc;
+    char idbuf[512];
+    snprintf(idbuf, sizeof idbuf, "%s", ref);
+    char *at = strchr(idbuf, '@');
+    const char *version = NULL;
+    if (at) {
+        *at = 0;
+        version = at + 1;
+    }
+    size_t removed;
+    char msg[1024];
+    wasmplug_status st = wps_remove(G.store, idbuf, version, &removed, msg, sizeof msg);
+    if (st != WASMPLUG_OK)
+        return cli_fail_json(st == WASMPLUG_ERR_ARGUMENT ? EXIT_USAGE : cli_exit_for(st), NULL,
+                             msg);
+    if (G.json)
+        cli_json_print(json_pack("{s:{s:s, s:o, s:i}}", "removed", "id", idbuf, "version",
+                                 version ? json_string(version) : json_null(), "versions",
+                                 (int)removed));
+    else
+        printf("removed %s (%zu version%s)\n", ref, removed, removed == 1 ? "" : "s");
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* info                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void print_list(const char *label, const wasmplug_strlist *l)
+{
+    if (!l->count)
+        return;
+    printf("  %-16s", label);
+    for (size_t i = 0; i < l->count; i++)
+        printf("%s%s", i ? ", " : "", l->items[i]);
+    printf("\n");
+}
+
+static void print_size(const char *label, uint64_t bytes)
+{
+    if (bytes % (1 << 20) == 0)
+        printf("  %-16s%llu MiB\n", label, (unsigned long long)(bytes >> 20));
+    else if (bytes % 1024 == 0)
+        printf("  %-16s%llu KiB\n", label, (unsigned long long)(bytes >> 10));
+    else
+        printf("  %-16s%llu bytes\n", label, (unsigned long long)bytes);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const cli_opt opts[] = {{"manifest", 'm', true, O_MANIFEST}, {NULL, 0, false, 0}};
+    cli_args a = {argc, argv, 1, false};
+    const char *ref = NULL, *manifest = NULL, *arg;
+    int id;
+    while ((id = cli_next(&a, opts, "info", &arg)) != -1) {
+        if (id == -2)
+            return EXIT_USAGE;
+        if (id == O_MANIFEST)
+            manifest = arg;
+        else if (!ref)
+            ref = arg;
+        else {
+            cli_error("info takes one plugin (got '%s' too)", arg);
+            return EXIT_USAGE;
+        }
+    }
+    if (!ref) {
+        cli_error("usage: wasmplug info PLUGIN");
+        return EXIT_USAGE;
+    }
+    int rc = cli_setup();
+    if (rc)
+        return rc;
+    cli_plugin p;
+    if ((rc = cli_resolve(ref, manifest, &p)) != EXIT_OK)
+        return rc;
+
+    /* The module's exports, if it loads. */
+    json_t *exports = json_array();
+    char modmsg[512] = "";
+    size_t modsize = 0;
+    uint8_t *bytes = (uint8_t *)wps_read_file(p.module_path, &modsize);
+    if (!bytes)
+        snprintf(modmsg, sizeof modmsg, "cannot read %s: %s", p.module_path, strerror(errno));
+    wasmplug_engine *eng = NULL;
+    wasmplug_module *m = NULL;
+    if (bytes && cli_engine(&eng) == WASMPLUG_OK) {
+        wasmplug_error err;
+        wasmplug_status st = wasmplug_module_new(eng, bytes, modsize, &m, &err);
+        if (st != WASMPLUG_OK)
+            snprintf(modmsg, sizeof modmsg, "%s: %s", wasmplug_strerror(st), err.message);
+        for (uint32_t i = 0; m && i < wasmplug_module_export_count(m); i++) {
+            const char *name;
+            size_t nlen;
+            wasmplug_externtype t;
+            wasmplug_module_export(m, i, &name, &nlen, &t);
+            if (t.kind != WASMPLUG_EXTERN_FUNC)
+                continue;
+            char ty[256];
+            json_array_append_new(exports, json_pack("{s:s, s:s}", "name", name, "type",
+                                                     cli_functype_str(&t.of.func, ty, sizeof ty)));
+        }
+    }
+    free(bytes);
+
+    if (G.json) {
+        json_t *o = p.doc ? cli_doc_json(p.doc) : json_object();
+        json_object_set_new(o, "source", json_string(p.source));
+        json_object_set_new(o, "path", p.dir ? json_string(p.dir) : json_null());
+        json_object_set_new(o, "module_path", json_string(p.module_path));
+        json_object_set_new(o, "module_size", json_integer((json_int_t)modsize));
+        json_object_set_new(o, "module_exports", exports);
+        if (*modmsg)
+            json_object_set_new(o, "module_error", json_string(modmsg));
+        cli_json_print(o);
+    } else {
+        const wasmplug_manifest_doc *d = p.doc;
+        if (d) {
+            printf("%s%s%s %s\n", cli_bold(), d->name ? d->name : d->id, cli_reset(), d->version);
+            if (d->description)
+                printf("  %s\n", d->description);
+            printf("  %-16s%s\n", "id", d->id);
+            print_list("authors", &d->authors);
+            if (d->license)
+                printf("  %-16s%s\n", "license", d->license);
+            printf("  %-16s%s\n", "abi", d->abi_given ? wasmplug_abi_string(d->abi) : "(detected)");
+            print_list("exports", &d->exports);
+            for (size_t i = 0; i < d->config_count; i++)
+                printf("  %-16s%s = %s\n", i ? "" : "config", d->config[i].key,
+                       d->config[i].value);
+            printf("%sPermissions%s\n", cli_bold(), cli_reset());
+            if (!d->host_functions.count && !d->env.count && !d->dir_count &&
+                !d->events_publish.count && !d->events_subscribe.count && !d->storage &&
+                !d->http_hosts.count)
+                printf("  none\n");
+            print_list("host functions", &d->host_functions);
+            print_list("env", &d->env);
+            for (size_t i = 0; i < d->dir_count; i++)
+                printf("  %-16s%s -> %s (%s)\n", i ? "" : "dirs", d->dirs[i].host,
+                       d->dirs[i].guest, d->dirs[i].readonly ? "read-only" : "read-write");
+            print_list("publish", &d->events_publish);
+            print_list("subscribe", &d->events_subscribe);
+            if (d->storage) {
+                if (d->storage_quota)
+                    print_size("storage quota", d->storage_quota);
+                else
+                    printf("  %-16s%s\n", "storage", "yes");
+            }
+            print_list("http", &d->http_hosts);
+            const wasmplug_plugin_limits *r = &d->resources;
+            printf("%sResources%s\n", cli_bold(), cli_reset());
+            if (!r->max_memory_pages && !r->timeout_ms && !r->fuel && !r->max_call_depth &&
+                !r->max_input_bytes && !r->max_output_bytes)
+                printf("  host defaults\n");
+            if (r->max_memory_pages)
+                print_size("max memory", (uint64_t)r->max_memory_pages * 65536);
+            if (r->timeout_ms)
+                printf("  %-16s%u ms\n", "timeout", r->timeout_ms);
+            if (r->fuel)
+                printf("  %-16s%llu\n", "fuel", (unsigned long long)r->fuel);
+            if (r->max_call_depth)
+                printf("  %-16s%u\n", "max call depth", r->max_call_depth);
+            if (r->max_input_bytes)
+                print_size("max input", r->max_input_bytes);
+            if (r->max_output_bytes)
+                print_size("max output", r->max_output_bytes);
+        } else {
+            printf("%s%s%s (no manifest)\n", cli_bold(), p.module_path, cli_reset());
+        }
+        printf("%sModule%s\n  %-16s%s (%zu bytes)\n", cli_bold(), cli_reset(), "path",
+               p.module_path, modsize);
+        printf("  %-16s%s\n", "source", p.source);
+        if (*modmsg)
+            printf("  %-16s%s%s%s\n", "error", cli_red(), modmsg, cli_reset());
+        size_t n = json_array_size(exports);
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(exports, i);
+            printf("  %-16s%s %s\n", i ? "" : "functions",
+                   json_string_value(json_object_get(e, "name")),
+                   json_string_value(json_object_get(e, "type")));
+        }
+        json_decref(exports);
+    }
+    wasmplug_module_free(m);
+    if (eng)
+        wasmplug_engine_free(eng);
+    cli_plugin_free(&p);
+    return EXIT_OK;
+}

@@ -1,0 +1,723 @@
+/*
+ * main.c - the wasmplug command: global options, command dispatch, help
+ * texts, option parsing, output helpers (colour on a terminal only, --json
+ * through jansson), exit codes and resolving a plugin reference to a
+ * manifest and module.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+cli_globals G;
+
+/* ------------------------------------------------------------------------ */
+/* Help                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage;
+    const char *summary;
+    const char *details;
+} command;
+
+#define LIMIT_FLAGS                                                                      \
+    "  --timeout DURATION   wall-clock limit per call (500ms, 2s, 1m)\n"                 \
+    "  --fuel N             instruction budget per call\n"                               \
+    "  --max-memory SIZE    linear memory limit (64KiB pages; 16MiB, 1GiB)\n"            \
+    "  --max-call-depth N   nested wasm calls\n"
+#define WASI_FLAGS                                                                       \
+    "  --allow-env NAME     let the plugin see environment variable NAME (a '*' at\n"   \
+    "                       the end matches a prefix; NAME=VALUE sets a value)\n"       \
+    "  --dir HOST:GUEST[:ro|:rw]  make directory HOST visible as GUEST (default rw\n"   \
+    "                       for --dir; manifest dirs default to ro)\n"
+
+static const command COMMANDS[] = {
+    {"list", cmd_list, "list [--all]",
+     "list installed plugins (store and ./plugins)",
+     "Lists the plugins in the store (newest version first) and in the project\n"
+     "directory ./plugins. --all shows every version, not only the newest.\n"},
+    {"install", cmd_install,
+     "install DIR | FILE.wasm [--manifest plugin.yaml] [--force]",
+     "install a plugin into the store",
+     "Installs a plugin directory (with plugin.yaml), or a module with a\n"
+     "manifest given by --manifest or embedded in its \"wasmplug.manifest\" custom\n"
+     "section. The manifest and the module are validated first. The install is\n"
+     "atomic: it is written to a temporary directory and renamed into place.\n"
+     "  --force      replace an installed copy of the same version\n"
+     "  --no-validate  skip the module check (the manifest is always checked)\n"},
+    {"remove", cmd_remove, "remove ID[@VERSION]",
+     "remove a plugin (every version unless one is given)", ""},
+    {"info", cmd_info, "info PLUGIN",
+     "show a plugin's manifest, permissions, resources and exports",
+     "PLUGIN is an installed id (ID or ID@VERSION), a plugin directory, a\n"
+     "plugin.yaml or a .wasm file.\n"},
+    {"validate", cmd_validate, "validate PLUGIN [--manifest plugin.yaml]",
+     "check a manifest and its module",
+     "Checks: the manifest against the schema (errors give FILE:LINE:COLUMN);\n"
+     "the module decodes and validates; every feature it uses is supported;\n"
+     "every export the manifest names exists; every import is part of the ABI,\n"
+     "WASI, or a host function the manifest requests (and the CLI provides);\n"
+     "and a trial load in a host. Exit 0 when valid, 4 otherwise.\n"},
+    {"run", cmd_run, "run PLUGIN FUNCTION [INPUT] [options]",
+     "call a plugin function and print its output",
+     "Bytes functions (ABI v1 `() -> i32`, or the compatibility ABI) get INPUT,\n"
+     "--input-file FILE (- for stdin), or stdin when it is not a terminal, and\n"
+     "their output is printed. Other exports are called with typed values:\n"
+     "INPUT is their arguments, separated by spaces or commas.\n"
+     "  --config KEY=VALUE   config value (overrides the manifest's default)\n"
+     "  --grant PERMISSION   grant a host function (module.name, '*' wildcards)\n"
+     "  --deny PERMISSION    refuse permissions the manifest requests: host functions\n"
+     "                       (host.log), variables (wasi.env:NAME) or directories\n"
+     "                       (wasi.fs.read:GUEST, wasi.fs.write:GUEST); '*' wildcards\n" WASI_FLAGS
+     LIMIT_FLAGS
+     "  --stats              print load/init/call time, fuel and memory to stderr\n"
+     "  --manifest FILE      manifest for a bare .wasm\n"
+     "The plugin's WASI stdout/stderr (in the result with --json) and its log\n"
+     "lines go to stderr; stdout carries the call's output alone.\n"
+     "The CLI provides these host functions (granted only when requested):\n"
+     "  host.log(ptr, len)    print a line to stderr\n"
+     "  host.add(a, b) -> i32 add two numbers\n"
+     "  host.time_ms() -> i64 milliseconds since the Unix epoch\n"},
+    {"exec", cmd_exec, "exec FILE.wasm [ARGS...] [options]",
+     "run a WASI command module (its _start)",
+     "Runs a WASI preview 1 command with ARGS as its arguments, stdin/stdout/\n"
+     "stderr connected to the terminal, and only the environment variables and\n"
+     "directories granted. Exits with the module's exit code; failures of the\n"
+     "runtime itself use the codes below. Put options before FILE, or use --\n"
+     "before ARGS that start with '-'.\n" WASI_FLAGS LIMIT_FLAGS
+     "  --stats              print time, fuel and memory to stderr\n"},
+    {"inspect", cmd_inspect, "inspect FILE.wasm",
+     "show a module's sections, imports, exports, features and sizes", ""},
+    {"new", cmd_new, "new LANG NAME [--dir DIR]",
+     "create a plugin project from a PDK template",
+     "Copies the template for LANG (c, assemblyscript, rust, zig, ... whatever\n"
+     "templates are installed) into NAME (or DIR), replacing the placeholder\n"
+     "plugin name. `wasmplug new --list` shows the templates found. Templates\n"
+     "are searched in $WASMPLUG_TEMPLATES, the installed share directory and the\n"
+     "source tree.\n"},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static const char EXIT_HELP[] =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  the plugin failed (trap, error return, host function error)\n"
+    "  2  usage error\n"
+    "  3  not found (plugin, function, file)\n"
+    "  4  invalid manifest or module, unsupported feature, link error\n"
+    "  5  permission denied\n"
+    "  6  limit exceeded (timeout, fuel, memory, call depth, input/output size)\n"
+    "  7  store or file system error (including: already installed)\n"
+    "  8  internal error\n";
+
+static const char GLOBAL_HELP[] =
+    "Global options (before or after the command):\n"
+    "  --store DIR   plugin store (default: $WASMPLUG_STORE, else\n"
+    "                $XDG_DATA_HOME/wasmplug, else ~/.local/share/wasmplug)\n"
+    "  --json        machine-readable output on stdout\n"
+    "  --color WHEN  auto (default: only on a terminal), always, never\n"
+    "  -q, --quiet   no progress or notes\n"
+    "  -h, --help    help (for a command: wasmplug CMD --help)\n"
+    "  --version     print the version\n";
+
+static void usage_all(FILE *f)
+{
+    fprintf(f, "usage: wasmplug [global options] COMMAND [args]\n\n"
+               "Sandboxed WebAssembly plugins: install, inspect, validate and run them.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\n%s\n%s\nSee wasmplug(1) for details.\n", GLOBAL_HELP, EXIT_HELP);
+}
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0)
+            return &COMMANDS[i];
+    return NULL;
+}
+
+static void usage_command(const command *c, FILE *f)
+{
+    fprintf(f, "usage: wasmplug %s\n\n%s.\n", c->usage, c->summary);
+    if (c->details && *c->details)
+        fprintf(f, "\n%s", c->details);
+    fprintf(f, "\n%s\n%s", GLOBAL_HELP, EXIT_HELP);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Option parsing                                                           */
+/* ------------------------------------------------------------------------ */
+
+enum { G_STORE = 1000, G_JSON, G_COLOR, G_NO_COLOR, G_QUIET, G_HELP };
+
+static const cli_opt GLOBAL_OPTS[] = {
+    {"store", 0, true, G_STORE},  {"json", 0, false, G_JSON},
+    {"color", 0, true, G_COLOR},  {"colour", 0, true, G_COLOR},
+    {"no-color", 0, false, G_NO_COLOR}, {"quiet", 'q', false, G_QUIET},
+    {"help", 'h', false, G_HELP}, {NULL, 0, false, 0}};
+
+static int color_mode = -1; /* -1 auto, 0 never, 1 always */
+
+static const cli_opt *match(const cli_opt *opts, const char *arg, size_t len, bool is_long)
+{
+    for (const cli_opt *o = opts; o && o->name; o++) {
+        if (is_long ? (strlen(o->name) == len && strncmp(o->name, arg, len) == 0)
+                    : (o->short_name && o->short_name == arg[0]))
+            return o;
+    }
+    return NULL;
+}
+
+/* Handle a global option; false on a usage error. */
+static bool apply_global(int id, const char *val, const char *cmd)
+{
+    switch (id) {
+    case G_STORE:
+        G.store_opt = val;
+        return true;
+    case G_JSON:
+        G.json = true;
+        return true;
+    case G_COLOR:
+        if (!strcmp(val, "always"))
+            color_mode = 1;
+        else if (!strcmp(val, "never"))
+            color_mode = 0;
+        else if (!strcmp(val, "auto"))
+            color_mode = -1;
+        else {
+            cli_error("--color takes auto, always or never (got '%s')", val);
+            return false;
+        }
+        return true;
+    case G_NO_COLOR:
+        color_mode = 0;
+        return true;
+    case G_QUIET:
+        G.quiet = true;
+        return true;
+    case G_HELP: {
+        const command *c = cmd ? find_command(cmd) : NULL;
+        if (c)
+            usage_command(c, stdout);
+        else
+            usage_all(stdout);
+        exit(EXIT_OK);
+    }
+    }
+    return false;
+}
+
+int cli_next(cli_args *a, const cli_opt *opts, const char *cmd, const char **arg)
+{
+    while (a->i < a->argc) {
+        const char *s = a->argv[a->i++];
+        if (a->no_more_opts || s[0] != '-' || s[1] == '\0') {
+            *arg = s;
+            return 0;
+        }
+        if (strcmp(s, "--") == 0) {
+            a->no_more_opts = true;
+            continue;
+        }
+        bool is_long = s[1] == '-';
+        const char *name = s + (is_long ? 2 : 1);
+        const char *eq = is_long ? strchr(name, '=') : NULL;
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        if (!is_long && len != 1) {
+            /* -x VALUE only; no bundling. Negative numbers are positional. */
+            if ((name[0] >= '0' && name[0] <= '9') || name[0] == '.') {
+                *arg = s;
+                return 0;
+            }
+            cli_error("%s: unknown option '%s' (see wasmplug %s --help)", cmd ? cmd : "wasmplug",
+                      s, cmd ? cmd : "");
+            return -2;
+        }
+        const cli_opt *o = match(opts, name, len, is_long);
+        bool global = false;
+        if (!o) {
+            o = match(GLOBAL_OPTS, name, len, is_long);
+            global = o != NULL;
+        }
+        if (!o) {
+            if (!is_long && name[0] >= '0' && name[0] <= '9') {
+                *arg = s; /* "-5" as a typed argument */
+                return 0;
+            }
+            cli_error("%s: unknown option '%s' (see wasmplug %s--help)", cmd ? cmd : "wasmplug", s,
+                      cmd ? "CMD " : "");
+            return -2;
+        }
+        const char *val = NULL;
+        if (o->has_arg) {
+            if (eq)
+                val = eq + 1;
+            else if (a->i < a->argc)
+                val = a->argv[a->i++];
+            else {
+                cli_error("option --%s needs a value", o->name);
+                return -2;
+            }
+        } else if (eq) {
+            cli_error("option --%s takes no value", o->name);
+            return -2;
+        }
+        if (global) {
+            if (!apply_global(o->id, val, cmd))
+                return -2;
+            continue;
+        }
+        *arg = val;
+        return o->id;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                   */
+/* ------------------------------------------------------------------------ */
+
+const char *cli_bold(void) { return G.color ? "\033[1m" : ""; }
+const char *cli_reset(void) { return G.color ? "\033[0m" : ""; }
+const char *cli_green(void) { return G.color ? "\033[32m" : ""; }
+const char *cli_red(void) { return G.color ? "\033[31m" : ""; }
+const char *cli_yellow(void) { return G.color ? "\033[33m" : ""; }
+
+void cli_error(const char *fmt, ...)
+{
+    fprintf(stderr, "%swasmplug: error:%s ", G.color ? "\033[1;31m" : "", cli_reset());
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_note(const char *fmt, ...)
+{
+    if (G.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_json_print(json_t *v)
+{
+    if (!v) {
+        fputs("null\n", stdout);
+        return;
+    }
+    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    fputc('\n', stdout);
+    json_decref(v);
+}
+
+static const char *exit_kind(int code)
+{
+    static const char *const kinds[] = {"ok",    "plugin", "usage",   "not_found", "invalid",
+                                        "denied", "limit", "io", "internal"};
+    return code >= 0 && code <= EXIT_INTERNAL ? kinds[code] : "error";
+}
+
+int cli_fail_json(int code, const char *kind, const char *message)
+{
+    cli_error("%s", message);
+    if (G.json)
+        cli_json_print(json_pack("{s:{s:s, s:s, s:i}}", "error", "kind",
+                                 kind ? kind : exit_kind(code), "message", message,
+                                 "exit_code", code));
+    return code;
+}
+
+int cli_exit_for(wasmplug_status st)
+{
+    switch (st) {
+    case WASMPLUG_OK:
+        return EXIT_OK;
+    case WASMPLUG_ERR_NOT_FOUND:
+        return EXIT_NOT_FOUND;
+    case WASMPLUG_ERR_MALFORMED:
+    case WASMPLUG_ERR_INVALID:
+    case WASMPLUG_ERR_UNSUPPORTED:
+    case WASMPLUG_ERR_LINK:
+    case WASMPLUG_ERR_MANIFEST:
+    case WASMPLUG_ERR_ABI:
+    case WASMPLUG_ERR_ARGUMENT:
+        return EXIT_INVALID;
+    case WASMPLUG_ERR_PERMISSION_DENIED:
+        return EXIT_DENIED;
+    case WASMPLUG_ERR_LIMIT:
+    case WASMPLUG_ERR_TIMEOUT:
+    case WASMPLUG_ERR_FUEL:
+    case WASMPLUG_ERR_MEMORY_LIMIT:
+    case WASMPLUG_ERR_CALL_DEPTH:
+    case WASMPLUG_ERR_INPUT_TOO_LARGE:
+    case WASMPLUG_ERR_OUTPUT_TOO_LARGE:
+        return EXIT_LIMIT;
+    case WASMPLUG_ERR_IO:
+    case WASMPLUG_ERR_DUPLICATE:
+        return EXIT_IO;
+    case WASMPLUG_ERR_NOMEM:
+        return EXIT_INTERNAL;
+    default:
+        return EXIT_PLUGIN;
+    }
+}
+
+/* Replace invalid UTF-8 with U+FFFD so any output can be a JSON string. */
+json_t *cli_json_bytes(const uint8_t *data, size_t len)
+{
+    json_t *s = json_stringn((const char *)(data ? data : (const uint8_t *)""), len);
+    if (s)
+        return s;
+    char *buf = malloc(len * 3 + 1);
+    if (!buf)
+        return json_null();
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        uint8_t c = data[i];
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = n > 0 && i + n <= len && c != 0;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (data[i + k] & 0xC0) == 0x80;
+        if (ok && n > 1 && json_stringn((const char *)data + i, n) == NULL)
+            ok = false;
+        if (ok) {
+            memcpy(buf + o, data + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(buf + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    json_t *r = json_stringn(buf, o);
+    free(buf);
+    return r ? r : json_null();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing helpers                                                          */
+/* ------------------------------------------------------------------------ */
+
+bool cli_parse_u64(const char *s, uint64_t *v)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *v = x;
+    return true;
+}
+
+static bool parse_with_units(const char *s, const char *const *names, const uint64_t *muls,
+                             uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    if (!*end) {
+        *out = x;
+        return true;
+    }
+    for (size_t i = 0; names[i]; i++)
+        if (strcmp(end, names[i]) == 0) {
+            if (x > UINT64_MAX / muls[i])
+                return false;
+            *out = x * muls[i];
+            return true;
+        }
+    return false;
+}
+
+bool cli_parse_duration_ms(const char *s, uint32_t *ms)
+{
+    static const char *const names[] = {"ms", "s", "m", "min", NULL};
+    static const uint64_t muls[] = {1, 1000, 60000, 60000};
+    uint64_t v;
+    if (!parse_with_units(s, names, muls, &v) || v == 0 || v >= UINT32_MAX)
+        return false;
+    *ms = (uint32_t)v;
+    return true;
+}
+
+bool cli_parse_size(const char *s, uint64_t *bytes)
+{
+    static const char *const names[] = {"B", "K", "KiB", "KB", "M", "MiB", "MB",
+                                        "G", "GiB", "GB", NULL};
+    static const uint64_t muls[] = {1,       1024,    1024,       1000,       1 << 20,
+                                    1 << 20, 1000000, 1u << 30, 1u << 30, 1000000000};
+    return parse_with_units(s, names, muls, bytes) && *bytes > 0;
+}
+
+uint8_t *cli_read_input(const char *path, size_t *len)
+{
+    if (strcmp(path, "-") != 0)
+        return (uint8_t *)wps_read_file(path, len);
+    size_t cap = 65536, n = 0;
+    uint8_t *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (buf) {
+        buf[n] = 0;
+        *len = n;
+    }
+    return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resolving plugins                                                        */
+/* ------------------------------------------------------------------------ */
+
+int cli_manifest_error(const wasmplug_manifest_diag *d, wasmplug_status st)
+{
+    char msg[1024];
+    if (d->line)
+        snprintf(msg, sizeof msg, "%s:%u:%u: %s", d->file, d->line, d->column, d->message);
+    else
+        snprintf(msg, sizeof msg, "%s: %s", d->file, d->message);
+    int code = st == WASMPLUG_ERR_NOT_FOUND ? EXIT_NOT_FOUND
+               : st == WASMPLUG_ERR_IO      ? EXIT_IO
+                                            : EXIT_INVALID;
+    cli_error("%s", msg);
+    if (G.json) {
+        json_t *e = json_pack("{s:s, s:s, s:s, s:i}", "kind",
+                              code == EXIT_INVALID ? "invalid_manifest" : exit_kind(code),
+                              "message", msg, "file", d->file, "exit_code", code);
+        if (d->line) {
+            json_object_set_new(e, "line", json_integer(d->line));
+            json_object_set_new(e, "column", json_integer(d->column));
+        }
+        cli_json_print(json_pack("{s:o}", "error", e));
+    }
+    return code;
+}
+
+void cli_plugin_free(cli_plugin *p)
+{
+    wasmplug_manifest_doc_free(p->doc);
+    free(p->module_path);
+    free(p->dir);
+    memset(p, 0, sizeof *p);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int from_manifest_file(const char *path, cli_plugin *out)
+{
+    wasmplug_manifest_diag d;
+    wasmplug_status st = wasmplug_manifest_load(path, &out->doc, &d);
+    if (st != WASMPLUG_OK)
+        return cli_manifest_error(&d, st);
+    out->module_path = wasmplug_manifest_module_path(out->doc);
+    out->dir = strdup(out->doc->dir);
+    return out->module_path && out->dir ? EXIT_OK : EXIT_INTERNAL;
+}
+
+int cli_resolve(const char *ref, const char *manifest_opt, cli_plugin *out)
+{
+    memset(out, 0, sizeof *out);
+    out->source = "path";
+    struct stat sb;
+    bool exists = stat(ref, &sb) == 0;
+    bool pathlike = strchr(ref, '/') || ends_with(ref, ".wasm") || ends_with(ref, ".yaml") ||
+                    ends_with(ref, ".yml") || !strcmp(ref, ".") || !strcmp(ref, "..");
+    char cwd[4096];
+    const char *project = getcwd(cwd, sizeof cwd) ? cwd : NULL;
+    wps_entry e;
+    char msg[1024];
+    /* A bare word is an id (project ./plugins, then the store); only when no
+     * such plugin exists is it taken as a directory of that name. */
+    wasmplug_status found = pathlike ? WASMPLUG_ERR_NOT_FOUND
+                                     : wps_find(G.store, project, ref, &e, msg, sizeof msg);
+    if (found == WASMPLUG_OK) {
+        out->source = e.source == WPS_STORE ? "store" : "project";
+        if (!e.doc) {
+            int rc = cli_manifest_error(&e.diag, WASMPLUG_ERR_MANIFEST);
+            wps_entry_clear(&e);
+            return rc;
+        }
+        out->doc = e.doc;
+        out->dir = e.dir;
+        e.doc = NULL;
+        e.dir = NULL;
+        wps_entry_clear(&e);
+        out->module_path = wasmplug_manifest_module_path(out->doc);
+        return out->module_path ? EXIT_OK : EXIT_INTERNAL;
+    }
+    if (exists && S_ISDIR(sb.st_mode) && (pathlike || !manifest_opt)) {
+        size_t n = strlen(ref) + sizeof WASMPLUG_MANIFEST_FILE + 2;
+        char *mf = malloc(n);
+        if (!mf)
+            return EXIT_INTERNAL;
+        snprintf(mf, n, "%s/%s", ref, WASMPLUG_MANIFEST_FILE);
+        if (stat(mf, &sb) == 0 || pathlike) {
+            int rc = from_manifest_file(manifest_opt ? manifest_opt : mf, out);
+            free(mf);
+            return rc;
+        }
+        free(mf);
+    }
+    if (exists && S_ISREG(sb.st_mode) && (ends_with(ref, ".yaml") || ends_with(ref, ".yml")))
+        return from_manifest_file(ref, out);
+    if (exists && S_ISREG(sb.st_mode)) {
+        /* A module: manifest from --manifest, else embedded, else none. */
+        if (manifest_opt) {
+            wasmplug_manifest_diag d;
+            wasmplug_status st = wasmplug_manifest_load(manifest_opt, &out->doc, &d);
+            if (st != WASMPLUG_OK)
+                return cli_manifest_error(&d, st);
+        } else {
+            size_t len;
+            uint8_t *bytes = (uint8_t *)wps_read_file(ref, &len);
+            if (bytes) {
+                wasmplug_manifest_diag d;
+                wasmplug_status st = wasmplug_manifest_from_module(bytes, len, ref, &out->doc, &d);
+                free(bytes);
+                if (st != WASMPLUG_OK && st != WASMPLUG_ERR_NOT_FOUND &&
+                    st != WASMPLUG_ERR_MALFORMED)
+                    return cli_manifest_error(&d, st);
+            }
+        }
+        out->module_path = strdup(ref);
+        return out->module_path ? EXIT_OK : EXIT_INTERNAL;
+    }
+    if (pathlike && !exists) {
+        snprintf(msg, sizeof msg, "%s: no such file or directory", ref);
+        return cli_fail_json(EXIT_NOT_FOUND, "not_found", msg);
+    }
+    if (pathlike)
+        snprintf(msg, sizeof msg, "%s: not a plugin directory, manifest or module", ref);
+    return cli_fail_json(EXIT_NOT_FOUND, "not_found", msg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                     */
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    G.prog = "wasmplug";
+    /* Global options before the command. */
+    int i = 1;
+    const char *cmdname = NULL;
+    for (; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "--version") == 0) {
+            if (G.json)
+                cli_json_print(json_pack("{s:s, s:i}", "version", wasmplug_version(), "abi",
+                                         WASMPLUG_ABI_VERSION));
+            else
+                printf("wasmplug %s (ABI v%d)\n", wasmplug_version(), WASMPLUG_ABI_VERSION);
+            return EXIT_OK;
+        }
+        if (s[0] != '-') {
+            cmdname = s;
+            break;
+        }
+        const char *eq = strchr(s, '=');
+        const cli_opt *o = s[1] == '-' ? match(GLOBAL_OPTS, s + 2,
+                                               eq ? (size_t)(eq - s - 2) : strlen(s + 2), true)
+                                       : match(GLOBAL_OPTS, s + 1, 1, false);
+        if (!o || (s[1] != '-' && s[2])) {
+            cli_error("unknown option '%s' (see wasmplug --help)", s);
+            return EXIT_USAGE;
+        }
+        const char *val = NULL;
+        if (o->has_arg) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else {
+                cli_error("option --%s needs a value", o->name);
+                return EXIT_USAGE;
+            }
+        }
+        if (!apply_global(o->id, val, NULL))
+            return EXIT_USAGE;
+    }
+    if (!cmdname) {
+        usage_all(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmdname, "help") == 0) {
+        const command *c = i + 1 < argc ? find_command(argv[i + 1]) : NULL;
+        if (c)
+            usage_command(c, stdout);
+        else
+            usage_all(stdout);
+        return EXIT_OK;
+    }
+    const command *c = find_command(cmdname);
+    if (!c) {
+        cli_error("unknown command '%s' (commands: list, install, remove, info, validate, run, "
+                  "exec, inspect, new)",
+                  cmdname);
+        return EXIT_USAGE;
+    }
+    /* The command parses its own arguments (and any global options among
+     * them); colour and the store are settled lazily below, so commands
+     * call cli_setup() through the hooks in their parsers. */
+    int rc = c->fn(argc - i, argv + i);
+    free(G.store);
+    return rc;
+}
+
+int cli_setup(void)
+{
+    /* auto: only when both streams are terminals, so no escape codes ever
+     * land in a pipe or a file. */
+    G.color = color_mode == 1 || (color_mode == -1 && isatty(1) && isatty(2) &&
+                                  getenv("NO_COLOR") == NULL && !G.json);
+    /* NULL when there is no home directory: only install and remove need
+     * a store (cli_need_store); the others just find nothing there. */
+    G.store = wps_store_root(G.store_opt);
+    return EXIT_OK;
+}
+
+int cli_need_store(void)
+{
+    if (G.store)
+        return EXIT_OK;
+    cli_error("cannot find the plugin store: set --store, $WASMPLUG_STORE or $HOME");
+    return EXIT_USAGE;
+}

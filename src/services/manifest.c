@@ -1,0 +1,1180 @@
+/*
+ * manifest.c - plugin.yaml: parse a manifest with libyaml into a
+ * wasmplug_manifest_doc, checking it against the schema as it goes so
+ * every error can name the file, line and column of the offending node and
+ * say what form was expected. Also: the manifest embedded in a module's
+ * custom section, the host API's view of a manifest, semver precedence.
+ */
+#include <wasmplug/manifest.h>
+
+#include <yaml.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ctx {
+    yaml_document_t ydoc;
+    const char *file;
+    wasmplug_manifest_diag *diag;
+    wasmplug_manifest_doc *m;
+} ctx;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static wasmplug_status fail(ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+    wasmplug_manifest_diag *d = c->diag;
+    if (!d)
+        return WASMPLUG_ERR_MANIFEST;
+    snprintf(d->file, sizeof d->file, "%s", c->file);
+    d->line = n ? (unsigned)n->start_mark.line + 1 : 0;
+    d->column = n ? (unsigned)n->start_mark.column + 1 : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    va_end(ap);
+    return WASMPLUG_ERR_MANIFEST;
+}
+
+static wasmplug_status nomem(ctx *c)
+{
+    fail(c, NULL, "out of memory");
+    return WASMPLUG_ERR_NOMEM;
+}
+
+static const char *sval(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+/* A plain scalar that YAML reads as null: "", "~", "null". */
+static bool is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *s = sval(n);
+    return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+           strcmp(s, "NULL") == 0;
+}
+
+static const char *kind_name(const yaml_node_t *n)
+{
+    if (n->type == YAML_MAPPING_NODE)
+        return "a mapping";
+    if (n->type == YAML_SEQUENCE_NODE)
+        return "a list";
+    if (is_null(n))
+        return "nothing (null)";
+    return "a scalar";
+}
+
+/* ------------------------------------------------------------------------ */
+/* Typed readers                                                            */
+/* ------------------------------------------------------------------------ */
+
+static wasmplug_status get_string(ctx *c, const char *key, const yaml_node_t *n, char **out)
+{
+    if (n->type != YAML_SCALAR_NODE || is_null(n))
+        return fail(c, n, "'%s' must be a string (got %s)", key, kind_name(n));
+    if (strlen(sval(n)) != n->data.scalar.length)
+        return fail(c, n, "'%s' must not contain NUL characters", key);
+    free(*out);
+    *out = strdup(sval(n));
+    return *out ? WASMPLUG_OK : nomem(c);
+}
+
+static wasmplug_status strlist_add(ctx *c, wasmplug_strlist *l, const char *s)
+{
+    char **items = realloc(l->items, (l->count + 1) * sizeof *items);
+    if (!items)
+        return nomem(c);
+    l->items = items;
+    if (!(items[l->count] = strdup(s)))
+        return nomem(c);
+    l->count++;
+    return WASMPLUG_OK;
+}
+
+typedef bool (*item_check)(const char *s);
+
+/* A list of strings; check (may be NULL) validates each, described by form. */
+static wasmplug_status get_strlist(ctx *c, const char *key, const yaml_node_t *n,
+                                   wasmplug_strlist *out, bool scalar_ok, item_check check,
+                                   const char *form)
+{
+    if (scalar_ok && n->type == YAML_SCALAR_NODE && !is_null(n)) {
+        if (check && !check(sval(n)))
+            return fail(c, n, "'%s' items must be %s (got '%.80s')", key, form, sval(n));
+        return strlist_add(c, out, sval(n));
+    }
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(c, n, "'%s' must be a list of strings, e.g. [a, b] (got %s)", key,
+                    kind_name(n));
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(&c->ydoc, *it);
+        if (item->type != YAML_SCALAR_NODE || is_null(item))
+            return fail(c, item, "'%s' items must be strings (got %s)", key, kind_name(item));
+        if (check && !check(sval(item)))
+            return fail(c, item, "'%s' items must be %s (got '%.80s')", key, form, sval(item));
+        wasmplug_status st = strlist_add(c, out, sval(item));
+        if (st)
+            return st;
+    }
+    return WASMPLUG_OK;
+}
+
+/* Digits, then an optional unit from units[] (name, multiplier). */
+typedef struct unit {
+    const char *name;
+    uint64_t mul;
+} unit;
+
+static bool parse_number(const char *s, const unit *units, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return false;
+    while ((*p >= '0' && *p <= '9') || (*p == '_' && p[1] >= '0' && p[1] <= '9')) {
+        if (*p != '_') {
+            uint64_t d = (uint64_t)(*p - '0');
+            if (v > (UINT64_MAX - d) / 10)
+                return false;
+            v = v * 10 + d;
+        }
+        p++;
+    }
+    while (*p == ' ')
+        p++;
+    if (!*p) {
+        *out = v;
+        return true;
+    }
+    for (const unit *u = units; u && u->name; u++)
+        if (strcmp(p, u->name) == 0) {
+            if (u->mul && v > UINT64_MAX / u->mul)
+                return false;
+            *out = v * u->mul;
+            return true;
+        }
+    return false;
+}
+
+static const unit SIZE_UNITS[] = {
+    {"B", 1},         {"K", 1024},          {"KB", 1000},          {"KiB", 1024},
+    {"M", 1 << 20},   {"MB", 1000000},      {"MiB", 1 << 20},      {"G", 1 << 30},
+    {"GB", 1000000000}, {"GiB", 1 << 30},   {NULL, 0}};
+static const unit TIME_UNITS[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
+                                  {NULL, 0}};
+
+typedef enum numkind { NUM_PLAIN, NUM_SIZE, NUM_TIME } numkind;
+
+static wasmplug_status get_number(ctx *c, const char *key, const yaml_node_t *n, numkind kind,
+                                  uint64_t max, uint64_t *out)
+{
+    static const char *const forms[] = {
+        "a positive integer, e.g. 1000000",
+        "a positive size in bytes with an optional unit (KiB, MiB, GiB), e.g. 16MiB",
+        "a positive duration in ms with an optional unit (ms, s, m), e.g. 500ms or 2s"};
+    const unit *units = kind == NUM_SIZE ? SIZE_UNITS : kind == NUM_TIME ? TIME_UNITS : NULL;
+    uint64_t v;
+    if (n->type != YAML_SCALAR_NODE || is_null(n))
+        return fail(c, n, "'%s' must be %s (got %s)", key, forms[kind], kind_name(n));
+    if (!parse_number(sval(n), units, &v) || v == 0)
+        return fail(c, n, "'%s' must be %s (got '%.80s')", key, forms[kind], sval(n));
+    if (v > max)
+        return fail(c, n, "'%s' is too large (at most %llu%s)", key, (unsigned long long)max,
+                    kind == NUM_SIZE ? " bytes" : kind == NUM_TIME ? " ms" : "");
+    *out = v;
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status get_bool(ctx *c, const char *key, const yaml_node_t *n, bool *out)
+{
+    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        const char *s = sval(n);
+        if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "yes")) {
+            *out = true;
+            return WASMPLUG_OK;
+        }
+        if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "no")) {
+            *out = false;
+            return WASMPLUG_OK;
+        }
+    }
+    if (n->type == YAML_SCALAR_NODE)
+        return fail(c, n, "'%s' must be true or false (got '%.80s')", key, sval(n));
+    return fail(c, n, "'%s' must be true or false (got %s)", key, kind_name(n));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Mappings against a list of known keys                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef wasmplug_status (*field_fn)(ctx *c, const char *key, const yaml_node_t *v);
+
+typedef struct field {
+    const char *key;
+    field_fn fn;
+} field;
+
+/* Edit distance (small strings), for "did you mean" hints. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    size_t row[41];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+/* Walk mapping n: every key must be a known, non-repeated string. */
+static wasmplug_status walk_mapping(ctx *c, const char *what, const yaml_node_t *n,
+                                    const field *fields)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(c, n, "%s must be a mapping of key: value (got %s)", what, kind_name(n));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
+        if (k->type != YAML_SCALAR_NODE)
+            return fail(c, k, "keys of %s must be strings", what);
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *k2 = yaml_document_get_node(&c->ydoc, q->key);
+            if (k2->type == YAML_SCALAR_NODE && strcmp(sval(k2), sval(k)) == 0)
+                return fail(c, k, "duplicate key '%.80s' in %s (first at line %u)", sval(k),
+                            what, (unsigned)k2->start_mark.line + 1);
+        }
+        const field *f = fields;
+        while (f->key && strcmp(f->key, sval(k)) != 0)
+            f++;
+        if (!f->key) {
+            char expected[512];
+            size_t at = 0;
+            expected[0] = '\0';
+            for (const field *g = fields; g->key && at < sizeof expected; g++)
+                at += (size_t)snprintf(expected + at, sizeof expected - at, "%s%s",
+                                       g == fields ? "" : ", ", g->key);
+            const field *best = NULL;
+            size_t bestd = 3;
+            for (const field *g = fields; g->key; g++) {
+                size_t dd = distance(sval(k), g->key);
+                if (dd < bestd) {
+                    bestd = dd;
+                    best = g;
+                }
+            }
+            if (best)
+                return fail(c, k, "unknown key '%.80s' in %s: did you mean '%s'? (expected one "
+                                  "of: %s)",
+                            sval(k), what, best->key, expected);
+            return fail(c, k, "unknown key '%.80s' in %s (expected one of: %s)", sval(k), what,
+                        expected);
+        }
+        wasmplug_status st = f->fn(c, f->key, v);
+        if (st)
+            return st;
+    }
+    return WASMPLUG_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checks of individual values                                              */
+/* ------------------------------------------------------------------------ */
+
+static bool id_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '_' || ch == '.';
+}
+
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= WASMPLUG_NAME_MAX || s[0] == '.' || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!id_char(s[i]))
+            return false;
+    return true;
+}
+
+/* "module.name" with '*' wildcards, or "*". */
+static bool valid_hostfn(const char *s)
+{
+    if (strcmp(s, "*") == 0)
+        return true;
+    const char *dot = strchr(s, '.');
+    if (!dot || dot == s || !dot[1] || strlen(s) > 255)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static bool valid_env(const char *s)
+{
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return false;
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || (ch == '*' && !p[1]);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool valid_pattern(const char *s)
+{
+    if (!*s || strlen(s) > 255)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Relative path without "..", so it stays inside the plugin's directory. */
+static bool valid_relpath(const char *s)
+{
+    if (!*s || s[0] == '/' || strlen(s) > 1024)
+        return false;
+    const char *p = s;
+    while (*p) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return false;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fields                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static wasmplug_status f_id(ctx *c, const char *key, const yaml_node_t *v)
+{
+    wasmplug_status st = get_string(c, key, v, &c->m->id);
+    if (st == WASMPLUG_OK && !valid_id(c->m->id))
+        return fail(c, v,
+                    "'id' must be 1-127 characters of a-z A-Z 0-9 - _ . not starting with "
+                    "'.' or '-', e.g. word-counter (got '%.80s')",
+                    c->m->id);
+    return st;
+}
+
+static wasmplug_status f_name(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return get_string(c, key, v, &c->m->name);
+}
+
+static wasmplug_status f_version(ctx *c, const char *key, const yaml_node_t *v)
+{
+    wasmplug_status st = get_string(c, key, v, &c->m->version);
+    if (st == WASMPLUG_OK &&
+        (!wasmplug_semver_valid(c->m->version) || strlen(c->m->version) >= WASMPLUG_NAME_MAX))
+        return fail(c, v,
+                    "'version' must be a semantic version such as 1.2.3 or 1.0.0-rc.1 "
+                    "(got '%.80s')",
+                    c->m->version);
+    return st;
+}
+
+static wasmplug_status f_description(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return get_string(c, key, v, &c->m->description);
+}
+
+static wasmplug_status f_license(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return get_string(c, key, v, &c->m->license);
+}
+
+static wasmplug_status f_module(ctx *c, const char *key, const yaml_node_t *v)
+{
+    wasmplug_status st = get_string(c, key, v, &c->m->module);
+    if (st == WASMPLUG_OK && !valid_relpath(c->m->module))
+        return fail(c, v,
+                    "'module' must be a relative path inside the plugin's directory, "
+                    "e.g. plugin.wasm (got '%.80s')",
+                    c->m->module);
+    return st;
+}
+
+static wasmplug_status f_abi(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    if (v->type == YAML_SCALAR_NODE) {
+        const char *s = sval(v);
+        c->m->abi_given = true;
+        if (!strcmp(s, "v1") || !strcmp(s, "1") || !strcmp(s, "1.0")) {
+            c->m->abi = WASMPLUG_ABI_V1;
+            return WASMPLUG_OK;
+        }
+        if (!strcmp(s, "compat")) {
+            c->m->abi = WASMPLUG_ABI_COMPAT;
+            return WASMPLUG_OK;
+        }
+        if (!strcmp(s, "none")) {
+            c->m->abi = WASMPLUG_ABI_NONE;
+            return WASMPLUG_OK;
+        }
+    }
+    return fail(c, v, "'abi' must be one of v1, compat, none (got %s%.80s%s)",
+                v->type == YAML_SCALAR_NODE ? "'" : kind_name(v),
+                v->type == YAML_SCALAR_NODE ? sval(v) : "", v->type == YAML_SCALAR_NODE ? "'" : "");
+}
+
+static wasmplug_status f_authors(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return get_strlist(c, key, v, &c->m->authors, true, NULL, NULL);
+}
+
+static bool valid_export(const char *s)
+{
+    return *s != '\0';
+}
+
+static wasmplug_status f_exports(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return get_strlist(c, key, v, &c->m->exports, false, valid_export, "non-empty names");
+}
+
+static wasmplug_status f_config(ctx *c, const char *key, const yaml_node_t *n)
+{
+    (void)key;
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(c, n, "'config' must be a mapping of key: value (got %s)", kind_name(n));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
+        if (k->type != YAML_SCALAR_NODE || is_null(k))
+            return fail(c, k, "'config' keys must be strings");
+        for (size_t i = 0; i < c->m->config_count; i++)
+            if (strcmp(c->m->config[i].key, sval(k)) == 0)
+                return fail(c, k, "duplicate key '%.80s' in 'config'", sval(k));
+        if (v->type != YAML_SCALAR_NODE)
+            return fail(c, v,
+                        "'config.%.80s' must be a string, number or boolean (got %s); "
+                        "plugins receive config values as strings",
+                        sval(k), kind_name(v));
+        wasmplug_kv *kv = realloc(c->m->config, (c->m->config_count + 1) * sizeof *kv);
+        if (!kv)
+            return nomem(c);
+        c->m->config = kv;
+        char *ks = strdup(sval(k)), *vs = strdup(is_null(v) ? "" : sval(v));
+        if (!ks || !vs) {
+            free(ks);
+            free(vs);
+            return nomem(c);
+        }
+        kv[c->m->config_count].key = ks;
+        kv[c->m->config_count].value = vs;
+        c->m->config_count++;
+    }
+    return WASMPLUG_OK;
+}
+
+/* permissions.* */
+
+static wasmplug_status f_host_functions(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_strlist(c, "permissions.host_functions", v, &c->m->host_functions, false,
+                       valid_hostfn, "'module.name' patterns such as host.log or env.*");
+}
+
+static wasmplug_status f_env(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_strlist(c, "permissions.env", v, &c->m->env, false, valid_env,
+                       "environment variable names such as LANG (optionally ending in *)");
+}
+
+static wasmplug_status add_dir(ctx *c, const yaml_node_t *at, const char *host,
+                               const char *guest, const char *mode)
+{
+    if (!*host || !*guest)
+        return fail(c, at, "'permissions.filesystem' entries need a host and a guest path");
+    if (guest[0] != '/')
+        return fail(c, at, "'permissions.filesystem' guest paths must be absolute, e.g. /data "
+                           "(got '%.80s')", guest);
+    /* Read-only unless asked otherwise: the safer default. */
+    bool ro = true;
+    if (mode && !strcmp(mode, "rw"))
+        ro = false;
+    else if (mode && strcmp(mode, "ro") != 0)
+        return fail(c, at, "'permissions.filesystem' mode must be ro or rw (got '%.40s')", mode);
+    wasmplug_manifest_dir *d = realloc(c->m->dirs, (c->m->dir_count + 1) * sizeof *d);
+    if (!d)
+        return nomem(c);
+    c->m->dirs = d;
+    d += c->m->dir_count;
+    d->host = strdup(host);
+    d->guest = strdup(guest);
+    d->readonly = ro;
+    if (!d->host || !d->guest) {
+        free(d->host);
+        free(d->guest);
+        return nomem(c);
+    }
+    c->m->dir_count++;
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status dir_entry(ctx *c, const yaml_node_t *n)
+{
+    static const char *form =
+        "'permissions.filesystem' entries must be \"host:guest[:ro|:rw]\" or a mapping "
+        "{host: PATH, guest: PATH, mode: ro|rw}";
+    if (n->type == YAML_SCALAR_NODE && !is_null(n)) {
+        char buf[2048];
+        snprintf(buf, sizeof buf, "%s", sval(n));
+        char *colon = strchr(buf, ':');
+        if (!colon)
+            return fail(c, n, "%s (got '%.80s')", form, sval(n));
+        *colon = '\0';
+        char *guest = colon + 1, *mode = strchr(guest, ':');
+        if (mode)
+            *mode++ = '\0';
+        return add_dir(c, n, buf, guest, mode);
+    }
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(c, n, "%s (got %s)", form, kind_name(n));
+    const char *host = NULL, *guest = NULL, *mode = NULL;
+    const yaml_node_t *mode_node = n;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
+        const char *ks = k->type == YAML_SCALAR_NODE ? sval(k) : "";
+        const char **slot = !strcmp(ks, "host")    ? &host
+                            : !strcmp(ks, "guest") ? &guest
+                            : !strcmp(ks, "mode")  ? &mode
+                                                   : NULL;
+        if (!slot)
+            return fail(c, k,
+                        "unknown key '%.80s' in a 'permissions.filesystem' entry (expected one of: "
+                        "host, guest, mode)",
+                        ks);
+        if (v->type != YAML_SCALAR_NODE || is_null(v))
+            return fail(c, v, "'permissions.filesystem' %s must be a string (got %s)", ks,
+                        kind_name(v));
+        *slot = sval(v);
+        if (slot == &mode)
+            mode_node = v;
+    }
+    if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+        return fail(c, mode_node, "'permissions.filesystem' mode must be ro or rw (got '%.40s')", mode);
+    if (!host || !guest)
+        return fail(c, n, "a 'permissions.filesystem' entry needs both host and guest");
+    return add_dir(c, n, host, guest, mode);
+}
+
+static wasmplug_status f_dirs(ctx *c, const char *key, const yaml_node_t *n)
+{
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(c, n, "'permissions.%s' must be a list (got %s)", key, kind_name(n));
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        wasmplug_status st = dir_entry(c, yaml_document_get_node(&c->ydoc, *it));
+        if (st)
+            return st;
+    }
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status f_publish(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_strlist(c, "permissions.events.publish", v, &c->m->events_publish, false,
+                       valid_pattern, "topic patterns such as words.*");
+}
+
+static wasmplug_status f_subscribe(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_strlist(c, "permissions.events.subscribe", v, &c->m->events_subscribe, false,
+                       valid_pattern, "topic patterns such as text.*");
+}
+
+static const field EVENT_FIELDS[] = {{"publish", f_publish}, {"subscribe", f_subscribe},
+                                     {NULL, NULL}};
+
+/* {publish: [...], subscribe: [...]}, or one list for both directions. */
+static wasmplug_status f_events(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    if (v->type == YAML_SEQUENCE_NODE) {
+        wasmplug_status st = get_strlist(c, "permissions.events", v, &c->m->events_publish, false,
+                                         valid_pattern, "topic patterns such as words.*");
+        if (st == WASMPLUG_OK)
+            st = get_strlist(c, "permissions.events", v, &c->m->events_subscribe, false,
+                             valid_pattern, "topic patterns such as words.*");
+        return st;
+    }
+    if (v->type != YAML_MAPPING_NODE)
+        return fail(c, v,
+                    "'permissions.events' must be a list of topic patterns or a mapping "
+                    "{publish: [...], subscribe: [...]} (got %s)",
+                    kind_name(v));
+    return walk_mapping(c, "'permissions.events'", v, EVENT_FIELDS);
+}
+
+static wasmplug_status f_quota(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    c->m->storage = true;
+    return get_number(c, "permissions.storage.quota", v, NUM_SIZE, UINT64_MAX / 2,
+                      &c->m->storage_quota);
+}
+
+static const field STORAGE_FIELDS[] = {{"quota", f_quota}, {NULL, NULL}};
+
+static wasmplug_status f_storage(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    if (v->type == YAML_MAPPING_NODE) {
+        c->m->storage = true;
+        return walk_mapping(c, "'permissions.storage'", v, STORAGE_FIELDS);
+    }
+    if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        bool b = false;
+        if (get_bool(c, "permissions.storage", v, &b) == WASMPLUG_OK) {
+            c->m->storage = b;
+            return WASMPLUG_OK;
+        }
+    }
+    return fail(c, v, "'permissions.storage' must be true, false or {quota: SIZE} (got %s)",
+                kind_name(v));
+}
+
+static wasmplug_status f_http(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_strlist(c, "permissions.http", v, &c->m->http_hosts, false, valid_pattern,
+                       "host names such as api.example.org or *.example.org");
+}
+
+static const field PERMISSION_FIELDS[] = {
+    {"host_functions", f_host_functions}, {"env", f_env},         {"filesystem", f_dirs},
+    {"dirs", f_dirs},
+    {"events", f_events},                 {"storage", f_storage}, {"http", f_http},
+    {NULL, NULL}};
+
+static wasmplug_status f_permissions(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return walk_mapping(c, "'permissions'", v, PERMISSION_FIELDS);
+}
+
+/* resources.* */
+
+static wasmplug_status f_max_memory(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    uint64_t bytes;
+    wasmplug_status st =
+        get_number(c, "resources.max_memory", v, NUM_SIZE, (uint64_t)65536 * 65536, &bytes);
+    if (st == WASMPLUG_OK)
+        c->m->resources.max_memory_pages = (uint32_t)((bytes + 65535) / 65536);
+    return st;
+}
+
+static wasmplug_status f_timeout(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    uint64_t ms;
+    wasmplug_status st = get_number(c, "resources.timeout", v, NUM_TIME, UINT32_MAX - 1, &ms);
+    if (st == WASMPLUG_OK)
+        c->m->resources.timeout_ms = (uint32_t)ms;
+    return st;
+}
+
+static wasmplug_status f_fuel(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_number(c, "resources.fuel", v, NUM_PLAIN, UINT64_MAX - 1, &c->m->resources.fuel);
+}
+
+static wasmplug_status f_depth(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    uint64_t n;
+    wasmplug_status st = get_number(c, "resources.max_call_depth", v, NUM_PLAIN, 1000000, &n);
+    if (st == WASMPLUG_OK)
+        c->m->resources.max_call_depth = (uint32_t)n;
+    return st;
+}
+
+static wasmplug_status f_max_input(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    uint64_t n;
+    wasmplug_status st = get_number(c, "resources.max_input", v, NUM_SIZE, UINT32_MAX, &n);
+    if (st == WASMPLUG_OK)
+        c->m->resources.max_input_bytes = (uint32_t)n;
+    return st;
+}
+
+static wasmplug_status f_max_output(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    uint64_t n;
+    wasmplug_status st = get_number(c, "resources.max_output", v, NUM_SIZE, UINT32_MAX, &n);
+    if (st == WASMPLUG_OK)
+        c->m->resources.max_output_bytes = (uint32_t)n;
+    return st;
+}
+
+static const field RESOURCE_FIELDS[] = {
+    {"max_memory", f_max_memory}, {"timeout", f_timeout},       {"fuel", f_fuel},
+    {"max_call_depth", f_depth},  {"max_input", f_max_input},   {"max_output", f_max_output},
+    {NULL, NULL}};
+
+static wasmplug_status f_resources(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return walk_mapping(c, "'resources'", v, RESOURCE_FIELDS);
+}
+
+static const field TOP_FIELDS[] = {
+    {"id", f_id},           {"name", f_name},       {"version", f_version},
+    {"description", f_description}, {"authors", f_authors}, {"license", f_license},
+    {"module", f_module},   {"abi", f_abi},         {"exports", f_exports},
+    {"config", f_config},   {"permissions", f_permissions}, {"resources", f_resources},
+    {NULL, NULL}};
+
+/* ------------------------------------------------------------------------ */
+/* Entry points                                                             */
+/* ------------------------------------------------------------------------ */
+
+void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
+{
+    if (!m)
+        return;
+    wasmplug_strlist *lists[] = {&m->authors,        &m->exports,        &m->host_functions,
+                                 &m->env,            &m->events_publish, &m->events_subscribe,
+                                 &m->http_hosts};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (size_t j = 0; j < lists[i]->count; j++)
+            free(lists[i]->items[j]);
+        free(lists[i]->items);
+    }
+    for (size_t i = 0; i < m->config_count; i++) {
+        free((char *)m->config[i].key);
+        free((char *)m->config[i].value);
+    }
+    free(m->config);
+    for (size_t i = 0; i < m->metadata_count; i++) {
+        free((char *)m->metadata[i].key);
+        free((char *)m->metadata[i].value);
+    }
+    free(m->metadata);
+    for (size_t i = 0; i < m->dir_count; i++) {
+        free(m->dirs[i].host);
+        free(m->dirs[i].guest);
+    }
+    free(m->dirs);
+    free(m->path);
+    free(m->dir);
+    free(m->id);
+    free(m->name);
+    free(m->version);
+    free(m->description);
+    free(m->license);
+    free(m->module);
+    free(m);
+}
+
+const char *wasmplug_abi_string(wasmplug_abi abi)
+{
+    return abi == WASMPLUG_ABI_V1 ? "v1" : abi == WASMPLUG_ABI_COMPAT ? "compat" : "none";
+}
+
+static wasmplug_status add_meta(ctx *c, const char *key, const char *value)
+{
+    if (!value)
+        return WASMPLUG_OK;
+    wasmplug_manifest_doc *m = c->m;
+    wasmplug_kv *kv = realloc(m->metadata, (m->metadata_count + 1) * sizeof *kv);
+    if (!kv)
+        return nomem(c);
+    m->metadata = kv;
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return nomem(c);
+    }
+    kv[m->metadata_count].key = k;
+    kv[m->metadata_count].value = v;
+    m->metadata_count++;
+    return WASMPLUG_OK;
+}
+
+/* After the walk: required fields, defaults, metadata. */
+static wasmplug_status finish(ctx *c, const yaml_node_t *root)
+{
+    wasmplug_manifest_doc *m = c->m;
+    if (!m->id)
+        return fail(c, root, "missing required key 'id' (e.g. id: word-counter)");
+    if (!m->version)
+        return fail(c, root, "missing required key 'version' (a semantic version, e.g. "
+                             "version: 1.0.0)");
+    if (!m->module && !(m->module = strdup(WASMPLUG_MANIFEST_DEFAULT_MODULE)))
+        return nomem(c);
+    char authors[1024] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < m->authors.count && at < sizeof authors; i++)
+        at += (size_t)snprintf(authors + at, sizeof authors - at, "%s%s", i ? ", " : "",
+                               m->authors.items[i]);
+    wasmplug_status st;
+    if ((st = add_meta(c, "license", m->license)) ||
+        (st = add_meta(c, "authors", m->authors.count ? authors : NULL)) ||
+        (st = add_meta(c, "abi", m->abi_given ? wasmplug_abi_string(m->abi) : NULL)) ||
+        (st = add_meta(c, "module", m->module)))
+        return st;
+    return WASMPLUG_OK;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static wasmplug_status parse_doc(const char *text, size_t len, const char *filename,
+                                 const char *path_for_dir, wasmplug_manifest_doc **out,
+                                 wasmplug_manifest_diag *diag)
+{
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.file = filename ? filename : "<manifest>";
+    c.diag = diag;
+    if (diag)
+        memset(diag, 0, sizeof *diag);
+    *out = NULL;
+
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return nomem(&c);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &c.ydoc)) {
+        if (diag) {
+            snprintf(diag->file, sizeof diag->file, "%s", c.file);
+            const yaml_mark_t *mk =
+                parser.problem_mark.line || parser.problem_mark.column || !parser.context_mark.line
+                    ? &parser.problem_mark
+                    : &parser.context_mark;
+            diag->line = (unsigned)mk->line + 1;
+            diag->column = (unsigned)mk->column + 1;
+            snprintf(diag->message, sizeof diag->message, "YAML syntax error: %s%s%s",
+                     parser.problem ? parser.problem : "cannot parse",
+                     parser.context ? " " : "", parser.context ? parser.context : "");
+        }
+        yaml_parser_delete(&parser);
+        return WASMPLUG_ERR_MANIFEST;
+    }
+    yaml_parser_delete(&parser);
+
+    wasmplug_status st;
+    yaml_node_t *root = yaml_document_get_root_node(&c.ydoc);
+    c.m = calloc(1, sizeof *c.m);
+    if (!c.m) {
+        st = nomem(&c);
+        goto out;
+    }
+    c.m->path = strdup(c.file);
+    c.m->dir = dir_of(path_for_dir);
+    if (!c.m->path || !c.m->dir) {
+        st = nomem(&c);
+        goto out;
+    }
+    if (!root) {
+        st = fail(&c, NULL, "the manifest is empty (expected a mapping with at least id and "
+                            "version)");
+        if (diag)
+            diag->line = diag->column = 1;
+        goto out;
+    }
+    st = walk_mapping(&c, "the manifest", root, TOP_FIELDS);
+    if (st == WASMPLUG_OK)
+        st = finish(&c, root);
+out:
+    yaml_document_delete(&c.ydoc);
+    if (st != WASMPLUG_OK) {
+        wasmplug_manifest_doc_free(c.m);
+        return st;
+    }
+    *out = c.m;
+    return WASMPLUG_OK;
+}
+
+wasmplug_status wasmplug_manifest_parse(const char *text, size_t len, const char *filename,
+                                        wasmplug_manifest_doc **out,
+                                        wasmplug_manifest_diag *diag)
+{
+    if (!text || !out)
+        return WASMPLUG_ERR_ARGUMENT;
+    return parse_doc(text, len, filename ? filename : "<string>", NULL, out, diag);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        if (cap > (64u << 20)) { /* a manifest is small; refuse huge files */
+            free(buf);
+            buf = NULL;
+            errno = EFBIG;
+            break;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        *len = n;
+    return buf;
+}
+
+wasmplug_status wasmplug_manifest_load(const char *path, wasmplug_manifest_doc **out,
+                                       wasmplug_manifest_diag *diag)
+{
+    if (!path || !out)
+        return WASMPLUG_ERR_ARGUMENT;
+    size_t len = 0;
+    char *text = read_all(path, &len);
+    if (!text) {
+        if (diag) {
+            memset(diag, 0, sizeof *diag);
+            snprintf(diag->file, sizeof diag->file, "%s", path);
+            snprintf(diag->message, sizeof diag->message, "cannot read: %s", strerror(errno));
+        }
+        *out = NULL;
+        return errno == ENOENT ? WASMPLUG_ERR_NOT_FOUND : WASMPLUG_ERR_IO;
+    }
+    wasmplug_status st = parse_doc(text, len, path, path, out, diag);
+    free(text);
+    return st;
+}
+
+/* Section walk without validation: enough to find custom sections. */
+static bool leb_u32(const uint8_t *p, size_t size, size_t *at, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+        if (*at >= size)
+            return false;
+        uint8_t b = p[(*at)++];
+        v |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+wasmplug_status wasmplug_wasm_custom_section(const uint8_t *wasm, size_t size, const char *name,
+                                             const uint8_t **data, size_t *len)
+{
+    if (!wasm || !name || size < 8 || memcmp(wasm, "\0asm", 4) != 0)
+        return WASMPLUG_ERR_MALFORMED;
+    size_t at = 8;
+    while (at < size) {
+        uint8_t id = wasm[at++];
+        uint32_t sz;
+        if (!leb_u32(wasm, size, &at, &sz) || sz > size - at)
+            return WASMPLUG_ERR_MALFORMED;
+        size_t end = at + sz;
+        if (id == 0) {
+            uint32_t nlen;
+            size_t p = at;
+            if (!leb_u32(wasm, end, &p, &nlen) || nlen > end - p)
+                return WASMPLUG_ERR_MALFORMED;
+            if (nlen == strlen(name) && memcmp(wasm + p, name, nlen) == 0) {
+                *data = wasm + p + nlen;
+                *len = end - (p + nlen);
+                return WASMPLUG_OK;
+            }
+        }
+        at = end;
+    }
+    return WASMPLUG_ERR_NOT_FOUND;
+}
+
+wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, size_t size,
+                                              const char *filename,
+                                              wasmplug_manifest_doc **out,
+                                              wasmplug_manifest_diag *diag)
+{
+    const uint8_t *data;
+    size_t len;
+    wasmplug_status st = wasmplug_wasm_custom_section(wasm, size, WASMPLUG_MANIFEST_SECTION,
+                                                      &data, &len);
+    if (st != WASMPLUG_OK) {
+        if (diag) {
+            memset(diag, 0, sizeof *diag);
+            snprintf(diag->file, sizeof diag->file, "%s", filename ? filename : "<module>");
+            snprintf(diag->message, sizeof diag->message, "%s",
+                     st == WASMPLUG_ERR_NOT_FOUND
+                         ? "the module has no " WASMPLUG_MANIFEST_SECTION " custom section"
+                         : "not a WebAssembly module (bad section layout)");
+        }
+        *out = NULL;
+        return st;
+    }
+    char label[300];
+    snprintf(label, sizeof label, "%s[" WASMPLUG_MANIFEST_SECTION "]",
+             filename ? filename : "<module>");
+    return parse_doc((const char *)data, len, label, filename, out, diag);
+}
+
+wasmplug_status wasmplug_manifest_to_host(const wasmplug_manifest_doc *doc, wasmplug_manifest *out)
+{
+    if (!doc || !out)
+        return WASMPLUG_ERR_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    out->id = doc->id;
+    out->version = doc->version;
+    out->name = doc->name;
+    out->description = doc->description;
+    out->metadata = doc->metadata;
+    out->metadata_count = doc->metadata_count;
+    out->permissions = (const char *const *)doc->host_functions.items;
+    out->permission_count = doc->host_functions.count;
+    out->exports = (const char *const *)doc->exports.items;
+    out->export_count = doc->exports.count;
+    out->config = doc->config;
+    out->config_count = doc->config_count;
+    out->resources = doc->resources;
+    return WASMPLUG_OK;
+}
+
+char *wasmplug_manifest_module_path(const wasmplug_manifest_doc *doc)
+{
+    const char *mod = doc->module ? doc->module : WASMPLUG_MANIFEST_DEFAULT_MODULE;
+    const char *dir = doc->dir ? doc->dir : ".";
+    size_t n = strlen(dir) + strlen(mod) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, mod);
+    return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Semver precedence (semver.org section 11)                                */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_num(const char **a, const char **b)
+{
+    while (**a == '0' && (*a)[1] >= '0' && (*a)[1] <= '9')
+        (*a)++;
+    while (**b == '0' && (*b)[1] >= '0' && (*b)[1] <= '9')
+        (*b)++;
+    size_t la = strspn(*a, "0123456789"), lb = strspn(*b, "0123456789");
+    int r = la != lb ? (la < lb ? -1 : 1) : strncmp(*a, *b, la);
+    *a += la;
+    *b += lb;
+    return r;
+}
+
+int wasmplug_semver_compare(const char *a, const char *b)
+{
+    for (int i = 0; i < 3; i++) {
+        int r = cmp_num(&a, &b);
+        if (r)
+            return r < 0 ? -1 : 1;
+        if (*a == '.')
+            a++;
+        if (*b == '.')
+            b++;
+    }
+    bool pa = *a == '-', pb = *b == '-';
+    if (!pa || !pb)
+        return pa == pb ? 0 : pa ? -1 : 1; /* a pre-release sorts before the release */
+    a++;
+    b++;
+    for (;;) {
+        size_t la = strcspn(a, ".+"), lb = strcspn(b, ".+");
+        if (!la || !lb)
+            return la == lb ? 0 : la ? 1 : -1; /* more identifiers sort later */
+        bool na = strspn(a, "0123456789") == la, nb = strspn(b, "0123456789") == lb;
+        int r;
+        if (na && nb) {
+            const char *x = a, *y = b;
+            r = cmp_num(&x, &y);
+        } else if (na != nb) {
+            r = na ? -1 : 1; /* numeric identifiers sort before alphanumeric ones */
+        } else {
+            r = strncmp(a, b, la < lb ? la : lb);
+            if (!r && la != lb)
+                r = la < lb ? -1 : 1;
+        }
+        if (r)
+            return r < 0 ? -1 : 1;
+        a += la;
+        b += lb;
+        if (*a == '.')
+            a++;
+        else
+            a = "";
+        if (*b == '.')
+            b++;
+        else
+            b = "";
+        if (!*a || !*b)
+            return !*a && !*b ? 0 : *a ? 1 : -1;
+    }
+}

@@ -1,0 +1,42 @@
+;; echo.wat - ABI v1 test plugin for the CLI tests: echo (input -> output),
+;; greet (config value "greeting" + input), fail (error_set + non-zero),
+;; trap (unreachable), spin (endless loop: timeout/fuel), grow (memory.grow
+;; until the limit, then traps: memory limit), noop (empty call).
+(module
+  (import "wasmplug" "input_len" (func $input_len (result i32)))
+  (import "wasmplug" "input_read" (func $input_read (param i32 i32 i32) (result i32)))
+  (import "wasmplug" "output_write" (func $output_write (param i32 i32) (result i32)))
+  (import "wasmplug" "error_set" (func $error_set (param i32 i32)))
+  (import "wasmplug" "config_get" (func $config_get (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "greeting")
+  (data (i32.const 32) "something went wrong")
+  (func (export "echo") (result i32)
+    (local $n i32)
+    (local.set $n (call $input_read (i32.const 1024) (i32.const 60000) (i32.const 0)))
+    (drop (call $output_write (i32.const 1024) (local.get $n)))
+    (i32.const 0))
+  (func (export "greet") (result i32)
+    (local $n i32)
+    (local.set $n (call $config_get (i32.const 16) (i32.const 8) (i32.const 512) (i32.const 256)))
+    (if (i32.gt_s (local.get $n) (i32.const 0))
+      (then (drop (call $output_write (i32.const 512) (local.get $n)))))
+    (local.set $n (call $input_read (i32.const 1024) (i32.const 60000) (i32.const 0)))
+    (drop (call $output_write (i32.const 1024) (local.get $n)))
+    (i32.const 0))
+  (func (export "fail") (result i32)
+    (call $error_set (i32.const 32) (i32.const 20))
+    (i32.const 3))
+  (func $trap (export "trap") (result i32)
+    unreachable)
+  (func $spin (export "spin") (result i32)
+    (loop $l (br $l))
+    (i32.const 0))
+  (func $grow (export "grow") (result i32)
+    (loop $l
+      (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+    ;; at the limit: touch past the end
+    (i32.load (i32.mul (memory.size) (i32.const 65536))))
+  (func (export "noop") (result i32)
+    (i32.const 0))
+)

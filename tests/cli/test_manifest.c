@@ -1,0 +1,203 @@
+/*
+ * test_manifest.c - unit tests of the manifest parser and semver ordering
+ * (include/wasmplug/manifest.h, src/services/manifest.c): every field of a
+ * full manifest, the host API view, error positions and messages, the
+ * embedded custom section, semver precedence. Prints "N passed, N failed".
+ */
+#include <wasmplug/manifest.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (cond)                                                                        \
+            passed++;                                                                    \
+        else {                                                                           \
+            failed++;                                                                    \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
+        }                                                                                \
+    } while (0)
+
+static const char FULL[] =
+    "id: word-counter\n"
+    "name: Word Counter\n"
+    "version: 1.2.0-rc.1+build.5\n"
+    "description: Counts words\n"
+    "authors: [Ada, Bob]\n"
+    "license: MIT\n"
+    "module: build/wc.wasm\n"
+    "abi: compat\n"
+    "exports: [count, count_text]\n"
+    "config:\n"
+    "  min_length: 3\n"
+    "  stop: \"a,b\"\n"
+    "permissions:\n"
+    "  host_functions: [host.log, \"env.*\"]\n"
+    "  env: [LANG, LC_*]\n"
+    "  filesystem:\n"
+    "    - ./data:/data\n"
+    "    - {host: /tmp, guest: /scratch, mode: rw}\n"
+    "  events: {publish: [words.*], subscribe: [text.in]}\n"
+    "  storage: {quota: 2MiB}\n"
+    "  http: [api.example.org]\n"
+    "resources:\n"
+    "  max_memory: 1MiB\n"
+    "  timeout: 2s\n"
+    "  fuel: 1_000_000\n"
+    "  max_call_depth: 500\n"
+    "  max_input: 4KiB\n"
+    "  max_output: 1000\n";
+
+static void test_full(void)
+{
+    wasmplug_manifest_doc *d;
+    wasmplug_manifest_diag diag;
+    CHECK(wasmplug_manifest_parse(FULL, strlen(FULL), "full.yaml", &d, &diag) == WASMPLUG_OK);
+    if (!d)
+        return;
+    CHECK(!strcmp(d->id, "word-counter"));
+    CHECK(!strcmp(d->name, "Word Counter"));
+    CHECK(!strcmp(d->version, "1.2.0-rc.1+build.5"));
+    CHECK(!strcmp(d->license, "MIT"));
+    CHECK(!strcmp(d->module, "build/wc.wasm"));
+    CHECK(d->abi == WASMPLUG_ABI_COMPAT && d->abi_given);
+    CHECK(d->authors.count == 2 && !strcmp(d->authors.items[1], "Bob"));
+    CHECK(d->exports.count == 2 && !strcmp(d->exports.items[1], "count_text"));
+    CHECK(d->config_count == 2 && !strcmp(d->config[0].value, "3") &&
+          !strcmp(d->config[1].value, "a,b"));
+    CHECK(d->host_functions.count == 2 && !strcmp(d->host_functions.items[1], "env.*"));
+    CHECK(d->env.count == 2 && !strcmp(d->env.items[1], "LC_*"));
+    CHECK(d->dir_count == 2);
+    if (d->dir_count == 2) {
+        CHECK(!strcmp(d->dirs[0].host, "./data") && !strcmp(d->dirs[0].guest, "/data") &&
+              d->dirs[0].readonly);
+        CHECK(!strcmp(d->dirs[1].guest, "/scratch") && !d->dirs[1].readonly);
+    }
+    CHECK(d->events_publish.count == 1 && d->events_subscribe.count == 1);
+    CHECK(d->storage && d->storage_quota == 2u << 20);
+    CHECK(d->http_hosts.count == 1);
+    CHECK(d->resources.max_memory_pages == 16);
+    CHECK(d->resources.timeout_ms == 2000);
+    CHECK(d->resources.fuel == 1000000);
+    CHECK(d->resources.max_call_depth == 500);
+    CHECK(d->resources.max_input_bytes == 4096);
+    CHECK(d->resources.max_output_bytes == 1000);
+
+    wasmplug_manifest hm;
+    CHECK(wasmplug_manifest_to_host(d, &hm) == WASMPLUG_OK);
+    CHECK(!strcmp(hm.id, "word-counter") && hm.permission_count == 2 && hm.export_count == 2 &&
+          hm.config_count == 2 && hm.resources.fuel == 1000000);
+    bool license = false;
+    for (size_t i = 0; i < hm.metadata_count; i++)
+        license |= !strcmp(hm.metadata[i].key, "license") && !strcmp(hm.metadata[i].value, "MIT");
+    CHECK(license);
+    char *mp = wasmplug_manifest_module_path(d);
+    CHECK(mp && !strcmp(mp, "./build/wc.wasm"));
+    free(mp);
+    wasmplug_manifest_doc_free(d);
+}
+
+/* text must fail at line:column with msg in the message. */
+static void bad(const char *text, unsigned line, unsigned col, const char *msg)
+{
+    wasmplug_manifest_doc *d = NULL;
+    wasmplug_manifest_diag diag;
+    wasmplug_status st = wasmplug_manifest_parse(text, strlen(text), "m.yaml", &d, &diag);
+    bool ok = st == WASMPLUG_ERR_MANIFEST && !d && diag.line == line && diag.column == col &&
+              strstr(diag.message, msg) && !strcmp(diag.file, "m.yaml");
+    if (!ok)
+        fprintf(stderr, "  for %s  got %u:%u: %s\n", text, diag.line, diag.column, diag.message);
+    CHECK(ok);
+    wasmplug_manifest_doc_free(d);
+}
+
+static void test_errors(void)
+{
+    bad("id: x\nversion: 1.2\n", 2, 10, "semantic version");
+    bad("id: x\nversion: 1.0.0\nnmae: y\n", 3, 1, "did you mean 'name'");
+    bad("id: x\nversion: 1.0.0\nfoo: y\n", 3, 1, "expected one of: id, name");
+    bad("id: x\nversion: 1.0.0\nid: y\n", 3, 1, "duplicate key 'id'");
+    bad("id: -x\nversion: 1.0.0\n", 1, 5, "'id' must be");
+    bad("id: [x]\nversion: 1.0.0\n", 1, 5, "'id' must be a string");
+    bad("version: 1.0.0\n", 1, 1, "missing required key 'id'");
+    bad("id: x\n", 1, 1, "missing required key 'version'");
+    bad("id: x\nversion: 1.0.0\nmodule: ../evil.wasm\n", 3, 9, "relative path");
+    bad("id: x\nversion: 1.0.0\nabi: v2\n", 3, 6, "v1, compat, none");
+    bad("id: x\nversion: 1.0.0\nexports: count\n", 3, 10, "must be a list");
+    bad("id: x\nversion: 1.0.0\nconfig: {a: [1]}\n", 3, 13, "'config.a'");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  host_functions: [log]\n", 4, 20, "module.name");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  env: [\"A B\"]\n", 4, 9, "environment variable");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  filesystem: [nocolon]\n", 4, 16, "host:guest");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  filesystem: [\"a:rel\"]\n", 4, 16, "absolute");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  storage: maybe\n", 4, 12, "true, false");
+    bad("id: x\nversion: 1.0.0\nresources:\n  fuel: 0\n", 4, 9, "positive integer");
+    bad("id: x\nversion: 1.0.0\nresources:\n  timeout: 5 parsecs\n", 4, 12, "duration");
+    bad("id: x\nversion: 1.0.0\nresources:\n  max_memory: 5GiB\n", 4, 15, "too large");
+    bad("id: x\nversion: 1.0.0\nresources:\n  fuel: 99999999999999999999999\n", 4, 9,
+        "positive integer");
+    bad("id: x\nversion: 1.0.0\nresources: 5\n", 3, 12, "must be a mapping");
+    bad("- a\n- b\n", 1, 1, "the manifest must be a mapping");
+    bad("id: x\n  version: [\n", 2, 10, "YAML syntax error");
+    bad("", 1, 1, "empty");
+}
+
+static void test_embedded(void)
+{
+    /* A module: header, one custom section "wasmplug.manifest". */
+    const char yaml[] = "id: emb\nversion: 0.0.1\n";
+    const char name[] = WASMPLUG_MANIFEST_SECTION;
+    uint8_t mod[128];
+    size_t n = 0;
+    memcpy(mod, "\0asm\1\0\0\0", 8);
+    n = 8;
+    mod[n++] = 0;
+    mod[n++] = (uint8_t)(1 + strlen(name) + strlen(yaml));
+    mod[n++] = (uint8_t)strlen(name);
+    memcpy(mod + n, name, strlen(name));
+    n += strlen(name);
+    memcpy(mod + n, yaml, strlen(yaml));
+    n += strlen(yaml);
+    wasmplug_manifest_doc *d;
+    wasmplug_manifest_diag diag;
+    CHECK(wasmplug_manifest_from_module(mod, n, "m.wasm", &d, &diag) == WASMPLUG_OK);
+    if (d) {
+        CHECK(!strcmp(d->id, "emb") && !strcmp(d->module, WASMPLUG_MANIFEST_DEFAULT_MODULE));
+        wasmplug_manifest_doc_free(d);
+    }
+    CHECK(wasmplug_manifest_from_module(mod, 8, "m.wasm", &d, &diag) == WASMPLUG_ERR_NOT_FOUND);
+    mod[9] = 120; /* section larger than the module */
+    CHECK(wasmplug_manifest_from_module(mod, n, "m.wasm", &d, &diag) == WASMPLUG_ERR_MALFORMED);
+}
+
+static void test_semver(void)
+{
+    /* semver.org's precedence example, in order. */
+    const char *order[] = {"1.0.0-alpha",      "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                           "1.0.0-beta",       "1.0.0-beta.2",  "1.0.0-beta.11",
+                           "1.0.0-rc.1",       "1.0.0",         "1.0.1",
+                           "1.2.0",            "1.10.0",        "2.0.0"};
+    size_t n = sizeof order / sizeof order[0];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            int want = i < j ? -1 : i > j ? 1 : 0;
+            int got = wasmplug_semver_compare(order[i], order[j]);
+            if (got != want)
+                fprintf(stderr, "  compare(%s, %s) = %d\n", order[i], order[j], got);
+            CHECK(got == want);
+        }
+    CHECK(wasmplug_semver_compare("1.0.0+a", "1.0.0+b") == 0); /* build metadata ignored */
+}
+
+int main(void)
+{
+    test_full();
+    test_errors();
+    test_embedded();
+    test_semver();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
