@@ -1,6 +1,6 @@
 # Makefile - front end to the CMake build.
 #
-#   make demo      install missing packages, build, run the engine demo
+#   make demo      install missing packages, build, run the CLI demo (examples/demo.sh)
 #   make test      install missing packages, build, run every test (ctest)
 #   make asan      the tests under AddressSanitizer + UBSan (build-asan/)
 #   make switch    the tests with the portable switch interpreter (build-switch/)
@@ -71,7 +71,7 @@ test: build
 	cd $(BUILD_DIR) && $(CTEST) $(CTEST_FLAGS)
 
 demo: build
-	$(BUILD_DIR)/examples/engine_demo $(BUILD_DIR)/examples/plugins/hello.wasm
+	sh examples/demo.sh $(BUILD_DIR)
 
 asan: deps
 	$(call cmake_build,$(ASAN_DIR),-DWASMPLUG_SANITIZE=ON)

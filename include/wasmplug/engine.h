@@ -336,6 +336,21 @@ WASMPLUG_API wasmplug_status wasmplug_module_export(const wasmplug_module *modul
 /** The name-section name of function func_index, or NULL. Owned by the module. */
 WASMPLUG_API const char *wasmplug_module_func_name(const wasmplug_module *module,
                                                    uint32_t func_index);
+/** Post-MVP features a module uses (a set of wasmplug_feature bits). */
+typedef enum wasmplug_feature {
+    WASMPLUG_FEATURE_SIGN_EXT = 1u << 0,         /* sign-extension operators */
+    WASMPLUG_FEATURE_SAT_CONV = 1u << 1,         /* non-trapping float-to-int */
+    WASMPLUG_FEATURE_MULTI_VALUE = 1u << 2,      /* multi-value */
+    WASMPLUG_FEATURE_BULK_MEMORY = 1u << 3,      /* bulk memory, DataCount, passive segments */
+    WASMPLUG_FEATURE_REFERENCE_TYPES = 1u << 4,  /* reference types */
+    WASMPLUG_FEATURE_MUTABLE_GLOBALS = 1u << 5   /* import/export of mutable globals */
+} wasmplug_feature;
+
+/** The features the module uses (bits of wasmplug_feature). */
+WASMPLUG_API uint32_t wasmplug_module_features(const wasmplug_module *module);
+/** A feature's name ("sign-extension", "bulk memory", ...); "unknown feature" otherwise. */
+WASMPLUG_API const char *wasmplug_feature_name(wasmplug_feature feature);
+
 /**
  * Find the first custom section called name. On success *data and *size point
  * into the module's copy of the binary, valid while the module lives.

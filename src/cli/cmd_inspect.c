@@ -5,12 +5,9 @@
  *
  * The section table is read here directly (top-level headers only) so a
  * module the engine rejects can still be described. The features come from
- * the engine's compiled module: there is no public accessor for them yet,
- * so this one file reads the internal struct (src/engine/module.h).
+ * the engine (wasmplug_module_features).
  */
 #include "cli.h"
-
-#include "engine/module.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,19 +15,11 @@
 
 json_t *cli_module_features(const wasmplug_module *m)
 {
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } names[] = {{WP_FEATURE_SIGN_EXT, "sign-extension"},
-                 {WP_FEATURE_SAT_CONV, "non-trapping float-to-int"},
-                 {WP_FEATURE_MULTI_VALUE, "multi-value"},
-                 {WP_FEATURE_BULK_MEMORY, "bulk memory"},
-                 {WP_FEATURE_REFERENCE_TYPES, "reference types"},
-                 {WP_FEATURE_MUTABLE_GLOBALS, "mutable globals"}};
     json_t *a = json_array();
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (m->features & names[i].bit)
-            json_array_append_new(a, json_string(names[i].name));
+    uint32_t features = wasmplug_module_features(m);
+    for (uint32_t bit = 1; bit != 0 && bit <= features; bit <<= 1)
+        if (features & bit)
+            json_array_append_new(a, json_string(wasmplug_feature_name((wasmplug_feature)bit)));
     return a;
 }
 

@@ -209,3 +209,21 @@ wasmplug_status wasmplug_module_custom_section(const wasmplug_module *module, co
     }
     return WASMPLUG_ERR_NOT_FOUND;
 }
+
+uint32_t wasmplug_module_features(const wasmplug_module *module)
+{
+    return module ? module->features : 0;
+}
+
+const char *wasmplug_feature_name(wasmplug_feature feature)
+{
+    switch (feature) {
+    case WASMPLUG_FEATURE_SIGN_EXT: return "sign-extension";
+    case WASMPLUG_FEATURE_SAT_CONV: return "non-trapping float-to-int";
+    case WASMPLUG_FEATURE_MULTI_VALUE: return "multi-value";
+    case WASMPLUG_FEATURE_BULK_MEMORY: return "bulk memory";
+    case WASMPLUG_FEATURE_REFERENCE_TYPES: return "reference types";
+    case WASMPLUG_FEATURE_MUTABLE_GLOBALS: return "mutable globals";
+    }
+    return "unknown feature";
+}

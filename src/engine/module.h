@@ -149,14 +149,14 @@ typedef struct wp_custom {
     uint32_t offset;
 } wp_custom;
 
-/* Features a module uses, for `inspect` and for error messages. */
+/* Features a module uses: the public wasmplug_feature bits. */
 enum wp_feature {
-    WP_FEATURE_SIGN_EXT = 1u << 0,
-    WP_FEATURE_SAT_CONV = 1u << 1,
-    WP_FEATURE_MULTI_VALUE = 1u << 2,
-    WP_FEATURE_BULK_MEMORY = 1u << 3,
-    WP_FEATURE_REFERENCE_TYPES = 1u << 4,
-    WP_FEATURE_MUTABLE_GLOBALS = 1u << 5
+    WP_FEATURE_SIGN_EXT = WASMPLUG_FEATURE_SIGN_EXT,
+    WP_FEATURE_SAT_CONV = WASMPLUG_FEATURE_SAT_CONV,
+    WP_FEATURE_MULTI_VALUE = WASMPLUG_FEATURE_MULTI_VALUE,
+    WP_FEATURE_BULK_MEMORY = WASMPLUG_FEATURE_BULK_MEMORY,
+    WP_FEATURE_REFERENCE_TYPES = WASMPLUG_FEATURE_REFERENCE_TYPES,
+    WP_FEATURE_MUTABLE_GLOBALS = WASMPLUG_FEATURE_MUTABLE_GLOBALS
 };
 
 struct wasmplug_module {

@@ -91,9 +91,14 @@ size_t wasmplug_plugin_error_format(const wasmplug_plugin_error *err, char *buf,
         APPEND(" '%s'", err->function);
     if (err->phase != WASMPLUG_PHASE_NONE || err->function[0])
         APPEND(": ");
-    APPEND("%s", wasmplug_strerror(err->code));
+    /* The status text, unless the message already starts with it (engine
+     * messages such as "unsupported feature: SIMD" do). */
+    const char *status = wasmplug_strerror(err->code);
+    bool repeats = strncmp(err->message, status, strlen(status)) == 0;
+    if (!repeats)
+        APPEND("%s", status);
     if (err->message[0])
-        APPEND(": %s", err->message);
+        APPEND("%s%s", repeats ? "" : ": ", err->message);
     for (uint32_t i = 0; i < err->frame_count && i < WASMPLUG_ERROR_FRAMES_MAX; i++) {
         const wasmplug_frame *f = &err->frames[i];
         if (f->func_name[0])

@@ -102,6 +102,12 @@ static void test_strings(void)
     CHECK_EQ(strlen(tiny), 7);
     CHECK_EQ(wasmplug_plugin_error_format(&e, NULL, 0), n);
     CHECK_EQ(wasmplug_plugin_error_format(NULL, buf, sizeof buf), 0);
+    /* A message that already starts with the status text isn't repeated. */
+    e.code = WASMPLUG_ERR_UNSUPPORTED;
+    e.frame_count = 0;
+    strcpy(e.message, "unsupported feature: SIMD");
+    wasmplug_plugin_error_format(&e, buf, sizeof buf);
+    CHECK(strcmp(buf, "plugin 'p': call 'f': unsupported feature: SIMD") == 0);
 
     wasmplug_buf b = {NULL, 0};
     wasmplug_buf_free(&b);
