@@ -440,11 +440,10 @@ typedef struct wasmplug_load_options {
     bool init;                         /* run wasmplug_plugin_init after loading */
     bool keep_instance_on_trap;        /* keep (not replace) an instance after a trap */
     void *user_data;                   /* see wasmplug_plugin_user_data */
-    /* WASI preview 1 for this plugin (docs/WASI.md). NULL: WASI is not
-     * enabled and wasi_snapshot_preview1 imports link to stubs (ENOSYS;
-     * proc_exit ends the call). Non-NULL: the real implementation, one
-     * context per instance, with this configuration (copied at load)
-     * filtered by the plugin's permissions: a preopen needs
+    /* WASI preview 1 for this plugin (docs/WASI.md): one context per
+     * instance, with this configuration (copied at load; NULL = the
+     * defaults of wasmplug_wasi_config_init: no args, no environment, no
+     * directories, captured output) filtered by the plugin's permissions: a preopen needs
      * "wasi.fs.read:<guest path>" (read-only) or "wasi.fs.write:<guest path>"
      * (read-write; with only the read grant the directory is read-only),
      * an environment variable (explicit or inherited) "wasi.env:<NAME>";
@@ -683,13 +682,13 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_last_error(wasmplug_plugin *plugin,
 WASMPLUG_API void wasmplug_plugin_clear_errors(wasmplug_plugin *plugin);
 
 /**
- * What a WASI plugin (loaded with options.wasi and no on_output) wrote to
+ * What a plugin (loaded without a WASI on_output callback) wrote to
  * stdout (fd 1) or stderr (fd 2) during the most recent call, init or
  * dispose that finished on it: a copy in *out, freed with
  * wasmplug_buf_free (empty if nothing was written). With a pool running
  * calls in parallel, "most recent" is the last to finish; use an
  * on_output callback to tell calls apart. ERR_ARGUMENT for another fd,
- * ERR_NOT_FOUND if WASI is not enabled for the plugin.
+ * ERR_NOT_FOUND if its output goes to an on_output callback.
  */
 WASMPLUG_API wasmplug_status wasmplug_plugin_wasi_output(wasmplug_plugin *plugin, int fd,
                                                          wasmplug_buf *out);

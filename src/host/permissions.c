@@ -5,10 +5,9 @@
  * only when both the request and the policy cover "module.name". Denied
  * imports fail the load (naming the import and the missing grant) or, by
  * policy, link to a stub that fails the call with ERR_PERMISSION_DENIED.
- * Also links the "wasmplug" ABI module and WASI: the real implementation
- * (src/wasi, one context per instance, configured per plugin and filtered
- * by permissions: see the WASI section at the end) when the load options
- * enable it, else stubs (ENOSYS; proc_exit ends the call).
+ * Also links the "wasmplug" ABI module and WASI (src/wasi, one context per
+ * instance, configured per plugin (default: no capabilities) and filtered
+ * by permissions: see the WASI section at the end).
  */
 #include "internal.h"
 
@@ -125,11 +124,7 @@ wasmplug_status wasmplug_plugin_permissions(wasmplug_plugin *p, char ***perms, s
 typedef struct stub_info {
     char full[WASMPLUG_NAME_MAX];
     char why[WASMPLUG_ERROR_MESSAGE_MAX];
-    bool exit;    /* proc_exit */
-    bool errno_;  /* returns one i32: ENOSYS */
 } stub_info;
-
-#define WASI_ENOSYS 52
 
 static int denied_stub(wasmplug_caller *caller, void *user, wasmplug_slot *slots)
 {
@@ -142,25 +137,6 @@ static int denied_stub(wasmplug_caller *caller, void *user, wasmplug_slot *slots
     }
     return wph_trap(caller, s, WASMPLUG_ERR_PERMISSION_DENIED, WASMPLUG_TRAP_HOST_ERROR,
                     info->full, "call of %s denied: %s", info->full, info->why);
-}
-
-static int wasi_stub(wasmplug_caller *caller, void *user, wasmplug_slot *slots)
-{
-    stub_info *info = user;
-    wph_slot *s = wph_caller_slot(caller);
-    if (s)
-        s->host_calls++;
-    if (info->exit) {
-        wasmplug_caller_trap(caller, WASMPLUG_TRAP_EXIT, slots[0].i32);
-        wasmplug_caller_set_error(caller, "proc_exit(%d)", (int)slots[0].i32);
-        return 1;
-    }
-    if (info->errno_) {
-        slots[0].i32 = WASI_ENOSYS;
-        return 0;
-    }
-    return wph_trap(caller, s, WASMPLUG_ERR_UNSUPPORTED, WASMPLUG_TRAP_HOST_ERROR, info->full,
-                    "%s is not available yet (WASI is not implemented)", info->full);
 }
 
 static wasmplug_status add_stub(wasmplug_plugin *p, const wasmplug_functype *type,
@@ -284,24 +260,12 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
 
     if (mod_is(mod, modlen, "wasi_snapshot_preview1")) {
         wasmplug_functype want;
-        if (p->wasi && wasmplug_wasi_function(name, namelen, &want) &&
-            type_equal(&type.of.func, &want)) {
-            st = wasi_link(p, name, namelen, &slot->of.func);
-            if (st != WASMPLUG_OK)
-                return wph_fail(err, st, WASMPLUG_PHASE_LOAD, p->name, full, "cannot link %s",
-                                full);
-            return WASMPLUG_OK;
-        }
-        stub_info *info = calloc(1, sizeof *info);
-        if (!info)
-            return wph_fail(err, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, p->name, full,
-                            "out of memory");
-        snprintf(info->full, sizeof info->full, "%s", full);
-        const wasmplug_functype *t = &type.of.func;
-        info->exit = mod_is(name, namelen, "proc_exit") && t->param_count == 1 &&
-                     t->params[0] == WASMPLUG_I32 && t->result_count == 0;
-        info->errno_ = t->result_count == 1 && t->results[0] == WASMPLUG_I32;
-        st = add_stub(p, t, wasi_stub, info, &slot->of.func);
+        if (!wasmplug_wasi_function(name, namelen, &want))
+            return wph_fail(err, WASMPLUG_ERR_LINK, WASMPLUG_PHASE_LOAD, p->name, full,
+                            "import %s is not a WASI preview 1 function", full);
+        if (!type_equal(&type.of.func, &want))
+            return type_mismatch(p, full, &type.of.func, &want, err);
+        st = wasi_link(p, name, namelen, &slot->of.func);
         if (st != WASMPLUG_OK)
             return wph_fail(err, st, WASMPLUG_PHASE_LOAD, p->name, full, "cannot link %s", full);
         return WASMPLUG_OK;
@@ -444,8 +408,13 @@ static bool env_add(wasmplug_plugin *p, wph_wasi *w, const char *entry, bool rep
 wasmplug_status wph_wasi_prepare(wasmplug_plugin *p, const wasmplug_wasi_config *cfg,
                                  wasmplug_plugin_error *err)
 {
-    if (!cfg)
-        return WASMPLUG_OK;
+    /* Without options a plugin still gets WASI, with no capabilities beyond
+     * captured output, clocks and random: wasi-libc plugins just work. */
+    wasmplug_wasi_config defaults;
+    if (!cfg) {
+        wasmplug_wasi_config_init(&defaults);
+        cfg = &defaults;
+    }
     wph_wasi *w = calloc(1, sizeof *w);
     if (!w)
         return wph_fail(err, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, p->name, "", "out of memory");
@@ -600,7 +569,7 @@ wasmplug_status wasmplug_plugin_wasi_output(wasmplug_plugin *p, int fd, wasmplug
     }
     if (!p || !out || (fd != 1 && fd != 2))
         return WASMPLUG_ERR_ARGUMENT;
-    if (!p->wasi)
+    if (!p->wasi || p->wasi->cfg.on_output) /* output went to the callback */
         return WASMPLUG_ERR_NOT_FOUND;
     pthread_mutex_lock(&p->lock);
     const wasmplug_buf *b = &p->wasi->last[fd - 1];

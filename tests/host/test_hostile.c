@@ -304,13 +304,23 @@ static void test_lifecycle_traps(wasmplug_host *h)
     }
     GOOD_STILL_OK();
 
-    /* WASI before WASI: ENOSYS and proc_exit. */
+    /* WASI without options: no capabilities, but output, EFAULT for bad
+     * pointers (not a trap), no directories, proc_exit ends the call. */
     p = load(h, "wasi", "wasi", NULL, NULL, &err);
     if (p) {
         wasmplug_val r;
         CHECK_CODE(wasmplug_plugin_call_typed(p, "write", NULL, 0, &r, 1, &err), WASMPLUG_OK,
                    &err);
-        CHECK_EQ(r.of.i32, 52);
+        CHECK_EQ(r.of.i32, 0);
+        CHECK_CODE(wasmplug_plugin_call_typed(p, "written", NULL, 0, &r, 1, &err), WASMPLUG_OK,
+                   &err);
+        CHECK_EQ(r.of.i32, 3);
+        CHECK_CODE(wasmplug_plugin_call_typed(p, "write_bad", NULL, 0, &r, 1, &err),
+                   WASMPLUG_OK, &err);
+        CHECK_EQ(r.of.i32, 21); /* EFAULT */
+        CHECK_CODE(wasmplug_plugin_call_typed(p, "open", NULL, 0, &r, 1, &err), WASMPLUG_OK,
+                   &err);
+        CHECK_EQ(r.of.i32, 8); /* EBADF: fd 3 is no preopen, none was granted */
         CHECK_CODE(wasmplug_plugin_call_typed(p, "exit", NULL, 0, &r, 1, &err), WASMPLUG_ERR_TRAP,
                    &err);
         CHECK_EQ(err.trap, WASMPLUG_TRAP_EXIT);
@@ -318,6 +328,12 @@ static void test_lifecycle_traps(wasmplug_host *h)
         CHECK_CONTAINS(err.message, "exited with code 3");
         wasmplug_plugin_release(p);
     }
+    wasmplug_status wst;
+    p = load(h, "wasi_unknown", "wasi_unknown", NULL, &wst, &err);
+    CHECK_CODE(wst, WASMPLUG_ERR_LINK, &err);
+    CHECK(p == NULL);
+    CHECK_CONTAINS(err.message, "wasi_snapshot_preview1.sock_magic is not a WASI preview 1");
+    GOOD_STILL_OK();
 
     /* Malformed bytes in the same host. */
     static const uint8_t junk[] = {0, 'a', 's', 'm', 2, 0, 0, 0};

@@ -170,15 +170,15 @@ int main(int argc, char **argv)
         CHECK_EQ(call(p, "count_data", &err), -76);
         wasmplug_plugin_release(p);
     }
-    /* Without WASI config: stubs, as before (ENOSYS), which wasi-libc's
-     * start-up code does not survive: the init fails. */
+    /* Without a WASI config the plugin gets WASI with no capabilities:
+     * wasi-libc's start-up code runs, the data directory is not there. */
     o.wasi = NULL;
-    CHECK(wasmplug_host_load_file(h2, "plain", path, &o, &p, &err) != WASMPLUG_OK);
-    CHECK_EQ(err.phase, WASMPLUG_PHASE_INIT);
-    CHECK_STATUS(wasmplug_host_get(h2, "plain", &p), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_host_load_file(h2, "plain", path, &o, &p, &err), WASMPLUG_OK);
     if (p) {
+        CHECK_EQ(call(p, "count_data", &err), -76);
         wasmplug_buf b;
-        CHECK_STATUS(wasmplug_plugin_wasi_output(p, 1, &b), WASMPLUG_ERR_NOT_FOUND);
+        CHECK_STATUS(wasmplug_plugin_wasi_output(p, 1, &b), WASMPLUG_OK);
+        wasmplug_buf_free(&b);
         wasmplug_plugin_release(p);
     }
     wasmplug_host_free(h2);
