@@ -361,6 +361,44 @@ WASMPLUG_API wasmplug_status wasmplug_module_custom_section(const wasmplug_modul
                                                             size_t *size);
 
 /* ------------------------------------------------------------------------ */
+/* Raw binaries (no decoding or validation)                                 */
+/* ------------------------------------------------------------------------ */
+
+/** One top-level section of a binary. Pointers point into the binary. */
+typedef struct wasmplug_section {
+    uint8_t id;               /* 0 custom, 1 type, ..., 11 data, 12 datacount */
+    uint64_t offset;          /* byte offset of the section's id byte */
+    const uint8_t *content;   /* the section's content (after id and size) */
+    size_t content_size;
+    const char *name;         /* custom sections: the name (not NUL-terminated), else NULL */
+    size_t name_len;
+    const uint8_t *payload;   /* custom sections: the bytes after the name, else = content */
+    size_t payload_size;
+} wasmplug_section;
+
+/**
+ * Walk the top-level sections of a binary without decoding them, for tools
+ * that must describe modules the engine may reject. Set *cursor to 0 before
+ * the first call; each call fills *section and advances *cursor. Returns
+ * WASMPLUG_OK with a section, WASMPLUG_ERR_NOT_FOUND after the last one, or
+ * WASMPLUG_ERR_MALFORMED (err->offset, err->message) for a bad header or a
+ * section that does not fit.
+ */
+WASMPLUG_API wasmplug_status wasmplug_binary_next_section(const uint8_t *bytes, size_t size,
+                                                          size_t *cursor,
+                                                          wasmplug_section *section,
+                                                          wasmplug_error *err);
+/**
+ * The payload of the first custom section called name (NUL-terminated) in a
+ * binary, without decoding the rest. ERR_NOT_FOUND if there is none,
+ * ERR_MALFORMED if the section layout is broken before it.
+ */
+WASMPLUG_API wasmplug_status wasmplug_binary_custom_section(const uint8_t *bytes, size_t size,
+                                                            const char *name,
+                                                            const uint8_t **data,
+                                                            size_t *data_size);
+
+/* ------------------------------------------------------------------------ */
 /* Host-created externs                                                     */
 /* ------------------------------------------------------------------------ */
 

@@ -129,11 +129,6 @@ WASMPLUG_API wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, 
                                                            const char *filename,
                                                            wasmplug_manifest_doc **out,
                                                            wasmplug_manifest_diag *diag);
-/** The raw bytes of the first custom section called name, without validating the module. */
-WASMPLUG_API wasmplug_status wasmplug_wasm_custom_section(const uint8_t *wasm, size_t size,
-                                                          const char *name,
-                                                          const uint8_t **data,
-                                                          size_t *len);
 WASMPLUG_API void wasmplug_manifest_doc_free(wasmplug_manifest_doc *doc);
 
 /**

@@ -31,22 +31,6 @@ static const char *section_name(uint8_t id)
     return id < sizeof n / sizeof n[0] ? n[id] : "unknown";
 }
 
-static bool leb(const uint8_t *p, size_t size, size_t *at, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        if (*at >= size)
-            return false;
-        uint8_t b = p[(*at)++];
-        v |= (uint32_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
 static const char *kind_name(wasmplug_extern_kind k)
 {
     return k == WASMPLUG_EXTERN_FUNC     ? "func"
@@ -120,38 +104,31 @@ int cmd_inspect(int argc, char **argv)
 
     /* Sections. */
     json_t *secs = json_array(), *customs = json_array();
-    size_t at = 8;
     uint64_t code_size = 0, data_size = 0, custom_size = 0;
     bool layout_ok = true;
-    while (at < size) {
-        size_t start = at;
-        uint8_t sid = bytes[at++];
-        uint32_t len;
-        if (!leb(bytes, size, &at, &len) || len > size - at) {
-            layout_ok = false;
-            break;
-        }
-        json_t *s = json_pack("{s:s, s:i, s:I, s:I}", "name", section_name(sid), "id", sid,
-                              "offset", (json_int_t)start, "size", (json_int_t)len);
-        if (sid == 0) {
-            uint32_t nl;
-            size_t p = at;
-            if (leb(bytes, at + len, &p, &nl) && nl <= at + len - p) {
-                json_t *cn = cli_json_bytes(bytes + p, nl);
-                json_object_set(s, "custom_name", cn);
-                json_array_append_new(customs,
-                                      json_pack("{s:o, s:I, s:I}", "name", cn, "offset",
-                                                (json_int_t)start, "size",
-                                                (json_int_t)(at + len - p - nl)));
-            }
-            custom_size += len;
-        } else if (sid == 10)
-            code_size = len;
-        else if (sid == 11)
-            data_size = len;
+    size_t cursor = 0;
+    wasmplug_section sec;
+    wasmplug_status walk;
+    while ((walk = wasmplug_binary_next_section(bytes, size, &cursor, &sec, NULL)) ==
+           WASMPLUG_OK) {
+        json_t *s = json_pack("{s:s, s:i, s:I, s:I}", "name", section_name(sec.id), "id", sec.id,
+                              "offset", (json_int_t)sec.offset, "size",
+                              (json_int_t)sec.content_size);
+        if (sec.id == 0) {
+            json_t *cn = cli_json_bytes((const uint8_t *)sec.name, sec.name_len);
+            json_object_set(s, "custom_name", cn);
+            json_array_append_new(customs, json_pack("{s:o, s:I, s:I}", "name", cn, "offset",
+                                                     (json_int_t)sec.offset, "size",
+                                                     (json_int_t)sec.payload_size));
+            custom_size += sec.content_size;
+        } else if (sec.id == 10)
+            code_size = sec.content_size;
+        else if (sec.id == 11)
+            data_size = sec.content_size;
         json_array_append_new(secs, s);
-        at += len;
     }
+    if (walk != WASMPLUG_ERR_NOT_FOUND)
+        layout_ok = false;
     json_object_set_new(out, "sections", secs);
     json_object_set_new(out, "custom_sections", customs);
     json_object_set_new(out, "sizes",

@@ -358,7 +358,7 @@ int cmd_install(int argc, char **argv)
         }
         const uint8_t *sec;
         size_t seclen;
-        st = wasmplug_wasm_custom_section(bytes, len, WASMPLUG_MANIFEST_SECTION, &sec, &seclen);
+        st = wasmplug_binary_custom_section(bytes, len, WASMPLUG_MANIFEST_SECTION, &sec, &seclen);
         if (st != WASMPLUG_OK) {
             free(bytes);
             snprintf(msg, sizeof msg,

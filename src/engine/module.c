@@ -8,6 +8,7 @@
  */
 #include "module.h"
 #include "runtime.h"
+#include "reader.h"
 
 #include <string.h>
 
@@ -226,4 +227,64 @@ const char *wasmplug_feature_name(wasmplug_feature feature)
     case WASMPLUG_FEATURE_MUTABLE_GLOBALS: return "mutable globals";
     }
     return "unknown feature";
+}
+
+wasmplug_status wasmplug_binary_next_section(const uint8_t *bytes, size_t size, size_t *cursor,
+                                             wasmplug_section *section, wasmplug_error *err)
+{
+    if (!bytes || !cursor || !section)
+        return wp_error(err, WASMPLUG_ERR_ARGUMENT, WP_NO_OFFSET,
+                        "wasmplug_binary_next_section: bytes, cursor and section are required");
+    if (*cursor == 0) {
+        if (size < 8 || memcmp(bytes, "\0asm", 4) != 0)
+            return wp_error(err, WASMPLUG_ERR_MALFORMED, 0, "magic header not detected");
+        *cursor = 8;
+    }
+    if (*cursor >= size)
+        return WASMPLUG_ERR_NOT_FOUND;
+    wp_reader r = {bytes, bytes + *cursor, bytes + size, NULL, NULL};
+    uint8_t id;
+    uint32_t len;
+    const uint8_t *content;
+    if (!wp_read_u8(&r, &id) || !wp_read_u32(&r, &len) || !wp_read_bytes(&r, len, &content))
+        return wp_error(err, WASMPLUG_ERR_MALFORMED, (uint64_t)(r.error_at - bytes),
+                        "%s (section at offset %zu)", r.error, *cursor);
+    memset(section, 0, sizeof *section);
+    section->id = id;
+    section->offset = *cursor;
+    section->content = section->payload = content;
+    section->content_size = section->payload_size = len;
+    if (id == 0) {
+        wp_reader nr = {bytes, content, content + len, NULL, NULL};
+        uint32_t name_len;
+        const uint8_t *name;
+        if (!wp_read_u32(&nr, &name_len) || !wp_read_bytes(&nr, name_len, &name))
+            return wp_error(err, WASMPLUG_ERR_MALFORMED, (uint64_t)(nr.error_at - bytes),
+                            "%s (custom section name at offset %zu)", nr.error, *cursor);
+        section->name = (const char *)name;
+        section->name_len = name_len;
+        section->payload = nr.p;
+        section->payload_size = (size_t)(nr.end - nr.p);
+    }
+    *cursor = (size_t)(r.p - bytes);
+    return WASMPLUG_OK;
+}
+
+wasmplug_status wasmplug_binary_custom_section(const uint8_t *bytes, size_t size,
+                                               const char *name, const uint8_t **data,
+                                               size_t *data_size)
+{
+    if (!bytes || !name || !data || !data_size)
+        return WASMPLUG_ERR_ARGUMENT;
+    size_t cursor = 0, want = strlen(name);
+    wasmplug_section s;
+    wasmplug_status st;
+    while ((st = wasmplug_binary_next_section(bytes, size, &cursor, &s, NULL)) == WASMPLUG_OK) {
+        if (s.id == 0 && s.name_len == want && memcmp(s.name, name, want) == 0) {
+            *data = s.payload;
+            *data_size = s.payload_size;
+            return WASMPLUG_OK;
+        }
+    }
+    return st;
 }

@@ -1009,51 +1009,6 @@ wasmplug_status wasmplug_manifest_load(const char *path, wasmplug_manifest_doc *
     return st;
 }
 
-/* Section walk without validation: enough to find custom sections. */
-static bool leb_u32(const uint8_t *p, size_t size, size_t *at, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        if (*at >= size)
-            return false;
-        uint8_t b = p[(*at)++];
-        v |= (uint32_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-wasmplug_status wasmplug_wasm_custom_section(const uint8_t *wasm, size_t size, const char *name,
-                                             const uint8_t **data, size_t *len)
-{
-    if (!wasm || !name || size < 8 || memcmp(wasm, "\0asm", 4) != 0)
-        return WASMPLUG_ERR_MALFORMED;
-    size_t at = 8;
-    while (at < size) {
-        uint8_t id = wasm[at++];
-        uint32_t sz;
-        if (!leb_u32(wasm, size, &at, &sz) || sz > size - at)
-            return WASMPLUG_ERR_MALFORMED;
-        size_t end = at + sz;
-        if (id == 0) {
-            uint32_t nlen;
-            size_t p = at;
-            if (!leb_u32(wasm, end, &p, &nlen) || nlen > end - p)
-                return WASMPLUG_ERR_MALFORMED;
-            if (nlen == strlen(name) && memcmp(wasm + p, name, nlen) == 0) {
-                *data = wasm + p + nlen;
-                *len = end - (p + nlen);
-                return WASMPLUG_OK;
-            }
-        }
-        at = end;
-    }
-    return WASMPLUG_ERR_NOT_FOUND;
-}
-
 wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, size_t size,
                                               const char *filename,
                                               wasmplug_manifest_doc **out,
@@ -1061,8 +1016,8 @@ wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, size_t size,
 {
     const uint8_t *data;
     size_t len;
-    wasmplug_status st = wasmplug_wasm_custom_section(wasm, size, WASMPLUG_MANIFEST_SECTION,
-                                                      &data, &len);
+    wasmplug_status st = wasmplug_binary_custom_section(wasm, size, WASMPLUG_MANIFEST_SECTION,
+                                                        &data, &len);
     if (st != WASMPLUG_OK) {
         if (diag) {
             memset(diag, 0, sizeof *diag);

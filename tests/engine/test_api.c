@@ -195,6 +195,55 @@ static void test_custom_section(wasmplug_engine *e, const uint8_t *bytes, size_t
     wasmplug_module_free(m);
 }
 
+/* The raw section walk: every section of a valid module in order, the custom
+ * section found by name, and a broken layout reported with its offset. */
+static void test_binary_sections(const uint8_t *bytes, size_t size)
+{
+    size_t n;
+    uint8_t *with = append_custom(bytes, size, "wasmplug.meta", "hello", &n);
+    size_t cursor = 0, count = 0;
+    uint64_t last_offset = 0;
+    int last_id = -1;
+    wasmplug_section sec;
+    wasmplug_error err;
+    wasmplug_status st;
+    while ((st = wasmplug_binary_next_section(with, n, &cursor, &sec, &err)) == WASMPLUG_OK) {
+        CHECK(sec.offset >= 8 && sec.offset >= last_offset);
+        CHECK(sec.content + sec.content_size <= with + n);
+        last_offset = sec.offset;
+        last_id = sec.id;
+        count++;
+    }
+    CHECK_STATUS(st, WASMPLUG_ERR_NOT_FOUND);
+    CHECK(count >= 3);
+    CHECK_EQ(last_id, 0); /* the appended custom section comes last */
+    CHECK(sec.name_len == 13 && memcmp(sec.name, "wasmplug.meta", 13) == 0);
+    CHECK(sec.payload_size == 5 && memcmp(sec.payload, "hello", 5) == 0);
+
+    const uint8_t *data;
+    size_t dsize;
+    CHECK_STATUS(wasmplug_binary_custom_section(with, n, "wasmplug.meta", &data, &dsize),
+                 WASMPLUG_OK);
+    CHECK(dsize == 5 && memcmp(data, "hello", 5) == 0);
+    CHECK_STATUS(wasmplug_binary_custom_section(with, n, "absent", &data, &dsize),
+                 WASMPLUG_ERR_NOT_FOUND);
+    /* Cut inside the last section: its size no longer fits. */
+    cursor = 0;
+    while ((st = wasmplug_binary_next_section(with, n - 2, &cursor, &sec, &err)) == WASMPLUG_OK)
+        ;
+    CHECK_STATUS(st, WASMPLUG_ERR_MALFORMED);
+    CHECK(err.offset >= last_offset && err.offset < n);
+    CHECK_CONTAINS(err.message, "unexpected end");
+    CHECK_STATUS(wasmplug_binary_custom_section(with, n - 2, "wasmplug.meta", &data, &dsize),
+                 WASMPLUG_ERR_MALFORMED);
+    cursor = 0;
+    CHECK_STATUS(wasmplug_binary_next_section((const uint8_t *)"\0asX\1\0\0\0", 8, &cursor,
+                                              &sec, &err),
+                 WASMPLUG_ERR_MALFORMED);
+    CHECK_CONTAINS(err.message, "magic header");
+    free(with);
+}
+
 static void test_link_errors(wasmplug_engine *e, wasmplug_module *m, wasmplug_extern *imports)
 {
     wasmplug_error err;
@@ -463,6 +512,7 @@ int main(int argc, char **argv)
     }
     test_introspection(m);
     test_custom_section(e, bytes, size);
+    test_binary_sections(bytes, size);
 
     int factor = 1;
     wasmplug_extern imports[3];
