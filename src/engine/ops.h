@@ -34,11 +34,12 @@
  * results are in [base, base+nresults) of the caller's frame. A function
  * returns with RETURN after the compiler has moved its results to fp[0..).
  *
- * Superinstructions (WP_IMM_OPS, WP_BRANCH_OPS) are ordinary table lines:
- * the compiler emits them in place of a CONST + binary operation, or a
- * compare + BR_IF/BR_IF_NOT, when the first result is read only by the
- * second (compile_tables.c: wp_fusions maps each operation to its fused
- * forms).
+ * Superinstructions (WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM and
+ * F64_<op>_LOAD lines of WP_MEMORY_OPS) are ordinary table lines: the
+ * compiler emits them in place of a CONST + binary operation, a compare +
+ * BR_IF/BR_IF_NOT, an I32_ADD_IMM + load/store, or an F64_LOAD + f64
+ * add/sub/mul, when the first result is read only by the second
+ * (compile_tables.c: wp_fusions maps each operation to its fused forms).
  *
  * Fuel and interrupts are checked by FUEL, which the compiler emits at the
  * start of every function and at every loop header (the back-edge target),

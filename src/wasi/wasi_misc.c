@@ -85,6 +85,7 @@ static bool clock_id(uint32_t id, clockid_t *out)
 
 int32_t ww_clock_now(wasmplug_wasi_ctx *c, uint32_t id, uint64_t *out)
 {
+    *out = 0; /* defined on every path, errors included */
     clockid_t cid;
     if (!clock_id(id, &cid))
         return WE_INVAL;
