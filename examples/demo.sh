@@ -29,7 +29,7 @@ cd "$T" || exit 1
 if [ -t 1 ]; then
     BOLD=$(printf '\033[1m') DIM=$(printf '\033[2m') RED=$(printf '\033[31m') OFF=$(printf '\033[0m')
 else
-    BOLD= DIM= RED= OFF=
+    BOLD='' DIM='' RED='' OFF=''
 fi
 problems=0
 step() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$OFF"; }

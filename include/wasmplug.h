@@ -452,10 +452,15 @@ typedef struct wasmplug_load_options {
      * on_output, stdout/stderr are captured per call:
      * wasmplug_plugin_wasi_output. */
     const wasmplug_wasi_config *wasi;
+    /* An already compiled module to load instead of the bytes (which may
+     * then be NULL/0), e.g. from wasmplug_module_deserialize (a compiled-
+     * module cache); it must come from the host's engine. The host takes
+     * over this reference whether the load succeeds or fails. */
+    wasmplug_module *module;
 } wasmplug_load_options;
 
 #define WASMPLUG_LOAD_OPTIONS_INIT \
-    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL}
+    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL, NULL}
 
 /**
  * Load a plugin from a binary module under a unique name (1..127 bytes).

@@ -317,6 +317,25 @@ WASMPLUG_API wasmplug_status wasmplug_module_new(wasmplug_engine *engine,
 /** Drop the caller's reference. The module lives on while instances use it. */
 WASMPLUG_API void wasmplug_module_free(wasmplug_module *module);
 
+/**
+ * Compiled-module serialization (src/engine/serialize.c), for caches that
+ * skip validation and compilation on later loads. wasmplug_module_serialize
+ * writes m (its binary and compiled code) to a new buffer, *out (free it with
+ * wasmplug_serialized_free), of *size bytes. The data is tied to this engine
+ * build and its bounds-check mode. wasmplug_module_deserialize loads such a
+ * buffer on engine e (same build, same bounds mode) into a new module, as
+ * wasmplug_module_new would have made it; a foreign, damaged or truncated
+ * buffer fails with WASMPLUG_ERR_SERIALIZATION (a checksum and structural
+ * checks catch damage; the code itself is not re-validated, so only load
+ * data from a place untrusted users cannot write).
+ */
+WASMPLUG_API wasmplug_status wasmplug_module_serialize(const wasmplug_module *m, uint8_t **out,
+                                                       size_t *size, wasmplug_error *err);
+WASMPLUG_API wasmplug_status wasmplug_module_deserialize(wasmplug_engine *e, const uint8_t *data,
+                                                         size_t size, wasmplug_module **out,
+                                                         wasmplug_error *err);
+WASMPLUG_API void wasmplug_serialized_free(uint8_t *bytes);
+
 WASMPLUG_API uint32_t wasmplug_module_import_count(const wasmplug_module *module);
 /**
  * Describe import i: its module and field names (NUL-terminated, owned by the

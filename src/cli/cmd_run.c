@@ -6,6 +6,8 @@
  */
 #include "cli.h"
 #include "run_opts.h"
+#include "services/cache.h"
+#include "services/store.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -42,7 +44,8 @@ const cli_opt RUN_COMMON_OPTS[] = {
     {"max-call-depth", 0, true, R_MAX_DEPTH}, {"stats", 's', false, R_STATS},
     {"config", 'c', true, R_CONFIG},       {"grant", 'g', true, R_GRANT},
     {"deny", 0, true, R_DENY},             {"input-file", 'i', true, R_INPUT_FILE},
-    {"manifest", 'm', true, R_MANIFEST},   {NULL, 0, false, 0}};
+    {"manifest", 'm', true, R_MANIFEST},   {"no-cache", 0, false, R_NO_CACHE},
+    {"cache-dir", 0, true, R_CACHE_DIR},   {NULL, 0, false, 0}};
 
 /* Returns false after printing a usage error. */
 bool run_opts_apply(run_opts *o, int id, const char *arg)
@@ -112,6 +115,12 @@ bool run_opts_apply(run_opts *o, int id, const char *arg)
         return true;
     case R_STATS:
         o->stats = true;
+        return true;
+    case R_NO_CACHE:
+        o->no_cache = true;
+        return true;
+    case R_CACHE_DIR:
+        o->cache_dir = arg;
         return true;
     case R_CONFIG: {
         const char *eq = strchr(arg, '=');
@@ -383,11 +392,14 @@ static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_
     return list;
 }
 
+/* What the compiled-module cache did for this run (for --stats). */
+static wps_cache_info cache_info;
+
 /*
- * Load (and initialize) the plugin. This is where a compiled-module cache
- * slots in: look the module's content hash (+ engine version) up on disk
- * and load the compiled form instead of the bytes, skipping validation and
- * compilation (needs engine serialization; not there yet).
+ * Load (and initialize) the plugin. The module comes from the compiled-module
+ * cache (services/cache.c: keyed by the module's content hash and the engine
+ * version) unless --no-cache: a hit skips validation and compilation; a
+ * miss or an invalid entry compiles and (re)writes the entry.
  */
 static wasmplug_status load_plugin(wasmplug_host *h, const cli_plugin *p, const run_opts *o,
                                    wasi_setup *w, wasmplug_manifest *hm, wasmplug_plugin **out,
@@ -420,7 +432,24 @@ static wasmplug_status load_plugin(wasmplug_host *h, const cli_plugin *p, const 
         *dot = 0;
     const char *name = p->doc ? p->doc->id : base;
     uint64_t t0 = now_ns();
-    wasmplug_status st = wasmplug_host_load_file(h, name, p->module_path, &lo, out, err);
+    wasmplug_status st;
+    char *dir = o->no_cache ? NULL : wps_cache_dir(o->cache_dir);
+    size_t len = 0;
+    uint8_t *wasm = dir ? (uint8_t *)wps_read_file(p->module_path, &len) : NULL;
+    if (!wasm) { /* no cache (or unreadable file: the host reports it) */
+        st = wasmplug_host_load_file(h, name, p->module_path, &lo, out, err);
+    } else {
+        wasmplug_error ee;
+        wasmplug_error_clear(&ee);
+        (void)wps_cache_load(wasmplug_host_engine(h), dir, wasm, len, &lo.module, &cache_info,
+                             &ee);
+        if (cache_info.note[0])
+            cli_note("note: compiled-module cache: %s", cache_info.note);
+        /* A module that does not compile: the host reports it as usual. */
+        st = wasmplug_host_load(h, name, wasm, len, &lo, out, err);
+    }
+    free(wasm);
+    free(dir);
     uint64_t t1 = now_ns();
     *load_ns = t1 - t0;
     if (st == WASMPLUG_OK) {
@@ -547,6 +576,7 @@ static void print_stats(json_t *stats)
             json_integer_value(json_object_get(stats, "fuel_used")));
     fprintf(stderr, "memory:       %" JSON_INTEGER_FORMAT " bytes (peak)\n",
             json_integer_value(json_object_get(stats, "memory_bytes")));
+    fprintf(stderr, "cache:        %s\n", json_string_value(json_object_get(stats, "cache")));
 }
 
 int cmd_run(int argc, char **argv)
@@ -759,6 +789,7 @@ int cmd_run(int argc, char **argv)
                               "init_ms", init_ns / 1e6, "call_ms", call_ns / 1e6, "total_ms",
                               (now_ns() - t_start) / 1e6, "fuel_used", (json_int_t)mt.fuel_used,
                               "memory_bytes", (json_int_t)mt.memory_pages_max * 65536);
+    json_object_set_new(stats, "cache", json_string(wps_cache_result_name(cache_info.result)));
     if (w.capture) {
         json_object_set_new(result, "stdout", cli_json_bytes((const uint8_t *)w.cap[0], w.caplen[0]));
         json_object_set_new(result, "stderr", cli_json_bytes((const uint8_t *)w.cap[1], w.caplen[1]));

@@ -155,6 +155,20 @@ int cmd_validate(int argc, char **argv)
         }
     }
 
+    /* The module's memory must start within the manifest's max_memory. */
+    for (uint32_t j = 0; d && d->resources.max_memory_pages && j < wasmplug_module_export_count(m);
+         j++) {
+        const char *name;
+        size_t nlen;
+        wasmplug_externtype t;
+        wasmplug_module_export(m, j, &name, &nlen, &t);
+        if (t.kind == WASMPLUG_EXTERN_MEMORY && t.of.memory.min > d->resources.max_memory_pages)
+            check(&r, "fail", "resources",
+                  "the module's memory starts at %u pages (%u KiB) but resources.max_memory "
+                  "allows %u pages",
+                  t.of.memory.min, t.of.memory.min * 64, d->resources.max_memory_pages);
+    }
+
     /* Imports. */
     bool external = false; /* needs a host function the CLI does not provide */
     for (uint32_t i = 0; i < wasmplug_module_import_count(m); i++) {

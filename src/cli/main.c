@@ -77,8 +77,11 @@ static const command COMMANDS[] = {
      "                       (host.log), variables (wasi.env:NAME) or directories\n"
      "                       (wasi.fs.read:GUEST, wasi.fs.write:GUEST); '*' wildcards\n" WASI_FLAGS
      LIMIT_FLAGS
-     "  --stats              print load/init/call time, fuel and memory to stderr\n"
+     "  --stats              print load/init/call time, fuel, memory and cache use\n"
      "  --manifest FILE      manifest for a bare .wasm\n"
+     "  --no-cache           compile the module, don't use the compiled-module cache\n"
+     "  --cache-dir DIR      compiled-module cache (default $WASMPLUG_CACHE_DIR, else\n"
+     "                       $XDG_CACHE_HOME/wasmplug/modules)\n"
      "The plugin's WASI stdout/stderr (in the result with --json) and its log\n"
      "lines go to stderr; stdout carries the call's output alone.\n"
      "The CLI provides these host functions (granted only when requested):\n"

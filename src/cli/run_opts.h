@@ -9,7 +9,7 @@
 
 enum {
     R_ALLOW_ENV = 1, R_DIR, R_TIMEOUT, R_FUEL, R_MAX_MEMORY, R_MAX_DEPTH, R_STATS,
-    R_CONFIG, R_GRANT, R_DENY, R_INPUT_FILE, R_MANIFEST
+    R_CONFIG, R_GRANT, R_DENY, R_INPUT_FILE, R_MANIFEST, R_NO_CACHE, R_CACHE_DIR
 };
 
 typedef struct run_dir {
@@ -33,6 +33,8 @@ typedef struct run_opts {
     size_t deny_count;
     const char *input_file;
     const char *manifest;
+    bool no_cache;                 /* run: --no-cache (compiled-module cache off) */
+    const char *cache_dir;         /* run: --cache-dir DIR */
 } run_opts;
 
 extern const cli_opt RUN_COMMON_OPTS[];

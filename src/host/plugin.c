@@ -332,7 +332,10 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
     wasmplug_plugin_error_clear(&e);
     if (out)
         *out = NULL;
+    /* A precompiled module (opts->module): ours from here on, used or not. */
+    wasmplug_module *given = opts ? opts->module : NULL;
     if (!h || !wph_valid_name(name) || (!wasm && size)) {
+        wasmplug_module_free(given);
         wph_fail(&e, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name && h ? name : "", "",
                  !h ? "no host" : (!wasm && size) ? "no module bytes"
                                  : "a plugin name must be 1-127 printable bytes without '/'");
@@ -349,6 +352,7 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
         st = wph_fail(&e, WASMPLUG_ERR_DUPLICATE, WASMPLUG_PHASE_LOAD, name, "",
                       "a plugin called '%s' is already loaded", name);
     if (st != WASMPLUG_OK) {
+        wasmplug_module_free(given);
         if (st != WASMPLUG_ERR_ARGUMENT)
             wph_record(h, NULL, &e);
         if (p)
@@ -361,7 +365,10 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
     change_state(p, WASMPLUG_STATE_LOADING);
     wasmplug_error ee;
     wasmplug_error_clear(&ee);
-    st = wasmplug_module_new(h->engine, wasm, size, &p->module, &ee);
+    if (given)
+        p->module = given;
+    else
+        st = wasmplug_module_new(h->engine, wasm, size, &p->module, &ee);
     if (st != WASMPLUG_OK) {
         wph_fail(&e, st, WASMPLUG_PHASE_LOAD, name, "", "%s", ee.message);
         e.offset = ee.offset;
@@ -408,9 +415,11 @@ wasmplug_status wasmplug_host_load_file(wasmplug_host *h, const char *name, cons
 {
     if (out)
         *out = NULL;
-    if (!path)
+    if (!path) {
+        wasmplug_module_free(opts ? opts->module : NULL); /* taken over, as by host_load */
         return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name ? name : "", "",
                         "no path");
+    }
     FILE *f = fopen(path, "rb");
     uint8_t *data = NULL;
     size_t len = 0, cap = 0;
@@ -436,6 +445,7 @@ wasmplug_status wasmplug_host_load_file(wasmplug_host *h, const char *name, cons
         fclose(f);
     if (!ok) {
         free(data);
+        wasmplug_module_free(opts ? opts->module : NULL);
         wasmplug_plugin_error e;
         wph_fail(&e, WASMPLUG_ERR_IO, WASMPLUG_PHASE_LOAD, name && wph_valid_name(name) ? name : "",
                  "", "cannot read '%.200s'", path);

@@ -33,6 +33,8 @@ fail=0
 rc=0
 
 # run CMD...: run it with stdin closed, keeping stdout, stderr and the exit code.
+# (Per-command variables go through env(1): assignments before a shell
+# function may persist in some shells.)
 run() {
     "$@" >"$T/out" 2>"$T/err" </dev/null
     rc=$?
@@ -161,6 +163,11 @@ cp p/echo/echo.wasm p/wrong_abi/
 sed 's/^abi: v1/abi: compat/' p/echo/plugin.yaml >p/wrong_abi/plugin.yaml
 run "$W" validate p/wrong_abi
 expect "validate: declared ABI differs from the module's" 4 "declares abi compat but the module follows v1"
+mkdir -p p/small_memory
+cp p/echo/echo.wasm p/small_memory/
+sed 's/^  max_memory: 4MiB/  max_memory: 64KiB/' p/echo/plugin.yaml >p/small_memory/plugin.yaml
+run "$W" validate p/small_memory
+expect "validate: memory larger than resources.max_memory" 4 "starts at 2 pages"
 run "$W" validate "$PLUG/echo.wasm"
 expect "validate: bare module (warning)" 0 "valid" "bare module"
 run "$W" validate no-such-plugin
@@ -236,7 +243,7 @@ check "nothing installed for refused plugins" test ! -e "$WASMPLUG_STORE/plugins
     ! -e "$WASMPLUG_STORE/plugins/bad-version"
 run "$W" --store "$T/other" list --json
 expect "--store overrides the environment" 0 '"plugins": []' "$T/other"
-XDG_DATA_HOME="$T/xdg" WASMPLUG_STORE= run "$W" install p/echo
+run env XDG_DATA_HOME="$T/xdg" WASMPLUG_STORE='' "$W" install p/echo
 expect "XDG_DATA_HOME store" 0 "$T/xdg/wasmplug/plugins/echo-plugin"
 
 echo "# run"
@@ -322,10 +329,10 @@ else
     check "run: the call's output alone on stdout" test "$(cat "$T/out")" = "ok"
     run "$W" --json run p/wasi hello
     expect "run --json: plugin stdout/stderr captured" 0 '"stdout": "plugin stdout\n"' '"stderr": "plugin stderr\n"'
-    FOO=from-host SECRET=hidden run "$W" run p/wasi env --allow-env BAR=2
+    run env FOO=from-host SECRET=hidden "$W" run p/wasi env --allow-env BAR=2
     expect "run: manifest env + --allow-env" 0 "FOO=from-host" "BAR=2"
     check "run: ungranted variables stay hidden" sh -c "! grep -q SECRET '$T/out'"
-    FOO=x run "$W" run p/wasi env --deny wasi.env:FOO
+    run env FOO=x "$W" run p/wasi env --deny wasi.env:FOO
     check "run: --deny drops a variable" sh -c "! grep -q FOO= '$T/out'"
     run "$W" run p/wasi readfile
     expect "run: manifest filesystem grant (relative to the current directory)" 0 "secret data"
@@ -340,7 +347,7 @@ fi
 echo "# interrupted install"
 cp -r p/echo "$T/crash"
 sed 's/^id: echo-plugin/id: crashy/' p/echo/plugin.yaml >"$T/crash/plugin.yaml"
-WASMPLUG_TEST_CRASH_INSTALL=1 run "$W" install "$T/crash"
+run env WASMPLUG_TEST_CRASH_INSTALL=1 "$W" install "$T/crash"
 check "install killed mid-copy" test "$rc" -ne 0 -a "$rc" -ne 7
 check "nothing half-installed in plugins/" test ! -e "$WASMPLUG_STORE/plugins/crashy"
 check "the partial copy is only under .tmp" sh -c "ls '$WASMPLUG_STORE/.tmp' | grep -q '^install-'"
@@ -355,7 +362,7 @@ run "$W" run crashy echo works
 expect "run the re-installed plugin" 0 "works"
 sed 's/^version: 1.2.0/version: 1.3.0/' "$T/crash/plugin.yaml" >"$T/crash/p2.yaml"
 mv "$T/crash/p2.yaml" "$T/crash/plugin.yaml"
-WASMPLUG_TEST_CRASH_INSTALL=rename run "$W" install "$T/crash"
+run env WASMPLUG_TEST_CRASH_INSTALL=rename "$W" install "$T/crash"
 check "install killed just before the rename" test "$rc" -ne 0 -a "$rc" -ne 7
 check "the complete copy is not installed" test ! -e "$WASMPLUG_STORE/plugins/crashy/1.3.0"
 run "$W" info --json crashy
@@ -363,7 +370,7 @@ expect "the previous version is still the one found" 0 '"version": "1.2.0"'
 # Replacing an installed version (--force) and crashing half-way.
 sed 's/^version: 1.3.0/version: 1.2.0/' "$T/crash/plugin.yaml" >"$T/crash/p2.yaml"
 mv "$T/crash/p2.yaml" "$T/crash/plugin.yaml"
-WASMPLUG_TEST_CRASH_INSTALL=1 run "$W" install --force "$T/crash"
+run env WASMPLUG_TEST_CRASH_INSTALL=1 "$W" install --force "$T/crash"
 check "--force install killed mid-copy" test "$rc" -ne 0 -a "$rc" -ne 7
 run "$W" run crashy@1.2.0 echo "still intact"
 expect "a crashed --force install leaves the installed version working" 0 "still intact"
@@ -387,7 +394,7 @@ if grep -qF "not available" "$T/err"; then
     echo "skip exec (this build has no WASI)"
 else
     expect "exec: output and exit code" 7 "hello from wasi" "to stderr"
-    FOO=bar SECRET=hidden run "$W" exec --allow-env FOO --allow-env X=1 "$PLUG/wasi_env.wasm"
+    run env FOO=bar SECRET=hidden "$W" exec --allow-env FOO --allow-env X=1 "$PLUG/wasi_env.wasm"
     expect "exec: --allow-env" 0 "FOO=bar" "X=1"
     check "exec: other variables stay hidden" sh -c "! grep -q SECRET '$T/out'"
     run "$W" exec --timeout 200ms "$PLUG/wasi_spin.wasm"
@@ -406,14 +413,14 @@ echo "# new"
 mkdir -p "$T/templates/c/src"
 printf '#include "wasmplug_pdk.h"\n/* {{name}} ({{name_snake}}) */\n' >"$T/templates/c/src/__name_snake__.c"
 printf 'id: {{name}}\nversion: {{version}}\nmodule: {{name_snake}}.wasm\n' >"$T/templates/c/plugin.yaml"
-WASMPLUG_TEMPLATES="$T/templates" run "$W" new c my-plugin
+run env WASMPLUG_TEMPLATES="$T/templates" "$W" new c my-plugin
 expect "new c my-plugin" 0 "created my-plugin"
 check "template copied with the name substituted" grep -q "my-plugin (my_plugin)" "$T/my-plugin/src/my_plugin.c"
 run "$W" validate "$T/my-plugin/plugin.yaml"
 check "its manifest parses" grep -q "my-plugin 0.1.0" "$T/out"
-WASMPLUG_TEMPLATES="$T/templates" run "$W" new c my-plugin
+run env WASMPLUG_TEMPLATES="$T/templates" "$W" new c my-plugin
 expect "new: existing directory refused" 7 "already exists"
-WASMPLUG_TEMPLATES="$T/templates" run "$W" new cobol x
+run env WASMPLUG_TEMPLATES="$T/templates" "$W" new cobol x
 expect "new: unknown language: exit 3" 3 "no template for language 'cobol'"
 run "$W" new c "bad name"
 expect "new: bad name: exit 2" 2 "NAME must be"

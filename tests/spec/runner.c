@@ -48,6 +48,9 @@ typedef struct named_instance {
     wasmplug_instance *inst;
 } named_instance;
 
+/* --roundtrip: every module goes through serialize + deserialize. */
+static int roundtrip_modules;
+
 typedef struct options {
     wasmplug_bounds_mode bounds;
     uint64_t fuel;
@@ -492,6 +495,19 @@ static loaded load_module(run *r, const char *filename)
     free(bytes);
     if (l.status != WASMPLUG_OK)
         return l;
+    if (roundtrip_modules) { /* --roundtrip: run the serialized-and-reloaded module */
+        uint8_t *ser = NULL;
+        size_t nser = 0;
+        wasmplug_module *m2 = NULL;
+        l.status = wasmplug_module_serialize(m, &ser, &nser, &l.err);
+        if (l.status == WASMPLUG_OK)
+            l.status = wasmplug_module_deserialize(r->engine, ser, nser, &m2, &l.err);
+        wasmplug_serialized_free(ser);
+        wasmplug_module_free(m);
+        if (l.status != WASMPLUG_OK)
+            return l;
+        m = m2;
+    }
 
     l.stage = 1;
     uint32_t n = wasmplug_module_import_count(m);
@@ -950,7 +966,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: wasmplug-spectest [--bounds auto|guard|explicit] [--fuel N] [--no-fork]\n"
-            "                         [--timeout SECONDS] [-v] FILE.json [FILE.json...]\n");
+            "                         [--timeout SECONDS] [--roundtrip] [-v] FILE.json...\n"
+            "  --roundtrip  run every module through wasmplug_module_serialize/_deserialize\n");
 }
 
 int main(int argc, char **argv)
@@ -960,6 +977,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
             opt.verbose = 1;
+        } else if (strcmp(argv[i], "--roundtrip") == 0) {
+            roundtrip_modules = 1;
         } else if (strcmp(argv[i], "--no-fork") == 0) {
             opt.fork = 0;
         } else if (strcmp(argv[i], "--bounds") == 0 && i + 1 < argc) {

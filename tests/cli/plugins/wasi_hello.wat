@@ -1,6 +1,5 @@
-;; wasi_hello.wat - a WASI command: prints "hello from wasi" plus its first
-;; argument's length... kept simple: prints a line on stdout, one on stderr,
-;; and exits with code 7 through proc_exit.
+;; wasi_hello.wat - a WASI command for `exec`: prints a line on stdout and
+;; one on stderr, then exits with code 7 through proc_exit.
 (module
   (import "wasi_snapshot_preview1" "fd_write"
     (func $fd_write (param i32 i32 i32 i32) (result i32)))

@@ -1,0 +1,283 @@
+/*
+ * test_serialize.c - compiled-module serialization (src/engine/serialize.c):
+ * a round trip of the fixture serialize.wat (and of every other valid
+ * fixture) gives a module that behaves like the freshly compiled one; a
+ * serialized module is refused by an engine with another bounds mode; and
+ * damage - every byte flipped, every truncation, and flips behind a repaired
+ * checksum (which exercise the structural checks) - is always an error,
+ * never a crash (CI runs this under ASan+UBSan).
+ */
+#include "test.h"
+
+#include <dirent.h>
+
+static wasmplug_module *roundtrip(wasmplug_engine *e, wasmplug_module *m, uint8_t **bytes,
+                                  size_t *size)
+{
+    wasmplug_error err;
+    wasmplug_module *m2 = NULL;
+    CHECK_STATUS(wasmplug_module_serialize(m, bytes, size, &err), WASMPLUG_OK);
+    if (!*bytes)
+        return NULL;
+    wasmplug_status st = wasmplug_module_deserialize(e, *bytes, *size, &m2, &err);
+    CHECK_STATUS(st, WASMPLUG_OK);
+    if (st != WASMPLUG_OK)
+        printf("     %s\n", err.message);
+    return m2;
+}
+
+/* Call name(args) on an instance; the results (or the error) as text. */
+static void call_text(wasmplug_instance *in, const char *name, const wasmplug_val *args,
+                      size_t nargs, size_t nres, char *out, size_t cap)
+{
+    wasmplug_val res[4];
+    wasmplug_error err;
+    wasmplug_func *f = wasmplug_instance_func(in, name);
+    if (!f) {
+        snprintf(out, cap, "no function %s", name);
+        return;
+    }
+    wasmplug_status st = wasmplug_func_call(f, args, nargs, res, nres, &err);
+    if (st != WASMPLUG_OK) {
+        snprintf(out, cap, "error %s: %.150s", wasmplug_status_name(st), err.message);
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nres && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%llx ", (unsigned long long)res[i].of.u64);
+}
+
+static wasmplug_val f64v(double d)
+{
+    wasmplug_val v;
+    v.type = WASMPLUG_F64;
+    v.of.f64 = d;
+    return v;
+}
+
+/* Same calls on both modules, same answers. */
+static void compare_behaviour(wasmplug_module *a, wasmplug_module *b)
+{
+    wasmplug_instance *ia = NULL, *ib = NULL;
+    wasmplug_error err;
+    CHECK_STATUS(wasmplug_instance_new(a, NULL, 0, NULL, &ia, &err), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_instance_new(b, NULL, 0, NULL, &ib, &err), WASMPLUG_OK);
+    if (!ia || !ib)
+        goto out;
+    struct {
+        const char *name;
+        wasmplug_val args[3];
+        size_t nargs, nres;
+    } calls[] = {
+        { "indirect", { test_i32(0), test_i32(5), test_i32(3) }, 3, 1 },
+        { "indirect", { test_i32(1), test_i32(5), test_i32(3) }, 3, 1 },
+        { "indirect", { test_i32(2), test_i32(5), test_i32(3) }, 3, 1 },
+        { "indirect", { test_i32(3), test_i32(5), test_i32(3) }, 3, 1 }, /* null entry: trap */
+        { "fib", { test_i32(50) }, 1, 1 },
+        { "switch", { test_i32(0) }, 1, 1 },
+        { "switch", { test_i32(2) }, 1, 1 },
+        { "switch", { test_i32(99) }, 1, 1 },
+        { "mem", { test_i32(0) }, 1, 1 },
+        { "mem", { test_i32(2) }, 1, 1 },
+        { "mem", { test_i32(70000) }, 1, 1 }, /* out of bounds: trap */
+        { "misc", { test_i32(6) }, 1, 1 },
+        { "multi", { test_i32(12) }, 1, 2 },
+        { "fdiv", { f64v(1.0), f64v(3.0) }, 2, 1 },
+        { "select", { test_i32(1), test_i32(2), test_i32(0) }, 3, 1 },
+        { "reffunc", { test_i32(0) }, 0, 1 },
+        { "trap", { test_i32(0) }, 1, 1 },
+        { "trap", { test_i32(1) }, 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        char ta[256], tb[256];
+        call_text(ia, calls[i].name, calls[i].args, calls[i].nargs, calls[i].nres, ta, sizeof ta);
+        call_text(ib, calls[i].name, calls[i].args, calls[i].nargs, calls[i].nres, tb, sizeof tb);
+        if (!CHECK(strcmp(ta, tb) == 0))
+            printf("     %s: compiled \"%s\", deserialized \"%s\"\n", calls[i].name, ta, tb);
+        CHECK(strncmp(ta, "no function", 11) != 0);
+    }
+out:
+    wasmplug_instance_free(ia);
+    wasmplug_instance_free(ib);
+}
+
+/* serialize.c's checksum(), to forge damaged entries with a valid one. */
+static uint64_t checksum(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x243f6a8885a308d3ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w *= 0xff51afd7ed558ccdull;
+        w ^= w >> 32;
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+    }
+    uint64_t t = 0;
+    for (unsigned k = 0; i < n; i++, k++)
+        t |= (uint64_t)p[i] << (8 * k);
+    h = (h ^ t ^ 0x27d4eb2f165667c5ull) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
+/* The checksum at header offset 28 covers bytes 36..end (serialize.c). */
+static void fix_checksum(uint8_t *b, size_t n)
+{
+    uint64_t h = checksum(b + 36, n - 36);
+    for (int i = 0; i < 8; i++)
+        b[28 + i] = (uint8_t)(h >> (8 * i));
+}
+
+static void corruption(wasmplug_engine *e, const uint8_t *good, size_t size)
+{
+    uint8_t *b = malloc(size);
+    wasmplug_module *m = NULL;
+    wasmplug_error err;
+    size_t step = size > 2000 ? size / 2000 : 1;
+    int rejected = 0, tried = 0;
+    for (size_t i = 0; i < size; i += step) {
+        memcpy(b, good, size);
+        b[i] ^= 0x5a;
+        wasmplug_status st = wasmplug_module_deserialize(e, b, size, &m, &err);
+        tried++;
+        rejected += st == WASMPLUG_ERR_SERIALIZATION && m == NULL;
+        wasmplug_module_free(m);
+        m = NULL;
+    }
+    CHECK_EQ(rejected, tried);
+    rejected = tried = 0;
+    for (size_t n = 0; n < size; n += (n < 64 ? 1 : step)) {
+        wasmplug_status st = wasmplug_module_deserialize(e, good, n, &m, &err);
+        tried++;
+        rejected += st == WASMPLUG_ERR_SERIALIZATION && m == NULL;
+        wasmplug_module_free(m);
+        m = NULL;
+    }
+    CHECK_EQ(rejected, tried);
+    /* Damage behind a valid checksum: the structural checks must hold (the
+     * result may load, if the damage is harmless, but must not crash). */
+    rejected = tried = 0;
+    for (size_t i = 36; i < size; i += step) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            memcpy(b, good, size);
+            b[i] ^= (uint8_t)(1u << bit);
+            fix_checksum(b, size);
+            tried++;
+            if (wasmplug_module_deserialize(e, b, size, &m, &err) == WASMPLUG_OK)
+                wasmplug_module_free(m);
+            else
+                rejected++;
+            m = NULL;
+        }
+    }
+    printf("damage behind a repaired checksum: %d of %d rejected by the structural checks\n",
+           rejected, tried);
+    CHECK(rejected > tried / 2);
+    /* And truncated ones with a repaired size and checksum. */
+    for (size_t n = 37; n < size; n += step) {
+        memcpy(b, good, n);
+        uint64_t payload = n - 36;
+        for (int i = 0; i < 8; i++)
+            b[20 + i] = (uint8_t)(payload >> (8 * i));
+        fix_checksum(b, n);
+        CHECK(wasmplug_module_deserialize(e, b, n, &m, &err) != WASMPLUG_OK);
+        wasmplug_module_free(m);
+        m = NULL;
+    }
+    free(b);
+}
+
+/* Every valid fixture survives a round trip (and serializes identically). */
+static void all_fixtures(wasmplug_engine *e)
+{
+    DIR *d = opendir(WP_TEST_FIXTURES);
+    if (!CHECK(d != NULL))
+        return;
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".wasm") != 0)
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", WP_TEST_FIXTURES, de->d_name);
+        size_t size;
+        uint8_t *wasm = test_read_file(path, &size);
+        wasmplug_module *m = NULL, *m2 = NULL;
+        wasmplug_error err;
+        if (!wasm || wasmplug_module_new(e, wasm, size, &m, &err) != WASMPLUG_OK) {
+            free(wasm);
+            continue; /* the invalid_* fixtures */
+        }
+        uint8_t *s1 = NULL, *s2 = NULL;
+        size_t n1 = 0, n2 = 0;
+        m2 = roundtrip(e, m, &s1, &n1);
+        if (m2) {
+            CHECK_STATUS(wasmplug_module_serialize(m2, &s2, &n2, &err), WASMPLUG_OK);
+            CHECK(n1 == n2 && s2 && memcmp(s1, s2, n1) == 0);
+            CHECK_EQ(wasmplug_module_features(m2), wasmplug_module_features(m));
+            CHECK_EQ(wasmplug_module_export_count(m2), wasmplug_module_export_count(m));
+        }
+        n++;
+        wasmplug_serialized_free(s1);
+        wasmplug_serialized_free(s2);
+        wasmplug_module_free(m2);
+        wasmplug_module_free(m);
+        free(wasm);
+    }
+    closedir(d);
+    CHECK(n >= 2);
+}
+
+int main(int argc, char **argv)
+{
+    wasmplug_bounds_mode bounds = test_bounds(&argc, argv);
+    wasmplug_engine *e = test_engine_with(bounds, NULL, NULL);
+    size_t size;
+    uint8_t *wasm = test_fixture("serialize", &size);
+    wasmplug_module *m = NULL, *m2 = NULL;
+    wasmplug_error err;
+    if (!wasm || wasmplug_module_new(e, wasm, size, &m, &err) != WASMPLUG_OK) {
+        printf("FAIL: cannot compile serialize.wasm\n");
+        return 1;
+    }
+    uint8_t *bytes = NULL;
+    size_t nbytes = 0;
+    m2 = roundtrip(e, m, &bytes, &nbytes);
+    if (m2)
+        compare_behaviour(m, m2);
+    if (bytes) {
+        corruption(e, bytes, nbytes);
+
+        /* Another bounds mode: refused, with a clear message. */
+        wasmplug_engine *other = test_engine_with(
+            bounds == WASMPLUG_BOUNDS_EXPLICIT ? WASMPLUG_BOUNDS_GUARD_PAGES
+                                               : WASMPLUG_BOUNDS_EXPLICIT, NULL, NULL);
+        wasmplug_module *m3 = NULL;
+        wasmplug_status st = wasmplug_module_deserialize(other, bytes, nbytes, &m3, &err);
+        if (st == WASMPLUG_OK) { /* AUTO may have resolved to the same mode */
+            wasmplug_module_free(m3);
+        } else {
+            CHECK_STATUS(st, WASMPLUG_ERR_SERIALIZATION);
+            CHECK_CONTAINS(err.message, "bounds");
+        }
+        wasmplug_engine_free(other);
+
+        /* Arguments. */
+        CHECK_STATUS(wasmplug_module_deserialize(NULL, bytes, nbytes, &m3, &err),
+                     WASMPLUG_ERR_ARGUMENT);
+        uint8_t *none = NULL;
+        size_t nnone = 0;
+        CHECK_STATUS(wasmplug_module_serialize(NULL, &none, &nnone, &err),
+                     WASMPLUG_ERR_ARGUMENT);
+        CHECK(none == NULL);
+    }
+    all_fixtures(e);
+    wasmplug_serialized_free(bytes);
+    wasmplug_module_free(m2);
+    wasmplug_module_free(m);
+    free(wasm);
+    wasmplug_engine_free(e);
+    return test_done();
+}
