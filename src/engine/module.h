@@ -197,6 +197,10 @@ struct wasmplug_module {
  * which decides the load/store operations the compiler emits. */
 WP_INTERNAL wasmplug_bounds_mode wp_engine_bounds(const wasmplug_engine *e);
 
+/* serialize.c: the checksum over a serialized module's payload (the tests
+ * use it to forge damaged entries that reach the structural checks). */
+WP_INTERNAL uint64_t wp_serialized_checksum(const uint8_t *p, size_t n);
+
 /* decode.c: parse the binary (already copied into m->bytes) into m. Returns
  * WASMPLUG_ERR_MALFORMED / ERR_UNSUPPORTED / ERR_NOMEM with err filled. */
 WP_INTERNAL wasmplug_status wp_decode(wasmplug_module *m, wasmplug_error *err);

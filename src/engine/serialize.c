@@ -7,7 +7,7 @@
  *            string, cell size and the whole ops.h table: names, operand
  *            letters and descriptions), u32 bounds mode the code was
  *            compiled for, u64 payload size, u64 checksum of the payload
- *            (checksum() below)
+ *            (wp_serialized_checksum() below)
  *   payload  u32 wasm size + the original binary (decoding it again is cheap
  *            and rebuilds every decoded structure exactly), u32 features,
  *            u32 number of defined functions, then per function: u32
@@ -61,7 +61,7 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 /* The payload checksum: a multiply-xorshift hash over 8-byte words (several
  * times faster than byte-wise FNV on large modules). Words are read in the
  * machine's byte order: files are only meant for the machine that wrote them. */
-static uint64_t checksum(const uint8_t *p, size_t n)
+uint64_t wp_serialized_checksum(const uint8_t *p, size_t n)
 {
     uint64_t h = 0x243f6a8885a308d3ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
     size_t i = 0;
@@ -231,7 +231,7 @@ wasmplug_status wasmplug_module_serialize(const wasmplug_module *m, uint8_t **ou
     put_le(&hb, fingerprint(), 8);
     put_le(&hb, (uint32_t)bounds, 4);
     put_le(&hb, payload, 8);
-    put_le(&hb, checksum(b.p + WPCM_HEADER, payload), 8);
+    put_le(&hb, wp_serialized_checksum(b.p + WPCM_HEADER, payload), 8);
     *out = b.p;
     *size = b.n;
     return WASMPLUG_OK;
@@ -466,7 +466,7 @@ wasmplug_status wasmplug_module_deserialize(wasmplug_engine *e, const uint8_t *d
                     (unsigned)wp_engine_bounds(e));
     if (payload != size - WPCM_HEADER)
         return FAIL("size mismatch (truncated or extended file)");
-    if (sum != checksum(data + WPCM_HEADER, payload))
+    if (sum != wp_serialized_checksum(data + WPCM_HEADER, payload))
         return FAIL("checksum mismatch (corrupt file)");
 
     uint32_t wsize = (uint32_t)get_le(&r, 4);

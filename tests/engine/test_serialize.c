@@ -7,6 +7,7 @@
  * checksum (which exercise the structural checks) - is always an error,
  * never a crash (CI runs this under ASan+UBSan).
  */
+#include "engine/module.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -101,30 +102,10 @@ out:
     wasmplug_instance_free(ib);
 }
 
-/* serialize.c's checksum(), to forge damaged entries with a valid one. */
-static uint64_t checksum(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0x243f6a8885a308d3ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        w *= 0xff51afd7ed558ccdull;
-        w ^= w >> 32;
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-    }
-    uint64_t t = 0;
-    for (unsigned k = 0; i < n; i++, k++)
-        t |= (uint64_t)p[i] << (8 * k);
-    h = (h ^ t ^ 0x27d4eb2f165667c5ull) * 0xff51afd7ed558ccdull;
-    return h ^ (h >> 33);
-}
-
 /* The checksum at header offset 28 covers bytes 36..end (serialize.c). */
 static void fix_checksum(uint8_t *b, size_t n)
 {
-    uint64_t h = checksum(b + 36, n - 36);
+    uint64_t h = wp_serialized_checksum(b + 36, n - 36);
     for (int i = 0; i < 8; i++)
         b[28 + i] = (uint8_t)(h >> (8 * i));
 }
