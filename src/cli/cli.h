@@ -104,6 +104,12 @@ typedef struct cli_plugin {
 
 /* Resolve ref; on failure prints the error and returns the exit code. */
 int cli_resolve(const char *ref, const char *manifest_opt, cli_plugin *out);
+/* The arguments of a command taking one PLUGIN and an optional
+ * --manifest FILE (info, validate): parse them, set up and resolve the
+ * plugin; *ref is the PLUGIN argument. On failure prints why and returns
+ * the exit code. */
+int cli_resolve_args(int argc, char **argv, const char *cmd, const char *usage,
+                     const char **ref, cli_plugin *out);
 void cli_plugin_free(cli_plugin *p);
 /* Print a manifest diagnostic as FILE:LINE:COLUMN: message; returns EXIT_INVALID. */
 int cli_manifest_error(const wasmplug_manifest_diag *d, wasmplug_status st);

@@ -492,31 +492,10 @@ static void print_size(const char *label, uint64_t bytes)
 
 int cmd_info(int argc, char **argv)
 {
-    static const cli_opt opts[] = {{"manifest", 'm', true, O_MANIFEST}, {NULL, 0, false, 0}};
-    cli_args a = {argc, argv, 1, false};
-    const char *ref = NULL, *manifest = NULL, *arg;
-    int id;
-    while ((id = cli_next(&a, opts, "info", &arg)) != -1) {
-        if (id == -2)
-            return EXIT_USAGE;
-        if (id == O_MANIFEST)
-            manifest = arg;
-        else if (!ref)
-            ref = arg;
-        else {
-            cli_error("info takes one plugin (got '%s' too)", arg);
-            return EXIT_USAGE;
-        }
-    }
-    if (!ref) {
-        cli_error("usage: wasmplug info PLUGIN");
-        return EXIT_USAGE;
-    }
-    int rc = cli_setup();
-    if (rc)
-        return rc;
+    const char *ref;
     cli_plugin p;
-    if ((rc = cli_resolve(ref, manifest, &p)) != EXIT_OK)
+    int rc = cli_resolve_args(argc, argv, "info", "wasmplug info PLUGIN", &ref, &p);
+    if (rc != EXIT_OK)
         return rc;
 
     /* The module's exports, if it loads. */

@@ -56,31 +56,12 @@ static bool is_wasi_name(const char *name, size_t len)
 
 int cmd_validate(int argc, char **argv)
 {
-    static const cli_opt opts[] = {{"manifest", 'm', true, R_MANIFEST}, {NULL, 0, false, 0}};
-    cli_args a = {argc, argv, 1, false};
-    const char *ref = NULL, *manifest = NULL, *arg;
-    int id;
-    while ((id = cli_next(&a, opts, "validate", &arg)) != -1) {
-        if (id == -2)
-            return EXIT_USAGE;
-        if (id == R_MANIFEST)
-            manifest = arg;
-        else if (!ref)
-            ref = arg;
-        else {
-            cli_error("validate takes one plugin (got '%s' too)", arg);
-            return EXIT_USAGE;
-        }
-    }
-    if (!ref) {
-        cli_error("usage: wasmplug validate PLUGIN [--manifest plugin.yaml]");
-        return EXIT_USAGE;
-    }
-    int rc = cli_setup();
-    if (rc)
-        return rc;
+    const char *ref;
     cli_plugin p;
-    if ((rc = cli_resolve(ref, manifest, &p)) != EXIT_OK)
+    int rc = cli_resolve_args(argc, argv, "validate",
+                              "wasmplug validate PLUGIN [--manifest plugin.yaml]",
+                              &ref, &p);
+    if (rc != EXIT_OK)
         return rc; /* includes manifest errors with FILE:LINE:COLUMN */
 
     report r = {json_array(), 0, 0};

@@ -555,6 +555,37 @@ static int from_manifest_file(const char *path, cli_plugin *out)
     return out->module_path && out->dir ? EXIT_OK : EXIT_INTERNAL;
 }
 
+int cli_resolve_args(int argc, char **argv, const char *cmd, const char *usage,
+                     const char **ref_out, cli_plugin *out)
+{
+    enum { OPT_MANIFEST = 1 };
+    static const cli_opt opts[] = {{"manifest", 'm', true, OPT_MANIFEST}, {NULL, 0, false, 0}};
+    cli_args a = {argc, argv, 1, false};
+    const char *ref = NULL, *manifest = NULL, *arg;
+    int id;
+    while ((id = cli_next(&a, opts, cmd, &arg)) != -1) {
+        if (id == -2)
+            return EXIT_USAGE;
+        if (id == OPT_MANIFEST)
+            manifest = arg;
+        else if (!ref)
+            ref = arg;
+        else {
+            cli_error("%s takes one plugin (got '%s' too)", cmd, arg);
+            return EXIT_USAGE;
+        }
+    }
+    if (!ref) {
+        cli_error("usage: %s", usage);
+        return EXIT_USAGE;
+    }
+    *ref_out = ref;
+    int rc = cli_setup();
+    if (rc)
+        return rc;
+    return cli_resolve(ref, manifest, out);
+}
+
 int cli_resolve(const char *ref, const char *manifest_opt, cli_plugin *out)
 {
     memset(out, 0, sizeof *out);
