@@ -311,6 +311,23 @@ static int version_desc(const void *a, const void *b)
     return sx != sy ? (sx ? -1 : 1) : strcmp(vx, vy);
 }
 
+/* Add every <version> subdirectory of iddir, newest version first. */
+static void add_versions(list *l, const char *iddir, wps_source source)
+{
+    size_t nv;
+    char **vers = subdirs(iddir, &nv);
+    size_t first = l->count;
+    for (size_t j = 0; vers && j < nv; j++) {
+        char *vdir = join(iddir, vers[j]);
+        if (vdir)
+            add_dir(l, vdir, source);
+        free(vdir);
+    }
+    if (l->count > first)
+        qsort(l->items + first, l->count - first, sizeof *l->items, version_desc);
+    free_names(vers, vers ? nv : 0);
+}
+
 static wasmplug_status scan_store(list *l, const char *root)
 {
     char *pdir = join(root, "plugins");
@@ -320,18 +337,8 @@ static wasmplug_status scan_store(list *l, const char *root)
     char **ids = subdirs(pdir, &nids);
     for (size_t i = 0; i < nids; i++) {
         char *iddir = join(pdir, ids[i]);
-        size_t nv;
-        char **vers = iddir ? subdirs(iddir, &nv) : NULL;
-        size_t first = l->count;
-        for (size_t j = 0; vers && j < nv; j++) {
-            char *vdir = join(iddir, vers[j]);
-            if (vdir)
-                add_dir(l, vdir, WPS_STORE);
-            free(vdir);
-        }
-        if (l->count > first)
-            qsort(l->items + first, l->count - first, sizeof *l->items, version_desc);
-        free_names(vers, vers ? nv : 0);
+        if (iddir)
+            add_versions(l, iddir, WPS_STORE);
         free(iddir);
     }
     free_names(ids, ids ? nids : 0);
@@ -350,18 +357,7 @@ static wasmplug_status scan_project(list *l, const char *project_dir)
         char *d = join(pdir, names[i]);
         if (d && add_dir(l, d, WPS_PROJECT) == WASMPLUG_ERR_NOT_FOUND) {
             /* ./plugins/<id>/<version>/plugin.yaml */
-            size_t nv;
-            char **vers = subdirs(d, &nv);
-            size_t first = l->count;
-            for (size_t j = 0; vers && j < nv; j++) {
-                char *vd = join(d, vers[j]);
-                if (vd)
-                    add_dir(l, vd, WPS_PROJECT);
-                free(vd);
-            }
-            if (l->count > first)
-                qsort(l->items + first, l->count - first, sizeof *l->items, version_desc);
-            free_names(vers, vers ? nv : 0);
+            add_versions(l, d, WPS_PROJECT);
         }
         free(d);
     }
