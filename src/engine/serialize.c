@@ -358,9 +358,13 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
                 c->cells[p].u64 = v;
             else
                 c->cells[p].u32 = (uint32_t)v;
+            /* A memory access adds its offset to a u32 address; guard pages
+             * cover exactly that range, so no offset may exceed 32 bits. */
+            bool memory_op = op >= WP_OP_I32_LOAD && op <= WP_OP_F64_MUL_LOAD_ADDR_IMM;
             if ((l == 'S' && v >= c->frame_size) ||
                 (l == 'X' && v >= oi->xlim[xpos & 3]) ||
-                (l == 'N' && is_call && v > c->frame_size))
+                (l == 'N' && is_call && v > c->frame_size) ||
+                (l == 'I' && memory_op && v > UINT32_MAX))
                 st = FAIL("function %u: operand out of range at cell %u", fi, pc);
             xpos += l == 'X';
             if (l == 'R') {

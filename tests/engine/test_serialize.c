@@ -110,6 +110,48 @@ static void fix_checksum(uint8_t *b, size_t n)
         b[28 + i] = (uint8_t)(h >> (8 * i));
 }
 
+/* A forged entry (valid checksum) whose load offset exceeds 32 bits would
+ * reach past the guard-page reservation: it must be refused. The module is
+ * (func (param i32) (result i32) (i32.load offset=0xFFFFFFFF (local.get 0))). */
+static void forged_offset(wasmplug_engine *e)
+{
+    static const uint8_t wasm[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,             /* header */
+        0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,             /* (i32) -> i32 */
+        0x03, 0x02, 0x01, 0x00,                                     /* one function */
+        0x05, 0x03, 0x01, 0x00, 0x01,                               /* memory 1 */
+        0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,                    /* export "f" */
+        0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00,                   /* local.get 0 */
+        0x28, 0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x0b};            /* i32.load, end */
+    wasmplug_module *m = NULL, *m2 = NULL;
+    wasmplug_error err;
+    CHECK_STATUS(wasmplug_module_new(e, wasm, sizeof wasm, &m, &err), WASMPLUG_OK);
+    uint8_t *b = NULL;
+    size_t n = 0;
+    if (m)
+        CHECK_STATUS(wasmplug_module_serialize(m, &b, &n, &err), WASMPLUG_OK);
+    /* The offset cell: 0xFFFFFFFF as 8 little-endian bytes. */
+    static const uint8_t cell[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    size_t at = n;
+    for (size_t i = 36; b && i + 8 <= n; i++)
+        if (memcmp(b + i, cell, 8) == 0)
+            at = i;
+    CHECK(at < n);
+    if (at < n) {
+        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err), WASMPLUG_OK);
+        wasmplug_module_free(m2);
+        m2 = NULL;
+        b[at + 4] = 1; /* offset 0x1FFFFFFFF */
+        fix_checksum(b, n);
+        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err),
+                     WASMPLUG_ERR_SERIALIZATION);
+        CHECK(m2 == NULL);
+        CHECK_CONTAINS(err.message, "operand out of range");
+    }
+    wasmplug_serialized_free(b);
+    wasmplug_module_free(m);
+}
+
 static void corruption(wasmplug_engine *e, const uint8_t *good, size_t size)
 {
     uint8_t *b = malloc(size);
@@ -228,6 +270,7 @@ int main(int argc, char **argv)
     m2 = roundtrip(e, m, &bytes, &nbytes);
     if (m2)
         compare_behaviour(m, m2);
+    forged_offset(e);
     if (bytes) {
         corruption(e, bytes, nbytes);
 
