@@ -51,7 +51,10 @@
  *     when the branch is taken on false);
  *   - an ADD_IMM feeding a load/store with offset 0 becomes its _ADDR_IMM
  *     form ((a + imm) wraps at 32 bits, so imm cannot become the offset);
- *   - f64 add/sub/mul of an f64.load just emitted becomes F64_<op>_LOAD.
+ *   - f64 add/sub/mul of an f64.load just emitted becomes F64_<op>_LOAD;
+ *   - an F64_<op>_LOAD stored back to where it loaded from becomes
+ *     F64_<op>_STORE (memory updated in place), and F64_MUL_ADD_STORE when
+ *     the value added was an F64_MUL_LOAD emitted just before.
  *
  * Fuel: FUEL opens every function and every loop header, costed with the
  * number of wasm instructions of the region (nested loops excluded).
@@ -193,6 +196,10 @@ typedef struct cctx {
     uint32_t last_dst;     /* cell of the destination operand of the last emitted
                               instruction, when it produced the top of stack (peephole) */
     wp_op last_op;         /* the operation of that instruction */
+    uint32_t recent[2];    /* first cells of the last instructions emitted since
+                              the last label, oldest first (removed ones drop
+                              out when code is emitted over them) */
+    uint32_t nrecent;
     uint64_t fuel_count;
     uint32_t loop_depth;   /* enclosing loops: constants there get a slot */
     uint64_t *consts; size_t nconsts, consts_cap; /* values of slots nlocals + k */
@@ -306,6 +313,13 @@ static uint32_t emit_op(cctx *c, wp_op op)
     c->last_dst = NONE;
     c->last_op = op;
     uint32_t at = (uint32_t)c->ncode;
+    while (c->nrecent && c->recent[c->nrecent - 1] >= at)
+        c->nrecent--;
+    if (c->nrecent == 2) {
+        c->recent[0] = c->recent[1];
+        c->nrecent = 1;
+    }
+    c->recent[c->nrecent++] = at;
     emit_cell(c, c->opcells[op]);
     return at;
 }
@@ -439,7 +453,11 @@ static void retarget_last(cctx *c, cval *v, size_t pos, uint32_t dst)
 
 /* A code position control flow can reach from elsewhere: the peephole must
  * not fuse across it. */
-static void place_label(cctx *c) { c->last_dst = NONE; }
+static void place_label(cctx *c)
+{
+    c->last_dst = NONE;
+    c->nrecent = 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Operand stack                                                            */
@@ -1607,11 +1625,59 @@ static bool take_addr_add(cctx *c, cval *addr, size_t pos, wp_op *op, uint64_t *
         addr->slot != canon(c, pos) || c->code[c->last_dst].u32 != addr->slot)
         return false;
     addr->slot = c->code[c->last_dst + 1].u32;
-    *imm = c->code[c->last_dst + 2].u64;
+    *imm = c->code[c->last_dst + 2].u64 & UINT32_MAX; /* the add's i32 operand */
     *op = (wp_op)wp_fusions[*op].addr_imm;
     c->ncode = c->last_dst - 1;
     c->last_dst = NONE;
     c->last_op = WP_OP_COUNT;
+    return true;
+}
+
+/*
+ * An f64.store of val (popped from pos) to addr + off where val is the
+ * result of the F64_<op>_LOAD emitted last, read by nothing else, and that
+ * instruction loaded from the same slot and offset (a[i] += x): both become
+ * one F64_<op>_STORE updating memory in place. Same address, so the fused
+ * access traps exactly when the load would have.
+ *
+ * When that was F64_ADD_LOAD and the value it added is the result of an
+ * F64_MUL_LOAD emitted just before it (no label between: a[i] += k * b[j]),
+ * all three become F64_MUL_ADD_STORE. Both accesses trap the same way, so
+ * checking them in another order changes nothing.
+ */
+static bool take_update(cctx *c, cval addr, cval val, size_t pos, uint64_t off)
+{
+    if (c->dead || c->nomem || c->last_dst == NONE || (unsigned)c->last_op >= WP_OP_COUNT ||
+        !wp_fusions[c->last_op].update || val.slot != canon(c, pos) ||
+        c->code[c->last_dst].u32 != val.slot || c->code[c->last_dst + 2].u32 != addr.slot ||
+        c->code[c->last_dst + 3].u64 != off)
+        return false;
+    wp_op op = (wp_op)wp_fusions[c->last_op].update;
+    uint32_t x = c->code[c->last_dst + 1].u32;
+    uint32_t start = c->last_dst - 1;
+    if (op == WP_OP_F64_ADD_STORE && x == val.slot && c->nrecent == 2 &&
+        c->recent[1] == start && c->recent[0] + 5 == start) {
+        /* [F64_MUL_LOAD(_ADDR_IMM) x k b off2] [F64_ADD_LOAD x x addr off] */
+        const wp_cell *mul = &c->code[c->recent[0]];
+        bool by_imm = mul[0].u64 == c->opcells[WP_OP_F64_MUL_LOAD_ADDR_IMM].u64;
+        if ((by_imm || mul[0].u64 == c->opcells[WP_OP_F64_MUL_LOAD].u64) && mul[1].u32 == x) {
+            uint32_t k = mul[2].u32, b = mul[3].u32;
+            uint64_t off2 = mul[4].u64;
+            c->ncode = c->recent[0];
+            emit_op(c, by_imm ? WP_OP_F64_MUL_ADD_STORE_ADDR_IMM : WP_OP_F64_MUL_ADD_STORE);
+            emit_src(c, addr.slot);
+            emit_u64(c, off);
+            emit_src(c, k);
+            emit_src(c, b);
+            emit_u64(c, off2);
+            return true;
+        }
+    }
+    c->ncode = start;
+    emit_op(c, op);
+    emit_src(c, addr.slot);
+    emit_src(c, x);
+    emit_u64(c, off);
     return true;
 }
 
@@ -1631,6 +1697,8 @@ static bool op_memory(cctx *c, const ins *in)
         if (LIVE) {
             /* (the add can only be last when val needed no code: a local
              * or constant slot, read at the same point either way) */
+            if (op == WP_OP_F64_STORE && take_update(c, addr, val, c->nvals + 1, imm))
+                return true;
             take_addr_add(c, &addr, c->nvals, &op, &imm);
             emit_op(c, op);
             emit_src(c, addr.slot);
@@ -2143,6 +2211,7 @@ static bool compile_function(cctx *c, uint32_t fidx)
     c->dead = false;
     c->max_height = 0;
     c->last_dst = NONE;
+    c->nrecent = 0;
     c->fuel_count = 0;
     c->nomem = false;
 

@@ -237,10 +237,13 @@ const char *wp_opcode_name(uint32_t op)
  *   addr    a load's or store's form taking the address as a + imm (an
  *           i32.add of a constant feeding an access with offset 0)
  *   load    f64 add/sub/mul whose second operand is an f64.load emitted
- *           just before (its _ADDR_IMM twin via addr) */
-#define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0 }
-#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0 }
-#define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD }
+ *           just before (its _ADDR_IMM twin via addr)
+ *   update  an F64_<op>_LOAD whose result an f64.store writes back to the
+ *           address it loaded from (a[i] += x) */
+#define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0, 0 }
+#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0 }
+#define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD, 0 }
+#define UPDATE(op) [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE }
 const wp_fusion wp_fusions[WP_OP_COUNT] = {
     FU(I32_ADD, WP_OP_I32_ADD_IMM, WP_OP_I32_ADD, 0, 0),
     FU(I32_SUB, WP_OP_I32_ADD_IMM, 0, 0, 0),
@@ -318,9 +321,9 @@ const wp_fusion wp_fusions[WP_OP_COUNT] = {
     ADDR(F64_STORE),
     ADDR(I32_STORE8),
     ADDR(I32_STORE16),
-    ADDR(F64_ADD_LOAD),
-    ADDR(F64_SUB_LOAD),
-    ADDR(F64_MUL_LOAD),
+    UPDATE(F64_ADD),
+    UPDATE(F64_SUB),
+    UPDATE(F64_MUL),
     LOADOP(F64_ADD, WP_OP_F64_ADD),
     LOADOP(F64_SUB, 0),
     LOADOP(F64_MUL, WP_OP_F64_MUL),
@@ -328,3 +331,4 @@ const wp_fusion wp_fusions[WP_OP_COUNT] = {
 #undef FU
 #undef ADDR
 #undef LOADOP
+#undef UPDATE

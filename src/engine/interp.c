@@ -1156,8 +1156,7 @@ wp_cell wp_op_cell(wp_op op)
 
 wp_cell wp_op_cell_bounds(wp_op op, wasmplug_bounds_mode bounds)
 {
-    if (bounds == WASMPLUG_BOUNDS_GUARD_PAGES && op >= WP_OP_I32_LOAD &&
-        op <= WP_OP_F64_MUL_LOAD_ADDR_IMM)
+    if (bounds == WASMPLUG_BOUNDS_GUARD_PAGES && wp_is_memory_op(op))
         return make_cell((unsigned)WP_GOP_I32_LOAD + (unsigned)(op - WP_OP_I32_LOAD));
     return wp_op_cell(op);
 }

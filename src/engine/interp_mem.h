@@ -8,7 +8,9 @@
  * Operands: loads are (d, a, off), stores (a, b, off); the effective address
  * is the u32 address plus the u64 offset, so it never wraps. The _ADDR_IMM
  * forms take (d, a, imm) / (a, b, imm) and access (a + imm) mod 2^32. The
- * F64_<op>_LOAD forms are (d, a, addr, off/imm): d = a op (f64 at addr).
+ * F64_<op>_LOAD forms are (d, a, addr, off/imm): d = a op (f64 at addr);
+ * the F64_<op>_STORE forms (a, b, off) update the f64 at a + off to
+ * b op (its old value).
  */
 
 #if WP_GUARDED
@@ -67,6 +69,32 @@
         NEXT(5);                                                                \
     }
 
+#define F64_UPDATE(expr, at)                                                    \
+    {                                                                           \
+        MEM_AT(at, 8);                                                   \
+        double m_;                                                              \
+        memcpy(&m_, p, 8);                                                      \
+        m_ = (expr);                                                            \
+        memcpy(p, &m_, 8);                                                      \
+        NEXT(4);                                                                \
+    }
+
+#define F64_MUL_ADD(b_addr, b_off)                                              \
+    {                                                                           \
+        double k_;                                                              \
+        {                                                                       \
+            MEM_AT(b_addr, b_off, 8);                                           \
+            memcpy(&k_, p, 8);                                                  \
+        }                                                                       \
+        k_ = S(3).f64 * k_;                                                     \
+        MEM_AT(S(1).u32, ip[2].u64, 8);                                         \
+        double m_;                                                              \
+        memcpy(&m_, p, 8);                                                      \
+        m_ = k_ + m_;                                                           \
+        memcpy(p, &m_, 8);                                                      \
+        NEXT(6);                                                                \
+    }
+
 MOP(I32_LOAD) LOAD_BITS(uint32_t, 4, u32, AT_OFF(2))
 MOP(I64_LOAD) LOAD_BITS(uint64_t, 8, u64, AT_OFF(2))
 MOP(F32_LOAD) LOAD_BITS(uint32_t, 4, f32_bits, AT_OFF(2))
@@ -110,6 +138,11 @@ MOP(F64_MUL_LOAD) F64_LOAD_OP(S(2).f64 * m_, AT_OFF4(3))
 MOP(F64_ADD_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 + m_, AT_IMM4(3))
 MOP(F64_SUB_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 - m_, AT_IMM4(3))
 MOP(F64_MUL_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 * m_, AT_IMM4(3))
+MOP(F64_ADD_STORE) F64_UPDATE(S(2).f64 + m_, AT_OFF(1))
+MOP(F64_SUB_STORE) F64_UPDATE(S(2).f64 - m_, AT_OFF(1))
+MOP(F64_MUL_STORE) F64_UPDATE(S(2).f64 * m_, AT_OFF(1))
+MOP(F64_MUL_ADD_STORE) F64_MUL_ADD(S(4).u32, ip[5].u64)
+MOP(F64_MUL_ADD_STORE_ADDR_IMM) F64_MUL_ADD((uint32_t)(S(4).u32 + ip[5].u32), 0)
 
 #undef LOAD_BITS
 #undef LOAD_EXT
@@ -120,4 +153,6 @@ MOP(F64_MUL_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 * m_, AT_IMM4(3))
 #undef AT_OFF4
 #undef AT_IMM4
 #undef F64_LOAD_OP
+#undef F64_UPDATE
+#undef F64_MUL_ADD
 #undef MOP

@@ -100,8 +100,8 @@ typedef union wp_cell {
     X(REF_FUNC, "SX", "d.ref = the instance's function x")
 
 /* Loads: d = memory[a.u32 + off]; stores: memory[a.u32 + off] = b. This
- * group stays contiguous, I32_LOAD first and F64_MUL_LOAD_ADDR_IMM last
- * (interp.c gives each a guard-page twin). */
+ * group stays contiguous with I32_LOAD first (wp_is_memory_op; interp.c
+ * gives each a guard-page twin). */
 #define WP_MEMORY_OPS(X)                                                  \
     X(I32_LOAD, "SSI", "d.i32 = load 4 bytes")                            \
     X(I64_LOAD, "SSI", "d.i64 = load 8 bytes")                            \
@@ -149,7 +149,17 @@ typedef union wp_cell {
     X(F64_MUL_LOAD, "SSSI", "d.f64 = a.f64 * f64 at b + off")            \
     X(F64_ADD_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 + f64 at b + imm")   \
     X(F64_SUB_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 - f64 at b + imm")   \
-    X(F64_MUL_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 * f64 at b + imm")
+    X(F64_MUL_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 * f64 at b + imm")   \
+    /* Read-modify-write: an F64_<op>_LOAD whose result is stored back to \
+     * the address it loaded from (a[i] += x): m = f64 at a + off,         \
+     * then f64 at a + off = b.f64 op m. */                                 \
+    X(F64_ADD_STORE, "SSI", "f64 at a + off = b.f64 + f64 at a + off")    \
+    X(F64_SUB_STORE, "SSI", "f64 at a + off = b.f64 - f64 at a + off")    \
+    X(F64_MUL_STORE, "SSI", "f64 at a + off = b.f64 * f64 at a + off")    \
+    /* a[i] += k * b[j] (a, off, k, b, off2 / imm): f64 at a + off =      \
+     * k.f64 * (f64 at b + off2, or at (b + imm) mod 2^32) + f64 at a + off. */ \
+    X(F64_MUL_ADD_STORE, "SISSI", "f64 at a + off += k.f64 * f64 at b + off2") \
+    X(F64_MUL_ADD_STORE_ADDR_IMM, "SISSI", "f64 at a + off += k.f64 * f64 at b + imm")
 
 /* Unary numeric operations: d = op(a). Semantics are the wasm instruction's
  * of the same name (I32_WRAP_I64 is i32.wrap_i64, and so on). */
@@ -338,6 +348,18 @@ typedef enum wp_op {
 #undef WP_X_ENUM
     WP_OP_COUNT
 } wp_op;
+
+enum {
+#define WP_X_ONE(name, operands, doc) +1
+    WP_MEMORY_OP_COUNT = 0 WP_MEMORY_OPS(WP_X_ONE)
+#undef WP_X_ONE
+};
+
+/* Is op one of WP_MEMORY_OPS (the operations touching linear memory)? */
+static inline bool wp_is_memory_op(wp_op op)
+{
+    return op >= WP_OP_I32_LOAD && op < WP_OP_I32_LOAD + WP_MEMORY_OP_COUNT;
+}
 
 /* interp.c: the operation cell for op in this build (handler address or number). */
 WP_INTERNAL wp_cell wp_op_cell(wp_op op);

@@ -360,7 +360,7 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
                 c->cells[p].u32 = (uint32_t)v;
             /* A memory access adds its offset to a u32 address; guard pages
              * cover exactly that range, so no offset may exceed 32 bits. */
-            bool memory_op = op >= WP_OP_I32_LOAD && op <= WP_OP_F64_MUL_LOAD_ADDR_IMM;
+            bool memory_op = wp_is_memory_op(op);
             if ((l == 'S' && v >= c->frame_size) ||
                 (l == 'X' && v >= oi->xlim[xpos & 3]) ||
                 (l == 'N' && is_call && v > c->frame_size) ||

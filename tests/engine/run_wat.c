@@ -2,7 +2,11 @@
  * run_wat.c - the driver for the tests written in WebAssembly text
  * (tests/wat/NAME.wat, compiled to .wasm with wat2wasm at build time).
  *
- *   run_wat [--bounds auto|guard|explicit] [-v] FILE.wasm
+ *   run_wat [--bounds auto|guard|explicit] [--roundtrip] [-v] FILE.wasm
+ *
+ * --roundtrip runs the module as serialized and loaded back
+ * (wasmplug_module_serialize / _deserialize), as the compiled-module cache
+ * would give it.
  *
  * It instantiates the module with the "host" import module below, then
  * calls, in export order:
@@ -172,14 +176,18 @@ int main(int argc, char **argv)
 {
     wasmplug_bounds_mode bounds = test_bounds(&argc, argv);
     const char *path = NULL;
+    int roundtrip = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0)
             verbose = 1;
+        else if (strcmp(argv[i], "--roundtrip") == 0)
+            roundtrip = 1;
         else
             path = argv[i];
     }
     if (!path) {
-        fprintf(stderr, "usage: run_wat [--bounds auto|guard|explicit] [-v] FILE.wasm\n");
+        fprintf(stderr,
+                "usage: run_wat [--bounds auto|guard|explicit] [--roundtrip] [-v] FILE.wasm\n");
         return 2;
     }
     size_t size = 0;
@@ -188,7 +196,8 @@ int main(int argc, char **argv)
         printf("FAIL: cannot read %s\n", path);
         return 1;
     }
-    printf("%s (bounds: %s)\n", path, test_bounds_name(bounds));
+    printf("%s (bounds: %s%s)\n", path, test_bounds_name(bounds),
+           roundtrip ? ", serialized round trip" : "");
 
     wasmplug_engine *engine = test_engine_with(bounds, NULL, NULL);
     int nhost = make_host(engine);
@@ -204,6 +213,21 @@ int main(int argc, char **argv)
         printf("     %s at offset %" PRIu64 ": %s\n", wasmplug_strerror(st), err.offset,
                err.message);
         return test_done();
+    }
+    if (roundtrip) {
+        uint8_t *data = NULL;
+        size_t n = 0;
+        wasmplug_module *loaded = NULL;
+        st = wasmplug_module_serialize(module, &data, &n, &err);
+        if (st == WASMPLUG_OK)
+            st = wasmplug_module_deserialize(engine, data, n, &loaded, &err);
+        wasmplug_serialized_free(data);
+        if (!test_check(st == WASMPLUG_OK, __FILE__, __LINE__, "module survives a round trip")) {
+            printf("     %s: %s\n", wasmplug_strerror(st), err.message);
+            return test_done();
+        }
+        wasmplug_module_free(module);
+        module = loaded;
     }
 
     uint32_t nimports = wasmplug_module_import_count(module);
