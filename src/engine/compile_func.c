@@ -36,7 +36,8 @@
  * Peepholes: local.set/tee of a value the previous instruction just
  * computed retargets that instruction's destination; a single value
  * returned or branched with br likewise; i32.eqz feeding br_if/if becomes
- * the opposite branch; a BR to the very next instruction is dropped.
+ * the opposite branch; a BR to the very next instruction is dropped; two
+ * COPYs in a row become one COPY2.
  *
  * Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM
  * loads/stores; wp_fusions in compile_tables.c), all keyed on "the value was
@@ -355,6 +356,17 @@ static void emit_copy(cctx *c, uint32_t d, uint32_t a)
 {
     if (d == a)
         return;
+    /* Right after another COPY (no label between, as at the moves of a
+     * loop's back edge): both become one COPY2, one dispatch instead of two. */
+    uint32_t last = c->nrecent ? c->recent[c->nrecent - 1] : NONE;
+    if (last != NONE && !c->nomem && last + 3 == c->ncode &&
+        c->code[last].u64 == c->opcells[WP_OP_COPY].u64) {
+        c->code[last] = c->opcells[WP_OP_COPY2];
+        c->last_op = WP_OP_COPY2;
+        emit_u32(c, d);
+        emit_src(c, a);
+        return;
+    }
     emit_op(c, WP_OP_COPY);
     emit_u32(c, d);
     emit_src(c, a);

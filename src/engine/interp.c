@@ -583,6 +583,11 @@ dispatch:
         S(1) = S(2);
         NEXT(3);
     }
+    OP(COPY2) {
+        S(1) = S(2);
+        S(3) = S(4);
+        NEXT(5);
+    }
     OP(CONST) {
         S(1).u64 = IMM(2);
         NEXT(3);

@@ -79,6 +79,7 @@ typedef union wp_cell {
     X(CALL_INDIRECT, "XXSN", "call table[x2][a.u32] checked against type x1; fp + base(N)") \
     X(SELECT, "SSSS", "d = c.i32 ? a : b (d, c, a, b)")                                   \
     X(COPY, "SS", "d = a (8 bytes)")                                                      \
+    X(COPY2, "SSSS", "d1 = a1, then d2 = a2: two COPYs in a row (d1, a1, d2, a2)")     \
     X(CONST, "SI", "d.u64 = imm")                                                         \
     X(GLOBAL_GET, "SX", "d = global x")                                                   \
     X(GLOBAL_SET, "XS", "global x = a")                                                   \
