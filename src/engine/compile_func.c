@@ -37,7 +37,8 @@
  * computed retargets that instruction's destination; a single value
  * returned or branched with br likewise; i32.eqz feeding br_if/if becomes
  * the opposite branch; a BR to the very next instruction is dropped; two
- * COPYs in a row become one COPY2.
+ * COPYs in a row become one COPY2; an I32_ADD_IMM whose result a branch
+ * tests right after becomes part of it (ADD_BR_IF...).
  *
  * Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM
  * loads/stores; wp_fusions in compile_tables.c), all keyed on "the value was
@@ -432,16 +433,37 @@ static cbranch take_cond(cctx *c, cval cond, size_t cond_pos)
  * not). Returns its operation cell; *rel receives the cell of its offset. */
 static uint32_t emit_cbranch(cctx *c, const cbranch *cb, bool on_false, uint32_t *rel)
 {
-    uint32_t instr;
+    wp_op op;
     if (cb->cmp == NONE) {
-        instr = emit_op(c, cb->invert != on_false ? WP_OP_BR_IF_NOT : WP_OP_BR_IF);
-        emit_src(c, cb->a);
+        op = cb->invert != on_false ? WP_OP_BR_IF_NOT : WP_OP_BR_IF;
     } else {
         uint32_t k = on_false ? wp_fusions[cb->cmp].negate : cb->cmp;
-        instr = emit_op(c, (wp_op)wp_fusions[k].br);
-        emit_src(c, cb->a);
-        emit_u64(c, cb->b);
+        op = (wp_op)wp_fusions[k].br;
     }
+    /* The tested value is the sum of the I32_ADD_IMM emitted just before
+     * (no label between; a fused compare or i32.eqz in between is gone
+     * already): one ADD_BR_IF... instruction does both. */
+    uint32_t n = c->nrecent;
+    while (n && c->recent[n - 1] >= c->ncode)
+        n--;
+    uint32_t last = n ? c->recent[n - 1] : NONE;
+    uint32_t instr;
+    if (last != NONE && !c->dead && !c->nomem && wp_fusions[op].add_br &&
+        last + 4 == c->ncode && c->code[last].u64 == c->opcells[WP_OP_I32_ADD_IMM].u64 &&
+        c->code[last + 1].u32 == cb->a) {
+        uint32_t d = c->code[last + 1].u32, a = c->code[last + 2].u32;
+        uint64_t imm = c->code[last + 3].u64;
+        c->ncode = last;
+        instr = emit_op(c, (wp_op)wp_fusions[op].add_br);
+        emit_u32(c, d);
+        emit_src(c, a);
+        emit_u64(c, imm);
+    } else {
+        instr = emit_op(c, op);
+        emit_src(c, cb->a);
+    }
+    if (cb->cmp != NONE)
+        emit_u64(c, cb->b);
     *rel = (uint32_t)c->ncode;
     emit_u64(c, 0);
     return instr;

@@ -239,11 +239,14 @@ const char *wp_opcode_name(uint32_t op)
  *   load    f64 add/sub/mul whose second operand is an f64.load emitted
  *           just before (its _ADDR_IMM twin via addr)
  *   update  an F64_<op>_LOAD whose result an f64.store writes back to the
- *           address it loaded from (a[i] += x) */
-#define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0, 0 }
-#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0 }
-#define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD, 0 }
-#define UPDATE(op) [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE }
+ *           address it loaded from (a[i] += x)
+ *   add_br  a branch testing the result of the I32_ADD_IMM emitted just
+ *           before it (a loop's i += k; i != n) */
+#define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0, 0, 0 }
+#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0, 0 }
+#define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD, 0, 0 }
+#define UPDATE(op) [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE, 0 }
+#define ADDBR(op) [WP_OP_##op] = { 0, 0, 0, 0, 0, 0, 0, WP_OP_ADD_##op }
 const wp_fusion wp_fusions[WP_OP_COUNT] = {
     FU(I32_ADD, WP_OP_I32_ADD_IMM, WP_OP_I32_ADD, 0, 0),
     FU(I32_SUB, WP_OP_I32_ADD_IMM, 0, 0, 0),
@@ -324,6 +327,28 @@ const wp_fusion wp_fusions[WP_OP_COUNT] = {
     UPDATE(F64_ADD),
     UPDATE(F64_SUB),
     UPDATE(F64_MUL),
+    ADDBR(BR_IF),
+    ADDBR(BR_IF_NOT),
+    ADDBR(BR_IF_I32_EQ),
+    ADDBR(BR_IF_I32_EQ_IMM),
+    ADDBR(BR_IF_I32_NE),
+    ADDBR(BR_IF_I32_NE_IMM),
+    ADDBR(BR_IF_I32_LT_S),
+    ADDBR(BR_IF_I32_LT_S_IMM),
+    ADDBR(BR_IF_I32_LT_U),
+    ADDBR(BR_IF_I32_LT_U_IMM),
+    ADDBR(BR_IF_I32_GT_S),
+    ADDBR(BR_IF_I32_GT_S_IMM),
+    ADDBR(BR_IF_I32_GT_U),
+    ADDBR(BR_IF_I32_GT_U_IMM),
+    ADDBR(BR_IF_I32_LE_S),
+    ADDBR(BR_IF_I32_LE_S_IMM),
+    ADDBR(BR_IF_I32_LE_U),
+    ADDBR(BR_IF_I32_LE_U_IMM),
+    ADDBR(BR_IF_I32_GE_S),
+    ADDBR(BR_IF_I32_GE_S_IMM),
+    ADDBR(BR_IF_I32_GE_U),
+    ADDBR(BR_IF_I32_GE_U_IMM),
     LOADOP(F64_ADD, WP_OP_F64_ADD),
     LOADOP(F64_SUB, 0),
     LOADOP(F64_MUL, WP_OP_F64_MUL),
@@ -332,3 +357,4 @@ const wp_fusion wp_fusions[WP_OP_COUNT] = {
 #undef ADDR
 #undef LOADOP
 #undef UPDATE
+#undef ADDBR

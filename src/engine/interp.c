@@ -371,6 +371,21 @@ static inline uint64_t sext64(uint64_t x, unsigned bits)
         DISPATCH();                                                             \
     }
 
+/* d = a + imm (cells 1-3), then jump to rel (cell relk) when cond on v_
+ * (the sum, a slot value) holds; b or k in cell 4 for the compare forms. */
+#define ADD_BR(name, cond, relk)                                                \
+    OP(name) {                                                                  \
+        wasmplug_slot v_;                                                       \
+        v_.u64 = 0;                                                             \
+        v_.u32 = S(2).u32 + ip[3].u32;                                          \
+        S(1).u32 = v_.u32;                                                      \
+        if (cond)                                                               \
+            ip += ip[relk].i64;                                                 \
+        else                                                                    \
+            ip += (relk) + 1;                                                   \
+        DISPATCH();                                                             \
+    }
+
 /* Trapping float->int: valid iff lo < x < hi (exact bounds, computed so the
  * C conversion is defined); NaN is an invalid conversion. */
 #define TRUNC_TRAP(name, sf, ft, df, dt, lo, hi)                                \
@@ -1031,6 +1046,32 @@ dispatch:
     BR_CMP(BR_IF_I64_GE_S_IMM, S(1).i64 >= ip[2].i64)
     BR_CMP(BR_IF_I64_GE_U, S(1).u64 >= S(2).u64)
     BR_CMP(BR_IF_I64_GE_U_IMM, S(1).u64 >= ip[2].u64)
+
+    /* ---------------------------------------------------------------- */
+    /* Superinstructions: a loop's add and compare-and-branch           */
+    /* ---------------------------------------------------------------- */
+    ADD_BR(ADD_BR_IF, v_.u32 != 0, 4)
+    ADD_BR(ADD_BR_IF_NOT, v_.u32 == 0, 4)
+    ADD_BR(ADD_BR_IF_I32_EQ, v_.u32 == S(4).u32, 5)
+    ADD_BR(ADD_BR_IF_I32_EQ_IMM, v_.u32 == ip[4].u32, 5)
+    ADD_BR(ADD_BR_IF_I32_NE, v_.u32 != S(4).u32, 5)
+    ADD_BR(ADD_BR_IF_I32_NE_IMM, v_.u32 != ip[4].u32, 5)
+    ADD_BR(ADD_BR_IF_I32_LT_S, v_.i32 < S(4).i32, 5)
+    ADD_BR(ADD_BR_IF_I32_LT_S_IMM, v_.i32 < ip[4].i32, 5)
+    ADD_BR(ADD_BR_IF_I32_LT_U, v_.u32 < S(4).u32, 5)
+    ADD_BR(ADD_BR_IF_I32_LT_U_IMM, v_.u32 < ip[4].u32, 5)
+    ADD_BR(ADD_BR_IF_I32_GT_S, v_.i32 > S(4).i32, 5)
+    ADD_BR(ADD_BR_IF_I32_GT_S_IMM, v_.i32 > ip[4].i32, 5)
+    ADD_BR(ADD_BR_IF_I32_GT_U, v_.u32 > S(4).u32, 5)
+    ADD_BR(ADD_BR_IF_I32_GT_U_IMM, v_.u32 > ip[4].u32, 5)
+    ADD_BR(ADD_BR_IF_I32_LE_S, v_.i32 <= S(4).i32, 5)
+    ADD_BR(ADD_BR_IF_I32_LE_S_IMM, v_.i32 <= ip[4].i32, 5)
+    ADD_BR(ADD_BR_IF_I32_LE_U, v_.u32 <= S(4).u32, 5)
+    ADD_BR(ADD_BR_IF_I32_LE_U_IMM, v_.u32 <= ip[4].u32, 5)
+    ADD_BR(ADD_BR_IF_I32_GE_S, v_.i32 >= S(4).i32, 5)
+    ADD_BR(ADD_BR_IF_I32_GE_S_IMM, v_.i32 >= ip[4].i32, 5)
+    ADD_BR(ADD_BR_IF_I32_GE_U, v_.u32 >= S(4).u32, 5)
+    ADD_BR(ADD_BR_IF_I32_GE_U_IMM, v_.u32 >= ip[4].u32, 5)
 
 #if !WP_THREADED
     default:

@@ -339,9 +339,37 @@ typedef union wp_cell {
     X(BR_IF_I64_GE_U, "SSR", "if a.i64 >= (unsigned) b jump to rel")          \
     X(BR_IF_I64_GE_U_IMM, "SIR", "if a.i64 >= (unsigned) imm jump to rel")
 
+/* A loop's closing step: an I32_ADD_IMM (d = a + imm, d usually the
+ * counter itself) followed by a branch testing d, as one instruction: the
+ * BR_IF/BR_IF_NOT and i32 compare-and-branch forms with the add in front
+ * (operands d, a, imm, then the branch's b or k and rel). */
+#define WP_ADD_BRANCH_OPS(X) \
+    X(ADD_BR_IF, "SSIR", "d.i32 = a + imm; if d != 0 jump to rel") \
+    X(ADD_BR_IF_NOT, "SSIR", "d.i32 = a + imm; if d == 0 jump to rel") \
+    X(ADD_BR_IF_I32_EQ, "SSISR", "d.i32 = a + imm; if d == b jump to rel") \
+    X(ADD_BR_IF_I32_EQ_IMM, "SSIIR", "d.i32 = a + imm; if d == k jump to rel") \
+    X(ADD_BR_IF_I32_NE, "SSISR", "d.i32 = a + imm; if d != b jump to rel") \
+    X(ADD_BR_IF_I32_NE_IMM, "SSIIR", "d.i32 = a + imm; if d != k jump to rel") \
+    X(ADD_BR_IF_I32_LT_S, "SSISR", "d.i32 = a + imm; if d < (signed) b jump to rel") \
+    X(ADD_BR_IF_I32_LT_S_IMM, "SSIIR", "d.i32 = a + imm; if d < (signed) k jump to rel") \
+    X(ADD_BR_IF_I32_LT_U, "SSISR", "d.i32 = a + imm; if d < (unsigned) b jump to rel") \
+    X(ADD_BR_IF_I32_LT_U_IMM, "SSIIR", "d.i32 = a + imm; if d < (unsigned) k jump to rel") \
+    X(ADD_BR_IF_I32_GT_S, "SSISR", "d.i32 = a + imm; if d > (signed) b jump to rel") \
+    X(ADD_BR_IF_I32_GT_S_IMM, "SSIIR", "d.i32 = a + imm; if d > (signed) k jump to rel") \
+    X(ADD_BR_IF_I32_GT_U, "SSISR", "d.i32 = a + imm; if d > (unsigned) b jump to rel") \
+    X(ADD_BR_IF_I32_GT_U_IMM, "SSIIR", "d.i32 = a + imm; if d > (unsigned) k jump to rel") \
+    X(ADD_BR_IF_I32_LE_S, "SSISR", "d.i32 = a + imm; if d <= (signed) b jump to rel") \
+    X(ADD_BR_IF_I32_LE_S_IMM, "SSIIR", "d.i32 = a + imm; if d <= (signed) k jump to rel") \
+    X(ADD_BR_IF_I32_LE_U, "SSISR", "d.i32 = a + imm; if d <= (unsigned) b jump to rel") \
+    X(ADD_BR_IF_I32_LE_U_IMM, "SSIIR", "d.i32 = a + imm; if d <= (unsigned) k jump to rel") \
+    X(ADD_BR_IF_I32_GE_S, "SSISR", "d.i32 = a + imm; if d >= (signed) b jump to rel") \
+    X(ADD_BR_IF_I32_GE_S_IMM, "SSIIR", "d.i32 = a + imm; if d >= (signed) k jump to rel") \
+    X(ADD_BR_IF_I32_GE_U, "SSISR", "d.i32 = a + imm; if d >= (unsigned) b jump to rel") \
+    X(ADD_BR_IF_I32_GE_U_IMM, "SSIIR", "d.i32 = a + imm; if d >= (unsigned) k jump to rel")
+
 #define WP_ALL_OPS(X)                                                           \
     WP_CONTROL_OPS(X) WP_MEMORY_OPS(X) WP_UNARY_OPS(X) WP_BINARY_OPS(X) WP_IMM_OPS(X) \
-    WP_BRANCH_OPS(X)
+    WP_BRANCH_OPS(X) WP_ADD_BRANCH_OPS(X)
 
 typedef enum wp_op {
 #define WP_X_ENUM(name, operands, doc) WP_OP_##name,
