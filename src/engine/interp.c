@@ -361,13 +361,23 @@ static inline uint64_t sext64(uint64_t x, unsigned bits)
 #define B_(f) (S(3).f)
 /* The immediate of an _IMM operation (cell 3; i32 forms use its low bits). */
 #define I_(f) (ip[3].f)
+/* Take a branch of rel cells. Backward branches go only to loops, and
+ * every loop starts with FUEL (compile_func.c; serialize.c checks loaded
+ * code for it): jump straight into its handler rather than dispatching. */
+#define JUMP(rel)                                                               \
+    do {                                                                        \
+        int64_t r_ = (rel);                                                     \
+        ip += r_;                                                               \
+        if (r_ < 0)                                                             \
+            goto fuel;                                                          \
+        DISPATCH();                                                             \
+    } while (0)
 /* Compare and branch: (a, b or imm, rel); jump when cond holds. */
 #define BR_CMP(name, cond)                                                      \
     OP(name) {                                                                  \
         if (cond)                                                               \
-            ip += ip[3].i64;                                                    \
-        else                                                                    \
-            ip += 4;                                                            \
+            JUMP(ip[3].i64);                                                    \
+        ip += 4;                                                                \
         DISPATCH();                                                             \
     }
 
@@ -380,9 +390,8 @@ static inline uint64_t sext64(uint64_t x, unsigned bits)
         v_.u32 = S(2).u32 + ip[3].u32;                                          \
         S(1).u32 = v_.u32;                                                      \
         if (cond)                                                               \
-            ip += ip[relk].i64;                                                 \
-        else                                                                    \
-            ip += (relk) + 1;                                                   \
+            JUMP(ip[relk].i64);                                                 \
+        ip += (relk) + 1;                                                       \
         DISPATCH();                                                             \
     }
 
@@ -499,30 +508,25 @@ dispatch:
     /* Control                                                          */
     /* ---------------------------------------------------------------- */
     OP(UNREACHABLE) { TRAP(WASMPLUG_TRAP_UNREACHABLE); }
-    OP(BR) {
-        ip += ip[1].i64;
-        DISPATCH();
-    }
+    OP(BR) { JUMP(ip[1].i64); }
     OP(BR_IF) {
         if (S(1).i32)
-            ip += ip[2].i64;
-        else
-            ip += 3;
+            JUMP(ip[2].i64);
+        ip += 3;
         DISPATCH();
     }
     OP(BR_IF_NOT) {
         if (!S(1).i32)
-            ip += ip[2].i64;
-        else
-            ip += 3;
+            JUMP(ip[2].i64);
+        ip += 3;
         DISPATCH();
     }
     OP(BR_TABLE) {
         uint32_t i_ = S(1).u32, n_ = IDX(2);
-        ip += ip[3 + (i_ < n_ ? i_ : n_)].i64;
-        DISPATCH();
+        JUMP(ip[3 + (i_ < n_ ? i_ : n_)].i64);
     }
-    OP(FUEL) {
+    OP(FUEL)
+    fuel: {
         /* fuel >= 0 and the cost is at most the function's instruction
          * count, so this cannot overflow. One test covers running out and an
          * interrupt request. */
@@ -1122,6 +1126,7 @@ trap_set:
 #undef DISPATCH
 #undef NEXT
 #undef TRAP
+#undef JUMP
 
 /* ------------------------------------------------------------------------ */
 /* Entry points                                                             */

@@ -152,6 +152,48 @@ static void forged_offset(wasmplug_engine *e)
     wasmplug_module_free(m);
 }
 
+/* Backward branches go to loop headers (FUEL), and the interpreter counts
+ * fuel there without looking: a forged entry (valid checksum) branching
+ * backward anywhere else, or to itself, must be refused. The module is
+ * (func (param i32) (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0)
+ * (i32.const 1)))))), whose one backward offset is -2 cells. */
+static void forged_loop(wasmplug_engine *e)
+{
+    static const uint8_t wasm[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,             /* header */
+        0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00,                   /* (i32) -> () */
+        0x03, 0x02, 0x01, 0x00,                                     /* one function */
+        0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,                    /* export "f" */
+        0x0a, 0x10, 0x01, 0x0e, 0x00, 0x03, 0x40, 0x20, 0x00, 0x41, /* loop, local.get */
+        0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, 0x0b, 0x0b};            /* sub, tee, br_if */
+    wasmplug_module *m = NULL, *m2 = NULL;
+    wasmplug_error err;
+    CHECK_STATUS(wasmplug_module_new(e, wasm, sizeof wasm, &m, &err), WASMPLUG_OK);
+    uint8_t *b = NULL;
+    size_t n = 0;
+    if (m)
+        CHECK_STATUS(wasmplug_module_serialize(m, &b, &n, &err), WASMPLUG_OK);
+    static const uint8_t back[8] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    size_t at = n;
+    for (size_t i = 36; b && i + 8 <= n; i++)
+        if (memcmp(b + i, back, 8) == 0)
+            at = i;
+    CHECK(at < n);
+    if (at < n) {
+        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err), WASMPLUG_OK);
+        wasmplug_module_free(m2);
+        m2 = NULL;
+        memset(b + at, 0, 8); /* the branch to itself */
+        fix_checksum(b, n);
+        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err),
+                     WASMPLUG_ERR_SERIALIZATION);
+        CHECK(m2 == NULL);
+        CHECK_CONTAINS(err.message, "not a loop header");
+    }
+    wasmplug_serialized_free(b);
+    wasmplug_module_free(m);
+}
+
 static void corruption(wasmplug_engine *e, const uint8_t *good, size_t size)
 {
     uint8_t *b = malloc(size);
@@ -271,6 +313,7 @@ int main(int argc, char **argv)
     if (m2)
         compare_behaviour(m, m2);
     forged_offset(e);
+    forged_loop(e);
     if (bytes) {
         corruption(e, bytes, nbytes);
 
