@@ -846,7 +846,7 @@ uint64_t wasmplug_instance_fuel_consumed(const wasmplug_instance *instance)
 void wasmplug_instance_interrupt(wasmplug_instance *instance)
 {
     if (instance)
-        atomic_store(&instance->exec.interrupt, 1);
+        atomic_store(&instance->exec.interrupt, -1);
 }
 
 void wasmplug_instance_clear_interrupt(wasmplug_instance *instance)

@@ -529,13 +529,14 @@ dispatch:
     fuel: {
         /* fuel >= 0 and the cost is at most the function's instruction
          * count, so this cannot overflow. One test covers running out and an
-         * interrupt request. */
+         * interrupt request (exec->interrupt is 0 or -1: the OR is negative
+         * exactly when either is asked). */
         int64_t left_ = fuel - (int64_t)IMM(1);
         /* Kept current in exec so a guard-page trap still accounts it. */
         exec->fuel = left_;
         WP_BARRIER();
-        if (WP_UNLIKELY((left_ < 0) |
-                        (atomic_load_explicit(&exec->interrupt, memory_order_relaxed) != 0))) {
+        if (WP_UNLIKELY((left_ | (int64_t)atomic_load_explicit(&exec->interrupt,
+                                                               memory_order_relaxed)) < 0)) {
             if (left_ < 0) {
                 fuel = 0;
                 TRAP(WASMPLUG_TRAP_OUT_OF_FUEL);

@@ -108,7 +108,8 @@ typedef struct wp_exec {
     int64_t fuel;                 /* remaining; INT64_MAX when unlimited */
     bool fuel_limited;
     uint64_t fuel_start;          /* fuel when last set, for "consumed" */
-    atomic_int interrupt;         /* set by wasmplug_instance_interrupt */
+    atomic_int interrupt;         /* -1 when wasmplug_instance_interrupt asked
+                                     for a stop (FUEL tests its sign), else 0 */
 
     /* Trap being raised (read by the caller of wp_interp_call). */
     wasmplug_trap trap;
