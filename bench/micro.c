@@ -8,23 +8,34 @@
  *   - load + validate + compile throughput on a large module (MB/s)
  *   - memory overhead per instance (RSS and engine heap, over 1000 instances)
  *   - 10,000 instances alive in one process
- * Each timing is the median of several batches, in thread CPU time.
+ *   - the CLI running an empty plugin, against a bare process
+ * Each timing is the median of several batches, in thread CPU time (the
+ * CLI runs: wall time, spawn to exit).
  *
- *   wasmplug-micro [--dir DIR] [--big PATH] [--bounds auto|guard|explicit]
+ *   wasmplug-micro [--dir DIR] [--big PATH] [--cli PATH] [--bounds auto|guard|explicit]
  *
- * DIR holds micro.wasm and small.wasm (built by bench/CMakeLists.txt); PATH
- * is the large module (default DIR/big.wasm; any .wasm without imports
- * works). A section that fails prints why and the program goes on; the exit
- * status is 1 if any failed.
+ * DIR holds micro.wasm, small.wasm and cli_empty.wasm (built by
+ * bench/CMakeLists.txt); PATH is the large module (default DIR/big.wasm; any
+ * .wasm without imports works); --cli the wasmplug command (default: the one
+ * built with the benchmarks; none: that section is skipped). A section that
+ * fails prints why and the program goes on; the exit status is 1 if any
+ * failed.
  */
 #include <wasmplug/engine.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #ifndef BENCH_WASM_DIR
 #define BENCH_WASM_DIR "."
@@ -538,13 +549,106 @@ out:
     free(bytes);
 }
 
+/* ---- the CLI: start-up cost of running an empty plugin ------------------ */
+
+static double wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Wall time in ms of one run of argv (spawn, run, wait), averaged over n
+ * runs, stdout discarded; -1 if a run fails. */
+static double spawn_ms(char *const argv[], int n, const posix_spawn_file_actions_t *fa)
+{
+    double t0 = wall_ns();
+    for (int i = 0; i < n; i++) {
+        pid_t pid;
+        int status;
+        if (posix_spawn(&pid, argv[0], fa, NULL, argv, environ) != 0 ||
+            waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            return -1;
+    }
+    return (wall_ns() - t0) / n / 1e6;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* `wasmplug exec` of an empty _start and `wasmplug run` of a function that
+ * does nothing, against `wasmplug --version` (the same binary starting and
+ * exiting: the bare process the target compares with) and /bin/true. The
+ * compiled-module cache goes to a temporary directory, warm after the first
+ * run, as it is for an installed plugin. */
+static void bench_cli(const char *cli, const char *dir)
+{
+    printf("CLI (wall time per run: spawn, run, exit)\n");
+    char wasm[4096], cache[] = "/tmp/wasmplug-micro-cache-XXXXXX";
+    snprintf(wasm, sizeof wasm, "%s/cli_empty.wasm", dir);
+    if (!mkdtemp(cache) || setenv("WASMPLUG_CACHE_DIR", cache, 1) != 0) {
+        printf("  FAILED: cannot make a cache directory: %s\n", strerror(errno));
+        failures++;
+        return;
+    }
+    char c_version[] = "--version", c_exec[] = "exec", c_run[] = "run", c_noop[] = "noop";
+    char c_true[] = "/bin/true";
+    char *clip = (char *)cli;
+    char *const bare[] = {clip, c_version, NULL};
+    char *const exec_empty[] = {clip, c_exec, wasm, NULL};
+    char *const run_noop[] = {clip, c_run, wasm, c_noop, NULL};
+    char *const truth[] = {c_true, NULL};
+    /* Batches interleave the commands, so a slow phase of the machine
+     * touches all of them alike; medians over the batches. */
+    char *const *cmds[] = {bare, exec_empty, run_noop, truth};
+    int ncmds = access(c_true, X_OK) == 0 ? 4 : 3;
+    double t[4][BATCHES], med[4] = {-1, -1, -1, -1};
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0) {
+        printf("  FAILED: posix_spawn_file_actions_init\n");
+        failures++;
+        return;
+    }
+    bool ok = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0) == 0;
+    for (int b = 0; ok && b < BATCHES; b++)
+        for (int k = 0; ok && k < ncmds; k++)
+            ok = (t[k][b] = spawn_ms(cmds[k], 20, &fa)) >= 0;
+    for (int k = 0; ok && k < ncmds; k++)
+        med[k] = median(t[k], BATCHES);
+    posix_spawn_file_actions_destroy(&fa);
+    nftw(cache, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    double t_bare = med[0], t_exec = med[1], t_run = med[2], t_true = med[3];
+    if (!ok) {
+        printf("  FAILED: %s did not run (exit status not 0)\n", cli);
+        failures++;
+        return;
+    }
+    if (t_true >= 0)
+        printf("  /bin/true                                    %8.3f ms\n", t_true);
+    printf("  wasmplug --version (bare process)            %8.3f ms\n", t_bare);
+    printf("  wasmplug exec cli_empty.wasm (empty _start)  %8.3f ms (%+.3f ms)\n", t_exec,
+           t_exec - t_bare);
+    printf("  wasmplug run cli_empty.wasm noop             %8.3f ms (%+.3f ms)\n", t_run,
+           t_run - t_bare);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = BENCH_WASM_DIR;
     const char *big = NULL;
+#ifdef BENCH_CLI
+    const char *cli = BENCH_CLI;
+#else
+    const char *cli = NULL;
+#endif
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
             dir = argv[++i];
+        } else if (!strcmp(argv[i], "--cli") && i + 1 < argc) {
+            cli = argv[++i];
         } else if (!strcmp(argv[i], "--big") && i + 1 < argc) {
             big = argv[++i];
         } else if (!strcmp(argv[i], "--bounds") && i + 1 < argc) {
@@ -553,7 +657,7 @@ int main(int argc, char **argv)
                           : !strcmp(v, "guard")  ? WASMPLUG_BOUNDS_GUARD_PAGES
                                                  : WASMPLUG_BOUNDS_AUTO;
         } else {
-            fprintf(stderr, "usage: wasmplug-micro [--dir DIR] [--big PATH] "
+            fprintf(stderr, "usage: wasmplug-micro [--dir DIR] [--big PATH] [--cli PATH] "
                             "[--bounds auto|guard|explicit]\n");
             return 2;
         }
@@ -574,5 +678,9 @@ int main(int argc, char **argv)
     bench_overhead(small, 10000, 1);
     printf("load (large module: %s)\n", big ? big : bigpath);
     bench_load(big ? big : bigpath);
+    if (cli)
+        bench_cli(cli, dir);
+    else
+        printf("CLI: skipped (no wasmplug command built; --cli PATH)\n");
     return failures ? 1 : 0;
 }

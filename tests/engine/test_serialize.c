@@ -110,9 +110,48 @@ static void fix_checksum(uint8_t *b, size_t n)
         b[28 + i] = (uint8_t)(h >> (8 * i));
 }
 
-/* A forged entry (valid checksum) whose load offset exceeds 32 bits would
- * reach past the guard-page reservation: it must be refused. The module is
- * (func (param i32) (result i32) (i32.load offset=0xFFFFFFFF (local.get 0))). */
+/*
+ * A forged entry (valid checksum): compile wasm, serialize it, take the last
+ * operand whose 8 bytes are `pattern`, check that the untouched entry loads,
+ * then overwrite that operand with `replacement`: the load must fail with a
+ * message containing msg.
+ */
+static void forged_operand(wasmplug_engine *e, const uint8_t *wasm, size_t size,
+                           const uint8_t pattern[8], const uint8_t replacement[8],
+                           const char *msg)
+{
+    wasmplug_module *m = NULL, *m2 = NULL;
+    wasmplug_error err;
+    CHECK_STATUS(wasmplug_module_new(e, wasm, size, &m, &err), WASMPLUG_OK);
+    uint8_t *b = NULL;
+    size_t n = 0;
+    if (m)
+        CHECK_STATUS(wasmplug_module_serialize(m, &b, &n, &err), WASMPLUG_OK);
+    size_t at = n;
+    for (size_t i = 36; b && i + 8 <= n; i++)
+        if (memcmp(b + i, pattern, 8) == 0)
+            at = i;
+    CHECK(at < n);
+    if (at < n) {
+        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err), WASMPLUG_OK);
+        wasmplug_module_free(m2);
+        m2 = NULL;
+        memcpy(b + at, replacement, 8);
+        fix_checksum(b, n);
+        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err),
+                     WASMPLUG_ERR_SERIALIZATION);
+        CHECK(m2 == NULL);
+        if (!test_check(strstr(err.message, msg) != NULL, __FILE__, __LINE__,
+                        "the error names what is broken"))
+            printf("     got \"%s\", want \"%s\"\n", err.message, msg);
+    }
+    wasmplug_serialized_free(b);
+    wasmplug_module_free(m);
+}
+
+/* A load offset beyond 32 bits would reach past the guard-page reservation.
+ * The module is (func (param i32) (result i32) (i32.load offset=0xFFFFFFFF
+ * (local.get 0))); the offset becomes 0x1FFFFFFFF. */
 static void forged_offset(wasmplug_engine *e)
 {
     static const uint8_t wasm[] = {
@@ -123,40 +162,16 @@ static void forged_offset(wasmplug_engine *e)
         0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,                    /* export "f" */
         0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00,                   /* local.get 0 */
         0x28, 0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x0b};            /* i32.load, end */
-    wasmplug_module *m = NULL, *m2 = NULL;
-    wasmplug_error err;
-    CHECK_STATUS(wasmplug_module_new(e, wasm, sizeof wasm, &m, &err), WASMPLUG_OK);
-    uint8_t *b = NULL;
-    size_t n = 0;
-    if (m)
-        CHECK_STATUS(wasmplug_module_serialize(m, &b, &n, &err), WASMPLUG_OK);
-    /* The offset cell: 0xFFFFFFFF as 8 little-endian bytes. */
-    static const uint8_t cell[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
-    size_t at = n;
-    for (size_t i = 36; b && i + 8 <= n; i++)
-        if (memcmp(b + i, cell, 8) == 0)
-            at = i;
-    CHECK(at < n);
-    if (at < n) {
-        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err), WASMPLUG_OK);
-        wasmplug_module_free(m2);
-        m2 = NULL;
-        b[at + 4] = 1; /* offset 0x1FFFFFFFF */
-        fix_checksum(b, n);
-        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err),
-                     WASMPLUG_ERR_SERIALIZATION);
-        CHECK(m2 == NULL);
-        CHECK_CONTAINS(err.message, "operand out of range");
-    }
-    wasmplug_serialized_free(b);
-    wasmplug_module_free(m);
+    static const uint8_t offset[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    static const uint8_t too_far[8] = {0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0};
+    forged_operand(e, wasm, sizeof wasm, offset, too_far, "operand out of range");
 }
 
 /* Backward branches go to loop headers (FUEL), and the interpreter counts
- * fuel there without looking: a forged entry (valid checksum) branching
- * backward anywhere else, or to itself, must be refused. The module is
- * (func (param i32) (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0)
- * (i32.const 1)))))), whose one backward offset is -2 cells. */
+ * fuel there without looking: one branching backward anywhere else, here to
+ * itself, must be refused. The module is (func (param i32) (loop $l (br_if
+ * $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))), whose one
+ * backward offset is -2 cells. */
 static void forged_loop(wasmplug_engine *e)
 {
     static const uint8_t wasm[] = {
@@ -166,32 +181,9 @@ static void forged_loop(wasmplug_engine *e)
         0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,                    /* export "f" */
         0x0a, 0x10, 0x01, 0x0e, 0x00, 0x03, 0x40, 0x20, 0x00, 0x41, /* loop, local.get */
         0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, 0x0b, 0x0b};            /* sub, tee, br_if */
-    wasmplug_module *m = NULL, *m2 = NULL;
-    wasmplug_error err;
-    CHECK_STATUS(wasmplug_module_new(e, wasm, sizeof wasm, &m, &err), WASMPLUG_OK);
-    uint8_t *b = NULL;
-    size_t n = 0;
-    if (m)
-        CHECK_STATUS(wasmplug_module_serialize(m, &b, &n, &err), WASMPLUG_OK);
     static const uint8_t back[8] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    size_t at = n;
-    for (size_t i = 36; b && i + 8 <= n; i++)
-        if (memcmp(b + i, back, 8) == 0)
-            at = i;
-    CHECK(at < n);
-    if (at < n) {
-        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err), WASMPLUG_OK);
-        wasmplug_module_free(m2);
-        m2 = NULL;
-        memset(b + at, 0, 8); /* the branch to itself */
-        fix_checksum(b, n);
-        CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err),
-                     WASMPLUG_ERR_SERIALIZATION);
-        CHECK(m2 == NULL);
-        CHECK_CONTAINS(err.message, "not a loop header");
-    }
-    wasmplug_serialized_free(b);
-    wasmplug_module_free(m);
+    static const uint8_t self[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    forged_operand(e, wasm, sizeof wasm, back, self, "not a loop header");
 }
 
 static void corruption(wasmplug_engine *e, const uint8_t *good, size_t size)
