@@ -37,8 +37,9 @@
  * computed retargets that instruction's destination; a single value
  * returned or branched with br likewise; i32.eqz feeding br_if/if becomes
  * the opposite branch; a BR to the very next instruction is dropped; two
- * COPYs in a row become one COPY2; an I32_ADD_IMM whose result a branch
- * tests right after becomes part of it (ADD_BR_IF...).
+ * COPYs in a row become one COPY2, two I32_ADDs one I32_ADD2; an
+ * I32_ADD_IMM whose result a branch tests right after becomes part of it
+ * (ADD_BR_IF...).
  *
  * Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM
  * loads/stores; wp_fusions in compile_tables.c), all keyed on "the value was
@@ -1816,6 +1817,23 @@ static bool take_f64_load(cctx *c, wp_op *op, cval *a, cval b, uint32_t *addr, u
     return true;
 }
 
+/*
+ * An i32.add right after another I32_ADD (no label between: address
+ * arithmetic, sums in hash rounds): that one becomes I32_ADD2 and the caller
+ * appends this add's operands to it. The second add runs after the first, so
+ * it may read what the first wrote.
+ */
+static bool take_add_pair(cctx *c)
+{
+    uint32_t last = c->nrecent ? c->recent[c->nrecent - 1] : NONE;
+    if (last == NONE || c->nomem || last + 4 != c->ncode ||
+        c->code[last].u64 != c->opcells[WP_OP_I32_ADD].u64)
+        return false;
+    c->code[last] = c->opcells[WP_OP_I32_ADD2];
+    c->last_op = WP_OP_I32_ADD2;
+    return true;
+}
+
 static bool op_numeric(cctx *c, const wp_numop *no)
 {
     cval a, b = { T_ANY, NONE };
@@ -1870,6 +1888,12 @@ static bool op_numeric(cctx *c, const wp_numop *no)
     }
     uint32_t d;
     TRY(push(c, no->r, &d));
+    if (LIVE && !has_imm && op == WP_OP_I32_ADD && take_add_pair(c)) {
+        emit_dst(c, d);
+        emit_src(c, a.slot);
+        emit_src(c, b.slot);
+        return true;
+    }
     if (LIVE) {
         emit_op(c, has_imm ? (wp_op)wp_fusions[op].imm : op);
         emit_dst(c, d);

@@ -608,6 +608,11 @@ dispatch:
         S(3) = S(4);
         NEXT(5);
     }
+    OP(I32_ADD2) {
+        S(1).u32 = S(2).u32 + S(3).u32;
+        S(4).u32 = S(5).u32 + S(6).u32;
+        NEXT(7);
+    }
     OP(CONST) {
         S(1).u64 = IMM(2);
         NEXT(3);

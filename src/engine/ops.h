@@ -80,6 +80,7 @@ typedef union wp_cell {
     X(SELECT, "SSSS", "d = c.i32 ? a : b (d, c, a, b)")                                   \
     X(COPY, "SS", "d = a (8 bytes)")                                                      \
     X(COPY2, "SSSS", "d1 = a1, then d2 = a2: two COPYs in a row (d1, a1, d2, a2)")     \
+    X(I32_ADD2, "SSSSSS", "d1 = a1 + b1, then d2 = a2 + b2 (i32): two adds in a row")  \
     X(CONST, "SI", "d.u64 = imm")                                                         \
     X(GLOBAL_GET, "SX", "d = global x")                                                   \
     X(GLOBAL_SET, "XS", "global x = a")                                                   \
