@@ -526,6 +526,7 @@ wasmplug_status wp_exec_call(wp_exec *exec, wasmplug_func *func, wasmplug_slot *
         }
         return WASMPLUG_ERR_TRAP;
     }
+    exec->stack_used = true;
     if (t->nparams)
         memcpy(base, args_results, t->nparams * sizeof *base);
     exec->trap = WASMPLUG_TRAP_NONE;

@@ -65,7 +65,8 @@ static bool round_up(size_t n, size_t to, size_t *out)
  * Free execution-state mappings kept for reuse (process-wide, matched by
  * size), so instantiation does not pay for mmap + munmap. A pooled mapping
  * is emptied with MADV_DONTNEED: it reads as zero again and holds no
- * memory, like a fresh one.
+ * memory, like a fresh one. One no call ever ran on is still all zero and
+ * needs no emptying (an instance created and freed unused).
  */
 #define WP_EXEC_POOL_MAX 64
 typedef struct exec_pooled {
@@ -91,9 +92,9 @@ static void *exec_pool_take(size_t bytes)
     return p;
 }
 
-static void exec_pool_give(void *p, size_t bytes)
+static void exec_pool_give(void *p, size_t bytes, bool used)
 {
-    if (madvise(p, bytes, MADV_DONTNEED) == 0) {
+    if (!used || madvise(p, bytes, MADV_DONTNEED) == 0) {
         pthread_mutex_lock(&exec_pool_lock);
         bool kept = exec_pool_count < WP_EXEC_POOL_MAX;
         if (kept)
@@ -138,6 +139,7 @@ static wasmplug_status exec_map(wp_exec *exec, wasmplug_engine *e, uint32_t dept
     exec->stack_bytes = total;
     exec->stack_slots = sbytes / sizeof(wasmplug_slot);
     exec->stack_top = exec->stack;
+    exec->stack_used = false;
     exec->max_depth = depth;
     if (slots < exec->stack_slots)
         exec->stack_slots = slots; /* the limit, even if the mapping is bigger */
@@ -150,7 +152,7 @@ static void exec_unmap(wp_exec *exec, wasmplug_engine *e)
         return;
 #if WP_EXEC_MMAP
     (void)e;
-    exec_pool_give(exec->frames, exec->stack_bytes);
+    exec_pool_give(exec->frames, exec->stack_bytes, exec->stack_used);
 #else
     wp_free(e, exec->frames, exec->stack_bytes);
 #endif
@@ -876,6 +878,7 @@ void wasmplug_instance_set_limits(wasmplug_instance *instance, uint32_t max_call
             x->stack = fresh.stack;
             x->stack_top = fresh.stack_top;
             x->stack_bytes = fresh.stack_bytes;
+            x->stack_used = false;
             frame_cap = depth;
             slot_cap = fresh.stack_slots;
         }

@@ -99,6 +99,9 @@ typedef struct wp_exec {
     wasmplug_slot *stack;         /* value stack (lazily committed mapping) */
     size_t stack_slots;           /* capacity of stack */
     size_t stack_bytes;           /* bytes mapped, for unmapping */
+    bool stack_used;              /* a call has run on this mapping since it was
+                                     mapped or emptied (else it is still all
+                                     zero and goes back to the pool as it is) */
     wasmplug_slot *stack_top;     /* first free slot (for re-entrant calls) */
     wp_frame *frames;             /* frames[0 .. depth) */
     uint32_t depth;
