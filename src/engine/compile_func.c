@@ -327,6 +327,20 @@ static uint32_t emit_op(cctx *c, wp_op op)
     return at;
 }
 
+/* The first cell of the last instruction in the code when it is op, `cells`
+ * cells long, and no label came after it (so it may be rewritten to fuse
+ * with what follows); otherwise NONE. */
+static uint32_t last_instr_is(const cctx *c, wp_op op, uint32_t cells)
+{
+    uint32_t n = c->nrecent;
+    while (n && c->recent[n - 1] >= c->ncode) /* removed since */
+        n--;
+    uint32_t at = n ? c->recent[n - 1] : NONE;
+    if (at == NONE || c->nomem || at + cells != c->ncode || c->code[at].u64 != c->opcells[op].u64)
+        return NONE;
+    return at;
+}
+
 static void emit_u32(cctx *c, uint32_t v)
 {
     wp_cell cell;
@@ -360,9 +374,8 @@ static void emit_copy(cctx *c, uint32_t d, uint32_t a)
         return;
     /* Right after another COPY (no label between, as at the moves of a
      * loop's back edge): both become one COPY2, one dispatch instead of two. */
-    uint32_t last = c->nrecent ? c->recent[c->nrecent - 1] : NONE;
-    if (last != NONE && !c->nomem && last + 3 == c->ncode &&
-        c->code[last].u64 == c->opcells[WP_OP_COPY].u64) {
+    uint32_t last = last_instr_is(c, WP_OP_COPY, 3);
+    if (last != NONE) {
         c->code[last] = c->opcells[WP_OP_COPY2];
         c->last_op = WP_OP_COPY2;
         emit_u32(c, d);
@@ -444,14 +457,9 @@ static uint32_t emit_cbranch(cctx *c, const cbranch *cb, bool on_false, uint32_t
     /* The tested value is the sum of the I32_ADD_IMM emitted just before
      * (no label between; a fused compare or i32.eqz in between is gone
      * already): one ADD_BR_IF... instruction does both. */
-    uint32_t n = c->nrecent;
-    while (n && c->recent[n - 1] >= c->ncode)
-        n--;
-    uint32_t last = n ? c->recent[n - 1] : NONE;
+    uint32_t last = wp_fusions[op].add_br ? last_instr_is(c, WP_OP_I32_ADD_IMM, 4) : NONE;
     uint32_t instr;
-    if (last != NONE && !c->dead && !c->nomem && wp_fusions[op].add_br &&
-        last + 4 == c->ncode && c->code[last].u64 == c->opcells[WP_OP_I32_ADD_IMM].u64 &&
-        c->code[last + 1].u32 == cb->a) {
+    if (last != NONE && !c->dead && c->code[last + 1].u32 == cb->a) {
         uint32_t d = c->code[last + 1].u32, a = c->code[last + 2].u32;
         uint64_t imm = c->code[last + 3].u64;
         c->ncode = last;
@@ -1825,9 +1833,8 @@ static bool take_f64_load(cctx *c, wp_op *op, cval *a, cval b, uint32_t *addr, u
  */
 static bool take_add_pair(cctx *c)
 {
-    uint32_t last = c->nrecent ? c->recent[c->nrecent - 1] : NONE;
-    if (last == NONE || c->nomem || last + 4 != c->ncode ||
-        c->code[last].u64 != c->opcells[WP_OP_I32_ADD].u64)
+    uint32_t last = last_instr_is(c, WP_OP_I32_ADD, 4);
+    if (last == NONE)
         return false;
     c->code[last] = c->opcells[WP_OP_I32_ADD2];
     c->last_op = WP_OP_I32_ADD2;
