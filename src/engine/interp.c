@@ -14,11 +14,14 @@
  *    guard-page variants (wp_op_cell_bounds with WASMPLUG_BOUNDS_GUARD_PAGES),
  *    both inside the same loop so cells of either kind can run together.
  *    Guard-page faults come back as a siglongjmp to wp_interp_call.
- *  - Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM and
- *    F64_<op>_LOAD memory forms) are ordinary handlers, one explicit line
- *    each, written with the same shape macros (BINOP, BR_CMP, LOAD_BITS...).
+ *  - Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, WP_ADD_BRANCH_OPS,
+ *    COPY2, I32_ADD2 and the fused memory forms) are ordinary handlers, one
+ *    explicit line each, written with the same shape macros (BINOP, BR_CMP,
+ *    ADD_BR, LOAD_BITS...).
  *  - FUEL is one subtraction, a store of the fuel into exec and a single
- *    test covering both "out of fuel" and a pending interrupt.
+ *    sign test covering both "out of fuel" and a pending interrupt. Taken
+ *    backward branches (always to a loop header's FUEL) jump straight into
+ *    it (JUMP).
  *  - Activation records live in exec->frames (not in wasm-writable slots);
  *    exec->depth is kept current at every call/return so a trap, even one
  *    raised by a guard-page fault, leaves an exact backtrace.

@@ -34,12 +34,15 @@
  * results are in [base, base+nresults) of the caller's frame. A function
  * returns with RETURN after the compiler has moved its results to fp[0..).
  *
- * Superinstructions (WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM and
- * F64_<op>_LOAD lines of WP_MEMORY_OPS) are ordinary table lines: the
+ * Superinstructions (WP_IMM_OPS, WP_BRANCH_OPS, WP_ADD_BRANCH_OPS, COPY2,
+ * I32_ADD2, the _ADDR_IMM, F64_<op>_LOAD, F64_<op>_STORE and
+ * F64_MUL_ADD_STORE lines of WP_MEMORY_OPS) are ordinary table lines: the
  * compiler emits them in place of a CONST + binary operation, a compare +
- * BR_IF/BR_IF_NOT, an I32_ADD_IMM + load/store, or an F64_LOAD + f64
- * add/sub/mul, when the first result is read only by the second
- * (compile_tables.c: wp_fusions maps each operation to its fused forms).
+ * BR_IF/BR_IF_NOT, an I32_ADD_IMM + branch, an I32_ADD_IMM + load/store, an
+ * F64_LOAD + f64 add/sub/mul, such a load-and-compute + a store back to the
+ * same address, or two COPYs / i32 adds in a row, when the first result is
+ * read only by the second (compile_tables.c: wp_fusions maps each operation
+ * to its fused forms; compile_func.c describes each fusion).
  *
  * Fuel and interrupts are checked by FUEL, which the compiler emits at the
  * start of every function and at every loop header (the back-edge target),
