@@ -71,7 +71,7 @@
 
 #define F64_UPDATE(expr, at)                                                    \
     {                                                                           \
-        MEM_AT(at, 8);                                                   \
+        MEM_AT(at, 8);                                                          \
         double m_;                                                              \
         memcpy(&m_, p, 8);                                                      \
         m_ = (expr);                                                            \

@@ -317,18 +317,14 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
     if (ncells == 0 || ncells > (r->n - r->at) / 2)
         return FAIL("function %u: bad code size %u", fi, ncells);
     c->cells = wp_arena_alloc(&m->arena, (size_t)ncells * sizeof(wp_cell));
-    /* starts: 1 at each instruction start; loops: 1 where a backward branch
-     * lands, which must be a loop's FUEL (the interpreter relies on it) */
-    uint8_t *starts = calloc(ncells, 1), *loops = calloc(ncells, 1);
-    if (!c->cells || !starts || !loops) {
-        free(loops);
+    uint8_t *starts = calloc(ncells, 1);
+    if (!c->cells || !starts) {
         free(starts);
         return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
     }
     c->ncells = ncells;
     uint32_t *targets = malloc((size_t)ncells * sizeof *targets);
     if (!targets) {
-        free(loops);
         free(starts);
         return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
     }
@@ -375,10 +371,12 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
                 int64_t target = (int64_t)pc + (int64_t)v;
                 if (target < 0 || target >= (int64_t)ncells)
                     st = FAIL("function %u: branch out of the function at cell %u", fi, pc);
-                else
-                    targets[ntargets++] = (uint32_t)target;
-                if (target >= 0 && target <= (int64_t)pc)
-                    loops[target] = 1;
+                else if (target > (int64_t)pc)
+                    targets[ntargets++] = (uint32_t)target; /* checked at the end */
+                else if (c->cells[target].op != cells_for[WP_OP_FUEL].op || !starts[target])
+                    /* backward: already read; the interpreter counts fuel there */
+                    st = FAIL("function %u: backward branch to cell %u, not a loop header",
+                              fi, (uint32_t)target);
             }
             if (rep && l == 'N' && j + 1 < fixed) { /* the count: n more of the last letter */
                 total = fixed + v;
@@ -393,11 +391,7 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
     for (uint32_t i = 0; st == WASMPLUG_OK && i < ntargets; i++)
         if (!starts[targets[i]])
             st = FAIL("function %u: branch into the middle of an instruction", fi);
-    for (uint32_t i = 0; st == WASMPLUG_OK && i < ncells; i++)
-        if (loops[i] && c->cells[i].op != cells_for[WP_OP_FUEL].op)
-            st = FAIL("function %u: backward branch to cell %u, not a loop header", fi, i);
     free(targets);
-    free(loops);
     free(starts);
     return st;
 }
