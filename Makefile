@@ -5,6 +5,8 @@
 #   make asan      the tests under AddressSanitizer + UBSan (build-asan/)
 #   make switch    the tests with the portable switch interpreter (build-switch/)
 #   make spec SPEC_DIR=/path/to/json   the official spec suite (see README)
+#   make wasi-testsuite [WASI_TESTSUITE_DIR=dir]   the official WASI test suite
+#                  (a copy made by scripts/fetch-wasi-testsuite.sh; see README)
 #   make bench     the benchmark suite (bench/run.sh, build-bench/)
 #   make install [PREFIX=/usr/local]
 #   make clean
@@ -14,7 +16,7 @@
 # command line: make test EXTRA_DEB_PACKAGES="valgrind".
 
 DEB_PACKAGES = cmake make gcc clang lld wabt wasi-libc libclang-rt-14-dev-wasm32 \
-               libjansson-dev libyaml-dev pkg-config binaryen
+               libjansson-dev libyaml-dev pkg-config binaryen jq
 EXTRA_DEB_PACKAGES ?=
 # Scripts `make deps` runs after the Debian packages, each idempotent (e.g.
 # the plugin toolchains: Rust, AssemblyScript, Zig). DEPS_SCRIPTS= skips them.
@@ -31,8 +33,10 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 # Spec runner flags, e.g. SPEC_FLAGS="--bounds explicit"
 SPEC_FLAGS ?=
+# The WASI test suite's copy (scripts/fetch-wasi-testsuite.sh makes it).
+WASI_TESTSUITE_DIR ?= wasi-testsuite
 
-.PHONY: all deps build test demo asan switch spec bench install clean
+.PHONY: all deps build test demo asan switch spec wasi-testsuite bench install clean
 
 # Keep the nested makes CMake generates quiet about directories.
 MAKEFLAGS += --no-print-directory
@@ -88,6 +92,10 @@ spec: build
 	@files=$$(ls "$(SPEC_DIR)"/*.json | grep -v '/simd_[^/]*\.json$$'); \
 	test -n "$$files" || { echo "no *.json in $(SPEC_DIR)" >&2; exit 2; }; \
 	"$(BUILD_DIR)/wasmplug-spectest" $(SPEC_FLAGS) $$files
+
+# Every wasm32-wasip1 test of the suite through `wasmplug exec`.
+wasi-testsuite: build
+	bash tests/wasi/run-wasi-testsuite.sh $(BUILD_DIR)/wasmplug $(WASI_TESTSUITE_DIR)
 
 bench: deps
 	sh bench/run.sh

@@ -203,7 +203,7 @@ static int32_t no_sockets(ww_env *e, uint32_t fd)
     int32_t err;
     if (!ww_get(e, fd, &err))
         return err;
-    return WE_NOTSUP; /* no descriptor is ever a socket */
+    return WE_NOTSOCK; /* no descriptor is ever a socket, as for POSIX accept/shutdown */
 }
 
 int32_t ww_sock_accept(ww_env *e, const wasmplug_slot *a) { return no_sockets(e, a[0].u32); }

@@ -263,15 +263,20 @@ int32_t ww_path_open(ww_env *e, const wasmplug_slot *a)
         return WE_FAULT;
     if (oflags & ~15u || fdflags & ~31u)
         return WE_INVAL;
-    /* Rights say what the descriptor is for; a directory is never opened
-     * for writing (its rights cover the path operations instead). */
-    bool want_write = !(oflags & WO_DIRECTORY) &&
-                      ((base & (WR_FD_WRITE | WR_FD_ALLOCATE | WR_FD_FILESTAT_SET_SIZE)) != 0 ||
-                       (fdflags & WFD_APPEND));
+    /* Rights say what the descriptor is for. Asking to write a directory
+     * (O_DIRECTORY with FD_WRITE) reaches the kernel as O_DIRECTORY|O_RDWR,
+     * which refuses it (EISDIR, or ENOTDIR for a file), as POSIX does. */
+    bool want_write = (base & (WR_FD_WRITE | WR_FD_ALLOCATE | WR_FD_FILESTAT_SET_SIZE)) != 0 ||
+                      (fdflags & WFD_APPEND);
+    if ((oflags & WO_DIRECTORY) && !(base & WR_FD_WRITE))
+        want_write = false; /* the other write rights mean nothing for a directory */
     bool want_read = (base & (WR_FD_READ | WR_FD_READDIR)) != 0;
     if (d->read_only && (want_write || (oflags & (WO_CREAT | WO_TRUNC))))
         return WE_ROFS;
     if ((oflags & WO_CREAT) && !(d->rights & WR_PATH_CREATE_FILE))
+        return WE_NOTCAPABLE;
+    /* Truncating through a path is setting its size. */
+    if ((oflags & WO_TRUNC) && !(d->rights & WR_PATH_FILESTAT_SET_SIZE))
         return WE_NOTCAPABLE;
     int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
     if (want_write && (base & WR_FD_WRITE))
@@ -435,6 +440,19 @@ int32_t ww_path_rename(ww_env *e, const wasmplug_slot *a)
     return rc == 0 ? WE_SUCCESS : ww_errno(en);
 }
 
+/* A new name (of a link) that ends with '/' names a directory, which no
+ * link can create: the error the kernel gives for "name/" (EEXIST when a
+ * directory is there, ENOTDIR for another file, ENOENT when nothing is). The
+ * name itself is never handed to the kernel with its slash, which would
+ * follow a symbolic link swapped in meanwhile. */
+static int slash_name_error(const ww_resolved *r)
+{
+    struct stat st;
+    if (fstatat(r->dirfd, r->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno;
+    return S_ISDIR(st.st_mode) ? EEXIST : ENOTDIR;
+}
+
 int32_t ww_path_link(ww_env *e, const wasmplug_slot *a)
 {
     int32_t err;
@@ -453,8 +471,17 @@ int32_t ww_path_link(ww_env *e, const wasmplug_slot *a)
         ww_release(&r1);
         return err;
     }
-    int rc = linkat(r1.dirfd, r1.name, r2.dirfd, r2.name, 0);
-    int en = errno;
+    int rc = -1, en;
+    struct stat st;
+    if (r1.trailing_slash && fstatat(r1.dirfd, r1.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        !S_ISDIR(st.st_mode)) {
+        en = ENOTDIR; /* "file/" names no file */
+    } else if (r2.trailing_slash) {
+        en = slash_name_error(&r2);
+    } else {
+        rc = linkat(r1.dirfd, r1.name, r2.dirfd, r2.name, 0);
+        en = errno;
+    }
     ww_release(&r1);
     ww_release(&r2);
     return rc == 0 ? WE_SUCCESS : ww_errno(en);
@@ -506,6 +533,11 @@ int32_t ww_path_symlink(ww_env *e, const wasmplug_slot *a)
     if (!target_inside(target, tlen, r.depth)) {
         ww_release(&r);
         return WE_NOTCAPABLE;
+    }
+    if (r.trailing_slash) {
+        int en = slash_name_error(&r);
+        ww_release(&r);
+        return ww_errno(en);
     }
     char buf[MAX_PATH + 1];
     memcpy(buf, target, tlen);

@@ -229,7 +229,7 @@ static void test_rename_link_out(wt *t)
 static void test_nested_dir_fd(wt *t)
 {
     uint32_t n = wt_str(t, PATH, "sub");
-    CHECK_EQ(W(t, "path_open", 3, FOLLOW, PATH, n, 2, R_ALL, R_ALL, 0, RES), 0);
+    CHECK_EQ(W(t, "path_open", 3, FOLLOW, PATH, n, 2, R_DIR, R_ALL, 0, RES), 0);
     uint32_t sub = wt_u32(t, RES);
     CHECK_EQ(try_open(t, sub, "../a.txt", FOLLOW, 0, R_READ), ENOTCAPABLE_);
     CHECK_EQ(try_open(t, sub, "deeper/../../a.txt", FOLLOW, 0, R_READ), ENOTCAPABLE_);

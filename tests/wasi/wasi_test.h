@@ -189,6 +189,8 @@ static inline void wt_rm_rf(const char *path)
 #define R_TELL (1ull << 5)
 #define R_WRITE (1ull << 6)
 #define R_ALL ((1ull << 30) - 1)
+/* Every right a directory opens with (FD_WRITE would ask to write it: EISDIR). */
+#define R_DIR (R_ALL & ~R_WRITE)
 #define O_CREAT_ 1
 #define O_DIR_ 2
 #define O_EXCL_ 4
