@@ -12,18 +12,41 @@
  *
  *     wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
  *     opt.init = true;                               // load, then init
- *     opt.manifest = &manifest;                      // may be NULL
+ *     opt.manifest = WASMPLUG_PERMISSIONS("env.add"); // what the plugin asks for
  *     wasmplug_plugin *p;
  *     wasmplug_plugin_error err;
- *     if (wasmplug_host_load_file(host, "counter", "counter.wasm", &opt, &p, &err))
- *         fprintf(stderr, "%s\n", err.message);
- *
+ *     char msg[1024];
+ *     if (wasmplug_host_load_file(host, "words", "word-counter.wasm", &opt, &p, &err)) {
+ *         wasmplug_plugin_error_format(&err, msg, sizeof msg);
+ *         fprintf(stderr, "%s\n", msg);
+ *         ...
+ *     }
  *     wasmplug_buf out;
- *     wasmplug_plugin_call(p, "count", (const uint8_t *)"a b c", 5, &out, &err);
- *     ...
+ *     const char *in = "{\"text\": \"a rose is a rose\"}";
+ *     if (wasmplug_plugin_call(p, "count", (const uint8_t *)in, strlen(in), &out, &err) == 0)
+ *         printf("%.*s\n", (int)out.len, (const char *)out.data);
  *     wasmplug_buf_free(&out);
  *     wasmplug_plugin_release(p);
  *     wasmplug_host_free(host);
+ *
+ * The README's minimal host is this as a complete program (built and run by
+ * the test install.quickstarts).
+ *
+ * Permissions
+ * -----------
+ * A plugin may import a registered host function module.name only when its
+ * manifest requests "module.name" (wasmplug_manifest.permissions) AND the
+ * host policy grants it (wasmplug_host_grant); WASI directories and
+ * environment variables likewise ("wasi.fs.read:/data", "wasi.env:HOME").
+ * A plugin loaded without a manifest (opts.manifest == NULL, and no
+ * embedded one) requests nothing, so it is granted nothing whatever the
+ * policy: an import of a host function fails the load with
+ * WASMPLUG_ERR_PERMISSION_DENIED ("... does not request permission
+ * 'env.add' (it requests none ...)"), or links a stub that fails when
+ * called under WASMPLUG_DENY_STUB, and WASI sees no directories and no
+ * environment. To give such a plugin what it needs, request the permissions
+ * in one line with WASMPLUG_PERMISSIONS (below) and allow them in the
+ * policy.
  *
  * Objects and ownership
  * ---------------------
@@ -158,7 +181,7 @@ WASMPLUG_API const char *wasmplug_state_string(wasmplug_plugin_state state);
 typedef enum wasmplug_abi {
     WASMPLUG_ABI_NONE = 0, /* plain exports only: typed calls */
     WASMPLUG_ABI_V1 = 1,   /* imports module "wasmplug" or exports wasmplug_init/dispose */
-    WASMPLUG_ABI_COMPAT = 2 /* exports alloc, dealloc, plugin_handle_event (seed 004) */
+    WASMPLUG_ABI_COMPAT = 2 /* exports alloc, dealloc, plugin_handle_event, packed results */
 } wasmplug_abi;
 
 /** The ABI version this host implements (docs/ABI.md). */
@@ -262,6 +285,23 @@ typedef struct wasmplug_manifest {
     size_t config_count;
     wasmplug_plugin_limits resources;
 } wasmplug_manifest;
+
+/**
+ * A manifest that requests only the permissions given, for a plugin that has
+ * none of its own:
+ *
+ *     wasmplug_host_grant(host, "words", "env.*");             // policy
+ *     opt.manifest = WASMPLUG_PERMISSIONS("env.add", "env.log"); // request
+ *
+ * It points to a compound literal of block scope: use it in the block that
+ * calls wasmplug_host_load*, which copies what it needs. C only (C99 and
+ * later compound literals).
+ */
+#define WASMPLUG_PERMISSIONS(...)                                                          \
+    (&(const wasmplug_manifest){                                                           \
+        .permissions = (const char *const[]){__VA_ARGS__},                                 \
+        .permission_count =                                                                \
+            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)})
 
 /** Check that s is a semantic version (semver.org 2.0). */
 WASMPLUG_API bool wasmplug_semver_valid(const char *s);
@@ -432,7 +472,7 @@ WASMPLUG_API wasmplug_status wasmplug_hostcall_write(wasmplug_hostcall *call,
 /* ------------------------------------------------------------------------ */
 
 typedef struct wasmplug_load_options {
-    const wasmplug_manifest *manifest; /* may be NULL */
+    const wasmplug_manifest *manifest; /* may be NULL: then no permissions (see Permissions) */
     const wasmplug_kv *config;         /* config values (override the manifest's) */
     size_t config_count;
     wasmplug_plugin_limits limits;     /* override the host defaults (0 = inherit) */
@@ -562,7 +602,7 @@ WASMPLUG_API void *wasmplug_plugin_user_data(wasmplug_plugin *plugin);
  *    output with wasmplug.output_write; 0 = success, else the call fails
  *    with ERR_PLUGIN (plugin_code = the value, message from error_set); or
  *  - compatibility ABI: (i32 ptr, i32 len) -> i64 packed (ptr << 32 | len),
- *    with alloc/dealloc exports (seed 004's plugin_handle_event).
+ *    with alloc/dealloc exports (e.g. plugin_handle_event).
  * Other types give ERR_ABI. *out receives the output (free with
  * wasmplug_buf_free; empty on failure). Requires state READY.
  * Errors: ERR_NOT_FOUND (no such export), ERR_INPUT_TOO_LARGE,

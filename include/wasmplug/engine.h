@@ -54,10 +54,17 @@ extern "C" {
 #define WASMPLUG_API
 #endif
 
+/* The version, in this one place: CMakeLists.txt reads these three lines for
+ * the shared library's SONAME, the pkg-config file and the CMake package;
+ * `wasmplug --version` prints wasmplug_version(). */
 #define WASMPLUG_VERSION_MAJOR 0
 #define WASMPLUG_VERSION_MINOR 1
 #define WASMPLUG_VERSION_PATCH 0
-#define WASMPLUG_VERSION_STRING "0.1.0"
+#define WASMPLUG_VERSION_XSTR_(x) #x
+#define WASMPLUG_VERSION_STR_(x) WASMPLUG_VERSION_XSTR_(x)
+#define WASMPLUG_VERSION_STRING                                                  \
+    WASMPLUG_VERSION_STR_(WASMPLUG_VERSION_MAJOR) "." WASMPLUG_VERSION_STR_(    \
+        WASMPLUG_VERSION_MINOR) "." WASMPLUG_VERSION_STR_(WASMPLUG_VERSION_PATCH)
 
 /** The library's version string, e.g. "0.1.0" (may differ from the header's). */
 WASMPLUG_API const char *wasmplug_version(void);

@@ -1,19 +1,25 @@
 /*
  * cmd_new.c - `wasmplug new LANG NAME`: copy a PDK template into a new
- * project directory, substituting the plugin's name.
+ * project directory, substituting the plugin's name and the SDK's place.
  *
  * Templates are directories found, in order, in
  *   $WASMPLUG_TEMPLATES/<lang>
  *   <prefix>/share/wasmplug/sdk/templates/<lang>   (next to the installed binary)
  *   <source>/sdk/<lang>/template, <source>/sdk/templates/<lang>   (source tree)
+ *   the configured install prefix's share/wasmplug/sdk
  * In file contents and file names, these placeholders are replaced:
  *   {{name}}        the NAME given (also the plugin id)
- *   {{name_snake}}  NAME with '-' and '.' turned into '_' (C/Rust identifiers)
+ *   {{name_snake}}  NAME with '-' turned into '_' (C/Rust identifiers)
  *   {{version}}     0.1.0
- * and "__name__" / "__name_snake__" in file names. The literal template id
- * "my-plugin" (and "my_plugin") is replaced too, so a template can be a
- * plugin that builds as it is. A template without a plugin.yaml gets a
- * minimal one.
+ *   {{lang}}        the template's language
+ *   {{sdk}}         the absolute path of the SDK the template belongs to
+ * and "__name__" / "__name_snake__" in file names. So that a template is a
+ * plugin that builds where it is, its literal id "my-plugin" ("my_plugin",
+ * "My plugin") is replaced too, and so are the in-tree SDK paths a template
+ * uses ("$here/../.." in build.sh, "../../rust" in Cargo.toml): the project
+ * builds against the SDK it was created from, wherever it is created. A
+ * template without a README.md gets <templates>/PROJECT_README.md, one
+ * without a plugin.yaml a minimal one.
  */
 #include "cli.h"
 
@@ -64,10 +70,10 @@ static size_t template_roots(char roots[][PATH_MAX], size_t max)
             memcpy(roots[n++], exe, strlen(exe) + 1);
         }
     }
-    if (*WASMPLUG_DATA_DIR && n < max)
-        snprintf(roots[n++], PATH_MAX, "%s/sdk", WASMPLUG_DATA_DIR);
     if (*WASMPLUG_SOURCE_DIR && n < max)
         snprintf(roots[n++], PATH_MAX, "%s/sdk", WASMPLUG_SOURCE_DIR);
+    if (*WASMPLUG_DATA_DIR && n < max)
+        snprintf(roots[n++], PATH_MAX, "%s/sdk", WASMPLUG_DATA_DIR);
     return n;
 }
 
@@ -87,24 +93,28 @@ static bool template_dir(const char *root, const char *lang, char *out, size_t s
 }
 
 typedef struct subst {
-    const char *name, *snake, *version;
+    const char *name, *snake, *version, *lang;
+    const char *sdk;        /* absolute SDK path, or NULL when unknown */
+    const char *sdk_rust;   /* "\"<sdk>/rust\"" */
 } subst;
 
 /* Replace every placeholder in s (malloc'd result). */
 static char *replace_all(const char *s, size_t len, const subst *sb, size_t *outlen)
 {
-    enum { NKEYS = 7 };
-    const char *keys[NKEYS] = {"{{name_snake}}", "{{name}}",  "{{version}}", "__name_snake__",
-                               "__name__",       "my-plugin", "my_plugin"};
-    const char *vals[NKEYS] = {sb->snake, sb->name, sb->version, sb->snake,
-                               sb->name,  sb->name, sb->snake};
+    enum { NKEYS = 12 };
+    const char *keys[NKEYS] = {"{{name_snake}}", "{{name}}",  "{{version}}", "{{lang}}",
+                               "{{sdk}}",        "__name_snake__", "__name__", "my-plugin",
+                               "my_plugin",      "My plugin", "$here/../..", "\"../../rust\""};
+    const char *vals[NKEYS] = {sb->snake,  sb->name,  sb->version, sb->lang,
+                               sb->sdk,    sb->snake, sb->name,    sb->name,
+                               sb->snake,  sb->name,  sb->sdk,     sb->sdk_rust};
     size_t cap = len + 64, n = 0;
     char *out = malloc(cap);
     for (size_t i = 0; out && i < len;) {
         size_t k;
         for (k = 0; k < NKEYS; k++) {
             size_t kl = strlen(keys[k]);
-            if (i + kl <= len && memcmp(s + i, keys[k], kl) == 0)
+            if (vals[k] && i + kl <= len && memcmp(s + i, keys[k], kl) == 0)
                 break;
         }
         const char *piece = k < NKEYS ? vals[k] : s + i;
@@ -129,6 +139,33 @@ static char *replace_all(const char *s, size_t len, const subst *sb, size_t *out
     return out;
 }
 
+/* Copy one file, replacing placeholders, keeping its permission bits. */
+static int copy_file(const char *src, const char *dst, mode_t mode, const subst *sb)
+{
+    size_t len;
+    char *text = wps_read_file(src, &len);
+    if (!text)
+        return errno;
+    size_t olen;
+    char *out = replace_all(text, len, sb, &olen);
+    free(text);
+    FILE *f = out ? fopen(dst, "wx") : NULL;
+    if (!f) {
+        int rc = out ? errno : ENOMEM;
+        free(out);
+        return rc;
+    }
+    int rc = 0;
+    if (fwrite(out, 1, olen, f) != olen)
+        rc = EIO;
+    if (fclose(f) != 0 && !rc)
+        rc = errno;
+    free(out);
+    if (!rc && chmod(dst, mode & 0777) != 0)
+        rc = errno;
+    return rc;
+}
+
 static int copy_tree(const char *src, const char *dst, const subst *sb, size_t *files)
 {
     if (mkdir(dst, 0755) != 0 && errno != EEXIST)
@@ -145,8 +182,10 @@ static int copy_tree(const char *src, const char *dst, const subst *sb, size_t *
         char s[PATH_MAX], t[PATH_MAX];
         size_t nl;
         char *name = replace_all(e->d_name, strlen(e->d_name), sb, &nl);
-        if (!name)
-            return ENOMEM;
+        if (!name) {
+            rc = ENOMEM;
+            break;
+        }
         snprintf(s, sizeof s, "%s/%s", src, e->d_name);
         snprintf(t, sizeof t, "%s/%s", dst, name);
         free(name);
@@ -159,31 +198,71 @@ static int copy_tree(const char *src, const char *dst, const subst *sb, size_t *
             rc = copy_tree(s, t, sb, files);
             continue;
         }
-        size_t len;
-        char *text = wps_read_file(s, &len);
-        if (!text) {
-            rc = errno;
+        rc = copy_file(s, t, st.st_mode, sb);
+        if (rc)
             break;
-        }
-        size_t olen;
-        char *out = replace_all(text, len, sb, &olen);
-        free(text);
-        FILE *f = out ? fopen(t, "wx") : NULL;
-        if (!f) {
-            rc = out ? errno : ENOMEM;
-            free(out);
-            break;
-        }
-        if (fwrite(out, 1, olen, f) != olen)
-            rc = EIO;
-        if (fclose(f) != 0 && !rc)
-            rc = errno;
-        free(out);
-        chmod(t, st.st_mode & 0777);
         (*files)++;
     }
     closedir(d);
     return rc;
+}
+
+/* Names every toolchain accepts: a plugin id, an npm package name
+ * (lowercase) and a Cargo package name (no '.', not starting with a digit). */
+static bool valid_project_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 63 || name[0] < 'a' || name[0] > 'z')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+/* NAME made valid (lowercase, other characters as '-'), or "" if hopeless. */
+static void suggest_project_name(const char *name, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < size && n < 63; p++) {
+        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        if (n == 0 && !(c >= 'a' && c <= 'z'))
+            continue;
+        out[n++] = ok ? c : '-';
+    }
+    out[n] = 0;
+    if (!valid_project_name(out))
+        out[0] = 0;
+}
+
+/* The absolute SDK directory of a template <sdk>/templates/<lang> (one with
+ * the C PDK in it), or false. */
+static bool sdk_of_template(const char *tdir, char *out, size_t size)
+{
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/../..", tdir);
+    char real[PATH_MAX];
+    if (!realpath(probe, real) || strlen(real) >= size)
+        return false;
+    snprintf(probe, sizeof probe, "%s/c/wasmplug_pdk.h", real);
+    struct stat st;
+    if (stat(probe, &st) != 0)
+        return false;
+    memcpy(out, real, strlen(real) + 1);
+    return true;
+}
+
+/* mkdir -p the directories above path (--dir a/b). */
+static int make_parents(const char *path)
+{
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (!slash || slash == parent)
+        return 0;
+    *slash = 0;
+    return wps_mkdirs(parent, 0755);
 }
 
 enum { O_DIR = 1, O_LIST };
@@ -247,12 +326,13 @@ int cmd_new(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *lang = canonical_lang(pos[0]), *name = pos[1];
-    bool ok = *name && strlen(name) < 100 && name[0] != '-' && name[0] != '.';
-    for (const char *p = name; *p && ok; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-             *p == '-' || *p == '_' || *p == '.';
-    if (!ok) {
-        cli_error("NAME must be a plugin id: letters, digits, - _ . (got '%s')", name);
+    if (!valid_project_name(name)) {
+        char suggestion[64];
+        suggest_project_name(name, suggestion, sizeof suggestion);
+        cli_error("NAME must be a lowercase letter followed by a-z 0-9 - _ (at most 63 in "
+                  "all), so that it is a plugin id, an npm package and a Cargo crate name "
+                  "(got '%s'%s%s%s)",
+                  name, *suggestion ? "; try '" : "", suggestion, *suggestion ? "'" : "");
         return EXIT_USAGE;
     }
     char tdir[PATH_MAX];
@@ -274,31 +354,44 @@ int cmd_new(int argc, char **argv)
         snprintf(msg, sizeof msg, "%s already exists", dest);
         return cli_fail_json(EXIT_IO, "exists", msg);
     }
-    char snake[128];
+    char snake[64];
     snprintf(snake, sizeof snake, "%s", name);
     for (char *p = snake; *p; p++)
-        if (*p == '-' || *p == '.')
+        if (*p == '-')
             *p = '_';
-    subst sb = {name, snake, "0.1.0"};
+    /* The SDK a template under <sdk>/templates/<lang> belongs to. */
+    char sdk[PATH_MAX], sdk_rust[PATH_MAX + 16], tmpl_readme[PATH_MAX + 32];
+    bool have_sdk = sdk_of_template(tdir, sdk, sizeof sdk);
+    snprintf(sdk_rust, sizeof sdk_rust, "\"%s/rust\"", sdk);
+    subst sb = {name, snake, "0.1.0", lang, have_sdk ? sdk : NULL, have_sdk ? sdk_rust : NULL};
     size_t files = 0;
-    int rc = copy_tree(tdir, dest, &sb, &files);
-    if (!rc) {
-        char mf[PATH_MAX];
-        snprintf(mf, sizeof mf, "%s/%s", dest, WASMPLUG_MANIFEST_FILE);
-        if (stat(mf, &st) != 0) {
-            FILE *f = fopen(mf, "w");
-            if (f) {
-                fprintf(f,
-                        "id: %s\nname: %s\nversion: 0.1.0\ndescription: A wasmplug plugin\n"
-                        "module: %s.wasm\nabi: v1\n",
-                        name, name, snake);
-                fclose(f);
-                files++;
-            }
+    int rc = make_parents(dest);
+    if (!rc)
+        rc = copy_tree(tdir, dest, &sb, &files);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/README.md", dest);
+    snprintf(tmpl_readme, sizeof tmpl_readme, "%s/../PROJECT_README.md", tdir);
+    if (!rc && stat(path, &st) != 0 && stat(tmpl_readme, &st) == 0) {
+        rc = copy_file(tmpl_readme, path, 0644, &sb);
+        files += !rc;
+    }
+    snprintf(path, sizeof path, "%s/%s", dest, WASMPLUG_MANIFEST_FILE);
+    if (!rc && stat(path, &st) != 0) {
+        FILE *f = fopen(path, "w");
+        if (!f)
+            rc = errno;
+        else {
+            fprintf(f,
+                    "id: %s\nname: %s\nversion: 0.1.0\ndescription: A wasmplug plugin\n"
+                    "module: %s.wasm\nabi: v1\n",
+                    name, name, snake);
+            if (fclose(f) != 0)
+                rc = errno;
+            files++;
         }
     }
     if (rc) {
-        char msg[PATH_MAX + 128];
+        char msg[PATH_MAX * 2 + 128];
         snprintf(msg, sizeof msg, "cannot create %s from %s: %s", dest, tdir, strerror(rc));
         wps_rmtree(dest);
         return cli_fail_json(EXIT_IO, NULL, msg);
@@ -309,16 +402,10 @@ int cmd_new(int argc, char **argv)
     else {
         printf("%screated%s %s (%s plugin, %zu files from %s)\n", cli_green(), cli_reset(), dest,
                lang, files, tdir);
-        /* Templates under <sdk>/templates/<lang> build against that SDK. */
-        char sdk[PATH_MAX];
-        snprintf(sdk, sizeof sdk, "%s", tdir);
-        char *t = strstr(sdk, "/templates/");
-        char build[PATH_MAX + 16];
-        snprintf(build, sizeof build, "%s/build.sh", dest);
-        if (t && stat(build, &st) == 0) {
-            *t = 0;
-            printf("next: cd %s && WASMPLUG_SDK=%s ./build.sh && wasmplug validate .\n", dest, sdk);
-        }
+        snprintf(path, sizeof path, "%s/build.sh", dest);
+        if (stat(path, &st) == 0)
+            printf("next: cd %s && ./build.sh && wasmplug run . greet '{\"name\":\"Ada\"}'%s\n",
+                   dest, have_sdk ? "" : " (set WASMPLUG_SDK to the wasmplug sdk/ directory)");
     }
     return EXIT_OK;
 }

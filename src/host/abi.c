@@ -3,7 +3,7 @@
  * "wasmplug" (input_len, input_read, output_write, error_set, log,
  * config_get, result_read, abi_version), created once per host and shared
  * by every instance; each function finds its call through the instance's
- * user pointer. Also the compatibility ABI of seed 004: bytes calls through
+ * user pointer. Also the compatibility ABI (alloc/dealloc): bytes calls through
  * alloc / f(ptr, len) -> packed u64 / dealloc, and plugin_get_manifest.
  */
 #include "internal.h"
@@ -284,7 +284,7 @@ const char *wph_abi_name(int i)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Compatibility ABI (seed 004)                                             */
+/* Compatibility ABI (alloc/dealloc, packed results)                       */
 /* ------------------------------------------------------------------------ */
 
 static wasmplug_status run_func(wph_slot *s, wasmplug_func *f, const char *name,

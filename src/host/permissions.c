@@ -289,7 +289,12 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
 
     /* Denied. */
     char why[WASMPLUG_ERROR_MESSAGE_MAX];
-    if (!req)
+    if (!req && p->nrequested == 0)
+        snprintf(why, sizeof why,
+                 "plugin '%.60s' does not request permission '%.80s' (it requests none: load "
+                 "it with a manifest that requests it)",
+                 p->name, full);
+    else if (!req)
         snprintf(why, sizeof why, "plugin '%.60s' does not request permission '%s'", p->name,
                  full);
     else

@@ -218,7 +218,7 @@ static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manife
         (st = hook(p, "dealloc", "ii", "", "(i32, i32) -> ()", &dealloc_, e)) ||
         (st = hook(p, "plugin_handle_event", "ii", "I", "(i32, i32) -> i64", &handle, e)))
         return st;
-    /* The v1 hooks decide first; otherwise the seed-004 exports mark a
+    /* The v1 hooks decide first; otherwise the compatibility-ABI exports mark a
      * compatibility module even if it also imports wasmplug.log or
      * wasmplug.config_get (docs/ABI.md allows that). */
     if (p->hook_init || p->hook_dispose)

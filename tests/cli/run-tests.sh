@@ -424,6 +424,13 @@ run env WASMPLUG_TEMPLATES="$T/templates" "$W" new cobol x
 expect "new: unknown language: exit 3" 3 "no template for language 'cobol'"
 run "$W" new c "bad name"
 expect "new: bad name: exit 2" 2 "NAME must be"
+run "$W" new c my.plugin
+expect "new: a name some toolchain refuses ('.') is refused with a suggestion" 2 "try 'my-plugin'"
+run "$W" new c MyPlugin
+expect "new: an upper-case name is refused (npm)" 2 "try 'myplugin'"
+run env WASMPLUG_TEMPLATES="$T/templates" "$W" new c nested --dir deep/er/nested
+expect "new --dir a/b/c creates the parents" 0 "created deep/er/nested"
+check "new --dir: the project is there" test -f deep/er/nested/plugin.yaml
 run "$W" new --list
 expect "new --list" 0
 # The PDK templates in the source tree, whichever exist.
@@ -432,11 +439,20 @@ for lang in $("$W" new --list | awk '{print $1}'); do
     expect "new $lang (PDK template)" 0 "created tpl-$lang"
     run "$W" validate "tpl-$lang/plugin.yaml"
     check "new $lang: manifest names the plugin" grep -q "tpl-$lang 0.1.0" "$T/out"
+    check "new $lang: the manifest's name: is filled" grep -qx "name: tpl-$lang" "tpl-$lang/plugin.yaml"
+    check "new $lang: the project has a README naming it" grep -q "^# tpl-$lang" "tpl-$lang/README.md"
+    check "new $lang: build.sh is executable" test -x "tpl-$lang/build.sh"
+    check "new $lang: build.sh finds the SDK without WASMPLUG_SDK" \
+        grep -q '^sdk=${WASMPLUG_SDK:-/' "tpl-$lang/build.sh"
 done
-# The C template builds and runs (freestanding C needs only clang + wasm-ld).
-SDK=$(cd "$SRC/../../sdk" 2>/dev/null && pwd)
-if [ -d tpl-c ] && [ -n "$SDK" ] && command -v clang >/dev/null 2>&1 && command -v wasm-ld >/dev/null 2>&1; then
-    (WASMPLUG_SDK="$SDK" sh tpl-c/build.sh >"$T/out" 2>"$T/err"); rc=$?
+if [ -d tpl-rust ]; then
+    pdk=$(sed -n 's/^wasmplug-pdk = { path = "\(.*\)" }$/\1/p' tpl-rust/Cargo.toml)
+    check "new rust: Cargo.toml points at the PDK it came from ($pdk)" test -f "$pdk/src/lib.rs"
+fi
+# The C template builds and runs (freestanding C needs only clang + wasm-ld),
+# word for word as `wasmplug new` says.
+if [ -d tpl-c ] && command -v clang >/dev/null 2>&1 && command -v wasm-ld >/dev/null 2>&1; then
+    (cd tpl-c && ./build.sh >"$T/out" 2>"$T/err"); rc=$?
     expect "new c: the project builds" 0 "built"
     run "$W" run tpl-c greet '{"name":"Ada"}'
     expect "new c: the plugin runs" 0 "Hello, Ada!"

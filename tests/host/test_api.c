@@ -419,6 +419,37 @@ static void test_load_errors(void)
 }
 
 /* Deny mode STUB: the load succeeds, the call fails with PERMISSION_DENIED. */
+/* Without a manifest nothing is requested, so nothing is granted; one line
+ * (WASMPLUG_PERMISSIONS) requests what the policy then grants. */
+static void test_no_manifest(void)
+{
+    wasmplug_host *h = host_test_new(NULL);
+    char path[1024];
+    host_test_path(path, sizeof path, "denied");
+    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
+    wasmplug_plugin *p = NULL;
+    wasmplug_plugin_error err;
+    CHECK_CODE(wasmplug_host_grant(h, "bare", "env.secret"), WASMPLUG_OK, NULL);
+    CHECK_CODE(wasmplug_host_load_file(h, "bare", path, &o, &p, &err),
+               WASMPLUG_ERR_PERMISSION_DENIED, &err);
+    CHECK_CONTAINS(err.message, "does not request permission 'env.secret' (it requests none");
+    o.manifest = WASMPLUG_PERMISSIONS("env.secret");
+    o.init = true;
+    CHECK_CODE(wasmplug_host_load_file(h, "bare", path, &o, &p, &err), WASMPLUG_OK, &err);
+    wasmplug_val r = {WASMPLUG_I32, {.i32 = 0}};
+    if (p) {
+        CHECK_CODE(wasmplug_plugin_call_typed(p, "f", NULL, 0, &r, 1, &err), WASMPLUG_OK, &err);
+        CHECK_EQ(r.of.i32, 42);
+        wasmplug_plugin_release(p);
+    }
+    /* The request alone is not enough: the policy must grant it too. */
+    o.manifest = WASMPLUG_PERMISSIONS("env.secret", "env.add");
+    CHECK_CODE(wasmplug_host_load_file(h, "other", path, &o, &p, &err),
+               WASMPLUG_ERR_PERMISSION_DENIED, &err);
+    CHECK_CONTAINS(err.message, "the host policy does not grant 'env.secret'");
+    wasmplug_host_free(h);
+}
+
 static void test_deny_stub(void)
 {
     wasmplug_host_config cfg;
@@ -935,6 +966,7 @@ int main(int argc, char **argv)
     test_host_object();
     test_register();
     test_load_errors();
+    test_no_manifest();
     test_deny_stub();
     test_calls();
     test_history_bound();

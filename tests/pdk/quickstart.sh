@@ -5,12 +5,12 @@
 # prints with the first line of the block that follows it (what the guide
 # says it prints).
 #
-#   tests/pdk/quickstart.sh WASMPLUG_ROOT PDK_RUN_DIR LANG
+#   tests/pdk/quickstart.sh WASMPLUG_ROOT BIN_DIR LANG
 #
-# The guide's quick starts assume $WASMPLUG (the wasmplug checkout) and
-# pdk-run on PATH; this script provides both.
+# The guide's quick starts assume the wasmplug command on PATH: BIN_DIR is
+# put first (the build tree, or an installed prefix's bin/).
 set -eu
-[ $# -eq 3 ] || { echo "usage: $0 WASMPLUG_ROOT PDK_RUN_DIR LANG" >&2; exit 2; }
+[ $# -eq 3 ] || { echo "usage: $0 WASMPLUG_ROOT BIN_DIR LANG" >&2; exit 2; }
 root=$(cd "$1" && pwd)
 rundir=$(cd "$2" && pwd)
 lang=$3
@@ -39,7 +39,7 @@ echo "== quick start ($lang), from docs/PLUGIN_GUIDE.md:"
 sed 's/^/    /' "$work/commands.sh"
 mkdir "$work/run"
 status=0
-(cd "$work/run" && WASMPLUG=$root PATH=$rundir:$PATH sh -eu "$work/commands.sh") \
+(cd "$work/run" && PATH=$rundir:$PATH sh -eu "$work/commands.sh") \
     >"$work/stdout" 2>"$work/stderr" || status=$?
 echo "== output:"
 cat "$work/stdout"

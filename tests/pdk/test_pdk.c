@@ -541,7 +541,7 @@ static void test_file_icons(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* event-counter-compat (seed 004 compatibility ABI)                        */
+/* event-counter-compat (compatibility ABI)                                 */
 /* ------------------------------------------------------------------------ */
 
 static void test_event_counter(void)

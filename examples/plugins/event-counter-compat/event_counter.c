@@ -1,5 +1,5 @@
 /*
- * event_counter.c - an example plugin in the compatibility ABI (seed 004),
+ * event_counter.c - an example plugin in the compatibility ABI (alloc/dealloc),
  * freestanding C using the C PDK's JSON helpers and logs.
  *
  * Exports alloc/dealloc, plugin_get_manifest, plugin_initialize,

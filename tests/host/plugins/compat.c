@@ -1,5 +1,5 @@
 /*
- * compat.c - a plugin in the compatibility ABI of seed 004 (freestanding C):
+ * compat.c - a plugin in the compatibility ABI (freestanding C):
  * alloc/dealloc (a bump allocator with a free count), plugin_get_manifest,
  * plugin_initialize, plugin_handle_event(ptr, len) -> packed u64 (reverses
  * the event bytes) and plugin_dispose.
