@@ -80,8 +80,8 @@ EOF
     show 0 inspect hello/hello.wasm
     step "Validate the plugin (manifest, module, exports, imports, trial load)"
     show 0 validate hello
-    step "Install it into the store (atomically) and look at it"
-    show 0 install hello
+    step "Install it into the store (atomically; --yes grants what it requests) and look at it"
+    show 0 install hello --yes
     show 0 list
     show 0 info hello
     step "Call a function with typed arguments, with statistics"
@@ -137,7 +137,7 @@ for dir in "$EX"/*/; do
         continue
     fi
     step "Example plugin: $name"
-    show 0 install "$wasm" --manifest "$dir/plugin.yaml"
+    show 0 install "$wasm" --manifest "$dir/plugin.yaml" --yes
     id=$(sed -n 's/^id:[[:space:]]*//p' "$dir/plugin.yaml" | tr -d "\"'" | head -n 1)
     show 0 validate "$id"
     if demo_call "$name"; then

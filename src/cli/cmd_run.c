@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "run_opts.h"
 #include "services/cache.h"
+#include "services/grants.h"
 #include "services/store.h"
 
 #include <errno.h>
@@ -252,6 +253,7 @@ typedef struct wasi_setup {
     wasmplug_wasi_preopen *pre;
     size_t npre;
     char **perms; /* owned */
+    bool *from_manifest; /* per perm: the manifest asked (else a flag did) */
     size_t nperms;
     bool capture; /* --json: keep plugin stdout/stderr for the JSON result */
     char *cap[2];
@@ -277,24 +279,27 @@ static void wasi_output(void *user, int fd, const uint8_t *data, size_t len)
     fflush(stderr);
 }
 
-static bool add_perm(wasi_setup *w, const char *prefix, const char *what)
+static bool add_perm(wasi_setup *w, const char *prefix, const char *what, bool manifest)
 {
     size_t n = strlen(prefix) + strlen(what) + 1;
     char *p = malloc(n);
     char **l = realloc(w->perms, (w->nperms + 1) * sizeof *l);
-    if (!p || !l) {
+    if (l)
+        w->perms = l;
+    bool *m = realloc(w->from_manifest, (w->nperms + 1) * sizeof *m);
+    if (m)
+        w->from_manifest = m;
+    if (!p || !l || !m) {
         free(p);
-        if (l)
-            w->perms = l;
         return false;
     }
     snprintf(p, n, "%s%s", prefix, what);
-    w->perms = l;
+    m[w->nperms] = manifest;
     l[w->nperms++] = p;
     return true;
 }
 
-static bool add_env(wasi_setup *w, const char *spec)
+static bool add_env(wasi_setup *w, const char *spec, bool manifest)
 {
     const char *eq = strchr(spec, '=');
     char name[256];
@@ -303,16 +308,16 @@ static bool add_env(wasi_setup *w, const char *spec)
         w->env[w->nenv++] = spec;
     else
         w->inherit[w->ninherit++] = spec;
-    return add_perm(w, "wasi.env:", name);
+    return add_perm(w, "wasi.env:", name, manifest);
 }
 
-static bool add_dir(wasi_setup *w, const char *host, const char *guest, bool ro)
+static bool add_dir(wasi_setup *w, const char *host, const char *guest, bool ro, bool manifest)
 {
     wasmplug_wasi_preopen *d = &w->pre[w->npre++];
     d->host_path = host;
     d->guest_path = guest;
     d->read_only = ro;
-    return add_perm(w, ro ? "wasi.fs.read:" : "wasi.fs.write:", guest);
+    return add_perm(w, ro ? "wasi.fs.read:" : "wasi.fs.write:", guest, manifest);
 }
 
 static bool wasi_build(wasi_setup *w, const wasmplug_manifest_doc *doc, const run_opts *o)
@@ -325,16 +330,16 @@ static bool wasi_build(wasi_setup *w, const wasmplug_manifest_doc *doc, const ru
     if (!w->env || !w->inherit || !w->pre)
         return false;
     for (size_t i = 0; i < menv; i++)
-        if (!add_env(w, doc->env.items[i]))
+        if (!add_env(w, doc->env.items[i], true))
             return false;
     for (size_t i = 0; i < o->env_count; i++)
-        if (!add_env(w, o->env[i]))
+        if (!add_env(w, o->env[i], false))
             return false;
     for (size_t i = 0; i < mdirs; i++)
-        if (!add_dir(w, doc->dirs[i].host, doc->dirs[i].guest, doc->dirs[i].readonly))
+        if (!add_dir(w, doc->dirs[i].host, doc->dirs[i].guest, doc->dirs[i].readonly, true))
             return false;
     for (size_t i = 0; i < o->dir_count; i++)
-        if (!add_dir(w, o->dirs[i].host, o->dirs[i].guest, o->dirs[i].readonly))
+        if (!add_dir(w, o->dirs[i].host, o->dirs[i].guest, o->dirs[i].readonly, false))
             return false;
     wasmplug_wasi_config_init(&w->cfg);
     w->cfg.env = w->env;
@@ -357,23 +362,27 @@ static void wasi_free(wasi_setup *w)
     for (size_t i = 0; i < w->nperms; i++)
         free(w->perms[i]);
     free(w->perms);
+    free(w->from_manifest);
     free(w->cap[0]);
     free(w->cap[1]);
 }
 
-/* The permissions requested: the manifest's host functions minus --deny,
- * plus --grant, plus the WASI grants. The policy grants exactly those (the
- * operator approved the manifest by installing it); a plugin importing
- * anything else is denied. */
+/* The permissions granted: the manifest's requests (host functions and
+ * WASI) minus --deny, plus what --grant, --allow-env and --dir give. For an
+ * installed plugin (recorded != NULL) only the manifest's requests the
+ * operator granted at install count (services/grants.h); a plugin run from
+ * a path gets what its manifest requests, since the operator runs it by
+ * hand. The policy grants exactly the list; a plugin importing anything
+ * else is denied. */
 static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_opts *o,
-                                    const wasi_setup *w, size_t *n)
+                                    const wasi_setup *w, const wps_grants *recorded, size_t *n)
 {
     const char **list = NULL;
     *n = 0;
     size_t mcount = doc ? doc->host_functions.count : 0;
     for (size_t i = 0; i < mcount; i++) {
         const char *p = doc->host_functions.items[i];
-        bool denied = false;
+        bool denied = recorded && !wps_grants_has(recorded, p);
         for (size_t j = 0; j < o->deny_count && !denied; j++)
             denied = cli_glob(o->denies[j], p) || cli_glob(p, o->denies[j]);
         if (!denied && !push(&list, n, p))
@@ -383,7 +392,7 @@ static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_
         if (!push(&list, n, o->grants[i]))
             break;
     for (size_t i = 0; i < w->nperms; i++) {
-        bool denied = false;
+        bool denied = recorded && w->from_manifest[i] && !wps_grants_has(recorded, w->perms[i]);
         for (size_t j = 0; j < o->deny_count && !denied; j++)
             denied = cli_glob(o->denies[j], w->perms[i]);
         if (!denied && !push(&list, n, w->perms[i]))
@@ -402,12 +411,13 @@ static wps_cache_info cache_info;
  * miss or an invalid entry compiles and (re)writes the entry.
  */
 static wasmplug_status load_plugin(wasmplug_host *h, const cli_plugin *p, const run_opts *o,
-                                   wasi_setup *w, wasmplug_manifest *hm, wasmplug_plugin **out,
+                                   wasi_setup *w, const wps_grants *recorded,
+                                   wasmplug_manifest *hm, wasmplug_plugin **out,
                                    wasmplug_plugin_error *err, uint64_t *load_ns,
                                    uint64_t *init_ns)
 {
     size_t nperm;
-    const char **perms = requested_perms(p->doc, o, w, &nperm);
+    const char **perms = requested_perms(p->doc, o, w, recorded, &nperm);
     for (size_t i = 0; i < nperm; i++)
         wasmplug_host_grant(h, "*", perms[i]);
     /* With --deny, the manifest's request must not include the denied
@@ -651,8 +661,26 @@ int cmd_run(int argc, char **argv)
         rc = cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
         goto out;
     }
+    /* An installed plugin gets what the operator granted at install. */
+    wps_grants recorded = {NULL, 0};
+    bool installed = !strcmp(p.source, "store");
+    if (installed) {
+        char gmsg[512];
+        wasmplug_status gs = wps_grants_load(p.dir, &recorded, gmsg, sizeof gmsg);
+        if (gs != WASMPLUG_OK && gs != WASMPLUG_ERR_NOT_FOUND) {
+            rc = cli_fail_json(EXIT_IO, NULL, gmsg);
+            goto out;
+        }
+    }
     uint64_t load_ns = 0, init_ns = 0;
-    wasmplug_status st = load_plugin(h, &p, &o, &w, &hm, &pl, &err, &load_ns, &init_ns);
+    wasmplug_status st = load_plugin(h, &p, &o, &w, installed ? &recorded : NULL, &hm, &pl, &err,
+                                     &load_ns, &init_ns);
+    if (st == WASMPLUG_ERR_PERMISSION_DENIED && installed && err.function[0] &&
+        !wps_grants_has(&recorded, err.function))
+        cli_note("note: %s was not granted when %s was installed: give it for this run with "
+                 "--grant %s, or install the plugin again to record it",
+                 err.function, p.doc->id, err.function);
+    wps_grants_free(&recorded);
     if (st != WASMPLUG_OK) {
         rc = report_error(st, &err);
         goto out;

@@ -3,6 +3,7 @@
  * JSON form of a manifest shared with other commands.
  */
 #include "cli.h"
+#include "consent.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -207,7 +208,7 @@ int cmd_list(int argc, char **argv)
 /* install                                                                  */
 /* ------------------------------------------------------------------------ */
 
-enum { O_MANIFEST = 1, O_FORCE, O_NO_VALIDATE };
+enum { O_MANIFEST = 1, O_FORCE, O_NO_VALIDATE, O_YES, O_GRANT };
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -271,15 +272,27 @@ int cmd_install(int argc, char **argv)
     static const cli_opt opts[] = {{"manifest", 'm', true, O_MANIFEST},
                                    {"force", 'f', false, O_FORCE},
                                    {"no-validate", 0, false, O_NO_VALIDATE},
+                                   {"yes", 'y', false, O_YES},
+                                   {"grant", 'g', true, O_GRANT},
                                    {NULL, 0, false, 0}};
     cli_args a = {argc, argv, 1, false};
     const char *src = NULL, *manifest = NULL, *arg;
     bool force = false, validate = true;
+    const char *grant_flags[64];
+    cli_consent_opts consent = {grant_flags, 0, false};
     int id;
     while ((id = cli_next(&a, opts, "install", &arg)) != -1) {
         if (id == -2)
             return EXIT_USAGE;
-        if (id == O_MANIFEST)
+        if (id == O_YES)
+            consent.yes = true;
+        else if (id == O_GRANT) {
+            if (consent.grant_count == 64) {
+                cli_error("install takes at most 64 --grant options");
+                return EXIT_USAGE;
+            }
+            grant_flags[consent.grant_count++] = arg;
+        } else if (id == O_MANIFEST)
             manifest = arg;
         else if (id == O_FORCE)
             force = true;
@@ -293,7 +306,8 @@ int cmd_install(int argc, char **argv)
         }
     }
     if (!src) {
-        cli_error("usage: wasmplug install DIR | FILE.wasm [--manifest plugin.yaml] [--force]");
+        cli_error("usage: wasmplug install DIR | FILE.wasm [--manifest plugin.yaml] [--force] "
+                  "[--yes | --grant PERMISSION...]");
         return EXIT_USAGE;
     }
     int rc = cli_setup();
@@ -389,7 +403,12 @@ int cmd_install(int argc, char **argv)
         wasmplug_manifest_doc_free(doc);
         return EXIT_INTERNAL;
     }
+    wps_grants grants = {NULL, 0};
+    json_t *consent_report = NULL;
     if (validate && (rc = check_module(doc, module_path)) != EXIT_OK)
+        goto out;
+    /* The operator decides what it may do before anything is written. */
+    if ((rc = cli_consent(doc, &consent, &grants, &consent_report)) != EXIT_OK)
         goto out;
 
     bool progress = !G.quiet && !G.json && isatty(2);
@@ -404,14 +423,29 @@ int cmd_install(int argc, char **argv)
                            st == WASMPLUG_ERR_DUPLICATE ? "already_installed" : NULL, msg);
         goto out;
     }
-    if (G.json)
-        cli_json_print(json_pack("{s:{s:s, s:s, s:s}}", "installed", "id", doc->id, "version",
-                                 doc->version, "path", dest));
-    else
+    /* Recorded after the rename: an install interrupted in between leaves a
+     * plugin with no recorded grants, which is granted nothing. */
+    st = wps_grants_save(dest, &grants, msg, sizeof msg);
+    if (st != WASMPLUG_OK) {
+        rc = cli_fail_json(EXIT_IO, NULL, msg);
+        free(dest);
+        goto out;
+    }
+    if (G.json) {
+        json_t *inst = json_pack("{s:s, s:s, s:s}", "id", doc->id, "version", doc->version,
+                                 "path", dest);
+        json_object_update(inst, consent_report);
+        cli_json_print(json_pack("{s:b, s:o}", "ok", 1, "installed", inst));
+    } else {
         printf("%sinstalled%s %s %s -> %s\n", cli_green(), cli_reset(), doc->id, doc->version,
                dest);
+        for (size_t i = 0; i < grants.count; i++)
+            printf("  granted %s\n", grants.items[i]);
+    }
     free(dest);
 out:
+    json_decref(consent_report);
+    wps_grants_free(&grants);
     free(text);
     free(module_path);
     wasmplug_manifest_doc_free(doc);
@@ -533,6 +567,8 @@ int cmd_info(int argc, char **argv)
         json_object_set_new(o, "module_path", json_string(p.module_path));
         json_object_set_new(o, "module_size", json_integer((json_int_t)modsize));
         json_object_set_new(o, "module_exports", exports);
+        if (!strcmp(p.source, "store"))
+            json_object_set_new(o, "granted", cli_grants_json(p.dir));
         if (*modmsg)
             json_object_set_new(o, "module_error", json_string(modmsg));
         cli_json_print(o);
@@ -570,6 +606,8 @@ int cmd_info(int argc, char **argv)
                     printf("  %-16s%s\n", "storage", "yes");
             }
             print_list("http", &d->http_hosts);
+            if (!strcmp(p.source, "store"))
+                cli_grants_print(p.dir);
             const wasmplug_plugin_limits *r = &d->resources;
             printf("%sResources%s\n", cli_bold(), cli_reset());
             if (!r->max_memory_pages && !r->timeout_ms && !r->fuel && !r->max_call_depth &&

@@ -44,18 +44,23 @@ static const command COMMANDS[] = {
      "Lists the plugins in the store (newest version first) and in the project\n"
      "directory ./plugins. --all shows every version, not only the newest.\n"},
     {"install", cmd_install,
-     "install DIR | FILE.wasm [--manifest plugin.yaml] [--force]",
+     "install DIR | FILE.wasm [--manifest plugin.yaml] [--force] [--yes | --grant PERMISSION...]",
      "install a plugin into the store",
      "Installs a plugin directory (with plugin.yaml), or a module with a\n"
      "manifest given by --manifest or embedded in its \"wasmplug.manifest\" custom\n"
      "section. The manifest and the module are validated first. The install is\n"
      "atomic: it is written to a temporary directory and renamed into place.\n"
+     "It lists the permissions the plugin requests (wide ones marked '!') and\n"
+     "records what you grant; `run` of the installed plugin grants exactly that.\n"
+     "  --grant PERMISSION  grant the requests matching PERMISSION ('*' wildcards)\n"
+     "  -y, --yes    grant everything requested (otherwise: asked on a terminal,\n"
+     "               refused elsewhere)\n"
      "  --force      replace an installed copy of the same version\n"
      "  --no-validate  skip the module check (the manifest is always checked)\n"},
     {"remove", cmd_remove, "remove ID[@VERSION]",
      "remove a plugin (every version unless one is given)", ""},
     {"info", cmd_info, "info PLUGIN",
-     "show a plugin's manifest, permissions, resources and exports",
+     "show a plugin's manifest, permissions (and grants), resources and exports",
      "PLUGIN is an installed id (ID or ID@VERSION), a plugin directory, a\n"
      "plugin.yaml or a .wasm file.\n"},
     {"validate", cmd_validate, "validate PLUGIN [--manifest plugin.yaml]",
@@ -339,7 +344,7 @@ int cli_fail_json(int code, const char *kind, const char *message)
 {
     cli_error("%s", message);
     if (G.json)
-        cli_json_print(json_pack("{s:{s:s, s:s, s:i}}", "error", "kind",
+        cli_json_print(json_pack("{s:b, s:{s:s, s:s, s:i}}", "ok", 0, "error", "kind",
                                  kind ? kind : exit_kind(code), "message", message,
                                  "exit_code", code));
     return code;
@@ -525,7 +530,7 @@ int cli_manifest_error(const wasmplug_manifest_diag *d, wasmplug_status st)
             json_object_set_new(e, "line", json_integer(d->line));
             json_object_set_new(e, "column", json_integer(d->column));
         }
-        cli_json_print(json_pack("{s:o}", "error", e));
+        cli_json_print(json_pack("{s:b, s:o}", "ok", 0, "error", e));
     }
     return code;
 }

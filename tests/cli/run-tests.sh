@@ -22,70 +22,9 @@ PLUG=$(abs "$PLUG")
 SRC=$(abs "$SRC")
 EXAMPLES=$(abs "$EXAMPLES")
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wasmplug-cli-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
-export WASMPLUG_STORE="$T/store"
-unset XDG_DATA_HOME WASMPLUG_TEMPLATES NO_COLOR
-cd "$T" || exit 1
+# shellcheck source=tests/cli/lib.sh
+. "$SRC/lib.sh"
 
-pass=0
-fail=0
-rc=0
-
-# run CMD...: run it with stdin closed, keeping stdout, stderr and the exit code.
-# (Per-command variables go through env(1): assignments before a shell
-# function may persist in some shells.)
-run() {
-    "$@" >"$T/out" 2>"$T/err" </dev/null
-    rc=$?
-}
-# run_in INPUT CMD...: the same with INPUT on stdin.
-run_in() {
-    input=$1
-    shift
-    printf '%s' "$input" | "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-ok() {
-    pass=$((pass + 1))
-    echo "ok   $1"
-}
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    sed 's/^/       out: /' "$T/out" | head -15
-    sed 's/^/       err: /' "$T/err" | head -15
-}
-# expect NAME EXIT [TEXT...]: the exit code, and each TEXT in stdout or stderr.
-expect() {
-    name=$1
-    want=$2
-    shift 2
-    if [ "$rc" != "$want" ]; then
-        bad "$name (exit $rc, expected $want)"
-        return
-    fi
-    for text in "$@"; do
-        if ! cat "$T/out" "$T/err" | grep -qF -- "$text"; then
-            bad "$name (missing: $text)"
-            return
-        fi
-    done
-    ok "$name"
-}
-# check NAME CONDITION...: a shell test.
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-
-# Plugin directories: fixture manifest + compiled module.
-mkplug() { # mkplug DIR FIXTURE WASM MODULE_NAME
-    mkdir -p "$1"
-    cp "$SRC/fixtures/$2/plugin.yaml" "$1/plugin.yaml"
-    cp "$PLUG/$3.wasm" "$1/$4"
-}
 mkplug p/echo echo echo echo.wasm
 mkplug p/needs_log needs_log needs_log needs_log.wasm
 mkplug p/denied denied needs_log needs_log.wasm
@@ -214,7 +153,7 @@ run "$W" info --json echo-plugin
 expect "info --json" 0 '"id": "echo-plugin"' '"module_exports"' '"timeout_ms": 5000'
 run "$W" info nothing-here
 expect "info: missing plugin: exit 3" 3 "not found"
-run "$W" install "$PLUG/needs_log.wasm" --manifest p/needs_log/plugin.yaml
+run "$W" install "$PLUG/needs_log.wasm" --manifest p/needs_log/plugin.yaml --grant host.log
 expect "install a .wasm plus manifest" 0 "installed needs-log 0.1.0"
 run "$W" install "$PLUG/echo.wasm"
 expect "install a .wasm without a manifest: exit 4" 4 "no embedded manifest"
@@ -463,6 +402,4 @@ fi
 echo "# compiled-module cache"
 echo "skip corrupt cache entry (the compiled-module cache is not implemented yet)"
 
-echo
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+cli_done
