@@ -1,0 +1,177 @@
+/*
+ * events_internal.h - the event bus's structures, shared by events.c (bus,
+ * queues, workers, publish, request/reply), events_topic.c (topic syntax
+ * and matching) and events_stats.c (metrics, dead letters, error history).
+ *
+ * Locks, in the only order they may nest: sub->mu, then bus->sched_mu.
+ * bus->subs_lock (rwlock) is never held while taking a sub->mu; topic_mu,
+ * dl_mu, err_mu and req_mu are leaves.
+ */
+#ifndef WASMPLUG_EVENTS_INTERNAL_H
+#define WASMPLUG_EVENTS_INTERNAL_H
+
+#include "wasmplug/events.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Latency histogram buckets: bucket i counts latencies below 2^i ns. */
+#define EV_LATENCY_BUCKETS 40
+/* Most topics tracked with their own counters. */
+#define EV_TOPICS_MAX 4096
+/* Events a worker takes from an unbatched queue at once. */
+#define EV_TAKE_MAX 64
+
+typedef struct ev_topic {
+    char name[WASMPLUG_TOPIC_MAX + 1];
+    _Atomic uint64_t published, delivered, dropped, failed, unmatched;
+} ev_topic;
+
+/* One published event, shared (reference counted) by every queue it is in. */
+typedef struct ev_event {
+    _Atomic uint32_t refs;
+    uint32_t hops;
+    uint64_t id;
+    uint64_t time_ms;
+    uint64_t published_ns; /* monotonic, for latency */
+    ev_topic *stats;
+    const char *topic;
+    const char *source;
+    const char *reply_to;  /* NULL unless a request */
+    const char *payload;
+    size_t payload_len;
+    char *json;            /* the envelope delivered to plugins (jansson, free()) */
+    size_t json_len;
+    char data[];           /* topic, source, reply_to, payload, NUL-terminated */
+} ev_event;
+
+enum { EV_LIST_NONE = 0, EV_LIST_READY, EV_LIST_DELAYED };
+
+typedef struct ev_sub {
+    _Atomic uint32_t refs;
+    uint64_t id;
+    char pattern[WASMPLUG_TOPIC_MAX + 1];
+    char subscriber[WASMPLUG_NAME_MAX]; /* plugin name or "host" */
+    bool is_plugin;
+    char handler[WASMPLUG_NAME_MAX];    /* "" = choose from the exports */
+    wasmplug_event_fn fn;
+    void *user;
+    wasmplug_subscription_options opt;
+
+    pthread_mutex_t mu;
+    pthread_cond_t not_full; /* publishers blocked on a full queue */
+    pthread_cond_t idle;     /* a delivery finished */
+    ev_event **ring;
+    uint32_t head, count;
+    bool owned;     /* in a scheduler list or being delivered by a worker */
+    bool running;   /* a worker is delivering now */
+    _Atomic bool removed;
+    pthread_t runner;
+
+    /* under sub->mu */
+    uint64_t enqueued, delivered, deliveries, dropped, rejected, failed, retries, discarded;
+    uint32_t queue_max;
+    uint64_t latency_total_ns, latency_max_ns;
+    uint64_t latency_hist[EV_LATENCY_BUCKETS];
+
+    /* under bus->sched_mu */
+    int list;
+    uint64_t deadline_ns;
+    struct ev_sub *next, *prev;
+
+    /* only the worker delivering touches these */
+    wasmplug_plugin *plugin;
+    char resolved_handler[WASMPLUG_NAME_MAX];
+} ev_sub;
+
+typedef struct ev_waiter {
+    uint64_t inbox;
+    bool done, cancelled;
+    wasmplug_buf reply;
+    pthread_cond_t cv;
+    struct ev_waiter *next;
+} ev_waiter;
+
+typedef struct ev_dead {
+    wasmplug_dead_letter letter; /* letter.json owned */
+} ev_dead;
+
+struct wasmplug_bus {
+    wasmplug_host *host;
+    wasmplug_bus_config cfg;
+
+    _Atomic uint64_t next_event_id, next_sub_id, next_inbox;
+    _Atomic bool shutting;
+    _Atomic uint32_t active_publishers;
+
+    pthread_rwlock_t subs_lock;
+    ev_sub **subs;
+    size_t sub_count, sub_cap;
+
+    pthread_mutex_t sched_mu;
+    pthread_cond_t work_cv;
+    ev_sub *ready_head, *ready_tail;
+    ev_sub *delayed;   /* doubly linked, unsorted */
+    _Atomic bool stop;
+    pthread_t *workers;
+    uint32_t worker_count;
+    pthread_mutex_t pause_mu; /* retry backoff sleeps; woken by shutdown */
+    pthread_cond_t pause_cv;
+
+    pthread_mutex_t req_mu;
+    ev_waiter *waiters;
+
+    pthread_mutex_t topic_mu;
+    ev_topic **topic_slots; /* open addressing, EV_TOPICS_MAX * 2 slots */
+    size_t topic_count;
+    ev_topic other;         /* topics beyond EV_TOPICS_MAX */
+
+    pthread_mutex_t dl_mu;
+    ev_dead *dead;          /* ring of cfg.dead_letter_max */
+    size_t dead_head, dead_count;
+
+    pthread_mutex_t err_mu;
+    wasmplug_plugin_error *errors; /* ring of cfg.error_history */
+    size_t err_head, err_count;
+
+    _Atomic uint64_t published, publish_errors, hop_limited, requests, replies,
+        request_timeouts, dead_letters, dead_letters_evicted;
+    bool shut_down;
+};
+
+/* ---- events_topic.c ---- */
+/* Copy text into dst (size > 0) for a message: printable ASCII kept, other
+ * bytes as \xNN, truncated with "..." if long. */
+void ev_escape(char *dst, size_t size, const char *text, size_t len);
+
+/* ---- events_stats.c ---- */
+wasmplug_status ev_topics_init(wasmplug_bus *bus);
+void ev_topics_free(wasmplug_bus *bus);
+/* The counters of topic (a valid topic), created on first use. */
+ev_topic *ev_topic_stats(wasmplug_bus *bus, const char *topic);
+void ev_sub_record_latency(ev_sub *sub, uint64_t ns);
+void ev_sub_fill_stats(ev_sub *sub, wasmplug_subscription_stats *out);
+wasmplug_status ev_dead_init(wasmplug_bus *bus);
+void ev_dead_free(wasmplug_bus *bus);
+void ev_dead_add(wasmplug_bus *bus, const ev_sub *sub, const ev_event *ev, uint32_t attempts,
+                 wasmplug_status code, const char *error);
+/* Record a bus error (copies err) in the bounded history. */
+void ev_error_record(wasmplug_bus *bus, const wasmplug_plugin_error *err);
+
+/* Fill err (may be NULL): code, plugin (source), function, message. */
+wasmplug_status ev_fail(wasmplug_plugin_error *err, wasmplug_status code, const char *source,
+                        const char *function, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* ---- events.c ---- */
+/* Whether this thread is delivering an event of bus to the plugin called
+ * plugin; if so *hops is that event's hop count (the largest of a batch). */
+bool ev_current_delivery(wasmplug_bus *bus, const char *plugin, uint32_t *hops);
+
+uint64_t ev_now_ns(void);
+uint64_t ev_wall_ms(void);
+
+#endif /* WASMPLUG_EVENTS_INTERNAL_H */
