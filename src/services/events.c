@@ -252,6 +252,16 @@ static bool deliver_plugin(wasmplug_bus *bus, ev_sub *s, ev_event **evs, size_t 
             snprintf(msg, msg_size, "subscriber plugin '%s' is not loaded", s->subscriber);
             return false;
         }
+        /* A plugin still loading or initializing is not there yet (and its
+         * module may not be set: its exports are read only once READY). */
+        wasmplug_plugin_state state = wasmplug_plugin_state_get(s->plugin);
+        if (state != WASMPLUG_STATE_READY) {
+            drop_plugin_handle(s);
+            *code = WASMPLUG_ERR_PLUGIN_STATE;
+            snprintf(msg, msg_size, "subscriber plugin '%s' is %s, not ready", s->subscriber,
+                     wasmplug_state_string(state));
+            return false;
+        }
     }
     if (!s->resolved_handler[0]) {
         const char *h = s->handler[0] ? s->handler
