@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh - build (Release) and run the benchmark suite: the workloads
 # (wasmplug-bench: native vs wasmplug vs wabt's wasm-interp) and the
-# micro-benchmarks (wasmplug-micro). See docs/PERFORMANCE.md.
+# micro-benchmarks (wasmplug-micro), and the event bus (wasmplug-bench-events).
+# See docs/PERFORMANCE.md.
 #
 #   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
 #
@@ -33,7 +34,7 @@ done
 if [ $do_build = 1 ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
-        --target wasmplug-bench wasmplug-micro bench_big_wasm
+        --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events
 fi
 
 bin="$build/bench"
@@ -50,4 +51,12 @@ if [ $micro = 1 ]; then
     echo
 fi
 "$bin/wasmplug-bench" "$@" || status=1
+if [ -x "$bin/wasmplug-bench-events" ]; then
+    echo
+    if [ $quick = 1 ]; then
+        "$bin/wasmplug-bench-events" --rounds 1 --events 20000 || status=1
+    else
+        "$bin/wasmplug-bench-events" || status=1
+    fi
+fi
 exit $status

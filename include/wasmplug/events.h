@@ -337,8 +337,8 @@ typedef struct wasmplug_subscription_stats {
     uint32_t queue_max;     /* deepest the queue has been */
     uint64_t latency_total_ns;
     uint64_t latency_max_ns;
-    uint64_t latency_p50_ns; /* from a log2 histogram: upper bound of the bucket */
-    uint64_t latency_p99_ns;
+    uint64_t latency_p50_ns; /* from a histogram of 4 buckets per power of two: */
+    uint64_t latency_p99_ns; /* the top of the quantile's bucket (within 25%) */
 } wasmplug_subscription_stats;
 
 /** Counters of one topic (every topic published at least once). */
