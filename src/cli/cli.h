@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "services/store.h"
+#include "term.h"
 
 /* Exit codes (documented in --help and docs/wasmplug.1). */
 enum {
@@ -65,6 +66,9 @@ typedef struct cli_args {
 int cli_next(cli_args *a, const cli_opt *opts, const char *cmd, const char **arg);
 
 /* ---- output ----------------------------------------------------------- */
+/* Text output escapes untrusted strings (term.h): cli_error and cli_note
+ * their whole message (newlines kept), the commands each name or manifest
+ * string they print (term_field). */
 
 void cli_error(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -76,6 +80,9 @@ void cli_note(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+/* A plugin's error on stderr (as wasmplug_plugin_error_format words it),
+ * its names and message escaped. */
+void cli_plugin_error(const wasmplug_plugin_error *err);
 /* Print a JSON value to stdout (indented) and release it. */
 void cli_json_print(json_t *v);
 /* {"error": {...}} on stdout for --json, plus the text on stderr. */

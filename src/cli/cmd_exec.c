@@ -49,11 +49,21 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
+/* The command's stdout and stderr: as they are for pipes and files, escaped
+ * on a terminal (an untrusted program must not drive the terminal). */
+typedef struct output {
+    term_stream stream[2];
+    bool escape[2];
+} output;
+
 static void on_output(void *user, int fd, const uint8_t *data, size_t len)
 {
-    (void)user;
-    FILE *f = fd == 2 ? stderr : stdout;
-    fwrite(data, 1, len, f);
+    output *o = user;
+    int k = fd == 2 ? 1 : 0;
+    if (o->escape[k])
+        term_stream_write(&o->stream[k], data, len);
+    else
+        fwrite(data, 1, len, o->stream[k].out);
     if (fd == 2)
         fflush(stderr);
 }
@@ -145,7 +155,7 @@ int cmd_exec(int argc, char **argv)
     wasmplug_status st = wasmplug_module_new(eng, bytes, size, &m, &err);
     if (st != WASMPLUG_OK) {
         snprintf(msg, sizeof msg, "%s: %s: %s (at byte offset %llu)", file, wasmplug_strerror(st),
-                 err.message, (unsigned long long)err.offset);
+                 term_field(err.message), (unsigned long long)err.offset);
         rc = cli_fail_json(cli_exit_for(st), st == WASMPLUG_ERR_UNSUPPORTED ? "unsupported" : "invalid_module", msg);
         goto out;
     }
@@ -181,10 +191,16 @@ int cmd_exec(int argc, char **argv)
     wc.preopens = pre;
     wc.preopen_count = o.dir_count;
     wc.stdin_inherit = true;
+    output shown;
+    term_stream_init(&shown.stream[0], stdout, TERM_TEXT);
+    term_stream_init(&shown.stream[1], stderr, TERM_TEXT);
+    shown.escape[0] = term_is_tty(stdout);
+    shown.escape[1] = term_is_tty(stderr);
     wc.on_output = on_output;
+    wc.output_user = &shown;
     st = wasmplug_wasi_new(eng, &wc, &ctx, &err);
     if (st != WASMPLUG_OK) {
-        snprintf(msg, sizeof msg, "cannot set up WASI: %s", err.message);
+        snprintf(msg, sizeof msg, "cannot set up WASI: %s", term_field(err.message));
         rc = cli_fail_json(cli_exit_for(st), NULL, msg);
         goto out;
     }
@@ -195,7 +211,8 @@ int cmd_exec(int argc, char **argv)
     ic.fuel = o.limits.fuel ? o.limits.fuel : o.stats ? WASMPLUG_FUEL_UNLIMITED - 1 : 0;
     st = wasmplug_wasi_instantiate(ctx, m, &ic, &inst, &err);
     if (st != WASMPLUG_OK) {
-        snprintf(msg, sizeof msg, "%s: %s: %s", file, wasmplug_strerror(st), err.message);
+        snprintf(msg, sizeof msg, "%s: %s: %s", file, wasmplug_strerror(st),
+                 term_field(err.message));
         rc = cli_fail_json(cli_exit_for(st), NULL, msg);
         goto out;
     }
@@ -218,6 +235,8 @@ int cmd_exec(int argc, char **argv)
     uint64_t t1 = now_ns();
     st = wasmplug_wasi_start(ctx, inst, &code, &err);
     uint64_t t2 = now_ns();
+    term_stream_finish(&shown.stream[0]);
+    term_stream_finish(&shown.stream[1]);
     if (have_timer) {
         pthread_mutex_lock(&t.lock);
         t.done = true;
@@ -255,10 +274,11 @@ int cmd_exec(int argc, char **argv)
         rc = cli_fail_json(EXIT_LIMIT, "ERR_CALL_DEPTH", msg);
     } else {
         size_t at = (size_t)snprintf(msg, sizeof msg, "%s: %s: %s", file, wasmplug_strerror(st),
-                                     err.message);
+                                     term_field(err.message));
         for (uint32_t i = 0; i < err.frame_count && at < sizeof msg; i++)
             at += (size_t)snprintf(msg + at, sizeof msg - at, "\n  #%u %s (func %u)", i,
-                                   err.frames[i].func_name[0] ? err.frames[i].func_name : "?",
+                                   err.frames[i].func_name[0] ? term_field(err.frames[i].func_name)
+                                                              : "?",
                                    err.frames[i].func_index);
         rc = cli_fail_json(cli_exit_for(st), wasmplug_status_name(st), msg);
     }

@@ -61,6 +61,13 @@ static const char *type_str(const wasmplug_externtype *t, char *buf, size_t size
     }
 }
 
+/* A string of the report for the text output: escaped (module names are
+ * untrusted), "" when absent. */
+static const char *shown(const json_t *v)
+{
+    return term_field(json_string_value(v));
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     cli_args a = {argc, argv, 1, false};
@@ -238,19 +245,19 @@ int cmd_inspect(int argc, char **argv)
         return code;
     }
     /* Text. */
-    printf("%s%s%s: WebAssembly version %u, %zu bytes\n", cli_bold(), file, cli_reset(), version,
-           size);
+    printf("%s%s%s: WebAssembly version %u, %zu bytes\n", cli_bold(), term_field(file),
+           cli_reset(), version, size);
     if (json_object_get(out, "error"))
-        printf("  %s%s%s\n", cli_red(), json_string_value(json_object_get(out, "error")),
+        printf("  %s%s%s\n", cli_red(), shown(json_object_get(out, "error")),
                cli_reset());
     printf("%sSections%s\n", cli_bold(), cli_reset());
     json_t *s;
     size_t i;
     json_array_foreach(json_object_get(out, "sections"), i, s)
     {
-        const char *cn = json_string_value(json_object_get(s, "custom_name"));
+        const char *cn = shown(json_object_get(s, "custom_name"));
         printf("  %-10s %-24s offset %-8" JSON_INTEGER_FORMAT " size %" JSON_INTEGER_FORMAT "\n",
-               json_string_value(json_object_get(s, "name")), cn ? cn : "",
+               shown(json_object_get(s, "name")), cn,
                json_integer_value(json_object_get(s, "offset")),
                json_integer_value(json_object_get(s, "size")));
     }
@@ -259,36 +266,36 @@ int cmd_inspect(int argc, char **argv)
            (unsigned long long)custom_size, size);
     printf("%sImports%s (%zu)\n", cli_bold(), cli_reset(), json_array_size(imports));
     json_array_foreach(imports, i, s)
-        printf("  %-6s %s.%s %s\n", json_string_value(json_object_get(s, "kind")),
-               json_string_value(json_object_get(s, "module")),
-               json_string_value(json_object_get(s, "name")),
-               json_string_value(json_object_get(s, "type")));
+        printf("  %-6s %s.%s %s\n", shown(json_object_get(s, "kind")),
+               shown(json_object_get(s, "module")),
+               shown(json_object_get(s, "name")),
+               shown(json_object_get(s, "type")));
     printf("%sExports%s (%zu)\n", cli_bold(), cli_reset(), json_array_size(exports));
     json_array_foreach(exports, i, s)
-        printf("  %-6s %s %s\n", json_string_value(json_object_get(s, "kind")),
-               json_string_value(json_object_get(s, "name")),
-               json_string_value(json_object_get(s, "type")));
+        printf("  %-6s %s %s\n", shown(json_object_get(s, "kind")),
+               shown(json_object_get(s, "name")),
+               shown(json_object_get(s, "type")));
     if (json_is_string(json_object_get(out, "abi")))
         printf("%sPlugin ABI%s\n  %s\n", cli_bold(), cli_reset(),
-               json_string_value(json_object_get(out, "abi")));
+               shown(json_object_get(out, "abi")));
     json_t *em = json_object_get(out, "embedded_manifest");
     if (em)
         printf("%sEmbedded manifest%s\n  %s %s\n", cli_bold(), cli_reset(),
-               json_string_value(json_object_get(em, "id")),
-               json_string_value(json_object_get(em, "version")));
+               shown(json_object_get(em, "id")),
+               shown(json_object_get(em, "version")));
     if (json_object_get(out, "embedded_manifest_error"))
         printf("%sEmbedded manifest%s\n  %sinvalid: %s%s\n", cli_bold(), cli_reset(), cli_red(),
-               json_string_value(json_object_get(out, "embedded_manifest_error")), cli_reset());
+               shown(json_object_get(out, "embedded_manifest_error")), cli_reset());
     printf("%sFeatures%s\n", cli_bold(), cli_reset());
     if (!json_array_size(features))
         printf("  WebAssembly 1.0 (MVP) only\n");
     json_array_foreach(features, i, s)
     {
         if (json_is_true(json_object_get(s, "supported")))
-            printf("  %s (supported)\n", json_string_value(json_object_get(s, "name")));
+            printf("  %s (supported)\n", shown(json_object_get(s, "name")));
         else
             printf("  %s%s (NOT supported)%s\n", cli_red(),
-                   json_string_value(json_object_get(s, "name")), cli_reset());
+                   shown(json_object_get(s, "name")), cli_reset());
     }
     json_decref(out);
     return code;

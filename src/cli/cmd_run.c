@@ -185,8 +185,8 @@ static int h_log(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *ar
     (void)user;
     (void)results;
     fflush(stdout);
-    fprintf(stderr, "%s[%s]%s %.*s\n", cli_yellow(), wasmplug_hostcall_plugin_name(call),
-            cli_reset(), (int)args[0].len, (const char *)args[0].ptr);
+    fprintf(stderr, "%s[%s]%s %s\n", cli_yellow(), term_field(wasmplug_hostcall_plugin_name(call)),
+            cli_reset(), term_fieldn(args[0].ptr, args[0].len));
     return 0;
 }
 
@@ -218,9 +218,9 @@ static void on_log(void *user, wasmplug_plugin *plugin, const char *name,
     (void)plugin;
     static const char *const names[] = {"trace", "debug", "info", "warn", "error"};
     fflush(stdout);
-    fprintf(stderr, "%s[%s %s]%s %.*s\n", level >= WASMPLUG_LOG_WARN ? cli_red() : cli_yellow(),
-            name, names[level <= WASMPLUG_LOG_ERROR ? level : WASMPLUG_LOG_ERROR], cli_reset(),
-            (int)len, msg);
+    fprintf(stderr, "%s[%s %s]%s %s\n", level >= WASMPLUG_LOG_WARN ? cli_red() : cli_yellow(),
+            term_field(name), names[level <= WASMPLUG_LOG_ERROR ? level : WASMPLUG_LOG_ERROR],
+            cli_reset(), term_fieldn(msg, len));
 }
 
 wasmplug_status cli_register_host_functions(wasmplug_host *h)
@@ -258,6 +258,8 @@ typedef struct wasi_setup {
     bool capture; /* --json: keep plugin stdout/stderr for the JSON result */
     char *cap[2];
     size_t caplen[2];
+    bool escape;          /* stderr is a terminal: show the output escaped */
+    term_stream shown[2]; /* plugin stdout, stderr on our stderr */
 } wasi_setup;
 
 static void wasi_output(void *user, int fd, const uint8_t *data, size_t len)
@@ -275,7 +277,10 @@ static void wasi_output(void *user, int fd, const uint8_t *data, size_t len)
         return;
     }
     /* Plugin stdout and stderr go to stderr: stdout carries the call's output. */
-    fwrite(data, 1, len, stderr);
+    if (w->escape)
+        term_stream_write(&w->shown[fd == 2 ? 1 : 0], data, len);
+    else
+        fwrite(data, 1, len, stderr);
     fflush(stderr);
 }
 
@@ -351,11 +356,16 @@ static bool wasi_build(wasi_setup *w, const wasmplug_manifest_doc *doc, const ru
     w->cfg.on_output = wasi_output;
     w->cfg.output_user = w;
     w->capture = G.json;
+    w->escape = term_is_tty(stderr);
+    term_stream_init(&w->shown[0], stderr, TERM_TEXT);
+    term_stream_init(&w->shown[1], stderr, TERM_TEXT);
     return true;
 }
 
 static void wasi_free(wasi_setup *w)
 {
+    term_stream_finish(&w->shown[0]);
+    term_stream_finish(&w->shown[1]);
     free((void *)w->env);
     free((void *)w->inherit);
     free(w->pre);
@@ -474,7 +484,7 @@ static int report_error(wasmplug_status st, const wasmplug_plugin_error *err)
     char text[4096];
     wasmplug_plugin_error_format(err, text, sizeof text);
     int code = cli_exit_for(st);
-    cli_error("%s", text);
+    cli_plugin_error(err);
     if (G.json) {
         json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "kind",
                               wasmplug_status_name(st), "message", err->message, "phase",
@@ -568,6 +578,20 @@ static void print_val(const wasmplug_val *v)
 /* ------------------------------------------------------------------------ */
 
 static bool output_open_line; /* the output printed did not end with a newline */
+
+/* The call's output on stdout: as it is for a pipe or a file, escaped on a
+ * terminal (the bytes are the plugin's). */
+static void write_output(const uint8_t *data, size_t len)
+{
+    if (!term_is_tty(stdout)) {
+        fwrite(data ? data : (const uint8_t *)"", 1, len, stdout);
+        return;
+    }
+    term_stream ts;
+    term_stream_init(&ts, stdout, TERM_TEXT);
+    term_stream_write(&ts, data ? data : (const uint8_t *)"", len);
+    term_stream_finish(&ts);
+}
 
 static void print_stats(json_t *stats)
 {
@@ -698,12 +722,12 @@ int cmd_run(int argc, char **argv)
     if (!found) {
         char msg[2048];
         size_t at = (size_t)snprintf(msg, sizeof msg, "plugin '%s' has no function '%s' (exports:",
-                                     wasmplug_plugin_name(pl), func);
+                                     term_field(wasmplug_plugin_name(pl)), term_field(func));
         for (uint32_t i = 0; i < nexp && at < sizeof msg; i++) {
             const char *name;
             wasmplug_functype t;
             wasmplug_plugin_export_at(pl, i, &name, &t);
-            at += (size_t)snprintf(msg + at, sizeof msg - at, " %s", name);
+            at += (size_t)snprintf(msg + at, sizeof msg - at, " %s", term_field(name));
         }
         if (at < sizeof msg)
             snprintf(msg + at, sizeof msg - at, ")");
@@ -749,7 +773,7 @@ int cmd_run(int argc, char **argv)
             if (G.json)
                 json_object_set_new(result, "output", cli_json_bytes(out.data, out.len));
             else {
-                fwrite(out.data ? out.data : (const uint8_t *)"", 1, out.len, stdout);
+                write_output(out.data, out.len);
                 if (isatty(1) && out.len && out.data[out.len - 1] != '\n')
                     fputc('\n', stdout);
                 else

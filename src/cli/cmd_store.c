@@ -184,12 +184,12 @@ int cmd_list(int argc, char **argv)
             const char *desc = e->doc->description ? e->doc->description
                                : e->doc->name      ? e->doc->name
                                                    : "";
-            printf("%-24s %-12s %-8s %s\n", e->doc->id, e->doc->version, source_name(e->source),
-                   desc);
+            printf("%-24s %-12s %-8s %s\n", term_field(e->doc->id), term_field(e->doc->version),
+                   source_name(e->source), term_field(desc));
         } else {
-            printf("%-24s %-12s %-8s %sinvalid manifest: %s:%u:%u: %s%s\n", e->dir, "?",
-                   source_name(e->source), cli_red(), e->diag.file, e->diag.line,
-                   e->diag.column, e->diag.message, cli_reset());
+            printf("%-24s %-12s %-8s %sinvalid manifest: %s:%u:%u: %s%s\n", term_field(e->dir),
+                   "?", source_name(e->source), cli_red(), term_field(e->diag.file),
+                   e->diag.line, e->diag.column, term_field(e->diag.message), cli_reset());
         }
     }
     if (G.json)
@@ -238,11 +238,12 @@ static int check_module(const wasmplug_manifest_doc *doc, const char *module_pat
     int rc = EXIT_OK;
     if (st != WASMPLUG_OK) {
         if (st == WASMPLUG_ERR_UNSUPPORTED)
-            snprintf(msg, sizeof msg, "%s: %s (at byte offset %llu)", module_path, err.message,
-                     (unsigned long long)err.offset);
+            snprintf(msg, sizeof msg, "%s: %s (at byte offset %llu)", module_path,
+                     term_field(err.message), (unsigned long long)err.offset);
         else
             snprintf(msg, sizeof msg, "%s: %s: %s (at byte offset %llu)", module_path,
-                     wasmplug_strerror(st), err.message, (unsigned long long)err.offset);
+                     wasmplug_strerror(st), term_field(err.message),
+                     (unsigned long long)err.offset);
         rc = cli_fail_json(cli_exit_for(st), st == WASMPLUG_ERR_UNSUPPORTED ? "unsupported" : "invalid_module", msg);
     } else {
         for (size_t i = 0; i < doc->exports.count && rc == EXIT_OK; i++) {
@@ -257,7 +258,7 @@ static int check_module(const wasmplug_manifest_doc *doc, const char *module_pat
             if (!found) {
                 snprintf(msg, sizeof msg,
                          "the manifest lists export '%s' but %s exports no such function",
-                         doc->exports.items[i], module_path);
+                         term_field(doc->exports.items[i]), module_path);
                 rc = cli_fail_json(EXIT_INVALID, "invalid_module", msg);
             }
         }
@@ -413,7 +414,7 @@ int cmd_install(int argc, char **argv)
 
     bool progress = !G.quiet && !G.json && isatty(2);
     if (progress)
-        fprintf(stderr, "Installing %s %s ...", doc->id, doc->version);
+        fprintf(stderr, "Installing %s %s ...", term_field(doc->id), term_field(doc->version));
     char *dest = NULL;
     st = wps_install(G.store, doc, text, textlen, module_path, force, &dest, msg, sizeof msg);
     if (progress)
@@ -437,10 +438,10 @@ int cmd_install(int argc, char **argv)
         json_object_update(inst, consent_report);
         cli_json_print(json_pack("{s:b, s:o}", "ok", 1, "installed", inst));
     } else {
-        printf("%sinstalled%s %s %s -> %s\n", cli_green(), cli_reset(), doc->id, doc->version,
-               dest);
+        printf("%sinstalled%s %s %s -> %s\n", cli_green(), cli_reset(), term_field(doc->id),
+               term_field(doc->version), term_field(dest));
         for (size_t i = 0; i < grants.count; i++)
-            printf("  granted %s\n", grants.items[i]);
+            printf("  granted %s\n", term_field(grants.items[i]));
     }
     free(dest);
 out:
@@ -510,7 +511,7 @@ static void print_list(const char *label, const wasmplug_strlist *l)
         return;
     printf("  %-16s", label);
     for (size_t i = 0; i < l->count; i++)
-        printf("%s%s", i ? ", " : "", l->items[i]);
+        printf("%s%s", i ? ", " : "", term_field(l->items[i]));
     printf("\n");
 }
 
@@ -545,7 +546,8 @@ int cmd_info(int argc, char **argv)
         wasmplug_error err;
         wasmplug_status st = wasmplug_module_new(eng, bytes, modsize, &m, &err);
         if (st != WASMPLUG_OK)
-            snprintf(modmsg, sizeof modmsg, "%s: %s", wasmplug_strerror(st), err.message);
+            snprintf(modmsg, sizeof modmsg, "%s: %s", wasmplug_strerror(st),
+                     term_field(err.message));
         for (uint32_t i = 0; m && i < wasmplug_module_export_count(m); i++) {
             const char *name;
             size_t nlen;
@@ -575,18 +577,19 @@ int cmd_info(int argc, char **argv)
     } else {
         const wasmplug_manifest_doc *d = p.doc;
         if (d) {
-            printf("%s%s%s %s\n", cli_bold(), d->name ? d->name : d->id, cli_reset(), d->version);
+            printf("%s%s%s %s\n", cli_bold(), term_field(d->name ? d->name : d->id), cli_reset(),
+                   term_field(d->version));
             if (d->description)
-                printf("  %s\n", d->description);
-            printf("  %-16s%s\n", "id", d->id);
+                printf("  %s\n", term_field(d->description));
+            printf("  %-16s%s\n", "id", term_field(d->id));
             print_list("authors", &d->authors);
             if (d->license)
-                printf("  %-16s%s\n", "license", d->license);
+                printf("  %-16s%s\n", "license", term_field(d->license));
             printf("  %-16s%s\n", "abi", d->abi_given ? wasmplug_abi_string(d->abi) : "(detected)");
             print_list("exports", &d->exports);
             for (size_t i = 0; i < d->config_count; i++)
-                printf("  %-16s%s = %s\n", i ? "" : "config", d->config[i].key,
-                       d->config[i].value);
+                printf("  %-16s%s = %s\n", i ? "" : "config", term_field(d->config[i].key),
+                       term_field(d->config[i].value));
             printf("%sPermissions%s\n", cli_bold(), cli_reset());
             if (!d->host_functions.count && !d->env.count && !d->dir_count &&
                 !d->events_publish.count && !d->events_subscribe.count && !d->storage &&
@@ -595,8 +598,9 @@ int cmd_info(int argc, char **argv)
             print_list("host functions", &d->host_functions);
             print_list("env", &d->env);
             for (size_t i = 0; i < d->dir_count; i++)
-                printf("  %-16s%s -> %s (%s)\n", i ? "" : "dirs", d->dirs[i].host,
-                       d->dirs[i].guest, d->dirs[i].readonly ? "read-only" : "read-write");
+                printf("  %-16s%s -> %s (%s)\n", i ? "" : "dirs", term_field(d->dirs[i].host),
+                       term_field(d->dirs[i].guest),
+                       d->dirs[i].readonly ? "read-only" : "read-write");
             print_list("publish", &d->events_publish);
             print_list("subscribe", &d->events_subscribe);
             if (d->storage) {
@@ -626,18 +630,18 @@ int cmd_info(int argc, char **argv)
             if (r->max_output_bytes)
                 print_size("max output", r->max_output_bytes);
         } else {
-            printf("%s%s%s (no manifest)\n", cli_bold(), p.module_path, cli_reset());
+            printf("%s%s%s (no manifest)\n", cli_bold(), term_field(p.module_path), cli_reset());
         }
         printf("%sModule%s\n  %-16s%s (%zu bytes)\n", cli_bold(), cli_reset(), "path",
-               p.module_path, modsize);
+               term_field(p.module_path), modsize);
         printf("  %-16s%s\n", "source", p.source);
         if (*modmsg)
-            printf("  %-16s%s%s%s\n", "error", cli_red(), modmsg, cli_reset());
+            printf("  %-16s%s%s%s\n", "error", cli_red(), term_field(modmsg), cli_reset());
         size_t n = json_array_size(exports);
         for (size_t i = 0; i < n; i++) {
             json_t *e = json_array_get(exports, i);
             printf("  %-16s%s %s\n", i ? "" : "functions",
-                   json_string_value(json_object_get(e, "name")),
+                   term_field(json_string_value(json_object_get(e, "name"))),
                    json_string_value(json_object_get(e, "type")));
         }
         json_decref(exports);

@@ -39,7 +39,7 @@ static void check(report *r, const char *status, const char *what, const char *f
                           : !strcmp(status, "fail") ? cli_red()
                                                     : cli_yellow();
         printf("  %s%-5s%s %-9s %s\n", col, !strcmp(status, "fail") ? "FAIL" : status,
-               cli_reset(), what, msg);
+               cli_reset(), what, term_field(msg)); /* msg quotes the plugin's names */
     }
 }
 
@@ -67,7 +67,7 @@ int cmd_validate(int argc, char **argv)
     report r = {json_array(), 0, 0};
     int code = EXIT_OK;
     if (!G.json)
-        printf("%svalidate%s %s\n", cli_bold(), cli_reset(), ref);
+        printf("%svalidate%s %s\n", cli_bold(), cli_reset(), term_field(ref));
     const wasmplug_manifest_doc *d = p.doc;
     if (d)
         check(&r, "ok", "manifest", "%s %s (%s)", d->id, d->version, d->path);

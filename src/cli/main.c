@@ -301,14 +301,35 @@ const char *cli_green(void) { return G.color ? "\033[32m" : ""; }
 const char *cli_red(void) { return G.color ? "\033[31m" : ""; }
 const char *cli_yellow(void) { return G.color ? "\033[33m" : ""; }
 
+/* A message on stderr, escaped as text: messages quote names, manifest
+ * strings and library errors, which may hold escape sequences. */
+static void print_message(const char *fmt, va_list ap)
+{
+    char small[512], *text = small;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small && (text = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (n < 0 || !text)
+        text = small; /* the message cut short rather than lost */
+    term_stream ts;
+    term_stream_init(&ts, stderr, TERM_TEXT);
+    term_stream_write(&ts, text, strlen(text));
+    term_stream_finish(&ts);
+    fputc('\n', stderr);
+    if (text != small)
+        free(text);
+}
+
 void cli_error(const char *fmt, ...)
 {
     fprintf(stderr, "%swasmplug: error:%s ", G.color ? "\033[1;31m" : "", cli_reset());
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_message(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void cli_note(const char *fmt, ...)
@@ -317,9 +338,35 @@ void cli_note(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_message(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+/* Copy an escaped field into a fixed-size array of the error. */
+#define SET_FIELD(array) snprintf((array), sizeof(array), "%s", term_field(array))
+
+void cli_plugin_error(const wasmplug_plugin_error *err)
+{
+    /* The names and the message may be the plugin's own: escape each as a
+     * field, so that only the backtrace's lines start new lines. */
+    wasmplug_plugin_error *shown = malloc(sizeof *shown);
+    char *text = malloc(8192);
+    if (!shown || !text) {
+        free(shown);
+        free(text);
+        cli_error("%s", term_field(err->message));
+        return;
+    }
+    *shown = *err;
+    SET_FIELD(shown->plugin);
+    SET_FIELD(shown->function);
+    SET_FIELD(shown->message);
+    for (uint32_t i = 0; i < shown->frame_count && i < WASMPLUG_ERROR_FRAMES_MAX; i++)
+        SET_FIELD(shown->frames[i].func_name);
+    wasmplug_plugin_error_format(shown, text, 8192);
+    cli_error("%s", text);
+    free(text);
+    free(shown);
 }
 
 void cli_json_print(json_t *v)
@@ -515,9 +562,10 @@ int cli_manifest_error(const wasmplug_manifest_diag *d, wasmplug_status st)
 {
     char msg[1024];
     if (d->line)
-        snprintf(msg, sizeof msg, "%s:%u:%u: %s", d->file, d->line, d->column, d->message);
+        snprintf(msg, sizeof msg, "%s:%u:%u: %s", term_field(d->file), d->line, d->column,
+                 term_field(d->message));
     else
-        snprintf(msg, sizeof msg, "%s: %s", d->file, d->message);
+        snprintf(msg, sizeof msg, "%s: %s", term_field(d->file), term_field(d->message));
     int code = st == WASMPLUG_ERR_NOT_FOUND ? EXIT_NOT_FOUND
                : st == WASMPLUG_ERR_IO      ? EXIT_IO
                                             : EXIT_INVALID;
