@@ -27,17 +27,18 @@ static json_t *requests_json(const wps_requests *r)
 static void print_requests(const wasmplug_manifest_doc *doc, const wps_requests *r)
 {
     if (!r->count) {
-        printf("%s %s requests no permissions\n", doc->id, doc->version);
+        printf("%s %s requests no permissions\n", term_field(doc->id), term_field(doc->version));
         return;
     }
-    printf("%s %s requests:\n", doc->id, doc->version);
+    /* The manifest's strings, escaped: the operator decides on what is shown. */
+    printf("%s %s requests:\n", term_field(doc->id), term_field(doc->version));
     for (size_t i = 0; i < r->count; i++) {
         const wps_request *q = &r->items[i];
         if (q->wide)
-            printf("  %s! %s%s  (%s)\n      wide: %s\n", cli_red(), q->what, cli_reset(),
-                   q->permission, q->wide);
+            printf("  %s! %s%s  (%s)\n      wide: %s\n", cli_red(), term_field(q->what),
+                   cli_reset(), term_field(q->permission), term_field(q->wide));
         else
-            printf("  - %s  (%s)\n", q->what, q->permission);
+            printf("  - %s  (%s)\n", term_field(q->what), term_field(q->permission));
     }
     fflush(stdout);
 }
@@ -52,6 +53,22 @@ static bool confirm(size_t count, size_t wide)
     if (!fgets(line, sizeof line, stdin))
         return false;
     return !strcmp(line, "y\n") || !strcmp(line, "Y\n") || !strcmp(line, "yes\n");
+}
+
+/* Record one granted permission; EXIT_OK or why not (printed). */
+static int grant(wps_grants *out, const wasmplug_manifest_doc *doc, const char *permission)
+{
+    wasmplug_status st = wps_grants_add(out, permission);
+    if (st == WASMPLUG_ERR_ARGUMENT) {
+        /* The grants file has a permission per line: no control characters. */
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "%s requests permission '%s', which holds control characters: it cannot be "
+                 "granted (fix the manifest)",
+                 doc->id, term_field(permission));
+        return cli_fail_json(EXIT_INVALID, "invalid_manifest", msg);
+    }
+    return st == WASMPLUG_OK ? EXIT_OK : cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
 }
 
 int cli_consent(const wasmplug_manifest_doc *doc, const cli_consent_opts *o, wps_grants *out,
@@ -94,7 +111,7 @@ int cli_consent(const wasmplug_manifest_doc *doc, const cli_consent_opts *o, wps
                                          r.count, r.count == 1 ? "" : "s");
             for (size_t i = 0; i < r.count && at < sizeof msg; i++)
                 at += (size_t)snprintf(msg + at, sizeof msg - at, "%s%s", i ? ", " : "",
-                                       r.items[i].permission);
+                                       term_field(r.items[i].permission));
             if (at < sizeof msg)
                 snprintf(msg + at, sizeof msg - at,
                          "): install it with --yes to grant them all, or --grant PERMISSION "
@@ -108,8 +125,8 @@ int cli_consent(const wasmplug_manifest_doc *doc, const cli_consent_opts *o, wps
         for (size_t i = 0; i < r.count; i++)
             if (cli_glob(o->grants[g], r.items[i].permission)) {
                 matched = true;
-                if (wps_grants_add(out, r.items[i].permission) != WASMPLUG_OK)
-                    rc = EXIT_INTERNAL;
+                if ((rc = grant(out, doc, r.items[i].permission)) != EXIT_OK)
+                    goto out;
             }
         if (!matched) {
             char msg[512];
@@ -121,9 +138,8 @@ int cli_consent(const wasmplug_manifest_doc *doc, const cli_consent_opts *o, wps
             goto out;
         }
     }
-    for (size_t i = 0; all && i < r.count; i++)
-        if (wps_grants_add(out, r.items[i].permission) != WASMPLUG_OK)
-            rc = EXIT_INTERNAL;
+    for (size_t i = 0; all && i < r.count && rc == EXIT_OK; i++)
+        rc = grant(out, doc, r.items[i].permission);
     if (rc == EXIT_OK && report) {
         json_t *granted = json_array();
         for (size_t i = 0; i < out->count; i++)
@@ -161,12 +177,12 @@ void cli_grants_print(const char *plugin_dir)
         return;
     }
     if (st != WASMPLUG_OK) {
-        printf("  %s%s%s\n", cli_red(), msg, cli_reset());
+        printf("  %s%s%s\n", cli_red(), term_field(msg), cli_reset());
         return;
     }
     if (!g.count)
         printf("  nothing\n");
     for (size_t i = 0; i < g.count; i++)
-        printf("  %s\n", g.items[i]);
+        printf("  %s\n", term_field(g.items[i]));
     wps_grants_free(&g);
 }

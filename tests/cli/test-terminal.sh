@@ -95,12 +95,35 @@ check "info: no forged line" sh -c "! grep -q '^FAKE' '$T/out'"
 "$W" --json info "$T/plugin" >"$T/out" 2>&1
 check "info --json: exact description" \
     test "$(jq -r .description "$T/out")" = "$(printf 'line one\nFAKE: line two \033[2J')"
-"$W" -q install "$T/plugin" >/dev/null 2>&1
+"$W" -q install --yes "$T/plugin" >/dev/null 2>&1
 "$W" list >"$T/out" 2>&1
 check "list: no raw control bytes" clean "$T/out"
 check "list: description escaped" has "$T/out" 'line one\nFAKE: line two \e[2J'
 "$W" validate "$T/plugin" >"$T/out" 2>&1
 check "validate: no raw control bytes" clean "$T/out"
+
+# install lists the requested permissions for the operator to decide on:
+# a directory named to forge the list is shown escaped, and refused (the
+# grants file holds one permission per line).
+mkdir -p "$T/plugin2"
+cp "$T/hostile.wasm" "$T/plugin2/hostile.wasm"
+cat >"$T/plugin2/plugin.yaml" <<'EOF'
+id: hostile-dirs
+version: 1.0.0
+module: hostile.wasm
+exports: [run]
+permissions:
+  dirs:
+    - {host: "/tmp/x\e[8m", guest: "/data\n  - nothing else  (none)"}
+EOF
+"$W" install "$T/plugin2" >"$T/out" 2>&1
+check "install: consent list without raw control bytes" clean "$T/out"
+check "install: directory shown escaped" has "$T/out" 'read directory /tmp/x\e[8m as /data\n  - nothing else'
+check "install: no forged request line" sh -c "! grep -q '^  - nothing else' '$T/out'"
+"$W" install --yes "$T/plugin2" >"$T/out" 2>&1
+rc=$?
+check "install --yes: refused with a reason" \
+    sh -c "[ $rc -eq 4 ] && grep -q 'holds control characters' '$T/out'"
 
 # Logs (host.log and the ABI's log) are escaped, each on one line; the
 # call's output is exact on a pipe and escaped on a terminal.
