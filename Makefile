@@ -74,8 +74,13 @@ build: deps
 test: build
 	cd $(BUILD_DIR) && $(CTEST) $(CTEST_FLAGS)
 
-demo: build
-	sh examples/demo.sh $(BUILD_DIR)
+# The build's output is shown only if it fails; the demo itself touches
+# nothing outside its temporary directory.
+demo:
+	@log=$$(mktemp); \
+	if $(MAKE) -s build >"$$log" 2>&1; then rm -f "$$log"; \
+	else cat "$$log"; rm -f "$$log"; echo "demo: the build failed (its output is above)" >&2; exit 1; fi
+	@sh examples/demo.sh $(BUILD_DIR)
 
 asan: deps
 	$(call cmake_build,$(ASAN_DIR),-DWASMPLUG_SANITIZE=ON)

@@ -23,7 +23,10 @@ if [ ! -x "$W" ]; then
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/wasmplug-demo.XXXXXX")
 trap 'rm -rf "$T"' EXIT INT TERM
-export WASMPLUG_STORE="$T/store"
+# Everything the command writes stays in $T: the store, the compiled-module
+# cache, and whatever else would go under the XDG directories.
+export WASMPLUG_STORE="$T/store" WASMPLUG_CACHE_DIR="$T/cache"
+export XDG_DATA_HOME="$T/xdg-data" XDG_CACHE_HOME="$T/xdg-cache"
 cd "$T" || exit 1
 
 if [ -t 1 ]; then

@@ -39,7 +39,11 @@ typedef struct cli_globals {
     char *store;            /* resolved store root (malloc'd) */
     bool json;
     bool color;             /* ANSI colour on stderr/stdout (terminal only) */
-    bool quiet;
+    bool quiet;             /* -q: no notes, no plugin log lines */
+    int log_level;          /* plugin log lines at this level and above
+                               (wasmplug_log_level; default info, -v debug) */
+    bool json_printed;      /* a JSON document went to stdout */
+    char last_error[1024];  /* the last message of cli_error, for --json */
     const char *prog;
 } cli_globals;
 
@@ -130,8 +134,12 @@ bool cli_parse_u64(const char *s, uint64_t *v);
 
 /* Settle colour and the store root; called by every command after parsing. */
 int cli_setup(void);
-/* EXIT_OK if a store root is known, else prints why and returns EXIT_USAGE. */
+/* EXIT_OK if a store root is known and usable, else prints why and returns
+ * EXIT_USAGE (no root) or EXIT_IO (the root is not a directory). */
 int cli_need_store(void);
+/* EXIT_OK unless the store root exists and is not a directory (then prints
+ * why and returns EXIT_IO). */
+int cli_store_usable(void);
 /* A manifest as JSON. */
 json_t *cli_doc_json(const wasmplug_manifest_doc *doc);
 /* "(i32, i32) -> i64" into buf. */

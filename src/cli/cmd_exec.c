@@ -5,6 +5,7 @@
  * interrupts the instance at the timeout), and the terminal's stdio.
  */
 #include "cli.h"
+#include "interrupt.h"
 #include "run_opts.h"
 
 #include <errno.h>
@@ -15,6 +16,11 @@
 
 #ifdef WASMPLUG_CLI_HAVE_WASI
 #include <pthread.h>
+
+static void interrupt_instance(void *inst)
+{
+    wasmplug_instance_interrupt(inst);
+}
 
 typedef struct timer {
     pthread_mutex_t lock;
@@ -88,7 +94,7 @@ int cmd_exec(int argc, char **argv)
     /* Options before FILE are ours; everything after FILE goes to the module. */
     while (!file && (id = cli_next(&a, RUN_COMMON_OPTS, "exec", &arg)) != -1) {
         if (id == R_CONFIG || id == R_GRANT || id == R_DENY || id == R_INPUT_FILE ||
-            id == R_MANIFEST) {
+            id == R_MANIFEST || id == R_MAX_INPUT || id == R_MAX_OUTPUT) {
             cli_error("exec: that option is for `run` (exec takes --allow-env, --dir, "
                       "--timeout, --fuel, --max-memory, --max-call-depth, --stats)");
             run_opts_free(&o);
@@ -103,6 +109,14 @@ int cmd_exec(int argc, char **argv)
     }
     if (!file) {
         cli_error("usage: wasmplug exec [options] FILE.wasm [ARGS...]");
+        run_opts_free(&o);
+        return EXIT_USAGE;
+    }
+    if (G.json) {
+        /* Its output is the module's own stdout, and its exit status the
+         * module's: there is no result to put in JSON. */
+        cli_error("exec does not take --json: the module's stdout and exit status are its "
+                  "result (use run for JSON results)");
         run_opts_free(&o);
         return EXIT_USAGE;
     }
@@ -216,6 +230,9 @@ int cmd_exec(int argc, char **argv)
         rc = cli_fail_json(cli_exit_for(st), NULL, msg);
         goto out;
     }
+    /* Ctrl-C interrupts the instance (before the timer thread starts, so
+     * that it leaves SIGINT to the watcher). */
+    cli_interrupt_start(interrupt_instance, inst);
     timer t;
     memset(&t, 0, sizeof t);
     pthread_t th;
@@ -255,8 +272,16 @@ int cmd_exec(int argc, char **argv)
                 (unsigned long long)wasmplug_instance_fuel_consumed(inst),
                 (unsigned long long)(mem ? (uint64_t)wasmplug_memory_pages(mem) * 65536 : 0));
     }
+    if (cli_interrupt_stop()) {
+        snprintf(msg, sizeof msg, "%s: interrupted (SIGINT): the module was stopped", file);
+        rc = cli_fail_json(EXIT_INTERRUPTED, "interrupted", msg);
+        goto out;
+    }
     if (st == WASMPLUG_OK) {
         rc = code < 0 || code > 255 ? 255 : code;
+        if (rc && !G.json)
+            cli_note("wasmplug: %s exited with status %d (the module's own exit status)", file,
+                     rc);
         goto out;
     }
     if (st == WASMPLUG_ERR_TRAP && err.trap == WASMPLUG_TRAP_INTERRUPTED && t.fired) {

@@ -96,9 +96,17 @@ int cmd_inspect(int argc, char **argv)
         snprintf(msg, sizeof msg, "cannot read %s: %s", file, strerror(errno));
         return cli_fail_json(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO, NULL, msg);
     }
-    if (size < 8 || memcmp(bytes, "\0asm", 4) != 0) {
+    if (size < 4 || memcmp(bytes, "\0asm", 4) != 0) {
         free(bytes);
         snprintf(msg, sizeof msg, "%s is not a WebAssembly binary module (no \\0asm header)", file);
+        return cli_fail_json(EXIT_INVALID, "invalid_module", msg);
+    }
+    if (size < 8) {
+        free(bytes);
+        snprintf(msg, sizeof msg,
+                 "%s: the version field is missing: the module ends after %zu bytes, the "
+                 "\\0asm header is followed by a 4-byte version (01 00 00 00)",
+                 file, size);
         return cli_fail_json(EXIT_INVALID, "invalid_module", msg);
     }
 

@@ -5,6 +5,7 @@
  * Also the host functions the CLI offers plugins (module "host").
  */
 #include "cli.h"
+#include "interrupt.h"
 #include "run_opts.h"
 #include "services/cache.h"
 #include "services/grants.h"
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,7 +48,8 @@ const cli_opt RUN_COMMON_OPTS[] = {
     {"config", 'c', true, R_CONFIG},       {"grant", 'g', true, R_GRANT},
     {"deny", 0, true, R_DENY},             {"input-file", 'i', true, R_INPUT_FILE},
     {"manifest", 'm', true, R_MANIFEST},   {"no-cache", 0, false, R_NO_CACHE},
-    {"cache-dir", 0, true, R_CACHE_DIR},   {NULL, 0, false, 0}};
+    {"cache-dir", 0, true, R_CACHE_DIR},   {"max-input", 0, true, R_MAX_INPUT},
+    {"max-output", 0, true, R_MAX_OUTPUT}, {NULL, 0, false, 0}};
 
 /* Returns false after printing a usage error. */
 bool run_opts_apply(run_opts *o, int id, const char *arg)
@@ -107,6 +110,16 @@ bool run_opts_apply(run_opts *o, int id, const char *arg)
         }
         o->limits.max_memory_pages = (uint32_t)((v + 65535) / 65536);
         return true;
+    case R_MAX_INPUT:
+    case R_MAX_OUTPUT:
+        if (!cli_parse_size(arg, &v) || v >= UINT32_MAX) {
+            cli_error("--%s takes a size such as 4096, 64KiB or 1MiB, below 4GiB (got '%s')",
+                      id == R_MAX_INPUT ? "max-input" : "max-output", arg);
+            return false;
+        }
+        *(id == R_MAX_INPUT ? &o->limits.max_input_bytes : &o->limits.max_output_bytes) =
+            (uint32_t)v;
+        return true;
     case R_MAX_DEPTH:
         if (!cli_parse_u64(arg, &v) || v == 0 || v > 1000000) {
             cli_error("--max-call-depth takes a number from 1 to 1000000 (got '%s')", arg);
@@ -139,9 +152,15 @@ bool run_opts_apply(run_opts *o, int id, const char *arg)
         return true;
     }
     case R_GRANT:
-        return push(&o->grants, &o->grant_count, arg);
     case R_DENY:
-        return push(&o->denies, &o->deny_count, arg);
+        if (!*arg) {
+            cli_error("--%s needs a permission such as host.log, wasi.env:HOME or "
+                      "wasi.fs.read:/data (got an empty string)",
+                      id == R_GRANT ? "grant" : "deny");
+            return false;
+        }
+        return id == R_GRANT ? push(&o->grants, &o->grant_count, arg)
+                             : push(&o->denies, &o->deny_count, arg);
     case R_INPUT_FILE:
         o->input_file = arg;
         return true;
@@ -184,6 +203,8 @@ static int h_log(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *ar
 {
     (void)user;
     (void)results;
+    if (G.quiet || G.log_level > WASMPLUG_LOG_INFO)
+        return 0; /* a log line at level info */
     fflush(stdout);
     fprintf(stderr, "%s[%s]%s %s\n", cli_yellow(), term_field(wasmplug_hostcall_plugin_name(call)),
             cli_reset(), term_fieldn(args[0].ptr, args[0].len));
@@ -217,6 +238,8 @@ static void on_log(void *user, wasmplug_plugin *plugin, const char *name,
     (void)user;
     (void)plugin;
     static const char *const names[] = {"trace", "debug", "info", "warn", "error"};
+    if (G.quiet || (int)level < G.log_level)
+        return;
     fflush(stdout);
     fprintf(stderr, "%s[%s %s]%s %s\n", level >= WASMPLUG_LOG_WARN ? cli_red() : cli_yellow(),
             term_field(name), names[level <= WASMPLUG_LOG_ERROR ? level : WASMPLUG_LOG_ERROR],
@@ -613,6 +636,75 @@ static void print_stats(json_t *stats)
     fprintf(stderr, "cache:        %s\n", json_string_value(json_object_get(stats, "cache")));
 }
 
+/* A denied import: replace the host's message with the real cause and the
+ * flag that fixes it (--deny given, not granted at install, no manifest, or
+ * not requested by the manifest). */
+static void explain_denial(const cli_plugin *p, const run_opts *o, const wps_grants *recorded,
+                           wasmplug_plugin_error *err)
+{
+    const char *f = err->function;
+    if (!*f)
+        return;
+    char text[1024];
+    bool requested = false;
+    for (size_t i = 0; p->doc && i < p->doc->host_functions.count && !requested; i++)
+        requested = cli_glob(p->doc->host_functions.items[i], f);
+    for (size_t i = 0; i < o->deny_count; i++)
+        if (cli_glob(o->denies[i], f)) {
+            snprintf(text, sizeof text,
+                     "import %.100s denied by --deny %.100s (%s; drop that --deny to allow it)", f,
+                     o->denies[i],
+                     requested ? "the manifest requests it" : "the manifest does not request it");
+            goto done;
+        }
+    if (recorded && requested && !wps_grants_has(recorded, f))
+        snprintf(text, sizeof text,
+                 "import %.100s was not granted when %.100s was installed: grant it for this run "
+                 "with --grant %.100s, or install the plugin again with --grant %.100s",
+                 f, p->doc->id, f, f);
+    else if (!p->doc)
+        snprintf(text, sizeof text,
+                 "import %.100s denied: a module without a manifest is granted nothing; run it "
+                 "with --grant %.100s (or give it a manifest that requests it)",
+                 f, f);
+    else if (!requested)
+        snprintf(text, sizeof text,
+                 "import %.100s denied: the manifest of %.100s does not request it; add it to "
+                 "permissions.host_functions, or grant it for this run with --grant %.100s",
+                 f, p->doc->id, f);
+    else
+        return;
+done:;
+    size_t n = strlen(text);
+    if (n >= sizeof err->message)
+        n = sizeof err->message - 1;
+    memcpy(err->message, text, n);
+    err->message[n] = 0;
+}
+
+/* After a call: if Ctrl-C cancelled it, say so (exit 130) and return true. */
+static bool interrupted(wasmplug_status st, const char *func, int *rc)
+{
+    if (!cli_interrupt_stop())
+        return false;
+    char msg[512];
+    snprintf(msg, sizeof msg, "interrupted (SIGINT): the call of %s was cancelled%s", func,
+             st == WASMPLUG_OK ? " after it had finished; its output is dropped" : "");
+    *rc = cli_fail_json(EXIT_INTERRUPTED, "interrupted", msg);
+    return true;
+}
+
+/* The plugin Ctrl-C cancels (interrupt.h); NULL until it is loaded. */
+static _Atomic(wasmplug_plugin *) running_plugin;
+
+static void cancel_running(void *user)
+{
+    (void)user;
+    wasmplug_plugin *p = atomic_load(&running_plugin);
+    if (p)
+        wasmplug_plugin_cancel(p);
+}
+
 int cmd_run(int argc, char **argv)
 {
     cli_args a = {argc, argv, 1, false};
@@ -638,6 +730,14 @@ int cmd_run(int argc, char **argv)
     if (npos < 2) {
         cli_error("usage: wasmplug run PLUGIN FUNCTION [INPUT] [options] (see wasmplug run --help)");
         run_opts_free(&o);
+        free((void *)extra);
+        return EXIT_USAGE;
+    }
+    if (o.input_file && npos > 2) {
+        cli_error("run takes the input as INPUT ('%s') or from --input-file %s, not both", pos[2],
+                  o.input_file);
+        run_opts_free(&o);
+        free((void *)extra);
         return EXIT_USAGE;
     }
     if ((rc = cli_setup()) != EXIT_OK) {
@@ -675,8 +775,26 @@ int cmd_run(int argc, char **argv)
     memset(&w, 0, sizeof w);
     if (p.doc)
         wasmplug_manifest_to_host(p.doc, &hm);
+    /* The operator decides: a limit given as a flag replaces the manifest's
+     * (which the host would otherwise take as a ceiling). */
+    wasmplug_plugin_limits *mr = &hm.resources;
+    const wasmplug_plugin_limits *fl = &o.limits;
+    if (fl->max_memory_pages)
+        mr->max_memory_pages = 0;
+    if (fl->fuel)
+        mr->fuel = 0;
+    if (fl->timeout_ms)
+        mr->timeout_ms = 0;
+    if (fl->max_call_depth)
+        mr->max_call_depth = 0;
+    if (fl->max_input_bytes)
+        mr->max_input_bytes = 0;
+    if (fl->max_output_bytes)
+        mr->max_output_bytes = 0;
     hm.permissions = NULL; /* load_plugin sets the filtered list (ours to free) */
     hm.permission_count = 0;
+    /* Before the host starts its timer thread, so that it leaves SIGINT to us. */
+    cli_interrupt_start(cancel_running, NULL);
     if (wasmplug_host_new(&hc, &h) != WASMPLUG_OK || cli_register_host_functions(h) != WASMPLUG_OK) {
         rc = cli_fail_json(EXIT_INTERNAL, NULL, "cannot create the plugin host");
         goto out;
@@ -699,16 +817,14 @@ int cmd_run(int argc, char **argv)
     uint64_t load_ns = 0, init_ns = 0;
     wasmplug_status st = load_plugin(h, &p, &o, &w, installed ? &recorded : NULL, &hm, &pl, &err,
                                      &load_ns, &init_ns);
-    if (st == WASMPLUG_ERR_PERMISSION_DENIED && installed && err.function[0] &&
-        !wps_grants_has(&recorded, err.function))
-        cli_note("note: %s was not granted when %s was installed: give it for this run with "
-                 "--grant %s, or install the plugin again to record it",
-                 err.function, p.doc->id, err.function);
+    if (st == WASMPLUG_ERR_PERMISSION_DENIED)
+        explain_denial(&p, &o, installed ? &recorded : NULL, &err);
     wps_grants_free(&recorded);
     if (st != WASMPLUG_OK) {
         rc = report_error(st, &err);
         goto out;
     }
+    atomic_store(&running_plugin, pl);
 
     /* The function and how to call it. */
     wasmplug_functype ft;
@@ -769,6 +885,10 @@ int cmd_run(int argc, char **argv)
         t_call = now_ns();
         st = wasmplug_plugin_call(pl, func, input, inlen, &out, &err);
         call_ns = now_ns() - t_call;
+        if (interrupted(st, func, &rc)) {
+            json_decref(result);
+            goto out;
+        }
         if (st == WASMPLUG_OK) {
             if (G.json)
                 json_object_set_new(result, "output", cli_json_bytes(out.data, out.len));
@@ -821,6 +941,10 @@ int cmd_run(int argc, char **argv)
         t_call = now_ns();
         st = wasmplug_plugin_call_typed(pl, func, args, nw, res, ft.result_count, &err);
         call_ns = now_ns() - t_call;
+        if (interrupted(st, func, &rc)) {
+            json_decref(result);
+            goto out;
+        }
         if (st == WASMPLUG_OK) {
             json_t *arr = json_array();
             for (uint32_t i = 0; i < ft.result_count; i++) {
@@ -871,6 +995,8 @@ int cmd_run(int argc, char **argv)
     }
     rc = EXIT_OK;
 out:
+    atomic_store(&running_plugin, NULL);
+    cli_interrupt_stop();
     wasmplug_buf_free(&out);
     free(input);
     if (pl)

@@ -138,7 +138,7 @@ int cmd_list(int argc, char **argv)
         }
     }
     int rc = cli_setup();
-    if (rc)
+    if (rc || (rc = cli_store_usable()))
         return rc;
     char cwd[4096];
     const char *project = getcwd(cwd, sizeof cwd) ? cwd : NULL;
@@ -536,18 +536,23 @@ int cmd_info(int argc, char **argv)
     /* The module's exports, if it loads. */
     json_t *exports = json_array();
     char modmsg[512] = "";
+    int modrc = EXIT_OK; /* info still shows the manifest, then fails */
     size_t modsize = 0;
     uint8_t *bytes = (uint8_t *)wps_read_file(p.module_path, &modsize);
-    if (!bytes)
+    if (!bytes) {
+        modrc = errno == ENOENT ? EXIT_NOT_FOUND : EXIT_IO;
         snprintf(modmsg, sizeof modmsg, "cannot read %s: %s", p.module_path, strerror(errno));
+    }
     wasmplug_engine *eng = NULL;
     wasmplug_module *m = NULL;
     if (bytes && cli_engine(&eng) == WASMPLUG_OK) {
         wasmplug_error err;
         wasmplug_status st = wasmplug_module_new(eng, bytes, modsize, &m, &err);
-        if (st != WASMPLUG_OK)
+        if (st != WASMPLUG_OK) {
+            modrc = cli_exit_for(st);
             snprintf(modmsg, sizeof modmsg, "%s: %s", wasmplug_strerror(st),
                      term_field(err.message));
+        }
         for (uint32_t i = 0; m && i < wasmplug_module_export_count(m); i++) {
             const char *name;
             size_t nlen;
@@ -573,6 +578,11 @@ int cmd_info(int argc, char **argv)
             json_object_set_new(o, "granted", cli_grants_json(p.dir));
         if (*modmsg)
             json_object_set_new(o, "module_error", json_string(modmsg));
+        json_object_set_new(o, "ok", json_boolean(modrc == EXIT_OK));
+        if (modrc != EXIT_OK)
+            json_object_set_new(o, "error",
+                                json_pack("{s:s, s:s, s:i}", "kind", "invalid_module", "message",
+                                          modmsg, "exit_code", modrc));
         cli_json_print(o);
     } else {
         const wasmplug_manifest_doc *d = p.doc;
@@ -650,5 +660,7 @@ int cmd_info(int argc, char **argv)
     if (eng)
         wasmplug_engine_free(eng);
     cli_plugin_free(&p);
-    return EXIT_OK;
+    if (modrc != EXIT_OK && !G.json)
+        cli_error("%s", modmsg);
+    return modrc;
 }

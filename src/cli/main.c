@@ -5,6 +5,7 @@
  * manifest and module.
  */
 #include "cli.h"
+#include "interrupt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -82,6 +83,10 @@ static const command COMMANDS[] = {
      "                       (host.log), variables (wasi.env:NAME) or directories\n"
      "                       (wasi.fs.read:GUEST, wasi.fs.write:GUEST); '*' wildcards\n" WASI_FLAGS
      LIMIT_FLAGS
+     "  --max-input SIZE     largest input a call takes (4096, 64KiB, 1MiB)\n"
+     "  --max-output SIZE    largest output a call may produce\n"
+     "A limit flag overrides the manifest's resources (which otherwise can only\n"
+     "lower the defaults).\n"
      "  --stats              print load/init/call time, fuel, memory and cache use\n"
      "  --manifest FILE      manifest for a bare .wasm\n"
      "  --no-cache           compile the module, don't use the compiled-module cache\n"
@@ -123,7 +128,8 @@ static const char EXIT_HELP[] =
     "  5  permission denied\n"
     "  6  limit exceeded (timeout, fuel, memory, call depth, input/output size)\n"
     "  7  store or file system error (including: already installed)\n"
-    "  8  internal error\n";
+    "  8  internal error\n"
+    "  130  interrupted (Ctrl-C cancelled the running call)\n";
 
 static const char GLOBAL_HELP[] =
     "Global options (before or after the command):\n"
@@ -131,7 +137,9 @@ static const char GLOBAL_HELP[] =
     "                $XDG_DATA_HOME/wasmplug, else ~/.local/share/wasmplug)\n"
     "  --json        machine-readable output on stdout\n"
     "  --color WHEN  auto (default: only on a terminal), always, never\n"
-    "  -q, --quiet   no progress or notes\n"
+    "  -q, --quiet   no progress, notes or plugin log lines\n"
+    "  -v, --verbose plugin log lines from level debug (default: info and above)\n"
+    "  --log-level LEVEL  plugin log lines from LEVEL: trace, debug, info, warn, error\n"
     "  -h, --help    help (for a command: wasmplug CMD --help)\n"
     "  --version     print the version\n";
 
@@ -165,13 +173,17 @@ static void usage_command(const command *c, FILE *f)
 /* Option parsing                                                           */
 /* ------------------------------------------------------------------------ */
 
-enum { G_STORE = 1000, G_JSON, G_COLOR, G_NO_COLOR, G_QUIET, G_HELP };
+enum { G_STORE = 1000, G_JSON, G_COLOR, G_NO_COLOR, G_QUIET, G_HELP, G_VERBOSE, G_LOG_LEVEL };
 
 static const cli_opt GLOBAL_OPTS[] = {
     {"store", 0, true, G_STORE},  {"json", 0, false, G_JSON},
     {"color", 0, true, G_COLOR},  {"colour", 0, true, G_COLOR},
     {"no-color", 0, false, G_NO_COLOR}, {"quiet", 'q', false, G_QUIET},
+    {"verbose", 'v', false, G_VERBOSE}, {"log-level", 0, true, G_LOG_LEVEL},
     {"help", 'h', false, G_HELP}, {NULL, 0, false, 0}};
+
+/* Plugin log levels by name (--log-level). */
+static const char *const LOG_LEVELS[] = {"trace", "debug", "info", "warn", "error"};
 
 static int color_mode = -1; /* -1 auto, 0 never, 1 always */
 
@@ -190,8 +202,23 @@ static bool apply_global(int id, const char *val, const char *cmd)
 {
     switch (id) {
     case G_STORE:
+        if (!*val) {
+            cli_error("--store needs a directory (got an empty string)");
+            return false;
+        }
         G.store_opt = val;
         return true;
+    case G_VERBOSE:
+        G.log_level = WASMPLUG_LOG_DEBUG;
+        return true;
+    case G_LOG_LEVEL:
+        for (int l = WASMPLUG_LOG_TRACE; l <= WASMPLUG_LOG_ERROR; l++)
+            if (!strcmp(val, LOG_LEVELS[l])) {
+                G.log_level = l;
+                return true;
+            }
+        cli_error("--log-level takes trace, debug, info, warn or error (got '%s')", val);
+        return false;
     case G_JSON:
         G.json = true;
         return true;
@@ -328,16 +355,10 @@ void cli_error(const char *fmt, ...)
     fprintf(stderr, "%swasmplug: error:%s ", G.color ? "\033[1;31m" : "", cli_reset());
     va_list ap;
     va_start(ap, fmt);
-    print_message(fmt, ap);
-    va_end(ap);
-}
-
-void cli_note(const char *fmt, ...)
-{
-    if (G.quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
+    va_list again;
+    va_copy(again, ap);
+    vsnprintf(G.last_error, sizeof G.last_error, fmt, again); /* for --json (finish) */
+    va_end(again);
     print_message(fmt, ap);
     va_end(ap);
 }
@@ -371,6 +392,7 @@ void cli_plugin_error(const wasmplug_plugin_error *err)
 
 void cli_json_print(json_t *v)
 {
+    G.json_printed = true;
     if (!v) {
         fputs("null\n", stdout);
         return;
@@ -384,6 +406,8 @@ static const char *exit_kind(int code)
 {
     static const char *const kinds[] = {"ok",    "plugin", "usage",   "not_found", "invalid",
                                         "denied", "limit", "io", "internal"};
+    if (code == EXIT_INTERRUPTED)
+        return "interrupted";
     return code >= 0 && code <= EXIT_INTERNAL ? kinds[code] : "error";
 }
 
@@ -653,6 +677,11 @@ int cli_resolve(const char *ref, const char *manifest_opt, cli_plugin *out)
     char msg[1024];
     /* A bare word is an id (project ./plugins, then the store); only when no
      * such plugin exists is it taken as a directory of that name. */
+    if (!pathlike) {
+        int rc = cli_store_usable();
+        if (rc != EXIT_OK)
+            return rc;
+    }
     wasmplug_status found = pathlike ? WASMPLUG_ERR_NOT_FOUND
                                      : wps_find(G.store, project, ref, &e, msg, sizeof msg);
     if (found == WASMPLUG_OK) {
@@ -676,12 +705,18 @@ int cli_resolve(const char *ref, const char *manifest_opt, cli_plugin *out)
         if (!mf)
             return EXIT_INTERNAL;
         snprintf(mf, n, "%s/%s", ref, WASMPLUG_MANIFEST_FILE);
-        if (stat(mf, &sb) == 0 || pathlike) {
+        bool has_manifest = stat(mf, &sb) == 0;
+        if (has_manifest || manifest_opt) {
             int rc = from_manifest_file(manifest_opt ? manifest_opt : mf, out);
             free(mf);
             return rc;
         }
+        snprintf(msg, sizeof msg,
+                 "%s is a directory without %s: a plugin directory holds its manifest "
+                 "(wasmplug new makes one; a module alone can be given as FILE.wasm)",
+                 ref, mf);
         free(mf);
+        return cli_fail_json(EXIT_NOT_FOUND, "not_found", msg);
     }
     if (exists && S_ISREG(sb.st_mode) && (ends_with(ref, ".yaml") || ends_with(ref, ".yml")))
         return from_manifest_file(ref, out);
@@ -720,9 +755,42 @@ int cli_resolve(const char *ref, const char *manifest_opt, cli_plugin *out)
 /* main                                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* Whether --json is among the options, so that even a usage error found
+ * before it is reported in JSON. Stops at "--", and for exec at FILE (what
+ * follows belongs to the module). */
+static bool wants_json(int argc, char **argv)
+{
+    bool exec = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            return false;
+        if (!strcmp(argv[i], "--json"))
+            return true;
+        if (argv[i][0] != '-') {
+            if (exec)
+                return false;
+            exec = !strcmp(argv[i], "exec");
+        }
+    }
+    return false;
+}
+
+/* In --json mode every failure ends with one error document on stdout:
+ * those not printed yet (usage errors) get one here. */
+static int finish(int rc)
+{
+    if (rc != EXIT_OK && G.json && !G.json_printed)
+        cli_json_print(json_pack("{s:b, s:{s:s, s:s, s:i}}", "ok", 0, "error", "kind",
+                                 exit_kind(rc), "message",
+                                 G.last_error[0] ? G.last_error : "failed", "exit_code", rc));
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     G.prog = "wasmplug";
+    G.log_level = WASMPLUG_LOG_INFO;
+    G.json = wants_json(argc, argv);
     /* Global options before the command. */
     int i = 1;
     const char *cmdname = NULL;
@@ -746,7 +814,7 @@ int main(int argc, char **argv)
                                        : match(GLOBAL_OPTS, s + 1, 1, false);
         if (!o || (s[1] != '-' && s[2])) {
             cli_error("unknown option '%s' (see wasmplug --help)", s);
-            return EXIT_USAGE;
+            return finish(EXIT_USAGE);
         }
         const char *val = NULL;
         if (o->has_arg) {
@@ -756,15 +824,16 @@ int main(int argc, char **argv)
                 val = argv[++i];
             else {
                 cli_error("option --%s needs a value", o->name);
-                return EXIT_USAGE;
+                return finish(EXIT_USAGE);
             }
         }
         if (!apply_global(o->id, val, NULL))
-            return EXIT_USAGE;
+            return finish(EXIT_USAGE);
     }
     if (!cmdname) {
         usage_all(stderr);
-        return EXIT_USAGE;
+        snprintf(G.last_error, sizeof G.last_error, "no command given (see wasmplug --help)");
+        return finish(EXIT_USAGE);
     }
     if (strcmp(cmdname, "help") == 0) {
         const command *c = i + 1 < argc ? find_command(argv[i + 1]) : NULL;
@@ -776,17 +845,20 @@ int main(int argc, char **argv)
     }
     const command *c = find_command(cmdname);
     if (!c) {
-        cli_error("unknown command '%s' (commands: list, install, remove, info, validate, run, "
-                  "exec, inspect, new)",
-                  cmdname);
-        return EXIT_USAGE;
+        char names[512];
+        size_t at = 0;
+        for (size_t k = 0; k < NCOMMANDS && at < sizeof names; k++)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
+                                   COMMANDS[k].name);
+        cli_error("unknown command '%s' (commands: %s)", cmdname, names);
+        return finish(EXIT_USAGE);
     }
     /* The command parses its own arguments (and any global options among
      * them); colour and the store are settled lazily below, so commands
      * call cli_setup() through the hooks in their parsers. */
     int rc = c->fn(argc - i, argv + i);
     free(G.store);
-    return rc;
+    return finish(rc);
 }
 
 int cli_setup(void)
@@ -801,10 +873,23 @@ int cli_setup(void)
     return EXIT_OK;
 }
 
+int cli_store_usable(void)
+{
+    struct stat st;
+    if (!G.store || stat(G.store, &st) != 0 || S_ISDIR(st.st_mode))
+        return EXIT_OK;
+    char msg[1200];
+    snprintf(msg, sizeof msg,
+             "the plugin store %s is not a directory (give --store or $WASMPLUG_STORE a "
+             "directory, or a path that does not exist yet)",
+             G.store);
+    return cli_fail_json(EXIT_IO, "store", msg);
+}
+
 int cli_need_store(void)
 {
     if (G.store)
-        return EXIT_OK;
+        return cli_store_usable();
     cli_error("cannot find the plugin store: set --store, $WASMPLUG_STORE or $HOME");
     return EXIT_USAGE;
 }

@@ -592,10 +592,13 @@ wasmplug_status wps_install(const char *root, const wasmplug_manifest_doc *doc,
         raise(SIGKILL); /* test hook: everything written, not yet renamed */
     if (rename(tmp, target) != 0) {
         if (!(errno == ENOTEMPTY || errno == EEXIST) || !force) {
-            st = fail(errno == ENOTEMPTY || errno == EEXIST ? WASMPLUG_ERR_DUPLICATE
-                                                            : WASMPLUG_ERR_IO,
-                      msg, msgsize, "cannot move the plugin into %s: %s", target,
-                      strerror(errno));
+            if (errno == ENOTEMPTY || errno == EEXIST) /* another install won the race */
+                st = fail(WASMPLUG_ERR_DUPLICATE, msg, msgsize,
+                          "%s %s is already installed (in %s); use --force to replace it", doc->id,
+                          doc->version, target);
+            else
+                st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot move the plugin into %s: %s",
+                          target, strerror(errno));
             goto out;
         }
         /* Replace: swap the new version in atomically, then delete the old. */
@@ -638,9 +641,13 @@ wasmplug_status wps_remove(const char *root, const char *id, const char *version
                            size_t *removed, char *msg, size_t msgsize)
 {
     *removed = 0;
-    if (!id || !*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, "..") ||
-        (version && (strchr(version, '/') || !strcmp(version, "..") || !strcmp(version, "."))))
+    if (!id || !*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
         return fail(WASMPLUG_ERR_ARGUMENT, msg, msgsize, "invalid plugin id '%s'", id ? id : "");
+    if (version && (!*version || strchr(version, '/') || !strcmp(version, "..") ||
+                    !strcmp(version, ".")))
+        return fail(WASMPLUG_ERR_ARGUMENT, msg, msgsize,
+                    "invalid version '%s' of plugin '%s' (a version such as 1.2.0, without '/')",
+                    version, id);
     wps_cleanup(root);
     char iddir[PATH_MAX];
     snprintf(iddir, sizeof iddir, "%s/plugins/%s", root, id);

@@ -1,0 +1,20 @@
+;; log_levels.wat - logs one line at each level (trace .. error), then
+;; outputs "done" (the CLI's -q, -v and --log-level).
+(module
+  (import "wasmplug" "log" (func $log (param i32 i32 i32)))
+  (import "wasmplug" "output_write" (func $output_write (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "line-trace")
+  (data (i32.const 16) "line-debug")
+  (data (i32.const 32) "line-info")
+  (data (i32.const 48) "line-warn")
+  (data (i32.const 64) "line-error")
+  (data (i32.const 80) "done")
+  (func (export "run") (result i32)
+    (call $log (i32.const 0) (i32.const 0) (i32.const 10))
+    (call $log (i32.const 1) (i32.const 16) (i32.const 10))
+    (call $log (i32.const 2) (i32.const 32) (i32.const 9))
+    (call $log (i32.const 3) (i32.const 48) (i32.const 9))
+    (call $log (i32.const 4) (i32.const 64) (i32.const 10))
+    (drop (call $output_write (i32.const 80) (i32.const 4)))
+    (i32.const 0)))
