@@ -363,6 +363,16 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_note(const char *fmt, ...)
+{
+    if (G.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    print_message(fmt, ap);
+    va_end(ap);
+}
+
 /* Copy an escaped field into a fixed-size array of the error. */
 #define SET_FIELD(array) snprintf((array), sizeof(array), "%s", term_field(array))
 
