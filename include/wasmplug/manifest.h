@@ -36,7 +36,11 @@
  *
  * Parse errors name the file, line and column (1-based) and the expected
  * form: "plugin.yaml:3:10: 'version' must be a semantic version such as
- * 1.2.3 (got '1.2')". Unknown keys are errors too.
+ * 1.2.3 (got '1.2')". Unknown keys are errors too. Every error is reported
+ * (up to a limit), not only the first. A manifest is one YAML document of
+ * UTF-8 text indented with spaces: a second document, bytes that are not
+ * UTF-8 and tabs in the indentation are errors that say so, with their
+ * line and column.
  *
  * A module may carry its manifest in a custom section named
  * "wasmplug.manifest" holding the same YAML text.
@@ -57,12 +61,23 @@ extern "C" {
 /** The module path when the manifest names none. */
 #define WASMPLUG_MANIFEST_DEFAULT_MODULE "plugin.wasm"
 
-/** Where a parse failed. line/column are 1-based; 0 when not known. */
+/** The most errors one parse reports (it stops looking after that many). */
+#define WASMPLUG_MANIFEST_MAX_ERRORS 20
+
+/**
+ * Why a parse failed. line/column are 1-based; 0 when not known. The first
+ * error is in line/column/message. A manifest is checked to the end (up to
+ * WASMPLUG_MANIFEST_MAX_ERRORS errors, at most one per key), so error_count
+ * may be larger than 1: the other errors are in `more`, one per line as
+ * "LINE:COLUMN: message", as many as fit.
+ */
 typedef struct wasmplug_manifest_diag {
     char file[256];
     unsigned line;
     unsigned column;
     char message[512];
+    unsigned error_count;  /* errors found, the first included */
+    char more[2048];       /* the errors after the first, "L:C: message" lines */
 } wasmplug_manifest_diag;
 
 /** A directory the plugin asks to see through WASI. */

@@ -604,6 +604,29 @@ int cli_manifest_error(const wasmplug_manifest_diag *d, wasmplug_status st)
                : st == WASMPLUG_ERR_IO      ? EXIT_IO
                                             : EXIT_INVALID;
     cli_error("%s", msg);
+    /* Every further error, one line each ("L:C: message" in d->more). */
+    json_t *errors = json_array();
+    json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line", (int)d->line, "column",
+                                            (int)d->column, "message", d->message));
+    unsigned shown = 1;
+    for (const char *line = d->more; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        unsigned l = 0, c = 0;
+        int used = 0;
+        char text[600];
+        snprintf(text, sizeof text, "%.*s", (int)n, line);
+        if (sscanf(text, "%u:%u: %n", &l, &c, &used) == 2 && used > 0) {
+            cli_error("%s:%u:%u: %s", term_field(d->file), l, c, term_field(text + used));
+            json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line", (int)l, "column",
+                                                    (int)c, "message", text + used));
+            shown++;
+        }
+        line += n + (nl ? 1 : 0);
+    }
+    if (d->error_count > shown)
+        cli_error("%s: %u more error%s not shown", term_field(d->file), d->error_count - shown,
+                  d->error_count - shown == 1 ? "" : "s");
     if (G.json) {
         json_t *e = json_pack("{s:s, s:s, s:s, s:i}", "kind",
                               code == EXIT_INVALID ? "invalid_manifest" : exit_kind(code),
@@ -612,8 +635,11 @@ int cli_manifest_error(const wasmplug_manifest_diag *d, wasmplug_status st)
             json_object_set_new(e, "line", json_integer(d->line));
             json_object_set_new(e, "column", json_integer(d->column));
         }
+        json_object_set_new(e, "errors", errors);
+        json_object_set_new(e, "error_count", json_integer(d->error_count ? d->error_count : 1));
         cli_json_print(json_pack("{s:b, s:o}", "ok", 0, "error", e));
-    }
+    } else
+        json_decref(errors);
     return code;
 }
 

@@ -20,22 +20,54 @@ typedef struct ctx {
     const char *file;
     wasmplug_manifest_diag *diag;
     wasmplug_manifest_doc *m;
+    unsigned errors; /* found so far; the walk goes on after an error */
 } ctx;
+
+/* Record an error at line:column (1-based; 0 = unknown): the first in the
+ * diag's message, the others as lines of diag->more. */
+static void record(ctx *c, unsigned line, unsigned column, const char *fmt, va_list ap)
+{
+    c->errors++;
+    wasmplug_manifest_diag *d = c->diag;
+    if (!d)
+        return;
+    d->error_count = c->errors;
+    if (c->errors == 1) {
+        snprintf(d->file, sizeof d->file, "%s", c->file);
+        d->line = line;
+        d->column = column;
+        vsnprintf(d->message, sizeof d->message, fmt, ap);
+        return;
+    }
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t at = strlen(d->more);
+    int n = snprintf(d->more + at, sizeof d->more - at, "%u:%u: %s\n", line, column, msg);
+    if (n < 0 || (size_t)n >= sizeof d->more - at)
+        d->more[at] = '\0'; /* only whole lines */
+}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
 static wasmplug_status fail(ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
-    wasmplug_manifest_diag *d = c->diag;
-    if (!d)
-        return WASMPLUG_ERR_MANIFEST;
-    snprintf(d->file, sizeof d->file, "%s", c->file);
-    d->line = n ? (unsigned)n->start_mark.line + 1 : 0;
-    d->column = n ? (unsigned)n->start_mark.column + 1 : 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    record(c, n ? (unsigned)n->start_mark.line + 1 : 0, n ? (unsigned)n->start_mark.column + 1 : 0,
+           fmt, ap);
+    va_end(ap);
+    return WASMPLUG_ERR_MANIFEST;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static wasmplug_status fail_at(ctx *c, unsigned line, unsigned column, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(c, line, column, fmt, ap);
     va_end(ap);
     return WASMPLUG_ERR_MANIFEST;
 }
@@ -194,22 +226,19 @@ static wasmplug_status get_number(ctx *c, const char *key, const yaml_node_t *n,
     return WASMPLUG_OK;
 }
 
-static wasmplug_status get_bool(ctx *c, const char *key, const yaml_node_t *n, bool *out)
+/* A plain true/false (yes/no) scalar, without recording an error. */
+static bool plain_bool(const yaml_node_t *n, bool *out)
 {
-    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-        const char *s = sval(n);
-        if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "yes")) {
-            *out = true;
-            return WASMPLUG_OK;
-        }
-        if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "no")) {
-            *out = false;
-            return WASMPLUG_OK;
-        }
-    }
-    if (n->type == YAML_SCALAR_NODE)
-        return fail(c, n, "'%s' must be true or false (got '%.80s')", key, sval(n));
-    return fail(c, n, "'%s' must be true or false (got %s)", key, kind_name(n));
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *s = sval(n);
+    if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "yes"))
+        *out = true;
+    else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "no"))
+        *out = false;
+    else
+        return false;
+    return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -250,22 +279,34 @@ static size_t distance(const char *a, const char *b)
 }
 
 /* Walk mapping n: every key must be a known, non-repeated string. */
+/* Check every key of a mapping against fields, going on after an error
+ * (one per key) until WASMPLUG_MANIFEST_MAX_ERRORS: ERR_MANIFEST if any
+ * key of this mapping failed, ERR_NOMEM at once. */
 static wasmplug_status walk_mapping(ctx *c, const char *what, const yaml_node_t *n,
                                     const field *fields)
 {
     if (n->type != YAML_MAPPING_NODE)
         return fail(c, n, "%s must be a mapping of key: value (got %s)", what, kind_name(n));
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    unsigned before = c->errors;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+         p < n->data.mapping.pairs.top && c->errors < WASMPLUG_MANIFEST_MAX_ERRORS; p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
         yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
-        if (k->type != YAML_SCALAR_NODE)
-            return fail(c, k, "keys of %s must be strings", what);
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *k2 = yaml_document_get_node(&c->ydoc, q->key);
-            if (k2->type == YAML_SCALAR_NODE && strcmp(sval(k2), sval(k)) == 0)
-                return fail(c, k, "duplicate key '%.80s' in %s (first at line %u)", sval(k),
-                            what, (unsigned)k2->start_mark.line + 1);
+        if (k->type != YAML_SCALAR_NODE) {
+            fail(c, k, "keys of %s must be strings", what);
+            continue;
         }
+        bool dup = false;
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p && !dup; q++) {
+            yaml_node_t *k2 = yaml_document_get_node(&c->ydoc, q->key);
+            if (k2->type == YAML_SCALAR_NODE && strcmp(sval(k2), sval(k)) == 0) {
+                fail(c, k, "duplicate key '%.80s' in %s (first at line %u)", sval(k), what,
+                     (unsigned)k2->start_mark.line + 1);
+                dup = true;
+            }
+        }
+        if (dup)
+            continue;
         const field *f = fields;
         while (f->key && strcmp(f->key, sval(k)) != 0)
             f++;
@@ -286,22 +327,19 @@ static wasmplug_status walk_mapping(ctx *c, const char *what, const yaml_node_t 
                 }
             }
             if (best)
-                return fail(c, k, "unknown key '%.80s' in %s: did you mean '%s'? (expected one "
-                                  "of: %s)",
-                            sval(k), what, best->key, expected);
-            return fail(c, k, "unknown key '%.80s' in %s (expected one of: %s)", sval(k), what,
-                        expected);
+                fail(c, k, "unknown key '%.80s' in %s: did you mean '%s'? (expected one of: %s)",
+                     sval(k), what, best->key, expected);
+            else
+                fail(c, k, "unknown key '%.80s' in %s (expected one of: %s)", sval(k), what,
+                     expected);
+            continue;
         }
         wasmplug_status st = f->fn(c, f->key, v);
-        if (st)
+        if (st == WASMPLUG_ERR_NOMEM)
             return st;
     }
-    return WASMPLUG_OK;
+    return c->errors > before ? WASMPLUG_ERR_MANIFEST : WASMPLUG_OK;
 }
-
-/* ------------------------------------------------------------------------ */
-/* Checks of individual values                                              */
-/* ------------------------------------------------------------------------ */
 
 static bool id_char(char ch)
 {
@@ -665,12 +703,10 @@ static wasmplug_status f_storage(ctx *c, const char *key, const yaml_node_t *v)
         c->m->storage = true;
         return walk_mapping(c, "'permissions.storage'", v, STORAGE_FIELDS);
     }
-    if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-        bool b = false;
-        if (get_bool(c, "permissions.storage", v, &b) == WASMPLUG_OK) {
-            c->m->storage = b;
-            return WASMPLUG_OK;
-        }
+    bool b = false;
+    if (plain_bool(v, &b)) {
+        c->m->storage = b;
+        return WASMPLUG_OK;
     }
     return fail(c, v, "'permissions.storage' must be true, false or {quota: SIZE} (got %s)",
                 kind_name(v));
@@ -840,15 +876,31 @@ static wasmplug_status add_meta(ctx *c, const char *key, const char *value)
     return WASMPLUG_OK;
 }
 
+static bool has_key(ctx *c, const yaml_node_t *map, const char *key)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return false;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), key) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* After the walk: required fields, defaults, metadata. */
 static wasmplug_status finish(ctx *c, const yaml_node_t *root)
 {
     wasmplug_manifest_doc *m = c->m;
-    if (!m->id)
-        return fail(c, root, "missing required key 'id' (e.g. id: word-counter)");
-    if (!m->version)
-        return fail(c, root, "missing required key 'version' (a semantic version, e.g. "
-                             "version: 1.0.0)");
+    /* Missing, not merely wrong (a wrong value has its own error). */
+    if (!m->id && !has_key(c, root, "id"))
+        fail(c, root, "missing required key 'id' (e.g. id: word-counter)");
+    if (!m->version && !has_key(c, root, "version"))
+        fail(c, root, "missing required key 'version' (a semantic version, e.g. "
+                      "version: 1.0.0)");
+    if (c->errors)
+        return WASMPLUG_ERR_MANIFEST;
     if (!m->module && !(m->module = strdup(WASMPLUG_MANIFEST_DEFAULT_MODULE)))
         return nomem(c);
     char authors[1024] = "";
@@ -863,6 +915,69 @@ static wasmplug_status finish(ctx *c, const yaml_node_t *root)
         (st = add_meta(c, "module", m->module)))
         return st;
     return WASMPLUG_OK;
+}
+
+/* The line (1-based) and byte column (1-based) of a byte offset. */
+static void locate(const char *text, size_t len, size_t offset, unsigned *line, unsigned *col)
+{
+    size_t start = 0;
+    *line = 1;
+    for (size_t i = 0; i < offset && i < len; i++)
+        if (text[i] == '\n') {
+            (*line)++;
+            start = i + 1;
+        }
+    *col = (unsigned)(offset - start) + 1;
+}
+
+/* A YAML syntax error, named plainly where libyaml's words would puzzle:
+ * bytes that are not UTF-8, and tabs in the indentation. */
+static void syntax_error(ctx *c, const yaml_parser_t *parser, const char *text, size_t len)
+{
+    unsigned line, col;
+    if (parser->error == YAML_READER_ERROR) {
+        locate(text, len, parser->problem_offset, &line, &col);
+        if (parser->problem_value >= 0 && parser->problem_offset < len)
+            fail_at(c, line, col,
+                    "byte 0x%02x is not UTF-8 text (%s): a manifest is UTF-8; check the file's "
+                    "encoding",
+                    (unsigned char)text[parser->problem_offset],
+                    parser->problem ? parser->problem : "invalid");
+        else
+            fail_at(c, line, col, "the manifest is not UTF-8 text: %s",
+                    parser->problem ? parser->problem : "invalid");
+        return;
+    }
+    const yaml_mark_t *mk =
+        parser->problem_mark.line || parser->problem_mark.column || !parser->context_mark.line
+            ? &parser->problem_mark
+            : &parser->context_mark;
+    line = (unsigned)mk->line + 1;
+    col = (unsigned)mk->column + 1;
+    /* The indentation of the problem line (and the one before: libyaml may
+     * notice a tab a line late). */
+    size_t starts[2] = {0, 0};
+    unsigned l = 1;
+    for (size_t i = 0; i < len && l < line; i++)
+        if (text[i] == '\n') {
+            l++;
+            starts[0] = starts[1];
+            starts[1] = i + 1;
+        }
+    for (int k = 1; k >= 0; k--) {
+        if (k == 0 && line < 2)
+            break;
+        size_t s = starts[k];
+        for (size_t i = s; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
+            if (text[i] == '\t') {
+                fail_at(c, k ? line : line - 1, (unsigned)(i - s) + 1,
+                        "a tab in the indentation: YAML indents with spaces only");
+                return;
+            }
+    }
+    fail_at(c, line, col, "YAML syntax error: %s%s%s",
+            parser->problem ? parser->problem : "cannot parse", parser->context ? " " : "",
+            parser->context ? parser->context : "");
 }
 
 static char *dir_of(const char *path)
@@ -892,22 +1007,29 @@ static wasmplug_status parse_doc(const char *text, size_t len, const char *filen
         return nomem(&c);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &c.ydoc)) {
-        if (diag) {
-            snprintf(diag->file, sizeof diag->file, "%s", c.file);
-            const yaml_mark_t *mk =
-                parser.problem_mark.line || parser.problem_mark.column || !parser.context_mark.line
-                    ? &parser.problem_mark
-                    : &parser.context_mark;
-            diag->line = (unsigned)mk->line + 1;
-            diag->column = (unsigned)mk->column + 1;
-            snprintf(diag->message, sizeof diag->message, "YAML syntax error: %s%s%s",
-                     parser.problem ? parser.problem : "cannot parse",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
-        }
+        syntax_error(&c, &parser, text, len);
         yaml_parser_delete(&parser);
         return WASMPLUG_ERR_MANIFEST;
     }
+    /* One document only: a second one (after "---") would be ignored. */
+    yaml_document_t next;
+    if (!yaml_parser_load(&parser, &next)) {
+        syntax_error(&c, &parser, text, len);
+        yaml_parser_delete(&parser);
+        yaml_document_delete(&c.ydoc);
+        return WASMPLUG_ERR_MANIFEST;
+    }
+    yaml_node_t *next_root = yaml_document_get_root_node(&next);
+    if (next_root)
+        fail_at(&c, (unsigned)next.start_mark.line + 1, (unsigned)next.start_mark.column + 1,
+                "a manifest is one YAML document, but a second one starts here: put every key "
+                "in the first (and drop the '---')");
+    yaml_document_delete(&next);
     yaml_parser_delete(&parser);
+    if (next_root) {
+        yaml_document_delete(&c.ydoc);
+        return WASMPLUG_ERR_MANIFEST;
+    }
 
     wasmplug_status st;
     yaml_node_t *root = yaml_document_get_root_node(&c.ydoc);
@@ -930,7 +1052,7 @@ static wasmplug_status parse_doc(const char *text, size_t len, const char *filen
         goto out;
     }
     st = walk_mapping(&c, "the manifest", root, TOP_FIELDS);
-    if (st == WASMPLUG_OK)
+    if (st != WASMPLUG_ERR_NOMEM && root->type == YAML_MAPPING_NODE)
         st = finish(&c, root);
 out:
     yaml_document_delete(&c.ydoc);

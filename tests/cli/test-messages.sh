@@ -122,6 +122,23 @@ expect "--store /dev/null: not a directory (exit 7)" 7 "/dev/null is not a direc
 run "$W" --store /dev/null install p/echo
 expect "--store /dev/null: install says so too" 7 "/dev/null is not a directory"
 
+echo "# manifests: every error, one document, UTF-8, spaces"
+printf 'id: -x\nversion: 1.2\nnmae: y\n' >many.yaml
+run "$W" validate many.yaml
+expect "every manifest error is reported, not only the first" 4 \
+    "many.yaml:1:5: 'id' must be" "many.yaml:2:10: 'version' must be" "many.yaml:3:1: unknown key 'nmae'"
+run "$W" --json validate many.yaml
+expect "  ... and listed in --json" 4 '"errors": [' '"error_count": 3'
+printf 'id: x\nversion: 1.0.0\n---\nid: y\n' >multi.yaml
+run "$W" validate multi.yaml
+expect "a multi-document manifest is an error" 4 "multi.yaml:3:1: a manifest is one YAML document"
+printf 'id: x\nversion: 1.0.0\ndescription: a \377 b\n' >latin.yaml
+run "$W" validate latin.yaml
+expect "bytes that are not UTF-8: line and column" 4 "latin.yaml:3:16:" "not UTF-8"
+printf 'id: x\nversion: 1.0.0\npermissions:\n\thost_functions: [a.b]\n' >tab.yaml
+run "$W" validate tab.yaml
+expect "a tab in the indentation is named" 4 "tab.yaml:4:1: a tab in the indentation"
+
 echo "# output control: plugin log levels"
 run "$W" run "$PLUG/log_levels.wasm" run
 expect "default: info and above" 0 "line-info" "line-warn" "line-error"

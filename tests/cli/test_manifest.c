@@ -143,6 +143,46 @@ static void test_errors(void)
     bad("- a\n- b\n", 1, 1, "the manifest must be a mapping");
     bad("id: x\n  version: [\n", 2, 10, "YAML syntax error");
     bad("", 1, 1, "empty");
+    /* A manifest is one document of UTF-8 text indented with spaces. */
+    bad("id: x\nversion: 1.0.0\n---\nid: y\n", 3, 1, "a second one starts here");
+    bad("id: x\nversion: 1.0.0\ndescription: caf\xe9\n", 3, 17, "not UTF-8");
+    bad("id: x\nversion: 1.0.0\ndescription: a \xff b\n", 3, 16, "not UTF-8");
+    bad("id: x\nversion: 1.0.0\npermissions:\n\thost_functions: [a.b]\n", 4, 1,
+        "a tab in the indentation");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  env: [A]\n  \thttp: [h]\n", 5, 3,
+        "a tab in the indentation");
+}
+
+/* Every error, not only the first, up to WASMPLUG_MANIFEST_MAX_ERRORS. */
+static void test_all_errors(void)
+{
+    const char *text = "id: -x\nversion: 1.2\nnmae: y\nfoo: 1\nexports: 3\n";
+    wasmplug_manifest_doc *d = NULL;
+    wasmplug_manifest_diag diag;
+    CHECK(wasmplug_manifest_parse(text, strlen(text), "m.yaml", &d, &diag) ==
+          WASMPLUG_ERR_MANIFEST);
+    CHECK(!d && diag.error_count == 5);
+    CHECK(diag.line == 1 && diag.column == 5 && strstr(diag.message, "'id' must be"));
+    CHECK(strstr(diag.more, "2:10: 'version' must be a semantic version") != NULL);
+    CHECK(strstr(diag.more, "3:1: unknown key 'nmae'") != NULL);
+    CHECK(strstr(diag.more, "4:1: unknown key 'foo'") != NULL);
+    CHECK(strstr(diag.more, "5:10: 'exports' must be a list") != NULL);
+    /* Both missing keys, and a wrong id is not also "missing". */
+    text = "name: n\n";
+    CHECK(wasmplug_manifest_parse(text, strlen(text), "m.yaml", &d, &diag) ==
+          WASMPLUG_ERR_MANIFEST);
+    CHECK(diag.error_count == 2 && strstr(diag.message, "'id'") && strstr(diag.more, "'version'"));
+    text = "id: [x]\nversion: 1.0.0\n";
+    CHECK(wasmplug_manifest_parse(text, strlen(text), "m.yaml", &d, &diag) ==
+          WASMPLUG_ERR_MANIFEST);
+    CHECK(diag.error_count == 1 && diag.more[0] == 0);
+    /* The walk stops at the limit. */
+    char many[4096] = "id: x\nversion: 1.0.0\n";
+    for (int i = 0; i < 40; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "bogus%d: 1\n", i);
+    CHECK(wasmplug_manifest_parse(many, strlen(many), "m.yaml", &d, &diag) ==
+          WASMPLUG_ERR_MANIFEST);
+    CHECK(diag.error_count == WASMPLUG_MANIFEST_MAX_ERRORS);
 }
 
 static void test_embedded(void)
@@ -196,6 +236,7 @@ int main(void)
 {
     test_full();
     test_errors();
+    test_all_errors();
     test_embedded();
     test_semver();
     printf("%d passed, %d failed\n", passed, failed);
