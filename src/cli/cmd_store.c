@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "consent.h"
+#include "cli_dist.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -270,6 +271,9 @@ static int check_module(const wasmplug_manifest_doc *doc, const char *module_pat
 
 int cmd_install(int argc, char **argv)
 {
+    /* Packages, registry names and lock files: the distribution client. */
+    if (cli_dist_wants_install(argc, argv))
+        return CLI_DIST(cmd_dist_install)(argc, argv);
     static const cli_opt opts[] = {{"manifest", 'm', true, O_MANIFEST},
                                    {"force", 'f', false, O_FORCE},
                                    {"no-validate", 0, false, O_NO_VALIDATE},

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "interrupt.h"
+#include "cli_dist.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -45,7 +46,8 @@ static const command COMMANDS[] = {
      "Lists the plugins in the store (newest version first) and in the project\n"
      "directory ./plugins. --all shows every version, not only the newest.\n"},
     {"install", cmd_install,
-     "install DIR | FILE.wasm [--manifest plugin.yaml] [--force] [--yes | --grant PERMISSION...]",
+     "install DIR | FILE.wasm [--manifest plugin.yaml] [--force] [--yes | --grant PERMISSION...]\n"
+     "        | NAME[@RANGE] | PACKAGE.wasmplug | --locked [options]",
      "install a plugin into the store",
      "Installs a plugin directory (with plugin.yaml), or a module with a\n"
      "manifest given by --manifest or embedded in its \"wasmplug.manifest\" custom\n"
@@ -57,7 +59,65 @@ static const command COMMANDS[] = {
      "  -y, --yes    grant everything requested (otherwise: asked on a terminal,\n"
      "               refused elsewhere)\n"
      "  --force      replace an installed copy of the same version\n"
-     "  --no-validate  skip the module check (the manifest is always checked)\n"},
+     "  --no-validate  skip the module check (the manifest is always checked)\n"
+     "From registries (see `registry`): NAME or NAME@RANGE (^1.2, ~1.2.3, >=1 <2,\n"
+     "1.x) installs the newest matching version from the highest-priority registry\n"
+     "that has one; PACKAGE.wasmplug installs a package file (signature in\n"
+     "PACKAGE.wasmplug.minisig). The package must be signed by a trusted key\n"
+     "(`trust`), match the index's size and SHA-256, and unpack within limits;\n"
+     "anything refused leaves the store unchanged. The permissions it requests\n"
+     "are shown and recorded as granted. wasmplug.lock in the project directory\n"
+     "records id, version, digest and registry.\n"
+     "  --locked            install exactly what wasmplug.lock lists\n"
+     "  --allow-unsigned    accept packages without a trusted signature\n"
+     "  --accept-permissions, -y  grant what an update adds without asking\n"
+     "  --project DIR       where wasmplug.lock lives (default: .)\n"
+     "  --no-lock           do not write wasmplug.lock\n"
+     "  --sensitive PATTERN mark host functions as privileged in the listing\n"
+     "Environment: WASMPLUG_RETRIES (default 3), WASMPLUG_BACKOFF_MS (200).\n"},
+    {"update", CLI_DIST(cmd_update), "update [NAME] [--accept-permissions]",
+     "update plugins installed from registries",
+     "Installs the newest version each plugin's install range allows (earlier\n"
+     "versions stay, for rollback). An update that requests permissions the\n"
+     "installed version was not granted needs --accept-permissions, or a yes at\n"
+     "the prompt on a terminal (which lists the difference).\n"},
+    {"outdated", CLI_DIST(cmd_outdated), "outdated",
+     "list plugins with newer versions in their registry", ""},
+    {"rollback", CLI_DIST(cmd_rollback), "rollback NAME",
+     "go back to the previously installed version",
+     "Removes the newest installed version of NAME, so the one installed before\n"
+     "it is used again, and updates wasmplug.lock.\n"},
+    {"search", CLI_DIST(cmd_search), "search [QUERY...]",
+     "search the registries (id, description, keywords)", ""},
+    {"registry", CLI_DIST(cmd_registry),
+     "registry add NAME URL [--priority N] | list | remove NAME",
+     "manage the registries install and search use",
+     "URL is http(s)://, file:// or a directory holding index.json,\n"
+     "index.json.minisig and packages/. Higher priorities are asked first. The\n"
+     "index must be signed by a trusted key; an index older than one seen before,\n"
+     "or past its expiry time, is refused.\n"},
+    {"trust", CLI_DIST(cmd_trust), "trust add KEY.pub [--name NAME] | list | remove ID|NAME",
+     "manage the publisher keys this store trusts", ""},
+    {"pack", CLI_DIST(cmd_pack), "pack DIR [-o OUT]",
+     "make a package (ID-VERSION.wasmplug) from a plugin directory",
+     "Packs plugin.yaml, the module, README*, LICENSE* and assets/ into a\n"
+     "deterministic gzip'ed tar.\n"},
+    {"keygen", CLI_DIST(cmd_keygen),
+     "keygen [-p wasmplug.pub] [-s wasmplug.key] [--unencrypted] [--passphrase-file F]",
+     "create a signing key pair (minisign format)",
+     "The secret key is encrypted with a passphrase (scrypt, as minisign does),\n"
+     "asked on the terminal or read from --passphrase-file, unless --unencrypted.\n"},
+    {"sign", CLI_DIST(cmd_sign), "sign FILE... [-s wasmplug.key] [-t COMMENT]",
+     "sign files (FILE.minisig, readable by minisign)", ""},
+    {"verify", CLI_DIST(cmd_verify), "verify FILE [-p KEY.pub] [-x SIG]",
+     "check a minisign signature (default: with the trusted keys)", ""},
+    {"publish", CLI_DIST(cmd_publish),
+     "publish PACKAGE --registry DIR [-s wasmplug.key] [--keyword K]",
+     "add a package to a registry directory and re-sign its index",
+     "Copies the package and its signature (made with the key if the package has\n"
+     "none) into DIR/packages, adds it to DIR/index.json, raises the index version\n"
+     "and signs the index. --expires-days N (default 30): clients refuse the index\n"
+     "after that, so publish (or re-publish) regularly.\n"},
     {"remove", cmd_remove, "remove ID[@VERSION]",
      "remove a plugin (every version unless one is given)", ""},
     {"info", cmd_info, "info PLUGIN",
@@ -827,6 +887,7 @@ int main(int argc, char **argv)
     G.prog = "wasmplug";
     G.log_level = WASMPLUG_LOG_INFO;
     G.json = wants_json(argc, argv);
+    G.argv = argv;
     /* Global options before the command. */
     int i = 1;
     const char *cmdname = NULL;

@@ -526,62 +526,76 @@ wasmplug_status wps_install(const char *root, const wasmplug_manifest_doc *doc,
 {
     if (dest)
         *dest = NULL;
+    size_t modlen = 0;
+    char *modbytes = wps_read_file(module_path, &modlen);
+    if (!modbytes)
+        return fail(errno == ENOENT ? WASMPLUG_ERR_NOT_FOUND : WASMPLUG_ERR_IO, msg, msgsize,
+                    "cannot read the module %s: %s", module_path, strerror(errno));
+    wps_file files[2] = {{WASMPLUG_MANIFEST_FILE, manifest_text, manifest_len},
+                         {doc->module, modbytes, modlen}};
+    wasmplug_status st = wps_install_files(root, doc->id, doc->version, files, 2, force, dest,
+                                           msg, msgsize);
+    free(modbytes);
+    return st;
+}
+
+wasmplug_status wps_install_files(const char *root, const char *id, const char *version,
+                                  const wps_file *files, size_t count, bool force, char **dest,
+                                  char *msg, size_t msgsize)
+{
+    if (dest)
+        *dest = NULL;
     int rc = wps_mkdirs(root, 0755);
     if (rc)
         return fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot create the store %s: %s", root,
                     strerror(rc));
     wps_cleanup(root);
 
-    size_t modlen = 0;
-    char *modbytes = wps_read_file(module_path, &modlen);
-    if (!modbytes)
-        return fail(errno == ENOENT ? WASMPLUG_ERR_NOT_FOUND : WASMPLUG_ERR_IO, msg, msgsize,
-                    "cannot read the module %s: %s", module_path, strerror(errno));
-
     wasmplug_status st = WASMPLUG_OK;
-    char *tmp = make_temp(root, "install"), *mf = NULL, *mod = NULL, *iddir = NULL,
-         *target = NULL, *old = NULL;
+    char *tmp = make_temp(root, "install"), *iddir = NULL, *target = NULL, *old = NULL;
     if (!tmp) {
         st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot create a temporary directory in %s/.tmp: %s",
                   root, strerror(errno));
         goto out;
     }
-    mf = join(tmp, WASMPLUG_MANIFEST_FILE);
-    mod = join(tmp, doc->module);
     char pdir[PATH_MAX];
     snprintf(pdir, sizeof pdir, "%s/plugins", root);
-    iddir = join(pdir, doc->id);
-    target = iddir ? join(iddir, doc->version) : NULL;
-    if (!mf || !mod || !iddir || !target) {
+    iddir = join(pdir, id);
+    target = iddir ? join(iddir, version) : NULL;
+    if (!iddir || !target) {
         st = fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
         goto out;
     }
     if (!force && is_dir(target)) {
         st = fail(WASMPLUG_ERR_DUPLICATE, msg, msgsize,
-                  "%s %s is already installed (in %s); use --force to replace it", doc->id,
-                  doc->version, target);
+                  "%s %s is already installed (in %s); use --force to replace it", id,
+                  version, target);
         goto out;
-    }
-    if ((rc = write_file(mf, manifest_text, manifest_len, false))) {
-        st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot write %s: %s", mf, strerror(rc));
-        goto out;
-    }
-    /* The module may live in a subdirectory of the plugin. */
-    char *slash = strrchr(mod, '/');
-    if (slash > mod + strlen(tmp)) {
-        *slash = '\0';
-        rc = wps_mkdirs(mod, 0755);
-        *slash = '/';
-        if (rc) {
-            st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot create %s: %s", mod, strerror(rc));
-            goto out;
-        }
     }
     const char *crash = getenv(WPS_ENV_CRASH);
     bool crash_copy = crash && *crash && strcmp(crash, "0") != 0 && strcmp(crash, "rename") != 0;
-    if ((rc = write_file(mod, modbytes, modlen, crash_copy))) {
-        st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot write %s: %s", mod, strerror(rc));
-        goto out;
+    for (size_t i = 0; i < count; i++) {
+        char *path = join(tmp, files[i].path);
+        if (!path) {
+            st = fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+            goto out;
+        }
+        /* Files may live in subdirectories of the plugin. */
+        char *slash = strrchr(path, '/');
+        rc = 0;
+        if (slash > path + strlen(tmp)) {
+            *slash = '\0';
+            rc = wps_mkdirs(path, 0755);
+            *slash = '/';
+        }
+        /* The crash hook fires while copying the last file (the module). */
+        if (rc || (rc = write_file(path, files[i].data, files[i].size,
+                                   crash_copy && i + 1 == count))) {
+            st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot write %s: %s", path, strerror(rc));
+            free(path);
+            goto out;
+        }
+        free(path);
     }
     if ((rc = fsync_path(tmp, true)) || (rc = wps_mkdirs(iddir, 0755))) {
         st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot prepare %s: %s", iddir, strerror(rc));
@@ -629,11 +643,8 @@ out:
         wps_rmtree(old);
     free(tmp);
     free(old);
-    free(mf);
-    free(mod);
     free(iddir);
     free(target);
-    free(modbytes);
     return st;
 }
 

@@ -68,6 +68,22 @@ wasmplug_status wps_install(const char *root, const wasmplug_manifest_doc *doc,
                             const char *module_path, bool force, char **dest, char *msg,
                             size_t msgsize);
 
+/** One file to install: path relative to the plugin's directory. */
+typedef struct wps_file {
+    const char *path;
+    const void *data;
+    size_t size;
+} wps_file;
+
+/**
+ * Install files as plugins/<id>/<version> (atomically, as wps_install;
+ * paths must be relative and checked by the caller). The last file is the
+ * one the crash hook interrupts.
+ */
+wasmplug_status wps_install_files(const char *root, const char *id, const char *version,
+                                  const wps_file *files, size_t count, bool force, char **dest,
+                                  char *msg, size_t msgsize);
+
 /** Remove id's version (NULL: every version). ERR_NOT_FOUND if not installed.
  *  *removed gets how many versions were removed. */
 wasmplug_status wps_remove(const char *root, const char *id, const char *version,
