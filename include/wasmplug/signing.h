@@ -46,10 +46,13 @@ typedef struct wasmplug_seckey {
     uint8_t key[64];
 } wasmplug_seckey;
 
-/** scrypt cost of keys we encrypt (minisign's own default is 32M ops / 1 GiB;
- *  readers honour whatever the key file says). */
+/** Default scrypt cost of keys we encrypt: minisign's operation count with
+ *  64 MiB instead of its 1 GiB (readers honour whatever the key file says). */
 #define WASMPLUG_SIGN_KDF_OPSLIMIT 33554432ULL
 #define WASMPLUG_SIGN_KDF_MEMLIMIT 67108864ULL
+/** libsodium's "interactive" scrypt cost: fast, weaker (tests, CI keys). */
+#define WASMPLUG_SIGN_KDF_OPSLIMIT_FAST 524288ULL
+#define WASMPLUG_SIGN_KDF_MEMLIMIT_FAST 16777216ULL
 
 /** A new random key pair. Fails only if libsodium cannot initialise. */
 WASMPLUG_API wasmplug_status wasmplug_key_generate(wasmplug_pubkey *pub, wasmplug_seckey *sec,
@@ -68,10 +71,13 @@ WASMPLUG_API wasmplug_status wasmplug_pubkey_parse(const char *text, size_t len,
 
 /**
  * A secret key file's text. passphrase NULL writes it unencrypted (as
- * `minisign -G -W`); otherwise scrypt with the limits above protects it.
+ * `minisign -G -W`); otherwise scrypt with opslimit and memlimit (0, 0:
+ * the defaults above) protects it.
  */
 WASMPLUG_API wasmplug_status wasmplug_seckey_format(const wasmplug_seckey *sec,
-                                                    const char *passphrase, char **text,
+                                                    const char *passphrase,
+                                                    unsigned long long opslimit,
+                                                    unsigned long long memlimit, char **text,
                                                     char *msg, size_t msgsize);
 /** Whether a secret key file's text is passphrase-protected. */
 WASMPLUG_API bool wasmplug_seckey_encrypted(const char *text, size_t len);

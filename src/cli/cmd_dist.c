@@ -71,15 +71,18 @@ static void progress_end(void)
     progress_drawn = false;
 }
 
+/* One line per permission; privileged ones marked "!" (red and bold on a
+ * terminal). */
 static void print_permissions(const wasmplug_permission *p, size_t n, const char *indent)
 {
     char buf[512];
     for (size_t i = 0; i < n; i++) {
+        cli_safe(p[i].name, buf, sizeof buf);
         if (p[i].privileged)
-            fprintf(stderr, "%s%s%s! %s%s  (privileged)\n", indent, cli_bold(), cli_red(),
-                    cli_safe(p[i].name, buf, sizeof buf), cli_reset());
+            fprintf(stderr, "%s%s%s! %s  (privileged)%s\n", indent, cli_bold(), cli_red(), buf,
+                    cli_reset());
         else
-            fprintf(stderr, "%s  %s\n", indent, cli_safe(p[i].name, buf, sizeof buf));
+            fprintf(stderr, "%s%s\n", indent, buf);
     }
 }
 
@@ -109,7 +112,7 @@ static bool consent(void *user, const wasmplug_consent_request *r)
             fprintf(stderr, "%s %s requests %s\n", id, v,
                     r->requested_count ? "these permissions (granted and recorded):"
                                        : "no permissions");
-            print_permissions(r->requested, r->requested_count, "  ");
+            print_permissions(r->requested, r->requested_count, "    ");
         }
         return true;
     }

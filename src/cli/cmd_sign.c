@@ -29,7 +29,8 @@ enum {
     O_SIG,
     O_REGISTRY,
     O_KEYWORD,
-    O_EXPIRES
+    O_EXPIRES,
+    O_FAST_KDF
 };
 
 #define PASS_MAX 1024
@@ -152,10 +153,11 @@ int cmd_keygen(int argc, char **argv)
                                    {"unencrypted", 'W', false, O_UNENCRYPTED},
                                    {"passphrase-file", 0, true, O_PASSFILE},
                                    {"force", 'f', false, O_FORCE},
+                                   {"fast-kdf", 0, false, O_FAST_KDF},
                                    {NULL, 0, false, 0}};
     cli_args a = {argc, argv, 1, false};
     const char *pub = "wasmplug.pub", *sec = "wasmplug.key", *passfile = NULL, *arg;
-    bool unencrypted = false, force = false;
+    bool unencrypted = false, force = false, fast = false;
     int id;
     while ((id = cli_next(&a, opts, "keygen", &arg)) != -1) {
         if (id == -2)
@@ -170,6 +172,8 @@ int cmd_keygen(int argc, char **argv)
             passfile = arg;
         else if (id == O_FORCE)
             force = true;
+        else if (id == O_FAST_KDF)
+            fast = true;
         else {
             cli_error("keygen takes no arguments (got '%s')", arg);
             return EXIT_USAGE;
@@ -186,7 +190,9 @@ int cmd_keygen(int argc, char **argv)
     char msg[1024], *pubtext = NULL, *sectext = NULL;
     wasmplug_status st = wasmplug_key_generate(&pk, &sk, msg, sizeof msg);
     if (!st)
-        st = wasmplug_seckey_format(&sk, pass, &sectext, msg, sizeof msg);
+        st = wasmplug_seckey_format(&sk, pass, fast ? WASMPLUG_SIGN_KDF_OPSLIMIT_FAST : 0,
+                                    fast ? WASMPLUG_SIGN_KDF_MEMLIMIT_FAST : 0, &sectext, msg,
+                                    sizeof msg);
     if (!st)
         st = wasmplug_pubkey_format(&pk, &pubtext, msg, sizeof msg);
     wasmplug_seckey_wipe(&sk);

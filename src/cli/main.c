@@ -106,7 +106,8 @@ static const command COMMANDS[] = {
      "keygen [-p wasmplug.pub] [-s wasmplug.key] [--unencrypted] [--passphrase-file F]",
      "create a signing key pair (minisign format)",
      "The secret key is encrypted with a passphrase (scrypt, as minisign does),\n"
-     "asked on the terminal or read from --passphrase-file, unless --unencrypted.\n"},
+     "asked on the terminal or read from --passphrase-file, unless --unencrypted.\n"
+     "--fast-kdf uses a cheaper scrypt cost (libsodium's interactive level).\n"},
     {"sign", CLI_DIST(cmd_sign), "sign FILE... [-s wasmplug.key] [-t COMMENT]",
      "sign files (FILE.minisig, readable by minisign)", ""},
     {"verify", CLI_DIST(cmd_verify), "verify FILE [-p KEY.pub] [-x SIG]",

@@ -211,8 +211,13 @@ static wasmplug_status kdf_xor(uint8_t *part, const char *passphrase, const uint
 }
 
 wasmplug_status wasmplug_seckey_format(const wasmplug_seckey *sec, const char *passphrase,
+                                       unsigned long long ops, unsigned long long mem,
                                        char **text, char *msg, size_t msgsize)
 {
+    if (!ops || !mem) {
+        ops = WASMPLUG_SIGN_KDF_OPSLIMIT;
+        mem = WASMPLUG_SIGN_KDF_MEMLIMIT;
+    }
     *text = NULL;
     wasmplug_status st = need_sodium(msg, msgsize);
     if (st)
@@ -226,15 +231,14 @@ wasmplug_status wasmplug_seckey_format(const wasmplug_seckey *sec, const char *p
     uint8_t *salt = p + 6, *part = p + 6 + 32 + 16;
     if (passphrase) {
         randombytes_buf(salt, 32);
-        store_le64(p + 38, WASMPLUG_SIGN_KDF_OPSLIMIT);
-        store_le64(p + 46, WASMPLUG_SIGN_KDF_MEMLIMIT);
+        store_le64(p + 38, ops);
+        store_le64(p + 46, mem);
     }
     memcpy(part, sec->id, 8);
     memcpy(part + 8, sec->key, 64);
     seckey_checksum(sec, part + 72);
     if (passphrase) {
-        st = kdf_xor(part, passphrase, salt, WASMPLUG_SIGN_KDF_OPSLIMIT,
-                     WASMPLUG_SIGN_KDF_MEMLIMIT, msg, msgsize);
+        st = kdf_xor(part, passphrase, salt, ops, mem, msg, msgsize);
         if (st) {
             sodium_memzero(bin, sizeof bin);
             return st;
@@ -308,11 +312,20 @@ wasmplug_status wasmplug_seckey_parse(const char *text, size_t len, const char *
     }
     memcpy(out->id, part, 8);
     memcpy(out->key, part + 8, 64);
-    uint8_t chk[32];
+    uint8_t chk[32], zero[32] = {0};
     seckey_checksum(out, chk);
-    if (sodium_memcmp(chk, part + 72, 32) != 0) {
+    /* minisign writes no checksum (zeros) into unencrypted keys and checks
+     * it only when decrypting; we check any checksum that is there. */
+    bool encrypted = memcmp(bin + 2, KDF_ALG, 2) == 0;
+    bool absent = !encrypted && sodium_memcmp(part + 72, zero, 32) == 0;
+    /* The key's second half is its public key, derived from the first. */
+    uint8_t pk[32], sk[64];
+    crypto_sign_seed_keypair(pk, sk, out->key);
+    sodium_memzero(sk, sizeof sk);
+    if ((!absent && sodium_memcmp(chk, part + 72, 32) != 0) ||
+        sodium_memcmp(pk, out->key + 32, 32) != 0) {
         wasmplug_seckey_wipe(out);
-        st = memcmp(bin + 2, KDF_ALG, 2) == 0
+        st = encrypted
                  ? fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize, "wrong passphrase")
                  : fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                         "the secret key's checksum does not match (corrupted key file)");
