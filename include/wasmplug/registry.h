@@ -30,8 +30,8 @@
  *     trusted/<KEYID>.pub          trusted publisher keys (minisign format)
  *     registries.json              registries, priorities, newest index seen
  *     plugins/<id>/<version>/wasmplug-install.json   where a version came
- *                                  from, its digest, signer and the
- *                                  permissions the operator granted
+ *                                  from (registry, range), its digest, signer
+ *     plugins/<id>/<version>/grants  the permissions the operator granted
  * and, in a project directory, wasmplug.lock (id, version, digest,
  * registry of each plugin install/update chose; install --locked replays it).
  *
@@ -117,13 +117,16 @@ WASMPLUG_API wasmplug_status wasmplug_registry_publish(const char *dir, const ch
 /* Permissions and consent                                                  */
 /* ------------------------------------------------------------------------ */
 
-/** One permission a manifest requests, as a grant name: "host.log",
- *  "wasi.env:LANG", "wasi.fs.read:/data=./data", "wasi.fs.write:...",
- *  "kv", "events.publish:P", "events.subscribe:P", "http:HOST". */
+/** One permission a manifest requests, as the host checks it (the grant
+ *  vocabulary of `wasmplug run`): "host.log", "wasi.env:LANG",
+ *  "wasi.fs.read:/data", "wasi.fs.write:/out", "kv", "events.publish:P",
+ *  "events.subscribe:P", "http:HOST". */
 typedef struct wasmplug_permission {
     char *name;
-    bool privileged;  /* wide filesystem, environment patterns, any host,
-                         wildcard or sensitive host functions */
+    bool privileged;  /* wide: a directory outside the plugin's data, an
+                         environment pattern, any host, a host-function
+                         pattern, or a host function the embedder marks
+                         sensitive */
 } wasmplug_permission;
 
 /** The permissions doc requests. sensitive (count n, may be NULL): host
@@ -139,15 +142,22 @@ typedef struct wasmplug_consent_request {
     const char *id;
     const char *version;
     const char *installed_version;           /* NULL for a first install */
+    const wasmplug_manifest_doc *manifest;   /* the new version's */
     const wasmplug_permission *requested;    /* everything the version requests */
     size_t requested_count;
     const wasmplug_permission *added;        /* not granted to the installed version */
     size_t added_count;
+    bool *grant;  /* one per requested permission, preset to true: clear
+                     entries to grant less (first installs) */
 } wasmplug_consent_request;
 
-/** Return true to grant what is requested. Called for every install; an
- *  update that adds permissions is refused when it returns false (unless
- *  accept_permissions is set, in which case it is only informed). */
+/** Return true to go ahead with the grants in req->grant. Called for every
+ *  first install (without a callback everything requested is granted) and
+ *  for every update that requests permissions the installed version was
+ *  not granted: such an update is refused when the callback returns false
+ *  or there is none (unless accept_permissions is set, in which case the
+ *  callback is only informed). The grants are recorded in the installed
+ *  version's "grants" file (services/grants.h), which `run` uses. */
 typedef bool (*wasmplug_consent_fn)(void *user, const wasmplug_consent_request *req);
 /** Download progress: bytes so far and expected (0: unknown). */
 typedef void (*wasmplug_progress_fn)(void *user, const char *what, uint64_t now, uint64_t total);

@@ -40,7 +40,7 @@ typedef struct wasmplug_pubkey {
     uint8_t key[32];
 } wasmplug_pubkey;
 
-/** A secret key (decrypted): its id and the ed25519 secret key (seed || public key). */
+/** A secret key (decrypted): its id and the 64-byte ed25519 secret key (private half, then the public key). */
 typedef struct wasmplug_seckey {
     uint8_t id[8];
     uint8_t key[64];

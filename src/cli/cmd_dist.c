@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 #include "cli_dist.h"
+#include "consent.h"
 
 #include <wasmplug/registry.h>
 #include <wasmplug/semver.h>
@@ -97,35 +98,39 @@ static bool ask_yes_no(const char *question)
 }
 
 typedef struct consent_ctx {
-    bool accept;
+    bool accept;             /* --yes / --accept-permissions */
+    const char *grants[64];  /* --grant PATTERN */
+    size_t grant_count;
+    int rc;                  /* why a first install was refused (printed already) */
 } consent_ctx;
 
+/* First installs: the operator decides as for a local install (--grant,
+ * --yes, or a confirmation on a terminal; consent.c). Updates that request
+ * more: --accept-permissions, or a y/N on a terminal showing the difference. */
 static bool consent(void *user, const wasmplug_consent_request *r)
 {
     consent_ctx *cc = user;
-    char id[256], v[64];
-    cli_safe(r->id, id, sizeof id);
-    cli_safe(r->version, v, sizeof v);
     progress_end();
     if (!r->installed_version) {
-        if (!G.quiet && !G.json) {
-            fprintf(stderr, "%s %s requests %s\n", id, v,
-                    r->requested_count ? "these permissions (granted and recorded):"
-                                       : "no permissions");
-            print_permissions(r->requested, r->requested_count, "    ");
-        }
-        return true;
+        cli_consent_opts o = {cc->grants, cc->grant_count, cc->accept};
+        wps_grants granted;
+        cc->rc = cli_consent(r->manifest, &o, &granted, NULL);
+        for (size_t i = 0; !cc->rc && i < r->requested_count; i++)
+            r->grant[i] = wps_grants_has(&granted, r->requested[i].name);
+        wps_grants_free(&granted);
+        return cc->rc == EXIT_OK;
     }
     if (!G.json) {
-        char old[64];
-        fprintf(stderr, "%s %s requests permissions %s did not have:\n", id, v,
+        char id[256], v[64], old[64];
+        fprintf(stderr, "%s %s requests permissions %s was not granted:\n",
+                cli_safe(r->id, id, sizeof id), cli_safe(r->version, v, sizeof v),
                 cli_safe(r->installed_version, old, sizeof old));
         print_permissions(r->added, r->added_count, "  + ");
     }
     if (cc->accept)
         return true;
     if (isatty(0) && isatty(2) && !G.json)
-        return ask_yes_no("Grant them and update?");
+        return ask_yes_no("Grant them and install the new version?");
     return false;
 }
 
@@ -139,7 +144,7 @@ enum {
     O_PRIORITY,
     O_NAME,
     O_SENSITIVE,
-    O_FORCE_IGNORED
+    O_GRANT
 };
 
 typedef struct client {
@@ -170,6 +175,10 @@ static bool client_opt(client *c, int id, const char *arg)
         if (c->o.sensitive_count < sizeof c->sensitive / sizeof *c->sensitive)
             c->sensitive[c->o.sensitive_count++] = arg;
         return true;
+    case O_GRANT:
+        if (c->cc.grant_count < sizeof c->cc.grants / sizeof *c->cc.grants)
+            c->cc.grants[c->cc.grant_count++] = arg;
+        return true;
     default:
         return false;
     }
@@ -177,7 +186,8 @@ static bool client_opt(client *c, int id, const char *arg)
 
 #define CLIENT_OPTS                                                                      \
     {"allow-unsigned", 0, false, O_ALLOW_UNSIGNED},                                      \
-        {"accept-permissions", 'y', false, O_ACCEPT}, {"project", 0, true, O_PROJECT},  \
+        {"accept-permissions", 0, false, O_ACCEPT}, {"yes", 'y', false, O_ACCEPT},      \
+        {"grant", 'g', true, O_GRANT}, {"project", 0, true, O_PROJECT},                 \
         {"no-lock", 0, false, O_NO_LOCK}, {"sensitive", 0, true, O_SENSITIVE}
 
 static int client_setup(client *c)
@@ -269,7 +279,7 @@ int cmd_dist_install(int argc, char **argv)
         progress_end();
         if (st) {
             wasmplug_dist_results_free(res, n);
-            return cli_dist_fail(st, msg);
+            return c.cc.rc ? c.cc.rc : cli_dist_fail(st, msg);
         }
         json_t *list = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -287,7 +297,7 @@ int cmd_dist_install(int argc, char **argv)
     st = wasmplug_dist_install(&c.o, spec, &res, msg, sizeof msg);
     progress_end();
     if (st)
-        return cli_dist_fail(st, msg);
+        return c.cc.rc ? c.cc.rc : cli_dist_fail(st, msg);
     result_note(&res, "installed");
     if (G.json)
         cli_json_print(json_pack("{s:o}", "installed", result_json(&res)));

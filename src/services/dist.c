@@ -6,6 +6,7 @@
  * wasmplug/registry.h.
  */
 #include "services/dist_internal.h"
+#include "services/grants.h"
 #include "services/store.h"
 #include "services/transfer.h"
 
@@ -355,37 +356,37 @@ static wasmplug_status check_module(const wasmplug_package *pkg, const char *lab
     return st;
 }
 
-/* The consent step: compare with the installed version's grants. */
+/* The consent step: compare with the installed version's recorded grants;
+ * *granted gets what the operator grants. */
 static wasmplug_status consent(const wasmplug_dist_options *o, const wasmplug_package *pkg,
                                const char *installed_version, const wasmplug_permission *req,
-                               size_t nreq, json_t **granted, char *msg, size_t msgsize)
+                               size_t nreq, wps_grants *granted, char *msg, size_t msgsize)
 {
-    json_t *rec = installed_version ? read_record(o->store, pkg->doc->id, installed_version)
-                                    : NULL;
-    json_t *prev = json_object_get(rec, "granted");
+    wps_grants prev = {NULL, 0};
+    bool have_prev = false;
+    if (installed_version) {
+        char dir[4096], ignored[256];
+        snprintf(dir, sizeof dir, "%s/plugins/%s/%s", o->store, pkg->doc->id, installed_version);
+        have_prev = wps_grants_load(dir, &prev, ignored, sizeof ignored) == WASMPLUG_OK;
+    }
     wasmplug_permission *added = calloc(nreq ? nreq : 1, sizeof *added);
-    if (!added) {
-        json_decref(rec);
+    bool *grant = calloc(nreq ? nreq : 1, sizeof *grant);
+    if (!added || !grant) {
+        free(added);
+        free(grant);
+        wps_grants_free(&prev);
         return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     }
     size_t nadded = 0;
     for (size_t i = 0; i < nreq; i++) {
-        bool had = false;
-        size_t k;
-        json_t *g;
-        json_array_foreach(prev, k, g) {
-            had = had || (json_string_value(g) && !strcmp(json_string_value(g), req[i].name));
-        }
-        /* A version installed without a record (a local install) granted
-         * what its manifest requested. */
-        if (installed_version && !rec)
-            had = true;
-        if (!had)
+        grant[i] = true;
+        /* An installed version without recorded grants was granted nothing. */
+        if (!installed_version || !have_prev || !wps_grants_has(&prev, req[i].name))
             added[nadded++] = req[i];
     }
-    json_decref(rec);
-    wasmplug_consent_request cr = {pkg->doc->id, pkg->doc->version, installed_version,
-                                   req, nreq, added, nadded};
+    wps_grants_free(&prev);
+    wasmplug_consent_request cr = {pkg->doc->id, pkg->doc->version, installed_version, pkg->doc,
+                                   req, nreq, added, nadded, grant};
     bool update = installed_version != NULL;
     bool ok;
     if (!update)
@@ -405,23 +406,20 @@ static wasmplug_status consent(const wasmplug_dist_options *o, const wasmplug_pa
         for (size_t i = 0; i < nadded && used + 4 < sizeof list; i++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s%s", i ? ", " : "",
                                      added[i].name, added[i].privileged ? " (privileged)" : "");
-        if (used >= sizeof list)
-            used = sizeof list - 1;
         st = update && nadded
                  ? wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
                             "%s %s requests permissions that %s was not granted: %s; not "
-                            "updated (use --accept-permissions to grant them)",
+                            "installed (use --accept-permissions to grant them)",
                             pkg->doc->id, pkg->doc->version, installed_version, list)
                  : wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
-                            "the installation of %s %s was declined", pkg->doc->id,
-                            pkg->doc->version);
+                            "%s %s was not installed: its permissions were not granted",
+                            pkg->doc->id, pkg->doc->version);
     }
+    for (size_t i = 0; !st && i < nreq; i++)
+        if ((update || grant[i]) && wps_grants_add(granted, req[i].name) != WASMPLUG_OK)
+            st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     free(added);
-    if (!st) {
-        *granted = json_array();
-        for (size_t i = 0; i < nreq; i++)
-            json_array_append_new(*granted, json_string(req[i].name));
-    }
+    free(grant);
     return st;
 }
 
@@ -477,8 +475,9 @@ static wasmplug_status install_bytes(ctx *c, const uint8_t *data, size_t len, co
     installed in = {0};
     wasmplug_permission *req = NULL;
     size_t nreq = 0;
-    json_t *granted = NULL, *rec = NULL;
-    char *recjson = NULL;
+    wps_grants granted = {NULL, 0};
+    json_t *rec = NULL;
+    char *recjson = NULL, *grants_text = NULL;
     wps_file *files = NULL;
     if (from->id && (strcmp(pkg->doc->id, from->id) || strcmp(pkg->doc->version, from->version))) {
         st = wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
@@ -520,25 +519,28 @@ static wasmplug_status install_bytes(ctx *c, const uint8_t *data, size_t len, co
     char range[256];
     snprintf(range, sizeof range, "%s%s", from->range ? "" : "^",
              from->range ? from->range : pkg->doc->version);
-    rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:I}", "id", pkg->doc->id, "version",
+    rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", pkg->doc->id, "version",
                     pkg->doc->version, "sha256", sha, "range", range, "signer", signer,
-                    "granted", granted, "installed_at", (json_int_t)time(NULL));
+                    "installed_at", (json_int_t)time(NULL));
     if (rec)
         json_object_set_new(rec, "registry",
                             from->registry ? json_string(from->registry) : json_null());
     recjson = rec ? json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    files = calloc(pkg->count + 1, sizeof *files);
-    if (!recjson || !files) {
+    grants_text = wps_grants_text(&granted);
+    files = calloc(pkg->count + 2, sizeof *files);
+    if (!recjson || !grants_text || !files) {
         st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
         goto out;
     }
     /* The module last: the store's crash test hook interrupts the last file. */
     size_t nf = 0;
     files[nf++] = (wps_file){WASMPLUG_INSTALL_RECORD, recjson, strlen(recjson)};
+    files[nf++] = (wps_file){WPS_GRANTS_FILE, grants_text, strlen(grants_text)};
     for (size_t i = 0; i < pkg->count; i++)
         if (&pkg->files[i] != pkg->module) {
-            if (!strcmp(pkg->files[i].path, WASMPLUG_INSTALL_RECORD))
-                continue; /* a package cannot forge its own record */
+            if (!strcmp(pkg->files[i].path, WASMPLUG_INSTALL_RECORD) ||
+                !strcmp(pkg->files[i].path, WPS_GRANTS_FILE))
+                continue; /* a package cannot forge its record or its grants */
             files[nf++] = (wps_file){pkg->files[i].path, pkg->files[i].data, pkg->files[i].size};
         }
     files[nf++] = (wps_file){pkg->module->path, pkg->module->data, pkg->module->size};
@@ -552,8 +554,9 @@ static wasmplug_status install_bytes(ctx *c, const uint8_t *data, size_t len, co
 out:
     free(files);
     free(recjson);
+    free(grants_text);
     json_decref(rec);
-    json_decref(granted);
+    wps_grants_free(&granted);
     wasmplug_permissions_free(req, nreq);
     installed_free(&in);
     wasmplug_package_free(pkg);

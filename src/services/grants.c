@@ -224,6 +224,29 @@ wasmplug_status wps_grants_load(const char *plugin_dir, wps_grants *out, char *m
     return st;
 }
 
+char *wps_grants_text(const wps_grants *g)
+{
+    static const char header[] =
+        "# The permissions the operator granted this plugin (wasmplug install),\n"
+        "# one per line; `wasmplug run` grants exactly these.\n";
+    size_t n = sizeof header;
+    for (size_t i = 0; i < g->count; i++)
+        n += strlen(g->items[i]) + 1;
+    char *text = malloc(n);
+    if (!text)
+        return NULL;
+    size_t at = sizeof header - 1;
+    memcpy(text, header, at);
+    for (size_t i = 0; i < g->count; i++) {
+        size_t len = strlen(g->items[i]);
+        memcpy(text + at, g->items[i], len);
+        text[at + len] = '\n';
+        at += len + 1;
+    }
+    text[at] = '\0';
+    return text;
+}
+
 wasmplug_status wps_grants_save(const char *plugin_dir, const wps_grants *g, char *msg,
                                 size_t msgsize)
 {
@@ -237,12 +260,9 @@ wasmplug_status wps_grants_save(const char *plugin_dir, const wps_grants *g, cha
         snprintf(msg, msgsize, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
-    fputs("# The permissions the operator granted this plugin (wasmplug install),\n"
-          "# one per line; `wasmplug run` grants exactly these.\n",
-          f);
-    for (size_t i = 0; i < g->count; i++)
-        fprintf(f, "%s\n", g->items[i]);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    char *text = wps_grants_text(g);
+    bool ok = text && fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    free(text);
     int e = errno;
     if (fclose(f) != 0 && ok) {
         ok = false;

@@ -89,6 +89,10 @@ void wps_grants_free(wps_grants *g);
  */
 wasmplug_status wps_grants_load(const char *plugin_dir, wps_grants *out, char *msg,
                                 size_t msgsize);
+/** The grants file's text (malloc'd; NULL when out of memory), for
+ *  writers that place the file themselves (the distribution client writes
+ *  it with the rest of an install, atomically). */
+char *wps_grants_text(const wps_grants *g);
 /** Write plugin_dir/grants atomically. ERR_IO with msg on failure. */
 wasmplug_status wps_grants_save(const char *plugin_dir, const wps_grants *g, char *msg,
                                 size_t msgsize);

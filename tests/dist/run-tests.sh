@@ -136,7 +136,7 @@ mkdistplug src/echo12 echo-plugin 1.2.0 echo "permissions:" "  host_functions: [
 mkdistplug src/echo2 echo-plugin 2.0.0 echo "permissions:" "  env: ['*']" \
     "  filesystem: ['/:/host:ro']" "  http: ['*']"
 mkdistplug src/words word-counter 0.3.0 empty
-mkdistplug src/logger log-sink 1.0.0 needs_log "permissions:" "  host_functions: [host.log]"
+mkdistplug src/logger log-sink 1.0.0 needs_log "abi: v1" "permissions:" "  host_functions: [host.log]"
 for d in echo11 echo12 echo2 words logger; do
     "$W" pack src/$d -o pkgs >/dev/null 2>&1 || echo "cannot pack $d"
 done
@@ -196,9 +196,13 @@ assert [(e["id"], e["version"], e["registry"], len(e["sha256"])) for e in p] == 
     [("echo-plugin", "1.0.0", "main", 64)], p' proj/wasmplug.lock
 run "$W" run echo-plugin noop
 expect "the installed plugin runs" 0
-run "$W" install log-sink --project proj
+refused "a first install that requests permissions needs a decision" "install it with --yes" \
+    "$W" install log-sink --project proj
+run "$W" install log-sink --yes --project proj
 expect "install shows requested permissions" 0 "host.log" "installed log-sink 1.0.0"
-check "the grant is recorded" grep -q '"host.log"' "$WASMPLUG_STORE/plugins/log-sink/1.0.0/wasmplug-install.json"
+check "the grant is recorded for run" grep -qx host.log "$WASMPLUG_STORE/plugins/log-sink/1.0.0/grants"
+run "$W" run log-sink run
+expect "run uses the recorded grant" 0
 run "$W" install echo-plugin@^1.0 --project proj
 expect "installing again is a no-op" 0 "already installed"
 run "$W" install echo-plugin@^3
@@ -241,21 +245,22 @@ expect "outdated: wanted within ^1, latest 2.0.0" 0 "1.2.0        1.2.0        2
 refused "installing 2.0.0 over 1.2.0 asks for its new permissions" "(privileged)" \
     "$W" install echo-plugin@2
 run "$W" install echo-plugin@2 -y --project proj
-expect "privileged requests are highlighted" 0 "! wasi.env:*" "! wasi.fs.read:/host=/" "! http:*"
+expect "privileged requests are highlighted" 0 "! wasi.env:*" "! wasi.fs.read:/host" "! http:*"
+check "the new grants are recorded" grep -qx 'http:\*' "$WASMPLUG_STORE/plugins/echo-plugin/2.0.0/grants"
 
 echo "# locked installs"
 cp -r proj proj2
 export WASMPLUG_STORE="$T/store2"
 run "$W" trust add pub.key
 run "$W" registry add main "$URL"
-run "$W" install --locked --project proj2
+run "$W" install --locked --project proj2 --yes
 expect "install --locked" 0 "installed echo-plugin 2.0.0" "installed log-sink 1.0.0"
 check "exactly the locked versions" test -d "$T/store2/plugins/echo-plugin/2.0.0" -a \
     ! -d "$T/store2/plugins/echo-plugin/1.2.0" -a -d "$T/store2/plugins/log-sink/1.0.0"
 sed 's/"sha256": "[0-9a-f]\{8\}/"sha256": "00000000/' proj2/wasmplug.lock >proj2/lock.new
 mv proj2/lock.new proj2/wasmplug.lock
 refused "a locked digest differing from the registry" "but proj2/wasmplug.lock locked" \
-    "$W" install --locked --project proj2
+    "$W" install --locked --project proj2 --yes
 export WASMPLUG_STORE="$T/store"
 
 echo "# tampering matrix (each refused, the store unchanged)"
