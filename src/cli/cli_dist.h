@@ -28,8 +28,6 @@ int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
-/* s with control characters replaced by '?', for the terminal. */
-const char *cli_safe(const char *s, char *buf, size_t size);
 /* Print msg (made safe) as the error for st; returns the exit code. */
 int cli_dist_fail(int st, const char *msg);
 #define CLI_DIST(fn) fn

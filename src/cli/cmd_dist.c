@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cli_dist.h"
 #include "consent.h"
+#include "term.h"
 
 #include <wasmplug/registry.h>
 #include <wasmplug/semver.h>
@@ -22,21 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *cli_safe(const char *s, char *buf, size_t size)
-{
-    size_t j = 0;
-    for (; s && *s && j + 1 < size; s++) {
-        unsigned char ch = (unsigned char)*s;
-        buf[j++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-    }
-    buf[j < size ? j : 0] = '\0';
-    return buf;
-}
-
 int cli_dist_fail(int st, const char *msg)
 {
-    char safe[2048];
-    return cli_fail_json(cli_exit_for((wasmplug_status)st), NULL, cli_safe(msg, safe, sizeof safe));
+    return cli_fail_json(cli_exit_for((wasmplug_status)st), NULL, msg); /* escaped there */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -48,8 +37,7 @@ static bool progress_drawn;
 static void progress(void *user, const char *what, uint64_t now, uint64_t total)
 {
     (void)user;
-    char name[64];
-    cli_safe(what, name, sizeof name);
+    const char *name = term_field(what);
     const int width = 30;
     if (total) {
         int fill = (int)(now * (uint64_t)width / (total ? total : 1));
@@ -76,9 +64,8 @@ static void progress_end(void)
  * terminal). */
 static void print_permissions(const wasmplug_permission *p, size_t n, const char *indent)
 {
-    char buf[512];
     for (size_t i = 0; i < n; i++) {
-        cli_safe(p[i].name, buf, sizeof buf);
+        const char *buf = term_field(p[i].name);
         if (p[i].privileged)
             fprintf(stderr, "%s%s%s! %s  (privileged)%s\n", indent, cli_bold(), cli_red(), buf,
                     cli_reset());
@@ -121,10 +108,9 @@ static bool consent(void *user, const wasmplug_consent_request *r)
         return cc->rc == EXIT_OK;
     }
     if (!G.json) {
-        char id[256], v[64], old[64];
         fprintf(stderr, "%s %s requests permissions %s was not granted:\n",
-                cli_safe(r->id, id, sizeof id), cli_safe(r->version, v, sizeof v),
-                cli_safe(r->installed_version, old, sizeof old));
+                term_field(r->id), term_field(r->version),
+                term_field(r->installed_version));
         print_permissions(r->added, r->added_count, "  + ");
     }
     if (cc->accept)
@@ -220,11 +206,9 @@ static json_t *result_json(const wasmplug_dist_result *r)
 
 static void result_note(const wasmplug_dist_result *r, const char *verb)
 {
-    char id[256], v[64], p[64], reg[128];
-    cli_safe(r->id, id, sizeof id);
-    cli_safe(r->version, v, sizeof v);
-    cli_safe(r->previous, p, sizeof p);
-    cli_safe(r->registry, reg, sizeof reg);
+    /* cli_note escapes the whole line. */
+    const char *id = r->id, *v = r->version, *p = r->previous ? r->previous : "",
+               *reg = r->registry ? r->registry : "";
     if (r->unchanged)
         cli_note("%s %s is already installed%s", id, v, *verb == 'u' ? " (up to date)" : "");
     else if (r->previous && wasmplug_semver_compare(r->previous, r->version) < 0)
@@ -380,11 +364,10 @@ int cmd_outdated(int argc, char **argv)
         printf("%-24s %-12s %-12s %-12s %s\n", "PLUGIN", "INSTALLED", "WANTED", "LATEST",
                "REGISTRY");
     for (size_t i = 0; i < n; i++) {
-        char b[5][256];
         if (!G.json)
-            printf("%-24s %-12s %-12s %-12s %s\n", cli_safe(e[i].id, b[0], 256),
-                   cli_safe(e[i].installed, b[1], 256), cli_safe(e[i].wanted, b[2], 256),
-                   cli_safe(e[i].latest, b[3], 256), cli_safe(e[i].registry, b[4], 256));
+            printf("%-24s %-12s %-12s %-12s %s\n", term_field(e[i].id),
+                   term_field(e[i].installed), term_field(e[i].wanted),
+                   term_field(e[i].latest), term_field(e[i].registry));
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", e[i].id,
                                               "installed", e[i].installed, "wanted", e[i].wanted,
                                               "latest", e[i].latest, "registry", e[i].registry));
@@ -429,9 +412,7 @@ int cmd_rollback(int argc, char **argv)
     wasmplug_status st = wasmplug_dist_rollback(&c.o, name, &res, msg, sizeof msg);
     if (st)
         return cli_dist_fail(st, msg);
-    char b[3][256];
-    cli_note("rolled back %s %s -> %s", cli_safe(res.id, b[0], 256),
-             cli_safe(res.previous, b[1], 256), cli_safe(res.version, b[2], 256));
+    cli_note("rolled back %s %s -> %s", res.id, res.previous, res.version);
     if (G.json)
         cli_json_print(json_pack("{s:o}", "rolled_back", result_json(&res)));
     wasmplug_dist_result_clear(&res);
@@ -483,11 +464,10 @@ int cmd_search(int argc, char **argv)
                                                   hits[i].description, "keywords", kw, "size",
                                                   (json_int_t)hits[i].size));
         } else {
-            char b[4][512];
-            printf("%s%s%s %s  %s  (%s)\n", cli_bold(), cli_safe(hits[i].id, b[0], 512),
-                   cli_reset(), cli_safe(hits[i].version, b[1], 512),
-                   cli_safe(hits[i].description, b[2], 512),
-                   cli_safe(hits[i].registry, b[3], 512));
+            printf("%s%s%s %s  %s  (%s)\n", cli_bold(), term_field(hits[i].id),
+                   cli_reset(), term_field(hits[i].version),
+                   term_field(hits[i].description),
+                   term_field(hits[i].registry));
         }
     }
     if (!n && !G.json)
@@ -658,9 +638,8 @@ int cmd_trust(int argc, char **argv)
             return cli_dist_fail(st, msg);
         json_t *list = json_array();
         for (size_t i = 0; i < count; i++) {
-            char b[256];
             if (!G.json)
-                printf("%s %s\n", k[i].id_hex, cli_safe(k[i].name, b, sizeof b));
+                printf("%s %s\n", k[i].id_hex, term_field(k[i].name));
             json_array_append_new(list,
                                   json_pack("{s:s, s:s}", "id", k[i].id_hex, "name", k[i].name));
         }

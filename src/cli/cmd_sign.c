@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "cli_dist.h"
+#include "term.h"
 
 #include <wasmplug/package.h>
 #include <wasmplug/registry.h>
@@ -362,9 +363,9 @@ int cmd_verify(int argc, char **argv)
     free(data);
     free(sig);
     if (!st) {
-        char hex[17], safe[1200];
+        char hex[17];
         wasmplug_key_id_hex(keys[which].id, hex, sizeof hex);
-        cli_safe(comment, safe, sizeof safe);
+        const char *safe = term_field(comment);
         if (G.json)
             cli_json_print(json_pack("{s:b, s:s, s:s}", "valid", 1, "key", hex,
                                      "trusted_comment", comment));

@@ -608,8 +608,8 @@ wasmplug_status wps_install_files(const char *root, const char *id, const char *
         if (!(errno == ENOTEMPTY || errno == EEXIST) || !force) {
             if (errno == ENOTEMPTY || errno == EEXIST) /* another install won the race */
                 st = fail(WASMPLUG_ERR_DUPLICATE, msg, msgsize,
-                          "%s %s is already installed (in %s); use --force to replace it", doc->id,
-                          doc->version, target);
+                          "%s %s is already installed (in %s); use --force to replace it", id,
+                          version, target);
             else
                 st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot move the plugin into %s: %s",
                           target, strerror(errno));
