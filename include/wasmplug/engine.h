@@ -543,6 +543,15 @@ WASMPLUG_API uint64_t wasmplug_instance_fuel(const wasmplug_instance *instance);
 /** Fuel consumed since the instance was created or the fuel was last set. */
 WASMPLUG_API uint64_t wasmplug_instance_fuel_consumed(const wasmplug_instance *instance);
 /**
+ * How many memory.grow instructions returned -1 (refused: beyond the
+ * memory's maximum, the instance's max_memory_pages, or memory the system
+ * would not give) in calls run on this instance since it was created. A host
+ * compares the count before and after a call to tell "the plugin hit its
+ * memory limit" from any other trap. Grows requested with
+ * wasmplug_memory_grow are not counted.
+ */
+WASMPLUG_API uint64_t wasmplug_instance_grows_refused(const wasmplug_instance *instance);
+/**
  * Ask the running call (or, if none runs, the next one) to stop with
  * WASMPLUG_TRAP_INTERRUPTED at its next check (function entry or loop
  * back-edge). Safe to call from any thread, and from a signal handler.

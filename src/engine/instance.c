@@ -845,6 +845,11 @@ uint64_t wasmplug_instance_fuel_consumed(const wasmplug_instance *instance)
     return instance->exec.fuel_start >= left ? instance->exec.fuel_start - left : 0;
 }
 
+uint64_t wasmplug_instance_grows_refused(const wasmplug_instance *instance)
+{
+    return instance ? instance->exec.grows_refused : 0;
+}
+
 void wasmplug_instance_interrupt(wasmplug_instance *instance)
 {
     if (instance)

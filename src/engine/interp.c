@@ -639,6 +639,7 @@ dispatch:
         if (mem->limits.has_max && mem->limits.max < limit_)
             limit_ = mem->limits.max;
         int32_t r_ = wp_memory_grow(mem, S(2).u32, limit_);
+        exec->grows_refused += r_ < 0;
         base = mem->base;
         msize = mem->size;
         S(1).i32 = r_;

@@ -107,6 +107,7 @@ typedef struct wp_exec {
     uint32_t depth;
     uint32_t max_depth;
     uint32_t max_pages;           /* memory.grow limit for this instance's calls */
+    uint64_t grows_refused;       /* memory.grow instructions that returned -1 */
 
     int64_t fuel;                 /* remaining; INT64_MAX when unlimited */
     bool fuel_limited;

@@ -169,9 +169,10 @@ static void copy_frames(wasmplug_plugin_error *err, const wasmplug_error *e)
  * The order matters: an interrupt we sent explains an INTERRUPTED trap; a
  * pending code set by a host function (output too large, bad pointer,
  * permission) explains the trap it caused; fuel and depth traps map to their
- * limits; any other trap with the memory at its limit is reported as the
- * memory limit (the usual end of a memory.grow bomb: grow fails, then the
- * plugin traps), keeping the original trap kind in err->trap.
+ * limits; a trap after a memory.grow was refused in this call is reported
+ * as the memory limit (the usual end of a memory.grow bomb: grow fails, then
+ * the plugin traps), keeping the original trap kind in err->trap. Any other
+ * trap is reported as it is, even with the memory at its limit.
  */
 wasmplug_status wph_classify(wph_slot *s, wasmplug_status st, const wasmplug_error *e,
                              wasmplug_phase phase, const char *function,
@@ -218,15 +219,10 @@ wasmplug_status wph_classify(wph_slot *s, wasmplug_status st, const wasmplug_err
     } else if (e->trap == WASMPLUG_TRAP_EXIT) {
         code = WASMPLUG_ERR_TRAP;
         snprintf(msg, sizeof msg, "the plugin exited with code %d", (int)e->exit_code);
-    } else if (mem && pages >= p->limits.max_memory_pages && pages > s->pages_before) {
+    } else if (inst && wasmplug_instance_grows_refused(inst) > s->grows_refused_before) {
         code = WASMPLUG_ERR_MEMORY_LIMIT;
-        snprintf(msg, sizeof msg, "memory grew to its limit of %u pages, then: %.160s", pages,
-                 e->message);
-    } else if (mem && pages >= p->limits.max_memory_pages &&
-               e->trap == WASMPLUG_TRAP_UNREACHABLE) {
-        code = WASMPLUG_ERR_MEMORY_LIMIT;
-        snprintf(msg, sizeof msg, "memory is at its limit of %u pages, then: %.160s", pages,
-                 e->message);
+        snprintf(msg, sizeof msg, "memory.grow was refused (%u pages in use, limit of %u pages), then: %.130s",
+                 pages, p->limits.max_memory_pages, e->message);
     }
     wph_fail(err, code, phase, p->name, function, "%s", msg);
     if (err) {

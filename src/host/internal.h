@@ -213,7 +213,7 @@ typedef struct wph_slot {
     char pending_fn[WASMPLUG_NAME_MAX];
     uint64_t host_calls;
     uint64_t denials;
-    uint32_t pages_before;
+    uint64_t grows_refused_before; /* the instance's refused memory.grow count at call start */
     atomic_int interrupted;       /* WPH_INT_* bits sent during this call */
     wph_deadline deadline;
     struct wph_slot *outer;       /* the thread's enclosing call (re-entrancy check) */

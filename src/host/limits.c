@@ -185,8 +185,7 @@ void wph_exec_begin(wph_slot *s)
     s->errmsg[0] = '\0';
     s->result_len = 0;
     wasmplug_instance_set_fuel(s->inst, p->limits.fuel);
-    wasmplug_memory *mem = wasmplug_instance_memory(s->inst);
-    s->pages_before = mem ? wasmplug_memory_pages(mem) : 0;
+    s->grows_refused_before = wasmplug_instance_grows_refused(s->inst);
     s->deadline.armed = false;
     if (p->limits.timeout_ms != WASMPLUG_NO_TIMEOUT) {
         s->deadline.inst = s->inst;

@@ -181,6 +181,34 @@ static void test_call_bombs(wasmplug_host *h)
 }
 
 /* The good plugin's own trap: the +100 of the trapped call must not leak. */
+/* A memory at its limit from the start: a trap is the memory limit only
+ * when a memory.grow was refused in that call. */
+static void test_memory_limit_attribution(wasmplug_host *h)
+{
+    wasmplug_plugin_limits lim;
+    memset(&lim, 0, sizeof lim);
+    lim.max_memory_pages = 16;
+    wasmplug_plugin_error err;
+    wasmplug_plugin *p = load(h, "at_limit", "at_limit", &lim, NULL, &err);
+    if (!p)
+        return;
+    wasmplug_val r;
+    CHECK_CODE(wasmplug_plugin_call_typed(p, "boom", NULL, 0, &r, 1, &err), WASMPLUG_ERR_TRAP,
+               &err);
+    CHECK_EQ(err.trap, WASMPLUG_TRAP_UNREACHABLE);
+    CHECK(strstr(err.message, "memory") == NULL);
+    CHECK_CODE(wasmplug_plugin_call_typed(p, "refused", NULL, 0, &r, 1, &err),
+               WASMPLUG_ERR_MEMORY_LIMIT, &err);
+    CHECK_EQ(err.trap, WASMPLUG_TRAP_UNREACHABLE);
+    CHECK_CONTAINS(err.message, "memory.grow was refused (16 pages in use, limit of 16 pages)");
+    /* The refusal belongs to that call only. */
+    CHECK_CODE(wasmplug_plugin_call_typed(p, "boom", NULL, 0, &r, 1, &err), WASMPLUG_ERR_TRAP,
+               &err);
+    CHECK_EQ(err.trap, WASMPLUG_TRAP_UNREACHABLE);
+    wasmplug_plugin_release(p);
+    GOOD_STILL_OK();
+}
+
 static void test_good_trap(void)
 {
     CHECK_CALL(good, "count", "", "1");
@@ -353,6 +381,7 @@ int main(int argc, char **argv)
     }
     GOOD_STILL_OK();
     test_call_bombs(h);
+    test_memory_limit_attribution(h);
     test_good_trap();
     test_lifecycle_traps(h);
 
