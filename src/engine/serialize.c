@@ -4,8 +4,9 @@
  *
  * Format (all integers little-endian):
  *   header   "WPCM", u32 format version, u64 engine fingerprint (version
- *            string, cell size and the whole ops.h table: names, operand
- *            letters and descriptions), u32 bounds mode the code was
+ *            string, a hash of the engine's sources taken at build time,
+ *            cell size and the whole ops.h table: names, operand letters and
+ *            descriptions), u32 bounds mode the code was
  *            compiled for, u64 payload size, u64 checksum of the payload
  *            (wp_serialized_checksum() below)
  *   payload  u32 wasm size + the original binary (decoding it again is cheap
@@ -20,9 +21,12 @@
  * Loading treats the bytes as untrusted-but-checksummed: the checksum catches
  * accidents (truncation, bit flips); on top of it every length, operation,
  * slot, index and branch target is checked so that a damaged file gives an
- * error, never a crash. It is not a security boundary: code is not
- * re-validated, so a deliberately forged file with a valid checksum could
- * still make wasm code misbehave (a cache directory must not be writable by
+ * error, never a crash, and every fuel cost and backward branch so that a
+ * forged file cannot lift the fuel limit or skip interrupt checks (each
+ * function starts with FUEL, loops cost fuel, no cost exceeds the body's
+ * size). It is not a security boundary: code is not re-validated, so a
+ * deliberately forged file with a valid checksum could still make wasm code
+ * compute wrong results (a cache directory must not be writable by
  * untrusted users).
  */
 #include "module.h"
@@ -80,11 +84,21 @@ uint64_t wp_serialized_checksum(const uint8_t *p, size_t n)
     return h ^ (h >> 33);
 }
 
+/* A hash of the engine's sources (src/engine), computed by CMake at
+ * configure time: any change to the compiler or the interpreter could change
+ * what compiled code means, even with the same version and instruction set. */
+#ifndef WP_ENGINE_SOURCE_HASH
+#define WP_ENGINE_SOURCE_HASH 0
+#endif
+
 /* What must match between the engine that wrote a file and the one reading
- * it: any change to the instruction set changes this. */
+ * it: any change to the engine's sources or the instruction set changes
+ * this. */
 static uint64_t fingerprint(void)
 {
     uint64_t h = fnv1a(FNV_INIT, WASMPLUG_VERSION_STRING, sizeof WASMPLUG_VERSION_STRING);
+    uint64_t sources = WP_ENGINE_SOURCE_HASH;
+    h = fnv1a(h, &sources, sizeof sources);
     uint32_t cell = (uint32_t)sizeof(wp_cell), count = WP_OP_COUNT;
     h = fnv1a(h, &cell, sizeof cell);
     h = fnv1a(h, &count, sizeof count);
@@ -329,12 +343,18 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
         return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
     }
     uint32_t ntargets = 0;
+    uint32_t max_cost = m->funcs[fi].body_size;
     wasmplug_status st = WASMPLUG_OK;
     uint32_t pc = 0;
     while (pc < ncells && st == WASMPLUG_OK) {
         uint32_t op = (uint32_t)get_le(r, 2);
         if (r->bad || op >= WP_OP_COUNT) {
             st = FAIL("function %u: bad operation at cell %u", fi, pc);
+            break;
+        }
+        /* Fuel and interrupts are counted at function entry (and loops). */
+        if (pc == 0 && op != WP_OP_FUEL) {
+            st = FAIL("function %u: does not start with a fuel check", fi);
             break;
         }
         starts[pc] = 1;
@@ -366,17 +386,29 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
                 (l == 'N' && is_call && v > c->frame_size) ||
                 (l == 'I' && memory_op && v > UINT32_MAX))
                 st = FAIL("function %u: operand out of range at cell %u", fi, pc);
+            /* The compiler costs a region with its number of wasm
+             * instructions, at most the body's size in bytes: a larger cost
+             * (or a negative one, which would give fuel back) is forged. */
+            if (l == 'I' && op == WP_OP_FUEL && v > max_cost)
+                st = FAIL("function %u: fuel cost %llu at cell %u exceeds the body's %u bytes",
+                          fi, (unsigned long long)v, pc, max_cost);
             xpos += l == 'X';
             if (l == 'R') {
-                int64_t target = (int64_t)pc + (int64_t)v;
-                if (target < 0 || target >= (int64_t)ncells)
+                /* Offsets are two's complement: unsigned arithmetic wraps a
+                 * target before the function's start to a huge value. */
+                uint64_t target = (uint64_t)pc + v;
+                if (target >= ncells)
                     st = FAIL("function %u: branch out of the function at cell %u", fi, pc);
-                else if (target > (int64_t)pc)
+                else if (target > pc)
                     targets[ntargets++] = (uint32_t)target; /* checked at the end */
                 else if (c->cells[target].op != cells_for[WP_OP_FUEL].op || !starts[target])
                     /* backward: already read; the interpreter counts fuel there */
                     st = FAIL("function %u: backward branch to cell %u, not a loop header",
                               fi, (uint32_t)target);
+                else if (c->cells[target + 1].u64 == 0)
+                    /* a loop holds at least its branch: a free loop runs forever */
+                    st = FAIL("function %u: loop header at cell %u costs no fuel", fi,
+                              (uint32_t)target);
             }
             if (rep && l == 'N' && j + 1 < fixed) { /* the count: n more of the last letter */
                 total = fixed + v;

@@ -112,13 +112,13 @@ static void fix_checksum(uint8_t *b, size_t n)
 
 /*
  * A forged entry (valid checksum): compile wasm, serialize it, take the last
- * operand whose 8 bytes are `pattern`, check that the untouched entry loads,
- * then overwrite that operand with `replacement`: the load must fail with a
+ * place whose len bytes are `pattern`, check that the untouched entry loads,
+ * then overwrite those bytes with `replacement`: the load must fail with a
  * message containing msg.
  */
-static void forged_operand(wasmplug_engine *e, const uint8_t *wasm, size_t size,
-                           const uint8_t pattern[8], const uint8_t replacement[8],
-                           const char *msg)
+static void forged_bytes(wasmplug_engine *e, const uint8_t *wasm, size_t size,
+                         const uint8_t *pattern, const uint8_t *replacement, size_t len,
+                         const char *msg)
 {
     wasmplug_module *m = NULL, *m2 = NULL;
     wasmplug_error err;
@@ -128,15 +128,15 @@ static void forged_operand(wasmplug_engine *e, const uint8_t *wasm, size_t size,
     if (m)
         CHECK_STATUS(wasmplug_module_serialize(m, &b, &n, &err), WASMPLUG_OK);
     size_t at = n;
-    for (size_t i = 36; b && i + 8 <= n; i++)
-        if (memcmp(b + i, pattern, 8) == 0)
+    for (size_t i = 36; b && i + len <= n; i++)
+        if (memcmp(b + i, pattern, len) == 0)
             at = i;
     CHECK(at < n);
     if (at < n) {
         CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err), WASMPLUG_OK);
         wasmplug_module_free(m2);
         m2 = NULL;
-        memcpy(b + at, replacement, 8);
+        memcpy(b + at, replacement, len);
         fix_checksum(b, n);
         CHECK_STATUS(wasmplug_module_deserialize(e, b, n, &m2, &err),
                      WASMPLUG_ERR_SERIALIZATION);
@@ -152,6 +152,14 @@ static void forged_operand(wasmplug_engine *e, const uint8_t *wasm, size_t size,
 /* A load offset beyond 32 bits would reach past the guard-page reservation.
  * The module is (func (param i32) (result i32) (i32.load offset=0xFFFFFFFF
  * (local.get 0))); the offset becomes 0x1FFFFFFFF. */
+/* The same for one 8-byte operand. */
+static void forged_operand(wasmplug_engine *e, const uint8_t *wasm, size_t size,
+                           const uint8_t pattern[8], const uint8_t replacement[8],
+                           const char *msg)
+{
+    forged_bytes(e, wasm, size, pattern, replacement, 8, msg);
+}
+
 static void forged_offset(wasmplug_engine *e)
 {
     static const uint8_t wasm[] = {
@@ -184,6 +192,43 @@ static void forged_loop(wasmplug_engine *e)
     static const uint8_t back[8] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     static const uint8_t self[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     forged_operand(e, wasm, sizeof wasm, back, self, "not a loop header");
+}
+
+/* The function of forged_loop: its loop header's FUEL costs 6 (local.get,
+ * i32.const, i32.sub, local.tee, br_if, end). */
+static const uint8_t loop_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,             /* header */
+    0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00,                   /* (i32) -> () */
+    0x03, 0x02, 0x01, 0x00,                                     /* one function */
+    0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,                    /* export "f" */
+    0x0a, 0x10, 0x01, 0x0e, 0x00, 0x03, 0x40, 0x20, 0x00, 0x41, /* loop, local.get */
+    0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, 0x0b, 0x0b};            /* sub, tee, br_if */
+
+/* A forged fuel cost must not lift the fuel limit: a negative cost would
+ * give fuel back (and overflow the interpreter's subtraction), a loop that
+ * costs nothing would run forever, and so would code without its entry
+ * FUEL. A branch offset near INT64_MAX must not overflow the loader's
+ * target arithmetic. */
+static void forged_fuel(wasmplug_engine *e)
+{
+    uint8_t fuel_op[2] = {(uint8_t)WP_OP_FUEL, (uint8_t)(WP_OP_FUEL >> 8)};
+    uint8_t br_op[2] = {(uint8_t)WP_OP_BR, (uint8_t)(WP_OP_BR >> 8)};
+    uint8_t cost6[10] = {fuel_op[0], fuel_op[1], 6, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t negative[10] = {fuel_op[0], fuel_op[1], 0xfa, 0xff, 0xff, 0xff,
+                            0xff, 0xff, 0xff, 0xff};
+    forged_bytes(e, loop_wasm, sizeof loop_wasm, cost6, negative, 10, "fuel cost");
+    uint8_t free_loop[10] = {fuel_op[0], fuel_op[1], 0, 0, 0, 0, 0, 0, 0, 0};
+    forged_bytes(e, loop_wasm, sizeof loop_wasm, cost6, free_loop, 10, "costs no fuel");
+
+    /* The entry FUEL (cost 2: loop and the final end) replaced with a
+     * branch to the next instruction. */
+    uint8_t entry[10] = {fuel_op[0], fuel_op[1], 2, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t skip[10] = {br_op[0], br_op[1], 2, 0, 0, 0, 0, 0, 0, 0};
+    forged_bytes(e, loop_wasm, sizeof loop_wasm, entry, skip, 10, "fuel check");
+
+    static const uint8_t back[8] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t huge[8] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+    forged_operand(e, loop_wasm, sizeof loop_wasm, back, huge, "branch out of the function");
 }
 
 static void corruption(wasmplug_engine *e, const uint8_t *good, size_t size)
@@ -306,6 +351,7 @@ int main(int argc, char **argv)
         compare_behaviour(m, m2);
     forged_offset(e);
     forged_loop(e);
+    forged_fuel(e);
     if (bytes) {
         corruption(e, bytes, nbytes);
 
