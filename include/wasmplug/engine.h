@@ -282,22 +282,80 @@ typedef struct wasmplug_extern {
  * Allocator hook, realloc-style (as Lua's): new_size == 0 frees ptr and
  * returns NULL; otherwise returns a block of new_size bytes holding the first
  * min(old_size, new_size) bytes of ptr, or NULL on failure (ptr untouched).
- * old_size is 0 when ptr is NULL. Linear memories with guard pages are mapped
- * with mmap and do not go through this hook.
+ * old_size is 0 when ptr is NULL. Linear memories are mapped with mmap
+ * (committed lazily, page by page as they are touched) and do not go through
+ * this hook, except on systems without mmap.
  */
 typedef void *(*wasmplug_alloc_fn)(void *user, void *ptr, size_t old_size,
                                    size_t new_size);
 
+/**
+ * How linear-memory accesses are checked.
+ *
+ * Guard pages: each memory reserves 8 GiB of address space (any u32 address
+ * plus any u32 offset), of which only the memory's size is accessible, so
+ * code needs no checks and an out-of-bounds access faults; the engine's
+ * SIGSEGV/SIGBUS handler turns that fault into a MEMORY_OUT_OF_BOUNDS trap
+ * (see wasmplug_signal_mode). Reservations cost address space, not memory:
+ * x86-64 gives a process 128 TiB, so about 16,000 guard-page memories fit
+ * (less under RLIMIT_AS, ulimit -v). When a reservation fails, or the handler
+ * cannot be installed, the engine gives the new memory explicit checks
+ * instead (unless no_bounds_fallback is set): the instance runs a copy of
+ * the module's code with checked loads and stores, made once per module.
+ * Memories of both kinds work side by side in one engine.
+ *
+ * Explicit: every access is checked (slower on memory-heavy code; see
+ * docs/PERFORMANCE.md); a memory costs only its size in address space.
+ */
 typedef enum wasmplug_bounds_mode {
     WASMPLUG_BOUNDS_AUTO = 0,     /* guard pages where supported, else checks */
     WASMPLUG_BOUNDS_GUARD_PAGES,  /* reserve 8 GiB per memory; no checks in code */
     WASMPLUG_BOUNDS_EXPLICIT      /* explicit check on every access; portable */
 } wasmplug_bounds_mode;
 
+/**
+ * Who owns the SIGSEGV/SIGBUS handlers that guard pages need. A fault is
+ * the engine's when it hits a guard page of a memory while the faulting
+ * thread runs wasm code; every other fault is passed on untouched.
+ *
+ * WASMPLUG_SIGNALS_VERIFY (default): the engine installs its handler when
+ * the first guard-page engine is created, chaining to the handler it
+ * replaces for faults that are not its own. Every call that enters wasm
+ * from C checks that the handler is still in place (one sigaction() query,
+ * tens of nanoseconds); if the host installed another one since (a crash
+ * reporter, a language runtime, signal(SIGSEGV, SIG_DFL)), the engine puts
+ * its own back and chains to the host's, which so still sees every fault
+ * that is not a plugin's.
+ *
+ * WASMPLUG_SIGNALS_INSTALL_ONCE: install once, never check (saves the query
+ * per call; the host promises never to change SIGSEGV/SIGBUS handling).
+ *
+ * WASMPLUG_SIGNALS_HOST: the engine never installs or checks a handler. The
+ * host's own SIGSEGV and SIGBUS handlers (installed with SA_SIGINFO) must
+ * call wasmplug_handle_fault first, on every fault.
+ */
+typedef enum wasmplug_signal_mode {
+    WASMPLUG_SIGNALS_VERIFY = 0,
+    WASMPLUG_SIGNALS_INSTALL_ONCE,
+    WASMPLUG_SIGNALS_HOST
+} wasmplug_signal_mode;
+
+/** Default maximum of an instance's memory (pages) when neither the engine
+ * nor the instance sets one: 16384 pages = 1 GiB. */
+#define WASMPLUG_DEFAULT_MAX_MEMORY_PAGES 16384u
+
 typedef struct wasmplug_engine_config {
     wasmplug_alloc_fn alloc;      /* NULL: the C library's realloc/free */
     void *alloc_user;
     wasmplug_bounds_mode bounds;  /* how linear memory accesses are checked */
+    wasmplug_signal_mode signals; /* who keeps the guard-page fault handler */
+    bool no_bounds_fallback;      /* guard pages only: a memory whose reservation
+                                     fails is an error (ERR_NOMEM naming the limit)
+                                     instead of a memory with explicit checks */
+    uint32_t max_memory_pages;    /* default max_memory_pages of instances (a
+                                     module whose memory needs more fails to
+                                     instantiate with ERR_LIMIT); 0 =
+                                     WASMPLUG_DEFAULT_MAX_MEMORY_PAGES, at most 65536 */
 } wasmplug_engine_config;
 
 /** Create an engine. cfg may be NULL for defaults. */
@@ -305,6 +363,19 @@ WASMPLUG_API wasmplug_status wasmplug_engine_new(const wasmplug_engine_config *c
                                                  wasmplug_engine **out);
 /** Free an engine. Every module and extern created from it must be freed first. */
 WASMPLUG_API void wasmplug_engine_free(wasmplug_engine *engine);
+
+/**
+ * For hosts with WASMPLUG_SIGNALS_HOST: call this first in your SIGSEGV and
+ * SIGBUS handlers (installed with SA_SIGINFO), passing the handler's three
+ * arguments (siginfo is a siginfo_t *). If the fault is a plugin's
+ * out-of-bounds access it does not return: it jumps back into the engine,
+ * which reports a MEMORY_OUT_OF_BOUNDS trap (and unblocks the signal, so the
+ * handler need not use SA_NODEFER). Otherwise it returns false and your
+ * handler deals with the fault as it would have. Async-signal-safe. Also
+ * usable in the other modes, e.g. from a handler that replaced the engine's
+ * between two calls.
+ */
+WASMPLUG_API bool wasmplug_handle_fault(int sig, void *siginfo, void *ucontext);
 
 /* ------------------------------------------------------------------------ */
 /* Modules                                                                  */
@@ -484,7 +555,9 @@ WASMPLUG_API wasmplug_externtype wasmplug_extern_type(wasmplug_extern ext);
 #define WASMPLUG_FUEL_UNLIMITED UINT64_MAX
 
 typedef struct wasmplug_instance_config {
-    uint32_t max_memory_pages;  /* memory.grow beyond this returns -1; 0 = 65536 */
+    uint32_t max_memory_pages;  /* memory.grow beyond this returns -1, and a memory
+                                   whose minimum is larger fails to instantiate;
+                                   0 = the engine's max_memory_pages */
     uint32_t max_call_depth;    /* nested wasm calls; 0 = default (10000) */
     uint32_t max_stack_slots;   /* value-stack slots (8 bytes each); 0 = default (1M) */
     uint64_t fuel;              /* initial fuel; 0 = WASMPLUG_FUEL_UNLIMITED */
@@ -617,6 +690,10 @@ WASMPLUG_API void wasmplug_caller_trap(wasmplug_caller *caller, wasmplug_trap tr
 /** Base address and size in bytes. Valid until the memory grows. */
 WASMPLUG_API uint8_t *wasmplug_memory_data(wasmplug_memory *memory, size_t *size);
 WASMPLUG_API uint32_t wasmplug_memory_pages(const wasmplug_memory *memory);
+/** How accesses to this memory are checked: GUARD_PAGES or EXPLICIT (a
+ * guard-mode engine gives a memory explicit checks when its reservation
+ * fails; see wasmplug_bounds_mode). */
+WASMPLUG_API wasmplug_bounds_mode wasmplug_memory_bounds(const wasmplug_memory *memory);
 /** Grow by delta pages; *old_pages gets the previous size. ERR_LIMIT if it can't. */
 WASMPLUG_API wasmplug_status wasmplug_memory_grow(wasmplug_memory *memory, uint32_t delta,
                                                   uint32_t *old_pages);

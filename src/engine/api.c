@@ -107,16 +107,27 @@ wasmplug_status wasmplug_engine_new(const wasmplug_engine_config *cfg, wasmplug_
     wasmplug_alloc_fn alloc = cfg && cfg->alloc ? cfg->alloc : default_alloc;
     void *user = cfg && cfg->alloc ? cfg->alloc_user : NULL;
     wasmplug_bounds_mode mode = cfg ? cfg->bounds : WASMPLUG_BOUNDS_AUTO;
+    wasmplug_signal_mode signals = cfg ? cfg->signals : WASMPLUG_SIGNALS_VERIFY;
+    if ((unsigned)signals > WASMPLUG_SIGNALS_HOST)
+        return WASMPLUG_ERR_ARGUMENT;
+    uint32_t max_pages = cfg && cfg->max_memory_pages ? cfg->max_memory_pages
+                                                      : WASMPLUG_DEFAULT_MAX_MEMORY_PAGES;
+    if (max_pages > WP_MAX_PAGES)
+        max_pages = WP_MAX_PAGES;
+    /* In HOST mode the host's handler calls wasmplug_handle_fault: nothing
+     * to install, guard pages are always usable. */
+    bool handler_ok = mode != WASMPLUG_BOUNDS_EXPLICIT && WP_HAVE_GUARD &&
+                      (signals == WASMPLUG_SIGNALS_HOST ||
+                       wp_fault_handler_install() == WASMPLUG_OK);
 
     switch (mode) {
     case WASMPLUG_BOUNDS_AUTO:
         /* Guard pages where the fault handler can be installed (64-bit
          * POSIX, and not displaced by a sanitizer's handler). */
-        mode = wp_fault_handler_install() == WASMPLUG_OK ? WASMPLUG_BOUNDS_GUARD_PAGES
-                                                         : WASMPLUG_BOUNDS_EXPLICIT;
+        mode = handler_ok ? WASMPLUG_BOUNDS_GUARD_PAGES : WASMPLUG_BOUNDS_EXPLICIT;
         break;
     case WASMPLUG_BOUNDS_GUARD_PAGES:
-        if (wp_fault_handler_install() != WASMPLUG_OK)
+        if (!handler_ok)
             return WASMPLUG_ERR_UNSUPPORTED;
         break;
     case WASMPLUG_BOUNDS_EXPLICIT:
@@ -136,6 +147,9 @@ wasmplug_status wasmplug_engine_new(const wasmplug_engine_config *cfg, wasmplug_
     e->alloc = alloc;
     e->alloc_user = user;
     e->bounds = mode;
+    e->signals = signals;
+    e->no_bounds_fallback = cfg && cfg->no_bounds_fallback;
+    e->max_pages = max_pages;
     *out = e;
     return WASMPLUG_OK;
 }
@@ -245,7 +259,13 @@ wasmplug_status wasmplug_memory_new(wasmplug_engine *engine, wasmplug_limits lim
         return WASMPLUG_ERR_ARGUMENT;
     if (l.min > WP_MAX_PAGES || (l.has_max && l.max > WP_MAX_PAGES))
         return WASMPLUG_ERR_LIMIT;
-    return wp_memory_create(engine, l, out);
+    char why[WASMPLUG_ERROR_MESSAGE_MAX];
+    return wp_memory_create(engine, l, out, why, sizeof why);
+}
+
+wasmplug_bounds_mode wasmplug_memory_bounds(const wasmplug_memory *memory)
+{
+    return memory && memory->guarded ? WASMPLUG_BOUNDS_GUARD_PAGES : WASMPLUG_BOUNDS_EXPLICIT;
 }
 
 wasmplug_status wasmplug_table_new(wasmplug_engine *engine, wasmplug_valtype elem,

@@ -182,7 +182,7 @@ wasmplug_status wp_exec_init(wp_exec *exec, wasmplug_engine *e, const wasmplug_i
     if (st != WASMPLUG_OK)
         return st;
     exec->depth = 0;
-    exec->max_pages = cfg && cfg->max_memory_pages ? cfg->max_memory_pages : WP_MAX_PAGES;
+    exec->max_pages = cfg && cfg->max_memory_pages ? cfg->max_memory_pages : e->max_pages;
     if (exec->max_pages > WP_MAX_PAGES)
         exec->max_pages = WP_MAX_PAGES;
     exec_set_fuel(exec, cfg && cfg->fuel ? cfg->fuel : WASMPLUG_FUEL_UNLIMITED);
@@ -428,12 +428,6 @@ static wasmplug_status check_import(const wasmplug_module *m, const wp_import *i
             snprintf(msg, sizeof msg, "expected memory %s, got memory %s", a, b);
             return link_error(err, imp, msg);
         }
-        /* Code compiled for guard pages does no bounds checks: it can only
-         * use memories that have them. */
-        if (m->engine->bounds == WASMPLUG_BOUNDS_GUARD_PAGES && !got->guarded)
-            return link_error(err, imp,
-                              "the memory has no guard pages (created by an engine "
-                              "with explicit bounds checks)");
         break;
     }
     case WASMPLUG_EXTERN_GLOBAL: {
@@ -564,11 +558,26 @@ static wasmplug_status allocate(wasmplug_instance *inst, const wasmplug_extern *
             return wp_error(err, WASMPLUG_ERR_LIMIT, WP_NO_OFFSET,
                             "memory %u needs %u pages, the instance's limit is %u", i, lim.min,
                             inst->exec.max_pages);
-        st = wp_memory_create(e, lim, &inst->memories[i]);
+        char why[WASMPLUG_ERROR_MESSAGE_MAX - 64];
+        st = wp_memory_create(e, lim, &inst->memories[i], why, sizeof why);
         if (st != WASMPLUG_OK)
-            return wp_error(err, st, WP_NO_OFFSET, "cannot allocate memory %u (%u pages)", i,
-                            lim.min);
+            return wp_error(err, st, WP_NO_OFFSET, "cannot allocate memory %u (%u pages): %s",
+                            i, lim.min, why);
         inst->memories[i]->obj.owner = inst;
+    }
+
+    /* Code compiled for guard pages does no bounds checks: with a memory
+     * that has none (a fallback, or an import from elsewhere), the instance
+     * runs the module's explicit-check copy. */
+    bool checked = false;
+    for (uint32_t i = 0; i < m->nmemories; i++)
+        checked |= !inst->memories[i]->guarded;
+    if (checked && e->bounds == WASMPLUG_BOUNDS_GUARD_PAGES) {
+        const wp_code *codes = wp_module_checked_code(m);
+        if (!codes)
+            return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
+        for (uint32_t i = m->num_imported_funcs; i < m->nfuncs; i++)
+            inst->own_funcs[i - m->num_imported_funcs].code = &codes[i - m->num_imported_funcs];
     }
 
     uint32_t ndef = m->nglobals - m->num_imported_globals;

@@ -1,74 +1,51 @@
 /*
- * memory.c - linear memory and the guard-page fault handler.
+ * memory.c - linear memory: guard-page reservations and lazily committed
+ * mappings.
  *
- * Two strategies, chosen per engine (engine->bounds):
+ * Two strategies, chosen per memory (wasmplug_memory.guarded):
  *
  *   GUARD_PAGES  each memory reserves WP_GUARD_RESERVATION bytes of address
  *                space with PROT_NONE, and only the first size bytes are made
  *                read/write. Any wasm access is base + u32 address + u32
  *                offset + at most 8 bytes, which always stays inside the
  *                reservation, so the interpreter needs no bounds checks: an
- *                out-of-bounds access faults, and the SIGSEGV/SIGBUS handler
- *                below turns the fault into a MEMORY_OUT_OF_BOUNDS trap by
- *                jumping to exec->fault_jump. Growing never moves the memory.
+ *                out-of-bounds access faults, and the handler in signals.c
+ *                turns the fault into a MEMORY_OUT_OF_BOUNDS trap. Growing
+ *                never moves the memory.
  *
- *   EXPLICIT     a plain allocation through the engine's allocator; the
- *                interpreter checks every access. Growing may move the
- *                memory. Works on 32-bit targets and without mmap.
+ *   EXPLICIT     the interpreter checks every access. The memory is an
+ *                anonymous mapping of exactly its size (pages are committed
+ *                when first touched, so a large minimum costs nothing until
+ *                used) that mremap grows, or, without mmap, an allocation
+ *                through the engine's allocator. Growing may move it.
+ *
+ * A guard-mode engine makes guard-page memories, and falls back to explicit
+ * ones (unless configured not to) when the reservation fails (address space
+ * exhausted: about 16,000 per process on x86-64, or RLIMIT_AS) or the fault
+ * handler cannot be installed. Instances with such a memory run the
+ * module's explicit-check code (bounds.c).
  *
  * Free guard reservations go to a small process-wide pool and are reused
  * (reservation_take/give), which makes instantiation cheap in this mode.
- *
- * The fault handler only converts faults that hit a registered guard
- * reservation while this thread runs guarded wasm code (fault_jump set);
- * everything else is passed to the handler installed before ours, so a
- * genuine crash of the embedding program still crashes normally.
  */
 #include "runtime.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
-#if defined(__unix__) || defined(__APPLE__)
+#if WP_HAVE_MMAP
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
-#define WP_HAVE_MMAP 1
-#else
-#define WP_HAVE_MMAP 0
-#endif
-
-#if WP_HAVE_MMAP && UINTPTR_MAX > 0xFFFFFFFFu
-#define WP_HAVE_GUARD 1
-/* 2^32 (any u32 address) + 2^32 (any u32 offset) + one page covering the
- * widest access (8 bytes) past both. */
-#define WP_GUARD_RESERVATION (((size_t)8 << 30) + (size_t)WP_PAGE_SIZE)
-#else
-#define WP_HAVE_GUARD 0
 #endif
 
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
 #endif
-
-/* ------------------------------------------------------------------------ */
-/* The current exec of this thread                                          */
-/* ------------------------------------------------------------------------ */
-
-static _Thread_local wp_exec *tls_current_exec;
-
-wp_exec *wp_exec_current(void)
-{
-    return tls_current_exec;
-}
-
-wp_exec *wp_exec_swap_current(wp_exec *exec)
-{
-    wp_exec *old = tls_current_exec;
-    tls_current_exec = exec;
-    return old;
-}
 
 #if WP_HAVE_GUARD
 /* ------------------------------------------------------------------------ */
@@ -128,8 +105,20 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pooled pool[WP_POOL_MAX];
 static size_t pool_count;
 
-/* A reservation whose first `bytes` are read/write and zero, or NULL. */
-static uint8_t *reservation_take(size_t bytes)
+/* Guard reservations mapped in this process (pooled ones included), for
+ * the message when no more fit. */
+static atomic_size_t reservations_live;
+
+static void reservation_unmap(uint8_t *base)
+{
+    registry_remove(base);
+    munmap(base, WP_GUARD_RESERVATION);
+    atomic_fetch_sub(&reservations_live, 1);
+}
+
+/* A reservation whose first `bytes` are read/write and zero, or NULL with
+ * the reason in why. */
+static uint8_t *reservation_take(size_t bytes, char *why, size_t why_size)
 {
     pooled r = { NULL, 0 };
     pthread_mutex_lock(&pool_lock);
@@ -139,10 +128,17 @@ static uint8_t *reservation_take(size_t bytes)
     if (!r.base) {
         void *p = mmap(NULL, WP_GUARD_RESERVATION, PROT_NONE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
+        if (p == MAP_FAILED) {
+            int errnum = errno;
+            char what[96];
+            snprintf(what, sizeof what, "reserving 8 GiB of address space for guard pages "
+                     "(%zu reservations held)", atomic_load(&reservations_live));
+            wp_describe_map_failure(why, why_size, what, errnum);
             return NULL;
+        }
         r.base = p;
         registry_add(r.base);
+        atomic_fetch_add(&reservations_live, 1);
     }
     bool ok = true;
     if (r.rw < bytes)
@@ -150,8 +146,11 @@ static uint8_t *reservation_take(size_t bytes)
     else if (r.rw > bytes)
         ok = mprotect(r.base + bytes, r.rw - bytes, PROT_NONE) == 0;
     if (!ok) {
-        registry_remove(r.base);
-        munmap(r.base, WP_GUARD_RESERVATION);
+        int errnum = errno;
+        char what[96];
+        snprintf(what, sizeof what, "making %zu bytes of a guard reservation read/write", bytes);
+        wp_describe_map_failure(why, why_size, what, errnum);
+        reservation_unmap(r.base);
         return NULL;
     }
     return r.base;
@@ -161,8 +160,7 @@ static uint8_t *reservation_take(size_t bytes)
 static void reservation_give(uint8_t *base, size_t rw)
 {
     if (rw && madvise(base, rw, MADV_DONTNEED) != 0) {
-        registry_remove(base);
-        munmap(base, WP_GUARD_RESERVATION);
+        reservation_unmap(base);
         return;
     }
     pthread_mutex_lock(&pool_lock);
@@ -170,14 +168,12 @@ static void reservation_give(uint8_t *base, size_t rw)
     if (kept)
         pool[pool_count++] = (pooled){ base, rw };
     pthread_mutex_unlock(&pool_lock);
-    if (!kept) {
-        registry_remove(base);
-        munmap(base, WP_GUARD_RESERVATION);
-    }
+    if (!kept)
+        reservation_unmap(base);
 }
 
 /* Async-signal-safe: atomic loads only. */
-static bool registry_contains(uintptr_t addr)
+bool wp_guard_contains(uintptr_t addr)
 {
     if (atomic_load_explicit(&registry_overflow, memory_order_relaxed) != 0)
         return true;
@@ -189,81 +185,25 @@ static bool registry_contains(uintptr_t addr)
     return false;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Fault handler                                                            */
-/* ------------------------------------------------------------------------ */
+#endif
 
-static struct sigaction old_segv, old_bus;
-static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
-static wasmplug_status handler_status = WASMPLUG_OK;
-
-static void fault_handler(int sig, siginfo_t *info, void *ucontext)
+#if WP_HAVE_MMAP
+void wp_describe_map_failure(char *why, size_t why_size, const char *what, int errnum)
 {
-    /* The address check comes first so that unrelated faults never touch
-     * the thread-local (whose first access may allocate in a dlopen'ed
-     * library); a thread that runs wasm has set it already. */
-    if (info && registry_contains((uintptr_t)info->si_addr)) {
-        wp_exec *exec = tls_current_exec;
-        if (exec && exec->fault_jump)
-            siglongjmp(*exec->fault_jump, 1);
-    }
-
-    /* Not ours: behave as if we were never installed. */
-    const struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
-    if (old->sa_flags & SA_SIGINFO) {
-        if (old->sa_sigaction) {
-            old->sa_sigaction(sig, info, ucontext);
-            return;
-        }
-    } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
-        old->sa_handler(sig);
+    if (errnum != ENOMEM) {
+        snprintf(why, why_size, "%s failed (errno %d)", what, errnum);
         return;
     }
-    /* Default action (ignoring a fault would only repeat it): restore it and
-     * return, so the faulting instruction runs again and kills the process
-     * with the right signal. */
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    sigaction(sig, &dfl, NULL);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        snprintf(why, why_size, "%s failed: the process's address space limit (RLIMIT_AS, "
+                 "ulimit -v) of %llu MiB is reached", what,
+                 (unsigned long long)(rl.rlim_cur >> 20));
+    else
+        snprintf(why, why_size, "%s failed: the process's address space or its number of "
+                 "mappings (vm.max_map_count) is exhausted, or the system is out of memory",
+                 what);
 }
-
-static void install_once(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = fault_handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, &old_segv) != 0 || sigaction(SIGBUS, &sa, &old_bus) != 0) {
-        handler_status = WASMPLUG_ERR_UNSUPPORTED;
-        return;
-    }
-    /* Some runtimes (AddressSanitizer without allow_user_segv_handler=1)
-     * silently keep their own SIGSEGV handler: check that ours is in place,
-     * else guard pages cannot be used (AUTO then falls back to EXPLICIT). */
-    struct sigaction cur;
-    memset(&cur, 0, sizeof cur);
-    if (sigaction(SIGSEGV, NULL, &cur) != 0 || !(cur.sa_flags & SA_SIGINFO) ||
-        cur.sa_sigaction != fault_handler)
-        handler_status = WASMPLUG_ERR_UNSUPPORTED;
-}
-
-wasmplug_status wp_fault_handler_install(void)
-{
-    if (pthread_once(&handler_once, install_once) != 0)
-        return WASMPLUG_ERR_UNSUPPORTED;
-    return handler_status;
-}
-
-#else /* !WP_HAVE_GUARD */
-
-wasmplug_status wp_fault_handler_install(void)
-{
-    return WASMPLUG_ERR_UNSUPPORTED;
-}
-
 #endif
 
 /* ------------------------------------------------------------------------ */
@@ -280,18 +220,118 @@ static bool pages_to_bytes(uint32_t pages, size_t *bytes)
     return true;
 }
 
-wasmplug_status wp_memory_create(wasmplug_engine *e, wp_limits limits, wasmplug_memory **out)
+#if WP_HAVE_MMAP
+/* Explicit-check memories: an anonymous mapping of exactly the memory's
+ * size (at least one system page, so base is never NULL), committed page by
+ * page when touched. */
+static size_t map_length(size_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return bytes > page ? bytes : page; /* wasm sizes are multiples of 64 KiB */
+}
+
+static uint8_t *lazy_map(size_t bytes, size_t *mapped, char *why, size_t why_size)
+{
+    size_t len = map_length(bytes);
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+        int errnum = errno;
+        char what[96];
+        snprintf(what, sizeof what, "mapping %zu bytes of linear memory", bytes);
+        wp_describe_map_failure(why, why_size, what, errnum);
+        return NULL;
+    }
+    *mapped = len;
+    return p;
+}
+
+/* Grow a lazy mapping to new_bytes (the new bytes read as zero); false if
+ * the system refuses. */
+static bool lazy_grow(wasmplug_memory *m, size_t new_bytes)
+{
+    size_t len = map_length(new_bytes);
+    if (len <= m->reserved)
+        return true;
+#if defined(MREMAP_MAYMOVE)
+    void *p = mremap(m->base, m->reserved, len, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED)
+        return false;
+#else
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    memcpy(p, m->base, (size_t)m->size);
+    munmap(m->base, m->reserved);
+#endif
+    m->base = p;
+    m->reserved = len;
+    return true;
+}
+#endif
+
+/* A guard-page memory for m, or false with the reason in why. */
+static bool create_guarded(wasmplug_engine *e, wasmplug_memory *m, size_t bytes, char *why,
+                           size_t why_size)
+{
+#if WP_HAVE_GUARD
+    if (e->signals != WASMPLUG_SIGNALS_HOST && wp_fault_handler_install() != WASMPLUG_OK) {
+        snprintf(why, why_size, "the engine's SIGSEGV/SIGBUS handler cannot be installed "
+                 "(a sanitizer or the host keeps its own)");
+        return false;
+    }
+    uint8_t *p = reservation_take(bytes, why, why_size);
+    if (!p)
+        return false;
+    m->base = p;
+    m->reserved = WP_GUARD_RESERVATION;
+    m->guarded = true;
+    return true;
+#else
+    (void)e, (void)m, (void)bytes;
+    snprintf(why, why_size, "guard pages are not supported on this system");
+    return false;
+#endif
+}
+
+/* An explicit-check memory for m, or false with the reason in why. */
+static bool create_explicit(wasmplug_engine *e, wasmplug_memory *m, size_t bytes, char *why,
+                            size_t why_size)
+{
+    m->guarded = false;
+#if WP_HAVE_MMAP
+    (void)e;
+    m->base = lazy_map(bytes, &m->reserved, why, why_size);
+    return m->base != NULL;
+#else
+    /* reserved = bytes allocated (at least 1, so base is never NULL). */
+    size_t alloc = bytes ? bytes : 1;
+    m->base = wp_calloc(e, 1, alloc);
+    m->reserved = alloc;
+    if (!m->base)
+        snprintf(why, why_size, "out of memory allocating %zu bytes of linear memory", bytes);
+    return m->base != NULL;
+#endif
+}
+
+wasmplug_status wp_memory_create(wasmplug_engine *e, wp_limits limits, wasmplug_memory **out,
+                                 char *why, size_t why_size)
 {
     *out = NULL;
-    if (limits.min > WP_MAX_PAGES || (limits.has_max && limits.max > WP_MAX_PAGES))
-        return WASMPLUG_ERR_LIMIT;
+    why[0] = '\0';
     size_t bytes;
-    if (!pages_to_bytes(limits.min, &bytes))
+    if (limits.min > WP_MAX_PAGES || (limits.has_max && limits.max > WP_MAX_PAGES) ||
+        !pages_to_bytes(limits.min, &bytes)) {
+        snprintf(why, why_size, "more than the %u pages a memory may have", WP_MAX_PAGES);
         return WASMPLUG_ERR_LIMIT;
+    }
 
     wasmplug_memory *m = wp_calloc(e, 1, sizeof *m);
-    if (!m)
+    if (!m) {
+        snprintf(why, why_size, "out of memory");
         return WASMPLUG_ERR_NOMEM;
+    }
     atomic_init(&m->obj.refcount, 1);
     m->obj.kind = WASMPLUG_EXTERN_MEMORY;
     m->obj.owner = NULL;
@@ -300,35 +340,25 @@ wasmplug_status wp_memory_create(wasmplug_engine *e, wp_limits limits, wasmplug_
     m->pages = limits.min;
     m->size = (uint64_t)bytes;
 
+    bool ok;
     if (e->bounds == WASMPLUG_BOUNDS_GUARD_PAGES) {
-#if WP_HAVE_GUARD
-        wasmplug_status st = wp_fault_handler_install();
-        if (st != WASMPLUG_OK) {
-            wp_free(e, m, sizeof *m);
-            return st;
+        ok = create_guarded(e, m, bytes, why, why_size);
+        if (!ok && !e->no_bounds_fallback) {
+            /* Explicit checks for this memory (and its instance's code). */
+            char guard_why[WASMPLUG_ERROR_MESSAGE_MAX];
+            snprintf(guard_why, sizeof guard_why, "%s", why);
+            ok = create_explicit(e, m, bytes, why, why_size);
+            if (!ok) {
+                size_t n = strlen(why);
+                snprintf(why + n, why_size - n, " (after %.100s)", guard_why);
+            }
         }
-        uint8_t *p = reservation_take(bytes);
-        if (!p) {
-            wp_free(e, m, sizeof *m);
-            return WASMPLUG_ERR_NOMEM;
-        }
-        m->base = p;
-        m->reserved = WP_GUARD_RESERVATION;
-        m->guarded = true;
-#else
-        wp_free(e, m, sizeof *m);
-        return WASMPLUG_ERR_UNSUPPORTED;
-#endif
     } else {
-        /* reserved = bytes allocated (at least 1, so base is never NULL). */
-        size_t alloc = bytes ? bytes : 1;
-        m->base = wp_calloc(e, 1, alloc);
-        if (!m->base) {
-            wp_free(e, m, sizeof *m);
-            return WASMPLUG_ERR_NOMEM;
-        }
-        m->reserved = alloc;
-        m->guarded = false;
+        ok = create_explicit(e, m, bytes, why, why_size);
+    }
+    if (!ok) {
+        wp_free(e, m, sizeof *m);
+        return WASMPLUG_ERR_NOMEM;
     }
     *out = m;
     return WASMPLUG_OK;
@@ -361,6 +391,11 @@ int32_t wp_memory_grow(wasmplug_memory *m, uint32_t delta, uint32_t limit_pages)
         return -1;
 #endif
     } else {
+#if WP_HAVE_MMAP
+        /* New pages of the mapping read as zero. */
+        if (!lazy_grow(m, new_bytes))
+            return -1;
+#else
         wasmplug_engine *e = m->obj.engine;
         uint8_t *p = wp_realloc(e, m->base, m->reserved, new_bytes);
         if (!p)
@@ -368,6 +403,7 @@ int32_t wp_memory_grow(wasmplug_memory *m, uint32_t delta, uint32_t limit_pages)
         memset(p + old_bytes, 0, new_bytes - old_bytes);
         m->base = p;
         m->reserved = new_bytes;
+#endif
     }
     m->pages = pages;
     m->size = (uint64_t)new_bytes;
@@ -386,7 +422,11 @@ void wp_memory_destroy(wasmplug_memory *m)
         reservation_give(m->base, (size_t)m->size);
 #endif
     } else {
+#if WP_HAVE_MMAP
+        munmap(m->base, m->reserved);
+#else
         wp_free(e, m->base, m->reserved);
+#endif
     }
     wp_free(e, m, sizeof *m);
 }

@@ -191,6 +191,12 @@ struct wasmplug_module {
 
     uint32_t features;       /* enum wp_feature bits */
     wp_arena arena;          /* names, type arrays, segment items, compiled code */
+
+    /* bounds.c: the code with explicit bounds checks (one wp_code per
+     * defined function, then their cells, in one block of checked_bytes),
+     * made on first need by a guard-mode engine; NULL until then. */
+    _Atomic(wp_code *) checked_code;
+    size_t checked_bytes;
 };
 
 /* api.c: how the engine checks memory accesses (GUARD_PAGES or EXPLICIT),
@@ -207,6 +213,8 @@ WP_INTERNAL wasmplug_status wp_decode(wasmplug_module *m, wasmplug_error *err);
 /* compile.c: validate constant expressions, segments, exports, the start
  * function and every function body, and compile the bodies. */
 WP_INTERNAL wasmplug_status wp_validate_and_compile(wasmplug_module *m, wasmplug_error *err);
+/* bounds.c: free the explicit-check copy of the code, if one was made. */
+WP_INTERNAL void wp_module_free_checked_code(wasmplug_module *m);
 /* Free what wp_decode and wp_validate_and_compile allocated (not m itself). */
 WP_INTERNAL void wp_module_release_contents(wasmplug_module *m);
 /* module.c: reference counting (instances retain their module); the last

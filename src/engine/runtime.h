@@ -4,8 +4,9 @@
  *
  * Who uses what:
  *   instance.c   instantiation, exports, reference counting, public accessors
- *   memory.c     linear memory (guard-page reservations or explicit checks),
- *                the fault handler that turns guard-page hits into traps
+ *   memory.c     linear memory (guard-page reservations or explicit checks)
+ *   signals.c    the fault handler that turns guard-page hits into traps
+ *   bounds.c     explicit-check code for instances without guard pages
  *   interp.c     runs code (ops.h) on a wp_exec
  *   api.c        engine, host-created externs, wasmplug_func_call, errors
  */
@@ -19,7 +20,21 @@
 #include <setjmp.h>
 #include <stdatomic.h>
 
+#if defined(__unix__) || defined(__APPLE__)
+#define WP_HAVE_MMAP 1
+#else
+#define WP_HAVE_MMAP 0
+#endif
+
 #define WP_PAGE_SIZE 65536u
+#if WP_HAVE_MMAP && UINTPTR_MAX > 0xFFFFFFFFu
+#define WP_HAVE_GUARD 1
+/* 2^32 (any u32 address) + 2^32 (any u32 offset) + one page covering the
+ * widest access (8 bytes) past both. */
+#define WP_GUARD_RESERVATION (((size_t)8 << 30) + (size_t)WP_PAGE_SIZE)
+#else
+#define WP_HAVE_GUARD 0
+#endif
 #define WP_MAX_PAGES 65536u
 #define WP_DEFAULT_MAX_CALL_DEPTH 10000u
 #define WP_DEFAULT_MAX_STACK_SLOTS (1u << 20)
@@ -28,6 +43,9 @@ struct wasmplug_engine {
     wasmplug_alloc_fn alloc;
     void *alloc_user;
     wasmplug_bounds_mode bounds; /* resolved: GUARD_PAGES or EXPLICIT, never AUTO */
+    wasmplug_signal_mode signals; /* how the guard-page fault handler is kept (signals.c) */
+    bool no_bounds_fallback;      /* guard mode: fail rather than make explicit memories */
+    uint32_t max_pages;           /* default max_memory_pages of instances */
     pthread_mutex_t parked_lock;  /* guards parked */
     struct wp_parked *parked;     /* see wp_instance_free_parked */
 };
@@ -60,7 +78,7 @@ struct wasmplug_memory {
     uint64_t size;        /* bytes accessible: pages * WP_PAGE_SIZE */
     uint32_t pages;
     wp_limits limits;     /* the memory's type: min (current at creation) and max */
-    size_t reserved;      /* bytes of address space reserved (guard mode) */
+    size_t reserved;      /* bytes of address space reserved or mapped */
     bool guarded;         /* accesses beyond size hit PROT_NONE pages */
 };
 
@@ -164,18 +182,35 @@ WP_INTERNAL bool wp_interp_call(wp_exec *exec, wasmplug_func *func, wasmplug_slo
 WP_INTERNAL wasmplug_status wp_exec_call(wp_exec *exec, wasmplug_func *func,
                                          wasmplug_slot *args_results, wasmplug_error *err);
 
-/* memory.c */
+/* memory.c: a memory of the engine's bounds mode (a guard-mode engine falls
+ * back to an explicit-check memory when it must and may); on failure why
+ * says which limit was hit. */
 WP_INTERNAL wasmplug_status wp_memory_create(wasmplug_engine *e, wp_limits limits,
-                                             wasmplug_memory **out);
+                                             wasmplug_memory **out, char *why, size_t why_size);
 /* Grow by delta pages within limit_pages; returns old size or -1. */
 WP_INTERNAL int32_t wp_memory_grow(wasmplug_memory *m, uint32_t delta, uint32_t limit_pages);
 WP_INTERNAL void wp_memory_destroy(wasmplug_memory *m);
-/* Install (once per process) the handler that converts guard-page faults of
- * running wasm code into MEMORY_OUT_OF_BOUNDS traps. */
+/* Whether addr lies in a guard-page reservation. Async-signal-safe. */
+WP_INTERNAL bool wp_guard_contains(uintptr_t addr);
+/* "<what> failed: <which limit>" for an mmap/mprotect that failed with errnum. */
+WP_INTERNAL void wp_describe_map_failure(char *why, size_t why_size, const char *what,
+                                         int errnum);
+
+/* signals.c: install (once per process, again if replaced) the handler that
+ * converts guard-page faults of running wasm code into MEMORY_OUT_OF_BOUNDS
+ * traps. ERR_UNSUPPORTED when it cannot be installed. */
 WP_INTERNAL wasmplug_status wp_fault_handler_install(void);
+/* At a call entering guarded code: the handler is in place (re-installed if
+ * the host replaced it, in VERIFY mode); false if it cannot be. */
+WP_INTERNAL bool wp_fault_handler_verify(const wasmplug_engine *e);
 /* The exec running wasm on this thread (the fault handler's target). */
 WP_INTERNAL wp_exec *wp_exec_current(void);
 WP_INTERNAL wp_exec *wp_exec_swap_current(wp_exec *exec);
+
+/* bounds.c: the module's code with explicit bounds checks, for instances of
+ * a guard-mode engine whose memory has no guard pages (built on first use,
+ * kept with the module); NULL when out of memory. */
+WP_INTERNAL const wp_code *wp_module_checked_code(wasmplug_module *m);
 
 /* instance.c */
 WP_INTERNAL wasmplug_status wp_exec_init(wp_exec *exec, wasmplug_engine *e,

@@ -864,6 +864,7 @@ static counts run_file(const options *opt, const char *path)
     wasmplug_engine_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.bounds = opt->bounds;
+    cfg.max_memory_pages = 65536; /* the spec's own limit, not the engine's default */
     if (wasmplug_engine_new(&cfg, &r.engine) != WASMPLUG_OK) {
         fail(&r, 0, "engine", "cannot create an engine");
         json_decref(root);

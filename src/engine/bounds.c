@@ -1,0 +1,125 @@
+/*
+ * bounds.c - bounds checks chosen per instance.
+ *
+ * A guard-mode engine compiles every module for guard pages: its memory
+ * loads and stores are the unchecked handlers. An instance whose memory has
+ * no guard pages (the reservation failed and the engine fell back to an
+ * explicit-check memory, or it imports such a memory) must run the same code
+ * with the checked handlers instead. wp_module_checked_code makes that copy
+ * once per module, on first need: the cells are copied and every memory
+ * operation's cell is swapped for its checked twin (the interpreter holds
+ * both sets of handlers, interp.c). Operands and branch offsets are
+ * unchanged, so the copy behaves exactly like the original apart from the
+ * checks. Instances pick their code when they are created (instance.c).
+ */
+#include "module.h"
+#include "runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const op_operands[] = {
+#define WP_X_OPERANDS(name, operands, doc) operands,
+    WP_ALL_OPS(WP_X_OPERANDS)
+#undef WP_X_OPERANDS
+};
+
+/* Operation cells sorted by value, to find the operation of a cell. */
+typedef struct opkey {
+    uintptr_t cell;
+    uint32_t op;
+} opkey;
+
+static int cmp_opkey(const void *a, const void *b)
+{
+    uintptr_t x = ((const opkey *)a)->cell, y = ((const opkey *)b)->cell;
+    return (x > y) - (x < y);
+}
+
+/* Cells of this many operands follow the operation cell at pc: the letters
+ * of ops.h, a trailing "..." repeating the last letter as many more times
+ * as the N operand before it says. */
+static uint64_t operand_cells(uint32_t op, const wp_cell *cells, uint32_t pc, uint32_t ncells)
+{
+    const char *ops = op_operands[op];
+    size_t nl = strlen(ops);
+    if (nl < 4 || strcmp(ops + nl - 3, "...") != 0)
+        return nl;
+    size_t fixed = nl - 3;
+    uint64_t count = 0;
+    for (size_t j = 0; j < fixed; j++)
+        if (ops[j] == 'N' && pc + 1 + j < ncells)
+            count = cells[pc + 1 + j].u32;
+    return fixed + count;
+}
+
+static void swap_memory_cells(wp_cell *cells, uint32_t ncells, const opkey *keys,
+                              const wp_cell *checked)
+{
+    uint32_t pc = 0;
+    while (pc < ncells) {
+        opkey key = { cells[pc].op, 0 };
+        const opkey *f = bsearch(&key, keys, WP_OP_COUNT, sizeof *keys, cmp_opkey);
+        if (!f) /* cannot happen: the compiler emitted these cells */
+            return;
+        if (wp_is_memory_op((wp_op)f->op))
+            cells[pc] = checked[f->op];
+        pc += 1 + (uint32_t)operand_cells(f->op, cells, pc, ncells);
+    }
+}
+
+static pthread_mutex_t checked_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const wp_code *wp_module_checked_code(wasmplug_module *m)
+{
+    const wp_code *done = atomic_load_explicit(&m->checked_code, memory_order_acquire);
+    if (done)
+        return done;
+    pthread_mutex_lock(&checked_lock);
+    done = atomic_load_explicit(&m->checked_code, memory_order_acquire);
+    if (done) {
+        pthread_mutex_unlock(&checked_lock);
+        return done;
+    }
+    uint32_t ndef = m->nfuncs - m->num_imported_funcs;
+    size_t bytes = (size_t)(ndef ? ndef : 1) * sizeof(wp_code);
+    for (uint32_t i = m->num_imported_funcs; i < m->nfuncs; i++)
+        bytes += (size_t)m->funcs[i].code.ncells * sizeof(wp_cell);
+    wp_code *codes = wp_malloc(m->engine, bytes);
+    opkey *keys = malloc(WP_OP_COUNT * sizeof *keys);
+    wp_cell *checked = malloc(WP_OP_COUNT * sizeof *checked);
+    if (codes && keys && checked) {
+        for (uint32_t op = 0; op < WP_OP_COUNT; op++) {
+            keys[op].cell = wp_op_cell_bounds((wp_op)op, m->engine->bounds).op;
+            keys[op].op = op;
+            checked[op] = wp_op_cell((wp_op)op);
+        }
+        qsort(keys, WP_OP_COUNT, sizeof *keys, cmp_opkey);
+        wp_cell *cells = (wp_cell *)(codes + (ndef ? ndef : 1));
+        for (uint32_t i = 0; i < ndef; i++) {
+            const wp_code *src = &m->funcs[m->num_imported_funcs + i].code;
+            codes[i] = *src;
+            codes[i].cells = cells;
+            memcpy(cells, src->cells, (size_t)src->ncells * sizeof(wp_cell));
+            swap_memory_cells(cells, src->ncells, keys, checked);
+            cells += src->ncells;
+        }
+        m->checked_bytes = bytes;
+        atomic_store_explicit(&m->checked_code, codes, memory_order_release);
+        done = codes;
+    } else if (codes) {
+        wp_free(m->engine, codes, bytes);
+    }
+    free(keys);
+    free(checked);
+    pthread_mutex_unlock(&checked_lock);
+    return done;
+}
+
+void wp_module_free_checked_code(wasmplug_module *m)
+{
+    wp_code *codes = atomic_load_explicit(&m->checked_code, memory_order_relaxed);
+    if (codes)
+        wp_free(m->engine, codes, m->checked_bytes);
+    atomic_store_explicit(&m->checked_code, NULL, memory_order_relaxed);
+}
