@@ -24,16 +24,26 @@ static const char *const op_operands[] = {
 #undef WP_X_OPERANDS
 };
 
-/* Operation cells sorted by value, to find the operation of a cell. */
-typedef struct opkey {
-    uintptr_t cell;
-    uint32_t op;
-} opkey;
-
 static int cmp_opkey(const void *a, const void *b)
 {
-    uintptr_t x = ((const opkey *)a)->cell, y = ((const opkey *)b)->cell;
+    uintptr_t x = ((const wp_opkey *)a)->cell, y = ((const wp_opkey *)b)->cell;
     return (x > y) - (x < y);
+}
+
+void wp_op_keys(wp_opkey *keys, wasmplug_bounds_mode bounds)
+{
+    for (uint32_t op = 0; op < WP_OP_COUNT; op++) {
+        keys[op].cell = wp_op_cell_bounds((wp_op)op, bounds).op;
+        keys[op].op = op;
+    }
+    qsort(keys, WP_OP_COUNT, sizeof *keys, cmp_opkey);
+}
+
+int wp_op_of_cell(const wp_opkey *keys, wp_cell cell)
+{
+    wp_opkey key = { cell.op, 0 };
+    const wp_opkey *f = bsearch(&key, keys, WP_OP_COUNT, sizeof *keys, cmp_opkey);
+    return f ? (int)f->op : -1;
 }
 
 /* Cells of this many operands follow the operation cell at pc: the letters
@@ -53,18 +63,17 @@ static uint64_t operand_cells(uint32_t op, const wp_cell *cells, uint32_t pc, ui
     return fixed + count;
 }
 
-static void swap_memory_cells(wp_cell *cells, uint32_t ncells, const opkey *keys,
+static void swap_memory_cells(wp_cell *cells, uint32_t ncells, const wp_opkey *keys,
                               const wp_cell *checked)
 {
     uint32_t pc = 0;
     while (pc < ncells) {
-        opkey key = { cells[pc].op, 0 };
-        const opkey *f = bsearch(&key, keys, WP_OP_COUNT, sizeof *keys, cmp_opkey);
-        if (!f) /* cannot happen: the compiler emitted these cells */
+        int op = wp_op_of_cell(keys, cells[pc]);
+        if (op < 0) /* cannot happen: the compiler emitted these cells */
             return;
-        if (wp_is_memory_op((wp_op)f->op))
-            cells[pc] = checked[f->op];
-        pc += 1 + (uint32_t)operand_cells(f->op, cells, pc, ncells);
+        if (wp_is_memory_op((wp_op)op))
+            cells[pc] = checked[op];
+        pc += 1 + (uint32_t)operand_cells((uint32_t)op, cells, pc, ncells);
     }
 }
 
@@ -86,15 +95,12 @@ const wp_code *wp_module_checked_code(wasmplug_module *m)
     for (uint32_t i = m->num_imported_funcs; i < m->nfuncs; i++)
         bytes += (size_t)m->funcs[i].code.ncells * sizeof(wp_cell);
     wp_code *codes = wp_malloc(m->engine, bytes);
-    opkey *keys = malloc(WP_OP_COUNT * sizeof *keys);
+    wp_opkey *keys = malloc(WP_OP_COUNT * sizeof *keys);
     wp_cell *checked = malloc(WP_OP_COUNT * sizeof *checked);
     if (codes && keys && checked) {
-        for (uint32_t op = 0; op < WP_OP_COUNT; op++) {
-            keys[op].cell = wp_op_cell_bounds((wp_op)op, m->engine->bounds).op;
-            keys[op].op = op;
+        wp_op_keys(keys, m->engine->bounds);
+        for (uint32_t op = 0; op < WP_OP_COUNT; op++)
             checked[op] = wp_op_cell((wp_op)op);
-        }
-        qsort(keys, WP_OP_COUNT, sizeof *keys, cmp_opkey);
         wp_cell *cells = (wp_cell *)(codes + (ndef ? ndef : 1));
         for (uint32_t i = 0; i < ndef; i++) {
             const wp_code *src = &m->funcs[m->num_imported_funcs + i].code;

@@ -207,6 +207,16 @@ WP_INTERNAL bool wp_fault_handler_verify(const wasmplug_engine *e);
 WP_INTERNAL wp_exec *wp_exec_current(void);
 WP_INTERNAL wp_exec *wp_exec_swap_current(wp_exec *exec);
 
+/* bounds.c: the operation of a code cell, by binary search in the cells of
+ * every operation under a bounds mode (keys: WP_OP_COUNT entries sorted by
+ * wp_op_keys). */
+typedef struct wp_opkey {
+    uintptr_t cell;
+    uint32_t op;
+} wp_opkey;
+WP_INTERNAL void wp_op_keys(wp_opkey *keys, wasmplug_bounds_mode bounds);
+/* The operation number, or -1 for a cell that is no operation's. */
+WP_INTERNAL int wp_op_of_cell(const wp_opkey *keys, wp_cell cell);
 /* bounds.c: the module's code with explicit bounds checks, for instances of
  * a guard-mode engine whose memory has no guard pages (built on first use,
  * kept with the module); NULL when out of memory. */

@@ -31,6 +31,11 @@
  */
 #include "module.h"
 #include "runtime.h"
+/* WP_ENGINE_SOURCE_HASH: a hash of the engine's sources (src/engine), made by
+ * CMake at configure time. Any change to the compiler or the interpreter
+ * could change what compiled code means, even with the same version and
+ * instruction set. */
+#include "wp_engine_key.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,13 +88,6 @@ uint64_t wp_serialized_checksum(const uint8_t *p, size_t n)
     h = (h ^ t ^ 0x27d4eb2f165667c5ull) * 0xff51afd7ed558ccdull;
     return h ^ (h >> 33);
 }
-
-/* A hash of the engine's sources (src/engine), computed by CMake at
- * configure time: any change to the compiler or the interpreter could change
- * what compiled code means, even with the same version and instruction set. */
-#ifndef WP_ENGINE_SOURCE_HASH
-#define WP_ENGINE_SOURCE_HASH 0
-#endif
 
 /* What must match between the engine that wrote a file and the one reading
  * it: any change to the engine's sources or the instruction set changes
@@ -149,27 +147,6 @@ static void put_le(wbuf *b, uint64_t v, unsigned bytes)
     put(b, t, bytes);
 }
 
-/* Operation number of a cell: sorted (cell, op) pairs, searched by value. */
-typedef struct opkey {
-    uintptr_t cell;
-    uint32_t op;
-} opkey;
-
-static int cmp_opkey(const void *a, const void *b)
-{
-    uintptr_t x = ((const opkey *)a)->cell, y = ((const opkey *)b)->cell;
-    return (x > y) - (x < y);
-}
-
-static void op_table(opkey *keys, wasmplug_bounds_mode bounds)
-{
-    for (uint32_t op = 0; op < WP_OP_COUNT; op++) {
-        keys[op].cell = wp_op_cell_bounds((wp_op)op, bounds).op;
-        keys[op].op = op;
-    }
-    qsort(keys, WP_OP_COUNT, sizeof *keys, cmp_opkey);
-}
-
 wasmplug_status wasmplug_module_serialize(const wasmplug_module *m, uint8_t **out, size_t *size,
                                           wasmplug_error *err)
 {
@@ -180,11 +157,11 @@ wasmplug_status wasmplug_module_serialize(const wasmplug_module *m, uint8_t **ou
     if (!m || !out || !size)
         return wp_error(err, WASMPLUG_ERR_ARGUMENT, WP_NO_OFFSET,
                         "wasmplug_module_serialize: module, out and size are required");
-    opkey *k = malloc(WP_OP_COUNT * sizeof *k);
+    wp_opkey *k = malloc(WP_OP_COUNT * sizeof *k);
     if (!k)
         return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
     wasmplug_bounds_mode bounds = wp_engine_bounds(m->engine);
-    op_table(k, bounds);
+    wp_op_keys(k, bounds);
 
     wbuf b = { NULL, 0, 0, false };
     uint8_t zero[WPCM_HEADER];
@@ -206,14 +183,13 @@ wasmplug_status wasmplug_module_serialize(const wasmplug_module *m, uint8_t **ou
         put_le(&b, c->ncells, 4);
         uint32_t pc = 0;
         while (pc < c->ncells) {
-            opkey key = { c->cells[pc].op, 0 };
-            const opkey *f = bsearch(&key, k, WP_OP_COUNT, sizeof *k, cmp_opkey);
-            if (!f) {
+            int op = wp_op_of_cell(k, c->cells[pc]);
+            if (op < 0) {
                 st = FAIL("function %u: unknown operation cell at %u", i, pc);
                 break;
             }
-            put_le(&b, f->op, 2);
-            const char *ops = op_operands[f->op];
+            put_le(&b, (uint32_t)op, 2);
+            const char *ops = op_operands[op];
             uint32_t p = pc + 1, last = 0;
             for (const char *l = ops; *l && *l != '.' && p < c->ncells; l++, p++) {
                 bool wide = *l == 'I' || *l == 'R';
