@@ -77,6 +77,41 @@ static void swap_memory_cells(wp_cell *cells, uint32_t ncells, const wp_opkey *k
     }
 }
 
+/* The cells of guard-mode code, sorted once per process. */
+static wp_opkey guard_keys[WP_OP_COUNT];
+static pthread_once_t guard_keys_once = PTHREAD_ONCE_INIT;
+
+static void guard_keys_init(void)
+{
+    wp_op_keys(guard_keys, WASMPLUG_BOUNDS_GUARD_PAGES);
+}
+
+/* Whether running c can fault on a guard page: it has an unchecked load or
+ * store, or calls anything (which might). Code that cannot needs no fault
+ * handler, so calls into it skip the handler check (signals.c). Computed on
+ * first use and cached in the code; racing threads store the same answer. */
+bool wp_code_may_fault(const wp_code *c)
+{
+    _Atomic uint8_t *cls = (_Atomic uint8_t *)&c->fault_class;
+    uint8_t known = atomic_load_explicit(cls, memory_order_relaxed);
+    if (known)
+        return known == 2;
+    pthread_once(&guard_keys_once, guard_keys_init);
+    bool may = false;
+    uint32_t pc = 0;
+    while (pc < c->ncells && !may) {
+        int op = wp_op_of_cell(guard_keys, c->cells[pc]);
+        /* An unknown cell is a checked load/store (explicit-check code): it
+         * cannot fault, but stop looking and assume the worst. */
+        may = op < 0 || wp_is_memory_op((wp_op)op) || op == WP_OP_CALL ||
+              op == WP_OP_CALL_IMPORT || op == WP_OP_CALL_INDIRECT;
+        if (op >= 0)
+            pc += 1 + (uint32_t)operand_cells((uint32_t)op, c->cells, pc, c->ncells);
+    }
+    atomic_store_explicit(cls, may ? 2 : 1, memory_order_relaxed);
+    return may;
+}
+
 static pthread_mutex_t checked_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const wp_code *wp_module_checked_code(wasmplug_module *m)
@@ -104,8 +139,14 @@ const wp_code *wp_module_checked_code(wasmplug_module *m)
         wp_cell *cells = (wp_cell *)(codes + (ndef ? ndef : 1));
         for (uint32_t i = 0; i < ndef; i++) {
             const wp_code *src = &m->funcs[m->num_imported_funcs + i].code;
-            codes[i] = *src;
             codes[i].cells = cells;
+            codes[i].ncells = src->ncells;
+            codes[i].nparams = src->nparams;
+            codes[i].nlocals = src->nlocals;
+            codes[i].nresults = src->nresults;
+            codes[i].frame_size = src->frame_size;
+            codes[i].func_index = src->func_index;
+            atomic_init(&codes[i].fault_class, 0);
             memcpy(cells, src->cells, (size_t)src->ncells * sizeof(wp_cell));
             swap_memory_cells(cells, src->ncells, keys, checked);
             cells += src->ncells;

@@ -1149,8 +1149,9 @@ static bool run_guarded(wp_exec *exec, wasmplug_func *func, wasmplug_slot *args)
 {
     sigjmp_buf jb;
     sigjmp_buf *const prev_jump = exec->fault_jump;
-    /* Entering wasm from C: the host may have replaced the fault handler. */
-    if (!prev_jump && WP_UNLIKELY(!wp_fault_handler_verify(func->instance->engine))) {
+    /* Entering wasm from C: the host may have replaced the fault handler
+     * (code that cannot fault does not need it). */
+    if (!prev_jump && WP_UNLIKELY(!wp_fault_handler_verify(func->instance->engine, func->code))) {
         set_trap(exec, WASMPLUG_TRAP_HOST_ERROR);
         set_message(exec, "the SIGSEGV handler guard pages need was replaced and cannot be "
                           "restored (see wasmplug_signal_mode)");

@@ -88,6 +88,8 @@ typedef struct wp_code {
     uint32_t frame_size;   /* slots: params + locals + deepest operand stack,
                               and at least nresults */
     uint32_t func_index;   /* index in the function space */
+    _Atomic uint8_t fault_class; /* bounds.c: 0 not known yet, 1 cannot fault on a
+                                    guard page, 2 may (loads, stores or calls) */
 } wp_code;
 
 typedef struct wp_func {

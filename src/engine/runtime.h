@@ -201,8 +201,9 @@ WP_INTERNAL void wp_describe_map_failure(char *why, size_t why_size, const char 
  * traps. ERR_UNSUPPORTED when it cannot be installed. */
 WP_INTERNAL wasmplug_status wp_fault_handler_install(void);
 /* At a call entering guarded code: the handler is in place (re-installed if
- * the host replaced it, in VERIFY mode); false if it cannot be. */
-WP_INTERNAL bool wp_fault_handler_verify(const wasmplug_engine *e);
+ * the host replaced it, in VERIFY mode, when code can fault); false if it
+ * cannot be. */
+WP_INTERNAL bool wp_fault_handler_verify(const wasmplug_engine *e, const wp_code *code);
 /* The exec running wasm on this thread (the fault handler's target). */
 WP_INTERNAL wp_exec *wp_exec_current(void);
 WP_INTERNAL wp_exec *wp_exec_swap_current(wp_exec *exec);
@@ -217,6 +218,9 @@ typedef struct wp_opkey {
 WP_INTERNAL void wp_op_keys(wp_opkey *keys, wasmplug_bounds_mode bounds);
 /* The operation number, or -1 for a cell that is no operation's. */
 WP_INTERNAL int wp_op_of_cell(const wp_opkey *keys, wp_cell cell);
+/* bounds.c: whether running this code can fault on a guard page (see
+ * wp_fault_handler_verify); cached in the code after the first call. */
+WP_INTERNAL bool wp_code_may_fault(const wp_code *c);
 /* bounds.c: the module's code with explicit bounds checks, for instances of
  * a guard-mode engine whose memory has no guard pages (built on first use,
  * kept with the module); NULL when out of memory. */
