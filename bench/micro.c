@@ -13,6 +13,7 @@
  * CLI runs: wall time, spawn to exit).
  *
  *   wasmplug-micro [--dir DIR] [--big PATH] [--cli PATH] [--bounds auto|guard|explicit]
+ *                  [--signals verify|once]
  *
  * DIR holds micro.wasm, small.wasm and cli_empty.wasm (built by
  * bench/CMakeLists.txt); PATH is the large module (default DIR/big.wasm; any
@@ -45,6 +46,9 @@ extern char **environ;
 
 static int failures;
 static wasmplug_bounds_mode bounds_mode = WASMPLUG_BOUNDS_AUTO;
+/* verify: the default, a fault-handler check per call that can fault;
+ * once: WASMPLUG_SIGNALS_INSTALL_ONCE, no check (what that check costs). */
+static wasmplug_signal_mode signal_mode = WASMPLUG_SIGNALS_VERIFY;
 
 /* CPU time of this thread (user + system, so mmap/munmap count): other jobs
  * on a shared machine disturb it less than elapsed time. */
@@ -126,7 +130,8 @@ static void *counting_alloc(void *user, void *ptr, size_t old_size, size_t new_s
 static wasmplug_engine *new_engine(int counting)
 {
     wasmplug_engine_config cfg = {.alloc = counting ? counting_alloc : NULL,
-                                  .alloc_user = NULL, .bounds = bounds_mode};
+                                  .alloc_user = NULL, .bounds = bounds_mode,
+                                  .signals = signal_mode};
     wasmplug_engine *e = NULL;
     wasmplug_status st = wasmplug_engine_new(&cfg, &e);
     if (st != WASMPLUG_OK) {
@@ -656,9 +661,12 @@ int main(int argc, char **argv)
             bounds_mode = !strcmp(v, "explicit") ? WASMPLUG_BOUNDS_EXPLICIT
                           : !strcmp(v, "guard")  ? WASMPLUG_BOUNDS_GUARD_PAGES
                                                  : WASMPLUG_BOUNDS_AUTO;
+        } else if (!strcmp(argv[i], "--signals") && i + 1 < argc) {
+            signal_mode = !strcmp(argv[++i], "once") ? WASMPLUG_SIGNALS_INSTALL_ONCE
+                                                     : WASMPLUG_SIGNALS_VERIFY;
         } else {
             fprintf(stderr, "usage: wasmplug-micro [--dir DIR] [--big PATH] [--cli PATH] "
-                            "[--bounds auto|guard|explicit]\n");
+                            "[--bounds auto|guard|explicit] [--signals verify|once]\n");
             return 2;
         }
     }

@@ -11,6 +11,7 @@
  */
 #include "runtime.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -707,8 +708,17 @@ wasmplug_status wasmplug_instance_new(wasmplug_module *module, const wasmplug_ex
 
     wasmplug_status st = wp_exec_init(&inst->exec, e, cfg);
     if (st != WASMPLUG_OK) {
+        char why[WASMPLUG_ERROR_MESSAGE_MAX - 64] = " (limits too large)";
+#if WP_HAVE_MMAP
+        if (st == WASMPLUG_ERR_NOMEM) { /* say which limit the mapping hit */
+            int errnum = errno;
+            why[0] = ':';
+            why[1] = ' ';
+            wp_describe_map_failure(why + 2, sizeof why - 2, "mapping the value stack", errnum);
+        }
+#endif
         wp_error(err, st, WP_NO_OFFSET, "cannot allocate the execution stack%s",
-                 st == WASMPLUG_ERR_LIMIT ? " (limits too large)" : "");
+                 st == WASMPLUG_ERR_LIMIT || WP_HAVE_MMAP ? why : "");
         instance_destroy(inst);
         return st;
     }
