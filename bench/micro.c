@@ -327,7 +327,7 @@ static void bench_calls(const char *dir)
     });
     printf("  %-44s %8.1f ns\n", "add(i32, i32) via func_call_slots", ns);
     {
-        wasmplug_val args[2] = {{WASMPLUG_I32, {.i32 = 1}}, {WASMPLUG_I32, {.i32 = 2}}};
+        wasmplug_val args[2] = {{.type = WASMPLUG_I32, .of = {.i32 = 1}}, {.type = WASMPLUG_I32, .of = {.i32 = 2}}};
         wasmplug_val res[1];
         TIME_PER_CALL(ns, n, bad |= wasmplug_func_call(add, args, 2, res, 1, NULL));
         printf("  %-44s %8.1f ns\n", "add(i32, i32) via func_call (typed)", ns);

@@ -1,9 +1,8 @@
 # run-spec.cmake - run the spec-test runner over every *.json in SPEC_DIR
-# except the SIMD files (not supported yet). Used by the optional `spec`
+# (all of the core suite, SIMD included). Used by the optional `spec`
 # CTest test (-DWASMPLUG_SPEC_DIR=...).
 #   cmake -DRUNNER=path/to/wasmplug-spectest -DSPEC_DIR=dir -P run-spec.cmake
 file(GLOB files ${SPEC_DIR}/*.json)
-list(FILTER files EXCLUDE REGEX "/simd_[^/]*\\.json$")
 list(SORT files)
 if(NOT files)
     message(FATAL_ERROR "no *.json files in ${SPEC_DIR}")

@@ -147,7 +147,7 @@ int main(int argc, char **argv)
     wasmplug_func *fib = wasmplug_instance_func(instance, "fib");
     printf("\nfib (typed calls):\n");
     for (int32_t n = 10; n <= 90; n += 20) {
-        wasmplug_val arg = {WASMPLUG_I32, {.i32 = n}}, res;
+        wasmplug_val arg = {.type = WASMPLUG_I32, .of = {.i32 = n}}, res;
         if (wasmplug_func_call(fib, &arg, 1, &res, 1, &err) != WASMPLUG_OK) {
             rc = fail("fib", &err);
             goto out;
@@ -167,8 +167,8 @@ int main(int argc, char **argv)
     size_t mem_size;
     uint8_t *mem = wasmplug_memory_data(wasmplug_instance_memory(instance), &mem_size);
     memcpy(mem + buf, text, strlen(text));
-    wasmplug_val args[2] = {{WASMPLUG_I32, {.u32 = buf}},
-                            {WASMPLUG_I32, {.u32 = (uint32_t)strlen(text)}}};
+    wasmplug_val args[2] = {{.type = WASMPLUG_I32, .of = {.u32 = buf}},
+                            {.type = WASMPLUG_I32, .of = {.u32 = (uint32_t)strlen(text)}}};
     if (wasmplug_func_call(wasmplug_instance_func(instance, "reverse"), args, 2, &res, 1,
                            &err) != WASMPLUG_OK) {
         rc = fail("reverse", &err);
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
     /* 3. The plugin calls the host. */
     const char *who = "wasmplug";
     memcpy(mem + buf, who, strlen(who));
-    wasmplug_val len = {WASMPLUG_I32, {.u32 = (uint32_t)strlen(who)}};
+    wasmplug_val len = {.type = WASMPLUG_I32, .of = {.u32 = (uint32_t)strlen(who)}};
     printf("\ngreet (plugin -> host calls):\n");
     if (wasmplug_func_call(wasmplug_instance_func(instance, "greet"), &len, 1, &res, 1,
                            &err) != WASMPLUG_OK) {
@@ -193,11 +193,11 @@ int main(int argc, char **argv)
 
     /* 4. Errors are values: a wrong argument type, then a trap. */
     printf("\nerrors:\n");
-    wasmplug_val bad = {WASMPLUG_F64, {.f64 = 1.5}};
+    wasmplug_val bad = {.type = WASMPLUG_F64, .of = {.f64 = 1.5}};
     wasmplug_status st = wasmplug_func_call(fib, &bad, 1, &res, 1, &err);
     printf("  fib(1.5)             -> %s: %s\n", wasmplug_strerror(st), err.message);
     wasmplug_instance_set_fuel(instance, 1000);
-    wasmplug_val big = {WASMPLUG_I32, {.i32 = 2000000000}};
+    wasmplug_val big = {.type = WASMPLUG_I32, .of = {.i32 = 2000000000}};
     st = wasmplug_func_call(fib, &big, 1, &res, 1, &err);
     printf("  fib(2e9), 1000 fuel  -> %s (%s): %s\n", wasmplug_strerror(st),
            wasmplug_trap_string(err.trap), err.message);

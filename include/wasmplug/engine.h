@@ -188,7 +188,7 @@ typedef enum wasmplug_valtype {
     WASMPLUG_I64 = 0x7E,
     WASMPLUG_F32 = 0x7D,
     WASMPLUG_F64 = 0x7C,
-    WASMPLUG_V128 = 0x7B, /* not supported yet: never produced by the engine */
+    WASMPLUG_V128 = 0x7B, /* 128-bit SIMD vector: two slots (see wasmplug_slot) */
     WASMPLUG_FUNCREF = 0x70,
     WASMPLUG_EXTERNREF = 0x6F
 } wasmplug_valtype;
@@ -210,7 +210,10 @@ typedef struct wasmplug_caller wasmplug_caller;
  * An i32 lives in .i32 (the upper bytes are unspecified); floats are kept as
  * their bit patterns (read .f32_bits / .f64_bits to see a NaN's payload).
  * A funcref is a wasmplug_func* in .ref; an externref is the host's void* in
- * .ref. NULL is the null reference for both.
+ * .ref. NULL is the null reference for both. A v128 occupies two consecutive
+ * slots (bytes 0-7, then 8-15, wasm byte order) wherever values are passed
+ * as slot arrays: arguments and results of host functions and of
+ * wasmplug_func_call_slots count two slots for each v128.
  */
 typedef union wasmplug_slot {
     int32_t i32;
@@ -224,10 +227,16 @@ typedef union wasmplug_slot {
     void *ref;
 } wasmplug_slot;
 
-/** A typed value, for the convenience call API. */
+/**
+ * A typed value, for the convenience call API and globals. A v128 keeps its
+ * 16 bytes in wasm (little-endian) order: bytes 0-7 in of, 8-15 in of_hi
+ * (so lane 0 of an i32x4 is of.u32, lane 2 of_hi.u32); of_hi is unused by
+ * every other type.
+ */
 typedef struct wasmplug_val {
     wasmplug_valtype type;
     wasmplug_slot of;
+    wasmplug_slot of_hi;
 } wasmplug_val;
 
 /** A function type. The arrays are owned by whoever supplies the struct. */
@@ -440,7 +449,8 @@ typedef enum wasmplug_feature {
     WASMPLUG_FEATURE_MULTI_VALUE = 1u << 2,      /* multi-value */
     WASMPLUG_FEATURE_BULK_MEMORY = 1u << 3,      /* bulk memory, DataCount, passive segments */
     WASMPLUG_FEATURE_REFERENCE_TYPES = 1u << 4,  /* reference types */
-    WASMPLUG_FEATURE_MUTABLE_GLOBALS = 1u << 5   /* import/export of mutable globals */
+    WASMPLUG_FEATURE_MUTABLE_GLOBALS = 1u << 5,  /* import/export of mutable globals */
+    WASMPLUG_FEATURE_SIMD = 1u << 6              /* fixed-width SIMD (v128) */
 } wasmplug_feature;
 
 /** The features the module uses (bits of wasmplug_feature). */
@@ -500,9 +510,9 @@ WASMPLUG_API wasmplug_status wasmplug_binary_custom_section(const uint8_t *bytes
 /* ------------------------------------------------------------------------ */
 
 /**
- * A host function. slots holds the arguments on entry (param_count slots) and
- * receives the results (result_count slots, from slots[0]); the array has
- * room for max(param_count, result_count). Return 0 on success. A non-zero
+ * A host function. slots holds the arguments on entry (param_count slots, a
+ * v128 taking two) and receives the results (result_count slots, from
+ * slots[0]); the array has room for the larger of the two. Return 0 on success. A non-zero
  * return traps the calling wasm code with WASMPLUG_TRAP_HOST_ERROR (or the
  * kind set with wasmplug_caller_trap) and the message set with
  * wasmplug_caller_set_error.
@@ -661,7 +671,8 @@ WASMPLUG_API wasmplug_status wasmplug_func_call(wasmplug_func *func,
                                                 wasmplug_error *err);
 /**
  * The fast path: arguments in slots[0..param_count), results written to
- * slots[0..result_count). slots must have room for both. No type checks.
+ * slots[0..result_count), counting two slots for each v128 value. slots must
+ * have room for both. No type checks.
  */
 WASMPLUG_API wasmplug_status wasmplug_func_call_slots(wasmplug_func *func,
                                                       wasmplug_slot *slots,

@@ -181,6 +181,7 @@ static bool valtype_ok(wasmplug_valtype t)
     case WASMPLUG_F64:
     case WASMPLUG_FUNCREF:
     case WASMPLUG_EXTERNREF:
+    case WASMPLUG_V128:
         return true;
     default:
         return false;
@@ -208,10 +209,10 @@ wasmplug_status wasmplug_func_new_host(wasmplug_engine *engine, const wasmplug_f
     size_t n = (size_t)type->param_count + type->result_count;
     for (uint32_t i = 0; i < type->param_count; i++)
         if (!valtype_ok(type->params[i]))
-            return type->params[i] == WASMPLUG_V128 ? WASMPLUG_ERR_UNSUPPORTED : WASMPLUG_ERR_ARGUMENT;
+            return WASMPLUG_ERR_ARGUMENT;
     for (uint32_t i = 0; i < type->result_count; i++)
         if (!valtype_ok(type->results[i]))
-            return type->results[i] == WASMPLUG_V128 ? WASMPLUG_ERR_UNSUPPORTED : WASMPLUG_ERR_ARGUMENT;
+            return WASMPLUG_ERR_ARGUMENT;
 
     wasmplug_func *f = wp_calloc(engine, 1, sizeof *f);
     wasmplug_valtype *types = wp_calloc(engine, n ? n : 1, sizeof *types);
@@ -227,6 +228,8 @@ wasmplug_status wasmplug_func_new_host(wasmplug_engine *engine, const wasmplug_f
     init_object(&f->obj, engine, WASMPLUG_EXTERN_FUNC);
     f->own_type.nparams = type->param_count;
     f->own_type.nresults = type->result_count;
+    f->own_type.pslots = wp_types_slots(types, type->param_count);
+    f->own_type.rslots = wp_types_slots(types + type->param_count, type->result_count);
     f->own_type.types = types;
     f->type = &f->own_type;
     f->instance = NULL;
@@ -288,7 +291,7 @@ wasmplug_status wasmplug_global_new(wasmplug_engine *engine, wasmplug_val value,
         return WASMPLUG_ERR_ARGUMENT;
     *out = NULL;
     if (!engine || !valtype_ok(value.type))
-        return value.type == WASMPLUG_V128 ? WASMPLUG_ERR_UNSUPPORTED : WASMPLUG_ERR_ARGUMENT;
+        return WASMPLUG_ERR_ARGUMENT;
     wasmplug_global *g = wp_calloc(engine, 1, sizeof *g);
     if (!g)
         return WASMPLUG_ERR_NOMEM;
@@ -296,6 +299,7 @@ wasmplug_status wasmplug_global_new(wasmplug_engine *engine, wasmplug_val value,
     g->type = value.type;
     g->mutable_ = mutable_;
     g->value = value.of;
+    g->value_hi = value.of_hi;
     *out = g;
     return WASMPLUG_OK;
 }
@@ -534,7 +538,7 @@ wasmplug_status wp_exec_call(wp_exec *exec, wasmplug_func *func, wasmplug_slot *
         return call_host(exec, inst, func, args_results, err);
     }
 
-    size_t n = t->nparams > t->nresults ? t->nparams : t->nresults;
+    size_t n = t->pslots > t->rslots ? t->pslots : t->rslots;
     wasmplug_slot *base = exec->stack_top;
     uint32_t depth0 = exec->depth;
     size_t used = (size_t)(base - exec->stack);
@@ -547,16 +551,16 @@ wasmplug_status wp_exec_call(wp_exec *exec, wasmplug_func *func, wasmplug_slot *
         return WASMPLUG_ERR_TRAP;
     }
     exec->stack_used = true;
-    if (t->nparams)
-        memcpy(base, args_results, t->nparams * sizeof *base);
+    if (t->pslots)
+        memcpy(base, args_results, t->pslots * sizeof *base);
     exec->trap = WASMPLUG_TRAP_NONE;
     exec->exit_code = 0;
     exec->trap_message[0] = '\0';
 
     wasmplug_status st = WASMPLUG_OK;
     if (wp_interp_call(exec, func, base)) {
-        if (t->nresults)
-            memcpy(args_results, base, t->nresults * sizeof *base);
+        if (t->rslots)
+            memcpy(args_results, base, t->rslots * sizeof *base);
     } else {
         st = trap_error(err, exec, depth0, func, exec->trap, exec->exit_code, exec->trap_message);
     }
@@ -611,7 +615,7 @@ wasmplug_status wasmplug_func_call(wasmplug_func *func, const wasmplug_val *args
                             wasmplug_valtype_name(args[i].type),
                             wasmplug_valtype_name(params[i]));
 
-    size_t n = t->nparams > t->nresults ? t->nparams : t->nresults;
+    size_t n = t->pslots > t->rslots ? t->pslots : t->rslots;
     wasmplug_slot local[16];
     wasmplug_slot *slots = local;
     wasmplug_engine *e = func->obj.engine;
@@ -620,16 +624,22 @@ wasmplug_status wasmplug_func_call(wasmplug_func *func, const wasmplug_val *args
         if (!slots)
             return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
     }
-    for (size_t i = 0; i < arg_count; i++)
-        slots[i] = args[i].of;
+    for (size_t i = 0, k = 0; i < arg_count; i++) {
+        slots[k++] = args[i].of;
+        if (args[i].type == WASMPLUG_V128)
+            slots[k++] = args[i].of_hi;
+    }
     if (n == 0)
         slots[0].u64 = 0;
     wasmplug_status st = wasmplug_func_call_slots(func, slots, err);
     if (st == WASMPLUG_OK) {
         const wasmplug_valtype *rt = wp_functype_results(t);
-        for (size_t i = 0; i < result_count; i++) {
+        for (size_t i = 0, k = 0; i < result_count; i++) {
             results[i].type = rt[i];
-            results[i].of = slots[i];
+            results[i].of = slots[k++];
+            results[i].of_hi.u64 = 0;
+            if (rt[i] == WASMPLUG_V128)
+                results[i].of_hi = slots[k++];
         }
     }
     if (slots != local)
@@ -730,6 +740,8 @@ wasmplug_val wasmplug_global_get(const wasmplug_global *global)
     }
     v.type = global->type;
     v.of = global->value;
+    if (global->type == WASMPLUG_V128)
+        v.of_hi = global->value_hi;
     return v;
 }
 
@@ -738,5 +750,6 @@ wasmplug_status wasmplug_global_set(wasmplug_global *global, wasmplug_val value)
     if (!global || !global->mutable_ || value.type != global->type)
         return WASMPLUG_ERR_ARGUMENT;
     global->value = value.of;
+    global->value_hi = value.of_hi;
     return WASMPLUG_OK;
 }

@@ -64,6 +64,7 @@
  */
 #include "compile.h"
 #include "reader.h"
+#include "simd.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +77,7 @@
 #define T_F64 ((uint8_t)WASMPLUG_F64)
 #define T_FUNCREF ((uint8_t)WASMPLUG_FUNCREF)
 #define T_EXTERNREF ((uint8_t)WASMPLUG_EXTERNREF)
+#define T_V128 ((uint8_t)WASMPLUG_V128)
 
 #define NONE UINT32_MAX
 /* MAX_REFS and MAX_CONSTS may be overridden (-D) to stress the fallbacks in
@@ -95,6 +97,7 @@
 /* ------------------------------------------------------------------------ */
 
 #define FC(sub) (0xFC00u | (sub))
+#define FD(sub) (0xFD00u | (sub)) /* sub < WP_SIMD_COUNT */
 
 static const char *type_name(uint8_t t)
 {
@@ -105,16 +108,21 @@ static const char *type_name(uint8_t t)
     case T_F64: return "f64";
     case T_FUNCREF: return "funcref";
     case T_EXTERNREF: return "externref";
+    case T_V128: return "v128";
     default: return "any";
     }
 }
 
 static bool is_num(uint8_t t) { return t == T_I32 || t == T_I64 || t == T_F32 || t == T_F64 || t == T_ANY; }
+/* Slots a value of type t occupies (v128: two; the Unknown type: one). */
+static uint32_t width(uint8_t t) { return t == T_V128 ? 2u : 1u; }
+static bool is_numvec(uint8_t t) { return is_num(t) || t == T_V128; }
 static bool is_ref(uint8_t t) { return t == T_FUNCREF || t == T_EXTERNREF || t == T_ANY; }
 
 /* Single-type block results point into this array. */
 static const wasmplug_valtype k_single[] = {
     WASMPLUG_I32, WASMPLUG_I64, WASMPLUG_F32, WASMPLUG_F64, WASMPLUG_FUNCREF, WASMPLUG_EXTERNREF,
+    WASMPLUG_V128,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -162,10 +170,12 @@ typedef struct ins {
     int64_t bt;            /* block type (s33) */
     uint32_t n;            /* br_table: labels without the default; select: type count */
     uint8_t t;             /* select / ref.null type */
+    uint8_t v[16];         /* v128.const bytes, i8x16.shuffle lane indices */
 } ins;
 
 typedef struct lrun {
     uint32_t end;          /* locals [previous end, end) have type */
+    uint32_t slot_end;     /* and occupy the slots up to slot_end */
     uint8_t type;
 } lrun;
 
@@ -181,9 +191,11 @@ typedef struct cctx {
 
     lrun *runs; size_t nruns, runs_cap;
     uint32_t nlocals;      /* params + declared locals */
-    uint32_t base;         /* slot of stack height 0: nlocals + nconsts */
+    uint32_t lslots;       /* the slots they occupy (a v128 takes two) */
+    uint32_t base;         /* slot of stack height 0: lslots + nconsts */
 
     cval *vals; size_t nvals, vals_cap;
+    uint32_t *soff; size_t soff_cap;       /* soff[pos]: slots below stack position pos */
     cframe *ctrls; size_t nctrls, ctrls_cap;
     fixup *fixups; size_t nfixups, fixups_cap;
     cval *scratch; size_t scratch_cap;     /* values popped by pop_vals */
@@ -205,7 +217,7 @@ typedef struct cctx {
     uint32_t nrecent;
     uint64_t fuel_count;
     uint32_t loop_depth;   /* enclosing loops: constants there get a slot */
-    uint64_t *consts; size_t nconsts, consts_cap; /* values of slots nlocals + k */
+    uint64_t *consts; size_t nconsts, consts_cap; /* values of slots lslots + k */
     uint8_t *kinds; size_t kinds_cap;             /* prescan: open constructs (loop?) */
     uint32_t *open; size_t open_cap;              /* prescan: their block numbers */
     uint64_t *wmask; size_t nblocks, wmask_cap;   /* locals written in block n (local_bit) */
@@ -217,6 +229,7 @@ typedef struct cctx {
     uint32_t nest;         /* outermost loops seen so far by the main pass */
     uint32_t stamp[MAX_CONSTS + 1]; /* prescan: the last nest (1-based) listing constant k */
     bool started;          /* the body's instructions are being compiled */
+    bool v128;             /* a v128 value was pushed (the frame gets a spare slot) */
 } cctx;
 
 /* ------------------------------------------------------------------------ */
@@ -292,7 +305,7 @@ static bool grow(cctx *c, void *arr, size_t *cap, size_t need, size_t elem)
 /* ------------------------------------------------------------------------ */
 
 /* Canonical slot of the value at operand stack position pos. */
-static uint32_t canon(const cctx *c, size_t pos) { return c->base + (uint32_t)pos; }
+static uint32_t canon(const cctx *c, size_t pos) { return c->base + c->soff[pos]; }
 
 static bool grow_code(cctx *c)
 {
@@ -385,6 +398,18 @@ static void emit_copy(cctx *c, uint32_t d, uint32_t a)
     emit_op(c, WP_OP_COPY);
     emit_u32(c, d);
     emit_src(c, a);
+}
+
+/* Copy a value of type t (v128: both slots). */
+static void emit_move(cctx *c, uint8_t t, uint32_t d, uint32_t a)
+{
+    if (t != T_V128) {
+        emit_copy(c, d, a);
+    } else if (d != a) {
+        emit_op(c, WP_OP_V128_COPY);
+        emit_u32(c, d);
+        emit_src(c, a);
+    }
 }
 
 static void patch_rel(cctx *c, uint32_t instr, uint32_t cell, uint32_t target)
@@ -518,7 +543,7 @@ static void refs_remove_at(cctx *c, uint32_t i)
 static void materialize(cctx *c, uint32_t ref_index)
 {
     uint32_t pos = c->refs[ref_index];
-    emit_copy(c, canon(c, pos), c->vals[pos].slot);
+    emit_move(c, c->vals[pos].type, canon(c, pos), c->vals[pos].slot);
     c->vals[pos].slot = canon(c, pos);
     refs_remove_at(c, ref_index);
 }
@@ -549,7 +574,7 @@ static bool local_referenced(const cctx *c, uint32_t slot)
 static void materialize_consts_from(cctx *c, size_t pos)
 {
     for (size_t i = pos; i < c->nvals; i++) {
-        if (c->vals[i].slot >= c->nlocals && c->vals[i].slot < c->base) {
+        if (c->vals[i].slot >= c->lslots && c->vals[i].slot < c->base) {
             emit_copy(c, canon(c, i), c->vals[i].slot);
             c->vals[i].slot = canon(c, i);
         }
@@ -568,19 +593,23 @@ static void truncate_stack(cctx *c, size_t height)
 static bool push_entry(cctx *c, cval v)
 {
     size_t pos = c->nvals;
-    if (!grow(c, &c->vals, &c->vals_cap, pos + 1, sizeof(cval)))
+    if (!grow(c, &c->vals, &c->vals_cap, pos + 1, sizeof(cval)) ||
+        !grow(c, &c->soff, &c->soff_cap, pos + 2, sizeof(uint32_t)))
         return false;
-    if ((uint64_t)c->base + pos + 1 > WP_MAX_FRAME_SLOTS)
+    uint32_t top = c->soff[pos] + width(v.type);
+    if ((uint64_t)c->base + top > WP_MAX_FRAME_SLOTS)
         return fail_at(c, WASMPLUG_ERR_LIMIT, c->cur.offset,
                        "function frame too large (more than %u slots)", WP_MAX_FRAME_SLOTS);
+    c->soff[pos + 1] = top;
+    c->v128 |= v.type == T_V128;
     if (c->dead) {
         v.slot = canon(c, pos);
     } else {
-        if (pos + 1 > c->max_height)
-            c->max_height = (uint32_t)(pos + 1);
-        if (v.slot < c->nlocals) {
+        if (top > c->max_height)
+            c->max_height = top;
+        if (v.slot < c->lslots) {
             if (c->nrefs == MAX_REFS) {
-                emit_copy(c, canon(c, pos), v.slot);
+                emit_move(c, v.type, canon(c, pos), v.slot);
                 v.slot = canon(c, pos);
             } else {
                 c->refs[c->nrefs++] = (uint32_t)pos;
@@ -736,24 +765,20 @@ static bool emit_cjump(cctx *c, const cbranch *cb, bool on_false, cframe *f)
     return add_fixup(c, f, instr, cell);
 }
 
-/* Where the i-th of n returned values must be read from: a local below
- * slot i would be overwritten by the earlier results, so such values go
- * through their (free) canonical slot first. pos: stack position of value 0. */
-static uint32_t return_source(const cctx *c, const cval *v, uint32_t i, size_t pos)
-{
-    return v[i].slot < i ? canon(c, pos + i) : v[i].slot;
-}
-
-/* Move n values (v[0..n), at stack positions [pos, pos+n)) to fp[0..n) and
- * return. Ascending copies are safe: a canonical source of value i sits at
- * or above slot i. */
+/* Move n values (v[0..n), at stack positions [pos, pos+n)) to fp[0..) and
+ * return; value i goes to slot o, the slots of the values before it. A
+ * local below o would be overwritten by the earlier results, so such values
+ * go through their (free) canonical slot first. Ascending copies are safe: a
+ * canonical source of value i sits at or above slot o. */
 static void emit_return(cctx *c, const cval *v, uint32_t n, size_t pos)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (v[i].slot < i)
-            emit_copy(c, canon(c, pos + i), v[i].slot);
-    for (uint32_t i = 0; i < n; i++)
-        emit_copy(c, i, return_source(c, v, i, pos));
+    uint32_t o = 0;
+    for (uint32_t i = 0; i < n; o += width(v[i].type), i++)
+        if (v[i].slot < o)
+            emit_move(c, v[i].type, canon(c, pos + i), v[i].slot);
+    o = 0;
+    for (uint32_t i = 0; i < n; o += width(v[i].type), i++)
+        emit_move(c, v[i].type, o, v[i].slot < o ? canon(c, pos + i) : v[i].slot);
     emit_op(c, WP_OP_RETURN);
 }
 
@@ -763,8 +788,8 @@ static bool needs_moves(const cctx *c, const cframe *f, const cval *v, uint32_t 
     if (f->kind == FK_FUNC)
         return true; /* the RETURN sequence */
     uint32_t dst = canon(c, f->height);
-    for (uint32_t i = 0; i < n; i++)
-        if (v[i].slot != dst + i)
+    for (uint32_t i = 0; i < n; dst += width(v[i].type), i++)
+        if (v[i].slot != dst)
             return true;
     return false;
 }
@@ -774,8 +799,8 @@ static bool needs_moves(const cctx *c, const cframe *f, const cval *v, uint32_t 
 static void emit_moves(cctx *c, const cframe *f, const cval *v, uint32_t n)
 {
     uint32_t dst = canon(c, f->height);
-    for (uint32_t i = 0; i < n; i++)
-        emit_copy(c, dst + i, v[i].slot);
+    for (uint32_t i = 0; i < n; dst += width(v[i].type), i++)
+        emit_move(c, v[i].type, dst, v[i].slot);
 }
 
 /* The complete taken path of a branch to f: moves, then BR or RETURN. */
@@ -854,11 +879,9 @@ static bool rd_valtype(cctx *c, uint8_t *out)
     if (!wp_read_u8(&c->r, &b))
         return reader_failed(c);
     switch (b) {
-    case 0x7F: case 0x7E: case 0x7D: case 0x7C: case 0x70: case 0x6F:
+    case 0x7F: case 0x7E: case 0x7D: case 0x7C: case 0x70: case 0x6F: case 0x7B:
         *out = b;
         return true;
-    case 0x7B:
-        return unsupported(c, at, "SIMD (v128)");
     default:
         return malformed(c, at, "malformed value type");
     }
@@ -872,6 +895,49 @@ static bool need_datacount(cctx *c, const uint8_t *at)
     if (!c->m->has_datacount && c->m->ndatas > 0)
         return malformed(c, at, "data count section required");
     return true;
+}
+
+/* The immediates of a 0xFD instruction (after the prefix byte at `at`). */
+static bool read_simd(cctx *c, ins *in, const uint8_t *at)
+{
+    wp_reader *r = &c->r;
+    uint32_t sub;
+    if (!rd_u32(c, &sub))
+        return false;
+    if (sub >= WP_SIMD_COUNT || wp_simd_table[sub].kind == WP_SK_NONE) {
+        if (sub >= 0x100 && sub <= 0x113)
+            return unsupported(c, at, "relaxed SIMD");
+        char msg[48];
+        snprintf(msg, sizeof msg, "illegal opcode 0xfd %u", sub);
+        return malformed(c, at, msg);
+    }
+    in->op = FD(sub);
+    uint8_t kind = wp_simd_table[sub].kind;
+    bool memarg = kind == WP_SK_LOAD || kind == WP_SK_STORE || kind == WP_SK_LOAD_LANE ||
+                  kind == WP_SK_STORE_LANE;
+    if (memarg) {
+        uint32_t offset;
+        if (!rd_u32(c, &in->align) || !rd_u32(c, &offset))
+            return false;
+        in->imm = offset;
+    }
+    switch (kind) {
+    case WP_SK_LOAD_LANE: case WP_SK_STORE_LANE: case WP_SK_EXTRACT: case WP_SK_REPLACE: {
+        uint8_t lane;
+        if (!wp_read_u8(r, &lane))
+            return reader_failed(c);
+        in->y = lane;
+        return true;
+    }
+    case WP_SK_CONST: case WP_SK_SHUFFLE:
+        if ((size_t)(r->end - r->p) < 16)
+            return malformed(c, r->p, "unexpected end");
+        memcpy(in->v, r->p, 16);
+        r->p += 16;
+        return true;
+    default:
+        return true;
+    }
 }
 
 /* Decode one instruction and its immediates (binary format only). */
@@ -900,10 +966,8 @@ static bool read_instr(cctx *c, ins *in)
         if (in->bt >= 0 || in->bt == -64)
             return true;
         switch (in->bt + 0x80) {
-        case 0x7F: case 0x7E: case 0x7D: case 0x7C: case 0x70: case 0x6F:
+        case 0x7F: case 0x7E: case 0x7D: case 0x7C: case 0x70: case 0x6F: case 0x7B:
             return true;
-        case 0x7B:
-            return unsupported(c, bat, "SIMD (v128)");
         default:
             return malformed(c, bat, "malformed block type");
         }
@@ -930,7 +994,7 @@ static bool read_instr(cctx *c, ins *in)
             return false;
         in->t = T_ANY;
         for (uint32_t i = 0; i < in->n; i++) {
-            uint8_t t;
+            uint8_t t = 0;
             if (!rd_valtype(c, &t))
                 return false;
             if (i == 0)
@@ -1001,7 +1065,7 @@ static bool read_instr(cctx *c, ins *in)
         }
     }
     case 0xFD:
-        return unsupported(c, at, "SIMD (v128)");
+        return read_simd(c, in, at);
     case 0xFE:
         return unsupported(c, at, "threads (atomics)");
     case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19: case 0x1F:
@@ -1036,13 +1100,18 @@ static bool read_instr(cctx *c, ins *in)
 
 static bool add_run(cctx *c, uint32_t end, uint8_t type)
 {
+    uint32_t start = c->nruns ? c->runs[c->nruns - 1].end : 0;
+    uint32_t slot_start = c->nruns ? c->runs[c->nruns - 1].slot_end : 0;
+    uint32_t slot_end = slot_start + (end - start) * width(type);
     if (c->nruns && c->runs[c->nruns - 1].type == type) {
         c->runs[c->nruns - 1].end = end;
+        c->runs[c->nruns - 1].slot_end = slot_end;
         return true;
     }
     if (!grow(c, &c->runs, &c->runs_cap, c->nruns + 1, sizeof(lrun)))
         return false;
     c->runs[c->nruns].end = end;
+    c->runs[c->nruns].slot_end = slot_end;
     c->runs[c->nruns].type = type;
     c->nruns++;
     return true;
@@ -1059,31 +1128,56 @@ static bool read_locals(cctx *c)
     uint32_t ndecl;
     if (!rd_u32(c, &ndecl))
         return false;
-    uint64_t total = 0;
-    uint32_t np = t ? t->nparams : 0;
+    uint64_t total = 0, slots = 0;
+    uint32_t np = t ? t->nparams : 0, ps = t ? t->pslots : 0;
     for (uint32_t i = 0; i < ndecl; i++) {
         const uint8_t *at = c->r.p;
         uint32_t n;
-        uint8_t type;
+        uint8_t type = 0;
         if (!rd_u32(c, &n) || !rd_valtype(c, &type))
             return false;
         total += n;
         if (total > UINT32_MAX)
             return malformed(c, at, "too many locals");
-        if (n && np + total <= WP_MAX_FRAME_SLOTS && !add_run(c, (uint32_t)(np + total), type))
+        slots += (uint64_t)n * width(type);
+        if (n && ps + slots <= WP_MAX_FRAME_SLOTS && !add_run(c, (uint32_t)(np + total), type))
             return false;
     }
-    if (np + total > WP_MAX_FRAME_SLOTS)
+    if (ps + slots > WP_MAX_FRAME_SLOTS)
         return fail_at(c, WASMPLUG_ERR_LIMIT, (uint64_t)(c->r.p - c->r.base),
                        "function frame too large (%llu locals)",
                        (unsigned long long)(np + total));
     c->nlocals = (uint32_t)(np + total);
-    c->base = c->nlocals;
+    c->lslots = c->nruns ? c->runs[c->nruns - 1].slot_end : 0;
+    c->base = c->lslots;
     c->nconsts = 0;
     return true;
 }
 
-/* Bit of local x in a block's write mask (the last bit stands for all
+/* The run holding local x (x < nlocals). */
+static const lrun *local_run(const cctx *c, uint32_t x)
+{
+    size_t lo = 0, hi = c->nruns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->runs[mid].end <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return &c->runs[lo];
+}
+
+static uint8_t local_type(const cctx *c, uint32_t x) { return local_run(c, x)->type; }
+
+/* The (first) slot of local x. */
+static uint32_t local_slot(const cctx *c, uint32_t x)
+{
+    const lrun *r = local_run(c, x);
+    return r->slot_end - (r->end - x) * width(r->type);
+}
+
+/* Bit of local slot x in a block's write mask (the last bit stands for all
  * locals from 63 on). */
 static uint64_t local_bit(uint32_t x) { return (uint64_t)1 << (x < 63 ? x : 63); }
 
@@ -1119,7 +1213,7 @@ static bool prescan(cctx *c)
         switch (in.op) {
         case 0x21: case 0x22:
             if (depth > 1)
-                c->wmask[c->open[depth - 1]] |= local_bit(in.x);
+                c->wmask[c->open[depth - 1]] |= local_bit(in.x < c->nlocals ? local_slot(c, in.x) : 63);
             break;
         case 0x02: case 0x03: case 0x04:
             if (!grow(c, &c->kinds, &c->kinds_cap, depth + 1, 1) ||
@@ -1177,18 +1271,6 @@ static bool prescan(cctx *c)
     return true;
 }
 
-static uint8_t local_type(const cctx *c, uint32_t x)
-{
-    size_t lo = 0, hi = c->nruns;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->runs[mid].end <= x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return c->runs[lo].type;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Instructions                                                             */
@@ -1231,7 +1313,7 @@ static bool op_block(cctx *c, const ins *in)
             for (uint32_t i = c->nest_start[n]; LIVE && i < c->nest_start[n + 1]; i++) {
                 uint32_t k = c->nest_consts[i];
                 emit_op(c, WP_OP_CONST);
-                emit_u32(c, c->nlocals + k);
+                emit_u32(c, c->lslots + k);
                 emit_u64(c, c->consts[k]);
             }
         }
@@ -1554,7 +1636,7 @@ static bool op_select(cctx *c, const ins *in)
     } else {
         TRY(pop_expect(c, T_ANY, &b));
         TRY(pop_expect(c, T_ANY, &a));
-        if (!is_num(a.type) || !is_num(b.type))
+        if (!is_numvec(a.type) || !is_numvec(b.type))
             return invalid(c, "type mismatch: select without a type needs numeric operands, "
                               "got %s and %s", type_name(a.type), type_name(b.type));
         if (a.type != b.type && a.type != T_ANY && b.type != T_ANY)
@@ -1565,7 +1647,7 @@ static bool op_select(cctx *c, const ins *in)
     uint32_t d;
     TRY(push(c, t, &d));
     if (LIVE) {
-        emit_op(c, WP_OP_SELECT);
+        emit_op(c, t == T_V128 ? WP_OP_V128_SELECT : WP_OP_SELECT);
         emit_dst(c, d);
         emit_src(c, cond.slot);
         emit_src(c, a.slot);
@@ -1580,25 +1662,26 @@ static bool op_local(cctx *c, const ins *in)
     if (x >= c->nlocals)
         return invalid(c, "unknown local %u", x);
     uint8_t t = local_type(c, x);
+    uint32_t ls = local_slot(c, x);
     if (in->op == 0x20) {
-        cval v = { t, x };
+        cval v = { t, ls };
         return push_entry(c, v);
     }
     /* local.set / local.tee */
     size_t pos = c->nvals ? c->nvals - 1 : 0;
     bool fuse = LIVE && c->last_dst < c->ncode && c->nvals > c->ctrls[c->nctrls - 1].height &&
                 is_canonical(c, pos) && c->code[c->last_dst].u32 == canon(c, pos) &&
-                !local_referenced(c, x);
+                !local_referenced(c, ls);
     cval v;
     TRY(pop_expect(c, t, &v));
     if (LIVE) {
         if (fuse) {
             /* the producing instruction writes the local directly */
-            c->code[c->last_dst].u32 = x;
-            v.slot = x;
+            c->code[c->last_dst].u32 = ls;
+            v.slot = ls;
         } else {
-            materialize_local(c, x);
-            emit_copy(c, x, v.slot);
+            materialize_local(c, ls);
+            emit_move(c, t, ls, v.slot);
         }
     }
     c->last_dst = NONE;
@@ -1621,7 +1704,7 @@ static bool op_global(cctx *c, const ins *in)
         uint32_t d;
         TRY(push(c, (uint8_t)g->type, &d));
         if (LIVE) {
-            emit_op(c, WP_OP_GLOBAL_GET);
+            emit_op(c, g->type == WASMPLUG_V128 ? WP_OP_V128_GLOBAL_GET : WP_OP_GLOBAL_GET);
             emit_dst(c, d);
             emit_u32(c, in->x);
         }
@@ -1632,7 +1715,7 @@ static bool op_global(cctx *c, const ins *in)
     cval v;
     TRY(pop_expect(c, (uint8_t)g->type, &v));
     if (LIVE) {
-        emit_op(c, WP_OP_GLOBAL_SET);
+        emit_op(c, g->type == WASMPLUG_V128 ? WP_OP_V128_GLOBAL_SET : WP_OP_GLOBAL_SET);
         emit_u32(c, in->x);
         emit_src(c, v.slot);
     }
@@ -1772,8 +1855,8 @@ static bool op_memory(cctx *c, const ins *in)
  */
 static bool const_value(const cctx *c, cval v, size_t pos, uint64_t *bits)
 {
-    if (v.slot >= c->nlocals && v.slot < c->base && v.slot != NONE) {
-        *bits = c->consts[v.slot - c->nlocals];
+    if (v.slot >= c->lslots && v.slot < c->base && v.slot != NONE) {
+        *bits = c->consts[v.slot - c->lslots];
         return true;
     }
     if (pos == NONE || c->dead || c->nomem || c->last_dst == NONE || c->last_op != WP_OP_CONST ||
@@ -1786,7 +1869,7 @@ static bool const_value(const cctx *c, cval v, size_t pos, uint64_t *bits)
 /* Drop the CONST that produced v when const_value found it there. */
 static void take_const(cctx *c, cval v, size_t pos)
 {
-    if (v.slot >= c->nlocals && v.slot < c->base)
+    if (v.slot >= c->lslots && v.slot < c->base)
         return; /* a constant slot: nothing was emitted for it */
     (void)pos;
     c->ncode = c->last_dst - 1;
@@ -1918,7 +2001,7 @@ static uint32_t const_slot(const cctx *c, uint64_t bits)
 {
     for (size_t k = 0; k < c->nconsts; k++)
         if (c->consts[k] == bits)
-            return c->nlocals + (uint32_t)k;
+            return c->lslots + (uint32_t)k;
     return NONE;
 }
 
@@ -2147,6 +2230,158 @@ static bool op_ref(cctx *c, const ins *in)
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* SIMD (simd.h: the table gives each instruction's shape and types)        */
+/* ------------------------------------------------------------------------ */
+
+static uint8_t simd_type(char l)
+{
+    switch (l) {
+    case 'V': return T_V128;
+    case 'i': return T_I32;
+    case 'I': return T_I64;
+    case 'f': return T_F32;
+    default: return T_F64;
+    }
+}
+
+static bool simd_lane(cctx *c, const ins *in, uint32_t lanes)
+{
+    if (in->y >= lanes)
+        return invalid(c, "invalid lane index %u (%u lanes)", in->y, lanes);
+    return true;
+}
+
+/* Validate and translate a 0xFD instruction (decoded by read_simd). */
+static bool op_simd(cctx *c, const ins *in)
+{
+    uint32_t sub = in->op & 0xFF;
+    const wp_simd_info *si = &wp_simd_table[sub];
+    c->m->features |= WP_FEATURE_SIMD;
+    cval a, b, v3;
+    uint32_t d = NONE;
+    uint64_t lo, hi;
+    switch (si->kind) {
+    case WP_SK_LOAD: case WP_SK_STORE: case WP_SK_LOAD_LANE: case WP_SK_STORE_LANE: {
+        TRY(need_memory(c));
+        bool lane_form = si->kind == WP_SK_LOAD_LANE || si->kind == WP_SK_STORE_LANE;
+        uint32_t max_align = si->param;
+        if (lane_form)
+            max_align = si->param == 16 ? 0 : si->param == 8 ? 1 : si->param == 4 ? 2 : 3;
+        if (in->align > max_align)
+            return invalid(c, "alignment must not be larger than natural (2^%u > %u bytes)",
+                           in->align, 1u << max_align);
+        if (lane_form)
+            TRY(simd_lane(c, in, si->param));
+        if (si->kind != WP_SK_LOAD)
+            TRY(pop_expect(c, T_V128, &b));
+        TRY(pop_expect(c, T_I32, &a));
+        if (si->kind == WP_SK_LOAD || si->kind == WP_SK_LOAD_LANE)
+            TRY(push(c, T_V128, &d));
+        if (!LIVE)
+            return true;
+        switch (si->kind) {
+        case WP_SK_LOAD: emit_op(c, WP_OP_SIMD_LOAD); break;
+        case WP_SK_STORE: emit_op(c, WP_OP_SIMD_STORE); break;
+        case WP_SK_LOAD_LANE: emit_op(c, WP_OP_SIMD_LOAD_LANE); break;
+        default: emit_op(c, WP_OP_SIMD_STORE_LANE); break;
+        }
+        if (d != NONE)
+            emit_dst(c, d);
+        emit_src(c, a.slot);
+        if (si->kind != WP_SK_LOAD)
+            emit_src(c, b.slot);
+        emit_u64(c, in->imm);
+        emit_u32(c, sub);
+        if (lane_form)
+            emit_u32(c, in->y);
+        return true;
+    }
+    case WP_SK_CONST:
+        TRY(push(c, T_V128, &d));
+        if (LIVE) {
+            memcpy(&lo, in->v, 8);
+            memcpy(&hi, in->v + 8, 8);
+            emit_op(c, WP_OP_V128_CONST);
+            emit_dst(c, d);
+            emit_u64(c, lo);
+            emit_u64(c, hi);
+        }
+        return true;
+    case WP_SK_SHUFFLE:
+        for (uint32_t i = 0; i < 16; i++)
+            if (in->v[i] >= 32)
+                return invalid(c, "invalid lane index %u (32 lanes)", in->v[i]);
+        TRY(pop_expect(c, T_V128, &b));
+        TRY(pop_expect(c, T_V128, &a));
+        TRY(push(c, T_V128, &d));
+        if (LIVE) {
+            memcpy(&lo, in->v, 8);
+            memcpy(&hi, in->v + 8, 8);
+            emit_op(c, WP_OP_SIMD_SHUFFLE);
+            emit_dst(c, d);
+            emit_src(c, a.slot);
+            emit_src(c, b.slot);
+            emit_u64(c, lo);
+            emit_u64(c, hi);
+        }
+        return true;
+    case WP_SK_UNARY:
+        TRY(pop_expect(c, simd_type(si->a), &a));
+        TRY(push(c, simd_type(si->r), &d));
+        if (LIVE) {
+            emit_op(c, WP_OP_SIMD1);
+            emit_dst(c, d);
+            emit_src(c, a.slot);
+            emit_u32(c, sub);
+        }
+        return true;
+    case WP_SK_BINARY:
+        TRY(pop_expect(c, simd_type(si->b), &b));
+        TRY(pop_expect(c, T_V128, &a));
+        TRY(push(c, T_V128, &d));
+        if (LIVE) {
+            emit_op(c, WP_OP_SIMD2);
+            emit_dst(c, d);
+            emit_src(c, a.slot);
+            emit_src(c, b.slot);
+            emit_u32(c, sub);
+        }
+        return true;
+    case WP_SK_TERNARY:
+        TRY(pop_expect(c, T_V128, &v3));
+        TRY(pop_expect(c, T_V128, &b));
+        TRY(pop_expect(c, T_V128, &a));
+        TRY(push(c, T_V128, &d));
+        if (LIVE) {
+            emit_op(c, WP_OP_SIMD3);
+            emit_dst(c, d);
+            emit_src(c, a.slot);
+            emit_src(c, b.slot);
+            emit_src(c, v3.slot);
+            emit_u32(c, sub);
+        }
+        return true;
+    default: /* extract_lane, replace_lane */
+        TRY(simd_lane(c, in, si->param));
+        if (si->kind == WP_SK_REPLACE)
+            TRY(pop_expect(c, simd_type(si->b), &b));
+        TRY(pop_expect(c, T_V128, &a));
+        if (si->kind != WP_SK_REPLACE)
+            b = a;
+        TRY(push(c, simd_type(si->r), &d));
+        if (LIVE) {
+            emit_op(c, WP_OP_SIMD_LANE);
+            emit_dst(c, d);
+            emit_src(c, a.slot);
+            emit_src(c, b.slot);
+            emit_u32(c, sub);
+            emit_u32(c, in->y);
+        }
+        return true;
+    }
+}
+
 /* Decode, validate and translate one instruction. */
 static bool step(cctx *c)
 {
@@ -2154,6 +2389,8 @@ static bool step(cctx *c)
     TRY(read_instr(c, in));
     c->fuel_count++;
     uint32_t op = in->op;
+    if (op >= 0xFD00)
+        return op_simd(c, in);
     if (op >= 0xFC00)
         return op_fc(c, in);
     if (wp_num_ops[op].r) {
@@ -2269,12 +2506,16 @@ static bool compile_function(cctx *c, uint32_t fidx)
         m->features |= WP_FEATURE_MULTI_VALUE;
     TRY(read_locals(c));
     TRY(prescan(c));
-    c->base = c->nlocals + (uint32_t)c->nconsts;
+    c->base = c->lslots + (uint32_t)c->nconsts;
+    if (!grow(c, &c->soff, &c->soff_cap, 1, sizeof(uint32_t)))
+        return false;
+    c->soff[0] = 0;
 
     c->nvals = c->nctrls = c->nfixups = c->ncode = 0;
     c->nrefs = 0;
     c->dead = false;
     c->max_height = 0;
+    c->v128 = c->lslots != c->nlocals;
     c->last_dst = NONE;
     c->nrecent = 0;
     c->fuel_count = 0;
@@ -2302,12 +2543,16 @@ static bool compile_function(cctx *c, uint32_t fidx)
         return nomem(c);
     memcpy(code->cells, c->code, bytes);
     code->ncells = (uint32_t)c->ncode;
-    code->nparams = t->nparams;
-    code->nlocals = c->nlocals - t->nparams;
+    code->nparams = t->pslots;
+    code->nlocals = c->lslots - t->pslots;
     code->nresults = t->nresults;
     uint32_t frame = c->base + c->max_height;
-    if (frame < t->nresults)
-        frame = t->nresults;
+    if (frame < t->rslots)
+        frame = t->rslots;
+    /* Slot operands of SIMD operations may name the first of two slots;
+     * a spare slot keeps every such pair inside the frame (serialize.c
+     * checks it on load). */
+    frame += c->v128 || t->pslots != t->nparams || t->rslots != t->nresults;
     code->frame_size = frame ? frame : 1;
     code->func_index = fidx;
     return true;
@@ -2385,6 +2630,7 @@ static void free_ctx(cctx *c)
 {
     wasmplug_engine *e = c->e;
     wp_free(e, c->runs, c->runs_cap * sizeof(lrun));
+    wp_free(e, c->soff, c->soff_cap * sizeof(uint32_t));
     wp_free(e, c->vals, c->vals_cap * sizeof(cval));
     wp_free(e, c->ctrls, c->ctrls_cap * sizeof(cframe));
     wp_free(e, c->fixups, c->fixups_cap * sizeof(fixup));

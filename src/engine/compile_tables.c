@@ -6,6 +6,7 @@
  * error messages.
  */
 #include "compile.h"
+#include "simd.h"
 
 #define T_I32 ((uint8_t)WASMPLUG_I32)
 #define T_I64 ((uint8_t)WASMPLUG_I64)
@@ -215,6 +216,9 @@ static const char *const fc_names[18] = {
 
 const char *wp_opcode_name(uint32_t op)
 {
+    if (op >= 0xFD00)
+        return op - 0xFD00 < WP_SIMD_COUNT && wp_simd_table[op - 0xFD00].name
+                   ? wp_simd_table[op - 0xFD00].name : "0xfd";
     if (op >= 0xFC00)
         return op - 0xFC00 < 18 ? fc_names[op - 0xFC00] : "0xfc";
     if (op >= 0x28 && op <= 0x3E)

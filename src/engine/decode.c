@@ -212,7 +212,8 @@ static wasmplug_status read_valtype(dec *d, wasmplug_valtype *out)
         d->m->features |= WP_FEATURE_REFERENCE_TYPES;
         break;
     case WASMPLUG_V128:
-        return unsupported(d, at, "SIMD (v128)");
+        d->m->features |= WP_FEATURE_SIMD;
+        break;
     default:
         if (b & 0x80)
             return fail(d, WASMPLUG_ERR_MALFORMED, at, "integer representation too long");
@@ -358,8 +359,19 @@ static wasmplug_status read_constexpr(dec *d, wp_constexpr *ce)
             if (c.index < m->nglobals)
                 c.type = m->globals[c.index].type;
             break;
-        case 0xFD:
-            return unsupported(d, at, "SIMD (v128)");
+        case 0xFD: {
+            uint32_t sub;
+            TRY(read_u32(d, &sub));
+            if (sub != 12) /* v128.const is the only constant SIMD instruction */
+                return fail(d, WASMPLUG_ERR_INVALID, at, "constant expression required");
+            if ((size_t)(d->r.end - d->r.p) < 16)
+                return fail(d, WASMPLUG_ERR_MALFORMED, d->r.p, "unexpected end");
+            c.type = WASMPLUG_V128;
+            memcpy(&c.value.u64, d->r.p, 8);
+            memcpy(&c.value_hi.u64, d->r.p + 8, 8);
+            d->r.p += 16;
+            break;
+        }
         case 0xFE:
             return unsupported(d, at, "threads (atomics)");
         case 0x12:
@@ -444,6 +456,8 @@ static wasmplug_status sec_type(dec *d)
         wp_functype *ft = &m->types[i];
         ft->nparams = np;
         ft->nresults = nr;
+        ft->pslots = wp_valtypes_slots(params, np);
+        ft->rslots = wp_valtypes_slots(results, nr);
         ft->types = alloc_array(d, (size_t)np + nr, sizeof *ft->types);
         if (!ft->types)
             return nomem(d);

@@ -465,6 +465,14 @@ static wasmplug_slot eval_const(const wasmplug_instance *inst, const wp_constexp
     return v;
 }
 
+/* The high 8 bytes of a v128 constant expression (v128.const or global.get). */
+static wasmplug_slot eval_const_hi(const wasmplug_instance *inst, const wp_constexpr *c)
+{
+    if (c->kind == WP_CONST_GLOBAL)
+        return inst->globals[c->index]->value_hi;
+    return c->value_hi;
+}
+
 /* Free everything an instance holds; works on partly built instances. */
 static void instance_destroy(wasmplug_instance *inst)
 {
@@ -597,6 +605,7 @@ static wasmplug_status allocate(wasmplug_instance *inst, const wasmplug_extern *
             inst->globals[i] = g;
             /* Initializers may only read earlier globals, so in order is right. */
             g->value = eval_const(inst, &m->globals[i].init);
+            g->value_hi = eval_const_hi(inst, &m->globals[i].init);
         }
     }
     return WASMPLUG_OK;

@@ -27,6 +27,7 @@
  *    raised by a guard-page fault, leaves an exact backtrace.
  */
 #include "runtime.h"
+#include "simd.h"
 
 #include <math.h>
 #include <signal.h>
@@ -120,7 +121,7 @@ static void set_trap(wp_exec *exec, wasmplug_trap kind)
 static bool call_host(wp_exec *exec, wasmplug_func *f, wasmplug_instance *caller_inst,
                       wasmplug_slot *slots)
 {
-    uint32_t np = f->type->nparams, nr = f->type->nresults;
+    uint32_t np = f->type->pslots, nr = f->type->rslots;
     uint32_t depth = exec->depth;
     wasmplug_slot *saved_top = exec->stack_top;
     wasmplug_caller caller = {
@@ -753,6 +754,93 @@ dispatch:
         S(1).ref = inst->funcs[IDX(2)];
         NEXT(3);
     }
+
+    /* ---------------------------------------------------------------- */
+    /* SIMD: v128 values in slot pairs; lane semantics in simd.c         */
+    /* ---------------------------------------------------------------- */
+#define HI(k) (fp[ip[k].u32 + 1])
+/* p_ = the n_ bytes at a + off, after an explicit bounds check (both bounds
+ * modes: an offset beyond the memory also fails, so nothing wraps). */
+#define SIMD_AT(addr, off, n)                                                   \
+    uint64_t off_ = (off), ea_ = (uint64_t)(addr) + off_;                       \
+    if (WP_UNLIKELY(off_ > msize || ea_ + (n) > msize))                         \
+        TRAP(WASMPLUG_TRAP_MEMORY_OUT_OF_BOUNDS);                               \
+    uint8_t *p_ = base + ea_
+    OP(V128_CONST) {
+        S(1).u64 = IMM(2);
+        HI(1).u64 = IMM(3);
+        NEXT(4);
+    }
+    OP(V128_COPY) {
+        wasmplug_slot lo_ = S(2), hi_ = HI(2);
+        S(1) = lo_;
+        HI(1) = hi_;
+        NEXT(3);
+    }
+    OP(V128_SELECT) {
+        uint32_t s_ = S(2).i32 ? IDX(3) : IDX(4);
+        wasmplug_slot lo_ = fp[s_], hi_ = fp[s_ + 1];
+        S(1) = lo_;
+        HI(1) = hi_;
+        NEXT(5);
+    }
+    OP(V128_GLOBAL_GET) {
+        const wasmplug_global *g_ = inst->globals[IDX(2)];
+        S(1) = g_->value;
+        HI(1) = g_->value_hi;
+        NEXT(3);
+    }
+    OP(V128_GLOBAL_SET) {
+        wasmplug_global *g_ = inst->globals[IDX(1)];
+        g_->value = S(2);
+        g_->value_hi = HI(2);
+        NEXT(3);
+    }
+    OP(SIMD1) {
+        wp_simd_exec(IDX(3), 0, &S(1), &S(2), NULL, NULL);
+        NEXT(4);
+    }
+    OP(SIMD2) {
+        wp_simd_exec(IDX(4), 0, &S(1), &S(2), &S(3), NULL);
+        NEXT(5);
+    }
+    OP(SIMD3) {
+        wp_simd_exec(IDX(5), 0, &S(1), &S(2), &S(3), &S(4));
+        NEXT(6);
+    }
+    OP(SIMD_LANE) {
+        wp_simd_exec(IDX(4), IDX(5), &S(1), &S(2), &S(3), NULL);
+        NEXT(6);
+    }
+    OP(SIMD_SHUFFLE) {
+        uint8_t idx_[16];
+        memcpy(idx_, &ip[4].u64, 8);
+        memcpy(idx_ + 8, &ip[5].u64, 8);
+        wp_simd_shuffle(&S(1), &S(2), &S(3), idx_);
+        NEXT(6);
+    }
+    OP(SIMD_LOAD) {
+        SIMD_AT(S(2).u32, IMM(3), wp_simd_access_size(IDX(4)));
+        wp_simd_load(IDX(4), 0, &S(1), p_, NULL);
+        NEXT(5);
+    }
+    OP(SIMD_STORE) {
+        SIMD_AT(S(1).u32, IMM(3), 16);
+        wp_simd_store(IDX(4), 0, p_, &S(2));
+        NEXT(5);
+    }
+    OP(SIMD_LOAD_LANE) {
+        SIMD_AT(S(2).u32, IMM(4), wp_simd_access_size(IDX(5)));
+        wp_simd_load(IDX(5), IDX(6), &S(1), p_, &S(3));
+        NEXT(7);
+    }
+    OP(SIMD_STORE_LANE) {
+        SIMD_AT(S(1).u32, IMM(3), wp_simd_access_size(IDX(4)));
+        wp_simd_store(IDX(4), IDX(5), p_, &S(2));
+        NEXT(6);
+    }
+#undef SIMD_AT
+#undef HI
 
     /* ---------------------------------------------------------------- */
     /* Linear memory: explicit checks, then guard-page variants          */

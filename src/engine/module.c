@@ -226,6 +226,7 @@ const char *wasmplug_feature_name(wasmplug_feature feature)
     case WASMPLUG_FEATURE_BULK_MEMORY: return "bulk memory";
     case WASMPLUG_FEATURE_REFERENCE_TYPES: return "reference types";
     case WASMPLUG_FEATURE_MUTABLE_GLOBALS: return "mutable globals";
+    case WASMPLUG_FEATURE_SIMD: return "fixed-width SIMD";
     }
     return "unknown feature";
 }

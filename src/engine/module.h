@@ -32,7 +32,26 @@ typedef struct wp_functype {
     uint32_t nparams;
     uint32_t nresults;
     wasmplug_valtype *types;
+    uint32_t pslots, rslots; /* frame slots of the params / results (a v128 takes two) */
 } wp_functype;
+
+/* Frame slots a value of type t occupies: 2 for v128, else 1. */
+static inline uint32_t wp_valtype_slots(wasmplug_valtype t) { return t == WASMPLUG_V128 ? 2u : 1u; }
+/* Slots of n value types given as bytes (binary) or as wasmplug_valtype. */
+static inline uint32_t wp_valtypes_slots(const uint8_t *types, uint32_t n)
+{
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += wp_valtype_slots((wasmplug_valtype)types[i]);
+    return s;
+}
+static inline uint32_t wp_types_slots(const wasmplug_valtype *types, uint32_t n)
+{
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += wp_valtype_slots(types[i]);
+    return s;
+}
 
 static inline const wasmplug_valtype *wp_functype_params(const wp_functype *t) { return t->types; }
 static inline const wasmplug_valtype *wp_functype_results(const wp_functype *t) { return t->types + t->nparams; }
@@ -61,6 +80,7 @@ typedef struct wp_constexpr {
     wasmplug_valtype type; /* result type, set by validation */
     uint32_t index;
     wasmplug_slot value;
+    wasmplug_slot value_hi; /* v128.const: the high 8 bytes */
 } wp_constexpr;
 
 typedef struct wp_import {
@@ -158,7 +178,8 @@ enum wp_feature {
     WP_FEATURE_MULTI_VALUE = WASMPLUG_FEATURE_MULTI_VALUE,
     WP_FEATURE_BULK_MEMORY = WASMPLUG_FEATURE_BULK_MEMORY,
     WP_FEATURE_REFERENCE_TYPES = WASMPLUG_FEATURE_REFERENCE_TYPES,
-    WP_FEATURE_MUTABLE_GLOBALS = WASMPLUG_FEATURE_MUTABLE_GLOBALS
+    WP_FEATURE_MUTABLE_GLOBALS = WASMPLUG_FEATURE_MUTABLE_GLOBALS,
+    WP_FEATURE_SIMD = WASMPLUG_FEATURE_SIMD
 };
 
 struct wasmplug_module {

@@ -371,9 +371,30 @@ typedef union wp_cell {
     X(ADD_BR_IF_I32_GE_U, "SSISR", "d.i32 = a + imm; if d >= (unsigned) b jump to rel") \
     X(ADD_BR_IF_I32_GE_U_IMM, "SSIIR", "d.i32 = a + imm; if d >= (unsigned) k jump to rel")
 
+/* SIMD (WebAssembly 2.0, 0xFD prefix; simd.h). A v128 value occupies two
+ * consecutive slots (d, a, b, c name the first; low 8 bytes first). N is the
+ * instruction's sub-opcode (the generic forms call simd.c), L a lane index.
+ * SIMD memory accesses check bounds explicitly in both bounds modes (the
+ * effective address a.u32 + off plus the access size must fit the memory). */
+#define WP_SIMD_OPS(X)                                                                    \
+    X(V128_CONST, "SII", "d = the v128 whose low 8 bytes are imm1, high 8 bytes imm2")    \
+    X(V128_COPY, "SS", "d = a (16 bytes: two slots)")                                     \
+    X(V128_SELECT, "SSSS", "d = c.i32 ? a : b, v128 operands (d, c, a, b)")               \
+    X(V128_GLOBAL_GET, "SX", "d = global x (v128)")                                       \
+    X(V128_GLOBAL_SET, "XS", "global x = a (v128)")                                       \
+    X(SIMD1, "SSN", "d = op N (a): unary, splat, any_true/all_true/bitmask")              \
+    X(SIMD2, "SSSN", "d = op N (a, b): binary, compare, shift (b i32)")                   \
+    X(SIMD3, "SSSSN", "d = op N (a, b, c): v128.bitselect")                               \
+    X(SIMD_LANE, "SSSNN", "d = op N (a, b) on lane L: extract_lane (b unused), replace_lane") \
+    X(SIMD_SHUFFLE, "SSSII", "d = i8x16.shuffle a b; lane indices: bytes of imm1, imm2")  \
+    X(SIMD_LOAD, "SSIN", "d = load form N (load, extend, splat, zero) at a + off")        \
+    X(SIMD_STORE, "SSIN", "store v128 b at a + off (N = v128.store)")                     \
+    X(SIMD_LOAD_LANE, "SSSINN", "d = v128 b with lane L loaded (form N) from a + off (d, a, b, off, N, L)") \
+    X(SIMD_STORE_LANE, "SSINN", "store lane L (form N) of v128 b at a + off (a, b, off, N, L)")
+
 #define WP_ALL_OPS(X)                                                           \
     WP_CONTROL_OPS(X) WP_MEMORY_OPS(X) WP_UNARY_OPS(X) WP_BINARY_OPS(X) WP_IMM_OPS(X) \
-    WP_BRANCH_OPS(X) WP_ADD_BRANCH_OPS(X)
+    WP_BRANCH_OPS(X) WP_ADD_BRANCH_OPS(X) WP_SIMD_OPS(X)
 
 typedef enum wp_op {
 #define WP_X_ENUM(name, operands, doc) WP_OP_##name,

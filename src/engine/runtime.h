@@ -96,6 +96,7 @@ struct wasmplug_global {
     wasmplug_valtype type;
     bool mutable_;
     wasmplug_slot value;
+    wasmplug_slot value_hi; /* v128: the high 8 bytes (value holds the low ones) */
 };
 
 /* One activation record, kept outside the value stack so backtraces and

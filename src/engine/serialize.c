@@ -267,7 +267,8 @@ static uint32_t index_limit(const wasmplug_module *m, wp_op op, unsigned pos)
     case WP_OP_CALL: return m->nfuncs;
     case WP_OP_CALL_IMPORT: return m->num_imported_funcs;
     case WP_OP_CALL_INDIRECT: return pos == 0 ? m->ntypes : m->ntables;
-    case WP_OP_GLOBAL_GET: case WP_OP_GLOBAL_SET: return m->nglobals;
+    case WP_OP_GLOBAL_GET: case WP_OP_GLOBAL_SET:
+    case WP_OP_V128_GLOBAL_GET: case WP_OP_V128_GLOBAL_SET: return m->nglobals;
     case WP_OP_MEMORY_INIT: case WP_OP_DATA_DROP: return m->ndatas;
     case WP_OP_TABLE_INIT: return pos == 0 ? m->ntables : m->nelems;
     case WP_OP_ELEM_DROP: return m->nelems;
@@ -299,9 +300,9 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
     uint32_t ncells = (uint32_t)get_le(r, 4);
     if (r->bad)
         return FAIL("truncated data (function %u)", fi);
-    if (c->func_index != fi || c->nparams != t->nparams || c->nresults != t->nresults ||
+    if (c->func_index != fi || c->nparams != t->pslots || c->nresults != t->nresults ||
         c->frame_size == 0 || (uint64_t)c->nparams + c->nlocals > c->frame_size ||
-        c->nresults > c->frame_size || c->frame_size > WP_DEFAULT_MAX_STACK_SLOTS)
+        t->rslots > c->frame_size || c->frame_size > WP_DEFAULT_MAX_STACK_SLOTS)
         return FAIL("function %u: inconsistent frame description", fi);
     /* Each cell takes at least 2 bytes of input: bounds the allocation. */
     if (ncells == 0 || ncells > (r->n - r->at) / 2)
@@ -357,7 +358,8 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
             /* A memory access adds its offset to a u32 address; guard pages
              * cover exactly that range, so no offset may exceed 32 bits. */
             bool memory_op = wp_is_memory_op(op);
-            if ((l == 'S' && v >= c->frame_size) ||
+            /* SIMD operations may read two slots from any slot operand. */
+            if ((l == 'S' && v + (op >= WP_OP_V128_CONST) >= c->frame_size) ||
                 (l == 'X' && v >= oi->xlim[xpos & 3]) ||
                 (l == 'N' && is_call && v > c->frame_size) ||
                 (l == 'I' && memory_op && v > UINT32_MAX))

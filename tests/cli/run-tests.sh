@@ -29,6 +29,7 @@ mkplug p/echo echo echo echo.wasm
 mkplug p/needs_log needs_log needs_log needs_log.wasm
 mkplug p/denied denied needs_log needs_log.wasm
 mkplug p/simd simd simd simd.wasm
+mkplug p/threads threads threads threads.wasm
 mkplug p/missing_export missing_export echo echo.wasm
 mkplug p/wasi wasi wasi_plugin wasi_plugin.wasm
 BAD="$SRC/fixtures/bad"
@@ -54,8 +55,10 @@ run "$W" inspect "$PLUG/echo.wasm"
 expect "inspect: sections, imports, exports" 0 "Sections" "wasmplug.input_read" "echo () -> i32" "Features"
 run "$W" inspect --json "$PLUG/echo.wasm"
 expect "inspect --json" 0 '"exports"' '"sections"' '"features"' '"sizes"'
+run "$W" inspect "$PLUG/threads.wasm"
+expect "inspect: unsupported feature named" 4 "threads" "NOT supported"
 run "$W" inspect "$PLUG/simd.wasm"
-expect "inspect: unsupported feature named" 4 "simd" "NOT supported"
+expect "inspect: SIMD supported" 0 "fixed-width SIMD (supported)"
 run "$W" inspect "$T/nope.wasm"
 expect "inspect: missing file: exit 3" 3 "nope.wasm"
 printf 'not wasm' >"$T/junk.wasm"
@@ -63,7 +66,7 @@ run "$W" inspect "$T/junk.wasm"
 expect "inspect: not a module: exit 4" 4 "not a WebAssembly"
 run "$W" inspect "$PLUG/echo.wasm"
 check "no colour when not a terminal" sh -c "! grep -q \"$(printf '\033')\" \"$T/out\" \"$T/err\""
-run "$W" --color=always inspect "$PLUG/simd.wasm"
+run "$W" --color=always inspect "$PLUG/threads.wasm"
 check "--color=always colours" grep -q "$(printf '\033')\[" "$T/out"
 
 echo "# validate"
@@ -89,8 +92,8 @@ run "$W" validate "$BAD/nested_perm.yaml"
 expect "validate: unknown permission" 4 "nested_perm.yaml:5:3:" "sockets"
 run "$W" --json validate "$BAD/bad_version.yaml"
 expect "validate --json: line and column fields" 4 '"line": 3' '"column": 10'
-run "$W" validate p/simd
-expect "validate: unsupported feature" 4 "unsupported feature" "simd"
+run "$W" validate p/threads
+expect "validate: unsupported feature" 4 "unsupported feature" "threads"
 run "$W" validate p/missing_export
 expect "validate: missing export" 4 "nope" "no such"
 run "$W" validate p/denied
@@ -174,11 +177,11 @@ run "$W" install "$T/embedded.wasm"
 expect "install a .wasm with an embedded manifest" 0 "installed embedded 2.0.0"
 run "$W" run embedded echo hi
 expect "run the embedded-manifest plugin" 0 "hi"
-run "$W" install p/simd
+run "$W" install p/threads
 expect "install: unsupported feature refused" 4 "unsupported feature"
 run "$W" install "$BAD/bad_version.yaml"
 expect "install: invalid manifest refused" 4 "bad_version.yaml:3:10:"
-check "nothing installed for refused plugins" test ! -e "$WASMPLUG_STORE/plugins/simd-plugin" -a \
+check "nothing installed for refused plugins" test ! -e "$WASMPLUG_STORE/plugins/threads-plugin" -a \
     ! -e "$WASMPLUG_STORE/plugins/bad-version"
 run "$W" --store "$T/other" list --json
 expect "--store overrides the environment" 0 '"plugins": []' "$T/other"
@@ -236,8 +239,10 @@ run "$W" run p/denied run
 expect "run: not requested: permission denied (exit 5)" 5 "permission denied" "host.log"
 run "$W" run p/denied run --grant host.log
 expect "run: --grant" 0 "logged"
-run "$W" run p/simd run
+run "$W" run p/threads run
 expect "run: unsupported feature: exit 4" 4 "unsupported feature"
+run "$W" run p/simd run
+expect "run: a SIMD plugin" 0 "ABCDEFGHIJKLMNOP"
 run "$W" run echo-plugin spin --timeout soon
 expect "run: bad --timeout: exit 2" 2 "--timeout"
 run "$W" run echo-plugin
@@ -340,7 +345,7 @@ else
     expect "exec: timeout (exit 6)" 6 "timeout"
     run "$W" exec --fuel 10000 "$PLUG/wasi_spin.wasm"
     expect "exec: fuel (exit 6)" 6 "out of fuel"
-    run "$W" exec "$PLUG/simd.wasm"
+    run "$W" exec "$PLUG/threads.wasm"
     expect "exec: unsupported feature (exit 4)" 4 "unsupported feature"
     run "$W" exec "$T/none.wasm"
     expect "exec: missing file (exit 3)" 3 "none.wasm"

@@ -6,7 +6,7 @@
 # unwritable cache is skipped with a note; --no-cache, --cache-dir,
 # $WASMPLUG_CACHE_DIR and $XDG_CACHE_HOME choose the directory.
 #
-#   test-cache.sh WASMPLUG PLUGIN_DIR     (PLUGIN_DIR holds echo.wasm, simd.wasm)
+#   test-cache.sh WASMPLUG PLUGIN_DIR     (PLUGIN_DIR holds echo.wasm, threads.wasm)
 W=$1
 P=$2
 if [ ! -x "$W" ] || [ ! -f "$P/echo.wasm" ]; then
@@ -110,8 +110,8 @@ check "XDG_CACHE_HOME/wasmplug/modules used" '[ -n "$(ls "$T/xdg/wasmplug/module
 
 # 5. a module that does not compile: reported as usual, nothing cached
 rm -rf "$C"
-"$W" run "$P/simd.wasm" run >"$T/simd.out" 2>"$T/simd.err"
-check "unsupported module still fails" '[ $? -ne 0 ] && grep -q "unsupported feature" "$T/simd.err"'
+"$W" run "$P/threads.wasm" run >"$T/threads.out" 2>"$T/threads.err"
+check "unsupported module still fails" '[ $? -ne 0 ] && grep -q "unsupported feature" "$T/threads.err"'
 check "unsupported module not cached" '[ -z "$(ls "$C" 2>/dev/null)" ]'
 
 echo "$pass passed, $fail failed"

@@ -299,8 +299,8 @@ static void test_calls(wasmplug_instance *inst)
 
     /* Every value type. */
     wasmplug_func *mix = wasmplug_instance_func(inst, "mix");
-    wasmplug_val margs[4] = {test_i32(1), test_i64(2), {WASMPLUG_F32, {.f32 = 3.5f}},
-                             {WASMPLUG_F64, {.f64 = 4.25}}};
+    wasmplug_val margs[4] = {test_i32(1), test_i64(2), {.type = WASMPLUG_F32, .of = {.f32 = 3.5f}},
+                             {.type = WASMPLUG_F64, .of = {.f64 = 4.25}}};
     CHECK_STATUS(wasmplug_func_call(mix, margs, 4, res, 1, &err), WASMPLUG_OK);
     CHECK(res[0].type == WASMPLUG_F64 && res[0].of.f64 == 10.75);
 
@@ -315,11 +315,11 @@ static void test_calls(wasmplug_instance *inst)
 
     /* References. */
     int marker;
-    wasmplug_val ref = {WASMPLUG_EXTERNREF, {.ref = &marker}};
+    wasmplug_val ref = {.type = WASMPLUG_EXTERNREF, .of = {.ref = &marker}};
     CHECK_STATUS(wasmplug_func_call(wasmplug_instance_func(inst, "ext_id"), &ref, 1, res, 1,
                                     &err), WASMPLUG_OK);
     CHECK(res[0].type == WASMPLUG_EXTERNREF && res[0].of.ref == &marker);
-    wasmplug_val fref = {WASMPLUG_FUNCREF, {.ref = NULL}};
+    wasmplug_val fref = {.type = WASMPLUG_FUNCREF, .of = {.ref = NULL}};
     wasmplug_func *is_null = wasmplug_instance_func(inst, "is_null_func");
     CHECK_STATUS(wasmplug_func_call(is_null, &fref, 1, res, 1, &err), WASMPLUG_OK);
     CHECK(res[0].of.i32 == 1);

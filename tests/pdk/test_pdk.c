@@ -647,7 +647,7 @@ static void test_c_checks(const char *file)
             EXPECT_OUT(p, "churn", "", "ok");
         wasmplug_metrics mt;
         CHECK(wasmplug_plugin_get_metrics(p, &mt) == WASMPLUG_OK && mt.memory_pages_max < 64);
-        wasmplug_val args[2] = {{WASMPLUG_I32, {.i32 = 40}}, {WASMPLUG_I32, {.i32 = 2}}};
+        wasmplug_val args[2] = {{.type = WASMPLUG_I32, .of = {.i32 = 40}}, {.type = WASMPLUG_I32, .of = {.i32 = 2}}};
         wasmplug_val res[1];
         CHECK_STATUS(wasmplug_plugin_call_typed(p, "add", args, 2, res, 1, NULL), WASMPLUG_OK);
         CHECK_EQ(res[0].of.i32, 42);

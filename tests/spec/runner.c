@@ -8,9 +8,10 @@
  * Every command type of wast2json's output is handled: module, register,
  * action, assert_return, assert_trap, assert_exhaustion, assert_invalid,
  * assert_malformed, assert_unlinkable, assert_uninstantiable. Modules in text
- * form (module_type "text") are counted as skipped, as are commands using
- * v128 values and modules the engine rejects as unsupported (and the
- * commands that use them).
+ * form (module_type "text") are counted as skipped, as are modules the
+ * engine rejects as unsupported (and the commands that use them). v128
+ * values are given lane by lane ("lane_type" and one string per lane; float
+ * lanes may be nan:canonical / nan:arithmetic).
  *
  * Output: one line per failure (file:line: command: expected ..., got ...),
  * then "file.json: P passed, F failed, S skipped" per file and, for several
@@ -135,8 +136,63 @@ enum { NAN_NONE, NAN_CANONICAL, NAN_ARITHMETIC, REF_ANY };
 typedef struct json_val {
     wasmplug_val v;
     int special;                /* NAN_* for floats, REF_ANY for "any non-null" */
-    int v128;                   /* unsupported value type */
+    int v128;                   /* unused (kept 0: every value type is supported) */
+    unsigned lane_bits;         /* v128: lane width (8..64), 0 for other types */
+    int float_lanes;            /* v128: the lanes are f32/f64 */
+    int lane_special[16];       /* v128: NAN_* per lane */
 } json_val;
+
+/* The 16 bytes of a v128 value. */
+static void v128_bytes(const wasmplug_val *v, uint8_t out[16])
+{
+    memcpy(out, &v->of.u64, 8);
+    memcpy(out + 8, &v->of_hi.u64, 8);
+}
+
+/* Parse a v128 given lane by lane. */
+static int parse_v128(json_t *j, json_t *jv, json_val *out)
+{
+    const char *lt = json_string_value(json_object_get(j, "lane_type"));
+    static const struct { const char *name; unsigned bits; int fl; } kinds[] = {
+        {"i8", 8, 0}, {"i16", 16, 0}, {"i32", 32, 0}, {"i64", 64, 0}, {"f32", 32, 1}, {"f64", 64, 1},
+    };
+    for (size_t k = 0; lt && k < sizeof kinds / sizeof kinds[0]; k++)
+        if (strcmp(lt, kinds[k].name) == 0) {
+            out->lane_bits = kinds[k].bits;
+            out->float_lanes = kinds[k].fl;
+        }
+    size_t n = out->lane_bits ? 128 / out->lane_bits : 0;
+    if (n == 0 || json_array_size(jv) != n)
+        return -1;
+    uint8_t bytes[16];
+    for (size_t i = 0; i < n; i++) {
+        const char *lane = json_string_value(json_array_get(jv, i));
+        if (!lane)
+            return -1;
+        uint64_t bits = 0;
+        if (strcmp(lane, "nan:canonical") == 0)
+            out->lane_special[i] = NAN_CANONICAL;
+        else if (strcmp(lane, "nan:arithmetic") == 0)
+            out->lane_special[i] = NAN_ARITHMETIC;
+        else
+            bits = strtoull(lane, NULL, 10);
+        for (unsigned b = 0; b < out->lane_bits / 8; b++)
+            bytes[i * (out->lane_bits / 8) + b] = (uint8_t)(bits >> (8 * b));
+    }
+    memcpy(&out->v.of.u64, bytes, 8);
+    memcpy(&out->v.of_hi.u64, bytes + 8, 8);
+    return 0;
+}
+
+/* Does float lane bits (of `bits` width) satisfy the NaN pattern `special`? */
+static int nan_matches(int special, uint64_t lane, unsigned bits)
+{
+    uint64_t quiet = bits == 32 ? 0x7fc00000u : 0x7ff8000000000000u;
+    uint64_t abs = bits == 32 ? 0x7fffffffu : 0x7fffffffffffffffu;
+    if (special == NAN_CANONICAL)
+        return (lane & abs) == quiet;
+    return (lane & quiet) == quiet;
+}
 
 static int type_from_name(const char *s, wasmplug_valtype *t)
 {
@@ -163,10 +219,8 @@ static int parse_value(json_t *j, json_val *out)
     const char *value = json_string_value(jv);
     if (!type || type_from_name(type, &out->v.type) != 0)
         return -1;
-    if (out->v.type == WASMPLUG_V128) {
-        out->v128 = 1;
-        return 0;
-    }
+    if (out->v.type == WASMPLUG_V128)
+        return parse_v128(j, jv, out);
     if (out->v.type == WASMPLUG_FUNCREF || out->v.type == WASMPLUG_EXTERNREF) {
         if (!value) {
             out->special = REF_ANY;
@@ -230,6 +284,14 @@ static void format_value(char *buf, size_t size, const wasmplug_val *v)
         else
             snprintf(buf, size, "externref:null");
         break;
+    case WASMPLUG_V128: {
+        uint8_t b[16];
+        v128_bytes(v, b);
+        int n = snprintf(buf, size, "v128:");
+        for (int i = 0; i < 16 && n > 0 && (size_t)n < size; i++)
+            n += snprintf(buf + n, size - (size_t)n, "%02x%s", b[i], i % 4 == 3 && i < 15 ? "_" : "");
+        break;
+    }
     default:
         snprintf(buf, size, "type 0x%x", (unsigned)v->type);
     }
@@ -273,6 +335,24 @@ static int value_matches(const json_val *e, const wasmplug_val *got)
         if (e->special == REF_ANY)
             return got->of.ref != NULL;
         return e->v.of.ref == got->of.ref;
+    case WASMPLUG_V128: {
+        uint8_t want[16], have[16];
+        v128_bytes(&e->v, want);
+        v128_bytes(got, have);
+        unsigned w = e->lane_bits / 8;
+        for (unsigned i = 0; i < 16 / w; i++) {
+            uint64_t lane = 0;
+            for (unsigned b = 0; b < w; b++)
+                lane |= (uint64_t)have[i * w + b] << (8 * b);
+            if (e->lane_special[i] != NAN_NONE) {
+                if (!nan_matches(e->lane_special[i], lane, e->lane_bits))
+                    return 0;
+            } else if (memcmp(want + i * w, have + i * w, w) != 0) {
+                return 0;
+            }
+        }
+        return 1;
+    }
     default:
         return 0;
     }
@@ -618,11 +698,7 @@ static action_result do_action(run *r, json_t *action)
         snprintf(a.problem, sizeof a.problem, "too many results");
         return a;
     }
-    for (uint32_t i = 0; i < ft.result_count; i++)
-        if (ft.results[i] == WASMPLUG_V128)
-            a.skipped = 1;
-    if (a.skipped)
-        return a;
+
     if (r->opt->fuel)
         wasmplug_instance_set_fuel(inst, r->opt->fuel);
     a.nresults = ft.result_count;

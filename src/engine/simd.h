@@ -1,0 +1,71 @@
+/*
+ * simd.h - the fixed-width SIMD instructions of WebAssembly 2.0 (opcode
+ * prefix 0xFD): one table describing each instruction for the validator
+ * (compile_func.c) and the lane semantics the interpreter runs (simd.c).
+ *
+ * A v128 value occupies two consecutive 8-byte slots (low lanes first, the
+ * little-endian byte order of the wasm value), so scalar code and its slots
+ * are unchanged. The interpreter's SIMD operations (ops.h WP_SIMD_OPS) carry
+ * the instruction's sub-opcode and call into simd.c, which computes with the
+ * compiler's vector extensions where they give the spec's exact result
+ * (GCC/clang: SSE2 on x86-64, NEON on ARM) and lane by lane otherwise.
+ */
+#ifndef WP_SIMD_H
+#define WP_SIMD_H
+
+#include "util.h"
+
+#include <stdint.h>
+
+/* How an instruction is validated and compiled. */
+enum wp_simd_kind {
+    WP_SK_NONE = 0,  /* no such instruction */
+    WP_SK_LOAD,      /* memarg; i32 -> v128 (param: natural alignment log2) */
+    WP_SK_STORE,     /* memarg; i32 v128 -> */
+    WP_SK_CONST,     /* 16 immediate bytes; -> v128 */
+    WP_SK_SHUFFLE,   /* 16 lane indices < 32; v128 v128 -> v128 */
+    WP_SK_UNARY,     /* a -> r */
+    WP_SK_BINARY,    /* a b -> r */
+    WP_SK_TERNARY,   /* v128 v128 v128 -> v128 */
+    WP_SK_EXTRACT,   /* lane; v128 -> r (param: lane count) */
+    WP_SK_REPLACE,   /* lane; v128 b -> v128 (param: lane count) */
+    WP_SK_LOAD_LANE, /* memarg lane; i32 v128 -> v128 (param: lane count) */
+    WP_SK_STORE_LANE /* memarg lane; i32 v128 -> (param: lane count) */
+};
+
+/* Operand/result types in the table: V v128, i i32, I i64, f f32, F f64,
+ * '-' none. */
+typedef struct wp_simd_info {
+    uint8_t kind;    /* enum wp_simd_kind */
+    char a, b, r;    /* first operand, second operand, result */
+    uint8_t param;
+    const char *name;
+} wp_simd_info;
+
+/* Sub-opcodes 0 .. WP_SIMD_COUNT-1 (relaxed SIMD starts at 0x100). */
+#define WP_SIMD_COUNT 256
+WP_INTERNAL extern const wp_simd_info wp_simd_table[WP_SIMD_COUNT];
+
+/* Bytes of linear memory a load/store sub-opcode reads or writes. */
+WP_INTERNAL uint32_t wp_simd_access_size(uint32_t sub);
+
+/*
+ * The semantics. Every pointer is to a frame slot (v128 operands: the first
+ * of two); d may alias the operands. lane is the lane immediate of extract
+ * and replace (already validated). Scalar operands and results use the slot's
+ * usual field (.i32, .i64, .f32_bits, ...).
+ */
+WP_INTERNAL void wp_simd_exec(uint32_t sub, uint32_t lane, wasmplug_slot *d,
+                              const wasmplug_slot *a, const wasmplug_slot *b,
+                              const wasmplug_slot *c);
+/* A load form (WP_SK_LOAD, WP_SK_LOAD_LANE with v the vector to update):
+ * d = the v128 built from the wp_simd_access_size(sub) bytes at p. */
+WP_INTERNAL void wp_simd_load(uint32_t sub, uint32_t lane, wasmplug_slot *d,
+                              const uint8_t *p, const wasmplug_slot *v);
+/* A store form (v128.store, WP_SK_STORE_LANE): write v's bytes at p. */
+WP_INTERNAL void wp_simd_store(uint32_t sub, uint32_t lane, uint8_t *p, const wasmplug_slot *v);
+/* i8x16.shuffle: d = lanes idx[0..16) of the 32 bytes a ++ b (idx < 32). */
+WP_INTERNAL void wp_simd_shuffle(wasmplug_slot *d, const wasmplug_slot *a,
+                                 const wasmplug_slot *b, const uint8_t idx[16]);
+
+#endif
