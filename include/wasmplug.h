@@ -379,7 +379,7 @@ WASMPLUG_API wasmplug_status wasmplug_host_grant(wasmplug_host *host,
  * Typed host functions
  * --------------------
  * The signature is compact: "(params)results", with
- *   i = i32, I = i64, f = f32, F = f64,
+ *   i = i32, I = i64, f = f32, F = f64, V = v128 (SIMD vector),
  *   p = a pointer/length pair: two i32 wasm parameters (address, length)
  *       that the host checks against the plugin's memory before the
  *       callback runs (the call fails with ERR_OUT_OF_BOUNDS otherwise).
@@ -387,13 +387,14 @@ WASMPLUG_API wasmplug_status wasmplug_host_grant(wasmplug_host *host,
  * At most 16 parameter letters and 8 results.
  *
  * The callback gets one wasmplug_hostarg per letter and writes one slot per
- * result. Return 0 on success; a non-zero return fails the plugin's call
+ * result, two for a V (bytes 0-7, then 8-15, in wasm byte order). Return 0 on success; a non-zero return fails the plugin's call
  * (a trap) with ERR_HOST_FUNCTION and the message set with
  * wasmplug_hostcall_error (or a generic one).
  */
 typedef struct wasmplug_hostarg {
-    char kind;           /* 'i', 'I', 'f', 'F' or 'p' */
-    wasmplug_slot value; /* numeric kinds */
+    char kind;           /* 'i', 'I', 'f', 'F', 'V' or 'p' */
+    wasmplug_slot value; /* numeric kinds (V: bytes 0-7) */
+    wasmplug_slot value_hi; /* V: bytes 8-15 of the vector */
     uint8_t *ptr;        /* 'p': host address of the range (valid during the call), */
     uint32_t len;        /*      its length, */
     uint32_t addr;       /*      and its address in the plugin's memory */

@@ -103,16 +103,24 @@ static int typed_trampoline(wasmplug_caller *caller, void *user, wasmplug_slot *
             k += 2;
         } else {
             args[i].value = slots[k++];
+            if (fn->sig[i] == 'V')
+                args[i].value_hi = slots[k++];
         }
     }
-    wasmplug_slot results[WPH_SIG_RESULTS];
+    wasmplug_slot results[2 * WPH_SIG_RESULTS]; /* a V result takes two */
     memset(results, 0, sizeof results);
     wasmplug_hostcall hc = {s, inst, fn, caller, false, WASMPLUG_OK, {0}};
     int rc = fn->typed(&hc, fn->user, args, results);
     if (rc != 0)
         return callback_failed(&hc, rc);
-    for (uint32_t j = 0; j < fn->nresults; j++)
-        slots[j] = results[j];
+    for (uint32_t j = 0, n = 0; j < fn->nresults; j++) {
+        slots[n] = results[n];
+        n++;
+        if (fn->res[j] == 'V') {
+            slots[n] = results[n];
+            n++;
+        }
+    }
     return 0;
 }
 
@@ -163,6 +171,7 @@ static wasmplug_valtype letter_type(char c)
     case 'I': return WASMPLUG_I64;
     case 'f': return WASMPLUG_F32;
     case 'F': return WASMPLUG_F64;
+    case 'V': return WASMPLUG_V128;
     default: return WASMPLUG_I32;
     }
 }
@@ -173,7 +182,7 @@ static bool parse_signature(const char *sig, wph_hostfn *fn)
         return false;
     const char *s = sig + 1;
     while (*s && *s != ')') {
-        if (!strchr("iIfFp", *s) || fn->nsig == WPH_SIG_PARAMS)
+        if (!strchr("iIfFVp", *s) || fn->nsig == WPH_SIG_PARAMS)
             return false;
         fn->sig[fn->nsig++] = *s++;
     }
@@ -181,7 +190,7 @@ static bool parse_signature(const char *sig, wph_hostfn *fn)
         return false;
     s++;
     while (*s) {
-        if (!strchr("iIfF", *s) || fn->nresults == WPH_SIG_RESULTS)
+        if (!strchr("iIfFV", *s) || fn->nresults == WPH_SIG_RESULTS)
             return false;
         fn->res[fn->nresults++] = *s++;
     }
