@@ -436,7 +436,7 @@ static void test_no_manifest(void)
     o.manifest = WASMPLUG_PERMISSIONS("env.secret");
     o.init = true;
     CHECK_CODE(wasmplug_host_load_file(h, "bare", path, &o, &p, &err), WASMPLUG_OK, &err);
-    wasmplug_val r = {WASMPLUG_I32, {.i32 = 0}};
+    wasmplug_val r = {.type = WASMPLUG_I32, .of = {.i32 = 0}};
     if (p) {
         CHECK_CODE(wasmplug_plugin_call_typed(p, "f", NULL, 0, &r, 1, &err), WASMPLUG_OK, &err);
         CHECK_EQ(r.of.i32, 42);

@@ -34,7 +34,7 @@ int main(void)
     wasmplug_func *add = wasmplug_instance_func(instance, "add");
     if (!add)
         goto out;
-    wasmplug_val args[2] = {{WASMPLUG_I32, {.i32 = 40}}, {WASMPLUG_I32, {.i32 = 2}}};
+    wasmplug_val args[2] = {{.type = WASMPLUG_I32, .of = {.i32 = 40}}, {.type = WASMPLUG_I32, .of = {.i32 = 2}}};
     wasmplug_val result;
     if (wasmplug_func_call(add, args, 2, &result, 1, &err) != WASMPLUG_OK)
         goto out;
