@@ -184,8 +184,11 @@ typedef enum wasmplug_abi {
     WASMPLUG_ABI_COMPAT = 2 /* exports alloc, dealloc, plugin_handle_event, packed results */
 } wasmplug_abi;
 
-/** The ABI version this host implements (docs/ABI.md). */
+/** The ABI version this host implements (docs/ABI.md): major.minor. Minor
+ *  versions only add imports (1.1: the service imports kv_*, db_*, notify,
+ *  event_*, http_* when a service library provides them). */
 #define WASMPLUG_ABI_VERSION 1
+#define WASMPLUG_ABI_MINOR 1
 
 /** The phase in which an error happened: the error hierarchy's top level. */
 typedef enum wasmplug_phase {
@@ -284,6 +287,10 @@ typedef struct wasmplug_manifest {
     const wasmplug_kv *config;  /* default config values (load options override) */
     size_t config_count;
     wasmplug_plugin_limits resources;
+    /* Settings for service libraries ("kv.max_bytes" = "1048576", ...): read
+     * with wasmplug_plugin_setting; the core host only stores them. */
+    const wasmplug_kv *settings;
+    size_t setting_count;
 } wasmplug_manifest;
 
 /**
@@ -467,6 +474,139 @@ WASMPLUG_API void wasmplug_hostcall_error(wasmplug_hostcall *call, const char *f
  *  past the plugin's max_output_bytes. */
 WASMPLUG_API wasmplug_status wasmplug_hostcall_write(wasmplug_hostcall *call,
                                                      const void *data, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Service libraries                                                        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Host services (key-value storage, SQL, notifications, events, HTTP) live
+ * in libwasmplug_services (<wasmplug/services.h>); this section is the
+ * contract between such a library and the core host, usable by any
+ * embedder that writes its own service.
+ *
+ * A service is added to a host (wasmplug_host_add_service, before the
+ * first plugin is loaded) and gets a small id. It then registers its
+ * imports in the reserved module "wasmplug" (wasmplug_host_register_service_fn),
+ * each with the grant a plugin needs to import it: "kv", "db", "notify",
+ * or a pattern such as "events.publish:*" (any granted permission
+ * matching the pattern will do; the service checks the exact permission
+ * at run time with wasmplug_plugin_granted). Grants are permissions like
+ * host functions': requested by the plugin's manifest (permissions) and
+ * allowed by the host policy (wasmplug_host_grant). A plugin importing a
+ * service function without its grant fails its load with
+ * ERR_PERMISSION_DENIED naming the import and the grant (or links a stub
+ * that fails the call, with WASMPLUG_DENY_STUB); an import that no
+ * attached service provides fails with ERR_LINK.
+ *
+ * Per-call hooks: call_begin runs before plugin code of every call (bytes
+ * and typed calls, init, dispose) on the thread of the call; call_end runs
+ * after it with the call's final status (a trap, limit, cancel, failing
+ * return code or output overflow is a failure), so a service can commit
+ * or roll back what the call did. A call's state (one pointer per service
+ * and call, NULL at the start) is reached from the service's imports with
+ * wasmplug_hostcall_call_state; call_end receives it and it is reset to
+ * NULL afterwards. A failing call_end (e.g. a commit that fails) turns a
+ * successful call into a failed one with its status and message.
+ *
+ * Per-plugin state (one pointer per service and plugin) is kept with
+ * wasmplug_plugin_service_state[_set]; plugin_free releases it when the
+ * plugin is freed. finalizer runs when the host is freed, after its
+ * plugins.
+ */
+#define WASMPLUG_SERVICES_MAX 16
+
+typedef struct wasmplug_service_def {
+    const char *name;  /* "kv", "events", ... (copied; used in messages) */
+    void *user;        /* passed to every hook */
+    /* Optional. *call_state is NULL on entry; may set it. */
+    void (*call_begin)(void *user, wasmplug_plugin *plugin, void **call_state);
+    /* Optional. Called after every call for which call_begin ran, with the
+     * call's status (WASMPLUG_OK = success) and the call state. Return
+     * WASMPLUG_OK, or a failure with a message in msg (msg_size bytes) to
+     * fail a successful call (ignored for a call that failed already). */
+    wasmplug_status (*call_end)(void *user, wasmplug_plugin *plugin, void *call_state,
+                                wasmplug_status status, char *msg, size_t msg_size);
+    /* Optional: the plugin is being freed (plugin_state non-NULL). */
+    void (*plugin_free)(void *user, wasmplug_plugin *plugin, void *plugin_state);
+    /* Optional: the host is being freed, after all of its plugins. */
+    void (*finalizer)(void *user);
+} wasmplug_service_def;
+
+/**
+ * Add a service to the host; *id receives its id (0..WASMPLUG_SERVICES_MAX-1).
+ * ERR_ARGUMENT (no name), ERR_DUPLICATE (a service of that name exists),
+ * ERR_LIMIT (too many services), ERR_PLUGIN_STATE (plugins were loaded
+ * already). The def is copied.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_add_service(wasmplug_host *host,
+                                                       const wasmplug_service_def *def,
+                                                       unsigned *id);
+/** The id of the service called name, or ERR_NOT_FOUND. */
+WASMPLUG_API wasmplug_status wasmplug_host_service_id(wasmplug_host *host, const char *name,
+                                                      unsigned *id);
+/**
+ * Register a typed import "wasmplug.<name>" (signature as for
+ * wasmplug_host_register) for service id, requiring grant (a permission or
+ * a pattern with '*'). The callback may also write a result with
+ * wasmplug_hostcall_write (the result buffer is emptied before each call),
+ * which the plugin reads with wasmplug.result_read; and may fail the call
+ * with a specific status (wasmplug_hostcall_fail). ERR_ARGUMENT for a bad
+ * name, signature, grant or service id, or a name of the ABI itself;
+ * ERR_DUPLICATE if the name is taken.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_register_service_fn(wasmplug_host *host,
+                                                               unsigned service,
+                                                               const char *name,
+                                                               const char *signature,
+                                                               const char *grant,
+                                                               wasmplug_typed_fn fn, void *user);
+/**
+ * The grant that the import wasmplug.<name> needs, if a service attached to
+ * the host provides it (valid while the host is); NULL otherwise.
+ */
+WASMPLUG_API const char *wasmplug_host_service_fn_grant(wasmplug_host *host, const char *name);
+
+/** Inside a service import: the current call's state pointer for service
+ *  (see wasmplug_service_def), or NULL for a bad id. */
+WASMPLUG_API void **wasmplug_hostcall_call_state(wasmplug_hostcall *call, unsigned service);
+/**
+ * Inside a host function or service import: fail the plugin's call with
+ * code (e.g. ERR_QUOTA, ERR_STORAGE, ERR_TIMEOUT) and this message when the
+ * callback returns non-zero (default: ERR_HOST_FUNCTION).
+ */
+WASMPLUG_API void wasmplug_hostcall_fail(wasmplug_hostcall *call, wasmplug_status code,
+                                         const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/**
+ * Inside a host function: WASMPLUG_OK while the call may go on, else why it
+ * must stop (ERR_TIMEOUT: its deadline passed; ERR_CANCELLED: cancelled or
+ * the plugin killed). For long host-side work (an SQL statement's
+ * progress handler).
+ */
+WASMPLUG_API wasmplug_status wasmplug_hostcall_check(wasmplug_hostcall *call);
+
+/** A service's state for plugin (NULL until set). */
+WASMPLUG_API void *wasmplug_plugin_service_state(wasmplug_plugin *plugin, unsigned service);
+/**
+ * Set it if it is still NULL; returns the state now in place (state, or the
+ * one another thread set first: the caller then frees its own).
+ */
+WASMPLUG_API void *wasmplug_plugin_service_state_set(wasmplug_plugin *plugin, unsigned service,
+                                                     void *state);
+/** Whether plugin holds permission (requested by its manifest and allowed
+ *  by the host policy), e.g. "events.publish:orders.created". */
+WASMPLUG_API bool wasmplug_plugin_granted(wasmplug_plugin *plugin, const char *permission);
+/** A manifest setting (wasmplug_manifest.settings), or NULL. Valid while the
+ *  handle is. */
+WASMPLUG_API const char *wasmplug_plugin_setting(wasmplug_plugin *plugin, const char *key);
+/** The plugin's manifest id ("" if none; valid while the handle is). */
+WASMPLUG_API const char *wasmplug_plugin_id(wasmplug_plugin *plugin);
+/** The plugin's manifest version ("" if none; valid while the handle is). */
+WASMPLUG_API const char *wasmplug_plugin_version(wasmplug_plugin *plugin);
 
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                  */

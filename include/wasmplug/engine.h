@@ -103,7 +103,9 @@ WASMPLUG_API const char *wasmplug_version(void);
     X(ERR_CANCELLED, "cancelled")                                            \
     X(ERR_PLUGIN, "plugin reported an error")                                \
     X(ERR_MANIFEST, "invalid manifest")                                      \
-    X(ERR_ABI, "plugin ABI mismatch")
+    X(ERR_ABI, "plugin ABI mismatch")                                        \
+    X(ERR_QUOTA, "storage quota exceeded")                                   \
+    X(ERR_STORAGE, "storage error")
 
 typedef enum wasmplug_status {
 #define WASMPLUG_X_ENUM(name, msg) WASMPLUG_##name,

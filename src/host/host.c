@@ -101,6 +101,7 @@ void wasmplug_host_free(wasmplug_host *h)
     }
     wph_timer_destroy(&h->timer);
     wph_hostfns_free(h);
+    wph_services_free(h);
     wph_abi_free(h);
     for (size_t i = 0; i < h->nrules; i++) {
         free(h->rules[i].plugin_pat);
@@ -163,6 +164,7 @@ static void registry_grow(wasmplug_host *h)
 wasmplug_status wph_registry_add(wasmplug_host *h, wasmplug_plugin *p)
 {
     pthread_mutex_lock(&h->lock);
+    h->loaded_any = true; /* the service table is fixed from now on */
     if (registry_find(h, p->name)) {
         pthread_mutex_unlock(&h->lock);
         return WASMPLUG_ERR_DUPLICATE;

@@ -21,6 +21,7 @@ struct wasmplug_hostcall {
     bool has_msg;
     wasmplug_status write_failed;
     char msg[WASMPLUG_ERROR_MESSAGE_MAX];
+    wasmplug_status fail_code;    /* wasmplug_hostcall_fail, else ERR_HOST_FUNCTION */
 };
 
 /* Fail the running call from inside a host function: remember the host
@@ -58,6 +59,9 @@ static int outside_call(wasmplug_caller *caller, const char *fn)
 
 static int callback_failed(wasmplug_hostcall *hc, int rc)
 {
+    if (hc->fail_code != WASMPLUG_OK) /* the service said exactly what went wrong */
+        return wph_trap(hc->caller, hc->slot, hc->fail_code, WASMPLUG_TRAP_HOST_ERROR,
+                        hc->fn->full, "%s: %s", hc->fn->full, hc->msg);
     if (hc->has_msg)
         return wph_trap(hc->caller, hc->slot, WASMPLUG_ERR_HOST_FUNCTION,
                         WASMPLUG_TRAP_HOST_ERROR, hc->fn->full, "host function %s failed: %s",
@@ -109,7 +113,9 @@ static int typed_trampoline(wasmplug_caller *caller, void *user, wasmplug_slot *
     }
     wasmplug_slot results[2 * WPH_SIG_RESULTS]; /* a V result takes two */
     memset(results, 0, sizeof results);
-    wasmplug_hostcall hc = {s, inst, fn, caller, false, WASMPLUG_OK, {0}};
+    if (fn->service)
+        s->result_len = 0; /* service imports may write a result (result_read) */
+    wasmplug_hostcall hc = {s, inst, fn, caller, false, WASMPLUG_OK, {0}, WASMPLUG_OK};
     int rc = fn->typed(&hc, fn->user, args, results);
     if (rc != 0)
         return callback_failed(&hc, rc);
@@ -141,7 +147,7 @@ static int bytes_trampoline(wasmplug_caller *caller, void *user, wasmplug_slot *
     if (!wph_mem_range(inst, out_addr, out_cap))
         return out_of_bounds(caller, s, fn->full, 2, out_addr, out_cap);
     s->result_len = 0;
-    wasmplug_hostcall hc = {s, inst, fn, caller, false, WASMPLUG_OK, {0}};
+    wasmplug_hostcall hc = {s, inst, fn, caller, false, WASMPLUG_OK, {0}, WASMPLUG_OK};
     int rc = fn->bytesfn(&hc, fn->user, in, in_len);
     if (rc < 0)
         return callback_failed(&hc, rc);
@@ -216,22 +222,38 @@ static void hostfn_destroy(wph_hostfn *f)
     free(f->module);
     free(f->name);
     free(f->full);
+    free(f->grant);
     free(f);
 }
 
+/* A service import (module "wasmplug"): service id and grant, else NULL. */
+typedef struct service_fn_spec {
+    unsigned id;
+    const char *grant;
+} service_fn_spec;
+
 static wasmplug_status do_register(wasmplug_host *host, const char *module, const char *name,
                                    const char *signature, bool bytes, wasmplug_typed_fn typed,
-                                   wasmplug_bytes_fn bfn, void *user, void (*finalizer)(void *))
+                                   wasmplug_bytes_fn bfn, void *user, void (*finalizer)(void *),
+                                   const service_fn_spec *svc)
 {
     if (!host || !module || !*module || !name || !*name || (!typed && !bfn) ||
         strlen(module) + strlen(name) + 2 > WASMPLUG_NAME_MAX)
         return WASMPLUG_ERR_ARGUMENT;
-    if (strcmp(module, "wasmplug") == 0 || strcmp(module, "wasi_snapshot_preview1") == 0)
-        return WASMPLUG_ERR_ARGUMENT; /* reserved for the ABI and WASI */
+    if (!svc && (strcmp(module, "wasmplug") == 0 || strcmp(module, "wasi_snapshot_preview1") == 0))
+        return WASMPLUG_ERR_ARGUMENT; /* reserved for the ABI, services and WASI */
     wph_hostfn *f = calloc(1, sizeof *f);
     if (!f)
         return WASMPLUG_ERR_NOMEM;
     f->host = host;
+    if (svc) {
+        f->service = true;
+        f->service_id = svc->id;
+        if (!(f->grant = wph_strdup(svc->grant))) {
+            free(f);
+            return WASMPLUG_ERR_NOMEM;
+        }
+    }
     f->bytes = bytes;
     f->typed = typed;
     f->bytesfn = bfn;
@@ -240,6 +262,7 @@ static wasmplug_status do_register(wasmplug_host *host, const char *module, cons
         f->nsig = 0;
         f->nresults = 0;
     } else if (!parse_signature(signature, f)) {
+        free(f->grant);
         free(f);
         return WASMPLUG_ERR_ARGUMENT;
     }
@@ -299,7 +322,17 @@ wasmplug_status wasmplug_host_register(wasmplug_host *host, const char *module, 
 {
     if (!fn)
         return WASMPLUG_ERR_ARGUMENT;
-    return do_register(host, module, name, signature, false, fn, NULL, user, finalizer);
+    return do_register(host, module, name, signature, false, fn, NULL, user, finalizer, NULL);
+}
+
+wasmplug_status wph_register_service_fn(wasmplug_host *host, unsigned service, const char *name,
+                                        const char *signature, const char *grant,
+                                        wasmplug_typed_fn fn, void *user)
+{
+    if (!fn || !grant || !*grant || !name || wph_abi_lookup(name, strlen(name)) >= 0)
+        return WASMPLUG_ERR_ARGUMENT;
+    service_fn_spec spec = {service, grant};
+    return do_register(host, "wasmplug", name, signature, false, fn, NULL, user, NULL, &spec);
 }
 
 wasmplug_status wasmplug_host_register_bytes(wasmplug_host *host, const char *module,
@@ -308,7 +341,7 @@ wasmplug_status wasmplug_host_register_bytes(wasmplug_host *host, const char *mo
 {
     if (!fn)
         return WASMPLUG_ERR_ARGUMENT;
-    return do_register(host, module, name, NULL, true, NULL, fn, user, finalizer);
+    return do_register(host, module, name, NULL, true, NULL, fn, user, finalizer, NULL);
 }
 
 bool wasmplug_host_has_function(wasmplug_host *host, const char *module, const char *name)
@@ -398,4 +431,35 @@ wasmplug_status wasmplug_hostcall_write(wasmplug_hostcall *call, const void *dat
     if (st != WASMPLUG_OK && call->write_failed == WASMPLUG_OK)
         call->write_failed = st;
     return st;
+}
+
+void **wasmplug_hostcall_call_state(wasmplug_hostcall *call, unsigned service)
+{
+    if (!call || service >= WASMPLUG_SERVICES_MAX)
+        return NULL;
+    return &call->slot->svc_call[service];
+}
+
+void wasmplug_hostcall_fail(wasmplug_hostcall *call, wasmplug_status code, const char *fmt, ...)
+{
+    if (!call || !fmt)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(call->msg, sizeof call->msg, fmt, ap);
+    va_end(ap);
+    call->has_msg = true;
+    call->fail_code = code == WASMPLUG_OK ? WASMPLUG_ERR_HOST_FUNCTION : code;
+}
+
+wasmplug_status wasmplug_hostcall_check(wasmplug_hostcall *call)
+{
+    if (!call)
+        return WASMPLUG_ERR_ARGUMENT;
+    int why = atomic_load(&call->slot->interrupted);
+    if (why & WPH_INT_CANCEL)
+        return WASMPLUG_ERR_CANCELLED;
+    if (why & WPH_INT_TIMEOUT)
+        return WASMPLUG_ERR_TIMEOUT;
+    return WASMPLUG_OK;
 }

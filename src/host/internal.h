@@ -128,6 +128,10 @@ typedef struct wph_hostfn {
     void *user;
     void (*finalizer)(void *user);
     wasmplug_func *func;         /* engine host function shared by all instances */
+    /* Service imports (module "wasmplug", services.c): */
+    bool service;
+    unsigned service_id;
+    char *grant;                 /* permission or pattern a plugin needs */
 } wph_hostfn;
 
 WPH_INTERNAL void wph_hostfns_free(wasmplug_host *host);
@@ -161,6 +165,26 @@ WPH_INTERNAL void wph_abi_free(wasmplug_host *host);
 WPH_INTERNAL int wph_abi_lookup(const char *name, size_t len);
 WPH_INTERNAL const char *wph_abi_name(int i);
 
+/* ---- services (services.c) ---- */
+typedef struct wph_service {
+    char *name;
+    wasmplug_service_def def;
+} wph_service;
+/* Run every service's call_begin for the slot's call (in wph_exec_begin). */
+WPH_INTERNAL void wph_services_begin(wph_slot *s);
+/* Run call_end with the call's status; returns the final status (a failing
+ * call_end fails a successful call, filling e). */
+WPH_INTERNAL wasmplug_status wph_services_end(wph_slot *s, wasmplug_status st,
+                                              wasmplug_plugin_error *e, wasmplug_phase phase,
+                                              const char *function);
+WPH_INTERNAL void wph_services_plugin_free(wasmplug_plugin *p);
+WPH_INTERNAL void wph_services_free(wasmplug_host *host);
+/* Register an import of module "wasmplug" (hostfn.c). */
+WPH_INTERNAL wasmplug_status wph_register_service_fn(wasmplug_host *host, unsigned service,
+                                                     const char *name, const char *signature,
+                                                     const char *grant, wasmplug_typed_fn fn,
+                                                     void *user);
+
 /* ---- host ---- */
 typedef struct wph_rule {
     char *plugin_pat;
@@ -190,6 +214,10 @@ struct wasmplug_host {
 
     wasmplug_func *abi[WPH_ABI_COUNT];
     wph_timer timer;
+
+    wph_service services[WASMPLUG_SERVICES_MAX];
+    unsigned nservices;           /* fixed once a plugin was loaded */
+    bool loaded_any;              /* under lock: a plugin load started */
 };
 
 /* ---- plugins ---- */
@@ -218,6 +246,8 @@ typedef struct wph_slot {
     wph_deadline deadline;
     struct wph_slot *outer;       /* the thread's enclosing call (re-entrancy check) */
     wasmplug_wasi_ctx *wasi;      /* WASI context of this slot's instance, or NULL */
+    bool svc_begun;               /* services' call_begin ran for this call */
+    void *svc_call[WASMPLUG_SERVICES_MAX]; /* per-call service state */
 } wph_slot;
 
 struct wasmplug_plugin {
@@ -265,6 +295,8 @@ struct wasmplug_plugin {
     bool hook_pmanifest;          /* plugin_get_manifest () -> i64 */
 
     struct wph_wasi *wasi;        /* WASI configuration (permissions.c), or NULL */
+    wph_kvs settings;             /* manifest settings for services (immutable) */
+    void *svc_state[WASMPLUG_SERVICES_MAX]; /* per-plugin service state (lock) */
 
     wasmplug_plugin *hnext, *prev, *next; /* registry links (host->lock) */
     bool registered;

@@ -194,6 +194,7 @@ void wph_exec_begin(wph_slot *s)
          * and cancel still apply. */
         (void)wph_timer_arm(&p->host->timer, &s->deadline, p->limits.timeout_ms);
     }
+    wph_services_begin(s);
 }
 
 void wph_exec_end(wph_slot *s)

@@ -95,6 +95,37 @@ static bool requested(const wasmplug_plugin *p, const char *perm)
     return false;
 }
 
+bool wasmplug_plugin_granted(wasmplug_plugin *p, const char *perm)
+{
+    if (!p || !perm || !requested(p, perm))
+        return false;
+    pthread_mutex_lock(&p->host->lock);
+    bool ok = policy_allows(p->host, p, perm);
+    pthread_mutex_unlock(&p->host->lock);
+    return ok;
+}
+
+/* A service import's grant: the permission itself, or, for a pattern such
+ * as "events.publish:*", any requested permission the pattern covers that
+ * the policy allows. *why_req tells a missing request from a policy
+ * refusal. Call with h->lock held. */
+static bool grant_held(wasmplug_host *h, const wasmplug_plugin *p, const char *grant,
+                       bool *why_req)
+{
+    *why_req = requested(p, grant);
+    if (*why_req && policy_allows(h, p, grant))
+        return true;
+    for (size_t i = 0; i < p->nrequested; i++) {
+        const char *r = p->requested[i];
+        if (wph_glob(grant, r, strlen(r))) {
+            *why_req = true;
+            if (policy_allows(h, p, r))
+                return true;
+        }
+    }
+    return false;
+}
+
 wasmplug_status wasmplug_plugin_permissions(wasmplug_plugin *p, char ***perms, size_t *count)
 {
     if (!p || !perms || !count)
@@ -221,6 +252,12 @@ static bool mod_is(const char *mod, size_t len, const char *what)
 
 static wasmplug_status wasi_link(wasmplug_plugin *p, const char *name, size_t len,
                                  wasmplug_func **out);
+static wasmplug_status link_denied(wasmplug_plugin *p, const char *full,
+                                   const wasmplug_functype *type, const char *why,
+                                   wasmplug_extern *slot, wasmplug_plugin_error *err);
+static wasmplug_status link_service(wasmplug_plugin *p, uint32_t i, const char *name,
+                                    size_t namelen, const char *full,
+                                    const wasmplug_functype *want, wasmplug_plugin_error *err);
 
 static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_error *err)
 {
@@ -246,9 +283,7 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
     if (mod_is(mod, modlen, "wasmplug")) {
         int k = wph_abi_lookup(name, namelen);
         if (k < 0)
-            return wph_fail(err, WASMPLUG_ERR_LINK, WASMPLUG_PHASE_LOAD, p->name, full,
-                            "import %s is not part of plugin ABI v%d", full,
-                            WASMPLUG_ABI_VERSION);
+            return link_service(p, i, name, namelen, full, &type.of.func, err);
         wasmplug_functype have = wasmplug_func_type(h->abi[k]);
         if (!type_equal(&type.of.func, &have))
             return type_mismatch(p, full, &type.of.func, &have, err);
@@ -287,7 +322,6 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
         return WASMPLUG_OK;
     }
 
-    /* Denied. */
     char why[WASMPLUG_ERROR_MESSAGE_MAX];
     if (!req && p->nrequested == 0)
         snprintf(why, sizeof why,
@@ -300,6 +334,16 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
     else
         snprintf(why, sizeof why, "the host policy does not grant '%s' to plugin '%.60s'", full,
                  p->name);
+    return link_denied(p, full, &type.of.func, why, slot, err);
+}
+
+/* An import that is not granted: fail the load, or (WASMPLUG_DENY_STUB)
+ * link a stub that fails the call. */
+static wasmplug_status link_denied(wasmplug_plugin *p, const char *full,
+                                   const wasmplug_functype *type, const char *why,
+                                   wasmplug_extern *slot, wasmplug_plugin_error *err)
+{
+    wasmplug_host *h = p->host;
     if (h->deny_mode == WASMPLUG_DENY_FAIL_LOAD)
         return wph_fail(err, WASMPLUG_ERR_PERMISSION_DENIED, WASMPLUG_PHASE_LOAD, p->name, full,
                         "import %s denied: %s", full, why);
@@ -314,10 +358,46 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
                         "out of memory");
     snprintf(info->full, sizeof info->full, "%s", full);
     snprintf(info->why, sizeof info->why, "%s", why);
-    st = add_stub(p, &type.of.func, denied_stub, info, &slot->of.func);
+    wasmplug_status st = add_stub(p, type, denied_stub, info, &slot->of.func);
     if (st != WASMPLUG_OK)
         return wph_fail(err, st, WASMPLUG_PHASE_LOAD, p->name, full, "cannot link %s", full);
     return WASMPLUG_OK;
+}
+
+/* wasmplug.<name> that is not part of the ABI: a service import, linked
+ * when the plugin holds the grant the service registered for it. */
+static wasmplug_status link_service(wasmplug_plugin *p, uint32_t i, const char *name,
+                                    size_t namelen, const char *full,
+                                    const wasmplug_functype *want, wasmplug_plugin_error *err)
+{
+    wasmplug_host *h = p->host;
+    pthread_mutex_lock(&h->lock);
+    wph_hostfn *f = wph_hostfn_find(h, "wasmplug", 8, name, namelen);
+    bool req = false, held = f && f->service && grant_held(h, p, f->grant, &req);
+    pthread_mutex_unlock(&h->lock);
+    if (!f || !f->service)
+        return wph_fail(err, WASMPLUG_ERR_LINK, WASMPLUG_PHASE_LOAD, p->name, full,
+                        "import %s is not part of plugin ABI v%d, and no service attached to "
+                        "the host provides it",
+                        full, WASMPLUG_ABI_VERSION);
+    wasmplug_functype have = wasmplug_func_type(f->func);
+    if (!type_equal(want, &have))
+        return type_mismatch(p, full, want, &have, err);
+    if (p->abi == WASMPLUG_ABI_NONE)
+        p->abi = WASMPLUG_ABI_V1;
+    if (held) {
+        p->imports[i].of.func = f->func;
+        return WASMPLUG_OK;
+    }
+    bool pattern = strchr(f->grant, '*') != NULL;
+    char why[WASMPLUG_ERROR_MESSAGE_MAX];
+    if (!req)
+        snprintf(why, sizeof why, "plugin '%.60s' does not request %s '%s'", p->name,
+                 pattern ? "a permission matching" : "permission", f->grant);
+    else
+        snprintf(why, sizeof why, "the host policy does not grant '%s' to plugin '%.60s'",
+                 f->grant, p->name);
+    return link_denied(p, full, want, why, &p->imports[i], err);
 }
 
 wasmplug_status wph_link_imports(wasmplug_plugin *p, wasmplug_plugin_error *err)

@@ -27,6 +27,7 @@ static _Thread_local wph_slot *tl_current;
 
 static void plugin_destroy(wasmplug_plugin *p)
 {
+    wph_services_plugin_free(p);
     for (uint32_t i = 0; p->slots && i < p->pool_size; i++) {
         wph_slot *s = &p->slots[i];
         if (s->inst)
@@ -183,10 +184,10 @@ static wasmplug_status check_abi_section(wasmplug_plugin *p, wasmplug_plugin_err
                         "custom section wasmplug_abi holds '%s', not a version like \"1\" or "
                         "\"1.0\"",
                         text);
-    if (major != WASMPLUG_ABI_VERSION || minor > 0)
+    if (major != WASMPLUG_ABI_VERSION || minor > WASMPLUG_ABI_MINOR)
         return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, "",
-                        "the plugin needs plugin ABI %u.%u; this host implements %d.0", major,
-                        minor, WASMPLUG_ABI_VERSION);
+                        "the plugin needs plugin ABI %u.%u; this host implements %d.%d", major,
+                        minor, WASMPLUG_ABI_VERSION, WASMPLUG_ABI_MINOR);
     p->abi = WASMPLUG_ABI_V1;
     return WASMPLUG_OK;
 }
@@ -284,6 +285,9 @@ static wasmplug_status plugin_new(wasmplug_host *h, const char *name,
             ok = wph_kvs_set(&p->metadata, m->metadata[i].key, m->metadata[i].value) == WASMPLUG_OK;
         for (size_t i = 0; ok && i < m->config_count; i++)
             ok = wph_kvs_set(&p->config, m->config[i].key, m->config[i].value) == WASMPLUG_OK;
+        for (size_t i = 0; ok && i < m->setting_count; i++)
+            ok = wph_kvs_set(&p->settings, m->settings[i].key, m->settings[i].value) ==
+                 WASMPLUG_OK;
         if (ok && m->permission_count) {
             p->requested = calloc(m->permission_count, sizeof(char *));
             ok = p->requested != NULL;
@@ -563,6 +567,7 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
         st = run_hook(s, "plugin_initialize", WASMPLUG_PHASE_INIT, e);
     if (st == WASMPLUG_OK && p->hook_pmanifest && !p->has_embedded)
         st = wph_compat_manifest(s, e);
+    st = wph_services_end(s, st, e, WASMPLUG_PHASE_INIT, "(init)");
     wph_exec_end(s);
     wph_wasi_end(s);
     if (st == WASMPLUG_OK && atomic_load(&s->interrupted) != 0)
@@ -715,6 +720,7 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
             s->out_len = 0;
             wph_exec_begin(s);
             wasmplug_status hs = run_hook(s, hookname, WASMPLUG_PHASE_DISPOSE, &he);
+            hs = wph_services_end(s, hs, &he, WASMPLUG_PHASE_DISPOSE, hookname);
             wph_exec_end(s);
             tl_current = s->outer;
             if (hs != WASMPLUG_OK && st == WASMPLUG_OK) {
@@ -965,6 +971,8 @@ wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const
                               "(compatibility ABI); '%s' has another type: use a typed call",
                               func);
             }
+            /* Services commit (or roll back) what the call did. */
+            st = wph_services_end(s, st, &e, WASMPLUG_PHASE_CALL, func);
             stop_call(s);
             s->in = NULL;
             s->in_len = 0;
@@ -1017,6 +1025,7 @@ wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *p, const char *func,
             wasmplug_error_clear(&ee);
             st = wasmplug_func_call(f, args, arg_count, results, result_count, &ee);
             st = wph_classify(s, st, &ee, WASMPLUG_PHASE_CALL, func, &e);
+            st = wph_services_end(s, st, &e, WASMPLUG_PHASE_CALL, func);
             stop_call(s);
         }
         gather(s, &cs);
