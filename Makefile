@@ -16,7 +16,7 @@
 # command line: make test EXTRA_DEB_PACKAGES="valgrind".
 
 DEB_PACKAGES = cmake make gcc clang lld wabt wasi-libc libclang-rt-14-dev-wasm32 \
-               libjansson-dev libyaml-dev pkg-config binaryen jq \
+               libjansson-dev libyaml-dev libsqlite3-dev pkg-config binaryen jq \
                libsodium-dev libarchive-dev libcurl4-openssl-dev minisign python3
 EXTRA_DEB_PACKAGES ?=
 # Scripts `make deps` runs after the Debian packages, each idempotent (e.g.

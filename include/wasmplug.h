@@ -529,7 +529,8 @@ typedef struct wasmplug_service_def {
                                 wasmplug_status status, char *msg, size_t msg_size);
     /* Optional: the plugin is being freed (plugin_state non-NULL). */
     void (*plugin_free)(void *user, wasmplug_plugin *plugin, void *plugin_state);
-    /* Optional: the host is being freed, after all of its plugins. */
+    /* Optional: the host is being freed, after all of its plugins (services
+     * are finalized in the reverse order of their adding). */
     void (*finalizer)(void *user);
 } wasmplug_service_def;
 
@@ -545,6 +546,8 @@ WASMPLUG_API wasmplug_status wasmplug_host_add_service(wasmplug_host *host,
 /** The id of the service called name, or ERR_NOT_FOUND. */
 WASMPLUG_API wasmplug_status wasmplug_host_service_id(wasmplug_host *host, const char *name,
                                                       unsigned *id);
+/** The user pointer of service id (its def.user), or NULL for a bad id. */
+WASMPLUG_API void *wasmplug_host_service_user(wasmplug_host *host, unsigned id);
 /**
  * Register a typed import "wasmplug.<name>" (signature as for
  * wasmplug_host_register) for service id, requiring grant (a permission or

@@ -24,7 +24,9 @@
  *       filesystem: [{host: ./data, guest: /data, mode: ro}]  # or "./data:/data:ro"
  *                                 # ("dirs" is accepted as another name)
  *       events: {publish: [words.*], subscribe: [text.*]}   # or one list for both
- *       storage: {quota: 1MiB}                          # or true
+ *       storage: {quota: 1MiB, keys: 10000}             # or true (grant "kv")
+ *       database: {max_size: 8MiB}                      # or true (grant "db")
+ *       notify: true                                    # (grant "notify")
  *       http: [api.example.org]
  *     resources:
  *       max_memory: 16MiB         # bytes with an optional KiB/MiB/GiB suffix
@@ -116,14 +118,27 @@ typedef struct wasmplug_manifest_doc {
     size_t dir_count;
     wasmplug_strlist events_publish;
     wasmplug_strlist events_subscribe;
-    bool storage;                     /* key-value storage requested */
+    bool storage;                     /* key-value storage requested (grant "kv") */
     uint64_t storage_quota;           /* bytes; 0 = host default */
+    uint64_t storage_keys;            /* keys; 0 = host default */
+    bool database;                    /* an SQL database requested (grant "db") */
+    uint64_t database_max_size;       /* bytes; 0 = host default */
+    bool notify;                      /* notifications requested (grant "notify") */
     wasmplug_strlist http_hosts;
     /* resources (0 = inherit) */
     wasmplug_plugin_limits resources;
     /* metadata handed to the host: license, authors, abi, module (owned) */
     wasmplug_kv *metadata;
     size_t metadata_count;
+    /* Every permission requested, as the host checks them (wasmplug_host_grant):
+     * host functions, "kv", "db", "notify", "events.publish:<pattern>",
+     * "events.subscribe:<pattern>", "http:<host>". WASI permissions
+     * (wasi.env:, wasi.fs.*:) come from the WASI configuration instead. */
+    wasmplug_strlist permissions;
+    /* Service settings (wasmplug_manifest.settings): "kv.max_bytes",
+     * "kv.max_keys", "db.max_bytes" (decimal numbers), when given. */
+    wasmplug_kv *settings;
+    size_t setting_count;
 } wasmplug_manifest_doc;
 
 /** Parse YAML text. filename is used in messages (may be NULL). */
@@ -131,7 +146,8 @@ WASMPLUG_API wasmplug_status wasmplug_manifest_parse(const char *text, size_t le
                                                      const char *filename,
                                                      wasmplug_manifest_doc **out,
                                                      wasmplug_manifest_diag *diag);
-/** Read and parse a plugin.yaml file (ERR_IO if it cannot be read). */
+/** Read and parse a plugin.yaml file (ERR_NOT_FOUND if it does not exist,
+ *  ERR_IO if it cannot be read). */
 WASMPLUG_API wasmplug_status wasmplug_manifest_load(const char *path,
                                                     wasmplug_manifest_doc **out,
                                                     wasmplug_manifest_diag *diag);
@@ -149,7 +165,8 @@ WASMPLUG_API void wasmplug_manifest_doc_free(wasmplug_manifest_doc *doc);
 /**
  * The host API's view of a manifest (for wasmplug_load_options.manifest):
  * id, version, name, description, exports, config, resources, the
- * host-function permissions, and metadata (license, authors, abi, module).
+ * permissions (doc->permissions: host functions and services), the service
+ * settings, and metadata (license, authors, abi, module).
  * Pointers refer into doc, which must outlive the load.
  */
 WASMPLUG_API wasmplug_status wasmplug_manifest_to_host(const wasmplug_manifest_doc *doc,

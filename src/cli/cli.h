@@ -37,6 +37,8 @@ enum {
 typedef struct cli_globals {
     const char *store_opt;  /* --store DIR */
     char *store;            /* resolved store root (malloc'd) */
+    const char *data_opt;   /* --data-dir DIR */
+    char *data_dir;         /* plugins' data (kv, db) root (malloc'd), or NULL */
     bool json;
     bool color;             /* ANSI colour on stderr/stdout (terminal only) */
     bool quiet;             /* -q: no notes, no plugin log lines */
@@ -147,6 +149,13 @@ json_t *cli_doc_json(const wasmplug_manifest_doc *doc);
 const char *cli_functype_str(const wasmplug_functype *t, char *buf, size_t size);
 /* Create an engine (bounds mode from $WASMPLUG_BOUNDS: guard/explicit/auto). */
 wasmplug_status cli_engine(wasmplug_engine **out);
+
+/* ---- services (cli_services.c) ----------------------------------------- */
+
+/* Attach the host services (data in G.data_dir, notifications on stderr). */
+wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size);
+/* Write untrusted text with control characters escaped (\n, \xNN, ...). */
+void cli_print_escaped(FILE *f, const char *s, size_t len);
 
 /* ---- commands --------------------------------------------------------- */
 

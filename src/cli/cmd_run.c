@@ -400,8 +400,8 @@ static void wasi_free(wasi_setup *w)
     free(w->cap[1]);
 }
 
-/* The permissions granted: the manifest's requests (host functions and
- * WASI) minus --deny, plus what --grant, --allow-env and --dir give. For an
+/* The permissions granted: the manifest's requests (host functions, services
+ * and WASI) minus --deny, plus what --grant, --allow-env and --dir give. For an
  * installed plugin (recorded != NULL) only the manifest's requests the
  * operator granted at install count (services/grants.h); a plugin run from
  * a path gets what its manifest requests, since the operator runs it by
@@ -412,9 +412,9 @@ static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_
 {
     const char **list = NULL;
     *n = 0;
-    size_t mcount = doc ? doc->host_functions.count : 0;
+    size_t mcount = doc ? doc->permissions.count : 0; /* host functions and services */
     for (size_t i = 0; i < mcount; i++) {
-        const char *p = doc->host_functions.items[i];
+        const char *p = doc->permissions.items[i];
         bool denied = recorded && !wps_grants_has(recorded, p);
         for (size_t j = 0; j < o->deny_count && !denied; j++)
             denied = cli_glob(o->denies[j], p) || cli_glob(p, o->denies[j]);
@@ -797,6 +797,12 @@ int cmd_run(int argc, char **argv)
     cli_interrupt_start(cancel_running, NULL);
     if (wasmplug_host_new(&hc, &h) != WASMPLUG_OK || cli_register_host_functions(h) != WASMPLUG_OK) {
         rc = cli_fail_json(EXIT_INTERNAL, NULL, "cannot create the plugin host");
+        goto out;
+    }
+    char svcmsg[512];
+    wasmplug_status svcst = cli_attach_services(h, svcmsg, sizeof svcmsg);
+    if (svcst != WASMPLUG_OK) {
+        rc = cli_fail_json(cli_exit_for(svcst), NULL, svcmsg);
         goto out;
     }
     if (!wasi_build(&w, p.doc, &o)) {

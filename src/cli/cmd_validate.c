@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "run_opts.h"
 
+#include <wasmplug/services.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,6 +43,22 @@ static void check(report *r, const char *status, const char *what, const char *f
         printf("  %s%-5s%s %-9s %s\n", col, !strcmp(status, "fail") ? "FAIL" : status,
                cli_reset(), what, term_field(msg)); /* msg quotes the plugin's names */
     }
+}
+
+/* Where a manifest requests a service grant. */
+static const char *service_hint(const char *grant)
+{
+    if (!strcmp(grant, "kv"))
+        return "storage: true";
+    if (!strcmp(grant, "db"))
+        return "database: true";
+    if (!strcmp(grant, "notify"))
+        return "notify: true";
+    if (!strncmp(grant, "events.", 7))
+        return "events: {publish: [...], subscribe: [...]}";
+    if (!strncmp(grant, "http", 4))
+        return "http: [hosts]";
+    return "see docs/ABI.md";
 }
 
 static bool is_wasi_name(const char *name, size_t len)
@@ -164,7 +182,21 @@ int cmd_validate(int argc, char **argv)
             continue;
         }
         if (!strcmp(mod, "wasmplug")) {
-            check(&r, "ok", "import", "%s (plugin ABI)", full);
+            char nm[256];
+            snprintf(nm, sizeof nm, "%.*s", (int)(nl < 255 ? nl : 255), name);
+            const char *grant = wasmplug_services_import_grant(nm);
+            bool granted = false;
+            for (size_t k = 0; grant && d && k < d->permissions.count && !granted; k++)
+                granted = cli_glob(d->permissions.items[k], grant) ||
+                          cli_glob(grant, d->permissions.items[k]);
+            if (!grant)
+                check(&r, "ok", "import", "%s (plugin ABI)", full);
+            else if (granted)
+                check(&r, "ok", "import", "%s (service, grant '%s' requested)", full, grant);
+            else
+                check(&r, "fail", "import",
+                      "%s needs grant '%s': the manifest must request it in permissions (%s)",
+                      full, grant, service_hint(grant));
             continue;
         }
         if (!strcmp(mod, "wasi_snapshot_preview1")) {
@@ -200,14 +232,16 @@ int cmd_validate(int argc, char **argv)
         memset(&hc, 0, sizeof hc);
         hc.engine = eng;
         wasmplug_host *h = NULL;
-        if (wasmplug_host_new(&hc, &h) == WASMPLUG_OK && cli_register_host_functions(h) == WASMPLUG_OK) {
+        char svcmsg[512];
+        if (wasmplug_host_new(&hc, &h) == WASMPLUG_OK && cli_register_host_functions(h) == WASMPLUG_OK &&
+            cli_attach_services(h, svcmsg, sizeof svcmsg) == WASMPLUG_OK) {
             wasmplug_manifest hm;
             wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
             if (d) {
                 wasmplug_manifest_to_host(d, &hm);
                 lo.manifest = &hm;
-                for (size_t k = 0; k < d->host_functions.count; k++)
-                    wasmplug_host_grant(h, "*", d->host_functions.items[k]);
+                for (size_t k = 0; k < d->permissions.count; k++)
+                    wasmplug_host_grant(h, "*", d->permissions.items[k]);
             }
             wasmplug_plugin_error perr;
             wasmplug_plugin *pl = NULL;

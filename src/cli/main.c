@@ -199,6 +199,9 @@ static const char GLOBAL_HELP[] =
     "Global options (before or after the command):\n"
     "  --store DIR   plugin store (default: $WASMPLUG_STORE, else\n"
     "                $XDG_DATA_HOME/wasmplug, else ~/.local/share/wasmplug)\n"
+    "  --data-dir DIR  plugins' stored data, DIR/<plugin id>/ (default:\n"
+    "                $WASMPLUG_PLUGIN_DATA, else $XDG_STATE_HOME/wasmplug, else\n"
+    "                ~/.local/state/wasmplug)\n"
     "  --json        machine-readable output on stdout\n"
     "  --color WHEN  auto (default: only on a terminal), always, never\n"
     "  -q, --quiet   no progress, notes or plugin log lines\n"
@@ -237,10 +240,12 @@ static void usage_command(const command *c, FILE *f)
 /* Option parsing                                                           */
 /* ------------------------------------------------------------------------ */
 
-enum { G_STORE = 1000, G_JSON, G_COLOR, G_NO_COLOR, G_QUIET, G_HELP, G_VERBOSE, G_LOG_LEVEL };
+enum { G_STORE = 1000, G_JSON, G_COLOR, G_NO_COLOR, G_QUIET, G_HELP, G_VERBOSE, G_LOG_LEVEL,
+       G_DATA_DIR };
 
 static const cli_opt GLOBAL_OPTS[] = {
     {"store", 0, true, G_STORE},  {"json", 0, false, G_JSON},
+    {"data-dir", 0, true, G_DATA_DIR},
     {"color", 0, true, G_COLOR},  {"colour", 0, true, G_COLOR},
     {"no-color", 0, false, G_NO_COLOR}, {"quiet", 'q', false, G_QUIET},
     {"verbose", 'v', false, G_VERBOSE}, {"log-level", 0, true, G_LOG_LEVEL},
@@ -303,6 +308,9 @@ static bool apply_global(int id, const char *val, const char *cmd)
         return true;
     case G_QUIET:
         G.quiet = true;
+        return true;
+    case G_DATA_DIR:
+        G.data_opt = val;
         return true;
     case G_HELP: {
         const command *c = cmd ? find_command(cmd) : NULL;
@@ -959,6 +967,7 @@ int main(int argc, char **argv)
      * call cli_setup() through the hooks in their parsers. */
     int rc = c->fn(argc - i, argv + i);
     free(G.store);
+    free(G.data_dir);
     return finish(rc);
 }
 
@@ -971,6 +980,7 @@ int cli_setup(void)
     /* NULL when there is no home directory: only install and remove need
      * a store (cli_need_store); the others just find nothing there. */
     G.store = wps_store_root(G.store_opt);
+    G.data_dir = wps_plugin_data_root(G.data_opt);
     return EXIT_OK;
 }
 

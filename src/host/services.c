@@ -59,6 +59,16 @@ wasmplug_status wasmplug_host_service_id(wasmplug_host *h, const char *name, uns
     return st;
 }
 
+void *wasmplug_host_service_user(wasmplug_host *h, unsigned id)
+{
+    if (!h)
+        return NULL;
+    pthread_mutex_lock(&h->lock);
+    void *user = id < h->nservices ? h->services[id].def.user : NULL;
+    pthread_mutex_unlock(&h->lock);
+    return user;
+}
+
 wasmplug_status wasmplug_host_register_service_fn(wasmplug_host *h, unsigned service,
                                                   const char *name, const char *signature,
                                                   const char *grant, wasmplug_typed_fn fn,
@@ -136,7 +146,8 @@ void wph_services_plugin_free(wasmplug_plugin *p)
 
 void wph_services_free(wasmplug_host *h)
 {
-    for (unsigned i = 0; i < h->nservices; i++) {
+    /* Last added, first finalized: a service may rely on earlier ones. */
+    for (unsigned i = h->nservices; i-- > 0;) {
         if (h->services[i].def.finalizer)
             h->services[i].def.finalizer(h->services[i].def.user);
         free(h->services[i].name);

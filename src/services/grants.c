@@ -18,7 +18,8 @@ const char *wps_request_kind_name(wps_request_kind kind)
 {
     static const char *const names[] = {"host function", "environment",  "read directory",
                                         "write directory", "publish events", "subscribe to events",
-                                        "key-value storage", "HTTP"};
+                                        "key-value storage", "HTTP", "SQL database",
+                                        "notifications"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "permission";
 }
 
@@ -112,6 +113,8 @@ wasmplug_status wps_requests_of(const wasmplug_manifest_doc *doc, wps_requests *
          add_list(out, &doc->events_subscribe, WPS_REQ_EVENTS_SUBSCRIBE, "events.subscribe:",
                   "subscribe to events ", NULL) &&
          (!doc->storage || add_request(out, WPS_REQ_STORAGE, "", "kv", "key-value storage", NULL)) &&
+         (!doc->database || add_request(out, WPS_REQ_DB, "", "db", "its own SQL database", NULL)) &&
+         (!doc->notify || add_request(out, WPS_REQ_NOTIFY, "", "notify", "show notifications", NULL)) &&
          add_list(out, &doc->http_hosts, WPS_REQ_HTTP, "http:", "HTTP requests to ",
                   "a pattern: any host it matches");
     if (!ok) {

@@ -10,6 +10,8 @@
  *     filesystem: ["data:/data:ro"]     -> "wasi.fs.read:/data"  ("wasi.fs.write:" for rw)
  *     events: {publish: [a.*]}          -> "events.publish:a.*"  (subscribe likewise)
  *     storage: true                     -> "kv"
+ *     database: true                    -> "db"
+ *     notify: true                      -> "notify"
  *     http: [api.example.org]           -> "http:api.example.org"
  *
  * Some requests are wide and are highlighted to the operator: a directory
@@ -47,7 +49,9 @@ typedef enum wps_request_kind {
     WPS_REQ_EVENTS_PUBLISH,
     WPS_REQ_EVENTS_SUBSCRIBE,
     WPS_REQ_STORAGE,
-    WPS_REQ_HTTP
+    WPS_REQ_HTTP,
+    WPS_REQ_DB,
+    WPS_REQ_NOTIFY
 } wps_request_kind;
 
 /** One permission a manifest requests. Strings owned by the list. */

@@ -694,22 +694,58 @@ static wasmplug_status f_quota(ctx *c, const char *key, const yaml_node_t *v)
                       &c->m->storage_quota);
 }
 
-static const field STORAGE_FIELDS[] = {{"quota", f_quota}, {NULL, NULL}};
-
-static wasmplug_status f_storage(ctx *c, const char *key, const yaml_node_t *v)
+static wasmplug_status f_keys(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    if (v->type == YAML_MAPPING_NODE) {
-        c->m->storage = true;
-        return walk_mapping(c, "'permissions.storage'", v, STORAGE_FIELDS);
+    return get_number(c, "permissions.storage.keys", v, NUM_PLAIN, UINT64_MAX / 2,
+                      &c->m->storage_keys);
+}
+
+static const field STORAGE_FIELDS[] = {{"quota", f_quota}, {"keys", f_keys}, {NULL, NULL}};
+
+/* A service switched on with true/false or with a mapping of its settings. */
+static wasmplug_status service_switch(ctx *c, const char *key, const yaml_node_t *v,
+                                      const field *fields, bool *on, const char *form)
+{
+    char what[64];
+    snprintf(what, sizeof what, "'permissions.%s'", key);
+    if (v->type == YAML_MAPPING_NODE && fields) {
+        *on = true;
+        return walk_mapping(c, what, v, fields);
     }
     bool b = false;
     if (plain_bool(v, &b)) {
-        c->m->storage = b;
+        *on = b;
         return WASMPLUG_OK;
     }
-    return fail(c, v, "'permissions.storage' must be true, false or {quota: SIZE} (got %s)",
-                kind_name(v));
+    return fail(c, v, "%s must be %s (got %s)", what, form, kind_name(v));
+}
+
+static wasmplug_status f_storage(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return service_switch(c, key, v, STORAGE_FIELDS, &c->m->storage,
+                          "true, false or {quota: SIZE, keys: N}");
+}
+
+static wasmplug_status f_db_max_size(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    c->m->database = true;
+    return get_number(c, "permissions.database.max_size", v, NUM_SIZE, UINT64_MAX / 2,
+                      &c->m->database_max_size);
+}
+
+static const field DATABASE_FIELDS[] = {{"max_size", f_db_max_size}, {NULL, NULL}};
+
+static wasmplug_status f_database(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return service_switch(c, key, v, DATABASE_FIELDS, &c->m->database,
+                          "true, false or {max_size: SIZE}");
+}
+
+static wasmplug_status f_notify(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return service_switch(c, key, v, NULL, &c->m->notify, "true or false");
 }
 
 static wasmplug_status f_http(ctx *c, const char *key, const yaml_node_t *v)
@@ -723,6 +759,7 @@ static const field PERMISSION_FIELDS[] = {
     {"host_functions", f_host_functions}, {"env", f_env},         {"filesystem", f_dirs},
     {"dirs", f_dirs},
     {"events", f_events},                 {"storage", f_storage}, {"http", f_http},
+    {"database", f_database},             {"notify", f_notify},
     {NULL, NULL}};
 
 static wasmplug_status f_permissions(ctx *c, const char *key, const yaml_node_t *v)
@@ -818,7 +855,7 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
         return;
     wasmplug_strlist *lists[] = {&m->authors,        &m->exports,        &m->host_functions,
                                  &m->env,            &m->events_publish, &m->events_subscribe,
-                                 &m->http_hosts};
+                                 &m->http_hosts,     &m->permissions};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         for (size_t j = 0; j < lists[i]->count; j++)
             free(lists[i]->items[j]);
@@ -834,6 +871,11 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
         free((char *)m->metadata[i].value);
     }
     free(m->metadata);
+    for (size_t i = 0; i < m->setting_count; i++) {
+        free((char *)m->settings[i].key);
+        free((char *)m->settings[i].value);
+    }
+    free(m->settings);
     for (size_t i = 0; i < m->dir_count; i++) {
         free(m->dirs[i].host);
         free(m->dirs[i].guest);
@@ -855,24 +897,25 @@ const char *wasmplug_abi_string(wasmplug_abi abi)
     return abi == WASMPLUG_ABI_V1 ? "v1" : abi == WASMPLUG_ABI_COMPAT ? "compat" : "none";
 }
 
-static wasmplug_status add_meta(ctx *c, const char *key, const char *value)
+/* Append a copy of key = value (nothing when value is NULL). */
+static wasmplug_status add_kv(ctx *c, wasmplug_kv **items, size_t *count, const char *key,
+                              const char *value)
 {
     if (!value)
         return WASMPLUG_OK;
-    wasmplug_manifest_doc *m = c->m;
-    wasmplug_kv *kv = realloc(m->metadata, (m->metadata_count + 1) * sizeof *kv);
+    wasmplug_kv *kv = realloc(*items, (*count + 1) * sizeof *kv);
     if (!kv)
         return nomem(c);
-    m->metadata = kv;
+    *items = kv;
     char *k = strdup(key), *v = strdup(value);
     if (!k || !v) {
         free(k);
         free(v);
         return nomem(c);
     }
-    kv[m->metadata_count].key = k;
-    kv[m->metadata_count].value = v;
-    m->metadata_count++;
+    kv[*count].key = k;
+    kv[*count].value = v;
+    (*count)++;
     return WASMPLUG_OK;
 }
 
@@ -887,6 +930,56 @@ static bool has_key(ctx *c, const yaml_node_t *map, const char *key)
             return true;
     }
     return false;
+}
+
+static wasmplug_status add_meta(ctx *c, const char *key, const char *value)
+{
+    return add_kv(c, &c->m->metadata, &c->m->metadata_count, key, value);
+}
+
+static wasmplug_status add_setting(ctx *c, const char *key, uint64_t value)
+{
+    if (!value)
+        return WASMPLUG_OK;
+    char text[32];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    return add_kv(c, &c->m->settings, &c->m->setting_count, key, text);
+}
+
+/* Every permission the manifest requests, in the host's vocabulary (host
+ * functions, then kv, db, notify, events.publish:P, events.subscribe:P,
+ * http:H), and the service settings (quotas). */
+static wasmplug_status add_permissions(ctx *c)
+{
+    wasmplug_manifest_doc *m = c->m;
+    wasmplug_status st = WASMPLUG_OK;
+    for (size_t i = 0; st == WASMPLUG_OK && i < m->host_functions.count; i++)
+        st = strlist_add(c, &m->permissions, m->host_functions.items[i]);
+    if (st == WASMPLUG_OK && m->storage)
+        st = strlist_add(c, &m->permissions, "kv");
+    if (st == WASMPLUG_OK && m->database)
+        st = strlist_add(c, &m->permissions, "db");
+    if (st == WASMPLUG_OK && m->notify)
+        st = strlist_add(c, &m->permissions, "notify");
+    const struct {
+        const char *prefix;
+        const wasmplug_strlist *list;
+    } prefixed[] = {{"events.publish:", &m->events_publish},
+                    {"events.subscribe:", &m->events_subscribe},
+                    {"http:", &m->http_hosts}};
+    for (size_t k = 0; k < sizeof prefixed / sizeof prefixed[0]; k++)
+        for (size_t i = 0; st == WASMPLUG_OK && i < prefixed[k].list->count; i++) {
+            char perm[600];
+            snprintf(perm, sizeof perm, "%s%s", prefixed[k].prefix, prefixed[k].list->items[i]);
+            st = strlist_add(c, &m->permissions, perm);
+        }
+    if (st == WASMPLUG_OK && m->storage)
+        st = add_setting(c, "kv.max_bytes", m->storage_quota);
+    if (st == WASMPLUG_OK && m->storage)
+        st = add_setting(c, "kv.max_keys", m->storage_keys);
+    if (st == WASMPLUG_OK && m->database)
+        st = add_setting(c, "db.max_bytes", m->database_max_size);
+    return st;
 }
 
 /* After the walk: required fields, defaults, metadata. */
@@ -914,7 +1007,7 @@ static wasmplug_status finish(ctx *c, const yaml_node_t *root)
         (st = add_meta(c, "abi", m->abi_given ? wasmplug_abi_string(m->abi) : NULL)) ||
         (st = add_meta(c, "module", m->module)))
         return st;
-    return WASMPLUG_OK;
+    return add_permissions(c);
 }
 
 /* The line (1-based) and byte column (1-based) of a byte offset. */
@@ -1169,8 +1262,10 @@ wasmplug_status wasmplug_manifest_to_host(const wasmplug_manifest_doc *doc, wasm
     out->description = doc->description;
     out->metadata = doc->metadata;
     out->metadata_count = doc->metadata_count;
-    out->permissions = (const char *const *)doc->host_functions.items;
-    out->permission_count = doc->host_functions.count;
+    out->permissions = (const char *const *)doc->permissions.items;
+    out->permission_count = doc->permissions.count;
+    out->settings = doc->settings;
+    out->setting_count = doc->setting_count;
     out->exports = (const char *const *)doc->exports.items;
     out->export_count = doc->exports.count;
     out->config = doc->config;

@@ -61,6 +61,26 @@ char *wps_store_root(const char *explicit_root)
     return p;
 }
 
+char *wps_plugin_data_root(const char *explicit_root)
+{
+    if (explicit_root && *explicit_root)
+        return strdup(explicit_root);
+    const char *env = getenv(WPS_ENV_PLUGIN_DATA);
+    if (env && *env)
+        return strdup(env);
+    const char *xdg = getenv("XDG_STATE_HOME");
+    if (xdg && xdg[0] == '/')
+        return join(xdg, "wasmplug");
+    const char *home = getenv("HOME");
+    if (!home || !*home)
+        return NULL;
+    size_t n = strlen(home) + 32;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/.local/state/wasmplug", home);
+    return p;
+}
+
 int wps_mkdirs(const char *path, mode_t mode)
 {
     char buf[PATH_MAX];

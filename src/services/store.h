@@ -44,6 +44,12 @@ typedef struct wps_entry {
  *  malloc'd; NULL only when no home directory can be found. */
 char *wps_store_root(const char *explicit_root);
 
+#define WPS_ENV_PLUGIN_DATA "WASMPLUG_PLUGIN_DATA"
+/** Where plugins' data (kv, db) lives: explicit (--data-dir), else
+ *  $WASMPLUG_PLUGIN_DATA, else $XDG_STATE_HOME/wasmplug, else
+ *  ~/.local/state/wasmplug. malloc'd; NULL without a home directory. */
+char *wps_plugin_data_root(const char *explicit_root);
+
 /** All plugins: the store's (sorted by id, newest version first), then the
  *  project's (project_dir may be NULL). *out freed with wps_entries_free. */
 wasmplug_status wps_list(const char *root, const char *project_dir, wps_entry **out,

@@ -1,8 +1,9 @@
 #!/bin/sh
 # test-install.sh BUILD_DIR SOURCE_DIR CC CMAKE [EXTRA_CFLAGS]
 # Installs the build into a temporary prefix, then builds and runs
-# consumer.c against it with pkg-config (shared and static) and with
-# CMake's find_package (shared and static targets).
+# consumer.c (libwasmplug) and consumer_services.c (libwasmplug_services)
+# against it with pkg-config (shared and static) and with CMake's
+# find_package (shared and static targets).
 set -eu
 build=$1 src=$2 cc=$3 cmake=$4 extra=${5:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wasmplug-install.XXXXXX")
@@ -10,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 
 "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log"
-for f in include/wasmplug/engine.h; do
+for f in include/wasmplug/engine.h include/wasmplug/services.h include/wasmplug/manifest.h; do
     test -f "$prefix/$f" || { echo "missing $f in the installed tree"; exit 1; }
 done
 pcdir=$(dirname "$(find "$prefix" -name wasmplug.pc | head -n1)")
@@ -34,6 +35,21 @@ echo "pkg-config shared: ok"
 "$tmp/pc_static"
 echo "pkg-config static: ok"
 
+# The services library, pkg-config shared and static.
+# shellcheck disable=SC2046,SC2086
+"$cc" $extra -std=c11 -o "$tmp/svc_shared" "$src/consumer_services.c" \
+    $(pkg-config --cflags wasmplug-services) $(pkg-config --libs wasmplug-services)
+LD_LIBRARY_PATH="$libdir" "$tmp/svc_shared"
+test -f "$libdir/libwasmplug_services.a" || { echo "missing libwasmplug_services.a"; exit 1; }
+# shellcheck disable=SC2046,SC2086
+"$cc" $extra -std=c11 -o "$tmp/svc_static" "$src/consumer_services.c" \
+    $(pkg-config --cflags wasmplug-services) "$libdir/libwasmplug_services.a" \
+    "$libdir/libwasmplug.a" \
+    $(pkg-config --static --libs-only-other --libs-only-l wasmplug-services |
+      sed 's/-lwasmplug_services//; s/-lwasmplug//')
+"$tmp/svc_static"
+echo "pkg-config services shared + static: ok"
+
 # find_package
 "$cmake" -S "$src" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="$extra" >"$tmp/cmake.log" \
@@ -41,4 +57,6 @@ echo "pkg-config static: ok"
 "$cmake" --build "$tmp/cmake" >"$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
 "$tmp/cmake/consumer_shared"
 "$tmp/cmake/consumer_static"
-echo "find_package shared + static: ok"
+LD_LIBRARY_PATH="$libdir" "$tmp/cmake/consumer_services_shared"
+"$tmp/cmake/consumer_services_static"
+echo "find_package shared + static (core and services): ok"

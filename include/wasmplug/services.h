@@ -1,0 +1,161 @@
+/*
+ * wasmplug/services.h - host services for plugins (libwasmplug_services:
+ * link with `pkg-config --libs wasmplug-services` or the CMake target
+ * wasmplug::wasmplug_services).
+ *
+ * A host that wants services attaches them once, before loading plugins:
+ *
+ *     wasmplug_host *host;
+ *     wasmplug_host_new(NULL, &host);
+ *     wasmplug_services_config sc;
+ *     wasmplug_services_config_init(&sc);
+ *     sc.data_dir = "/var/lib/myapp/plugins";     // <data_dir>/<plugin id>/
+ *     sc.on_notify = show_notification;           // notify(level, title, body)
+ *     wasmplug_services *svc;
+ *     char msg[256];
+ *     if (wasmplug_services_attach(host, &sc, &svc, msg, sizeof msg))
+ *         fprintf(stderr, "services: %s\n", msg);
+ *     wasmplug_host_grant(host, "*", "kv");       // host policy, as for host functions
+ *     ... load plugins whose manifests request `storage: true` ...
+ *
+ * Services and their grants
+ * -------------------------
+ * Each service adds imports to the reserved module "wasmplug" (docs/ABI.md,
+ * ABI 1.1) and needs a grant; a plugin gets a grant when its manifest
+ * requests it and the host policy allows it (wasmplug_host_grant), exactly
+ * like host functions:
+ *
+ *   service  grant                        manifest (permissions:)        imports
+ *   kv       kv                           storage: true | {quota, keys}  kv_get, kv_set, ...
+ *   db       db                           database: true | {max_size}    db_exec, db_query
+ *   notify   notify                       notify: true                   notify
+ *   events   events.publish:<pattern>,    events: {publish, subscribe}   event_*
+ *            events.subscribe:<pattern>
+ *   http     http:<host pattern>          http: [hosts]                  http_*
+ *
+ * A plugin importing a service function without its grant fails its load
+ * (ERR_PERMISSION_DENIED, naming the import and the grant). The manifest's
+ * settings (quotas) are capped by this config's policy: a plugin gets
+ * min(manifest request or default, policy maximum).
+ *
+ * Calls and transactions
+ * ----------------------
+ * Storage written by a plugin call (kv_*, db_*) is one transaction: it is
+ * committed when the call succeeds and rolled back when the call traps,
+ * fails (non-zero return), hits a limit or is cancelled, so no reader ever
+ * sees half a call.
+ *
+ * Where data lives
+ * ----------------
+ * <data_dir>/<plugin id>/ (the manifest id, or the plugin's name without
+ * one); with data_per_version, <data_dir>/<plugin id>@<version>/. The
+ * directory is created when a storage service first needs it.
+ *
+ * Ownership and threads
+ * ---------------------
+ * The host owns the services object: wasmplug_host_free frees it (after its
+ * plugins). The handle returned by attach is valid until then. Every
+ * function may be called from any thread. Callbacks (on_notify) run on the
+ * thread of the plugin call, with no lock held.
+ */
+#ifndef WASMPLUG_SERVICES_H
+#define WASMPLUG_SERVICES_H
+
+#include <wasmplug.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wasmplug_services wasmplug_services;
+
+/** Services, for wasmplug_services_config.enable. */
+#define WASMPLUG_SERVICE_KV (1u << 0)
+#define WASMPLUG_SERVICE_DB (1u << 1)
+#define WASMPLUG_SERVICE_NOTIFY (1u << 2)
+#define WASMPLUG_SERVICE_EVENTS (1u << 3)
+#define WASMPLUG_SERVICE_HTTP (1u << 4)
+#define WASMPLUG_SERVICE_ALL 0xffffffffu
+
+/** Notification levels of notify(level, title, body). */
+typedef enum wasmplug_notify_level {
+    WASMPLUG_NOTIFY_INFO = 0,
+    WASMPLUG_NOTIFY_SUCCESS = 1,
+    WASMPLUG_NOTIFY_WARNING = 2,
+    WASMPLUG_NOTIFY_ERROR = 3
+} wasmplug_notify_level;
+
+/** "info", "success", "warning", "error". Never NULL. */
+WASMPLUG_API const char *wasmplug_notify_level_string(wasmplug_notify_level level);
+
+/**
+ * Receives a plugin's notification. title and body are the plugin's bytes
+ * (valid UTF-8, checked; not NUL-terminated; untrusted: escape them before
+ * printing on a terminal).
+ */
+typedef void (*wasmplug_notify_fn)(void *user, wasmplug_plugin *plugin,
+                                   wasmplug_notify_level level, const char *title,
+                                   size_t title_len, const char *body, size_t body_len);
+
+typedef struct wasmplug_services_config {
+    /* Root of plugin data (kv, db): <data_dir>/<plugin id>/. NULL: the
+     * storage services are not attached (notify still is). */
+    const char *data_dir;
+    /* WASMPLUG_SERVICE_* bits to attach (WASMPLUG_SERVICE_ALL: all). */
+    uint32_t enable;
+    /* false (default): all versions of a plugin id share their data. */
+    bool data_per_version;
+
+    /* Quota policy: the most any plugin gets; a manifest may ask for less.
+     * 0 = the built-in default given. */
+    uint64_t kv_max_bytes;        /* keys + values, per plugin; default 64 MiB */
+    uint64_t kv_max_keys;         /* default 1,000,000 */
+    uint32_t kv_max_value_bytes;  /* one value; default 1 MiB */
+    uint64_t db_max_bytes;        /* database file size; default 256 MiB */
+    uint32_t db_max_result_bytes; /* one db_query's JSON result; default 4 MiB */
+    uint32_t db_statement_ms;     /* one SQL statement's time; default 5000 */
+
+    /* notify: the callback (NULL: notifications are counted and dropped). */
+    wasmplug_notify_fn on_notify;
+    void *notify_user;
+} wasmplug_services_config;
+
+/** Fill cfg with the defaults (all services, no data_dir, default quotas). */
+WASMPLUG_API void wasmplug_services_config_init(wasmplug_services_config *cfg);
+
+/**
+ * Attach the enabled services to host (before any plugin is loaded): adds
+ * each service (wasmplug_host_add_service) and registers its imports.
+ * On failure msg (may be NULL) says why: ERR_PLUGIN_STATE (plugins were
+ * loaded already), ERR_DUPLICATE (services attached already), ERR_IO
+ * (data_dir cannot be created), ERR_NOMEM. *out (may be NULL) is owned by
+ * the host.
+ */
+WASMPLUG_API wasmplug_status wasmplug_services_attach(wasmplug_host *host,
+                                                      const wasmplug_services_config *cfg,
+                                                      wasmplug_services **out, char *msg,
+                                                      size_t msg_size);
+
+/** The services attached to host, or NULL. */
+WASMPLUG_API wasmplug_services *wasmplug_services_of(wasmplug_host *host);
+
+/**
+ * The grant the import wasmplug.<name> needs ("kv", "db", "notify",
+ * "events.publish:*", ...) for every service this library implements
+ * (whether attached or not), or NULL if name is no service import. Lets a
+ * validator check a module without a host.
+ */
+WASMPLUG_API const char *wasmplug_services_import_grant(const char *name);
+
+/**
+ * The data directory of a plugin id (and version, used only with
+ * data_per_version): "<data_dir>/<id>" (malloc'd, free()). NULL without a
+ * data_dir, for an id that is not a valid plugin name, or out of memory.
+ */
+WASMPLUG_API char *wasmplug_services_data_path(wasmplug_services *svc, const char *id,
+                                               const char *version);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WASMPLUG_SERVICES_H */
