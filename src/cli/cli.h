@@ -154,8 +154,6 @@ wasmplug_status cli_engine(wasmplug_engine **out);
 
 /* Attach the host services (data in G.data_dir, notifications on stderr). */
 wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size);
-/* Write untrusted text with control characters escaped (\n, \xNN, ...). */
-void cli_print_escaped(FILE *f, const char *s, size_t len);
 
 /* ---- commands --------------------------------------------------------- */
 

@@ -89,8 +89,18 @@ static void test_full(void)
 
     wasmplug_manifest hm;
     CHECK(wasmplug_manifest_to_host(d, &hm) == WASMPLUG_OK);
-    CHECK(!strcmp(hm.id, "word-counter") && hm.permission_count == 2 && hm.export_count == 2 &&
-          hm.config_count == 2 && hm.resources.fuel == 1000000);
+    CHECK(!strcmp(hm.id, "word-counter") && hm.export_count == 2 && hm.config_count == 2 &&
+          hm.resources.fuel == 1000000);
+    /* Every request in the host's vocabulary: host functions, then services. */
+    static const char *const want_perms[] = {"host.log", "env.*", "kv",
+                                             "events.publish:words.*",
+                                             "events.subscribe:text.in",
+                                             "http:api.example.org"};
+    CHECK(hm.permission_count == sizeof want_perms / sizeof want_perms[0]);
+    for (size_t i = 0; i < hm.permission_count && i < 6; i++)
+        CHECK(!strcmp(hm.permissions[i], want_perms[i]));
+    CHECK(hm.setting_count == 1 && !strcmp(hm.settings[0].key, "kv.max_bytes") &&
+          !strcmp(hm.settings[0].value, "2097152"));
     bool license = false;
     for (size_t i = 0; i < hm.metadata_count; i++)
         license |= !strcmp(hm.metadata[i].key, "license") && !strcmp(hm.metadata[i].value, "MIT");
@@ -99,6 +109,40 @@ static void test_full(void)
     CHECK(mp && !strcmp(mp, "./build/wc.wasm"));
     free(mp);
     wasmplug_manifest_doc_free(d);
+}
+
+/* The storage, database and notify services: their grants and settings. */
+static void test_services(void)
+{
+    static const char text[] = "id: s\nversion: 1.0.0\npermissions:\n"
+                               "  storage: {quota: 64KiB, keys: 100}\n"
+                               "  database: {max_size: 1MiB}\n"
+                               "  notify: true\n";
+    wasmplug_manifest_doc *d = NULL;
+    wasmplug_manifest_diag diag;
+    CHECK(wasmplug_manifest_parse(text, sizeof text - 1, "s.yaml", &d, &diag) == WASMPLUG_OK);
+    if (!d)
+        return;
+    CHECK(d->storage && d->storage_quota == 65536 && d->storage_keys == 100);
+    CHECK(d->database && d->database_max_size == 1u << 20 && d->notify);
+    wasmplug_manifest hm;
+    CHECK(wasmplug_manifest_to_host(d, &hm) == WASMPLUG_OK);
+    CHECK(hm.permission_count == 3 && !strcmp(hm.permissions[0], "kv") &&
+          !strcmp(hm.permissions[1], "db") && !strcmp(hm.permissions[2], "notify"));
+    CHECK(hm.setting_count == 3 && !strcmp(hm.settings[0].key, "kv.max_bytes") &&
+          !strcmp(hm.settings[0].value, "65536") && !strcmp(hm.settings[1].key, "kv.max_keys") &&
+          !strcmp(hm.settings[1].value, "100") && !strcmp(hm.settings[2].key, "db.max_bytes") &&
+          !strcmp(hm.settings[2].value, "1048576"));
+    wasmplug_manifest_doc_free(d);
+
+    /* Switched off: no grant. */
+    static const char off[] = "id: s\nversion: 1.0.0\npermissions:\n  storage: false\n"
+                              "  database: false\n  notify: false\n";
+    CHECK(wasmplug_manifest_parse(off, sizeof off - 1, "s.yaml", &d, &diag) == WASMPLUG_OK);
+    if (d) {
+        CHECK(d->permissions.count == 0 && d->setting_count == 0);
+        wasmplug_manifest_doc_free(d);
+    }
 }
 
 /* text must fail at line:column with msg in the message. */
@@ -134,6 +178,13 @@ static void test_errors(void)
     bad("id: x\nversion: 1.0.0\npermissions:\n  filesystem: [nocolon]\n", 4, 16, "host:guest");
     bad("id: x\nversion: 1.0.0\npermissions:\n  filesystem: [\"a:rel\"]\n", 4, 16, "absolute");
     bad("id: x\nversion: 1.0.0\npermissions:\n  storage: maybe\n", 4, 12, "true, false");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  storage: {keys: -1}\n", 4, 19, "storage.keys");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  database: {size: 1}\n", 4, 14,
+        "unknown key 'size' in 'permissions.database' (expected one of: max_size)");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  database: [a]\n", 4, 13,
+        "'permissions.database' must be true, false or {max_size: SIZE}");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  notify: {a: 1}\n", 4, 11,
+        "'permissions.notify' must be true or false");
     bad("id: x\nversion: 1.0.0\nresources:\n  fuel: 0\n", 4, 9, "positive integer");
     bad("id: x\nversion: 1.0.0\nresources:\n  timeout: 5 parsecs\n", 4, 12, "duration");
     bad("id: x\nversion: 1.0.0\nresources:\n  max_memory: 5GiB\n", 4, 15, "too large");
@@ -237,6 +288,7 @@ int main(void)
     test_full();
     test_errors();
     test_all_errors();
+    test_services();
     test_embedded();
     test_semver();
     printf("%d passed, %d failed\n", passed, failed);

@@ -36,7 +36,7 @@ run "$W" run asks run
 expect "run: a notification on stderr" 0 "[notify success] asks: Done"
 run "$W" run asks escape
 expect "run: the plugin's control characters are escaped" 0 \
-    '[notify error] asks: Done: red \x1b[31m\nnext'
+    '[notify error] asks: Done: red \e[31m\nnext'
 check "  ... no raw escape reaches the terminal" sh -c "! grep -q \"$(printf '\033')\" '$T/err'"
 run "$W" validate asks
 expect "validate: the grant is requested" 0 "wasmplug.notify (service, grant 'notify' requested)"
