@@ -7,6 +7,8 @@
 
 #include <wasmplug/services.h>
 
+#include <string.h>
+
 static void on_notify(void *user, wasmplug_plugin *plugin, wasmplug_notify_level level,
                       const char *title, size_t title_len, const char *body, size_t body_len)
 {
@@ -20,6 +22,21 @@ static void on_notify(void *user, wasmplug_plugin *plugin, wasmplug_notify_level
     if (body_len)
         fprintf(stderr, ": %s", term_fieldn(body, body_len));
     fputc('\n', stderr);
+}
+
+const char *cli_service_hint(const char *grant)
+{
+    if (!strcmp(grant, "kv"))
+        return "storage: true";
+    if (!strcmp(grant, "db"))
+        return "database: true";
+    if (!strcmp(grant, "notify"))
+        return "notify: true";
+    if (!strncmp(grant, "events.", 7))
+        return "events: {publish: [...], subscribe: [...]}";
+    if (!strncmp(grant, "http", 4))
+        return "http: [hosts]";
+    return "the service's key (docs/ABI.md)";
 }
 
 wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size)

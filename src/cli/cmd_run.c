@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "interrupt.h"
 #include "run_opts.h"
+
+#include <wasmplug/services.h>
 #include "services/cache.h"
 #include "services/grants.h"
 #include "services/store.h"
@@ -642,18 +644,27 @@ static void print_stats(json_t *stats)
 static void explain_denial(const cli_plugin *p, const run_opts *o, const wps_grants *recorded,
                            wasmplug_plugin_error *err)
 {
-    const char *f = err->function;
-    if (!*f)
+    const char *imp = err->function;
+    if (!*imp)
         return;
+    /* The permission that allows the import: a host function's own name, or
+     * a service import's grant (wasmplug.notify needs "notify"). */
+    const char *f = imp, *where = "permissions.host_functions";
+    const char *grant = strncmp(imp, "wasmplug.", 9) == 0
+                            ? wasmplug_services_import_grant(imp + 9) : NULL;
+    if (grant) {
+        f = grant;
+        where = cli_service_hint(grant);
+    }
     char text[1024];
     bool requested = false;
-    for (size_t i = 0; p->doc && i < p->doc->host_functions.count && !requested; i++)
-        requested = cli_glob(p->doc->host_functions.items[i], f);
+    for (size_t i = 0; p->doc && i < p->doc->permissions.count && !requested; i++)
+        requested = cli_glob(p->doc->permissions.items[i], f);
     for (size_t i = 0; i < o->deny_count; i++)
         if (cli_glob(o->denies[i], f)) {
             snprintf(text, sizeof text,
-                     "import %.100s denied by --deny %.100s (%s; drop that --deny to allow it)", f,
-                     o->denies[i],
+                     "import %.100s denied by --deny %.100s (%s; drop that --deny to allow it)",
+                     imp, o->denies[i],
                      requested ? "the manifest requests it" : "the manifest does not request it");
             goto done;
         }
@@ -661,17 +672,22 @@ static void explain_denial(const cli_plugin *p, const run_opts *o, const wps_gra
         snprintf(text, sizeof text,
                  "import %.100s was not granted when %.100s was installed: grant it for this run "
                  "with --grant %.100s, or install the plugin again with --grant %.100s",
-                 f, p->doc->id, f, f);
+                 imp, p->doc->id, f, f);
     else if (!p->doc)
         snprintf(text, sizeof text,
                  "import %.100s denied: a module without a manifest is granted nothing; run it "
                  "with --grant %.100s (or give it a manifest that requests it)",
-                 f, f);
+                 imp, f);
+    else if (!requested && grant)
+        snprintf(text, sizeof text,
+                 "import %.100s denied: the manifest of %.100s does not request '%.100s'; add "
+                 "%s to its permissions, or grant it for this run with --grant %.100s",
+                 imp, p->doc->id, f, where, f);
     else if (!requested)
         snprintf(text, sizeof text,
                  "import %.100s denied: the manifest of %.100s does not request it; add it to "
-                 "permissions.host_functions, or grant it for this run with --grant %.100s",
-                 f, p->doc->id, f);
+                 "%s, or grant it for this run with --grant %.100s",
+                 imp, p->doc->id, where, f);
     else
         return;
 done:;

@@ -45,22 +45,6 @@ static void check(report *r, const char *status, const char *what, const char *f
     }
 }
 
-/* Where a manifest requests a service grant. */
-static const char *service_hint(const char *grant)
-{
-    if (!strcmp(grant, "kv"))
-        return "storage: true";
-    if (!strcmp(grant, "db"))
-        return "database: true";
-    if (!strcmp(grant, "notify"))
-        return "notify: true";
-    if (!strncmp(grant, "events.", 7))
-        return "events: {publish: [...], subscribe: [...]}";
-    if (!strncmp(grant, "http", 4))
-        return "http: [hosts]";
-    return "see docs/ABI.md";
-}
-
 static bool is_wasi_name(const char *name, size_t len)
 {
 #ifdef WASMPLUG_CLI_HAVE_WASI
@@ -196,7 +180,7 @@ int cmd_validate(int argc, char **argv)
             else
                 check(&r, "fail", "import",
                       "%s needs grant '%s': the manifest must request it in permissions (%s)",
-                      full, grant, service_hint(grant));
+                      full, grant, cli_service_hint(grant));
             continue;
         }
         if (!strcmp(mod, "wasi_snapshot_preview1")) {

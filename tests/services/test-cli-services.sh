@@ -46,8 +46,8 @@ run "$W" validate silent
 expect "validate: the missing grant is named" 4 \
     "wasmplug.notify needs grant 'notify': the manifest must request it in permissions (notify: true)"
 run "$W" run silent run
-expect "run: denied, naming the import and the grant" 5 \
-    "import wasmplug.notify denied" "does not request permission 'notify'"
+expect "run: denied, naming the import, the grant and the fix" 5 \
+    "import wasmplug.notify denied: the manifest of silent does not request 'notify'; add notify: true to its permissions, or grant it for this run with --grant notify"
 run "$W" run silent run --grant notify
 expect "run --grant notify: allowed" 0 "[notify success] silent: Done"
 run "$W" run asks run --deny notify
