@@ -41,12 +41,13 @@ echo "pkg-config static: ok"
     $(pkg-config --cflags wasmplug-services) $(pkg-config --libs wasmplug-services)
 LD_LIBRARY_PATH="$libdir" "$tmp/svc_shared"
 test -f "$libdir/libwasmplug_services.a" || { echo "missing libwasmplug_services.a"; exit 1; }
+# The archives, with the system libraries they need linked as usual (their
+# own static closure - libcurl's TLS, LDAP, ... - is not installed).
 # shellcheck disable=SC2046,SC2086
 "$cc" $extra -std=c11 -o "$tmp/svc_static" "$src/consumer_services.c" \
     $(pkg-config --cflags wasmplug-services) "$libdir/libwasmplug_services.a" \
     "$libdir/libwasmplug.a" \
-    $(pkg-config --static --libs-only-other --libs-only-l wasmplug-services |
-      sed 's/-lwasmplug_services//; s/-lwasmplug//')
+    $(pkg-config --libs $(pkg-config --print-requires-private wasmplug-services)) -lm -pthread
 "$tmp/svc_static"
 echo "pkg-config services shared + static: ok"
 
