@@ -12,6 +12,8 @@
  *   - errors: wp_fail(code, msg) sets the message and returns the code
  *   - logs:   wp_log(level, msg), wp_log_info(msg), ...
  *   - config: wp_config(key), wp_config_int(key, default, &value)
+ *   - host functions: WP_HOST_IMPORT(module, name) for typed ones,
+ *     WP_HOST_BYTES + wp_host_call for bytes ones, wp_result_read
  *   - a per-call arena allocator (wp_alloc), reset before each WP_FN call,
  *     and wp_alloc_persistent for state kept across calls
  *   - wp_buf: a growable byte buffer with string/number/JSON appenders
@@ -569,6 +571,91 @@ static inline bool wp_config_bool(const char *key, bool dflt)
         wp_eqn(v, wp_strlen(v), "no"))
         return false;
     return dflt;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host functions the embedder registered                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Import a host function module.name (registered with
+ * wasmplug_host_register and granted to the plugin):
+ *
+ *     WP_HOST_IMPORT("env", "mul") int32_t env_mul(int32_t a, int32_t b);
+ *
+ * Typed host functions take and return i32/i64/f32/f64; a "p" parameter of
+ * the signature is two i32s, a pointer and a length.
+ */
+#define WP_HOST_IMPORT(module, name) __attribute__((import_module(module), import_name(name)))
+
+/** The wasm type of a bytes host function (wasmplug_host_register_bytes). */
+typedef int32_t (*wp_bytes_host_fn)(const void *in, int32_t in_len, void *out, int32_t out_cap);
+
+/**
+ * Import a bytes host function module.name as the C function `cname`:
+ *
+ *     WP_HOST_BYTES("env", "lookup", env_lookup);
+ *     ...
+ *     const uint8_t *res; size_t res_len;
+ *     int32_t rc = wp_host_call(env_lookup, key, key_len, &res, &res_len);
+ *
+ * Call it through wp_host_call, which fetches a result of any length.
+ */
+#define WP_HOST_BYTES(module, name, cname)                                            \
+    WP_HOST_IMPORT(module, name)                                                      \
+    int32_t cname(const void *in, int32_t in_len, void *out, int32_t out_cap)
+
+/**
+ * Read `len` bytes of the last bytes host function's result, from `offset`,
+ * into dst (wasmplug.result_read). Returns the number of bytes copied (0 at
+ * the end).
+ */
+static inline size_t wp_result_read(void *dst, size_t len, size_t offset)
+{
+    int32_t n = wp_raw_result_read(dst, (int32_t)len, (int32_t)offset);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/**
+ * Call a bytes host function with in[0..in_len) and get its whole result
+ * (in the arena) in *out / *out_len, however long it is. Returns 0 on
+ * success, or the host function's soft error N > 0, with *out then holding
+ * the bytes it gave (e.g. a message). -1: out of memory.
+ */
+static inline int32_t wp_host_call(wp_bytes_host_fn fn, const void *in, size_t in_len,
+                                   const uint8_t **out, size_t *out_len)
+{
+    enum { FIRST = 256 };
+    *out = (const uint8_t *)"";
+    *out_len = 0;
+    uint8_t *buf = (uint8_t *)wp_alloc(FIRST);
+    if (!buf)
+        return -1;
+    int32_t n = fn(in, (int32_t)in_len, buf, FIRST);
+    if (n >= 0 && n <= FIRST) {
+        *out = buf;
+        *out_len = (size_t)n;
+        return 0;
+    }
+    if (n > FIRST) { /* the rest with result_read */
+        uint8_t *all = (uint8_t *)wp_alloc((size_t)n);
+        if (!all)
+            return -1;
+        memcpy(all, buf, FIRST);
+        wp_result_read(all + FIRST, (size_t)n - FIRST, FIRST);
+        *out = all;
+        *out_len = (size_t)n;
+        return 0;
+    }
+    /* A soft error: the result bytes (of unknown length) hold its message. */
+    wp_buf msg = {0};
+    uint8_t chunk[128];
+    size_t got;
+    while ((got = wp_result_read(chunk, sizeof chunk, msg.len)) > 0)
+        wp_buf_add(&msg, chunk, got);
+    *out = (const uint8_t *)(msg.data ? msg.data : "");
+    *out_len = msg.len;
+    return -n;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -459,7 +459,9 @@ static void copy_name(char *dst, const char *src)
     dst[n] = '\0';
 }
 
-/* Function index and name-section name (or NULL) of a function. */
+/* Function index and name (or NULL) of a function: from the name section,
+ * else the function's first export name (optimizing toolchains often drop
+ * the name section; exported functions keep a name in backtraces). */
 static uint32_t func_ident(const wasmplug_func *f, const char **name)
 {
     *name = NULL;
@@ -469,6 +471,9 @@ static uint32_t func_ident(const wasmplug_func *f, const char **name)
     const wasmplug_module *m = f->instance->module;
     if (m->func_names && index < m->nfuncs)
         *name = m->func_names[index];
+    for (uint32_t i = 0; !(*name && **name) && i < m->nexports; i++)
+        if (m->exports[i].kind == WASMPLUG_EXTERN_FUNC && m->exports[i].index == index)
+            *name = m->exports[i].name.str;
     return index;
 }
 

@@ -139,6 +139,16 @@ printf 'id: x\nversion: 1.0.0\npermissions:\n\thost_functions: [a.b]\n' >tab.yam
 run "$W" validate tab.yaml
 expect "a tab in the indentation is named" 4 "tab.yaml:4:1: a tab in the indentation"
 
+echo "# backtraces without a name section"
+if command -v wasm-strip >/dev/null 2>&1; then
+    cp "$PLUG/echo.wasm" stripped.wasm
+    wasm-strip stripped.wasm
+    run "$W" run stripped.wasm trap
+    expect "a trap in an exported function is named from the export table" 1 "in function trap"
+else
+    echo "skip the export-name fallback (no wasm-strip)"
+fi
+
 echo "# output control: plugin log levels"
 run "$W" run "$PLUG/log_levels.wasm" run
 expect "default: info and above" 0 "line-info" "line-warn" "line-error"

@@ -86,6 +86,10 @@ static wasmplug_plugin *load(wasmplug_host *h, const char *name, const spec *s)
     m.config = s->defaults;
     m.config_count = s->default_count;
     m.resources.max_memory_pages = 256; /* 16 MiB, as the plugin.yaml files ask */
+    /* What c_checks imports; granted only where a test's host policy says so. */
+    static const char *const host_functions[] = {"env.*"};
+    m.permissions = host_functions;
+    m.permission_count = 1;
     wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
     opt.manifest = &m;
     opt.init = true;
@@ -610,15 +614,59 @@ static void test_serde(void)
     wasmplug_host_free(h);
 }
 
+/* Host functions for c_checks: env.mul (typed) and env.repeat (bytes: the
+ * input 100 times, or a soft error 7 with a message for "bad"). */
+static int hf_mul(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
+                  wasmplug_slot *results)
+{
+    (void)call;
+    (void)user;
+    results[0].i32 = args[0].value.i32 * args[1].value.i32;
+    return 0;
+}
+
+static int hf_repeat(wasmplug_hostcall *call, void *user, const uint8_t *in, size_t len)
+{
+    (void)user;
+    if (len == 3 && memcmp(in, "bad", 3) == 0) {
+        static const char msg[] = "bad input, a message longer than one chunk of 128 bytes: "
+                                  "0123456789012345678901234567890123456789012345678901234567890123456789";
+        wasmplug_hostcall_write(call, msg, sizeof msg - 1);
+        return 7;
+    }
+    for (int i = 0; i < 100; i++)
+        if (wasmplug_hostcall_write(call, in, len) != WASMPLUG_OK)
+            return -1;
+    return 0;
+}
+
 static void test_c_checks(const char *file)
 {
     printf("-- %s\n", file);
     wasmplug_host *h = new_host();
-    static const char *const exports[] = {"roundtrip", "config", "churn", "add"};
+    CHECK_STATUS(wasmplug_host_register(h, "env", "mul", "(ii)i", hf_mul, NULL, NULL),
+                 WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_host_register_bytes(h, "env", "repeat", hf_repeat, NULL, NULL),
+                 WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_host_grant(h, "*", "env.*"), WASMPLUG_OK);
+    static const char *const exports[] = {"roundtrip", "config", "churn", "add", "host_calls"};
     static const wasmplug_kv cfg[] = {{"n", "-42"}, {"flag", "yes"}, {"s", "tab\there"}};
-    spec s = {file, exports, 4, NULL, 0, cfg, 3, 0};
+    spec s = {file, exports, 5, NULL, 0, cfg, 3, 0};
     wasmplug_plugin *p = load(h, "cc", &s);
     if (p) {
+        /* Host functions: typed, and bytes with a 300-byte result (more than
+         * the PDK's first 256-byte buffer: the rest through result_read). */
+        char want[400] = "42:";
+        for (int i = 0; i < 100; i++)
+            strcat(want, "abc");
+        EXPECT_OUT(p, "host_calls", "abc", want);
+        char small[120] = "42:"; /* 100 bytes: within the first buffer */
+        for (int i = 0; i < 100; i++)
+            strcat(small, "x");
+        EXPECT_OUT(p, "host_calls", "x", small);
+        EXPECT_ERR(p, "host_calls", "bad", WASMPLUG_ERR_PLUGIN,
+                   "env.repeat failed: bad input, a message longer than one chunk of 128 bytes: "
+                   "0123456789012345678901234567890123456789012345678901234567890123456789");
         EXPECT_OUT(p, "roundtrip",
                    " {\"a\" : [1, -2.5, 1e3, 0.125, \"\\u00e9\\ud83d\\ude00\\n\\\"\\/\", true, "
                    "null, {}], \"b\":{\"c\":[]}} ",
@@ -698,9 +746,27 @@ static void test_as_checks(void)
 /* Templates                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* Whether the plugin file has a "name" section (named backtraces). */
+static bool has_name_section(const char *file)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.wasm", plugin_dir, file);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    static uint8_t buf[4 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    const uint8_t *sec;
+    size_t len;
+    return wasmplug_binary_custom_section(buf, n, "name", &sec, &len) == WASMPLUG_OK && len > 0;
+}
+
 static void test_template(const char *file)
 {
     printf("-- %s\n", file);
+    /* Release builds keep function names for backtraces (docs/ABI.md). */
+    CHECK(has_name_section(file));
     wasmplug_host *h = new_host();
     static const char *const exports[] = {"greet"};
     static const wasmplug_kv defaults[] = {{"greeting", "Hello"}};

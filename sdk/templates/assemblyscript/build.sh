@@ -24,6 +24,7 @@ trap 'rm -rf "$mods"' EXIT
 mkdir -p "$mods/@wasmplug"
 ln -s "$(cd "$sdk/assemblyscript" && pwd)" "$mods/@wasmplug/pdk"
 cd "$here"
-"$asc" assembly/index.ts --path "$mods" --runtime "${RUNTIME:-stub}" -O3 \
+# --debug keeps the "name" section (named backtraces); -O3 still optimizes.
+"$asc" assembly/index.ts --path "$mods" --runtime "${RUNTIME:-stub}" -O3 --debug \
     --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort -o "$out"
 echo "built $out ($(wc -c <"$out") bytes)"

@@ -11,11 +11,18 @@ sdk=${WASMPLUG_SDK:-$here/../..}
 [ -f "$sdk/c/wasmplug_pdk.h" ] || { echo "build.sh: set WASMPLUG_SDK to the wasmplug sdk/ directory" >&2; exit 1; }
 out=${1:-$here/plugin.wasm}
 if [ "${TARGET:-freestanding}" = wasi ]; then
-    target="--target=wasm32-wasi -mexec-model=reactor"
+    target="--target=wasm32-wasi" link="-mexec-model=reactor"
 else
-    target="--target=wasm32 -nostdlib -Wl,--no-entry"
+    target="--target=wasm32" link="-nostdlib -Wl,--no-entry"
 fi
+# Compiled and linked in two steps: clang runs wasm-opt (binaryen) on a
+# link with -O, which drops the "name" section; without it backtraces
+# name the plugin's functions ("#1 greet", not "func 9").
+obj=$(mktemp)
+trap 'rm -f "$obj"' EXIT
 # shellcheck disable=SC2086
-"${CLANG:-clang}" $target -Os -mbulk-memory -Wall -Wextra -Werror -I"$sdk/c" -Wl,--strip-debug \
-    -o "$out" "$here/plugin.c"
+"${CLANG:-clang}" $target -c -Os -mbulk-memory -Wall -Wextra -Werror -I"$sdk/c" -o "$obj" \
+    "$here/plugin.c"
+# shellcheck disable=SC2086
+"${CLANG:-clang}" $target $link -Wl,--strip-debug -o "$out" "$obj"
 echo "built $out ($(wc -c <"$out") bytes)"

@@ -18,9 +18,19 @@ outdir=$(cd "$(dirname "$out")" && pwd)
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
 cd "$here"
+# Named backtraces: with binaryen's wasm-opt (WASM_OPT), build with debug
+# info (-fno-strip) and keep only the "name" section of it; without it,
+# strip everything (ReleaseSmall's default).
+wasm_opt=${WASM_OPT:-wasm-opt}
+strip=-fstrip
+command -v "$wasm_opt" >/dev/null 2>&1 && strip=-fno-strip
 ZIG_GLOBAL_CACHE_DIR=$cache ZIG_LOCAL_CACHE_DIR=$cache \
-    "$zig" build-lib -target wasm32-freestanding -dynamic -rdynamic -O ReleaseSmall \
+    "$zig" build-lib -target wasm32-freestanding -dynamic -rdynamic -O ReleaseSmall "$strip" \
     --mod wasmplug::"$(cd "$sdk/zig" && pwd)/wasmplug.zig" --deps wasmplug \
     -femit-bin="$outdir/$(basename "$out")" plugin.zig
 rm -f "$outdir/$(basename "$out").o"
+if [ "$strip" = -fno-strip ]; then
+    "$wasm_opt" "$out" --strip-dwarf -g --enable-bulk-memory --enable-sign-ext \
+        --enable-mutable-globals -o "$out"
+fi
 echo "built $out ($(wc -c <"$out") bytes)"

@@ -1,8 +1,9 @@
 /*
  * c_checks.c - C PDK checks beyond the examples (freestanding and WASI):
  * JSON parse/serialize round trips, escapes and numbers, config helpers,
- * logs, the arena across calls, WP_MAX_INPUT and typed exports next to
- * ABI v1 ones.
+ * logs, the arena across calls, WP_MAX_INPUT, typed exports next to
+ * ABI v1 ones, and host functions the embedder registered (typed and
+ * bytes, with results longer than the first buffer and soft errors).
  */
 #define WP_MAX_INPUT 65536 /* the PDK's own input limit, checked by the tests */
 #include "wasmplug_pdk.h"
@@ -60,4 +61,32 @@ WP_FN(churn)
 WP_EXPORT("add") int add(int a, int b)
 {
     return a + b;
+}
+
+/* Host functions registered by the test host (tests/pdk/test_pdk.c). */
+WP_HOST_IMPORT("env", "mul") int32_t env_mul(int32_t a, int32_t b);
+WP_HOST_BYTES("env", "repeat", env_repeat);
+
+/* "<6*7>:<env.repeat(input)>"; env.repeat fails softly (code 7) on "bad". */
+WP_FN(host_calls)
+{
+    size_t len;
+    const char *in = wp_input_bytes(&len);
+    if (!in)
+        return 1;
+    const uint8_t *res;
+    size_t res_len;
+    int32_t rc = wp_host_call(env_repeat, in, len, &res, &res_len);
+    if (rc) {
+        wp_buf msg = {0};
+        wp_buf_str(&msg, "env.repeat failed: ");
+        wp_buf_add(&msg, res, res_len);
+        wp_set_error(msg.data, msg.len);
+        return rc;
+    }
+    wp_buf out = {0};
+    wp_buf_int(&out, env_mul(6, 7));
+    wp_buf_char(&out, ':');
+    wp_buf_add(&out, res, res_len);
+    return wp_output_buf(&out);
 }
