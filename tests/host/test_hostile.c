@@ -9,6 +9,8 @@
  */
 #include "host_test.h"
 
+#include <signal.h>
+
 static wasmplug_plugin *good;
 
 #define GOOD_STILL_OK() CHECK_CALL(good, "echo", "still here", "still here")
@@ -209,6 +211,24 @@ static void test_memory_limit_attribution(wasmplug_host *h)
     GOOD_STILL_OK();
 }
 
+/* A host that resets SIGSEGV/SIGBUS handling after creating its engine (as
+ * crash reporters and language runtimes do): a plugin's out-of-bounds
+ * access must still be a trap, not the end of the process. */
+static void test_host_resets_signals(wasmplug_host *h)
+{
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGBUS, SIG_DFL);
+    wasmplug_plugin_error err;
+    wasmplug_plugin *p = load(h, "after_reset", "trap_call", NULL, NULL, &err);
+    if (!p)
+        return;
+    wasmplug_val r;
+    CHECK_CODE(wasmplug_plugin_call_typed(p, "f", NULL, 0, &r, 1, &err), WASMPLUG_ERR_TRAP, &err);
+    CHECK_EQ(err.trap, WASMPLUG_TRAP_MEMORY_OUT_OF_BOUNDS);
+    wasmplug_plugin_release(p);
+    GOOD_STILL_OK();
+}
+
 static void test_good_trap(void)
 {
     CHECK_CALL(good, "count", "", "1");
@@ -382,6 +402,7 @@ int main(int argc, char **argv)
     GOOD_STILL_OK();
     test_call_bombs(h);
     test_memory_limit_attribution(h);
+    test_host_resets_signals(h);
     test_good_trap();
     test_lifecycle_traps(h);
 
