@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh - build (Release) and run the benchmark suite: the workloads
 # (wasmplug-bench: native vs wasmplug vs wabt's wasm-interp) and the
-# micro-benchmarks (wasmplug-micro), and the event bus (wasmplug-bench-events).
+# micro-benchmarks (wasmplug-micro), the event bus (wasmplug-bench-events)
+# and distribution (bench/dist/bench_dist.py: a registry of 1,000 plugins
+# over HTTP: search, resolve + install).
 # See docs/PERFORMANCE.md.
 #
 #   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
@@ -34,7 +36,8 @@ done
 if [ $do_build = 1 ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
-        --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events
+        --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events \
+        wasmplug_cli cli_test_plugins
 fi
 
 bin="$build/bench"
@@ -58,5 +61,16 @@ if [ -x "$bin/wasmplug-bench-events" ]; then
     else
         "$bin/wasmplug-bench-events" || status=1
     fi
+fi
+if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/empty.wasm" ] &&
+    command -v python3 >/dev/null 2>&1; then
+    echo
+    if [ $quick = 1 ]; then
+        set -- --plugins 100 --rounds 3
+    else
+        set --
+    fi
+    python3 "$root/bench/dist/bench_dist.py" "$build/wasmplug" \
+        "$build/tests/cli/plugins/empty.wasm" "$root" "$@" || status=1
 fi
 exit $status

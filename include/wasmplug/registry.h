@@ -99,16 +99,19 @@ WASMPLUG_API wasmplug_status wasmplug_registry_remove(const char *store, const c
 WASMPLUG_API void wasmplug_registries_free(wasmplug_registry *r, size_t count);
 
 /**
- * Publish a package into the registry directory dir (created if needed):
- * copy it and its signature (made with key when the package has no
- * <package>.minisig next to it) into packages/, add it to the index, bump
- * the index version, set "expires" to now + expires_days (0: 30), and sign
- * the index with key. Each file is written under a temporary name and
- * renamed; concurrent publishers are serialised with a lock. keywords
- * (may be NULL) are added to the plugin's keywords.
+ * Publish packages (count paths) into the registry directory dir (created
+ * if needed): copy each and its signature (made with key when the package
+ * has no <package>.minisig next to it) into packages/, add them to the
+ * index, bump the index version once, set "expires" to now + expires_days
+ * (0: 30), and sign the index with key. Each file is written under a
+ * temporary name and renamed, the index last; concurrent publishers are
+ * serialised with a lock. If one package fails the index is left as it
+ * was. A published version is immutable: the same id and version with other
+ * bytes is ERR_DUPLICATE. keywords (may be NULL) are added to each plugin's.
  */
-WASMPLUG_API wasmplug_status wasmplug_registry_publish(const char *dir, const char *package_path,
-                                                       const wasmplug_seckey *key,
+WASMPLUG_API wasmplug_status wasmplug_registry_publish(const char *dir,
+                                                       const char *const *package_paths,
+                                                       size_t count, const wasmplug_seckey *key,
                                                        const wasmplug_strlist *keywords,
                                                        unsigned expires_days, char *msg,
                                                        size_t msgsize);

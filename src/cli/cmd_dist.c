@@ -197,6 +197,53 @@ static int client_setup(client *c)
     return EXIT_OK;
 }
 
+/* Parse a command taking the client options and at most one NAME (required
+ * when need_name); then set up. Returns EXIT_OK or the exit code. */
+static int client_args(int argc, char **argv, const char *cmd, bool need_name, client *c,
+                       const char **name)
+{
+    static const cli_opt opts[] = {CLIENT_OPTS, {NULL, 0, false, 0}};
+    cli_args a = {argc, argv, 1, false};
+    const char *arg;
+    int id;
+    *name = NULL;
+    while ((id = cli_next(&a, opts, cmd, &arg)) != -1) {
+        if (id == -2)
+            return EXIT_USAGE;
+        if (client_opt(c, id, arg))
+            continue;
+        if (*name) {
+            cli_error("%s takes %s one plugin (got '%s' too)", cmd,
+                      need_name ? "exactly" : "at most", arg);
+            return EXIT_USAGE;
+        }
+        *name = arg;
+    }
+    if (need_name && !*name) {
+        cli_error("usage: wasmplug %s NAME", cmd);
+        return EXIT_USAGE;
+    }
+    return client_setup(c);
+}
+
+/* The end of a command's output: {key: value} on stdout with --json (value
+ * is released either way). */
+static void json_result(const char *key, json_t *value)
+{
+    if (G.json)
+        cli_json_print(json_pack("{s:o}", key, value));
+    else
+        json_decref(value);
+}
+
+/* The output of a successful removal (registry remove, trust remove). */
+static int report_removed(const char *what, const char *name)
+{
+    cli_note("removed %s %s", what, name);
+    json_result("removed", json_string(name));
+    return EXIT_OK;
+}
+
 static json_t *result_json(const wasmplug_dist_result *r)
 {
     return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:b}", "id", r->id, "version", r->version,
@@ -270,10 +317,7 @@ int cmd_dist_install(int argc, char **argv)
             result_note(&res[i], "installed");
             json_array_append_new(list, result_json(&res[i]));
         }
-        if (G.json)
-            cli_json_print(json_pack("{s:o}", "installed", list));
-        else
-            json_decref(list);
+        json_result("installed", list);
         wasmplug_dist_results_free(res, n);
         return EXIT_OK;
     }
@@ -283,31 +327,16 @@ int cmd_dist_install(int argc, char **argv)
     if (st)
         return c.cc.rc ? c.cc.rc : cli_dist_fail(st, msg);
     result_note(&res, "installed");
-    if (G.json)
-        cli_json_print(json_pack("{s:o}", "installed", result_json(&res)));
+    json_result("installed", result_json(&res));
     wasmplug_dist_result_clear(&res);
     return EXIT_OK;
 }
 
 int cmd_update(int argc, char **argv)
 {
-    static const cli_opt opts[] = {CLIENT_OPTS, {NULL, 0, false, 0}};
     client c = {0};
-    cli_args a = {argc, argv, 1, false};
-    const char *name = NULL, *arg;
-    int id;
-    while ((id = cli_next(&a, opts, "update", &arg)) != -1) {
-        if (id == -2)
-            return EXIT_USAGE;
-        if (client_opt(&c, id, arg))
-            continue;
-        if (name) {
-            cli_error("update takes at most one plugin (got '%s' too)", arg);
-            return EXIT_USAGE;
-        }
-        name = arg;
-    }
-    int rc = client_setup(&c);
+    const char *name;
+    int rc = client_args(argc, argv, "update", false, &c, &name);
     if (rc)
         return rc;
     char msg[2048];
@@ -329,10 +358,7 @@ int cmd_update(int argc, char **argv)
     }
     if (!n)
         cli_note("no plugins installed from a registry: nothing to update");
-    if (G.json)
-        cli_json_print(json_pack("{s:o}", "updated", list));
-    else
-        json_decref(list);
+    json_result("updated", list);
     return EXIT_OK;
 }
 
@@ -374,37 +400,16 @@ int cmd_outdated(int argc, char **argv)
     }
     if (!n)
         cli_note("every plugin installed from a registry is up to date");
-    if (G.json)
-        cli_json_print(json_pack("{s:o}", "outdated", list));
-    else
-        json_decref(list);
+    json_result("outdated", list);
     wasmplug_outdated_free(e, n);
     return EXIT_OK;
 }
 
 int cmd_rollback(int argc, char **argv)
 {
-    static const cli_opt opts[] = {CLIENT_OPTS, {NULL, 0, false, 0}};
     client c = {0};
-    cli_args a = {argc, argv, 1, false};
-    const char *name = NULL, *arg;
-    int id;
-    while ((id = cli_next(&a, opts, "rollback", &arg)) != -1) {
-        if (id == -2)
-            return EXIT_USAGE;
-        if (client_opt(&c, id, arg))
-            continue;
-        if (name) {
-            cli_error("rollback takes one plugin (got '%s' too)", arg);
-            return EXIT_USAGE;
-        }
-        name = arg;
-    }
-    if (!name) {
-        cli_error("usage: wasmplug rollback NAME");
-        return EXIT_USAGE;
-    }
-    int rc = client_setup(&c);
+    const char *name;
+    int rc = client_args(argc, argv, "rollback", true, &c, &name);
     if (rc)
         return rc;
     char msg[2048];
@@ -413,8 +418,7 @@ int cmd_rollback(int argc, char **argv)
     if (st)
         return cli_dist_fail(st, msg);
     cli_note("rolled back %s %s -> %s", res.id, res.previous, res.version);
-    if (G.json)
-        cli_json_print(json_pack("{s:o}", "rolled_back", result_json(&res)));
+    json_result("rolled_back", result_json(&res));
     wasmplug_dist_result_clear(&res);
     return EXIT_OK;
 }
@@ -472,10 +476,7 @@ int cmd_search(int argc, char **argv)
     }
     if (!n && !G.json)
         cli_note("no plugin matches '%s'", query);
-    if (G.json)
-        cli_json_print(json_pack("{s:o}", "results", list));
-    else
-        json_decref(list);
+    json_result("results", list);
     wasmplug_search_hits_free(hits, n);
     return EXIT_OK;
 }
@@ -550,10 +551,7 @@ int cmd_registry(int argc, char **argv)
     if (!strcmp(sub, "remove") && n == 2) {
         if ((st = wasmplug_registry_remove(G.store, pos[1], msg, sizeof msg)))
             return cli_dist_fail(st, msg);
-        cli_note("removed registry %s", pos[1]);
-        if (G.json)
-            cli_json_print(json_pack("{s:s}", "removed", pos[1]));
-        return EXIT_OK;
+        return report_removed("registry", pos[1]);
     }
     if (!strcmp(sub, "list") && n <= 1) {
         wasmplug_registry *r;
@@ -572,10 +570,7 @@ int cmd_registry(int argc, char **argv)
         }
         if (!count)
             cli_note("no registries (add one with `wasmplug registry add NAME URL`)");
-        if (G.json)
-            cli_json_print(json_pack("{s:o}", "registries", list));
-        else
-            json_decref(list);
+        json_result("registries", list);
         wasmplug_registries_free(r, count);
         return EXIT_OK;
     }
@@ -626,10 +621,7 @@ int cmd_trust(int argc, char **argv)
     if (!strcmp(sub, "remove") && n == 2) {
         if ((st = wasmplug_trust_remove(G.store, pos[1], msg, sizeof msg)))
             return cli_dist_fail(st, msg);
-        cli_note("removed trusted key %s", pos[1]);
-        if (G.json)
-            cli_json_print(json_pack("{s:s}", "removed", pos[1]));
-        return EXIT_OK;
+        return report_removed("trusted key", pos[1]);
     }
     if (!strcmp(sub, "list") && n <= 1) {
         wasmplug_trusted_key *k;
@@ -645,10 +637,7 @@ int cmd_trust(int argc, char **argv)
         }
         if (!count)
             cli_note("no trusted keys (add one with `wasmplug trust add KEY.pub`)");
-        if (G.json)
-            cli_json_print(json_pack("{s:o}", "keys", list));
-        else
-            json_decref(list);
+        json_result("keys", list);
         wasmplug_trusted_keys_free(k, count);
         return EXIT_OK;
     }

@@ -427,7 +427,9 @@ int cmd_publish(int argc, char **argv)
                                    {"passphrase-file", 0, true, O_PASSFILE},
                                    {NULL, 0, false, 0}};
     cli_args a = {argc, argv, 1, false};
-    const char *pkg = NULL, *reg = NULL, *sec = "wasmplug.key", *passfile = NULL, *arg;
+    const char *reg = NULL, *sec = "wasmplug.key", *passfile = NULL, *arg;
+    const char **pkgs = calloc((size_t)argc, sizeof *pkgs);
+    size_t npkgs = 0;
     char *kw[64];
     wasmplug_strlist keywords = {kw, 0};
     uint64_t days = 0;
@@ -448,29 +450,35 @@ int cmd_publish(int argc, char **argv)
                 cli_error("--expires-days takes 1 to 3650 (got '%s')", arg);
                 return EXIT_USAGE;
             }
-        } else if (!pkg)
-            pkg = arg;
-        else {
-            cli_error("publish takes one package (got '%s' too)", arg);
-            return EXIT_USAGE;
-        }
+        } else if (pkgs)
+            pkgs[npkgs++] = arg;
     }
-    if (!pkg || !reg) {
-        cli_error("usage: wasmplug publish PACKAGE.wasmplug --registry DIR [-s SECRET_KEY]");
+    if (!npkgs || !reg) {
+        free(pkgs);
+        cli_error("usage: wasmplug publish PACKAGE.wasmplug... --registry DIR [-s SECRET_KEY]");
         return EXIT_USAGE;
     }
     int rc = cli_setup();
     wasmplug_seckey sk;
-    if (rc || (rc = load_seckey(sec, passfile, &sk)))
+    if (rc || (rc = load_seckey(sec, passfile, &sk))) {
+        free(pkgs);
         return rc;
+    }
     char msg[2048];
-    wasmplug_status st =
-        wasmplug_registry_publish(reg, pkg, &sk, &keywords, (unsigned)days, msg, sizeof msg);
+    wasmplug_status st = wasmplug_registry_publish(reg, pkgs, npkgs, &sk, &keywords,
+                                                   (unsigned)days, msg, sizeof msg);
     wasmplug_seckey_wipe(&sk);
-    if (st)
-        return cli_dist_fail(st, msg);
-    cli_note("published %s to %s", pkg, reg);
-    if (G.json)
-        cli_json_print(json_pack("{s:s, s:s}", "published", pkg, "registry", reg));
-    return EXIT_OK;
+    if (!st) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < npkgs; i++) {
+            cli_note("published %s to %s", pkgs[i], reg);
+            json_array_append_new(list, json_string(pkgs[i]));
+        }
+        if (G.json)
+            cli_json_print(json_pack("{s:o, s:s}", "published", list, "registry", reg));
+        else
+            json_decref(list);
+    }
+    free(pkgs);
+    return st ? cli_dist_fail(st, msg) : EXIT_OK;
 }

@@ -116,11 +116,11 @@ static const command COMMANDS[] = {
     {"verify", CLI_DIST(cmd_verify), "verify FILE [-p KEY.pub] [-x SIG]",
      "check a minisign signature (default: with the trusted keys)", ""},
     {"publish", CLI_DIST(cmd_publish),
-     "publish PACKAGE --registry DIR [-s wasmplug.key] [--keyword K]",
-     "add a package to a registry directory and re-sign its index",
-     "Copies the package and its signature (made with the key if the package has\n"
-     "none) into DIR/packages, adds it to DIR/index.json, raises the index version\n"
-     "and signs the index. --expires-days N (default 30): clients refuse the index\n"
+     "publish PACKAGE... --registry DIR [-s wasmplug.key] [--keyword K]",
+     "add packages to a registry directory and re-sign its index",
+     "Copies each package and its signature (made with the key if the package has\n"
+     "none) into DIR/packages, adds them to DIR/index.json, raises the index\n"
+     "version and signs the index. --expires-days N (default 30): clients refuse the index\n"
      "after that, so publish (or re-publish) regularly.\n"},
     {"remove", cmd_remove, "remove ID[@VERSION]",
      "remove a plugin (every version unless one is given)", ""},

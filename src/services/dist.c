@@ -794,20 +794,34 @@ static wasmplug_status list_tracked(const char *store, const char *only, tracked
     return st;
 }
 
+/* The plugins to update or check (id NULL: all) with every registry's
+ * index loaded, and room for one result of elem bytes per plugin. */
+static wasmplug_status tracked_begin(const wasmplug_dist_options *o, const char *id, ctx *c,
+                                     tracked **t, size_t *n, void **results, size_t elem,
+                                     char *msg, size_t msgsize)
+{
+    memset(c, 0, sizeof *c);
+    c->o = o;
+    *results = NULL;
+    wasmplug_status st = list_tracked(o->store, id, t, n, msg, msgsize);
+    if (st || !*n)
+        return st;
+    if (!(st = ctx_load(c, msg, msgsize)) && !(*results = calloc(*n, elem)))
+        st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+    return st;
+}
+
 wasmplug_status wasmplug_dist_update(const wasmplug_dist_options *o, const char *id,
                                      wasmplug_dist_result **res, size_t *count, char *msg,
                                      size_t msgsize)
 {
-    *res = NULL;
     *count = 0;
-    tracked *t;
-    size_t n;
-    wasmplug_status st = list_tracked(o->store, id, &t, &n, msg, msgsize);
-    if (st)
-        return st;
-    ctx c = {.o = o};
-    if (n && !(st = ctx_load(&c, msg, msgsize)) && !(*res = calloc(n, sizeof **res)))
-        st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+    tracked *t = NULL;
+    size_t n = 0;
+    ctx c;
+    void *results;
+    wasmplug_status st = tracked_begin(o, id, &c, &t, &n, &results, sizeof **res, msg, msgsize);
+    *res = results;
     for (size_t i = 0; !st && i < n; i++) {
         wpd_index *ix;
         const char *version;
@@ -835,16 +849,13 @@ wasmplug_status wasmplug_dist_outdated(const wasmplug_dist_options *o,
                                        wasmplug_outdated_entry **out, size_t *count, char *msg,
                                        size_t msgsize)
 {
-    *out = NULL;
     *count = 0;
-    tracked *t;
-    size_t n;
-    wasmplug_status st = list_tracked(o->store, NULL, &t, &n, msg, msgsize);
-    if (st)
-        return st;
-    ctx c = {.o = o};
-    if (n && !(st = ctx_load(&c, msg, msgsize)) && !(*out = calloc(n, sizeof **out)))
-        st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+    tracked *t = NULL;
+    size_t n = 0;
+    ctx c;
+    void *results;
+    wasmplug_status st = tracked_begin(o, NULL, &c, &t, &n, &results, sizeof **out, msg, msgsize);
+    *out = results;
     for (size_t i = 0; !st && i < n; i++) {
         wpd_index *ix = ctx_registry(&c, t[i].registry);
         json_t *plugin = ix ? json_object_get(ix->plugins, t[i].id) : NULL;

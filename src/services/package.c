@@ -4,6 +4,7 @@
  * types, sizes), all through libarchive. See wasmplug/package.h.
  */
 #include <wasmplug/package.h>
+#include "services/dist_internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -12,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +20,6 @@
 #include <unistd.h>
 
 #include "services/store.h"
-
-static wasmplug_status fail(wasmplug_status st, char *msg, size_t msgsize, const char *fmt, ...)
-{
-    if (msg && msgsize) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msgsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 void wasmplug_sha256_hex(const uint8_t *data, size_t len, char hex[65])
 {
@@ -140,7 +129,7 @@ static wasmplug_status add_file(struct archive *a, const char *dir, const char *
     size_t len;
     char *data = wps_read_file(full, &len);
     if (!data)
-        return fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot read %s: %s", full, strerror(errno));
+        return wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot read %s: %s", full, strerror(errno));
     struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, rel);
     archive_entry_set_filetype(e, AE_IFREG);
@@ -152,7 +141,7 @@ static wasmplug_status add_file(struct archive *a, const char *dir, const char *
     wasmplug_status st = WASMPLUG_OK;
     if (archive_write_header(a, e) != ARCHIVE_OK ||
         (len && archive_write_data(a, data, len) != (la_ssize_t)len))
-        st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot add %s to the package: %s", rel,
+        st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot add %s to the package: %s", rel,
                   archive_error_string(a));
     archive_entry_free(e);
     free(data);
@@ -171,15 +160,15 @@ wasmplug_status wasmplug_package_pack(const char *dir, const char *out, char **o
     wasmplug_status st = wasmplug_manifest_load(mfpath, &doc, &diag);
     if (st) {
         if (diag.line)
-            return fail(st, msg, msgsize, "%s:%u:%u: %s", diag.file, diag.line, diag.column,
+            return wpd_fail(st, msg, msgsize, "%s:%u:%u: %s", diag.file, diag.line, diag.column,
                         diag.message);
-        return fail(st, msg, msgsize, "%s", diag.message);
+        return wpd_fail(st, msg, msgsize, "%s", diag.message);
     }
     names files = {0};
     char *target = NULL, *tmp = NULL;
     struct archive *a = NULL;
     if (!safe_relative(doc->module)) {
-        st = fail(WASMPLUG_ERR_MANIFEST, msg, msgsize,
+        st = wpd_fail(WASMPLUG_ERR_MANIFEST, msg, msgsize,
                   "%s: the module path '%s' must stay inside the plugin directory", mfpath,
                   doc->module);
         goto out;
@@ -187,7 +176,7 @@ wasmplug_status wasmplug_package_pack(const char *dir, const char *out, char **o
     char modpath[PATH_MAX];
     snprintf(modpath, sizeof modpath, "%s/%s", dir, doc->module);
     if (access(modpath, R_OK) != 0) {
-        st = fail(WASMPLUG_ERR_NOT_FOUND, msg, msgsize, "the module %s (named by %s) cannot be read: %s",
+        st = wpd_fail(WASMPLUG_ERR_NOT_FOUND, msg, msgsize, "the module %s (named by %s) cannot be read: %s",
                   modpath, mfpath, strerror(errno));
         goto out;
     }
@@ -215,7 +204,7 @@ wasmplug_status wasmplug_package_pack(const char *dir, const char *out, char **o
         ok = names_add(&files, extra.items[i]);
     names_free(&extra);
     if (!ok) {
-        st = fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory listing %s", dir);
+        st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory listing %s", dir);
         goto out;
     }
 
@@ -233,7 +222,7 @@ wasmplug_status wasmplug_package_pack(const char *dir, const char *out, char **o
     size_t tn = target ? strlen(target) + 16 : 0;
     tmp = target ? malloc(tn) : NULL;
     if (!tmp) {
-        st = fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
         goto out;
     }
     snprintf(tmp, tn, "%s.tmp.%ld", target, (long)getpid());
@@ -242,17 +231,17 @@ wasmplug_status wasmplug_package_pack(const char *dir, const char *out, char **o
         archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
         archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
         archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-        st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot create %s: %s", tmp,
+        st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot create %s: %s", tmp,
                   a ? archive_error_string(a) : "out of memory");
         goto out;
     }
     for (size_t i = 0; st == WASMPLUG_OK && i < files.count; i++)
         st = add_file(a, dir, files.items[i], msg, msgsize);
     if (archive_write_close(a) != ARCHIVE_OK && st == WASMPLUG_OK)
-        st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot write %s: %s", tmp,
+        st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot write %s: %s", tmp,
                   archive_error_string(a));
     if (st == WASMPLUG_OK && rename(tmp, target) != 0)
-        st = fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot rename %s to %s: %s", tmp, target,
+        st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot rename %s to %s: %s", tmp, target,
                   strerror(errno));
     if (st != WASMPLUG_OK)
         unlink(tmp);
@@ -319,18 +308,18 @@ static wasmplug_status read_entry(struct archive *a, const char *name, const cha
         if (r == ARCHIVE_EOF)
             return WASMPLUG_OK;
         if (r != ARCHIVE_OK)
-            return fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s: cannot read '%s': %s", name,
+            return wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s: cannot read '%s': %s", name,
                         path, archive_error_string(a));
         /* Sparse entries give offsets: refuse holes rather than track them. */
         if ((uint64_t)off != f->size)
-            return fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+            return wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                         "%s: '%s' is a sparse file, which packages may not hold", name, path);
         if (f->size + n > max_file)
-            return fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
+            return wpd_fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
                         "%s: '%s' is larger than the limit of %llu bytes per file", name, path,
                         (unsigned long long)max_file);
         if (*total + n > max_total)
-            return fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
+            return wpd_fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
                         "%s: the contents exceed the limit of %llu bytes (at '%s')", name,
                         (unsigned long long)max_total, path);
         if (f->size + n > cap) {
@@ -339,7 +328,7 @@ static wasmplug_status read_entry(struct archive *a, const char *name, const cha
                 nc *= 2;
             uint8_t *p = realloc(f->data, nc);
             if (!p)
-                return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory reading %s", path);
+                return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory reading %s", path);
             f->data = p;
             cap = nc;
         }
@@ -368,13 +357,13 @@ wasmplug_status wasmplug_package_read(const uint8_t *data, size_t len, const cha
         free(pkg);
         if (a)
             archive_read_free(a);
-        return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     }
     wasmplug_status st = WASMPLUG_OK;
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-        st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+        st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                   "%s is not a wasmplug package (a gzip-compressed tar archive): %s", name,
                   archive_error_string(a));
         goto out;
@@ -390,7 +379,7 @@ wasmplug_status wasmplug_package_read(const uint8_t *data, size_t len, const cha
         while (p[0] == '.' && p[1] == '/') /* "./x" as tar -C writes it */
             p += 2;
         if (path[0] == '/' || !safe_relative(p)) {
-            st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+            st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                       "%s: refusing the entry '%s': paths must be relative, without '..' or "
                       "empty components", name, path);
             goto out;
@@ -399,49 +388,49 @@ wasmplug_status wasmplug_package_read(const uint8_t *data, size_t len, const cha
         if (type == AE_IFDIR)
             continue;
         if (archive_entry_hardlink(e) || archive_entry_symlink(e)) {
-            st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+            st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                       "%s: refusing the entry '%s': packages may not hold links", name, path);
             goto out;
         }
         if (type != AE_IFREG) {
-            st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+            st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                       "%s: refusing the entry '%s': it is %s", name, path, entry_kind(type));
             goto out;
         }
         if (pkg->count == max_entries) {
-            st = fail(WASMPLUG_ERR_LIMIT, msg, msgsize, "%s: more than %zu entries", name,
+            st = wpd_fail(WASMPLUG_ERR_LIMIT, msg, msgsize, "%s: more than %zu entries", name,
                       max_entries);
             goto out;
         }
         for (size_t i = 0; i < pkg->count; i++) {
             if (!strcmp(pkg->files[i].path, p)) {
-                st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s: '%s' appears twice", name, p);
+                st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s: '%s' appears twice", name, p);
                 goto out;
             }
         }
         if (archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) > max_file) {
-            st = fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
+            st = wpd_fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
                       "%s: '%s' is larger than the limit of %llu bytes per file", name, p,
                       (unsigned long long)max_file);
             goto out;
         }
         wasmplug_package_file *files = realloc(pkg->files, (pkg->count + 1) * sizeof *files);
         if (!files) {
-            st = fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+            st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
             goto out;
         }
         pkg->files = files;
         wasmplug_package_file *f = &files[pkg->count++];
         memset(f, 0, sizeof *f);
         if (!(f->path = strdup(p))) {
-            st = fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+            st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
             goto out;
         }
         if ((st = read_entry(a, name, p, max_file, &total, max_total, f, msg, msgsize)))
             goto out;
     }
     if (r != ARCHIVE_EOF) {
-        st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s is damaged or truncated: %s", name,
+        st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s is damaged or truncated: %s", name,
                   archive_error_string(a));
         goto out;
     }
@@ -449,7 +438,7 @@ wasmplug_status wasmplug_package_read(const uint8_t *data, size_t len, const cha
         if (!strcmp(pkg->files[i].path, WASMPLUG_MANIFEST_FILE))
             pkg->manifest = &pkg->files[i];
     if (!pkg->manifest) {
-        st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s holds no %s", name,
+        st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize, "%s holds no %s", name,
                   WASMPLUG_MANIFEST_FILE);
         goto out;
     }
@@ -457,7 +446,7 @@ wasmplug_status wasmplug_package_read(const uint8_t *data, size_t len, const cha
     st = wasmplug_manifest_parse((const char *)pkg->manifest->data, pkg->manifest->size,
                                  WASMPLUG_MANIFEST_FILE, &pkg->doc, &diag);
     if (st) {
-        fail(st, msg, msgsize, "%s: %s:%u:%u: %s", name, diag.file, diag.line, diag.column,
+        wpd_fail(st, msg, msgsize, "%s: %s:%u:%u: %s", name, diag.file, diag.line, diag.column,
              diag.message);
         goto out;
     }
@@ -465,7 +454,7 @@ wasmplug_status wasmplug_package_read(const uint8_t *data, size_t len, const cha
         if (!strcmp(pkg->files[i].path, pkg->doc->module))
             pkg->module = &pkg->files[i];
     if (!pkg->module)
-        st = fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+        st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                   "%s: the module '%s' named by the manifest is not in the package", name,
                   pkg->doc->module);
 out:

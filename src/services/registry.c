@@ -235,8 +235,61 @@ static wasmplug_status index_add(json_t *index, const wasmplug_package *pkg, con
     return WASMPLUG_OK;
 }
 
-wasmplug_status wasmplug_registry_publish(const char *dir, const char *package_path,
-                                          const wasmplug_seckey *key,
+/* Copy one package (and its signature, made with key when it has none)
+ * into pkgdir and add it to the index. */
+static wasmplug_status publish_one(json_t *index, const char *pkgdir, const char *package_path,
+                                   const wasmplug_seckey *key, const wasmplug_strlist *keywords,
+                                   char *msg, size_t msgsize)
+{
+    size_t len = 0, siglen = 0;
+    uint8_t *data = (uint8_t *)wps_read_file(package_path, &len);
+    if (!data)
+        return wpd_fail(errno == ENOENT ? WASMPLUG_ERR_NOT_FOUND : WASMPLUG_ERR_IO, msg, msgsize,
+                        "cannot read %s: %s", package_path, strerror(errno));
+    wasmplug_package *pkg = NULL;
+    char *sig = NULL, *name = NULL, *pkgfile = NULL, *sigpath = NULL;
+    wasmplug_status st = wasmplug_package_read(data, len, package_path, NULL, &pkg, msg, msgsize);
+    if (st)
+        goto out;
+    char sha[65];
+    wasmplug_sha256_hex(data, len, sha);
+    name = wasmplug_package_filename(pkg->doc->id, pkg->doc->version);
+    pkgfile = name ? wpd_join(pkgdir, name) : NULL;
+    size_t n = strlen(package_path) + (pkgfile ? strlen(pkgfile) : 0) + sizeof WPD_SIG_EXT;
+    sigpath = pkgfile ? malloc(n) : NULL;
+    if (!sigpath) {
+        st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        goto out;
+    }
+    snprintf(sigpath, n, "%s%s", package_path, WPD_SIG_EXT);
+    sig = wps_read_file(sigpath, &siglen);
+    if (!sig) {
+        char tc[512];
+        snprintf(tc, sizeof tc, "wasmplug package %s@%s sha256:%s", pkg->doc->id,
+                 pkg->doc->version, sha);
+        if ((st = wasmplug_sign(key, data, len, tc, NULL, &sig, msg, msgsize)))
+            goto out;
+        siglen = strlen(sig);
+    }
+    char rel[1024];
+    snprintf(rel, sizeof rel, "packages/%s", name);
+    if ((st = index_add(index, pkg, rel, sha, len, keywords, msg, msgsize)))
+        goto out;
+    snprintf(sigpath, n, "%s%s", pkgfile, WPD_SIG_EXT);
+    if (!(st = write_or_fail(pkgfile, data, len, msg, msgsize)))
+        st = write_or_fail(sigpath, sig, siglen, msg, msgsize);
+out:
+    wasmplug_package_free(pkg);
+    free(data);
+    free(sig);
+    free(name);
+    free(pkgfile);
+    free(sigpath);
+    return st;
+}
+
+wasmplug_status wasmplug_registry_publish(const char *dir, const char *const *package_paths,
+                                          size_t count, const wasmplug_seckey *key,
                                           const wasmplug_strlist *keywords,
                                           unsigned expires_days, char *msg, size_t msgsize)
 {
@@ -250,54 +303,18 @@ wasmplug_status wasmplug_registry_publish(const char *dir, const char *package_p
     char *lockpath = wpd_join(dir, ".publish.lock");
     int lockfd = lockpath ? open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
     wasmplug_status st = WASMPLUG_OK;
-    uint8_t *data = NULL;
-    char *sig = NULL, *name = NULL, *pkgfile = NULL, *sigfile = NULL, *idxpath = NULL,
-         *idxsigpath = NULL, *idxtext = NULL, *idxsig = NULL;
-    wasmplug_package *pkg = NULL;
+    char *idxpath = wpd_join(dir, WASMPLUG_INDEX_FILE), *idxsigpath = wpd_join(dir, WPD_INDEX_SIG),
+         *idxtext = NULL, *idxsig = NULL;
     json_t *index = NULL;
     if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
         st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "cannot lock %s: %s",
                       lockpath ? lockpath : dir, strerror(errno));
         goto out;
     }
-    size_t len = 0;
-    data = (uint8_t *)wps_read_file(package_path, &len);
-    if (!data) {
-        st = wpd_fail(errno == ENOENT ? WASMPLUG_ERR_NOT_FOUND : WASMPLUG_ERR_IO, msg, msgsize,
-                      "cannot read %s: %s", package_path, strerror(errno));
-        goto out;
-    }
-    if ((st = wasmplug_package_read(data, len, package_path, NULL, &pkg, msg, msgsize)))
-        goto out;
-    char sha[65];
-    wasmplug_sha256_hex(data, len, sha);
-    name = wasmplug_package_filename(pkg->doc->id, pkg->doc->version);
-    char *sigsrc = name ? malloc(strlen(package_path) + sizeof WPD_SIG_EXT) : NULL;
-    if (!sigsrc) {
+    if (!idxpath || !idxsigpath) {
         st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
         goto out;
     }
-    sprintf(sigsrc, "%s%s", package_path, WPD_SIG_EXT);
-    size_t siglen = 0;
-    sig = wps_read_file(sigsrc, &siglen);
-    free(sigsrc);
-    if (!sig) {
-        char tc[512];
-        snprintf(tc, sizeof tc, "wasmplug package %s@%s sha256:%s", pkg->doc->id,
-                 pkg->doc->version, sha);
-        if ((st = wasmplug_sign(key, data, len, tc, NULL, &sig, msg, msgsize)))
-            goto out;
-        siglen = strlen(sig);
-    }
-    idxpath = wpd_join(dir, WASMPLUG_INDEX_FILE);
-    idxsigpath = wpd_join(dir, WPD_INDEX_SIG);
-    pkgfile = wpd_join(pkgdir, name);
-    sigfile = pkgfile ? malloc(strlen(pkgfile) + sizeof WPD_SIG_EXT) : NULL;
-    if (!idxpath || !idxsigpath || !sigfile) {
-        st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
-        goto out;
-    }
-    sprintf(sigfile, "%s%s", pkgfile, WPD_SIG_EXT);
     if ((st = wpd_read_json(idxpath, &index, msg, msgsize)))
         goto out;
     if (!index)
@@ -308,42 +325,32 @@ wasmplug_status wasmplug_registry_publish(const char *dir, const char *package_p
                       idxpath);
         goto out;
     }
-    char rel[1024];
-    snprintf(rel, sizeof rel, "packages/%s", name);
-    if ((st = index_add(index, pkg, rel, sha, len, keywords, msg, msgsize)))
+    /* Packages first, then the index signature, then the index: a reader
+     * never sees an index naming a package that is not there yet. */
+    for (size_t i = 0; !st && i < count; i++)
+        st = publish_one(index, pkgdir, package_paths[i], key, keywords, msg, msgsize);
+    if (st)
         goto out;
     json_int_t version = json_integer_value(json_object_get(index, "version")) + 1;
     json_object_set_new(index, "version", json_integer(version));
     json_object_set_new(index, "expires",
                         json_integer((json_int_t)time(NULL) +
                                      86400 * (json_int_t)(expires_days ? expires_days : 30)));
-    idxtext = json_dumps(index, JSON_INDENT(1) | JSON_SORT_KEYS);
+    idxtext = json_dumps(index, JSON_COMPACT | JSON_SORT_KEYS);
     if (!idxtext) {
         st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
         goto out;
     }
     char tc[128];
     snprintf(tc, sizeof tc, "%s %lld", INDEX_COMMENT, (long long)version);
-    if ((st = wasmplug_sign(key, (const uint8_t *)idxtext, strlen(idxtext), tc, NULL, &idxsig,
-                            msg, msgsize)))
-        goto out;
-    /* Packages first, then the signature, then the index: a reader never
-     * sees an index naming a package that is not there yet. */
-    if ((st = write_or_fail(pkgfile, data, len, msg, msgsize)) ||
-        (st = write_or_fail(sigfile, sig, siglen, msg, msgsize)) ||
-        (st = write_or_fail(idxsigpath, idxsig, strlen(idxsig), msg, msgsize)) ||
-        (st = write_or_fail(idxpath, idxtext, strlen(idxtext), msg, msgsize)))
-        goto out;
+    if (!(st = wasmplug_sign(key, (const uint8_t *)idxtext, strlen(idxtext), tc, NULL, &idxsig,
+                             msg, msgsize)) &&
+        !(st = write_or_fail(idxsigpath, idxsig, strlen(idxsig), msg, msgsize)))
+        st = write_or_fail(idxpath, idxtext, strlen(idxtext), msg, msgsize);
 out:
     if (lockfd >= 0)
         close(lockfd);
     json_decref(index);
-    wasmplug_package_free(pkg);
-    free(data);
-    free(sig);
-    free(name);
-    free(pkgfile);
-    free(sigfile);
     free(idxpath);
     free(idxsigpath);
     free(idxtext);

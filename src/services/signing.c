@@ -4,10 +4,10 @@
  * the layouts.
  */
 #include <wasmplug/signing.h>
+#include "services/dist_internal.h"
 
 #include <sodium.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +27,10 @@
 #define PK_LEN (2 + 8 + 32)
 #define SIG_LEN (2 + 8 + 64)
 
-static wasmplug_status fail(wasmplug_status st, char *msg, size_t msgsize, const char *fmt, ...)
-{
-    if (msg && msgsize) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msgsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 static wasmplug_status need_sodium(char *msg, size_t msgsize)
 {
     if (sodium_init() < 0)
-        return fail(WASMPLUG_ERR_IO, msg, msgsize, "libsodium could not be initialised");
+        return wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "libsodium could not be initialised");
     return WASMPLUG_OK;
 }
 
@@ -158,7 +147,7 @@ wasmplug_status wasmplug_pubkey_format(const wasmplug_pubkey *pub, char **text, 
     snprintf(comment, sizeof comment, "minisign public key %s",
              wasmplug_key_id_hex(pub->id, hex, sizeof hex));
     *text = encode_file(comment, bin, sizeof bin, "");
-    return *text ? WASMPLUG_OK : fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+    return *text ? WASMPLUG_OK : wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
 }
 
 wasmplug_status wasmplug_pubkey_parse(const char *text, size_t len, wasmplug_pubkey *out,
@@ -172,11 +161,11 @@ wasmplug_status wasmplug_pubkey_parse(const char *text, size_t len, wasmplug_pub
     size_t k = l.count > 0 && has_prefix(l.s[0], l.len[0], COMMENT_PREFIX) ? 1 : 0;
     uint8_t bin[PK_LEN];
     if (k >= l.count || !decode_line(l.s[k], l.len[k], bin, sizeof bin))
-        return fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                     "not a minisign public key (expected an \"untrusted comment:\" line and "
                     "%d base64 bytes)", PK_LEN);
     if (memcmp(bin, SIG_ALG, 2) != 0)
-        return fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
                     "unsupported public key algorithm (only Ed25519 \"Ed\" keys)");
     memcpy(out->id, bin + 2, 8);
     memcpy(out->key, bin + 10, 32);
@@ -201,7 +190,7 @@ static wasmplug_status kdf_xor(uint8_t *part, const char *passphrase, const uint
     uint8_t stream[SK_KEYNUM_LEN];
     if (crypto_pwhash_scryptsalsa208sha256(stream, sizeof stream, passphrase,
                                            strlen(passphrase), salt, ops, (size_t)mem) != 0)
-        return fail(WASMPLUG_ERR_NOMEM, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize,
                     "cannot derive the key from the passphrase (scrypt with %llu ops, %llu "
                     "bytes of memory)", ops, mem);
     for (size_t i = 0; i < sizeof stream; i++)
@@ -248,7 +237,7 @@ wasmplug_status wasmplug_seckey_format(const wasmplug_seckey *sec, const char *p
                                    : "minisign secret key (unencrypted)",
                         bin, sizeof bin, "");
     sodium_memzero(bin, sizeof bin);
-    return *text ? WASMPLUG_OK : fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+    return *text ? WASMPLUG_OK : wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
 }
 
 /* Decode a secret key file into bin; false if it is not one. */
@@ -278,18 +267,18 @@ wasmplug_status wasmplug_seckey_parse(const char *text, size_t len, const char *
         return st;
     uint8_t bin[SK_LEN];
     if (!seckey_decode(text, len, bin))
-        return fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                     "not a minisign secret key (expected an \"untrusted comment:\" line and "
                     "%d base64 bytes)", SK_LEN);
     if (memcmp(bin, SIG_ALG, 2) != 0 || memcmp(bin + 4, CHK_ALG, 2) != 0) {
-        st = fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
+        st = wpd_fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
                   "unsupported secret key (only Ed25519 keys with a BLAKE2b checksum)");
         goto out;
     }
     uint8_t *part = bin + 6 + 32 + 16;
     if (memcmp(bin + 2, KDF_ALG, 2) == 0) {
         if (!passphrase) {
-            st = fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
+            st = wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
                       "the secret key is encrypted: a passphrase is needed");
             goto out;
         }
@@ -298,7 +287,7 @@ wasmplug_status wasmplug_seckey_parse(const char *text, size_t len, const char *
          * minisign's own maximum (its "sensitive" level). */
         if (ops > crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_SENSITIVE ||
             mem > crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_SENSITIVE) {
-            st = fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
+            st = wpd_fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
                       "the secret key asks for scrypt costs beyond minisign's maximum "
                       "(%llu ops, %llu bytes)", ops, mem);
             goto out;
@@ -306,7 +295,7 @@ wasmplug_status wasmplug_seckey_parse(const char *text, size_t len, const char *
         if ((st = kdf_xor(part, passphrase, bin + 6, ops, mem, msg, msgsize)))
             goto out;
     } else if (memcmp(bin + 2, "\0\0", 2) != 0) {
-        st = fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
+        st = wpd_fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
                   "unsupported key derivation in the secret key (only scrypt \"Sc\" or none)");
         goto out;
     }
@@ -326,8 +315,8 @@ wasmplug_status wasmplug_seckey_parse(const char *text, size_t len, const char *
         sodium_memcmp(pk, out->key + 32, 32) != 0) {
         wasmplug_seckey_wipe(out);
         st = encrypted
-                 ? fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize, "wrong passphrase")
-                 : fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+                 ? wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize, "wrong passphrase")
+                 : wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                         "the secret key's checksum does not match (corrupted key file)");
     }
 out:
@@ -362,7 +351,7 @@ wasmplug_status wasmplug_sign(const wasmplug_seckey *sec, const uint8_t *data, s
     if (!untrusted_comment)
         untrusted_comment = "signature from wasmplug secret key";
     if (!comment_ok(trusted_comment) || !comment_ok(untrusted_comment))
-        return fail(WASMPLUG_ERR_ARGUMENT, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_ARGUMENT, msg, msgsize,
                     "a signature comment must be one line of at most %d bytes", MAX_COMMENT - 1);
 
     uint8_t hash[crypto_generichash_BYTES_MAX];
@@ -375,7 +364,7 @@ wasmplug_status wasmplug_sign(const wasmplug_seckey *sec, const uint8_t *data, s
     size_t tlen = strlen(trusted_comment);
     uint8_t *global = malloc(64 + tlen);
     if (!global)
-        return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     memcpy(global, bin + 10, 64);
     memcpy(global + 64, trusted_comment, tlen);
     uint8_t gsig[64];
@@ -387,11 +376,11 @@ wasmplug_status wasmplug_sign(const wasmplug_seckey *sec, const uint8_t *data, s
     size_t en = strlen(TRUSTED_PREFIX) + tlen + sizeof gb64 + 4;
     char *extra = malloc(en);
     if (!extra)
-        return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     snprintf(extra, en, "%s%s\n%s\n", TRUSTED_PREFIX, trusted_comment, gb64);
     *sig_text = encode_file(untrusted_comment, bin, sizeof bin, extra);
     free(extra);
-    return *sig_text ? WASMPLUG_OK : fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+    return *sig_text ? WASMPLUG_OK : wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
 }
 
 /* The parts of a signature file. */
@@ -411,11 +400,11 @@ static wasmplug_status parse_sig(const char *text, size_t len, sigfile *s, char 
         !decode_line(l.s[1], l.len[1], s->bin, SIG_LEN) ||
         !has_prefix(l.s[2], l.len[2], TRUSTED_PREFIX) ||
         !decode_line(l.s[3], l.len[3], s->global, 64))
-        return fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
                     "not a minisign signature (expected 4 lines: untrusted comment, "
                     "signature, trusted comment, global signature)");
     if (memcmp(s->bin, SIG_ALG, 2) != 0 && memcmp(s->bin, SIG_ALG_HASHED, 2) != 0)
-        return fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_UNSUPPORTED, msg, msgsize,
                     "unsupported signature algorithm (only Ed25519 \"Ed\" and \"ED\")");
     s->trusted = l.s[2] + strlen(TRUSTED_PREFIX);
     s->trusted_len = l.len[2] - strlen(TRUSTED_PREFIX);
@@ -454,7 +443,7 @@ wasmplug_status wasmplug_verify(const wasmplug_pubkey *keys, size_t count, const
     }
     char hex[17];
     if (!key)
-        return fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
                     "signed by key %s, which is not trusted",
                     wasmplug_key_id_hex(s.bin + 2, hex, sizeof hex));
     int bad;
@@ -466,24 +455,24 @@ wasmplug_status wasmplug_verify(const wasmplug_pubkey *keys, size_t count, const
         bad = crypto_sign_verify_detached(s.bin + 10, data, len, key->key);
     }
     if (bad)
-        return fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
                     "the signature by key %s does not match the data (modified, or signed for "
                     "other data)", wasmplug_key_id_hex(key->id, hex, sizeof hex));
     uint8_t *global = malloc(64 + s.trusted_len + 1);
     if (!global)
-        return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     memcpy(global, s.bin + 10, 64);
     memcpy(global + 64, s.trusted, s.trusted_len);
     bad = crypto_sign_verify_detached(s.global, global, 64 + s.trusted_len, key->key);
     free(global);
     if (bad)
-        return fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
+        return wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
                     "the trusted comment of the signature by key %s was modified",
                     wasmplug_key_id_hex(key->id, hex, sizeof hex));
     if (trusted_comment) {
         *trusted_comment = strndup(s.trusted, s.trusted_len);
         if (!*trusted_comment)
-            return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+            return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     }
     return WASMPLUG_OK;
 }

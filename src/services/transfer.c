@@ -3,12 +3,12 @@
  * with backoff and resume, progress. See transfer.h.
  */
 #include "services/transfer.h"
+#include "services/dist_internal.h"
 
 #include <curl/curl.h>
 
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +16,6 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX (256ULL << 20)
-
-static wasmplug_status fail(wasmplug_status st, char *msg, size_t msgsize, const char *fmt, ...)
-{
-    if (msg && msgsize) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msgsize, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -117,11 +106,11 @@ wasmplug_status wps_fetch(const char *url, const wps_fetch_opts *opts, uint8_t *
     *len = 0;
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
-        return fail(WASMPLUG_ERR_IO, msg, msgsize, "libcurl could not be initialised: %s",
+        return wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "libcurl could not be initialised: %s",
                     curl_easy_strerror(curl_init_rc));
     CURL *c = curl_easy_init();
     if (!c)
-        return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     sink s = {0};
     s.opts = opts;
     s.max = opts->max_size ? opts->max_size : DEFAULT_MAX;
@@ -166,14 +155,14 @@ wasmplug_status wps_fetch(const char *url, const wps_fetch_opts *opts, uint8_t *
             break;
         }
         if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-            st = fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
+            st = wpd_fail(WASMPLUG_ERR_LIMIT, msg, msgsize,
                       "%s is larger than the limit of %llu bytes", url,
                       (unsigned long long)s.max);
             break;
         }
         if (rc == CURLE_FILE_COULDNT_READ_FILE || (http && code == 404) ||
             (http && code == 410)) {
-            st = fail(WASMPLUG_ERR_NOT_FOUND, msg, msgsize, "%s: not found%s", url,
+            st = wpd_fail(WASMPLUG_ERR_NOT_FOUND, msg, msgsize, "%s: not found%s", url,
                       http ? " (HTTP 404)" : "");
             break;
         }
@@ -182,20 +171,20 @@ wasmplug_status wps_fetch(const char *url, const wps_fetch_opts *opts, uint8_t *
         }
         bool transient = rc != CURLE_OK || code >= 500 || code == 408 || code == 429;
         if (rc == CURLE_OK && !transient) {
-            st = fail(WASMPLUG_ERR_IO, msg, msgsize, "%s: the server answered HTTP %ld", url,
+            st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "%s: the server answered HTTP %ld", url,
                       code);
             break;
         }
         if (attempt >= retries) {
             if (rc == CURLE_PARTIAL_FILE)
-                st = fail(WASMPLUG_ERR_IO, msg, msgsize,
+                st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize,
                           "%s: the download was cut short after %zu bytes (%d attempts)", url,
                           s.len, attempt + 1);
             else if (rc != CURLE_OK)
-                st = fail(WASMPLUG_ERR_IO, msg, msgsize, "%s: %s (%d attempts)", url,
+                st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize, "%s: %s (%d attempts)", url,
                           *err ? err : curl_easy_strerror(rc), attempt + 1);
             else
-                st = fail(WASMPLUG_ERR_IO, msg, msgsize,
+                st = wpd_fail(WASMPLUG_ERR_IO, msg, msgsize,
                           "%s: the server answered HTTP %ld (%d attempts)", url, code,
                           attempt + 1);
             break;
@@ -209,7 +198,7 @@ wasmplug_status wps_fetch(const char *url, const wps_fetch_opts *opts, uint8_t *
         return st;
     }
     if (!s.data && !(s.data = malloc(1))) /* an empty body is still a buffer */
-        return fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
+        return wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");
     *data = s.data;
     *len = s.len;
     return WASMPLUG_OK;

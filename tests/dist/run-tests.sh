@@ -149,11 +149,17 @@ echo "# a registry over HTTP"
 mkdir -p srv/reg
 run "$W" publish pkgs/echo-plugin-1.0.0.wasmplug --registry srv/reg -s sec.key -k echo -k text
 expect "publish" 0
-run "$W" publish pkgs/word-counter-0.3.0.wasmplug --registry srv/reg -s sec.key -k words
-expect "publish another plugin" 0
-run "$W" publish pkgs/log-sink-1.0.0.wasmplug --registry srv/reg -s sec.key
+run "$W" publish pkgs/word-counter-0.3.0.wasmplug pkgs/log-sink-1.0.0.wasmplug \
+    --registry srv/reg -s sec.key -k words
+expect "publish two packages at once" 0 "published pkgs/log-sink-1.0.0.wasmplug"
 run minisign -V -p pub.key -m srv/reg/index.json
-expect "minisign verifies the index" 0 "wasmplug index version 3"
+expect "minisign verifies the index" 0 "wasmplug index version 2"
+mkdistplug src/words-changed word-counter 0.3.0 echo
+"$W" pack src/words-changed -o changed.wasmplug >/dev/null 2>&1
+cp srv/reg/index.json index.before
+run "$W" publish changed.wasmplug --registry srv/reg -s sec.key
+expect "published versions are immutable" 7 "already published with other contents"
+check "a refused publish leaves the index" cmp -s index.before srv/reg/index.json
 python3 "$SRC/tests/dist/server.py" srv/reg port 300 &
 server_pid=$!
 i=0
@@ -182,7 +188,7 @@ assert r[0]["keywords"] == ["echo", "text"] and r[0]["registry"] == "main"' "$T/
 run "$W" search nothing-like-this
 expect "search without hits" 0 "no plugin matches"
 run "$W" registry list
-expect "registry list shows the index version seen" 0 "index version 3"
+expect "registry list shows the index version seen" 0 "index version 2"
 
 mkdir proj
 run "$W" install echo-plugin@^1.0 --project proj
