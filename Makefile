@@ -4,6 +4,7 @@
 #   make test      install missing packages, build, run every test (ctest)
 #   make asan      the tests under AddressSanitizer + UBSan (build-asan/)
 #   make switch    the tests with the portable switch interpreter (build-switch/)
+#   make tsan      the host tests (threads, chaos) under ThreadSanitizer (build-tsan/)
 #   make spec SPEC_DIR=/path/to/json   the official spec suite (see README)
 #   make wasi-testsuite [WASI_TESTSUITE_DIR=dir]   the official WASI test suite
 #                  (a copy made by scripts/fetch-wasi-testsuite.sh; see README)
@@ -26,6 +27,7 @@ DEPS_SCRIPTS ?= $(wildcard scripts/install-toolchains.sh)
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 SWITCH_DIR ?= build-switch
+TSAN_DIR ?= build-tsan
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
@@ -37,7 +39,7 @@ SPEC_FLAGS ?=
 # The WASI test suite's copy (scripts/fetch-wasi-testsuite.sh makes it).
 WASI_TESTSUITE_DIR ?= wasi-testsuite
 
-.PHONY: all deps build test demo asan switch spec wasi-testsuite bench install clean
+.PHONY: all deps build test demo asan switch tsan spec wasi-testsuite bench install clean
 
 # Keep the nested makes CMake generates quiet about directories.
 MAKEFLAGS += --no-print-directory
@@ -91,6 +93,13 @@ switch: deps
 	$(call cmake_build,$(SWITCH_DIR),-DWASMPLUG_THREADED=OFF)
 	cd $(SWITCH_DIR) && $(CTEST) $(CTEST_FLAGS)
 
+# Only the host tests are built and run: they are the ones with threads.
+tsan: deps
+	$(CMAKE) -S . -B $(TSAN_DIR) -DWASMPLUG_TSAN=ON -DWASMPLUG_EXAMPLES=OFF \
+	    -DWASMPLUG_BENCH=OFF $(CMAKE_FLAGS)
+	$(CMAKE) --build $(TSAN_DIR) -j$(JOBS) --target host_tests
+	cd $(TSAN_DIR) && $(CTEST) $(CTEST_FLAGS) -L host
+
 # Every *.json in SPEC_DIR (the whole core suite); the runner prints a line
 # per file and the total.
 spec: build
@@ -110,4 +119,4 @@ install: build
 	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(SWITCH_DIR) build-bench
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(SWITCH_DIR) $(TSAN_DIR) build-bench

@@ -280,7 +280,7 @@ struct wasmplug_plugin {
     pthread_cond_t cond;          /* slot freed / state changed */
     wasmplug_plugin_state state;
     bool closing;                 /* dispose or kill in progress: no new calls */
-    bool killed;
+    atomic_bool killed;           /* also read without the lock (a cancelled call says why) */
     uint32_t running;
     wasmplug_metrics metrics;
     wph_ring errors;
