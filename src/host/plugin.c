@@ -825,6 +825,12 @@ static wasmplug_status call_begin(wasmplug_plugin *p, const char *func, wph_slot
     s->busy = true;
     p->running++;
     atomic_store(&s->interrupted, 0);
+    /* A new call never inherits an interrupt: one sent to whatever last ran
+     * on this instance (a cancel that reached init or dispose just after its
+     * last check) would stop this call and pass for a timeout. Nothing can
+     * interrupt this call before the lock is released. */
+    if (s->inst)
+        wasmplug_instance_clear_interrupt(s->inst);
     pthread_mutex_unlock(&p->lock);
     atomic_fetch_add(&p->host->active_calls, 1);
     *out = s;
