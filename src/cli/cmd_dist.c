@@ -33,22 +33,39 @@ int cli_dist_fail(int st, const char *msg)
 /* ------------------------------------------------------------------------ */
 
 static bool progress_drawn;
+static int progress_last = -1; /* the percentage last drawn */
+
+/* "12.3 MiB", "4.0 KiB" or "512 B". */
+static const char *human(uint64_t n, char *buf, size_t size)
+{
+    if (n >= (1u << 20))
+        snprintf(buf, size, "%.1f MiB", (double)n / (1u << 20));
+    else if (n >= 1024)
+        snprintf(buf, size, "%.1f KiB", (double)n / 1024);
+    else
+        snprintf(buf, size, "%llu B", (unsigned long long)n);
+    return buf;
+}
 
 static void progress(void *user, const char *what, uint64_t now, uint64_t total)
 {
     (void)user;
-    const char *name = term_field(what);
     const int width = 30;
+    int pct = total ? (int)(now * 100 / total) : -1;
+    if (total && pct == progress_last)
+        return; /* redraw only when the bar moves */
+    progress_last = pct;
+    char a[32], b[32];
+    const char *name = term_field(what);
     if (total) {
-        int fill = (int)(now * (uint64_t)width / (total ? total : 1));
+        int fill = pct * width / 100;
         if (fill > width)
             fill = width;
-        fprintf(stderr, "\r  %-28s [%.*s%*s] %3d%% %llu/%llu KiB", name, fill,
-                "##############################", width - fill, "",
-                (int)(now * 100 / total), (unsigned long long)(now >> 10),
-                (unsigned long long)(total >> 10));
+        fprintf(stderr, "\r  %-28s [%.*s%*s] %3d%% %s / %s", name, fill,
+                "##############################", width - fill, "", pct,
+                human(now, a, sizeof a), human(total, b, sizeof b));
     } else {
-        fprintf(stderr, "\r  %-28s %llu KiB", name, (unsigned long long)(now >> 10));
+        fprintf(stderr, "\r  %-28s %s", name, human(now, a, sizeof a));
     }
     progress_drawn = true;
 }
@@ -58,6 +75,7 @@ static void progress_end(void)
     if (progress_drawn)
         fprintf(stderr, "\r\033[K");
     progress_drawn = false;
+    progress_last = -1;
 }
 
 /* One line per permission; privileged ones marked "!" (red and bold on a
@@ -259,11 +277,9 @@ static void result_note(const wasmplug_dist_result *r, const char *verb)
     if (r->unchanged)
         cli_note("%s %s is already installed%s", id, v, *verb == 'u' ? " (up to date)" : "");
     else if (r->previous && wasmplug_semver_compare(r->previous, r->version) < 0)
-        cli_note("%s%s %s%s %s -> %s%s%s", cli_green(), verb, id, cli_reset(), p, v,
-                 r->registry ? " from " : "", r->registry ? reg : "");
+        cli_note("%s %s %s -> %s%s%s", verb, id, p, v, r->registry ? " from " : "", reg);
     else
-        cli_note("%s%s %s %s%s%s%s", cli_green(), verb, id, v, cli_reset(),
-                 r->registry ? " from " : "", r->registry ? reg : "");
+        cli_note("%s %s %s%s%s", verb, id, v, r->registry ? " from " : "", reg);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -132,12 +132,13 @@ wasmplug_status wpd_index_load(const wasmplug_dist_options *o, const wasmplug_re
                         "attack)", reg->name, (unsigned long long)v,
                         (unsigned long long)reg->seen_version);
     }
-    if (exp && json_integer_value(exp) < (json_int_t)time(NULL)) {
+    long long expires = exp ? (long long)json_integer_value(exp) : 0;
+    if (exp && expires < (long long)time(NULL)) {
         json_decref(j);
         return wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
                         "registry '%s': index version %llu expired at %lld (Unix time): "
                         "refusing a frozen index; the publisher must re-sign it",
-                        reg->name, (unsigned long long)v, (long long)json_integer_value(exp));
+                        reg->name, (unsigned long long)v, expires);
     }
     if (v > reg->seen_version) {
         st = wpd_registry_seen(o->store, reg->name, v, msg, msgsize);

@@ -254,6 +254,81 @@ run "$W" install echo-plugin@2 -y --project proj
 expect "privileged requests are highlighted" 0 "! wasi.env:*" "! wasi.fs.read:/host" "! http:*"
 check "the new grants are recorded" grep -qx 'http:\*' "$WASMPLUG_STORE/plugins/echo-plugin/2.0.0/grants"
 
+echo "# terminals: the progress bar and the y/N prompt"
+# script(1) gives the command a pseudo-terminal; "y" answers the prompt.
+run "$W" publish pkgs/echo-plugin-1.1.0.wasmplug --registry srv/reg -s sec.key
+mkdistplug src/echo3 echo-plugin 3.0.0 echo "permissions:" "  env: [LANG]"
+"$W" pack src/echo3 -o pkgs >/dev/null 2>&1
+run "$W" publish pkgs/echo-plugin-3.0.0.wasmplug --registry srv/reg -s sec.key
+run "$W" search echo
+# on_tty ANSWER CMD...: run CMD on a pseudo-terminal, answering ANSWER to
+# its [y/N] prompt; everything it printed ends up in $T/out.
+on_tty() {
+    python3 - "$@" >"$T/out" 2>"$T/err" <<'PY'
+import os, pty, select, sys
+answer, cmd = sys.argv[1].encode(), sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+out, answered = b"", False
+while select.select([fd], [], [], 20)[0]:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if not answered and b"[y/N]" in out:
+        os.write(fd, answer + b"\n")
+        answered = True
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+    rc=$?
+}
+before=$(store_hash)
+on_tty n "$W" install echo-plugin@3 --no-lock
+expect "on a terminal the prompt shows the difference; no refuses" 5 \
+    "+ wasi.env:LANG" "[y/N]" "not granted: wasi.env:LANG"
+check "answering no leaves the store unchanged" test "$before" = "$(store_hash)"
+on_tty y "$W" install echo-plugin@3 --no-lock
+expect "answering yes installs" 0 "installed echo-plugin 2.0.0 -> 3.0.0"
+check "the progress bar is drawn on a terminal" grep -q "100%" "$T/out"
+run "$W" install echo-plugin@3 --no-lock
+check "no progress bar off a terminal" sh -c "! grep -q '100%' '$T/out' '$T/err'"
+run "$W" rollback echo-plugin --project proj
+expect "roll back to 2.0.0" 0 "3.0.0 -> 2.0.0"
+
+echo "# several registries: priorities, file:// and directories"
+mkdir -p srv/mirror
+"$W" publish pkgs/word-counter-0.3.0.wasmplug --registry srv/mirror -s sec.key >/dev/null 2>&1
+mkdistplug src/words9 word-counter 0.9.0 empty
+"$W" pack src/words9 -o pkgs >/dev/null 2>&1
+"$W" publish pkgs/word-counter-0.9.0.wasmplug --registry srv/mirror -s sec.key >/dev/null 2>&1
+run "$W" registry add mirror "file://$T/srv/mirror" --priority 20
+expect "registry add file://" 0
+run "$W" registry add local srv/mirror --priority 1
+expect "registry add DIR" 0
+run "$W" registry list
+expect "registries by priority" 0 "mirror" "main" "local"
+check "the highest priority is listed first" sh -c "head -1 '$T/out' | grep -q '^mirror'"
+run "$W" search word-counter
+expect "search takes a plugin from the highest-priority registry" 0 "word-counter 0.9.0" "(mirror)"
+run "$W" install word-counter@0.3 --no-lock
+expect "install takes the first registry with a matching version" 0 "installed word-counter 0.3.0 from mirror"
+"$W" remove word-counter >/dev/null 2>&1
+run "$W" install log-sink --no-lock --yes
+expect "a plugin only a lower-priority registry has" 0 "already installed"
+"$W" registry remove mirror >/dev/null 2>&1
+"$W" registry remove local >/dev/null 2>&1
+mkdir -p srv/frozen
+printf '{"wasmplug_index": 1, "version": 5, "expires": 1000, "plugins": {}}' >srv/frozen/index.json
+"$W" sign srv/frozen/index.json -s sec.key -t "wasmplug index version 5" >/dev/null 2>&1
+run "$W" registry add frozen srv/frozen
+refused "an expired index (freeze attack)" "expired at 1000" "$W" search anything
+"$W" registry remove frozen >/dev/null 2>&1
+
 echo "# locked installs"
 cp -r proj proj2
 export WASMPLUG_STORE="$T/store2"
