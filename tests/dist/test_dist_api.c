@@ -77,7 +77,9 @@ static bool on_consent(void *user, const wasmplug_consent_request *r)
 static bool file_has_line(const char *path, const char *line)
 {
     size_t n;
-    char *text = (char *)test_read_file(path, &n);
+    uint8_t *bytes = test_read_file(path, &n);
+    char *text = bytes ? strndup((const char *)bytes, n) : NULL; /* not NUL-terminated */
+    free(bytes);
     bool found = false;
     for (char *l = text ? strtok(text, "\n") : NULL; l && !found; l = strtok(NULL, "\n"))
         found = !strcmp(l, line);
