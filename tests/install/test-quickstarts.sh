@@ -8,10 +8,11 @@
 #   - run every quick start of docs/PLUGIN_GUIDE.md for LANG... word for
 #     word with the installed `wasmplug` (`wasmplug new LANG NAME`,
 #     `./build.sh`, `wasmplug run`), through tests/pdk/quickstart.sh;
-#   - build the README's minimal host (the C block after
-#     "<!-- minimal-host -->") against the installed library with
-#     pkg-config, run it as its comment says, and compare what it prints
-#     with what the README says it prints.
+#   - build the README's hosts (the C blocks after "<!-- minimal-host -->"
+#     and "<!-- manifest-host -->") against the installed libraries with
+#     pkg-config (wasmplug, and wasmplug-services for the manifest parser),
+#     run each as its comment says, and compare what it prints with what the
+#     README says it prints.
 set -eu
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) cc=$3 cmake=$4 extra=$5
 shift 5
@@ -53,40 +54,54 @@ for lang in "$@"; do
     fi
 done
 
-# The README's minimal host.
-awk '
-    $0 == "<!-- minimal-host -->" { state = 1; next }
-    state == 1 && /^```c$/ { state = 2; next }
-    state == 2 && /^```$/ { state = 3; next }
-    state == 2 { print; next }
-    state == 3 && /^```$/ { state = 4; next }
-    state == 4 { print > "/dev/stderr"; exit }
-' "$src/README.md" >"$tmp/minimal_host.c" 2>"$tmp/minimal_host.expected"
-run=$(sed -n 's#^ \*   \./minimal_host build/##p' "$tmp/minimal_host.c")
-if [ ! -s "$tmp/minimal_host.c" ] || [ -z "$run" ]; then
-    fail "no minimal host (or no run line in its comment) in README.md"
-else
+# The README's hosts: each C block after "<!-- NAME -->", built against the
+# installed libraries (pkg-config PACKAGE), run as its comment says (from a
+# directory where examples/ and build/ are the source's and the build's),
+# printing what the README says it prints.
+mkdir -p "$tmp/cwd"
+ln -s "$src/examples" "$tmp/cwd/examples"
+ln -s "$build" "$tmp/cwd/build"
+readme_host() { # NAME PACKAGE
+    name=$1 pkg=$2
+    awk -v marker="<!-- $name -->" '
+        $0 == marker { state = 1; next }
+        state == 1 && /^```c$/ { state = 2; next }
+        state == 2 && /^```$/ { state = 3; next }
+        state == 2 { print; next }
+        state == 3 && /^```$/ { state = 4; next }
+        state == 4 { print > "/dev/stderr"; exit }
+    ' "$src/README.md" >"$tmp/$name.c" 2>"$tmp/$name.expected"
+    prog=$(echo "$name" | tr - _)
+    run=$(sed -n "s#^ \\*   \\./$prog ##p" "$tmp/$name.c")
+    if [ ! -s "$tmp/$name.c" ] || [ -z "$run" ]; then
+        fail "no $name (or no run line in its comment) in README.md"
+        return
+    fi
     # shellcheck disable=SC2046,SC2086
-    if "$cc" $extra -std=c11 -Wall -Wextra -Werror -o "$tmp/minimal_host" "$tmp/minimal_host.c" \
-        $(pkg-config --cflags --libs wasmplug) -Wl,-rpath,"$libdir" 2>"$tmp/cc.log"; then
-        eval "set -- $run"
-        if (cd "$build" && "$tmp/minimal_host" "$@") >"$tmp/mh.out" 2>"$tmp/mh.err" &&
-            cmp -s "$tmp/mh.out" "$tmp/minimal_host.expected"; then
-            ok "README minimal host prints $(cat "$tmp/mh.out")"
-        else
-            fail "README minimal host printed '$(cat "$tmp/mh.out")' ($(cat "$tmp/mh.err")), the README says '$(cat "$tmp/minimal_host.expected")'"
-        fi
-        # It reports a failure instead of printing nothing.
-        if "$tmp/minimal_host" "$tmp/missing.wasm" '{}' >/dev/null 2>"$tmp/mh.err"; then
-            fail "README minimal host succeeds on a missing file"
-        elif grep -q "missing.wasm" "$tmp/mh.err"; then
-            ok "README minimal host reports a missing plugin: $(cat "$tmp/mh.err")"
-        else
-            fail "README minimal host is silent about a missing plugin"
-        fi
-    else
+    if ! "$cc" $extra -std=c11 -Wall -Wextra -Werror -o "$tmp/$prog" "$tmp/$name.c" \
+        $(pkg-config --cflags --libs "$pkg") -Wl,-rpath,"$libdir" 2>"$tmp/cc.log"; then
         cat "$tmp/cc.log"
-        fail "README minimal host does not compile against the installed library"
+        fail "README $name does not compile against the installed $pkg"
+        return
+    fi
+    eval "set -- $run"
+    if (cd "$tmp/cwd" && "$tmp/$prog" "$@") >"$tmp/out" 2>"$tmp/err" &&
+        cmp -s "$tmp/out" "$tmp/$name.expected"; then
+        ok "README $name ($pkg) prints $(cat "$tmp/out")"
+    else
+        fail "README $name printed '$(cat "$tmp/out")' ($(cat "$tmp/err")), the README says '$(cat "$tmp/$name.expected")'"
+    fi
+}
+readme_host minimal-host wasmplug
+readme_host manifest-host wasmplug-services
+# It reports a failure instead of printing nothing.
+if [ -x "$tmp/minimal_host" ]; then
+    if "$tmp/minimal_host" "$tmp/missing.wasm" '{}' >/dev/null 2>"$tmp/err"; then
+        fail "README minimal host succeeds on a missing file"
+    elif grep -q "missing.wasm" "$tmp/err"; then
+        ok "README minimal host reports a missing plugin: $(cat "$tmp/err")"
+    else
+        fail "README minimal host is silent about a missing plugin"
     fi
 fi
 
