@@ -1,9 +1,10 @@
 #!/bin/sh
 # run.sh - build (Release) and run the benchmark suite: the workloads
 # (wasmplug-bench: native vs wasmplug vs wabt's wasm-interp) and the
-# micro-benchmarks (wasmplug-micro), the event bus (wasmplug-bench-events)
-# and distribution (bench/dist/bench_dist.py: a registry of 1,000 plugins
-# over HTTP: search, resolve + install).
+# micro-benchmarks (wasmplug-micro), the event bus (wasmplug-bench-events),
+# the key-value service (wasmplug-bench-kv) and distribution
+# (bench/dist/bench_dist.py: a registry of 1,000 plugins over HTTP: search,
+# resolve + install).
 # See docs/PERFORMANCE.md.
 #
 #   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
@@ -37,7 +38,7 @@ if [ $do_build = 1 ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
         --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events \
-        wasmplug_cli cli_test_plugins
+        wasmplug_cli cli_test_plugins wasmplug-bench-kv
 fi
 
 bin="$build/bench"
@@ -60,6 +61,14 @@ if [ -x "$bin/wasmplug-bench-events" ]; then
         "$bin/wasmplug-bench-events" --rounds 1 --events 20000 || status=1
     else
         "$bin/wasmplug-bench-events" || status=1
+    fi
+fi
+if [ -x "$bin/wasmplug-bench-kv" ]; then
+    echo
+    if [ $quick = 1 ]; then
+        "$bin/wasmplug-bench-kv" --rounds 1 --calls 2000 || status=1
+    else
+        "$bin/wasmplug-bench-kv" || status=1
     fi
 fi
 if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/empty.wasm" ] &&

@@ -155,6 +155,68 @@ WASMPLUG_API const char *wasmplug_services_import_grant(const char *name);
 WASMPLUG_API char *wasmplug_services_data_path(wasmplug_services *svc, const char *id,
                                                const char *version);
 
+/* ------------------------------------------------------------------------ */
+/* Key-value data from the host                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The host reads and writes a plugin's key-value data by plugin id (with
+ * data_per_version: "id@version"), whether or not the plugin is loaded;
+ * each function is one transaction of its own, and the host is not held to
+ * the plugin's quotas (the usage is still counted). Keys are 1..1024 bytes
+ * of any value. Failures fill msg (may be NULL): ERR_NOT_FOUND (no data or
+ * no such key), ERR_ARGUMENT, ERR_IO, ERR_STORAGE (SQLite's message).
+ */
+
+/** The value of key in *value (freed with wasmplug_buf_free). */
+WASMPLUG_API wasmplug_status wasmplug_kv_get(wasmplug_services *svc, const char *plugin_id,
+                                             const void *key, size_t key_len,
+                                             wasmplug_buf *value, char *msg, size_t msg_size);
+/** Set key to value (creating the plugin's data if needed). */
+WASMPLUG_API wasmplug_status wasmplug_kv_set(wasmplug_services *svc, const char *plugin_id,
+                                             const void *key, size_t key_len, const void *value,
+                                             size_t value_len, char *msg, size_t msg_size);
+/** Delete key (ERR_NOT_FOUND if absent). */
+WASMPLUG_API wasmplug_status wasmplug_kv_delete(wasmplug_services *svc, const char *plugin_id,
+                                                const void *key, size_t key_len, char *msg,
+                                                size_t msg_size);
+
+/** One key of a listing (key NUL-terminated for convenience). */
+typedef struct wasmplug_kv_entry {
+    uint8_t *key;
+    size_t key_len;
+    size_t value_len;
+} wasmplug_kv_entry;
+
+/**
+ * The keys starting with prefix, in byte order, after the key `after` (a
+ * cursor: the last key of the previous page; NULL for the first page), at
+ * most limit (0: all). *entries freed with wasmplug_kv_entries_free.
+ */
+WASMPLUG_API wasmplug_status wasmplug_kv_list(wasmplug_services *svc, const char *plugin_id,
+                                              const void *prefix, size_t prefix_len,
+                                              const void *after, size_t after_len,
+                                              uint32_t limit, wasmplug_kv_entry **entries,
+                                              size_t *count, char *msg, size_t msg_size);
+WASMPLUG_API void wasmplug_kv_entries_free(wasmplug_kv_entry *entries, size_t count);
+/** Bytes (keys + values) and keys stored. */
+WASMPLUG_API wasmplug_status wasmplug_kv_usage(wasmplug_services *svc, const char *plugin_id,
+                                               uint64_t *bytes, uint64_t *keys, char *msg,
+                                               size_t msg_size);
+/**
+ * All of a plugin's data as JSON (freed with wasmplug_buf_free):
+ * {"format": "wasmplug-kv", "version": 1, "plugin": ID, "entries": [{"key":
+ * "...", "value": "..."}, ...]}, with "key_base64" / "value_base64" (RFC
+ * 4648) for bytes that are not UTF-8 text.
+ */
+WASMPLUG_API wasmplug_status wasmplug_kv_export(wasmplug_services *svc, const char *plugin_id,
+                                                wasmplug_buf *out, char *msg, size_t msg_size);
+/** Load an export (one transaction: all of it or nothing); with replace,
+ *  the plugin's data is emptied first. */
+WASMPLUG_API wasmplug_status wasmplug_kv_import(wasmplug_services *svc, const char *plugin_id,
+                                                const void *json, size_t len, bool replace,
+                                                char *msg, size_t msg_size);
+
 #ifdef __cplusplus
 }
 #endif

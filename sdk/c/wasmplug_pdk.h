@@ -18,6 +18,8 @@
  *     and wp_alloc_persistent for state kept across calls
  *   - wp_buf: a growable byte buffer with string/number/JSON appenders
  *   - wp_json: a small JSON parser (tree in the arena) and writer helpers
+ *   - host services (ABI 1.1, each with its grant): wp_kv_get/set/delete/
+ *     list/cas, wp_db_exec/query, wp_notify
  *
  * Memory: freestanding builds take arena pages with memory.grow; WASI builds
  * (where malloc exists) take them from malloc. Either way, what a call
@@ -1192,6 +1194,157 @@ static inline void wp_jw_value(wp_jw *w, const wp_json *j)
 static inline int wp_output_json(const wp_jw *w)
 {
     return wp_output_buf(&w->buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host services (ABI 1.1): key-value storage, SQL, notifications          */
+/* ------------------------------------------------------------------------ */
+/*
+ * Each needs its grant (docs/ABI.md): the manifest requests it under
+ * permissions (storage: true -> kv, database: true -> db, notify: true ->
+ * notify). Misuse (an empty or oversized key, a quota exceeded, forbidden
+ * SQL) fails the whole call with a specific error, and a failed call's
+ * writes are rolled back, so these wrappers only return what can happen
+ * in a correct plugin. Results are in the call's arena.
+ */
+#define WP_SVC_(name) __attribute__((import_module("wasmplug"), import_name(name)))
+WP_SVC_("kv_get") int32_t wp_raw_kv_get(const void *key, int32_t key_len, void *out, int32_t cap);
+WP_SVC_("kv_set") int32_t wp_raw_kv_set(const void *key, int32_t key_len, const void *value,
+                                        int32_t value_len);
+WP_SVC_("kv_delete") int32_t wp_raw_kv_delete(const void *key, int32_t key_len);
+WP_SVC_("kv_list") int32_t wp_raw_kv_list(const void *prefix, int32_t prefix_len,
+                                          const void *after, int32_t after_len, int32_t limit,
+                                          void *out, int32_t cap);
+WP_SVC_("kv_cas") int32_t wp_raw_kv_cas(const void *key, int32_t key_len, const void *expected,
+                                        int32_t expected_len, const void *value,
+                                        int32_t value_len, int32_t flags);
+WP_SVC_("db_exec") int32_t wp_raw_db_exec(const void *sql, int32_t sql_len, const void *params,
+                                          int32_t params_len);
+WP_SVC_("db_query") int32_t wp_raw_db_query(const void *sql, int32_t sql_len, const void *params,
+                                            int32_t params_len, void *out, int32_t cap);
+WP_SVC_("notify") int32_t wp_raw_notify(int32_t level, const void *title, int32_t title_len,
+                                        const void *body, int32_t body_len);
+
+/* The whole result of the last service call, into the arena (NUL-terminated). */
+static inline char *wp_result_(int32_t n, const char *first, int32_t first_len)
+{
+    char *p = (char *)wp_alloc((size_t)n + 1);
+    if (!p)
+        return NULL;
+    if (n <= first_len)
+        memcpy(p, first, (size_t)n);
+    else
+        wp_raw_result_read(p, n, 0);
+    p[n] = '\0';
+    return p;
+}
+
+/** The value of key: its bytes (NUL-terminated) and length, or NULL if absent. */
+static inline const char *wp_kv_get(const void *key, size_t key_len, size_t *value_len)
+{
+    char small[256];
+    int32_t n = wp_raw_kv_get(key, (int32_t)key_len, small, (int32_t)sizeof small);
+    if (value_len)
+        *value_len = n < 0 ? 0 : (size_t)n;
+    return n < 0 ? NULL : wp_result_(n, small, (int32_t)sizeof small);
+}
+/** Set key to value. */
+static inline void wp_kv_set(const void *key, size_t key_len, const void *value, size_t value_len)
+{
+    wp_raw_kv_set(key, (int32_t)key_len, value, (int32_t)value_len);
+}
+/** Delete key: true if it existed. */
+static inline bool wp_kv_delete(const void *key, size_t key_len)
+{
+    return wp_raw_kv_delete(key, (int32_t)key_len) == 1;
+}
+/** C-string forms. */
+static inline const char *wp_kv_get_str(const char *key)
+{
+    return wp_kv_get(key, wp_strlen(key), NULL);
+}
+static inline void wp_kv_set_str(const char *key, const char *value)
+{
+    wp_kv_set(key, wp_strlen(key), value, wp_strlen(value));
+}
+/**
+ * Compare-and-set: if key holds expected (NULL: if key is absent), set it
+ * to value (NULL: delete it). True when it did.
+ */
+static inline bool wp_kv_cas(const void *key, size_t key_len, const void *expected,
+                             size_t expected_len, const void *value, size_t value_len)
+{
+    int32_t flags = (expected ? 0 : 1) | (value ? 0 : 2);
+    return wp_raw_kv_cas(key, (int32_t)key_len, expected ? expected : "",
+                         expected ? (int32_t)expected_len : 0, value ? value : "",
+                         value ? (int32_t)value_len : 0, flags) == 1;
+}
+
+/** A page of keys from wp_kv_list (each NUL-terminated, in the arena). */
+typedef struct wp_kv_keys {
+    size_t count;
+    const char **keys;
+    size_t *lens;
+} wp_kv_keys;
+
+/**
+ * The keys starting with prefix, in byte order, after `after` (the last
+ * key of the previous page; NULL for the first), at most limit (1..10000).
+ * Fewer than limit keys means this was the last page.
+ */
+static inline bool wp_kv_list(const void *prefix, size_t prefix_len, const void *after,
+                              size_t after_len, int32_t limit, wp_kv_keys *out)
+{
+    char small[1024];
+    out->count = 0;
+    int32_t n = wp_raw_kv_list(prefix ? prefix : "", (int32_t)prefix_len, after ? after : "",
+                               after ? (int32_t)after_len : 0, limit, small,
+                               (int32_t)sizeof small);
+    const char *r = wp_result_(n, small, (int32_t)sizeof small);
+    size_t cap = (size_t)limit;
+    out->keys = (const char **)wp_alloc(cap * sizeof(char *));
+    out->lens = (size_t *)wp_alloc(cap * sizeof(size_t));
+    if (!r || !out->keys || !out->lens)
+        return false;
+    for (int32_t at = 0; at + 4 <= n && out->count < cap;) {
+        const uint8_t *u = (const uint8_t *)r + at;
+        size_t len = (size_t)u[0] | (size_t)u[1] << 8 | (size_t)u[2] << 16 | (size_t)u[3] << 24;
+        char *k = (char *)wp_alloc(len + 1);
+        if (!k)
+            return false;
+        memcpy(k, r + at + 4, len);
+        k[len] = '\0';
+        out->keys[out->count] = k;
+        out->lens[out->count++] = len;
+        at += 4 + (int32_t)len;
+    }
+    return true;
+}
+
+/** Run SQL that returns no rows, with params a JSON array (or object for
+ *  :name parameters) or NULL; the number of rows changed. */
+static inline int32_t wp_db_exec(const char *sql, const char *params_json)
+{
+    return wp_raw_db_exec(sql, (int32_t)wp_strlen(sql), params_json ? params_json : "",
+                          params_json ? (int32_t)wp_strlen(params_json) : 0);
+}
+/** Run a query: its rows as a JSON array of objects (column name -> value). */
+static inline const char *wp_db_query(const char *sql, const char *params_json)
+{
+    char small[512];
+    int32_t n = wp_raw_db_query(sql, (int32_t)wp_strlen(sql), params_json ? params_json : "",
+                                params_json ? (int32_t)wp_strlen(params_json) : 0, small,
+                                (int32_t)sizeof small);
+    return wp_result_(n, small, (int32_t)sizeof small);
+}
+
+/** Notification levels. */
+enum { WP_NOTIFY_INFO = 0, WP_NOTIFY_SUCCESS = 1, WP_NOTIFY_WARNING = 2, WP_NOTIFY_ERROR = 3 };
+/** Show a notification (title up to 256 bytes, body up to 64 KiB, UTF-8). */
+static inline void wp_notify(int level, const char *title, const char *body)
+{
+    wp_raw_notify(level, title, (int32_t)wp_strlen(title), body ? body : "",
+                  body ? (int32_t)wp_strlen(body) : 0);
 }
 
 #endif /* WASMPLUG_PDK_H */

@@ -14,6 +14,7 @@
 /* Every service of the library, in attach order. */
 static const wps_module *const MODULES[] = {
     &wps_notify_module,
+    &wps_kv_module,
 };
 #define NMODULES (sizeof MODULES / sizeof MODULES[0])
 
