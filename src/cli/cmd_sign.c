@@ -31,7 +31,8 @@ enum {
     O_REGISTRY,
     O_KEYWORD,
     O_EXPIRES,
-    O_FAST_KDF
+    O_FAST_KDF,
+    O_MANIFEST
 };
 
 #define PASS_MAX 1024
@@ -418,6 +419,38 @@ int cmd_pack(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* publish --plugin-manifest DIR/plugin.yaml: pack DIR into a temporary
+ * directory first. *tmpdir (to remove) and the package path are malloc'd. */
+static int pack_for_publish(const char *manifest, char **tmpdir, char **pkg)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", manifest);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    if (strcmp(base, WASMPLUG_MANIFEST_FILE) != 0) {
+        cli_error("--plugin-manifest takes a plugin directory's %s (got '%s')",
+                  WASMPLUG_MANIFEST_FILE, manifest);
+        return EXIT_USAGE;
+    }
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    const char *t = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/wasmplug-publish.XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(tmpl)) {
+        char m[4200];
+        snprintf(m, sizeof m, "cannot create a temporary directory %s: %s", tmpl,
+                 strerror(errno));
+        return cli_fail_json(EXIT_IO, NULL, m);
+    }
+    *tmpdir = strdup(tmpl);
+    char msg[2048];
+    wasmplug_status st = wasmplug_package_pack(dir, tmpl, pkg, msg, sizeof msg);
+    return st ? cli_dist_fail(st, msg) : *tmpdir ? EXIT_OK : EXIT_INTERNAL;
+}
+
 int cmd_publish(int argc, char **argv)
 {
     static const cli_opt opts[] = {{"registry", 'r', true, O_REGISTRY},
@@ -425,42 +458,52 @@ int cmd_publish(int argc, char **argv)
                                    {"keyword", 'k', true, O_KEYWORD},
                                    {"expires-days", 0, true, O_EXPIRES},
                                    {"passphrase-file", 0, true, O_PASSFILE},
+                                   {"plugin-manifest", 'm', true, O_MANIFEST},
                                    {NULL, 0, false, 0}};
     cli_args a = {argc, argv, 1, false};
-    const char *reg = NULL, *sec = "wasmplug.key", *passfile = NULL, *arg;
-    const char **pkgs = calloc((size_t)argc, sizeof *pkgs);
+    const char *reg = NULL, *sec = "wasmplug.key", *passfile = NULL, *manifest = NULL, *arg;
+    const char **pkgs = calloc((size_t)argc + 1, sizeof *pkgs);
     size_t npkgs = 0;
-    char *kw[64];
+    char *kw[64], *tmpdir = NULL, *packed = NULL;
     wasmplug_strlist keywords = {kw, 0};
     uint64_t days = 0;
-    int id;
-    while ((id = cli_next(&a, opts, "publish", &arg)) != -1) {
+    int id, rc = pkgs ? EXIT_OK : EXIT_INTERNAL;
+    while (!rc && (id = cli_next(&a, opts, "publish", &arg)) != -1) {
         if (id == -2)
-            return EXIT_USAGE;
-        if (id == O_REGISTRY)
+            rc = EXIT_USAGE;
+        else if (id == O_REGISTRY)
             reg = arg;
         else if (id == O_SEC)
             sec = arg;
         else if (id == O_PASSFILE)
             passfile = arg;
+        else if (id == O_MANIFEST)
+            manifest = arg;
         else if (id == O_KEYWORD && keywords.count < 64)
             kw[keywords.count++] = (char *)arg;
         else if (id == O_EXPIRES) {
             if (!cli_parse_u64(arg, &days) || !days || days > 3650) {
                 cli_error("--expires-days takes 1 to 3650 (got '%s')", arg);
-                return EXIT_USAGE;
+                rc = EXIT_USAGE;
             }
-        } else if (pkgs)
+        } else
             pkgs[npkgs++] = arg;
     }
-    if (!npkgs || !reg) {
-        free(pkgs);
-        cli_error("usage: wasmplug publish PACKAGE.wasmplug... --registry DIR [-s SECRET_KEY]");
-        return EXIT_USAGE;
+    if (!rc && ((!npkgs && !manifest) || !reg)) {
+        cli_error("usage: wasmplug publish PACKAGE.wasmplug... | --plugin-manifest plugin.yaml "
+                  "--registry DIR [-s SECRET_KEY]");
+        rc = EXIT_USAGE;
     }
-    int rc = cli_setup();
     wasmplug_seckey sk;
-    if (rc || (rc = load_seckey(sec, passfile, &sk))) {
+    if (!rc && !(rc = cli_setup()) && manifest && !(rc = pack_for_publish(manifest, &tmpdir, &packed)))
+        pkgs[npkgs++] = packed;
+    if (!rc)
+        rc = load_seckey(sec, passfile, &sk);
+    if (rc) {
+        if (tmpdir)
+            wps_rmtree(tmpdir);
+        free(tmpdir);
+        free(packed);
         free(pkgs);
         return rc;
     }
@@ -480,5 +523,9 @@ int cmd_publish(int argc, char **argv)
             json_decref(list);
     }
     free(pkgs);
+    if (tmpdir)
+        wps_rmtree(tmpdir);
+    free(tmpdir);
+    free(packed);
     return st ? cli_dist_fail(st, msg) : EXIT_OK;
 }

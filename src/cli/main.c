@@ -116,7 +116,8 @@ static const command COMMANDS[] = {
     {"verify", CLI_DIST(cmd_verify), "verify FILE [-p KEY.pub] [-x SIG]",
      "check a minisign signature (default: with the trusted keys)", ""},
     {"publish", CLI_DIST(cmd_publish),
-     "publish PACKAGE... --registry DIR [-s wasmplug.key] [--keyword K]",
+     "publish PACKAGE... | --plugin-manifest plugin.yaml --registry DIR [-s wasmplug.key]\n"
+     "        [--keyword K]",
      "add packages to a registry directory and re-sign its index",
      "Copies each package and its signature (made with the key if the package has\n"
      "none) into DIR/packages, adds them to DIR/index.json, raises the index\n"

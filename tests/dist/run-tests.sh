@@ -154,6 +154,10 @@ run "$W" publish pkgs/word-counter-0.3.0.wasmplug pkgs/log-sink-1.0.0.wasmplug \
 expect "publish two packages at once" 0 "published pkgs/log-sink-1.0.0.wasmplug"
 run minisign -V -p pub.key -m srv/reg/index.json
 expect "minisign verifies the index" 0 "wasmplug index version 2"
+mkdistplug src/tools tool-box 0.1.0 empty
+run "$W" publish --plugin-manifest src/tools/plugin.yaml --registry srv/reg -s sec.key
+expect "publish --plugin-manifest packs and publishes" 0 "tool-box-0.1.0.wasmplug"
+check "its package is in the registry" test -f srv/reg/packages/tool-box-0.1.0.wasmplug
 mkdistplug src/words-changed word-counter 0.3.0 echo
 "$W" pack src/words-changed -o changed.wasmplug >/dev/null 2>&1
 cp srv/reg/index.json index.before
@@ -178,7 +182,7 @@ expect "search by name" 0 "echo-plugin 1.0.0"
 run "$W" search words
 expect "search by keyword" 0 "word-counter"
 run "$W" search "test plugin number"
-expect "search by description" 0 "echo-plugin" "word-counter" "log-sink"
+expect "search by description" 0 "echo-plugin" "word-counter" "log-sink" "tool-box"
 run "$W" --json search text
 check "search --json" python3 -c '
 import json, sys
@@ -188,7 +192,7 @@ assert r[0]["keywords"] == ["echo", "text"] and r[0]["registry"] == "main"' "$T/
 run "$W" search nothing-like-this
 expect "search without hits" 0 "no plugin matches"
 run "$W" registry list
-expect "registry list shows the index version seen" 0 "index version 2"
+expect "registry list shows the index version seen" 0 "index version 3"
 
 mkdir proj
 run "$W" install echo-plugin@^1.0 --project proj
