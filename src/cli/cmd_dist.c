@@ -578,7 +578,7 @@ int cmd_registry(int argc, char **argv)
         for (size_t i = 0; i < count; i++) {
             if (!G.json)
                 printf("%-16s %-6d %s (index version %llu)\n", r[i].name, r[i].priority,
-                       r[i].url, (unsigned long long)r[i].seen_version);
+                       term_field(r[i].url), (unsigned long long)r[i].seen_version);
             json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I}", "name", r[i].name,
                                                   "url", r[i].url, "priority", r[i].priority,
                                                   "seen_version",

@@ -167,7 +167,7 @@ check "a refused publish leaves the index" cmp -s index.before srv/reg/index.jso
 python3 "$SRC/tests/dist/server.py" srv/reg port 300 &
 server_pid=$!
 i=0
-while [ ! -s port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s port ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 URL="http://127.0.0.1:$(cat port)"
 run "$W" registry add main "$URL" --priority 10
 expect "registry add" 0 "added registry main"
