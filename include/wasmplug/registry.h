@@ -85,11 +85,16 @@ typedef struct wasmplug_registry {
     char *url;              /* http(s)://, file:// or a directory */
     int priority;           /* higher first; ties in order of addition */
     uint64_t seen_version;  /* newest index version accepted (0: none yet) */
+    bool pinned;            /* the index must be signed by index_key ... */
+    wasmplug_pubkey index_key; /* ... rather than by any trusted key */
 } wasmplug_registry;
 
-/** Add (or change the URL and priority of) a registry. */
+/** Add (or change the URL, priority and pinned key of) a registry.
+ *  index_key (may be NULL) pins the key that must sign its index; without
+ *  one, any key the store trusts may. */
 WASMPLUG_API wasmplug_status wasmplug_registry_add(const char *store, const char *name,
-                                                   const char *url, int priority, char *msg,
+                                                   const char *url, int priority,
+                                                   const wasmplug_pubkey *index_key, char *msg,
                                                    size_t msgsize);
 /** The registries, highest priority first. */
 WASMPLUG_API wasmplug_status wasmplug_registry_list(const char *store, wasmplug_registry **out,

@@ -148,7 +148,8 @@ enum {
     O_PRIORITY,
     O_NAME,
     O_SENSITIVE,
-    O_GRANT
+    O_GRANT,
+    O_KEY
 };
 
 typedef struct client {
@@ -530,8 +531,18 @@ static int positionals(int argc, char **argv, const char *cmd, const cli_opt *op
     return rc ? rc : cli_need_store();
 }
 
+typedef struct registry_flags {
+    int priority;
+    const char *key; /* --key KEY.pub */
+} registry_flags;
+
 static int registry_opt(int id, const char *arg, void *ud)
 {
+    registry_flags *f = ud;
+    if (id == O_KEY) {
+        f->key = arg;
+        return EXIT_OK;
+    }
     if (id != O_PRIORITY)
         return EXIT_OK;
     char *end;
@@ -540,23 +551,49 @@ static int registry_opt(int id, const char *arg, void *ud)
         cli_error("--priority takes an integer (got '%s')", arg);
         return EXIT_USAGE;
     }
-    *(int *)ud = (int)v;
+    f->priority = (int)v;
     return EXIT_OK;
+}
+
+/* Read a public key file (or a base64 key given inline) into *key. */
+static int read_pubkey(const char *arg, wasmplug_pubkey *key)
+{
+    size_t len;
+    char *text = wps_read_file(arg, &len);
+    if (!text) { /* not a file: the key's base64 line itself */
+        text = strdup(arg);
+        len = text ? strlen(text) : 0;
+    }
+    char msg[1024];
+    wasmplug_status st = text ? wasmplug_pubkey_parse(text, len, key, msg, sizeof msg)
+                              : WASMPLUG_ERR_NOMEM;
+    free(text);
+    if (st == WASMPLUG_ERR_NOMEM)
+        snprintf(msg, sizeof msg, "out of memory");
+    return st ? cli_dist_fail(st, msg) : EXIT_OK;
 }
 
 int cmd_registry(int argc, char **argv)
 {
-    static const cli_opt opts[] = {{"priority", 0, true, O_PRIORITY}, {NULL, 0, false, 0}};
+    static const cli_opt opts[] = {{"priority", 0, true, O_PRIORITY},
+                                   {"key", 0, true, O_KEY},
+                                   {NULL, 0, false, 0}};
     const char *pos[3];
-    int n, priority = 0;
-    int rc = positionals(argc, argv, "registry", opts, pos, 3, &n, registry_opt, &priority);
+    int n;
+    registry_flags flags = {0, NULL};
+    int rc = positionals(argc, argv, "registry", opts, pos, 3, &n, registry_opt, &flags);
     if (rc)
         return rc;
+    int priority = flags.priority;
     char msg[2048];
     wasmplug_status st;
     const char *sub = n ? pos[0] : "list";
     if (!strcmp(sub, "add") && n == 3) {
-        if ((st = wasmplug_registry_add(G.store, pos[1], pos[2], priority, msg, sizeof msg)))
+        wasmplug_pubkey key;
+        if (flags.key && (rc = read_pubkey(flags.key, &key)))
+            return rc;
+        if ((st = wasmplug_registry_add(G.store, pos[1], pos[2], priority,
+                                        flags.key ? &key : NULL, msg, sizeof msg)))
             return cli_dist_fail(st, msg);
         cli_note("added registry %s (%s, priority %d)", pos[1], pos[2], priority);
         if (G.json)
@@ -576,13 +613,18 @@ int cmd_registry(int argc, char **argv)
             return cli_dist_fail(st, msg);
         json_t *list = json_array();
         for (size_t i = 0; i < count; i++) {
+            char hex[17] = "";
+            if (r[i].pinned)
+                wasmplug_key_id_hex(r[i].index_key.id, hex, sizeof hex);
             if (!G.json)
-                printf("%-16s %-6d %s (index version %llu)\n", r[i].name, r[i].priority,
-                       term_field(r[i].url), (unsigned long long)r[i].seen_version);
-            json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I}", "name", r[i].name,
-                                                  "url", r[i].url, "priority", r[i].priority,
-                                                  "seen_version",
-                                                  (json_int_t)r[i].seen_version));
+                printf("%-16s %-6d %s (index version %llu%s%s)\n", r[i].name, r[i].priority,
+                       term_field(r[i].url), (unsigned long long)r[i].seen_version,
+                       *hex ? ", signed by key " : "", hex);
+            json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I, s:s?}", "name",
+                                                  r[i].name, "url", r[i].url, "priority",
+                                                  r[i].priority, "seen_version",
+                                                  (json_int_t)r[i].seen_version, "index_key",
+                                                  *hex ? hex : NULL));
         }
         if (!count)
             cli_note("no registries (add one with `wasmplug registry add NAME URL`)");
@@ -590,7 +632,7 @@ int cmd_registry(int argc, char **argv)
         wasmplug_registries_free(r, count);
         return EXIT_OK;
     }
-    cli_error("usage: wasmplug registry add NAME URL [--priority N] | list | remove NAME");
+    cli_error("usage: wasmplug registry add NAME URL [--priority N] [--key KEY.pub] | list | remove NAME");
     return EXIT_USAGE;
 }
 

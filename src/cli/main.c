@@ -93,12 +93,12 @@ static const command COMMANDS[] = {
     {"search", CLI_DIST(cmd_search), "search [QUERY...]",
      "search the registries (id, description, keywords)", ""},
     {"registry", CLI_DIST(cmd_registry),
-     "registry add NAME URL [--priority N] | list | remove NAME",
+     "registry add NAME URL [--priority N] [--key KEY.pub] | list | remove NAME",
      "manage the registries install and search use",
      "URL is http(s)://, file:// or a directory holding index.json,\n"
      "index.json.minisig and packages/. Higher priorities are asked first. The\n"
-     "index must be signed by a trusted key; an index older than one seen before,\n"
-     "or past its expiry time, is refused.\n"},
+     "index must be signed by a trusted key (with --key: by that key only); an\n"
+     "index older than one seen before, or past its expiry time, is refused.\n"},
     {"trust", CLI_DIST(cmd_trust), "trust add KEY.pub [--name NAME] | list | remove ID|NAME",
      "manage the publisher keys this store trusts", ""},
     {"pack", CLI_DIST(cmd_pack), "pack DIR [-o OUT]",

@@ -68,6 +68,10 @@ static wasmplug_status fetch_verified(const wasmplug_dist_options *o, const wasm
                       msgsize, "registry '%s': the index has no signature: %s", reg->name, why);
         goto out;
     }
+    if (reg->pinned) { /* only the registry's own key may sign its index */
+        keys = &reg->index_key;
+        nkeys = 1;
+    }
     if (!nkeys) {
         st = wpd_fail(WASMPLUG_ERR_PERMISSION_DENIED, msg, msgsize,
                       "registry '%s': no trusted keys to verify its index with; add the "
@@ -152,6 +156,8 @@ wasmplug_status wpd_index_load(const wasmplug_dist_options *o, const wasmplug_re
     out->reg.name = strdup(reg->name);
     out->reg.url = strdup(reg->url);
     out->reg.priority = reg->priority;
+    out->reg.pinned = reg->pinned;
+    out->reg.index_key = reg->index_key;
     out->reg.seen_version = v;
     if (!out->reg.name || !out->reg.url) {
         wpd_index_clear(out);

@@ -334,7 +334,8 @@ static bool valid_name(const char *s)
 }
 
 wasmplug_status wasmplug_registry_add(const char *store, const char *name, const char *url,
-                                      int priority, char *msg, size_t msgsize)
+                                      int priority, const wasmplug_pubkey *index_key, char *msg,
+                                      size_t msgsize)
 {
     if (!valid_name(name))
         return wpd_fail(WASMPLUG_ERR_ARGUMENT, msg, msgsize,
@@ -370,10 +371,19 @@ wasmplug_status wasmplug_registry_add(const char *store, const char *name, const
             json_object_set_new(entry, "url", json_string(url));
             json_object_set_new(entry, "priority", json_integer(priority));
         } else {
-            json_array_append_new(list, json_pack("{s:s,s:s,s:i,s:i}", "name", name, "url", url,
-                                                  "priority", priority, "seen_version", 0));
+            entry = json_pack("{s:s,s:s,s:i,s:i}", "name", name, "url", url, "priority",
+                              priority, "seen_version", 0);
+            json_array_append_new(list, entry);
         }
-        st = wpd_write_json(path, root, msg, msgsize);
+        char *keytext = NULL;
+        json_object_del(entry, "index_key");
+        if (index_key && !(st = wasmplug_pubkey_format(index_key, &keytext, msg, msgsize))) {
+            const char *b64 = strchr(keytext, '\n') + 1; /* the base64 line */
+            json_object_set_new(entry, "index_key", json_stringn(b64, strcspn(b64, "\n")));
+        }
+        free(keytext);
+        if (!st)
+            st = wpd_write_json(path, root, msg, msgsize);
     }
     json_decref(root);
     free(path);
@@ -414,6 +424,14 @@ wasmplug_status wasmplug_registry_list(const char *store, wasmplug_registry **ou
         (*out)[i].priority = (int)json_integer_value(json_object_get(r, "priority"));
         (*out)[i].seen_version =
             (uint64_t)json_integer_value(json_object_get(r, "seen_version"));
+        const char *key = json_string_value(json_object_get(r, "index_key"));
+        if (key && !st) {
+            char why[256];
+            (*out)[i].pinned = true;
+            if (wasmplug_pubkey_parse(key, strlen(key), &(*out)[i].index_key, why, sizeof why))
+                st = wpd_fail(WASMPLUG_ERR_MALFORMED, msg, msgsize,
+                              "%s: the index key of registry '%s': %s", path, name, why);
+        }
         *count = i + 1;
         if (!(*out)[i].name || !(*out)[i].url)
             st = wpd_fail(WASMPLUG_ERR_NOMEM, msg, msgsize, "out of memory");

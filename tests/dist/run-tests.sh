@@ -326,6 +326,16 @@ run "$W" install log-sink --no-lock --yes
 expect "a plugin only a lower-priority registry has" 0 "already installed"
 "$W" registry remove mirror >/dev/null 2>&1
 "$W" registry remove local >/dev/null 2>&1
+run "$W" registry add pinned srv/mirror --key rogue.pub
+expect "registry add --key pins the index key" 0
+run "$W" registry list
+expect "registry list names the pinned key" 0 "signed by key"
+refused "a pinned registry refuses an index signed by another trusted key" \
+    "registry 'pinned': refusing its index: signed by key" "$W" search word-counter
+run "$W" registry add pinned srv/mirror --key pub.key
+run "$W" search word-counter
+expect "with the right pinned key its index is accepted" 0 "word-counter"
+"$W" registry remove pinned >/dev/null 2>&1
 mkdir -p srv/frozen
 printf '{"wasmplug_index": 1, "version": 5, "expires": 1000, "plugins": {}}' >srv/frozen/index.json
 "$W" sign srv/frozen/index.json -s sec.key -t "wasmplug index version 5" >/dev/null 2>&1

@@ -113,7 +113,7 @@ int main(void)
     CHECK_STATUS(wasmplug_trust_add(store, pubtext, strlen(pubtext), "api", NULL, msg,
                                     sizeof msg),
                  WASMPLUG_OK);
-    CHECK_STATUS(wasmplug_registry_add(store, "local", reg, 5, msg, sizeof msg), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_registry_add(store, "local", reg, 5, &pub, msg, sizeof msg), WASMPLUG_OK);
 
     seen s = {0};
     wasmplug_dist_options o = {.store = store,
