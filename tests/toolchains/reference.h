@@ -231,4 +231,50 @@ static uint32_t ref_zig_host_sum(int32_t n)
     return t;
 }
 
+/* ---- the SIMD plugins (rust/simd.rs, as/simd.ts, zig/simd.zig) ---- */
+
+/* The bytes rust/simd.rs and c/simd.c fill their buffer with. */
+static uint8_t ref_simd_byte(uint32_t i)
+{
+    return (uint8_t)((i * 2654435761u) >> 24);
+}
+
+static uint32_t ref_rs_count_byte(uint32_t n, uint32_t needle)
+{
+    n = (n < 4096 ? n : 4096) & ~15u;
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n; i++)
+        c += ref_simd_byte(i) == (uint8_t)needle;
+    return c;
+}
+
+/* Lanes k: (x + (k + 1)) * y - min(x, y), summed left to right in f32. */
+static float ref_rs_f32_lanes(float x, float y)
+{
+    float m = x < y ? x : y;
+    float r[4];
+    for (int k = 0; k < 4; k++)
+        r[k] = (x + (float)(k + 1)) * y - m;
+    return ((r[0] + r[1]) + r[2]) + r[3];
+}
+
+static int32_t ref_zig_lanes_sum(uint32_t n)
+{
+    uint32_t m = (n < 1024 ? n : 1024) & ~3u;
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        int32_t w = (int32_t)((i * 40503u) & 0xFFFF) - 30000;
+        s += (uint32_t)w * 3u - 7u;
+    }
+    return (int32_t)s;
+}
+
+static uint32_t ref_zig_sat_lanes(uint32_t a)
+{
+    uint32_t x = a & 0xFFFF, s = 0;
+    for (uint32_t k = 0; k < 8; k++)
+        s += x + 1000 * k > 65535 ? 65535 : x + 1000 * k;
+    return s;
+}
+
 #endif /* WP_TOOLCHAINS_REFERENCE_H */

@@ -32,6 +32,8 @@
 #undef EXPORT
 #include "c/reactor.c"
 #undef EXPORT
+#include "c/simd.c"
+#undef EXPORT
 /* The other plugins' exports, ported to C. */
 #include "reference.h"
 
@@ -74,6 +76,11 @@ static void describe_error(const wasmplug_error *err)
 #define I64(v) ((wasmplug_val){ .type = WASMPLUG_I64, .of.u64 = (uint64_t)(v) })
 #define F32(v) ((wasmplug_val){ .type = WASMPLUG_F32, .of.f32 = (float)(v) })
 #define F64(v) ((wasmplug_val){ .type = WASMPLUG_F64, .of.f64 = (double)(v) })
+/* A v128 of four i32 lanes (lane 0 first). */
+#define V128(l0, l1, l2, l3)                                                               \
+    ((wasmplug_val){ .type = WASMPLUG_V128,                                              \
+                     .of.u64 = (uint32_t)(l0) | (uint64_t)(uint32_t)(l1) << 32,          \
+                     .of_hi.u64 = (uint32_t)(l2) | (uint64_t)(uint32_t)(l3) << 32 })
 #define VALS(...)                                                                        \
     (const wasmplug_val[]){ __VA_ARGS__ },                                                 \
         (uint32_t)(sizeof((const wasmplug_val[]){ __VA_ARGS__ }) / sizeof(wasmplug_val))
@@ -270,6 +277,58 @@ static void cases_rust(const char *p)
     expect(p, "checked_index", VALS(I32(2)), VALS(I32(30)));
     expect_trap(p, "checked_index", VALS(I32(7)), WASMPLUG_TRAP_UNREACHABLE, NULL);
     expect(p, "checked_index", VALS(I32(3)), VALS(I32(40)));
+}
+
+/* The SIMD plugins. Their exports with v128 in the signature also check
+ * the engine's typed calls and slot layout for vectors. */
+static void cases_c_simd(const char *p)
+{
+    static const uint32_t n_in[] = { 0, 16, 100, 4096 };
+    for (size_t i = 0; i < sizeof n_in / sizeof n_in[0]; i++) {
+        expect(p, "sum_squares", VALS(I32(n_in[i])), VALS(I32(sm_sum_squares(n_in[i]))));
+        expect(p, "max_and_negatives", VALS(I32(n_in[i])),
+               VALS(I32(sm_max_and_negatives(n_in[i]))));
+    }
+    static const int32_t sat_in[][2] = { { 0x7FFF0001, 0x00010002 }, { (int32_t)0x80008000, -1 },
+                                         { 1234567, 7654321 } };
+    for (size_t i = 0; i < sizeof sat_in / sizeof sat_in[0]; i++)
+        expect(p, "sat_mix", VALS(I32(sat_in[i][0]), I32(sat_in[i][1])),
+               VALS(I32(sm_sat_mix(sat_in[i][0], sat_in[i][1]))));
+    expect(p, "madd4", VALS(V128(1, 2, 3, 4), V128(10, 20, 30, -40), I32(3)),
+           VALS(V128(31, 62, 93, -116)));
+    expect(p, "reverse4", VALS(V128(1, 2, 3, 0x80000000u)), VALS(V128(0x80000000u, 3, 2, 1)));
+}
+
+static void cases_rust_simd(const char *p)
+{
+    static const uint32_t n_in[] = { 0, 17, 1000, 4096, 9999 };
+    for (size_t i = 0; i < sizeof n_in / sizeof n_in[0]; i++)
+        expect(p, "sum_squares", VALS(I32(n_in[i])), VALS(I32(sm_sum_squares(n_in[i]))));
+    expect(p, "f32_lanes", VALS(F32(1.5f), F32(2.25f)), VALS(F32(ref_rs_f32_lanes(1.5f, 2.25f))));
+    expect(p, "f32_lanes", VALS(F32(-3.0f), F32(0.5f)), VALS(F32(ref_rs_f32_lanes(-3.0f, 0.5f))));
+    expect(p, "count_byte", VALS(I32(4096), I32(7)), VALS(I32(ref_rs_count_byte(4096, 7))));
+    expect(p, "count_byte", VALS(I32(1000), I32(200)), VALS(I32(ref_rs_count_byte(1000, 200))));
+}
+
+static void cases_as_simd(const char *p)
+{
+    expect(p, "madd4", VALS(V128(1, 2, 3, 4), V128(10, 20, 30, -40), I32(-2)),
+           VALS(V128(-22, -44, -66, 72)));
+    expect(p, "reverse4", VALS(V128(5, 6, 7, 8)), VALS(V128(8, 7, 6, 5)));
+    static const int32_t n_in[] = { 0, 1, 7, 1000 };
+    for (size_t i = 0; i < sizeof n_in / sizeof n_in[0]; i++)
+        expect(p, "sumHalves", VALS(I32(n_in[i])),
+               VALS(F64(0.25 * (double)n_in[i] * (double)(n_in[i] - 1) + 0.0)));
+}
+
+static void cases_zig_simd(const char *p)
+{
+    static const uint32_t n_in[] = { 0, 4, 1000, 5000 };
+    for (size_t i = 0; i < sizeof n_in / sizeof n_in[0]; i++)
+        expect(p, "lanes_sum", VALS(I32(n_in[i])), VALS(I32(ref_zig_lanes_sum(n_in[i]))));
+    static const uint32_t a_in[] = { 0, 60000, 0x1FFFF };
+    for (size_t i = 0; i < sizeof a_in / sizeof a_in[0]; i++)
+        expect(p, "sat_lanes", VALS(I32(a_in[i])), VALS(I32(ref_zig_sat_lanes(a_in[i]))));
 }
 
 static void cases_zig(const char *p)
@@ -649,9 +708,12 @@ static bool plugin_open(plugin_run *r, wasmplug_engine *engine, const char *dir,
     return true;
 }
 
+/* b: the value's slots (two for a v128). */
 static bool val_equal(const wasmplug_val *a, const wasmplug_slot *b)
 {
     switch (a->type) {
+    case WASMPLUG_V128:
+        return a->of.u64 == b[0].u64 && a->of_hi.u64 == b[1].u64;
     case WASMPLUG_I32:
     case WASMPLUG_F32:
         return a->of.u32 == b->u32;
@@ -678,6 +740,10 @@ static void format_val(char *buf, size_t cap, wasmplug_valtype type, const wasmp
     case WASMPLUG_F64:
         snprintf(buf, cap, "f64:%.17g(0x%016" PRIx64 ")", v->f64, v->f64_bits);
         break;
+    case WASMPLUG_V128:
+        snprintf(buf, cap, "v128:%08" PRIx32 " %08" PRIx32 " %08" PRIx32 " %08" PRIx32,
+                 v[0].u32, (uint32_t)(v[0].u64 >> 32), v[1].u32, (uint32_t)(v[1].u64 >> 32));
+        break;
     default:
         snprintf(buf, cap, "type 0x%x", (unsigned)type);
     }
@@ -689,7 +755,8 @@ static void format_vals(char *buf, size_t cap, const wasmplug_val *vals, uint32_
     buf[0] = '\0';
     for (uint32_t i = 0; i < n && len < cap; i++) {
         char one[64];
-        format_val(one, sizeof one, vals[i].type, &vals[i].of);
+        wasmplug_slot two[2] = { vals[i].of, vals[i].of_hi };
+        format_val(one, sizeof one, vals[i].type, two);
         len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", one);
     }
 }
@@ -748,22 +815,29 @@ static void run_case(plugin_run *r, const tcase *c)
         return;
     }
     bool ok = true;
-    for (uint32_t i = 0; i < c->nres; i++)
-        ok = ok && res[i].type == c->res[i].type && val_equal(&c->res[i], &res[i].of);
+    for (uint32_t i = 0; i < c->nres; i++) {
+        wasmplug_slot two[2] = { res[i].of, res[i].of_hi };
+        ok = ok && res[i].type == c->res[i].type && val_equal(&c->res[i], two);
+    }
     format_vals(got, sizeof got, res, c->nres);
     check(ok, "%s: %s(%s) = %s%s%s", r->name, c->func, args, want, ok ? "" : "; got ",
           ok ? "" : got);
 
-    /* The same call through the untyped fast path. */
-    wasmplug_slot slots[MAX_VALS];
+    /* The same call through the untyped fast path (a v128 takes two slots). */
+    wasmplug_slot slots[2 * MAX_VALS];
     memset(slots, 0, sizeof slots);
-    for (uint32_t i = 0; i < c->nargs; i++)
-        slots[i] = c->args[i].of;
+    for (uint32_t i = 0, k = 0; i < c->nargs; i++) {
+        slots[k++] = c->args[i].of;
+        if (c->args[i].type == WASMPLUG_V128)
+            slots[k++] = c->args[i].of_hi;
+    }
     wasmplug_error_clear(&err);
     st = wasmplug_func_call_slots(f, slots, &err);
     ok = st == WASMPLUG_OK;
-    for (uint32_t i = 0; ok && i < c->nres; i++)
-        ok = val_equal(&c->res[i], &slots[i]);
+    for (uint32_t i = 0, k = 0; ok && i < c->nres; i++) {
+        ok = val_equal(&c->res[i], &slots[k]);
+        k += c->res[i].type == WASMPLUG_V128 ? 2 : 1;
+    }
     if (!ok) {
         check(false, "%s: %s(%s) via wasmplug_func_call_slots = %s", r->name, c->func, args,
               want);
@@ -941,6 +1015,12 @@ static void extra_zig(plugin_run *r)
 /* Plugins                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* The SIMD plugins need no checks beyond their cases. */
+static void no_extra(plugin_run *r)
+{
+    (void)r;
+}
+
 static const struct plugin_def {
     const char *name;
     void (*cases)(const char *name);
@@ -955,6 +1035,10 @@ static const struct plugin_def {
     { "as_plugin", cases_as, extra_as, NULL, { "env", NULL } },
     { "rust_plugin", cases_rust, extra_rust, NULL, { "host", NULL } },
     { "zig_plugin", cases_zig, extra_zig, NULL, { "host", NULL } },
+    { "c_simd", cases_c_simd, no_extra, NULL, { NULL, NULL } },
+    { "rust_simd", cases_rust_simd, no_extra, NULL, { NULL, NULL } },
+    { "as_simd", cases_as_simd, no_extra, NULL, { "env", NULL } },
+    { "zig_simd", cases_zig_simd, no_extra, NULL, { NULL, NULL } },
 };
 
 static const struct plugin_def *find_plugin(const char *name)
@@ -1002,6 +1086,7 @@ static const char *wabt_type(wasmplug_valtype t)
     case WASMPLUG_I32: return "i32";
     case WASMPLUG_I64: return "i64";
     case WASMPLUG_F32: return "f32";
+    case WASMPLUG_V128: return "v128";
     default: return "f64";
     }
 }
@@ -1010,6 +1095,13 @@ static void wabt_vals(FILE *f, const wasmplug_val *v, uint32_t n)
 {
     fputc('[', f);
     for (uint32_t i = 0; i < n; i++) {
+        if (v[i].type == WASMPLUG_V128) {
+            fprintf(f, "%s{\"type\":\"v128\",\"lane_type\":\"i32\",\"value\":[\"%" PRIu32
+                       "\",\"%" PRIu32 "\",\"%" PRIu32 "\",\"%" PRIu32 "\"]}",
+                    i ? "," : "", v[i].of.u32, (uint32_t)(v[i].of.u64 >> 32), v[i].of_hi.u32,
+                    (uint32_t)(v[i].of_hi.u64 >> 32));
+            continue;
+        }
         bool wide = v[i].type == WASMPLUG_I64 || v[i].type == WASMPLUG_F64;
         fprintf(f, "%s{\"type\":\"%s\",\"value\":\"%" PRIu64 "\"}", i ? "," : "",
                 wabt_type(v[i].type), wide ? v[i].of.u64 : (uint64_t)v[i].of.u32);
