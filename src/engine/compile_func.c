@@ -2245,6 +2245,18 @@ static uint8_t simd_type(char l)
     }
 }
 
+/* The operation of its own a binary instruction has (simd.h WP_SIMD_FAST),
+ * or WP_OP_COUNT. */
+static wp_op simd_fast_op(uint32_t sub)
+{
+    switch (sub) {
+#define WP_X_FAST(name, code, shape, vt, op) case code: return WP_OP_##name;
+        WP_SIMD_FAST(WP_X_FAST)
+#undef WP_X_FAST
+    default: return WP_OP_COUNT;
+    }
+}
+
 static bool simd_lane(cctx *c, const ins *in, uint32_t lanes)
 {
     if (in->y >= lanes)
@@ -2281,7 +2293,7 @@ static bool op_simd(cctx *c, const ins *in)
         if (!LIVE)
             return true;
         switch (si->kind) {
-        case WP_SK_LOAD: emit_op(c, WP_OP_SIMD_LOAD); break;
+        case WP_SK_LOAD: emit_op(c, sub == 0 ? WP_OP_V128_LOAD : WP_OP_SIMD_LOAD); break;
         case WP_SK_STORE: emit_op(c, WP_OP_SIMD_STORE); break;
         case WP_SK_LOAD_LANE: emit_op(c, WP_OP_SIMD_LOAD_LANE); break;
         default: emit_op(c, WP_OP_SIMD_STORE_LANE); break;
@@ -2292,7 +2304,8 @@ static bool op_simd(cctx *c, const ins *in)
         if (si->kind != WP_SK_LOAD)
             emit_src(c, b.slot);
         emit_u64(c, in->imm);
-        emit_u32(c, sub);
+        if (sub != 0)
+            emit_u32(c, sub);
         if (lane_form)
             emit_u32(c, in->y);
         return true;
@@ -2336,18 +2349,21 @@ static bool op_simd(cctx *c, const ins *in)
             emit_u32(c, sub);
         }
         return true;
-    case WP_SK_BINARY:
+    case WP_SK_BINARY: {
         TRY(pop_expect(c, simd_type(si->b), &b));
         TRY(pop_expect(c, T_V128, &a));
         TRY(push(c, T_V128, &d));
-        if (LIVE) {
-            emit_op(c, WP_OP_SIMD2);
-            emit_dst(c, d);
-            emit_src(c, a.slot);
-            emit_src(c, b.slot);
+        if (!LIVE)
+            return true;
+        wp_op fast = simd_fast_op(sub);
+        emit_op(c, fast != WP_OP_COUNT ? fast : WP_OP_SIMD2);
+        emit_dst(c, d);
+        emit_src(c, a.slot);
+        emit_src(c, b.slot);
+        if (fast == WP_OP_COUNT)
             emit_u32(c, sub);
-        }
         return true;
+    }
     case WP_SK_TERNARY:
         TRY(pop_expect(c, T_V128, &v3));
         TRY(pop_expect(c, T_V128, &b));

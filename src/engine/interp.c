@@ -826,9 +826,38 @@ dispatch:
     }
     OP(SIMD_STORE) {
         SIMD_AT(S(1).u32, IMM(3), 16);
-        wp_simd_store(IDX(4), 0, p_, &S(2));
+        memcpy(p_, &S(2), 16);
         NEXT(5);
     }
+    OP(V128_LOAD) {
+        SIMD_AT(S(2).u32, IMM(3), 16);
+        memcpy(&S(1), p_, 16);
+        NEXT(4);
+    }
+#if defined(__GNUC__)
+/* d = a op b on whole vectors; shift counts are taken modulo the lane width. */
+#define SIMD_RHS_BIN(VT) memcpy(&y_, &S(3), 16)
+#define SIMD_RHS_SHIFT(VT) y_ = (VT){0} + (__typeof__(y_[0]))(S(3).u32 & (8 * sizeof y_[0] - 1))
+#define SIMD_FAST(name, sub, shape, VT, op)                                     \
+    OP(name) {                                                                  \
+        VT x_, y_;                                                              \
+        memcpy(&x_, &S(2), 16);                                                 \
+        SIMD_RHS_##shape(VT);                                                   \
+        x_ = x_ op y_;                                                          \
+        memcpy(&S(1), &x_, 16);                                                 \
+        NEXT(4);                                                                \
+    }
+#else
+#define SIMD_FAST(name, sub, shape, VT, op)                                     \
+    OP(name) {                                                                  \
+        wp_simd_exec(sub, 0, &S(1), &S(2), &S(3), NULL);                        \
+        NEXT(4);                                                                \
+    }
+#endif
+    WP_SIMD_FAST(SIMD_FAST)
+#undef SIMD_FAST
+#undef SIMD_RHS_BIN
+#undef SIMD_RHS_SHIFT
     OP(SIMD_LOAD_LANE) {
         SIMD_AT(S(2).u32, IMM(4), wp_simd_access_size(IDX(5)));
         wp_simd_load(IDX(5), IDX(6), &S(1), p_, &S(3));

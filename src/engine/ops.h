@@ -390,7 +390,37 @@ typedef union wp_cell {
     X(SIMD_LOAD, "SSIN", "d = load form N (load, extend, splat, zero) at a + off")        \
     X(SIMD_STORE, "SSIN", "store v128 b at a + off (N = v128.store)")                     \
     X(SIMD_LOAD_LANE, "SSSINN", "d = v128 b with lane L loaded (form N) from a + off (d, a, b, off, N, L)") \
-    X(SIMD_STORE_LANE, "SSINN", "store lane L (form N) of v128 b at a + off (a, b, off, N, L)")
+    X(SIMD_STORE_LANE, "SSINN", "store lane L (form N) of v128 b at a + off (a, b, off, N, L)") \
+    /* The most used instructions as operations of their own (one dispatch, \
+     * no call: simd.h WP_SIMD_FAST lists them with their sub-opcodes). */ \
+    X(V128_LOAD, "SSI", "v128.load: d = 16 bytes at a + off") \
+    X(I8X16_ADD, "SSS", "i8x16.add: d = a op b") \
+    X(I8X16_SUB, "SSS", "i8x16.sub: d = a op b") \
+    X(I16X8_ADD, "SSS", "i16x8.add: d = a op b") \
+    X(I16X8_SUB, "SSS", "i16x8.sub: d = a op b") \
+    X(I16X8_MUL, "SSS", "i16x8.mul: d = a op b") \
+    X(I32X4_ADD, "SSS", "i32x4.add: d = a op b") \
+    X(I32X4_SUB, "SSS", "i32x4.sub: d = a op b") \
+    X(I32X4_MUL, "SSS", "i32x4.mul: d = a op b") \
+    X(I64X2_ADD, "SSS", "i64x2.add: d = a op b") \
+    X(I64X2_SUB, "SSS", "i64x2.sub: d = a op b") \
+    X(V128_AND, "SSS", "v128.and: d = a op b") \
+    X(V128_OR, "SSS", "v128.or: d = a op b") \
+    X(V128_XOR, "SSS", "v128.xor: d = a op b") \
+    X(F32X4_ADD, "SSS", "f32x4.add: d = a op b") \
+    X(F32X4_SUB, "SSS", "f32x4.sub: d = a op b") \
+    X(F32X4_MUL, "SSS", "f32x4.mul: d = a op b") \
+    X(F32X4_DIV, "SSS", "f32x4.div: d = a op b") \
+    X(F64X2_ADD, "SSS", "f64x2.add: d = a op b") \
+    X(F64X2_SUB, "SSS", "f64x2.sub: d = a op b") \
+    X(F64X2_MUL, "SSS", "f64x2.mul: d = a op b") \
+    X(F64X2_DIV, "SSS", "f64x2.div: d = a op b") \
+    X(I16X8_SHL, "SSS", "i16x8.shl: d = a op b (b: i32 count)") \
+    X(I16X8_SHR_U, "SSS", "i16x8.shr_u: d = a op b (b: i32 count)") \
+    X(I16X8_SHR_S, "SSS", "i16x8.shr_s: d = a op b (b: i32 count)") \
+    X(I32X4_SHL, "SSS", "i32x4.shl: d = a op b (b: i32 count)") \
+    X(I32X4_SHR_U, "SSS", "i32x4.shr_u: d = a op b (b: i32 count)") \
+    X(I32X4_SHR_S, "SSS", "i32x4.shr_s: d = a op b (b: i32 count)")
 
 #define WP_ALL_OPS(X)                                                           \
     WP_CONTROL_OPS(X) WP_MEMORY_OPS(X) WP_UNARY_OPS(X) WP_BINARY_OPS(X) WP_IMM_OPS(X) \

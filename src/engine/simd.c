@@ -315,16 +315,16 @@ typedef double vf64 __attribute__((vector_size(16)));
 void wp_simd_exec(uint32_t sub, uint32_t lane, wasmplug_slot *d, const wasmplug_slot *a,
                   const wasmplug_slot *b, const wasmplug_slot *c)
 {
+    /* Operands are read as 16 bytes whatever their type: a scalar operand's
+     * second slot is still inside the frame (compile_func.c gives frames
+     * using v128 a spare slot), and only v128 lanes are looked at. */
     v128 va, vb, r;
-    memset(&r, 0, sizeof r);
-    if (wp_simd_table[sub & 0xFF].a == 'V')
-        memcpy(&va, a, 16);
-    else
-        memset(&va, 0, 16);
-    if (wp_simd_table[sub & 0xFF].b == 'V')
+    memcpy(&va, a, 16);
+    if (b)
         memcpy(&vb, b, 16);
     else
-        memset(&vb, 0, 16);
+        vb = va;
+    r.u64[0] = r.u64[1] = 0;
     switch (sub) {
     /* splat */
     case 0x0F: LANES(16) r.u8[i] = (uint8_t)a->u32; break;
@@ -568,9 +568,16 @@ void wp_simd_load(uint32_t sub, uint32_t lane, wasmplug_slot *d, const uint8_t *
                   const wasmplug_slot *v)
 {
     v128 m, r;
-    memset(&m, 0, sizeof m);
-    memset(&r, 0, sizeof r);
-    memcpy(&m, p, wp_simd_access_size(sub));
+    m.u64[0] = m.u64[1] = 0;
+    r.u64[0] = r.u64[1] = 0;
+    /* constant sizes, so each copy is one move */
+    switch (wp_simd_access_size(sub)) {
+    case 16: memcpy(&m, p, 16); break;
+    case 8: memcpy(&m, p, 8); break;
+    case 4: memcpy(&m, p, 4); break;
+    case 2: memcpy(&m, p, 2); break;
+    default: memcpy(&m, p, 1); break;
+    }
     switch (sub) {
     case 0x00: case 0x5C: case 0x5D: r = m; break;
     case 0x01: LANES(8) r.u16[i] = (uint16_t)m.i8[i]; break;
@@ -596,9 +603,13 @@ void wp_simd_store(uint32_t sub, uint32_t lane, uint8_t *p, const wasmplug_slot 
 {
     v128 x;
     memcpy(&x, v, 16);
-    uint32_t n = wp_simd_access_size(sub);
-    uint32_t at = sub == 0x0B ? 0 : (lane * n) & 15;
-    memcpy(p, &x.u8[at], n);
+    switch (sub) {
+    case 0x0B: memcpy(p, &x, 16); break;
+    case 0x5B: memcpy(p, &x.u64[lane & 1], 8); break;
+    case 0x5A: memcpy(p, &x.u32[lane & 3], 4); break;
+    case 0x59: memcpy(p, &x.u16[lane & 7], 2); break;
+    default: memcpy(p, &x.u8[lane & 15], 1); break;
+    }
 }
 
 void wp_simd_shuffle(wasmplug_slot *d, const wasmplug_slot *a, const wasmplug_slot *b,

@@ -42,6 +42,50 @@ typedef struct wp_simd_info {
     const char *name;
 } wp_simd_info;
 
+/* Instructions with an operation of their own (ops.h): X(OP, sub-opcode,
+ * shape BIN (v128 v128) or SHIFT (v128 i32), lane vector type, C operator).
+ * The interpreter computes them with the vector types below (GCC/clang) or
+ * through wp_simd_exec. */
+#define WP_SIMD_FAST(X) \
+    X(I8X16_ADD, 0x6E, BIN, wp_vu8, +) \
+    X(I8X16_SUB, 0x71, BIN, wp_vu8, -) \
+    X(I16X8_ADD, 0x8E, BIN, wp_vu16, +) \
+    X(I16X8_SUB, 0x91, BIN, wp_vu16, -) \
+    X(I16X8_MUL, 0x95, BIN, wp_vu16, *) \
+    X(I32X4_ADD, 0xAE, BIN, wp_vu32, +) \
+    X(I32X4_SUB, 0xB1, BIN, wp_vu32, -) \
+    X(I32X4_MUL, 0xB5, BIN, wp_vu32, *) \
+    X(I64X2_ADD, 0xCE, BIN, wp_vu64, +) \
+    X(I64X2_SUB, 0xD1, BIN, wp_vu64, -) \
+    X(V128_AND, 0x4E, BIN, wp_vu64, &) \
+    X(V128_OR, 0x50, BIN, wp_vu64, |) \
+    X(V128_XOR, 0x51, BIN, wp_vu64, ^) \
+    X(F32X4_ADD, 0xE4, BIN, wp_vf32, +) \
+    X(F32X4_SUB, 0xE5, BIN, wp_vf32, -) \
+    X(F32X4_MUL, 0xE6, BIN, wp_vf32, *) \
+    X(F32X4_DIV, 0xE7, BIN, wp_vf32, /) \
+    X(F64X2_ADD, 0xF0, BIN, wp_vf64, +) \
+    X(F64X2_SUB, 0xF1, BIN, wp_vf64, -) \
+    X(F64X2_MUL, 0xF2, BIN, wp_vf64, *) \
+    X(F64X2_DIV, 0xF3, BIN, wp_vf64, /) \
+    X(I16X8_SHL, 0x8B, SHIFT, wp_vu16, <<) \
+    X(I16X8_SHR_U, 0x8D, SHIFT, wp_vu16, >>) \
+    X(I16X8_SHR_S, 0x8C, SHIFT, wp_vi16, >>) \
+    X(I32X4_SHL, 0xAB, SHIFT, wp_vu32, <<) \
+    X(I32X4_SHR_U, 0xAD, SHIFT, wp_vu32, >>) \
+    X(I32X4_SHR_S, 0xAC, SHIFT, wp_vi32, >>)
+
+#if defined(__GNUC__)
+typedef uint8_t wp_vu8 __attribute__((vector_size(16)));
+typedef uint16_t wp_vu16 __attribute__((vector_size(16)));
+typedef int16_t wp_vi16 __attribute__((vector_size(16)));
+typedef uint32_t wp_vu32 __attribute__((vector_size(16)));
+typedef int32_t wp_vi32 __attribute__((vector_size(16)));
+typedef uint64_t wp_vu64 __attribute__((vector_size(16)));
+typedef float wp_vf32 __attribute__((vector_size(16)));
+typedef double wp_vf64 __attribute__((vector_size(16)));
+#endif
+
 /* Sub-opcodes 0 .. WP_SIMD_COUNT-1 (relaxed SIMD starts at 0x100). */
 #define WP_SIMD_COUNT 256
 WP_INTERNAL extern const wp_simd_info wp_simd_table[WP_SIMD_COUNT];
