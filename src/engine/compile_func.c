@@ -2257,6 +2257,18 @@ static wp_op simd_fast_op(uint32_t sub)
     }
 }
 
+/* The operation a load form compiles to: one of its own, or SIMD_LOAD. */
+static wp_op simd_fast_load(uint32_t sub)
+{
+    switch (sub) {
+    case 0x00: return WP_OP_V128_LOAD;
+#define WP_X_LOAD(name, code, st, vt) case code: return WP_OP_##name;
+        WP_SIMD_FAST_LOADS(WP_X_LOAD)
+#undef WP_X_LOAD
+    default: return WP_OP_SIMD_LOAD;
+    }
+}
+
 static bool simd_lane(cctx *c, const ins *in, uint32_t lanes)
 {
     if (in->y >= lanes)
@@ -2293,7 +2305,7 @@ static bool op_simd(cctx *c, const ins *in)
         if (!LIVE)
             return true;
         switch (si->kind) {
-        case WP_SK_LOAD: emit_op(c, sub == 0 ? WP_OP_V128_LOAD : WP_OP_SIMD_LOAD); break;
+        case WP_SK_LOAD: emit_op(c, simd_fast_load(sub)); break;
         case WP_SK_STORE: emit_op(c, WP_OP_SIMD_STORE); break;
         case WP_SK_LOAD_LANE: emit_op(c, WP_OP_SIMD_LOAD_LANE); break;
         default: emit_op(c, WP_OP_SIMD_STORE_LANE); break;
@@ -2304,7 +2316,7 @@ static bool op_simd(cctx *c, const ins *in)
         if (si->kind != WP_SK_LOAD)
             emit_src(c, b.slot);
         emit_u64(c, in->imm);
-        if (sub != 0)
+        if (si->kind != WP_SK_LOAD || simd_fast_load(sub) == WP_OP_SIMD_LOAD)
             emit_u32(c, sub);
         if (lane_form)
             emit_u32(c, in->y);
@@ -2339,16 +2351,19 @@ static bool op_simd(cctx *c, const ins *in)
             emit_u64(c, hi);
         }
         return true;
-    case WP_SK_UNARY:
+    case WP_SK_UNARY: {
         TRY(pop_expect(c, simd_type(si->a), &a));
         TRY(push(c, simd_type(si->r), &d));
-        if (LIVE) {
-            emit_op(c, WP_OP_SIMD1);
-            emit_dst(c, d);
-            emit_src(c, a.slot);
+        if (!LIVE)
+            return true;
+        bool splat32 = sub == 0x11 || sub == 0x13; /* i32x4.splat, f32x4.splat */
+        emit_op(c, splat32 ? WP_OP_I32X4_SPLAT : WP_OP_SIMD1);
+        emit_dst(c, d);
+        emit_src(c, a.slot);
+        if (!splat32)
             emit_u32(c, sub);
-        }
         return true;
+    }
     case WP_SK_BINARY: {
         TRY(pop_expect(c, simd_type(si->b), &b));
         TRY(pop_expect(c, T_V128, &a));
@@ -2386,7 +2401,12 @@ static bool op_simd(cctx *c, const ins *in)
         if (si->kind != WP_SK_REPLACE)
             b = a;
         TRY(push(c, simd_type(si->r), &d));
-        if (LIVE) {
+        if (LIVE && (sub == 0x1B || sub == 0x1F)) { /* i32x4/f32x4.extract_lane */
+            emit_op(c, WP_OP_I32X4_EXTRACT_LANE);
+            emit_dst(c, d);
+            emit_src(c, a.slot);
+            emit_u32(c, in->y);
+        } else if (LIVE) {
             emit_op(c, WP_OP_SIMD_LANE);
             emit_dst(c, d);
             emit_src(c, a.slot);

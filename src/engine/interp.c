@@ -856,6 +856,37 @@ dispatch:
 #endif
     WP_SIMD_FAST(SIMD_FAST)
 #undef SIMD_FAST
+#if defined(__GNUC__) && (defined(__clang__) || __GNUC__ >= 9)
+#define SIMD_LOAD_EXT(name, sub, ST, VT)                                        \
+    OP(name) {                                                                  \
+        SIMD_AT(S(2).u32, IMM(3), 8);                                           \
+        ST x_;                                                                  \
+        memcpy(&x_, p_, 8);                                                     \
+        VT y_ = __builtin_convertvector(x_, VT);                                \
+        memcpy(&S(1), &y_, 16);                                                 \
+        NEXT(4);                                                                \
+    }
+#else
+#define SIMD_LOAD_EXT(name, sub, ST, VT)                                        \
+    OP(name) {                                                                  \
+        SIMD_AT(S(2).u32, IMM(3), 8);                                           \
+        wp_simd_load(sub, 0, &S(1), p_, NULL);                                  \
+        NEXT(4);                                                                \
+    }
+#endif
+    WP_SIMD_FAST_LOADS(SIMD_LOAD_EXT)
+#undef SIMD_LOAD_EXT
+    OP(I32X4_SPLAT) {
+        uint32_t v_ = S(2).u32;
+        S(1).u64 = HI(1).u64 = (uint64_t)v_ << 32 | v_;
+        NEXT(3);
+    }
+    OP(I32X4_EXTRACT_LANE) {
+        uint32_t l_ = IDX(3);
+        uint64_t w_ = fp[IDX(2) + (l_ >> 1)].u64;
+        S(1).u64 = (uint32_t)(w_ >> (32 * (l_ & 1)));
+        NEXT(4);
+    }
 #undef SIMD_RHS_BIN
 #undef SIMD_RHS_SHIFT
     OP(SIMD_LOAD_LANE) {

@@ -394,6 +394,14 @@ typedef union wp_cell {
     /* The most used instructions as operations of their own (one dispatch, \
      * no call: simd.h WP_SIMD_FAST lists them with their sub-opcodes). */ \
     X(V128_LOAD, "SSI", "v128.load: d = 16 bytes at a + off") \
+    X(V128_LOAD8X8_S, "SSI", "v128.load8x8_s at a + off") \
+    X(V128_LOAD8X8_U, "SSI", "v128.load8x8_u at a + off") \
+    X(V128_LOAD16X4_S, "SSI", "v128.load16x4_s at a + off") \
+    X(V128_LOAD16X4_U, "SSI", "v128.load16x4_u at a + off") \
+    X(V128_LOAD32X2_S, "SSI", "v128.load32x2_s at a + off") \
+    X(V128_LOAD32X2_U, "SSI", "v128.load32x2_u at a + off") \
+    X(I32X4_SPLAT, "SS", "i32x4.splat (also f32x4.splat: the same bits)") \
+    X(I32X4_EXTRACT_LANE, "SSN", "i32x4.extract_lane L (also f32x4's): d = lane L of a") \
     X(I8X16_ADD, "SSS", "i8x16.add: d = a op b") \
     X(I8X16_SUB, "SSS", "i8x16.sub: d = a op b") \
     X(I16X8_ADD, "SSS", "i16x8.add: d = a op b") \

@@ -75,7 +75,24 @@ typedef struct wp_simd_info {
     X(I32X4_SHR_U, 0xAD, SHIFT, wp_vu32, >>) \
     X(I32X4_SHR_S, 0xAC, SHIFT, wp_vi32, >>)
 
+/* The extending loads with an operation of their own: X(OP, sub-opcode,
+ * 8-byte source vector type, 16-byte result vector type). */
+#define WP_SIMD_FAST_LOADS(X) \
+    X(V128_LOAD8X8_S, 0x01, wp_vi8x8, wp_vi16) \
+    X(V128_LOAD8X8_U, 0x02, wp_vu8x8, wp_vu16) \
+    X(V128_LOAD16X4_S, 0x03, wp_vi16x4, wp_vi32) \
+    X(V128_LOAD16X4_U, 0x04, wp_vu16x4, wp_vu32) \
+    X(V128_LOAD32X2_S, 0x05, wp_vi32x2, wp_vi64) \
+    X(V128_LOAD32X2_U, 0x06, wp_vu32x2, wp_vu64)
+
 #if defined(__GNUC__)
+typedef int8_t wp_vi8x8 __attribute__((vector_size(8)));
+typedef uint8_t wp_vu8x8 __attribute__((vector_size(8)));
+typedef int16_t wp_vi16x4 __attribute__((vector_size(8)));
+typedef uint16_t wp_vu16x4 __attribute__((vector_size(8)));
+typedef int32_t wp_vi32x2 __attribute__((vector_size(8)));
+typedef uint32_t wp_vu32x2 __attribute__((vector_size(8)));
+typedef int64_t wp_vi64 __attribute__((vector_size(16)));
 typedef uint8_t wp_vu8 __attribute__((vector_size(16)));
 typedef uint16_t wp_vu16 __attribute__((vector_size(16)));
 typedef int16_t wp_vi16 __attribute__((vector_size(16)));
