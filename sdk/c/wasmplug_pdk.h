@@ -1321,21 +1321,35 @@ static inline bool wp_kv_list(const void *prefix, size_t prefix_len, const void 
     return true;
 }
 
-/** Run SQL that returns no rows, with params a JSON array (or object for
- *  :name parameters) or NULL; the number of rows changed. */
+/**
+ * Run SQL (one or more statements) with params a JSON array (?1, ?2...) or
+ * object (:name) of scalars, or NULL; parameters are bound, never spliced.
+ * The number of rows changed, or -1 on an SQL error (wp_db_error()).
+ */
 static inline int32_t wp_db_exec(const char *sql, const char *params_json)
 {
     return wp_raw_db_exec(sql, (int32_t)wp_strlen(sql), params_json ? params_json : "",
                           params_json ? (int32_t)wp_strlen(params_json) : 0);
 }
-/** Run a query: its rows as a JSON array of objects (column name -> value). */
+/** Run one query: its rows as a JSON array of objects (column name ->
+ *  value), or NULL on an SQL error (wp_db_error()). */
 static inline const char *wp_db_query(const char *sql, const char *params_json)
 {
     char small[512];
     int32_t n = wp_raw_db_query(sql, (int32_t)wp_strlen(sql), params_json ? params_json : "",
                                 params_json ? (int32_t)wp_strlen(params_json) : 0, small,
                                 (int32_t)sizeof small);
-    return wp_result_(n, small, (int32_t)sizeof small);
+    return n < 0 ? NULL : wp_result_(n, small, (int32_t)sizeof small);
+}
+/** The message of the last SQL error (after -1 / NULL from wp_db_*). */
+static inline const char *wp_db_error(void)
+{
+    char *p = (char *)wp_alloc(512);
+    if (!p)
+        return "out of memory";
+    int32_t n = wp_raw_result_read(p, 511, 0);
+    p[n > 0 ? n : 0] = '\0';
+    return p;
 }
 
 /** Notification levels. */

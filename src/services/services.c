@@ -15,6 +15,7 @@
 static const wps_module *const MODULES[] = {
     &wps_notify_module,
     &wps_kv_module,
+    &wps_sql_module,
 };
 #define NMODULES (sizeof MODULES / sizeof MODULES[0])
 

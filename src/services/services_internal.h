@@ -67,5 +67,6 @@ bool wps_utf8_valid(const uint8_t *data, size_t len);
 /* The services (each file's module). */
 extern const wps_module wps_notify_module;
 extern const wps_module wps_kv_module;
+extern const wps_module wps_sql_module;
 
 #endif
