@@ -461,14 +461,22 @@ out:
 /* remove                                                                   */
 /* ------------------------------------------------------------------------ */
 
+enum { RM_PURGE = 1 };
+static const cli_opt REMOVE_OPTS[] = {{"purge", 0, false, RM_PURGE}, {NULL, 0, false, 0}};
+
 int cmd_remove(int argc, char **argv)
 {
     cli_args a = {argc, argv, 1, false};
     const char *ref = NULL, *arg;
+    bool purge = false;
     int id;
-    while ((id = cli_next(&a, NULL, "remove", &arg)) != -1) {
+    while ((id = cli_next(&a, REMOVE_OPTS, "remove", &arg)) != -1) {
         if (id == -2)
             return EXIT_USAGE;
+        if (id == RM_PURGE) {
+            purge = true;
+            continue;
+        }
         if (ref) {
             cli_error("remove takes one plugin (got '%s' too)", arg);
             return EXIT_USAGE;
@@ -476,7 +484,12 @@ int cmd_remove(int argc, char **argv)
         ref = arg;
     }
     if (!ref) {
-        cli_error("usage: wasmplug remove ID[@VERSION]");
+        cli_error("usage: wasmplug remove ID[@VERSION] [--purge]");
+        return EXIT_USAGE;
+    }
+    if (purge && strchr(ref, '@')) {
+        cli_error("--purge removes a plugin's data, which its versions share: remove every "
+                  "version (wasmplug remove ID --purge)");
         return EXIT_USAGE;
     }
     int rc = cli_setup();
@@ -496,12 +509,28 @@ int cmd_remove(int argc, char **argv)
     if (st != WASMPLUG_OK)
         return cli_fail_json(st == WASMPLUG_ERR_ARGUMENT ? EXIT_USAGE : cli_exit_for(st), NULL,
                              msg);
+    /* The plugin's data stays unless --purge (versions share it). */
+    bool purged = false;
+    if (purge && G.data_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", G.data_dir, idbuf);
+        if (access(path, F_OK) == 0) {
+            int e = wps_rmtree(path);
+            if (e != 0) {
+                snprintf(msg, sizeof msg, "removed %.200s, but not its data %.600s: %s", idbuf, path,
+                         strerror(e));
+                return cli_fail_json(EXIT_IO, NULL, msg);
+            }
+            purged = true;
+        }
+    }
     if (G.json)
-        cli_json_print(json_pack("{s:{s:s, s:o, s:i}}", "removed", "id", idbuf, "version",
+        cli_json_print(json_pack("{s:{s:s, s:o, s:i, s:b}}", "removed", "id", idbuf, "version",
                                  version ? json_string(version) : json_null(), "versions",
-                                 (int)removed));
+                                 (int)removed, "data_purged", purged));
     else
-        printf("removed %s (%zu version%s)\n", ref, removed, removed == 1 ? "" : "s");
+        printf("removed %s (%zu version%s)%s\n", term_field(ref), removed,
+               removed == 1 ? "" : "s", purged ? ", and its data" : "");
     return EXIT_OK;
 }
 

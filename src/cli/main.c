@@ -123,8 +123,22 @@ static const command COMMANDS[] = {
      "none) into DIR/packages, adds them to DIR/index.json, raises the index\n"
      "version and signs the index. --expires-days N (default 30): clients refuse the index\n"
      "after that, so publish (or re-publish) regularly.\n"},
-    {"remove", cmd_remove, "remove ID[@VERSION]",
-     "remove a plugin (every version unless one is given)", ""},
+    {"remove", cmd_remove, "remove ID[@VERSION] [--purge]",
+     "remove a plugin (every version unless one is given)",
+     "The plugin's stored data (key-value, SQL: see --data-dir) is kept, so a\n"
+     "reinstall finds it, unless --purge is given with every version removed.\n"},
+    {"kv", cmd_kv,
+     "kv PLUGIN list [PREFIX] [--limit N] [--after KEY] | get KEY | set KEY VALUE|- | "
+     "delete KEY | export [FILE] | import FILE|- [--replace]",
+     "read and write a plugin's key-value data",
+     "PLUGIN is a plugin id (its data is in DATA/ID/kv.sqlite, see --data-dir) or\n"
+     "anything run accepts (its manifest's id is used); it need not be running.\n"
+     "list prints the keys starting with PREFIX in byte order, one per line (pages:\n"
+     "--limit, and --after the last key of the previous page); get prints a value;\n"
+     "set takes the value as an argument or (-) from stdin; export writes all of\n"
+     "the data as JSON (bytes that are not UTF-8 as key_base64/value_base64), which\n"
+     "import reads back (--replace: empty the data first). Keys and values are\n"
+     "escaped on a terminal, written as they are into a pipe.\n"},
     {"info", cmd_info, "info PLUGIN",
      "show a plugin's manifest, permissions (and grants), resources and exports",
      "PLUGIN is an installed id (ID or ID@VERSION), a plugin directory, a\n"
@@ -191,7 +205,8 @@ static const char EXIT_HELP[] =
     "  3  not found (plugin, function, file)\n"
     "  4  invalid manifest or module, unsupported feature, link error\n"
     "  5  permission denied\n"
-    "  6  limit exceeded (timeout, fuel, memory, call depth, input/output size)\n"
+    "  6  limit exceeded (timeout, fuel, memory, call depth, input/output size,\n"
+    "     storage quota)\n"
     "  7  store or file system error (including: already installed)\n"
     "  8  internal error\n"
     "  130  interrupted (Ctrl-C cancelled the running call)\n";
@@ -528,9 +543,11 @@ int cli_exit_for(wasmplug_status st)
     case WASMPLUG_ERR_CALL_DEPTH:
     case WASMPLUG_ERR_INPUT_TOO_LARGE:
     case WASMPLUG_ERR_OUTPUT_TOO_LARGE:
+    case WASMPLUG_ERR_QUOTA:
         return EXIT_LIMIT;
     case WASMPLUG_ERR_IO:
     case WASMPLUG_ERR_DUPLICATE:
+    case WASMPLUG_ERR_STORAGE:
         return EXIT_IO;
     case WASMPLUG_ERR_NOMEM:
         return EXIT_INTERNAL;

@@ -717,7 +717,7 @@ wasmplug_status wasmplug_kv_get(wasmplug_services *svc, const char *id, const vo
     if (n == -2)
         st = say(msg, msg_size, WASMPLUG_ERR_STORAGE, "%s", sqlite3_errmsg(d->db));
     else if (n == -1)
-        st = say(msg, msg_size, WASMPLUG_ERR_NOT_FOUND, "no such key");
+        st = say(msg, msg_size, WASMPLUG_ERR_NOT_FOUND, "plugin '%.100s' has no such key", id);
     else if (!value->data)
         st = say(msg, msg_size, WASMPLUG_ERR_NOMEM, "out of memory");
     if (st != WASMPLUG_OK)
@@ -765,7 +765,7 @@ wasmplug_status wasmplug_kv_delete(wasmplug_services *svc, const char *id, const
         st = say(msg, msg_size, WASMPLUG_ERR_STORAGE, "%s", sqlite3_errmsg(d->db));
     st = host_end(d, st, msg, msg_size);
     if (st == WASMPLUG_OK && r == 0)
-        st = say(msg, msg_size, WASMPLUG_ERR_NOT_FOUND, "no such key");
+        st = say(msg, msg_size, WASMPLUG_ERR_NOT_FOUND, "plugin '%.100s' has no such key", id);
     return st;
 }
 
