@@ -14,7 +14,8 @@ set -u
 W=$1
 PLUG=$2
 T=$(mktemp -d "${TMPDIR:-/tmp}/wasmplug-term-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
+trap 'rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
 export WASMPLUG_STORE="$T/store"
 unset NO_COLOR
 pass=0 fail=0
