@@ -4,13 +4,14 @@
 # --data-dir/<id>/ across runs and versions, a failed call leaves nothing,
 # quotas give exit 6; `wasmplug kv` lists, gets, sets, deletes, exports and
 # imports it; `remove` keeps the data unless --purge.
-W=$1 PLUG=$2 SRC=$3
+W=$1 PLUG=$2 SRC=$3 EXAMPLES=${4:-}
 if [ -z "$W" ] || [ -z "$PLUG" ] || [ -z "$SRC" ]; then
-    echo "usage: $0 WASMPLUG PLUGIN_DIR TESTS_CLI_SOURCE_DIR" >&2
+    echo "usage: $0 WASMPLUG PLUGIN_DIR TESTS_CLI_SOURCE_DIR [EXAMPLES_SOURCE BUILT_EXAMPLES]" >&2
     exit 2
 fi
 abs() { case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
 W=$(abs "$W") PLUG=$(abs "$PLUG") SRC=$(abs "$SRC")
+[ -n "$EXAMPLES" ] && EXAMPLES=$(abs "$EXAMPLES") BUILT=$(abs "$5")
 # shellcheck source=tests/cli/lib.sh
 . "$SRC/lib.sh"
 export WASMPLUG_PLUGIN_DATA="$T/plugin-data"
@@ -117,5 +118,31 @@ expect "remove ID@VERSION --purge is refused" 2 "versions share"
 run "$W" remove kvp --purge
 expect "remove --purge" 0 "and its data"
 check "  ... deletes the data" test ! -e "$T/plugin-data/kvp"
+
+if [ -n "$EXAMPLES" ] && [ -f "$BUILT/notes.wasm" ]; then
+    echo "# the examples: notes (SQL) and content-indexer (key-value)"
+    mkdir -p notes indexer
+    cp "$EXAMPLES/notes/plugin.yaml" "$BUILT/notes.wasm" notes/
+    cp "$EXAMPLES/content-indexer/plugin.yaml" "$BUILT/content_indexer.wasm" indexer/
+    run "$W" run notes add "buy milk"
+    expect "notes add" 0 '{"id":1}'
+    run "$W" run notes add "call O'Brien'); DROP TABLE notes; --"
+    expect "notes add (quotes are data)" 0 '{"id":2}'
+    run "$W" run notes search milk
+    expect "notes search, in a later run" 0 '"text":"buy milk"'
+    run "$W" run notes list
+    expect "notes list" 0 "DROP TABLE notes"
+    run "$W" run notes remove 1
+    expect "notes remove" 0 '{"removed":1}'
+    run "$W" run indexer index "A cat. A dog, a CAT."
+    expect "content-indexer index" 0 '{"words":6}'
+    run "$W" run indexer index "the cat"
+    run "$W" run indexer count cat
+    expect "content-indexer count across runs" 0 '{"word":"cat","count":3}'
+    run "$W" run indexer words c
+    expect "content-indexer words" 0 '["cat"]'
+    run "$W" kv content-indexer get w:a
+    expect "  ... its counts in wasmplug kv" 0 "3"
+fi
 
 cli_done
