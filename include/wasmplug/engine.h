@@ -293,9 +293,10 @@ typedef struct wasmplug_extern {
  * Allocator hook, realloc-style (as Lua's): new_size == 0 frees ptr and
  * returns NULL; otherwise returns a block of new_size bytes holding the first
  * min(old_size, new_size) bytes of ptr, or NULL on failure (ptr untouched).
- * old_size is 0 when ptr is NULL. Linear memories are mapped with mmap
+ * old_size is 0 when ptr is NULL. Linear memories with guard pages, and
+ * those with explicit checks larger than 1 MiB, are mapped with mmap
  * (committed lazily, page by page as they are touched) and do not go through
- * this hook, except on systems without mmap.
+ * this hook.
  */
 typedef void *(*wasmplug_alloc_fn)(void *user, void *ptr, size_t old_size,
                                    size_t new_size);

@@ -13,11 +13,11 @@
  *                turns the fault into a MEMORY_OUT_OF_BOUNDS trap. Growing
  *                never moves the memory.
  *
- *   EXPLICIT     the interpreter checks every access. The memory is an
- *                anonymous mapping of exactly its size (pages are committed
- *                when first touched, so a large minimum costs nothing until
- *                used) that mremap grows, or, without mmap, an allocation
- *                through the engine's allocator. Growing may move it.
+ *   EXPLICIT     the interpreter checks every access. Up to 1 MiB the
+ *                memory is an allocation through the engine's allocator;
+ *                larger, an anonymous mapping of exactly its size (pages
+ *                are committed when first touched, so a large minimum costs
+ *                nothing until used) that mremap grows. Growing may move it.
  *
  * A guard-mode engine makes guard-page memories, and falls back to explicit
  * ones (unless configured not to) when the reservation fails (address space
@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <unistd.h>
 #endif
 
 #ifndef MAP_NORESERVE
@@ -220,56 +219,75 @@ static bool pages_to_bytes(uint32_t pages, size_t *bytes)
     return true;
 }
 
-#if WP_HAVE_MMAP
-/* Explicit-check memories: an anonymous mapping of exactly the memory's
- * size (at least one system page, so base is never NULL), committed page by
- * page when touched. */
-static size_t map_length(size_t bytes)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    return bytes > page ? bytes : page; /* wasm sizes are multiples of 64 KiB */
-}
+/*
+ * Explicit-check memories up to WP_SMALL_MEMORY come from the engine's
+ * allocator (cheapest to create, and counted by its hook); larger ones are
+ * an anonymous mapping of exactly their size, committed page by page as
+ * they are touched, so a large minimum costs nothing until used. A small
+ * memory that grows past the threshold moves into a mapping.
+ */
+#define WP_SMALL_MEMORY ((size_t)1 << 20)
 
-static uint8_t *lazy_map(size_t bytes, size_t *mapped, char *why, size_t why_size)
+#if WP_HAVE_MMAP
+static uint8_t *lazy_map(size_t bytes, char *why, size_t why_size)
 {
-    size_t len = map_length(bytes);
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
-        int errnum = errno;
-        char what[96];
-        snprintf(what, sizeof what, "mapping %zu bytes of linear memory", bytes);
-        wp_describe_map_failure(why, why_size, what, errnum);
+        if (why) {
+            int errnum = errno;
+            char what[96];
+            snprintf(what, sizeof what, "mapping %zu bytes of linear memory", bytes);
+            wp_describe_map_failure(why, why_size, what, errnum);
+        }
         return NULL;
     }
-    *mapped = len;
     return p;
 }
-
-/* Grow a lazy mapping to new_bytes (the new bytes read as zero); false if
- * the system refuses. */
-static bool lazy_grow(wasmplug_memory *m, size_t new_bytes)
-{
-    size_t len = map_length(new_bytes);
-    if (len <= m->reserved)
-        return true;
-#if defined(MREMAP_MAYMOVE)
-    void *p = mremap(m->base, m->reserved, len, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED)
-        return false;
-#else
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    memcpy(p, m->base, (size_t)m->size);
-    munmap(m->base, m->reserved);
 #endif
+
+/* Grow an explicit-check memory to new_bytes (the new bytes read as zero);
+ * false if the system refuses. */
+static bool explicit_grow(wasmplug_memory *m, size_t new_bytes)
+{
+    size_t old_bytes = (size_t)m->size;
+#if WP_HAVE_MMAP
+    if (m->mapped) {
+#if defined(MREMAP_MAYMOVE)
+        void *p = mremap(m->base, m->reserved, new_bytes, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED)
+            return false;
+#else
+        uint8_t *p = lazy_map(new_bytes, NULL, 0);
+        if (!p)
+            return false;
+        memcpy(p, m->base, old_bytes);
+        munmap(m->base, m->reserved);
+#endif
+        m->base = p;
+        m->reserved = new_bytes;
+        return true;
+    }
+    if (new_bytes > WP_SMALL_MEMORY) {
+        uint8_t *p = lazy_map(new_bytes, NULL, 0);
+        if (!p)
+            return false;
+        memcpy(p, m->base, old_bytes);
+        wp_free(m->obj.engine, m->base, m->reserved);
+        m->base = p;
+        m->reserved = new_bytes;
+        m->mapped = true;
+        return true;
+    }
+#endif
+    uint8_t *p = wp_realloc(m->obj.engine, m->base, m->reserved, new_bytes);
+    if (!p)
+        return false;
+    memset(p + old_bytes, 0, new_bytes - old_bytes);
     m->base = p;
-    m->reserved = len;
+    m->reserved = new_bytes;
     return true;
 }
-#endif
 
 /* A guard-page memory for m, or false with the reason in why. */
 static bool create_guarded(wasmplug_engine *e, wasmplug_memory *m, size_t bytes, char *why,
@@ -301,10 +319,13 @@ static bool create_explicit(wasmplug_engine *e, wasmplug_memory *m, size_t bytes
 {
     m->guarded = false;
 #if WP_HAVE_MMAP
-    (void)e;
-    m->base = lazy_map(bytes, &m->reserved, why, why_size);
-    return m->base != NULL;
-#else
+    if (bytes > WP_SMALL_MEMORY) {
+        m->base = lazy_map(bytes, why, why_size);
+        m->reserved = bytes;
+        m->mapped = true;
+        return m->base != NULL;
+    }
+#endif
     /* reserved = bytes allocated (at least 1, so base is never NULL). */
     size_t alloc = bytes ? bytes : 1;
     m->base = wp_calloc(e, 1, alloc);
@@ -312,7 +333,6 @@ static bool create_explicit(wasmplug_engine *e, wasmplug_memory *m, size_t bytes
     if (!m->base)
         snprintf(why, why_size, "out of memory allocating %zu bytes of linear memory", bytes);
     return m->base != NULL;
-#endif
 }
 
 wasmplug_status wp_memory_create(wasmplug_engine *e, wp_limits limits, wasmplug_memory **out,
@@ -391,19 +411,8 @@ int32_t wp_memory_grow(wasmplug_memory *m, uint32_t delta, uint32_t limit_pages)
         return -1;
 #endif
     } else {
-#if WP_HAVE_MMAP
-        /* New pages of the mapping read as zero. */
-        if (!lazy_grow(m, new_bytes))
+        if (!explicit_grow(m, new_bytes))
             return -1;
-#else
-        wasmplug_engine *e = m->obj.engine;
-        uint8_t *p = wp_realloc(e, m->base, m->reserved, new_bytes);
-        if (!p)
-            return -1;
-        memset(p + old_bytes, 0, new_bytes - old_bytes);
-        m->base = p;
-        m->reserved = new_bytes;
-#endif
     }
     m->pages = pages;
     m->size = (uint64_t)new_bytes;
@@ -423,10 +432,11 @@ void wp_memory_destroy(wasmplug_memory *m)
 #endif
     } else {
 #if WP_HAVE_MMAP
-        munmap(m->base, m->reserved);
-#else
-        wp_free(e, m->base, m->reserved);
+        if (m->mapped)
+            munmap(m->base, m->reserved);
+        else
 #endif
+            wp_free(e, m->base, m->reserved);
     }
     wp_free(e, m, sizeof *m);
 }

@@ -80,6 +80,8 @@ struct wasmplug_memory {
     wp_limits limits;     /* the memory's type: min (current at creation) and max */
     size_t reserved;      /* bytes of address space reserved or mapped */
     bool guarded;         /* accesses beyond size hit PROT_NONE pages */
+    bool mapped;          /* explicit checks, base is an mmap of reserved bytes
+                             (else an allocation of the engine's allocator) */
 };
 
 struct wasmplug_table {

@@ -290,6 +290,43 @@ static void huge_minimum(wasmplug_bounds_mode bounds)
     wasmplug_engine_free(e);
 }
 
+/* An explicit-check memory that grows from the allocator (1 page) into a
+ * mapping (32 pages = 2 MiB) and on: contents kept, new pages zero. */
+static void explicit_growth(void)
+{
+    wasmplug_engine *e = engine_of(WASMPLUG_BOUNDS_EXPLICIT, WASMPLUG_SIGNALS_VERIFY, false, 0);
+    wasmplug_limits lim = {1, 64, true};
+    wasmplug_memory *mem = NULL;
+    CHECK(e && wasmplug_memory_new(e, lim, &mem) == WASMPLUG_OK);
+    if (!mem)
+        return;
+    size_t size = 0;
+    uint8_t *p = wasmplug_memory_data(mem, &size);
+    CHECK(size == 65536);
+    memset(p, 0xab, size);
+    uint32_t old = 0;
+    CHECK_STATUS(wasmplug_memory_grow(mem, 31, &old), WASMPLUG_OK); /* into a mapping */
+    p = wasmplug_memory_data(mem, &size);
+    CHECK(old == 1 && size == (size_t)32 * 65536);
+    CHECK(p[0] == 0xab && p[65535] == 0xab && p[65536] == 0 && p[size - 1] == 0);
+    memset(p + 65536, 0xcd, size - 65536);
+    CHECK_STATUS(wasmplug_memory_grow(mem, 32, &old), WASMPLUG_OK); /* the mapping grows */
+    p = wasmplug_memory_data(mem, &size);
+    CHECK(old == 32 && size == (size_t)64 * 65536);
+    CHECK(p[0] == 0xab && p[65536] == 0xcd && p[32 * 65536 - 1] == 0xcd);
+    CHECK(p[32 * 65536] == 0 && p[size - 1] == 0);
+    CHECK_STATUS(wasmplug_memory_grow(mem, 1, &old), WASMPLUG_ERR_LIMIT);
+    wasmplug_instance *in = NULL;
+    wasmplug_error err;
+    CHECK_STATUS(instantiate(e, import_wasm, import_size, mem, &in, &err), WASMPLUG_OK);
+    if (in) {
+        CHECK(bounds_behave(in, size));
+        wasmplug_instance_free(in);
+    }
+    wasmplug_memory_free(mem);
+    wasmplug_engine_free(e);
+}
+
 int main(void)
 {
     oob_wasm = test_fixture("oob", &oob_size);
@@ -303,6 +340,7 @@ int main(void)
              child_host_owns_signals, HOST_HANDLER_RAN);
     in_child("address space exhausted: fallback to explicit checks, or a named limit",
              child_address_space, 0);
+    explicit_growth();
     huge_minimum(WASMPLUG_BOUNDS_EXPLICIT);
     huge_minimum(WASMPLUG_BOUNDS_GUARD_PAGES);
     free(oob_wasm);
