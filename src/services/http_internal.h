@@ -1,0 +1,138 @@
+/*
+ * http_internal.h - shared pieces of the HTTP service (src/services/http*.c):
+ * parsed allowlist rules, the policy and client structures, address
+ * classification. Nothing here depends on libcurl except the client's
+ * connection pool, which is opaque (struct wsh_conn).
+ */
+#ifndef WSH_HTTP_INTERNAL_H
+#define WSH_HTTP_INTERNAL_H
+
+#include "wasmplug/http.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#if defined(__GNUC__)
+#define WSH_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define WSH_INTERNAL
+#endif
+
+/* Methods a rule may name, as bits of wsh_rule.methods. */
+#define WSH_METHOD_LIST(X) X(GET) X(HEAD) X(POST) X(PUT) X(PATCH) X(DELETE) X(OPTIONS)
+enum {
+#define WSH_X_BIT(m) WSH_M_##m##_BIT,
+    WSH_METHOD_LIST(WSH_X_BIT)
+#undef WSH_X_BIT
+    WSH_METHOD_COUNT
+};
+/* The bit of a method name (exact, upper case), or 0 if it is not one. */
+WSH_INTERNAL unsigned wsh_method_bit(const char *name, size_t len);
+
+enum { WSH_SCHEME_ANY = 0, WSH_SCHEME_HTTP, WSH_SCHEME_HTTPS };
+#define WSH_PORT_DEFAULT (-1)
+#define WSH_PORT_ANY 0
+
+/* One allowlist rule: [METHODS ][SCHEME://]HOST[:PORT][/PATH]. */
+typedef struct wsh_rule {
+    char *text;       /* as written */
+    unsigned methods; /* bits; 0 = any */
+    int scheme;       /* WSH_SCHEME_* */
+    char *host;       /* lower case; "*", "*.suffix", a name or an address ("[::1]") */
+    int port;         /* WSH_PORT_DEFAULT, WSH_PORT_ANY or 1..65535 */
+    char *path;       /* NULL = any path; else a pattern with '*' */
+} wsh_rule;
+
+/* Parse text into r (owned strings): false with the reason in msg. */
+WSH_INTERNAL bool wsh_rule_parse(const char *text, wsh_rule *r, char *msg, size_t msgsize);
+WSH_INTERNAL void wsh_rule_free(wsh_rule *r);
+
+/* A URL split by libcurl's parser (lower-case scheme and host). */
+typedef struct wsh_target {
+    int scheme;       /* WSH_SCHEME_HTTP or _HTTPS */
+    const char *host; /* as in URLs: IPv6 in brackets */
+    int port;         /* explicit or the scheme's default */
+    const char *path; /* "/..." without the query */
+    unsigned method;  /* bit */
+} wsh_target;
+
+WSH_INTERNAL bool wsh_rule_match(const wsh_rule *r, const wsh_target *t);
+/* '*' matches any run of characters (also empty); everything else itself. */
+WSH_INTERNAL bool wsh_glob(const char *pat, const char *s);
+/* Host name patterns: "*", "*.suffix" or an exact name (ASCII case-insensitive). */
+WSH_INTERNAL bool wsh_host_match(const char *pat, const char *host);
+
+/* ---- addresses (http_addr.c) ---- */
+
+/* An address or a range: family AF_INET (bytes[0..3]) or AF_INET6. */
+typedef struct wsh_cidr {
+    int family;
+    uint8_t bytes[16];
+    unsigned prefix; /* bits; 32 or 128 for one address */
+} wsh_cidr;
+
+/* "10.0.0.0/8", "::1/128", or one address ("127.0.0.1" = /32). */
+WSH_INTERNAL bool wsh_cidr_parse(const char *text, wsh_cidr *out);
+/* Whether the socket address lies in the range. */
+WSH_INTERNAL bool wsh_cidr_contains(const wsh_cidr *range, const struct sockaddr *sa);
+/* The name of the special range sa lies in ("loopback", "private (RFC 1918)",
+ * ...), or NULL for an ordinary public unicast address. */
+WSH_INTERNAL const char *wsh_addr_special(const struct sockaddr *sa);
+/* sa as text ("127.0.0.1", "::1"), into buf. */
+WSH_INTERNAL const char *wsh_addr_text(const struct sockaddr *sa, char *buf, size_t size);
+
+/* ---- policy and client (http_policy.c) ---- */
+
+typedef struct wsh_policy_rule {
+    char *plugin_pat;
+    wsh_rule rule;
+} wsh_policy_rule;
+
+typedef struct wsh_addr_allow {
+    char *host_pat;
+    wsh_cidr range;
+} wsh_addr_allow;
+
+struct wasmplug_http_policy {
+    wasmplug_http_limits limits;
+    wsh_policy_rule *rules;
+    size_t nrules, caprules;
+    wsh_addr_allow *addrs;
+    size_t naddrs, capaddrs;
+    char *ca_file;
+    char *proxy;
+    bool cookies;
+};
+
+/* Whether the policy lets host resolve to sa (a special address). */
+WSH_INTERNAL bool wsh_policy_address_allowed(const wasmplug_http_policy *pol, const char *host,
+                                             const struct sockaddr *sa);
+
+struct wsh_conn; /* a pooled libcurl transfer handle (http.c) */
+
+struct wasmplug_http_client {
+    const wasmplug_http_policy *pol;
+    char *name, *id;
+    wsh_rule *entries;               /* the plugin's requested entries */
+    size_t nentries;
+    const wsh_rule **rules;          /* the policy's rules for this plugin */
+    size_t nrules;
+    wasmplug_http_denial_fn on_denial;
+    void *denial_user;
+
+    pthread_mutex_t lock;            /* metrics, pool */
+    wasmplug_http_metrics metrics;
+    atomic_uint in_flight;
+    struct wsh_conn *idle;           /* pooled handles (keep-alive connections) */
+    void *share;                     /* CURLSH for per-plugin cookies, or NULL */
+};
+
+/* Whether t is allowed: a requested entry and a policy rule both match. */
+WSH_INTERNAL bool wsh_client_allows(const wasmplug_http_client *c, const wsh_target *t);
+
+/* ---- transport (http.c) ---- */
+WSH_INTERNAL void wsh_conn_pool_free(wasmplug_http_client *c);
+WSH_INTERNAL void wsh_share_free(void *share);
+
+#endif
