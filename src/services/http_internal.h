@@ -131,6 +131,23 @@ struct wasmplug_http_client {
 /* Whether t is allowed: a requested entry and a policy rule both match. */
 WSH_INTERNAL bool wsh_client_allows(const wasmplug_http_client *c, const wsh_target *t);
 
+/* ---- the import's bytes (http_wire.c) ---- */
+#define WSH_WIRE_MAX_HEADERS 64
+/* A request parsed from a plugin's bytes: strings in text (owned), the body
+ * points into the input. */
+typedef struct wsh_wire_request {
+    wasmplug_http_request req;
+    char *text;
+    wasmplug_kv headers[WSH_WIRE_MAX_HEADERS];
+} wsh_wire_request;
+WSH_INTERNAL wasmplug_http_code wsh_wire_parse(const uint8_t *in, size_t len,
+                                               wsh_wire_request *out, char *msg, size_t size);
+WSH_INTERNAL void wsh_wire_free(wsh_wire_request *r);
+typedef bool (*wsh_wire_write_fn)(void *user, const void *data, size_t len);
+/* Write resp in the wire format through write (false if a write failed). */
+WSH_INTERNAL bool wsh_wire_response(const wasmplug_http_response *resp, wsh_wire_write_fn write,
+                                    void *user);
+
 /* ---- transport (http.c) ---- */
 WSH_INTERNAL void wsh_conn_pool_free(wasmplug_http_client *c);
 WSH_INTERNAL void wsh_share_free(void *share);

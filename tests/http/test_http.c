@@ -162,6 +162,42 @@ static void test_addresses(void)
     CHECK(!wsh_cidr_parse("localhost", &r));
 }
 
+static bool collect(void *user, const void *data, size_t len)
+{
+    char *buf = user;
+    size_t used = strlen(buf);
+    if (used + len >= 512)
+        return false;
+    memcpy(buf + used, data, len);
+    buf[used + len] = '\0';
+    return true;
+}
+
+static void test_wire(void)
+{
+    char msg[256];
+    wsh_wire_request w;
+    const char good[] = "POST http://h/x\nX-A: 1\r\nX-B:two words\n\n\0body\n";
+    CHECK_EQ(wsh_wire_parse((const uint8_t *)good, sizeof good - 1, &w, msg, sizeof msg),
+             WASMPLUG_HTTP_OK);
+    CHECK(strcmp(w.req.method, "POST") == 0 && strcmp(w.req.url, "http://h/x") == 0);
+    CHECK_EQ(w.req.header_count, 2);
+    CHECK(strcmp(w.req.headers[1].key, "X-B") == 0 && strcmp(w.req.headers[1].value, "two words") == 0);
+    CHECK_EQ(w.req.body_len, 6);
+    CHECK(memcmp(w.req.body, "\0body\n", 6) == 0);
+    wsh_wire_free(&w);
+    const char *bad[] = {"GET http://h/x\n", "GEThttp://h\n\n", "GET http://h\nNoColon\n\n",
+                         "\n\n", "GET a b\n\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ(wsh_wire_parse((const uint8_t *)bad[i], strlen(bad[i]), &w, msg, sizeof msg),
+                 WASMPLUG_HTTP_BAD_REQUEST);
+    wasmplug_kv h[] = {{"Content-Type", "text/plain"}};
+    wasmplug_http_response r = {201, h, 1, (uint8_t *)"ok", 2, NULL, 0};
+    char out[512] = "";
+    CHECK(wsh_wire_response(&r, collect, out));
+    CHECK(strcmp(out, "201\nContent-Type: text/plain\n\nok") == 0);
+}
+
 static void test_not_granted(void)
 {
     wasmplug_http_error err;
@@ -594,6 +630,7 @@ int main(void)
     }
     test_rules();
     test_addresses();
+    test_wire();
     test_not_granted();
     test_get_post_binary();
     test_refusals();
