@@ -24,6 +24,11 @@ declare function wp_log(level: i32, ptr: usize, len: i32): void;
 declare function wp_config_get(keyPtr: usize, keyLen: i32, outPtr: usize, outCap: i32): i32;
 @external("wasmplug", "abi_version")
 declare function wp_abi_version(): i32;
+@external("wasmplug", "result_read")
+declare function wp_result_read(ptr: usize, len: i32, offset: i32): i32;
+// Imported only by plugins that use `http` (needs the host's http permission).
+@external("wasmplug", "http_request")
+declare function wp_http_request(reqPtr: usize, reqLen: i32, outPtr: usize, outCap: i32): i32;
 
 /** The host's ABI major version (1). */
 export function abiVersion(): i32 {
@@ -171,4 +176,107 @@ export function wasmplugAbort(message: string | null, fileName: string | null, l
   setError(text);
   logAt(4, text);
   unreachable();
+}
+
+// ---- outbound HTTP (docs/ABI.md "Outbound HTTP"; needs the http permission) ----
+
+/** Why a request failed (HttpResponse.error): the host's codes. */
+export enum HttpError {
+  None = 0, NotGranted, BadRequest, ForbiddenHeader, UrlNotAllowed, RedirectNotAllowed,
+  TooManyRedirects, AddressNotAllowed, RequestTooLarge, ResponseTooLarge, TooManyRequests,
+  Timeout, Cancelled, Dns, Connect, Tls, Network, NoMemory
+}
+
+/** A response. error != HttpError.None: the request failed (no status) and
+ *  errorMessage says why. Any status (404, 500, ...) is a response. */
+export class HttpResponse {
+  status: i32 = 0;
+  error: HttpError = HttpError.None;
+  errorMessage: string = "";
+  /** "Name: value\n" lines. */
+  headers: string = "";
+  body: Uint8Array = new Uint8Array(0);
+
+  /** No error and a 2xx status. */
+  ok(): bool {
+    return this.error == HttpError.None && this.status >= 200 && this.status < 300;
+  }
+  /** The body decoded as UTF-8. */
+  text(): string {
+    return String.UTF8.decodeUnsafe(this.body.dataStart, <usize>this.body.length);
+  }
+  /** The body parsed as JSON, or null. */
+  json(): JSONValue | null {
+    return this.error == HttpError.None ? JSON.parse(this.text()) : null;
+  }
+  /** A header's value (case-insensitive name, first match), or null. */
+  header(name: string): string | null {
+    const want = name.toLowerCase();
+    const lines = this.headers.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const colon = lines[i].indexOf(":");
+      if (colon > 0 && lines[i].substring(0, colon).toLowerCase() == want)
+        return lines[i].substring(colon + 1).trimStart();
+    }
+    return null;
+  }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array | null): Uint8Array {
+  const n = b == null ? 0 : b.length;
+  const out = new Uint8Array(a.length + n);
+  out.set(a, 0);
+  if (b != null) out.set(<Uint8Array>b, a.length);
+  return out;
+}
+
+/** Outbound HTTP: http.get(url), http.post(url, body, headers), ... */
+export namespace http {
+  /** Send a request; headers are "Name: value\n" lines. */
+  export function request(method: string, url: string, headers: string = "",
+                          body: Uint8Array | null = null): HttpResponse {
+    let head = method + " " + url + "\n" + headers;
+    if (headers.length > 0 && !headers.endsWith("\n")) head += "\n";
+    head += "\n";
+    const req = concatBytes(Uint8Array.wrap(String.UTF8.encode(head)), body);
+    const small = new Uint8Array(4096);
+    const n = wp_http_request(req.dataStart, req.length, small.dataStart, small.length);
+    let len = n;
+    if (n < 0) { // the message is the result: measure it
+      len = 0;
+      let k: i32;
+      while ((k = wp_result_read(small.dataStart, small.length, len)) > 0) len += k;
+    }
+    const all = new Uint8Array(len);
+    if (n >= 0 && len <= small.length) all.set(small.subarray(0, len), 0);
+    else wp_result_read(all.dataStart, len, 0);
+    const r = new HttpResponse();
+    if (n < 0) {
+      r.error = <HttpError>(-n);
+      r.errorMessage = String.UTF8.decodeUnsafe(all.dataStart, <usize>len);
+      return r;
+    }
+    let i = 0;
+    while (i < len && all[i] >= 0x30 && all[i] <= 0x39) r.status = r.status * 10 + (all[i++] - 0x30);
+    if (i < len) i++;
+    const h = i;
+    while (i < len && all[i] != 0x0a) { // header lines end at an empty line
+      while (i < len && all[i] != 0x0a) i++;
+      i++;
+    }
+    r.headers = String.UTF8.decodeUnsafe(all.dataStart + <usize>h, <usize>(i > h ? i - h : <i32>0));
+    if (i < len) i++;
+    r.body = all.slice(i);
+    return r;
+  }
+  export function get(url: string): HttpResponse {
+    return request("GET", url);
+  }
+  export function post(url: string, body: string, headers: string = ""): HttpResponse {
+    return request("POST", url, headers, Uint8Array.wrap(String.UTF8.encode(body)));
+  }
+  /** POST a JSON value (Content-Type: application/json). */
+  export function postJson(url: string, value: JSONValue): HttpResponse {
+    return post(url, value.toString(), "Content-Type: application/json\n");
+  }
 }

@@ -20,6 +20,8 @@
  *   - wp_json: a small JSON parser (tree in the arena) and writer helpers
  *   - host services (ABI 1.1, each with its grant): wp_kv_get/set/delete/
  *     list/cas, wp_db_exec/query, wp_notify
+ *   - HTTP (with the host's http permission): wp_http_get, wp_http_post,
+ *     wp_http_request, wp_http_header, wp_http_json, wp_http_post_json
  *
  * Memory: freestanding builds take arena pages with memory.grow; WASI builds
  * (where malloc exists) take them from malloc. Either way, what a call
@@ -58,6 +60,9 @@ WP_IMPORT_("config_get") int32_t wp_raw_config_get(const void *key, int32_t key_
                                                     int32_t out_cap);
 WP_IMPORT_("result_read") int32_t wp_raw_result_read(void *ptr, int32_t len, int32_t offset);
 WP_IMPORT_("abi_version") int32_t wp_raw_abi_version(void);
+/* Imported only by plugins that call the HTTP helpers (needs the http permission). */
+WP_IMPORT_("http_request") int32_t wp_raw_http_request(const void *req, int32_t req_len,
+                                                        void *out, int32_t out_cap);
 
 static inline void wp_arena_reset(void);
 
@@ -1359,6 +1364,159 @@ static inline void wp_notify(int level, const char *title, const char *body)
 {
     wp_raw_notify(level, title, (int32_t)wp_strlen(title), body ? body : "",
                   body ? (int32_t)wp_strlen(body) : 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Outbound HTTP (docs/ABI.md "Outbound HTTP"; needs the http permission)   */
+/* ------------------------------------------------------------------------ */
+
+/** Why a request failed (wp_http_response.error): the host's codes. */
+enum {
+    WP_HTTP_NOT_GRANTED = 1, WP_HTTP_BAD_REQUEST, WP_HTTP_FORBIDDEN_HEADER,
+    WP_HTTP_URL_NOT_ALLOWED, WP_HTTP_REDIRECT_NOT_ALLOWED, WP_HTTP_TOO_MANY_REDIRECTS,
+    WP_HTTP_ADDRESS_NOT_ALLOWED, WP_HTTP_REQUEST_TOO_LARGE, WP_HTTP_RESPONSE_TOO_LARGE,
+    WP_HTTP_TOO_MANY_REQUESTS, WP_HTTP_TIMEOUT, WP_HTTP_CANCELLED, WP_HTTP_DNS,
+    WP_HTTP_CONNECT, WP_HTTP_TLS, WP_HTTP_NETWORK, WP_HTTP_NOMEM
+};
+
+/** A response, in the arena. error != 0: the request failed (no status),
+ *  error_message says why. Any status (404, 500, ...) is a response. */
+typedef struct wp_http_response {
+    int status;
+    int error;
+    const char *error_message;
+    const char *headers; /* "Name: value\n" lines, NUL-terminated */
+    size_t headers_len;
+    const char *body;    /* NUL-terminated; binary bodies: use body_len */
+    size_t body_len;
+} wp_http_response;
+
+/**
+ * Send a request. headers: "Name: value\n" lines (or NULL); body may be
+ * NULL. Host, Content-Length, Transfer-Encoding and the like are set by the
+ * host and refused here (WP_HTTP_FORBIDDEN_HEADER).
+ */
+static inline wp_http_response wp_http_request(const char *method, const char *url,
+                                               const char *headers, const void *body,
+                                               size_t body_len)
+{
+    wp_http_response r = {0, 0, "", "", 0, "", 0};
+    wp_buf req = {0};
+    wp_buf_str(&req, method);
+    wp_buf_char(&req, ' ');
+    wp_buf_str(&req, url);
+    wp_buf_char(&req, '\n');
+    if (headers && *headers) {
+        wp_buf_str(&req, headers);
+        if (req.data[req.len - 1] != '\n')
+            wp_buf_char(&req, '\n');
+    }
+    wp_buf_char(&req, '\n');
+    wp_buf_add(&req, body, body_len);
+    char small[4096];
+    int32_t n = req.oom ? -WP_HTTP_NOMEM
+                        : wp_raw_http_request(req.data, (int32_t)req.len, small, sizeof small);
+    size_t len = n < 0 ? 0 : (size_t)n;
+    if (n < 0) { /* the message is the result: measure it */
+        char probe[256];
+        int32_t k;
+        while ((k = wp_raw_result_read(probe, sizeof probe, (int32_t)len)) > 0)
+            len += (size_t)k;
+    }
+    char *all = (char *)wp_alloc(len + 1);
+    if (!all) {
+        r.error = WP_HTTP_NOMEM;
+        r.error_message = "out of memory";
+        return r;
+    }
+    if (n >= 0 && len <= sizeof small)
+        memcpy(all, small, len);
+    else
+        wp_raw_result_read(all, (int32_t)len, 0);
+    all[len] = '\0';
+    if (n < 0) {
+        r.error = -n;
+        r.error_message = all;
+        return r;
+    }
+    /* "STATUS\n" headers "\n" body */
+    size_t i = 0;
+    while (i < len && all[i] >= '0' && all[i] <= '9')
+        r.status = r.status * 10 + (all[i++] - '0');
+    if (i < len)
+        i++;
+    size_t h = i;
+    while (i < len && all[i] != '\n') { /* header lines end at an empty line */
+        while (i < len && all[i] != '\n')
+            i++;
+        i++;
+    }
+    r.headers = all + h;
+    r.headers_len = i > h ? i - h : 0;
+    if (i < len) {
+        all[i] = '\0'; /* the empty line */
+        i++;
+    }
+    r.body = all + i;
+    r.body_len = len - i;
+    return r;
+}
+
+/** GET url. */
+static inline wp_http_response wp_http_get(const char *url)
+{
+    return wp_http_request("GET", url, NULL, NULL, 0);
+}
+
+/** POST body to url, with optional header lines. */
+static inline wp_http_response wp_http_post(const char *url, const void *body, size_t len,
+                                            const char *headers)
+{
+    return wp_http_request("POST", url, headers, body, len);
+}
+
+/** POST a JSON writer's document (Content-Type: application/json). */
+static inline wp_http_response wp_http_post_json(const char *url, const wp_jw *w)
+{
+    return wp_http_request("POST", url, "Content-Type: application/json\n", w->buf.data,
+                           w->buf.len);
+}
+
+/** A response header's value (case-insensitive name; first match, in the
+ *  arena), or NULL. */
+static inline const char *wp_http_header(const wp_http_response *r, const char *name)
+{
+    size_t nl = wp_strlen(name);
+    const char *p = r->headers, *end = r->headers + r->headers_len;
+    while (p < end) {
+        const char *eol = p;
+        while (eol < end && *eol != '\n')
+            eol++;
+        size_t k = 0;
+        while (k < nl && p + k < eol && wp_lower(p[k]) == wp_lower(name[k]))
+            k++;
+        if (k == nl && p + k < eol && p[k] == ':') {
+            const char *v = p + k + 1;
+            while (v < eol && *v == ' ')
+                v++;
+            char *out = (char *)wp_alloc((size_t)(eol - v) + 1);
+            if (!out)
+                return NULL;
+            memcpy(out, v, (size_t)(eol - v));
+            out[eol - v] = '\0';
+            return out;
+        }
+        p = eol + 1;
+    }
+    return NULL;
+}
+
+/** The body parsed as JSON, or NULL (failed request or invalid JSON). */
+static inline wp_json *wp_http_json(const wp_http_response *r)
+{
+    if (r->error)
+        return NULL;
+    return wp_json_parse(r->body, r->body_len, NULL, NULL);
 }
 
 #endif /* WASMPLUG_PDK_H */

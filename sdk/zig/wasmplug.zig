@@ -24,6 +24,9 @@ pub const raw = struct {
     pub extern "wasmplug" fn log(level: i32, ptr: [*]const u8, len: i32) void;
     pub extern "wasmplug" fn config_get(key: [*]const u8, key_len: i32, out: [*]u8, out_cap: i32) i32;
     pub extern "wasmplug" fn abi_version() i32;
+    pub extern "wasmplug" fn result_read(ptr: [*]u8, len: i32, offset: i32) i32;
+    // Imported only by plugins that call http (needs the host's http permission).
+    pub extern "wasmplug" fn http_request(req: [*]const u8, req_len: i32, out: [*]u8, out_cap: i32) i32;
 };
 
 /// Log levels of wasmplug.log.
@@ -163,6 +166,16 @@ pub const Call = struct {
             self.failf("config {s}: not an integer: {s}", .{ key, v });
     }
 
+    /// GET url (see `http`); the response lives in the call's arena.
+    pub fn httpGet(self: *Call, url: []const u8) !HttpResponse {
+        return http.request(self.arena, "GET", url, "", "");
+    }
+
+    /// POST body to url with "Name: value\n" header lines.
+    pub fn httpPost(self: *Call, url: []const u8, body: []const u8, headers: []const u8) !HttpResponse {
+        return http.request(self.arena, "POST", url, headers, body);
+    }
+
     /// Log a formatted line.
     pub fn logf(self: *Call, level: Level, comptime fmt: []const u8, args: anytype) void {
         const msg = std.fmt.allocPrint(self.arena, fmt, args) catch return;
@@ -197,3 +210,99 @@ pub fn run(comptime f: anytype) i32 {
     };
     return 0;
 }
+
+// ---- outbound HTTP (docs/ABI.md "Outbound HTTP"; needs the http permission) ----
+
+/// Why a request failed (HttpResponse.err): the host's codes.
+pub const HttpError = enum(i32) {
+    not_granted = 1, bad_request, forbidden_header, url_not_allowed, redirect_not_allowed,
+    too_many_redirects, address_not_allowed, request_too_large, response_too_large,
+    too_many_requests, timeout, cancelled, dns, connect, tls, network, no_memory,
+    _,
+};
+
+/// A response. err != null: the request failed (status 0) and error_message
+/// says why. Any status (404, 500, ...) is a response.
+pub const HttpResponse = struct {
+    status: u16 = 0,
+    err: ?HttpError = null,
+    error_message: []const u8 = "",
+    /// "Name: value\n" lines.
+    headers: []const u8 = "",
+    body: []const u8 = "",
+
+    /// A header's value (case-insensitive name, first match), or null.
+    pub fn header(self: HttpResponse, name: []const u8) ?[]const u8 {
+        var it = std.mem.splitScalar(u8, self.headers, '\n');
+        while (it.next()) |line| {
+            const colon = std.mem.indexOfScalar(u8, line, ':') orelse continue;
+            if (std.ascii.eqlIgnoreCase(line[0..colon], name))
+                return std.mem.trimLeft(u8, line[colon + 1 ..], " ");
+        }
+        return null;
+    }
+
+    /// The body parsed as a JSON value (in allocator).
+    pub fn json(self: HttpResponse, allocator: std.mem.Allocator) !std.json.Value {
+        return std.json.parseFromSliceLeaky(std.json.Value, allocator, self.body, .{});
+    }
+};
+
+pub const http = struct {
+    /// Send a request; headers are "Name: value\n" lines. The response is
+    /// allocated with allocator.
+    pub fn request(allocator: std.mem.Allocator, method: []const u8, url: []const u8, headers: []const u8, body: []const u8) !HttpResponse {
+        var req = std.ArrayList(u8).init(allocator);
+        try req.writer().print("{s} {s}\n{s}", .{ method, url, headers });
+        if (headers.len > 0 and headers[headers.len - 1] != '\n') try req.append('\n');
+        try req.append('\n');
+        try req.appendSlice(body);
+        var small: [4096]u8 = undefined;
+        const n = raw.http_request(req.items.ptr, @intCast(req.items.len), &small, small.len);
+        var len: usize = 0;
+        if (n < 0) { // the message is the result: measure it
+            while (true) {
+                const k = raw.result_read(&small, small.len, @intCast(len));
+                if (k <= 0) break;
+                len += @intCast(k);
+            }
+        } else {
+            len = @intCast(n);
+        }
+        const all = try allocator.alloc(u8, len);
+        if (n >= 0 and len <= small.len) {
+            @memcpy(all, small[0..len]);
+        } else if (len > 0) {
+            _ = raw.result_read(all.ptr, @intCast(len), 0);
+        }
+        if (n < 0) return .{ .err = @enumFromInt(-n), .error_message = all };
+        var r = HttpResponse{};
+        var i: usize = 0;
+        while (i < len and all[i] >= '0' and all[i] <= '9') : (i += 1) r.status = r.status *% 10 +% (all[i] - '0');
+        if (i < len) i += 1;
+        const h = i;
+        while (i < len and all[i] != '\n') { // header lines end at an empty line
+            while (i < len and all[i] != '\n') i += 1;
+            i += 1;
+        }
+        r.headers = all[h..@min(i, len)];
+        if (i < len) i += 1;
+        r.body = all[@min(i, len)..];
+        return r;
+    }
+
+    pub fn get(allocator: std.mem.Allocator, url: []const u8) !HttpResponse {
+        return request(allocator, "GET", url, "", "");
+    }
+
+    pub fn post(allocator: std.mem.Allocator, url: []const u8, body: []const u8, headers: []const u8) !HttpResponse {
+        return request(allocator, "POST", url, headers, body);
+    }
+
+    /// POST a value as JSON (Content-Type: application/json).
+    pub fn postJson(allocator: std.mem.Allocator, url: []const u8, value: anytype) !HttpResponse {
+        var list = std.ArrayList(u8).init(allocator);
+        try std.json.stringify(value, .{}, list.writer());
+        return post(allocator, url, list.items, "Content-Type: application/json\n");
+    }
+};

@@ -17,7 +17,9 @@
 //! Build for `wasm32-unknown-unknown` (or `wasm32-wasi`) as a `cdylib`.
 //! With the `serde` feature, [`Json<T>`] reads and writes any serde type
 //! through serde_json. Panics become the call's error message (then trap).
+//! [`http`] sends outbound HTTP requests when the host grants them.
 
+pub mod http;
 pub mod json;
 
 use std::fmt;
@@ -32,6 +34,9 @@ mod sys {
         pub fn log(level: i32, ptr: *const u8, len: i32);
         pub fn config_get(key: *const u8, key_len: i32, out: *mut u8, out_cap: i32) -> i32;
         pub fn abi_version() -> i32;
+        pub fn result_read(ptr: *mut u8, len: i32, offset: i32) -> i32;
+        // Imported only by plugins that use `http` (needs the http permission).
+        pub fn http_request(req: *const u8, req_len: i32, out: *mut u8, out_cap: i32) -> i32;
     }
 }
 
