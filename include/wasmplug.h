@@ -585,6 +585,19 @@ WASMPLUG_API void wasmplug_hostcall_fail(wasmplug_hostcall *call, wasmplug_statu
 #endif
     ;
 /**
+ * Inside a host function or service import: record a denial without
+ * failing the call (the import reports it to the plugin its own way, e.g.
+ * an HTTP request to a URL not allowed). It goes to the plugin's and the
+ * host's error history as ERR_PERMISSION_DENIED (phase call, function =
+ * the import), is counted in the metrics' denials and passed to the error
+ * callback.
+ */
+WASMPLUG_API void wasmplug_hostcall_deny(wasmplug_hostcall *call, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/**
  * Inside a host function: WASMPLUG_OK while the call may go on, else why it
  * must stop (ERR_TIMEOUT: its deadline passed; ERR_CANCELLED: cancelled or
  * the plugin killed). For long host-side work (an SQL statement's

@@ -307,6 +307,47 @@ typedef struct wasmplug_http_metrics {
 WASMPLUG_API void wasmplug_http_client_metrics(wasmplug_http_client *client,
                                                wasmplug_http_metrics *out);
 
+/* ------------------------------------------------------------------------ */
+/* The service: wasmplug.http_request for a host's plugins                 */
+/* ------------------------------------------------------------------------ */
+
+/** A manifest entry E (permissions: http: [E]) is the permission "http:E". */
+#define WASMPLUG_HTTP_GRANT_PREFIX "http:"
+/** The service's name among the host's services. */
+#define WASMPLUG_HTTP_SERVICE "http"
+
+/**
+ * Attach outbound HTTP to host (before its first plugin is loaded): the
+ * import wasmplug.http_request (docs/ABI.md), which needs the grant
+ * "http:*", i.e. some permission "http:<entry>" that the plugin requests
+ * and the host policy allows (wasmplug_host_grant(host, "*",
+ * "http:*.example.org")). The plugin's granted entries are its
+ * allowlist; rules added to pol with wasmplug_http_policy_allow restrict
+ * it further (with none, the grants alone decide). pol also gives the
+ * limits, address exceptions, CA bundle, proxy and cookies; it is
+ * borrowed and must outlive the host. *id (may be NULL) gets the service id.
+ *
+ * Each plugin gets its own client (connections, cookies, metrics) at its
+ * first request. A refused request returns its code to the plugin and is
+ * recorded as a denial (wasmplug_hostcall_deny: the plugin's error history
+ * with the URL and the reason). A request stopped because the plugin's
+ * call timed out or was cancelled fails the call with ERR_TIMEOUT or
+ * ERR_CANCELLED at once.
+ */
+WASMPLUG_API wasmplug_status wasmplug_http_attach(wasmplug_host *host,
+                                                  const wasmplug_http_policy *pol,
+                                                  unsigned *id);
+/** The HTTP metrics of a plugin of host (all zero before its first
+ *  request). ERR_NOT_FOUND if the service is not attached. */
+WASMPLUG_API wasmplug_status wasmplug_http_plugin_metrics(wasmplug_host *host,
+                                                          wasmplug_plugin *plugin,
+                                                          wasmplug_http_metrics *out);
+/** The plugin's granted HTTP entries (its allowlist: the "http:<entry>"
+ *  permissions it requested that the host policy allows), without the
+ *  prefix, in one block freed with wasmplug_free. Needs no attached service. */
+WASMPLUG_API wasmplug_status wasmplug_http_plugin_grants(wasmplug_plugin *plugin, char ***lines,
+                                                         size_t *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -452,6 +452,23 @@ void wasmplug_hostcall_fail(wasmplug_hostcall *call, wasmplug_status code, const
     call->fail_code = code == WASMPLUG_OK ? WASMPLUG_ERR_HOST_FUNCTION : code;
 }
 
+void wasmplug_hostcall_deny(wasmplug_hostcall *call, const char *fmt, ...)
+{
+    if (!call || !fmt)
+        return;
+    char msg[WASMPLUG_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    wasmplug_plugin *p = call->slot->plugin;
+    wasmplug_plugin_error e;
+    wph_fail(&e, WASMPLUG_ERR_PERMISSION_DENIED, WASMPLUG_PHASE_CALL, p->name, call->fn->full,
+             "%s", msg);
+    call->slot->denials++; /* counted with the call's metrics */
+    wph_record(p->host, p, &e);
+}
+
 wasmplug_status wasmplug_hostcall_check(wasmplug_hostcall *call)
 {
     if (!call)

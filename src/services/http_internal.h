@@ -128,6 +128,14 @@ struct wasmplug_http_client {
     void *share;                     /* CURLSH for per-plugin cookies, or NULL */
 };
 
+/* wasmplug_http_client_new; with granted, the entries were granted by the
+ * host already (request ∩ host policy): a policy without rules then adds
+ * no restriction of its own. */
+WSH_INTERNAL wasmplug_status wsh_client_make(const wasmplug_http_policy *pol,
+                                             const char *plugin_name, const char *plugin_id,
+                                             const char *const *entries, size_t entry_count,
+                                             bool granted, wasmplug_http_client **out,
+                                             char *msg, size_t msgsize);
 /* Whether t is allowed: a requested entry and a policy rule both match. */
 WSH_INTERNAL bool wsh_client_allows(const wasmplug_http_client *c, const wsh_target *t);
 

@@ -451,6 +451,15 @@ wasmplug_status wasmplug_http_client_new(const wasmplug_http_policy *pol, const 
                                          size_t entry_count, wasmplug_http_client **out,
                                          char *msg, size_t msgsize)
 {
+    return wsh_client_make(pol, plugin_name, plugin_id, entries, entry_count, false, out, msg,
+                           msgsize);
+}
+
+wasmplug_status wsh_client_make(const wasmplug_http_policy *pol, const char *plugin_name,
+                                const char *plugin_id, const char *const *entries,
+                                size_t entry_count, bool granted, wasmplug_http_client **out,
+                                char *msg, size_t msgsize)
+{
     if (!pol || !plugin_name || !out || (entry_count && !entries))
         return WASMPLUG_ERR_ARGUMENT;
     *out = NULL;
@@ -478,6 +487,15 @@ wasmplug_status wasmplug_http_client_new(const wasmplug_http_policy *pol, const 
     for (size_t i = 0; i < pol->nrules; i++)
         if (plugin_matches(pol->rules[i].plugin_pat, c))
             c->rules[c->nrules++] = &pol->rules[i].rule;
+    if (granted && pol->nrules == 0) { /* the host's grants alone decide */
+        free(c->rules);
+        if (!(c->rules = calloc(c->nentries ? c->nentries : 1, sizeof *c->rules))) {
+            wasmplug_http_client_free(c);
+            return WASMPLUG_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < c->nentries; i++)
+            c->rules[c->nrules++] = &c->entries[i];
+    }
     *out = c;
     return WASMPLUG_OK;
 }
