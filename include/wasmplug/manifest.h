@@ -27,7 +27,7 @@
  *       storage: {quota: 1MiB, keys: 10000}             # or true (grant "kv")
  *       database: {max_size: 8MiB}                      # or true (grant "db")
  *       notify: true                                    # (grant "notify")
- *       http: [api.example.org]
+ *       http: [api.example.org]  # URL patterns (wasmplug/http.h), or {allow: [...]}
  *     resources:
  *       max_memory: 16MiB         # bytes with an optional KiB/MiB/GiB suffix
  *       timeout: 500ms            # ms, s or m

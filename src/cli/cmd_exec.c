@@ -94,7 +94,8 @@ int cmd_exec(int argc, char **argv)
     /* Options before FILE are ours; everything after FILE goes to the module. */
     while (!file && (id = cli_next(&a, RUN_COMMON_OPTS, "exec", &arg)) != -1) {
         if (id == R_CONFIG || id == R_GRANT || id == R_DENY || id == R_INPUT_FILE ||
-            id == R_MANIFEST || id == R_MAX_INPUT || id == R_MAX_OUTPUT) {
+            id == R_MANIFEST || id == R_MAX_INPUT || id == R_MAX_OUTPUT || id == R_ALLOW_HTTP ||
+            id == R_ALLOW_HTTP_ADDR || id == R_HTTP_CA) {
             cli_error("exec: that option is for `run` (exec takes --allow-env, --dir, "
                       "--timeout, --fuel, --max-memory, --max-call-depth, --stats)");
             run_opts_free(&o);

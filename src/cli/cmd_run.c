@@ -51,7 +51,9 @@ const cli_opt RUN_COMMON_OPTS[] = {
     {"deny", 0, true, R_DENY},             {"input-file", 'i', true, R_INPUT_FILE},
     {"manifest", 'm', true, R_MANIFEST},   {"no-cache", 0, false, R_NO_CACHE},
     {"cache-dir", 0, true, R_CACHE_DIR},   {"max-input", 0, true, R_MAX_INPUT},
-    {"max-output", 0, true, R_MAX_OUTPUT}, {NULL, 0, false, 0}};
+    {"max-output", 0, true, R_MAX_OUTPUT}, {"allow-http", 0, true, R_ALLOW_HTTP},
+    {"allow-http-address", 0, true, R_ALLOW_HTTP_ADDR},
+    {"http-ca", 0, true, R_HTTP_CA},       {NULL, 0, false, 0}};
 
 /* Returns false after printing a usage error. */
 bool run_opts_apply(run_opts *o, int id, const char *arg)
@@ -169,6 +171,13 @@ bool run_opts_apply(run_opts *o, int id, const char *arg)
     case R_MANIFEST:
         o->manifest = arg;
         return true;
+    case R_ALLOW_HTTP:
+        return push(&o->http, &o->http_count, arg);
+    case R_ALLOW_HTTP_ADDR:
+        return push(&o->http_addrs, &o->http_addr_count, arg);
+    case R_HTTP_CA:
+        o->http_ca = arg;
+        return true;
     }
     return false;
 }
@@ -184,6 +193,11 @@ void run_opts_free(run_opts *o)
     free(o->config);
     free((void *)o->grants);
     free((void *)o->denies);
+    free((void *)o->http);
+    free((void *)o->http_addrs);
+    for (size_t i = 0; i < o->http_perm_count; i++)
+        free(o->http_perms[i]);
+    free(o->http_perms);
 }
 
 /* '*' matches any run of characters. */
@@ -426,6 +440,13 @@ static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_
     for (size_t i = 0; i < o->grant_count; i++)
         if (!push(&list, n, o->grants[i]))
             break;
+    for (size_t i = 0; i < o->http_perm_count; i++) { /* filtered by cli_http_requests */
+        bool denied = false;
+        for (size_t j = 0; j < o->deny_count && !denied; j++)
+            denied = cli_glob(o->denies[j], o->http_perms[i]);
+        if (!denied && !push(&list, n, o->http_perms[i]))
+            break;
+    }
     for (size_t i = 0; i < w->nperms; i++) {
         bool denied = recorded && w->from_manifest[i] && !wps_grants_has(recorded, w->perms[i]);
         for (size_t j = 0; j < o->deny_count && !denied; j++)
@@ -636,6 +657,24 @@ static void print_stats(json_t *stats)
     fprintf(stderr, "memory:       %" JSON_INTEGER_FORMAT " bytes (peak)\n",
             json_integer_value(json_object_get(stats, "memory_bytes")));
     fprintf(stderr, "cache:        %s\n", json_string_value(json_object_get(stats, "cache")));
+    json_t *hs = json_object_get(stats, "http"), *st = json_object_get(hs, "status");
+    if (hs)
+        fprintf(stderr,
+                "http:         %" JSON_INTEGER_FORMAT " requests (2xx %" JSON_INTEGER_FORMAT
+                ", 3xx %" JSON_INTEGER_FORMAT ", 4xx %" JSON_INTEGER_FORMAT
+                ", 5xx %" JSON_INTEGER_FORMAT ", refused %" JSON_INTEGER_FORMAT
+                ", failed %" JSON_INTEGER_FORMAT "), %" JSON_INTEGER_FORMAT
+                " bytes sent, %" JSON_INTEGER_FORMAT " received, %.3f ms\n",
+                json_integer_value(json_object_get(hs, "requests")),
+                json_integer_value(json_object_get(st, "2xx")),
+                json_integer_value(json_object_get(st, "3xx")),
+                json_integer_value(json_object_get(st, "4xx")),
+                json_integer_value(json_object_get(st, "5xx")),
+                json_integer_value(json_object_get(hs, "refused")),
+                json_integer_value(json_object_get(hs, "failed")),
+                json_integer_value(json_object_get(hs, "bytes_sent")),
+                json_integer_value(json_object_get(hs, "bytes_received")),
+                json_real_value(json_object_get(hs, "total_ms")));
 }
 
 /* A denied import: replace the host's message with the real cause and the
@@ -657,6 +696,16 @@ static void explain_denial(const cli_plugin *p, const run_opts *o, const wps_gra
         where = cli_service_hint(grant);
     }
     char text[1024];
+    if (!strcmp(f, "wasmplug.http_request")) {
+        snprintf(text, sizeof text,
+                 "import wasmplug.http_request denied: outbound HTTP needs --allow-http PATTERN "
+                 "(e.g. --allow-http api.example.com)%s%s",
+                 p->doc && p->doc->http_hosts.count ? "; the manifest's permissions.http "
+                                                      "entries that match it are granted"
+                                                    : "",
+                 recorded ? ", or http granted when the plugin is installed" : "");
+        goto done;
+    }
     bool requested = false;
     for (size_t i = 0; p->doc && i < p->doc->permissions.count && !requested; i++)
         requested = cli_glob(p->doc->permissions.items[i], f);
@@ -779,6 +828,7 @@ int cmd_run(int argc, char **argv)
                 : b && !strcmp(b, "guard")  ? WASMPLUG_BOUNDS_GUARD_PAGES
                                             : WASMPLUG_BOUNDS_AUTO;
     wasmplug_host *h = NULL;
+    cli_http *http = NULL;
     wasmplug_plugin *pl = NULL;
     wasmplug_plugin_error err;
     wasmplug_plugin_error_clear(&err);
@@ -835,6 +885,21 @@ int cmd_run(int argc, char **argv)
             rc = cli_fail_json(EXIT_IO, NULL, gmsg);
             goto out;
         }
+    }
+    /* Outbound HTTP: in wasmplug-net when this command has none. */
+    if (cli_http_needed(&o, installed ? &recorded : NULL) && (rc = cli_http_continue()) >= 0) {
+        wps_grants_free(&recorded);
+        goto out;
+    }
+    if (!cli_http_requests(p.doc, &o, installed ? &recorded : NULL, &o.http_perms,
+                           &o.http_perm_count)) {
+        wps_grants_free(&recorded);
+        rc = cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    if ((rc = cli_http_attach(h, &o, &http)) != EXIT_OK) {
+        wps_grants_free(&recorded);
+        goto out;
     }
     uint64_t load_ns = 0, init_ns = 0;
     wasmplug_status st = load_plugin(h, &p, &o, &w, installed ? &recorded : NULL, &hm, &pl, &err,
@@ -988,6 +1053,9 @@ int cmd_run(int argc, char **argv)
                               (now_ns() - t_start) / 1e6, "fuel_used", (json_int_t)mt.fuel_used,
                               "memory_bytes", (json_int_t)mt.memory_pages_max * 65536);
     json_object_set_new(stats, "cache", json_string(wps_cache_result_name(cache_info.result)));
+    json_t *http_stats = cli_http_stats(h, pl);
+    if (http_stats)
+        json_object_set_new(stats, "http", http_stats);
     if (w.capture) {
         json_object_set_new(result, "stdout", cli_json_bytes((const uint8_t *)w.cap[0], w.caplen[0]));
         json_object_set_new(result, "stderr", cli_json_bytes((const uint8_t *)w.cap[1], w.caplen[1]));
@@ -1025,6 +1093,7 @@ out:
         wasmplug_plugin_release(pl);
     if (h)
         wasmplug_host_free(h);
+    cli_http_free(http);
     free((void *)hm.permissions);
     wasi_free(&w);
     cli_plugin_free(&p);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "consent.h"
 #include "cli_dist.h"
+#include "run_opts.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -558,13 +559,49 @@ static void print_size(const char *label, uint64_t bytes)
         printf("  %-16s%llu bytes\n", label, (unsigned long long)bytes);
 }
 
+/* info's --allow-http PATTERN (repeatable), taken out of argv before the
+ * common parser: what those patterns would grant the plugin. */
+static bool take_http_flags(int *argc, char **argv, run_opts *o)
+{
+    int kept = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--allow-http") && i + 1 < *argc)
+            v = argv[++i];
+        else if (!strncmp(argv[i], "--allow-http=", 13))
+            v = argv[i] + 13;
+        if (!v) {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        const char **l = realloc((void *)o->http, (o->http_count + 1) * sizeof *l);
+        if (!l)
+            return false;
+        l[o->http_count++] = v;
+        o->http = l;
+    }
+    *argc = kept;
+    return true;
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *ref;
     cli_plugin p;
-    int rc = cli_resolve_args(argc, argv, "info", "wasmplug info PLUGIN", &ref, &p);
-    if (rc != EXIT_OK)
+    run_opts ho;
+    memset(&ho, 0, sizeof ho);
+    if (!take_http_flags(&argc, argv, &ho))
+        return cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
+    if (ho.http_count && cli_http_continue() >= 0) /* returns only on failure */
+        return EXIT_INTERNAL;
+    int rc = cli_resolve_args(argc, argv, "info", "wasmplug info PLUGIN [--allow-http PATTERN]",
+                              &ref, &p);
+    if (rc != EXIT_OK) {
+        free((void *)ho.http);
         return rc;
+    }
+    json_t *http_granted = cli_http_grants(p.doc, &ho);
+    free((void *)ho.http);
 
     /* The module's exports, if it loads. */
     json_t *exports = json_array();
@@ -609,6 +646,7 @@ int cmd_info(int argc, char **argv)
         json_object_set_new(o, "module_exports", exports);
         if (!strcmp(p.source, "store"))
             json_object_set_new(o, "granted", cli_grants_json(p.dir));
+        json_object_set_new(o, "http_granted", json_incref(http_granted));
         if (*modmsg)
             json_object_set_new(o, "module_error", json_string(modmsg));
         json_object_set_new(o, "ok", json_boolean(modrc == EXIT_OK));
@@ -653,6 +691,9 @@ int cmd_info(int argc, char **argv)
                     printf("  %-16s%s\n", "storage", "yes");
             }
             print_list("http", &d->http_hosts);
+            for (size_t i = 0; i < json_array_size(http_granted); i++)
+                printf("  %-16s%s\n", i ? "" : "http granted",
+                       json_string_value(json_array_get(http_granted, i)));
             if (!strcmp(p.source, "store"))
                 cli_grants_print(p.dir);
             const wasmplug_plugin_limits *r = &d->resources;
@@ -692,6 +733,7 @@ int cmd_info(int argc, char **argv)
     wasmplug_module_free(m);
     if (eng)
         wasmplug_engine_free(eng);
+    json_decref(http_granted);
     cli_plugin_free(&p);
     if (modrc != EXIT_OK && !G.json)
         cli_error("%s", modmsg);

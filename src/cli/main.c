@@ -139,10 +139,11 @@ static const command COMMANDS[] = {
      "the data as JSON (bytes that are not UTF-8 as key_base64/value_base64), which\n"
      "import reads back (--replace: empty the data first). Keys and values are\n"
      "escaped on a terminal, written as they are into a pipe.\n"},
-    {"info", cmd_info, "info PLUGIN",
+    {"info", cmd_info, "info PLUGIN [--allow-http PATTERN...]",
      "show a plugin's manifest, permissions (and grants), resources and exports",
      "PLUGIN is an installed id (ID or ID@VERSION), a plugin directory, a\n"
-     "plugin.yaml or a .wasm file.\n"},
+     "plugin.yaml or a .wasm file. With --allow-http, also the HTTP entries\n"
+     "those patterns would grant (as `run` would).\n"},
     {"validate", cmd_validate, "validate PLUGIN [--manifest plugin.yaml]",
      "check a manifest and its module",
      "Checks: the manifest against the schema (errors give FILE:LINE:COLUMN);\n"
@@ -166,7 +167,14 @@ static const command COMMANDS[] = {
      "  --max-output SIZE    largest output a call may produce\n"
      "A limit flag overrides the manifest's resources (which otherwise can only\n"
      "lower the defaults).\n"
-     "  --stats              print load/init/call time, fuel, memory and cache use\n"
+     "  --allow-http PATTERN allow outbound HTTP to URLs matching PATTERN\n"
+     "                       ([METHODS ][http[s]://]HOST[:PORT][/PATH], '*' wildcards,\n"
+     "                       e.g. api.example.com, 'GET https://*.example.org/v1/*');\n"
+     "                       with a manifest, only its http entries that match\n"
+     "  --allow-http-address HOST=CIDR  let HOST resolve to the special range CIDR\n"
+     "                       (loopback, private, ...: refused by default)\n"
+     "  --http-ca FILE       PEM CA bundle trusted for HTTPS besides the system's\n"
+     "  --stats              print load/init/call time, fuel, memory, cache and HTTP use\n"
      "  --manifest FILE      manifest for a bare .wasm\n"
      "  --no-cache           compile the module, don't use the compiled-module cache\n"
      "  --cache-dir DIR      compiled-module cache (default $WASMPLUG_CACHE_DIR, else\n"

@@ -58,6 +58,17 @@ typedef struct wsh_target {
 } wsh_target;
 
 WSH_INTERNAL bool wsh_rule_match(const wsh_rule *r, const wsh_target *t);
+/* Whether two rules can match a common request (paths not compared: used
+ * to describe grants, never to allow anything). */
+WSH_INTERNAL bool wsh_rules_overlap(const wsh_rule *a, const wsh_rule *b);
+/* A lower-case copy of s[0..n) (malloc'd). */
+WSH_INTERNAL char *wsh_dup_lower(const char *s, size_t n);
+/* Format into msg (if not NULL); returns false. */
+WSH_INTERNAL bool wsh_fail_msg(char *msg, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /* '*' matches any run of characters (also empty); everything else itself. */
 WSH_INTERNAL bool wsh_glob(const char *pat, const char *s);
 /* Host name patterns: "*", "*.suffix" or an exact name (ASCII case-insensitive). */

@@ -5,6 +5,7 @@
  * say what form was expected. Also: the manifest embedded in a module's
  * custom section, the host API's view of a manifest, semver precedence.
  */
+#include <wasmplug/http.h>
 #include <wasmplug/manifest.h>
 
 #include <yaml.h>
@@ -748,11 +749,33 @@ static wasmplug_status f_notify(ctx *c, const char *key, const yaml_node_t *v)
     return service_switch(c, key, v, NULL, &c->m->notify, "true or false");
 }
 
+/* The HTTP service's rule syntax (wasmplug/http.h): "api.example.org",
+ * "*.example.org", "GET,POST https://host:8443/v1/" followed by '*'. */
+static bool valid_http_rule(const char *s)
+{
+    return wasmplug_http_rule_check(s, NULL, 0) == WASMPLUG_OK;
+}
+
+#define HTTP_FORM                                                                          \
+    "URL patterns such as api.example.org, *.example.org or 'GET https://host:8443/path/*'"
+
+static wasmplug_status f_http_allow(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_strlist(c, "permissions.http.allow", v, &c->m->http_hosts, false,
+                       valid_http_rule, HTTP_FORM);
+}
+
+static const field HTTP_FIELDS[] = {{"allow", f_http_allow}, {NULL, NULL}};
+
+/* A list of URL patterns, or {allow: [...]}. */
 static wasmplug_status f_http(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return get_strlist(c, "permissions.http", v, &c->m->http_hosts, false, valid_pattern,
-                       "host names such as api.example.org or *.example.org");
+    if (v->type == YAML_MAPPING_NODE)
+        return walk_mapping(c, "'permissions.http'", v, HTTP_FIELDS);
+    return get_strlist(c, "permissions.http", v, &c->m->http_hosts, false, valid_http_rule,
+                       HTTP_FORM);
 }
 
 static const field PERMISSION_FIELDS[] = {
