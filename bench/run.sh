@@ -2,9 +2,9 @@
 # run.sh - build (Release) and run the benchmark suite: the workloads
 # (wasmplug-bench: native vs wasmplug vs wabt's wasm-interp) and the
 # micro-benchmarks (wasmplug-micro), the event bus (wasmplug-bench-events),
-# the key-value service (wasmplug-bench-kv) and distribution
+# the key-value service (wasmplug-bench-kv), distribution
 # (bench/dist/bench_dist.py: a registry of 1,000 plugins over HTTP: search,
-# resolve + install).
+# resolve + install) and outbound HTTP (wasmplug-bench-http).
 # See docs/PERFORMANCE.md.
 #
 #   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
@@ -38,7 +38,7 @@ if [ $do_build = 1 ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
         --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events \
-        wasmplug_cli cli_test_plugins wasmplug-bench-kv
+        wasmplug_cli cli_test_plugins wasmplug-bench-kv wasmplug-bench-http
 fi
 
 bin="$build/bench"
@@ -81,5 +81,13 @@ if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/empty.wasm" ] &&
     fi
     python3 "$root/bench/dist/bench_dist.py" "$build/wasmplug" \
         "$build/tests/cli/plugins/empty.wasm" "$root" "$@" || status=1
+fi
+if [ -x "$bin/wasmplug-bench-http" ]; then
+    echo
+    if [ $quick = 1 ]; then
+        "$bin/wasmplug-bench-http" --rounds 1 --requests 300 || status=1
+    else
+        "$bin/wasmplug-bench-http" || status=1
+    fi
 fi
 exit $status

@@ -253,7 +253,8 @@ typedef struct wasmplug_http_request {
 /** A response: owned by the caller, freed with wasmplug_http_response_free. */
 typedef struct wasmplug_http_response {
     int status;            /* 100..599 */
-    wasmplug_kv *headers;  /* the final response's header fields, in order */
+    wasmplug_kv *headers;  /* the final response's header fields, in order (one
+                              block with their strings) */
     size_t header_count;
     uint8_t *body;         /* NUL-terminated for convenience; may be NULL if empty */
     size_t body_len;

@@ -8,10 +8,12 @@
 #include "http_internal.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@
 struct wsh_conn {
     CURLM *multi;
     CURL *easy;
+    struct curl_slist *no_expect; /* "Expect:", for requests without headers */
     struct wsh_conn *next;
 };
 
@@ -77,6 +80,7 @@ void wsh_share_free(void *p)
 
 static void conn_free(struct wsh_conn *k)
 {
+    curl_slist_free_all(k->no_expect);
     if (k->multi)
         curl_multi_cleanup(k->multi);
     if (k->easy)
@@ -92,6 +96,10 @@ void wsh_conn_pool_free(wasmplug_http_client *c)
         conn_free(k);
     }
 }
+
+static size_t on_body(char *data, size_t size, size_t n, void *user);
+static size_t on_header(char *line, size_t size, size_t n, void *user);
+static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct curl_sockaddr *a);
 
 static struct wsh_conn *conn_take(wasmplug_http_client *c)
 {
@@ -120,9 +128,30 @@ static struct wsh_conn *conn_take(wasmplug_http_client *c)
         return NULL;
     k->multi = curl_multi_init();
     k->easy = curl_easy_init();
-    if (!k->multi || !k->easy) {
+    k->no_expect = curl_slist_append(NULL, "Expect:");
+    if (!k->multi || !k->easy || !k->no_expect) {
         conn_free(k);
         return NULL;
+    }
+    /* What never changes between this client's requests, set once. */
+    const wasmplug_http_policy *pol = c->pol;
+    CURL *e = k->easy;
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROXY, pol->proxy ? pol->proxy : "");
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (pol->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, pol->ca_file);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)pol->limits.max_response_bytes);
+    if (c->share) {
+        curl_easy_setopt(e, CURLOPT_SHARE, ((wsh_share *)c->share)->share);
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     }
     return k;
 }
@@ -147,8 +176,8 @@ typedef struct transfer {
     /* the response of the current hop */
     uint8_t *body;
     size_t body_len, body_cap;
-    wasmplug_kv *headers; /* owned key and value strings */
-    size_t nheaders, capheaders;
+    char *htext;          /* header fields: "name\0value\0" each */
+    size_t hlen, hcap, nheaders;
     uint64_t received, max;  /* this hop's header + body bytes, and the limit */
     uint64_t total_received; /* every hop's */
     bool too_large, nomem;
@@ -182,11 +211,47 @@ static wasmplug_http_code failf(transfer *t, wasmplug_http_code code, const char
 
 static void headers_clear(transfer *t)
 {
-    for (size_t i = 0; i < t->nheaders; i++) {
-        free((char *)t->headers[i].key);
-        free((char *)t->headers[i].value);
-    }
+    t->hlen = 0;
     t->nheaders = 0;
+}
+
+/* Append s[0..n) and a NUL to the header text. */
+static bool htext_add(transfer *t, const char *str, size_t n)
+{
+    if (t->hlen + n + 1 > t->hcap) {
+        size_t cap = t->hcap ? t->hcap : 512;
+        while (cap < t->hlen + n + 1)
+            cap *= 2;
+        char *b = realloc(t->htext, cap);
+        if (!b) {
+            t->nomem = true;
+            return false;
+        }
+        t->htext = b;
+        t->hcap = cap;
+    }
+    memcpy(t->htext + t->hlen, str, n);
+    t->htext[t->hlen + n] = '\0';
+    t->hlen += n + 1;
+    return true;
+}
+
+/* The header fields as one block: the wasmplug_kv array, then the text. */
+static wasmplug_kv *headers_block(transfer *t)
+{
+    wasmplug_kv *kv = malloc(t->nheaders * sizeof *kv + t->hlen + 1);
+    if (!kv)
+        return NULL;
+    char *text = (char *)(kv + t->nheaders);
+    if (t->hlen)
+        memcpy(text, t->htext, t->hlen);
+    for (size_t i = 0; i < t->nheaders; i++) {
+        kv[i].key = text;
+        text += strlen(text) + 1;
+        kv[i].value = text;
+        text += strlen(text) + 1;
+    }
+    return kv;
 }
 
 static bool room(transfer *t, uint64_t n)
@@ -205,7 +270,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     if (!room(t, len))
         return 0;
     if (t->body_len + len + 1 > t->body_cap) {
-        size_t cap = t->body_cap ? t->body_cap : 4096;
+        size_t cap = t->body_cap ? t->body_cap : 256;
         while (cap < t->body_len + len + 1)
             cap *= 2;
         uint8_t *b = realloc(t->body, cap);
@@ -240,21 +305,12 @@ static size_t on_header(char *line, size_t size, size_t n, void *user)
     if (end == 0)
         return len;
     if ((line[0] == ' ' || line[0] == '\t') && t->nheaders) { /* obsolete line folding */
-        wasmplug_kv *h = &t->headers[t->nheaders - 1];
-        size_t old = strlen(h->value);
-        char *v = realloc((char *)h->value, old + end + 1);
-        if (!v) {
-            t->nomem = true;
-            return 0;
-        }
-        v[old] = ' ';
-        size_t s = 0;
-        while (s < end && (line[s] == ' ' || line[s] == '\t'))
-            s++;
-        memcpy(v + old + 1, line + s, end - s);
-        v[old + 1 + end - s] = '\0';
-        h->value = v;
-        return len;
+        size_t st = 0;
+        while (st < end && (line[st] == ' ' || line[st] == '\t'))
+            st++;
+        t->htext[t->hlen - 1] = ' '; /* the last value's NUL */
+        t->hlen--;
+        return htext_add(t, line + st, end - st) ? len : 0;
     }
     const char *colon = memchr(line, ':', end);
     if (!colon)
@@ -264,26 +320,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *user)
         vs++;
     while (ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
         ve--;
-    if (t->nheaders == t->capheaders) {
-        size_t cap = t->capheaders ? t->capheaders * 2 : 16;
-        wasmplug_kv *h = realloc(t->headers, cap * sizeof *h);
-        if (!h) {
-            t->nomem = true;
-            return 0;
-        }
-        t->headers = h;
-        t->capheaders = cap;
-    }
-    char *k = strndup(line, (size_t)(colon - line));
-    char *v = strndup(line + vs, ve - vs);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        t->nomem = true;
+    if (!htext_add(t, line, (size_t)(colon - line)) || !htext_add(t, line + vs, ve - vs))
         return 0;
-    }
-    t->headers[t->nheaders].key = k;
-    t->headers[t->nheaders].value = v;
     t->nheaders++;
     return len;
 }
@@ -369,6 +407,8 @@ static struct curl_slist *header_list(const wasmplug_http_request *req, bool cro
 {
     struct curl_slist *list = NULL, *n;
     *nomem = false;
+    if (req->header_count == 0)
+        return NULL; /* the connection's "Expect:" list */
     for (size_t i = 0; i < req->header_count; i++) {
         const char *k = req->headers[i].key, *v = req->headers[i].value;
         if (cross_origin && (strcasecmp(k, "authorization") == 0 || strcasecmp(k, "cookie") == 0))
@@ -462,6 +502,28 @@ static wasmplug_http_code resolve(transfer *t, const char *url, const parsed_url
         return failf(t, WASMPLUG_HTTP_BAD_REQUEST, url, "host name too long");
     memcpy(name, host, hl);
     name[hl] = '\0';
+    t->naddrs = 0;
+    t->pinned = !t->c->pol->proxy;
+    /* An address in the URL: checked as is; libcurl resolves nothing. */
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&t->addrs[0];
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&t->addrs[0];
+    memset(&t->addrs[0], 0, sizeof t->addrs[0]);
+    if (inet_pton(AF_INET, name, &v4->sin_addr) == 1)
+        v4->sin_family = AF_INET;
+    else if (literal && inet_pton(AF_INET6, name, &v6->sin6_addr) == 1)
+        v6->sin6_family = AF_INET6;
+    if (t->addrs[0].ss_family) {
+        const struct sockaddr *sa = (const struct sockaddr *)&t->addrs[0];
+        const char *why = wsh_addr_special(sa);
+        char text[INET6_ADDRSTRLEN];
+        if (why && !wsh_policy_address_allowed(t->c->pol, name, sa))
+            return failf(t, WASMPLUG_HTTP_ADDRESS_NOT_ALLOWED, url,
+                         "host '%s' is %s, a %s address, which the host policy does not "
+                         "allow for this host",
+                         name, wsh_addr_text(sa, text, sizeof text), why);
+        t->naddrs = 1;
+        return WASMPLUG_HTTP_OK;
+    }
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -470,8 +532,6 @@ static wasmplug_http_code resolve(transfer *t, const char *url, const parsed_url
     if (rc != 0)
         return failf(t, WASMPLUG_HTTP_DNS, url, "could not resolve host '%s': %s", name,
                      gai_strerror(rc));
-    t->naddrs = 0;
-    t->pinned = !t->c->pol->proxy;
     char list[MAX_ADDRS * (INET6_ADDRSTRLEN + 3) + 1] = "";
     wasmplug_http_code code = WASMPLUG_HTTP_OK;
     for (struct addrinfo *ai = res; ai && t->naddrs < MAX_ADDRS; ai = ai->ai_next) {
@@ -502,7 +562,7 @@ static wasmplug_http_code resolve(transfer *t, const char *url, const parsed_url
         return code;
     if (t->naddrs == 0)
         return failf(t, WASMPLUG_HTTP_DNS, url, "host '%s' has no IPv4 or IPv6 address", name);
-    if (literal || !t->pinned) /* an address in the URL: libcurl resolves nothing */
+    if (!t->pinned)
         return WASMPLUG_HTTP_OK;
     char entry[sizeof list + 300];
     snprintf(entry, sizeof entry, "-%s:%d", name, p->target.port);
@@ -524,6 +584,10 @@ static wasmplug_http_code resolve(transfer *t, const char *url, const parsed_url
 static void set_method(CURL *e, const char *method, unsigned bit, const uint8_t *body,
                        size_t len)
 {
+    /* Back to a plain GET first: the handle keeps the previous request's. */
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     if (bit == (1u << WSH_M_HEAD_BIT)) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
         return;
@@ -641,38 +705,18 @@ static wasmplug_http_code hop(transfer *t, struct wsh_conn *k, const char *url,
         curl_slist_free_all(pins);
         return failf(t, WASMPLUG_HTTP_NOMEM, url, "out of memory");
     }
-    const wasmplug_http_policy *pol = t->c->pol;
     CURL *e = k->easy;
     char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_reset(e);
+    /* Per request only: the rest was set when the handle was made. */
     curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROXY, pol->proxy ? pol->proxy : "");
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (pol->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, pol->ca_file);
-    if (pins)
-        curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers ? headers : k->no_expect);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    uint64_t now = now_ns();
-    long left_ms = deadline > now ? (long)((deadline - now) / 1000000u) + 1 : 1;
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left_ms);
-    if (t->c->share) {
-        curl_easy_setopt(e, CURLOPT_SHARE, ((wsh_share *)t->c->share)->share);
-        curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
-    }
+    /* No CURLOPT_TIMEOUT_MS: run_transfer enforces the deadline itself, and
+     * libcurl's timer costs about 25 us per request on a local server. */
     set_method(e, t->method, method_bit, body, body_len);
 
     CURLcode rc;
@@ -828,17 +872,19 @@ static wasmplug_http_code perform(transfer *t, const wasmplug_http_request *req,
     }
     if (code == WASMPLUG_HTTP_OK) {
         resp->status = (int)status;
-        resp->headers = t->headers;
+        if (!(resp->headers = headers_block(t))) {
+            code = failf(t, WASMPLUG_HTTP_NOMEM, req->url, "out of memory");
+            goto done;
+        }
         resp->header_count = t->nheaders;
         resp->body = t->body;
         resp->body_len = t->body_len;
         resp->url = url;
         resp->redirects = redirects;
-        t->headers = NULL;
-        t->nheaders = t->capheaders = 0;
         t->body = NULL;
         url = NULL;
     }
+done:
     free(url);
     free(origin);
     curl_url_cleanup(u);
@@ -859,8 +905,10 @@ wasmplug_http_code wasmplug_http_perform(wasmplug_http_client *c,
     err->message[0] = err->url[0] = '\0';
     if (resp)
         memset(resp, 0, sizeof *resp);
+    /* Zero everything but the address array (2 KiB, filled as used). */
     transfer t;
-    memset(&t, 0, sizeof t);
+    memset(&t, 0, offsetof(transfer, addrs));
+    memset(&t.naddrs, 0, sizeof t - offsetof(transfer, naddrs));
     t.c = c;
     t.ctl = ctl;
     t.err = err;
@@ -898,8 +946,7 @@ wasmplug_http_code wasmplug_http_perform(wasmplug_http_client *c,
         m->failed++;
     pthread_mutex_unlock(&c->lock);
 
-    headers_clear(&t);
-    free(t.headers);
+    free(t.htext);
     free(t.body);
     if (wasmplug_http_code_is_denial(code) && c->on_denial)
         c->on_denial(c->denial_user, err->url, code, err->message);
@@ -918,11 +965,7 @@ void wasmplug_http_response_free(wasmplug_http_response *resp)
 {
     if (!resp)
         return;
-    for (size_t i = 0; i < resp->header_count; i++) {
-        free((char *)resp->headers[i].key);
-        free((char *)resp->headers[i].value);
-    }
-    free(resp->headers);
+    free(resp->headers); /* one block with its strings */
     free(resp->body);
     free(resp->url);
     memset(resp, 0, sizeof *resp);

@@ -71,44 +71,40 @@ static wasmplug_http_code call_interrupted(void *user)
     }
 }
 
-typedef struct out_buf {
-    uint8_t *data;
-    size_t len, cap;
-} out_buf;
+/* The import's result as it is written: appended for wasmplug.result_read
+ * and copied into the plugin's buffer while there is room. */
+typedef struct result_writer {
+    wasmplug_hostcall *call;
+    const wasmplug_hostarg *out;
+    size_t len;
+    bool too_large;
+} result_writer;
 
-static bool out_add(void *user, const void *data, size_t len)
+static bool result_add(void *user, const void *data, size_t n)
 {
-    out_buf *b = user;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + len)
-            cap *= 2;
-        uint8_t *d = realloc(b->data, cap);
-        if (!d)
-            return false;
-        b->data = d;
-        b->cap = cap;
+    result_writer *w = user;
+    if (wasmplug_hostcall_write(w->call, data, n) != WASMPLUG_OK) {
+        w->too_large = true;
+        return false;
     }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
+    if (w->len < w->out->len)
+        memcpy(w->out->ptr + w->len, data, n < w->out->len - w->len ? n : w->out->len - w->len);
+    w->len += n;
     return true;
 }
 
-/* Hand the result to the plugin: the first out_cap bytes into its buffer,
- * all of it for wasmplug.result_read; the import returns the full length
- * (or -code for a failed request, the result then being the message). */
-static int give_result(wasmplug_hostcall *call, const wasmplug_hostarg *out, const void *data,
-                       size_t len, int code, wasmplug_slot *results)
+/* The import returns the result's full length, or -code for a failed
+ * request (whose result is then the message). */
+static int give_result(result_writer *w, int code, wasmplug_slot *results)
 {
-    if (wasmplug_hostcall_write(call, data, len) != WASMPLUG_OK) {
-        wasmplug_hostcall_fail(call, WASMPLUG_ERR_OUTPUT_TOO_LARGE,
-                               "the HTTP response (%zu bytes) exceeds the plugin's "
+    if (w->too_large) {
+        wasmplug_hostcall_fail(w->call, WASMPLUG_ERR_OUTPUT_TOO_LARGE,
+                               "the HTTP response (more than %zu bytes) exceeds the plugin's "
                                "max_output_bytes",
-                               len);
+                               w->len);
         return 1;
     }
-    memcpy(out->ptr, data, len < out->len ? len : out->len);
-    results[0].i32 = code ? -code : (int32_t)len;
+    results[0].i32 = code ? -code : (int32_t)w->len;
     return 0;
 }
 
@@ -121,16 +117,16 @@ static int import_http_request(wasmplug_hostcall *call, void *user, const wasmpl
     wasmplug_http_error err = {WASMPLUG_HTTP_OK, "", ""};
     wasmplug_http_code code;
     wasmplug_http_client *c = plugin_client(svc, p, err.message, sizeof err.message);
-    wsh_wire_request w;
+    wsh_wire_request req;
     wasmplug_http_response resp;
     memset(&resp, 0, sizeof resp);
     if (!c) {
         code = WASMPLUG_HTTP_NOMEM;
-    } else if ((code = wsh_wire_parse(args[0].ptr, args[0].len, &w, err.message,
+    } else if ((code = wsh_wire_parse(args[0].ptr, args[0].len, &req, err.message,
                                       sizeof err.message)) == WASMPLUG_HTTP_OK) {
         wasmplug_http_control ctl = {0, call_interrupted, call};
-        code = wasmplug_http_perform(c, &w.req, &ctl, &resp, &err);
-        wsh_wire_free(&w);
+        code = wasmplug_http_perform(c, &req.req, &ctl, &resp, &err);
+        wsh_wire_free(&req);
     }
     if (wasmplug_http_code_is_denial(code))
         wasmplug_hostcall_deny(call, "HTTP request refused (%s): %s",
@@ -140,17 +136,14 @@ static int import_http_request(wasmplug_hostcall *call, void *user, const wasmpl
         wasmplug_hostcall_fail(call, stop, "%s", err.message);
         return 1;
     }
-    if (code != WASMPLUG_HTTP_OK)
-        return give_result(call, &args[1], err.message, strlen(err.message), (int)code, results);
-    out_buf b = {NULL, 0, 0};
-    int rc;
-    if (!wsh_wire_response(&resp, out_add, &b))
-        rc = give_result(call, &args[1], "out of memory", 13, WASMPLUG_HTTP_NOMEM, results);
-    else
-        rc = give_result(call, &args[1], b.data, b.len, 0, results);
-    free(b.data);
+    result_writer w = {call, &args[1], 0, false};
+    if (code != WASMPLUG_HTTP_OK) {
+        result_add(&w, err.message, strlen(err.message));
+        return give_result(&w, (int)code, results);
+    }
+    wsh_wire_response(&resp, result_add, &w);
     wasmplug_http_response_free(&resp);
-    return rc;
+    return give_result(&w, 0, results);
 }
 
 wasmplug_status wasmplug_http_attach(wasmplug_host *host, const wasmplug_http_policy *pol,

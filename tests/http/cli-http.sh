@@ -1,0 +1,103 @@
+#!/bin/sh
+# cli-http.sh - outbound HTTP through the wasmplug command: run with and
+# without --allow-http, address exceptions, --stats, info --allow-http and
+# bad flags, against tests/http/server.py on 127.0.0.1 (started here,
+# stopped on exit).
+#
+#   tests/http/cli-http.sh WASMPLUG_CLI WEATHER_REPORT.wasm
+set -eu
+set -f # patterns below contain '*'
+[ $# -eq 2 ] || { echo "usage: $0 WASMPLUG_CLI WEATHER_REPORT.wasm" >&2; exit 2; }
+cli=$1
+wasm=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+fifo=$work/stdin
+mkfifo "$fifo"
+# The server stops when its stdin closes (fd 3 here) or after 120 s.
+python3 "$here/server.py" --lifetime 120 <"$fifo" >"$work/port" &
+server=$!
+exec 3>"$fifo"
+trap 'exec 3>&-; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+i=0
+while [ ! -s "$work/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(head -n 1 "$work/port")
+[ -n "$port" ] || { echo "FAIL: the test server did not start"; exit 1; }
+
+cp -r "$root/examples/plugins/weather-report" "$work/wr"
+cp "$wasm" "$work/wr/weather-report.wasm"
+url=http://127.0.0.1:$port/json
+allow="--allow-http http://127.0.0.1:*/json"
+loop="--allow-http-address 127.0.0.1=127.0.0.0/8"
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; cat "$work/err" 2>/dev/null || true; }
+# expect CODE "description" command... : the exit code must be CODE
+expect() {
+    want=$1 what=$2
+    shift 2
+    set +e
+    "$@" >"$work/out" 2>"$work/err"
+    got=$?
+    set -e
+    if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want"; fi
+}
+contains() { # FILE TEXT
+    if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; fi
+}
+
+# No --allow-http: no network at all (the import is denied at load).
+expect 5 "run without --allow-http" "$cli" run "$work/wr" summary "$url"
+contains "$work/err" "wasmplug.http_request"
+contains "$work/err" "--allow-http PATTERN"
+
+# Allowed (loopback explicitly allowed for this host): the reshaped JSON.
+# shellcheck disable=SC2086
+expect 0 "allowed run" "$cli" run "$work/wr" summary "$url" $allow $loop --stats
+contains "$work/out" "{\"city\":\"Lyon\",\"hours\":6,\"min\":10,\"max\":15,\"mean\":12.5,\"source\":\"$url\"}"
+contains "$work/err" "http:         1 requests (2xx 1"
+
+# Loopback is refused unless allowed; the plugin reports the host's reason.
+# shellcheck disable=SC2086
+expect 1 "loopback not allowed" "$cli" run "$work/wr" summary "$url" $allow
+contains "$work/err" "resolves to 127.0.0.1, a loopback address"
+# localhost resolves to loopback too (the manifest allows only 127.0.0.1).
+# shellcheck disable=SC2086
+expect 1 "a name resolving to loopback" "$cli" run "$work/wr" summary \
+    "http://localhost:$port/json" --allow-http 'localhost:*' $loop
+contains "$work/err" "none of the plugin's requested http entries matches it"
+# A URL the manifest does not ask for, though the operator's pattern is wide.
+# shellcheck disable=SC2086
+expect 1 "URL outside the manifest" "$cli" run "$work/wr" summary \
+    "http://127.0.0.1:$port/echo" --allow-http '*' $loop
+contains "$work/err" "is not allowed for plugin 'weather-report'"
+# The operator's pattern narrower than the manifest's entry.
+# shellcheck disable=SC2086
+expect 1 "URL outside the operator's pattern" "$cli" run "$work/wr" summary "$url" \
+    --allow-http 'http://127.0.0.1:1/json' $loop
+contains "$work/err" "no host policy rule matches it"
+# --deny wins over --allow-http.
+# shellcheck disable=SC2086
+expect 5 "--deny http:*" "$cli" run "$work/wr" summary "$url" $allow $loop --deny 'http:*'
+
+# --json: the error schema.
+# shellcheck disable=SC2086
+expect 1 "--json refusal" "$cli" --json run "$work/wr" summary "$url" $allow
+contains "$work/out" '"ok": false'
+
+# info shows what --allow-http grants.
+expect 0 "info --allow-http" "$cli" info "$work/wr" --allow-http '127.0.0.1:*'
+contains "$work/out" "http granted    GET http://127.0.0.1:*/json (policy: 127.0.0.1:*)"
+
+# Bad flags are usage errors naming the problem.
+expect 2 "bad --allow-http" "$cli" run "$work/wr" summary "$url" --allow-http 'ftp://x'
+contains "$work/err" "scheme must be http or https"
+expect 2 "bad --allow-http-address" "$cli" run "$work/wr" summary "$url" $allow \
+    --allow-http-address 127.0.0.1
+contains "$work/err" "HOST=CIDR"
+expect 2 "--allow-http on exec" "$cli" exec --allow-http x "$wasm"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
