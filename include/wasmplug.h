@@ -368,6 +368,11 @@ WASMPLUG_API void wasmplug_host_free(wasmplug_host *host);
 /** The engine the host runs plugins on. */
 WASMPLUG_API wasmplug_engine *wasmplug_host_engine(wasmplug_host *host);
 
+/** Whether text matches pattern, in which '*' matches any run of characters
+ *  (also none) and everything else itself: the matching of grants and
+ *  policies ("env.*", "trusted-*"). false for NULL. */
+WASMPLUG_API bool wasmplug_glob(const char *pattern, const char *text);
+
 /**
  * Host policy: allow plugins whose name matches plugin_pattern to be granted
  * permissions matching permission_pattern ("*" matches any text, e.g.

@@ -217,8 +217,16 @@ int cmd_validate(int argc, char **argv)
         hc.engine = eng;
         wasmplug_host *h = NULL;
         char svcmsg[512];
+        /* Outbound HTTP as if the operator allowed every URL. */
+        run_opts vo;
+        memset(&vo, 0, sizeof vo);
+        const char *any_url = "*";
+        vo.http = &any_url;
+        vo.http_count = 1;
+        cli_http *http = NULL;
         if (wasmplug_host_new(&hc, &h) == WASMPLUG_OK && cli_register_host_functions(h) == WASMPLUG_OK &&
-            cli_attach_services(h, svcmsg, sizeof svcmsg) == WASMPLUG_OK) {
+            cli_attach_services(h, svcmsg, sizeof svcmsg) == WASMPLUG_OK &&
+            cli_http_attach(h, &vo, &http) == EXIT_OK) {
             wasmplug_manifest hm;
             wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
             if (d) {
@@ -260,6 +268,7 @@ int cmd_validate(int argc, char **argv)
         }
         if (h)
             wasmplug_host_free(h);
+        cli_http_free(http);
     }
     if (r.failures && code == EXIT_OK)
         code = EXIT_INVALID;

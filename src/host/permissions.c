@@ -42,6 +42,11 @@ bool wph_glob(const char *pat, const char *s, size_t slen)
     return *pat == '\0';
 }
 
+bool wasmplug_glob(const char *pattern, const char *text)
+{
+    return pattern && text && wph_glob(pattern, text, strlen(text));
+}
+
 wasmplug_status wasmplug_host_grant(wasmplug_host *host, const char *plugin_pattern,
                                     const char *permission_pattern)
 {

@@ -215,21 +215,30 @@ static void headers_clear(transfer *t)
     t->nheaders = 0;
 }
 
+/* Make room for need bytes in the growing buffer *buf of capacity *cap
+ * (doubling from first); false (and the transfer out of memory) if not. */
+static bool reserve(transfer *t, void **buf, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : first;
+    while (ncap < need)
+        ncap *= 2;
+    void *b = realloc(*buf, ncap);
+    if (!b) {
+        t->nomem = true;
+        return false;
+    }
+    *buf = b;
+    *cap = ncap;
+    return true;
+}
+
 /* Append s[0..n) and a NUL to the header text. */
 static bool htext_add(transfer *t, const char *str, size_t n)
 {
-    if (t->hlen + n + 1 > t->hcap) {
-        size_t cap = t->hcap ? t->hcap : 512;
-        while (cap < t->hlen + n + 1)
-            cap *= 2;
-        char *b = realloc(t->htext, cap);
-        if (!b) {
-            t->nomem = true;
-            return false;
-        }
-        t->htext = b;
-        t->hcap = cap;
-    }
+    if (!reserve(t, (void **)&t->htext, &t->hcap, t->hlen + n + 1, 512))
+        return false;
     memcpy(t->htext + t->hlen, str, n);
     t->htext[t->hlen + n] = '\0';
     t->hlen += n + 1;
@@ -269,18 +278,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     size_t len = size * n;
     if (!room(t, len))
         return 0;
-    if (t->body_len + len + 1 > t->body_cap) {
-        size_t cap = t->body_cap ? t->body_cap : 256;
-        while (cap < t->body_len + len + 1)
-            cap *= 2;
-        uint8_t *b = realloc(t->body, cap);
-        if (!b) {
-            t->nomem = true;
-            return 0;
-        }
-        t->body = b;
-        t->body_cap = cap;
-    }
+    if (!reserve(t, (void **)&t->body, &t->body_cap, t->body_len + len + 1, 256))
+        return 0;
     memcpy(t->body + t->body_len, data, len);
     t->body_len += len;
     t->body[t->body_len] = 0;

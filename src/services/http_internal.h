@@ -69,8 +69,6 @@ WSH_INTERNAL bool wsh_fail_msg(char *msg, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* '*' matches any run of characters (also empty); everything else itself. */
-WSH_INTERNAL bool wsh_glob(const char *pat, const char *s);
 /* Host name patterns: "*", "*.suffix" or an exact name (ASCII case-insensitive). */
 WSH_INTERNAL bool wsh_host_match(const char *pat, const char *host);
 

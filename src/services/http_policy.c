@@ -157,7 +157,7 @@ bool wsh_policy_address_allowed(const wasmplug_http_policy *pol, const char *hos
 
 static bool plugin_matches(const char *pat, const wasmplug_http_client *c)
 {
-    return wsh_glob(pat, c->name) || (c->id && c->id[0] && wsh_glob(pat, c->id));
+    return wasmplug_glob(pat, c->name) || (c->id && c->id[0] && wasmplug_glob(pat, c->id));
 }
 
 wasmplug_status wasmplug_http_client_new(const wasmplug_http_policy *pol, const char *plugin_name,

@@ -215,28 +215,6 @@ void wsh_rule_free(wsh_rule *r)
     memset(r, 0, sizeof *r);
 }
 
-bool wsh_glob(const char *pat, const char *s)
-{
-    const char *star = NULL, *mark = NULL;
-    while (*s) {
-        if (*pat == '*') {
-            star = pat++;
-            mark = s;
-        } else if (*pat == *s) {
-            pat++;
-            s++;
-        } else if (star) {
-            pat = star + 1;
-            s = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 bool wsh_host_match(const char *pat, const char *host)
 {
     if (strcmp(pat, "*") == 0)
@@ -264,7 +242,7 @@ bool wsh_rule_match(const wsh_rule *r, const wsh_target *t)
     if (r->port == WSH_PORT_DEFAULT ? t->port != default_port(t->scheme)
                                     : (r->port != WSH_PORT_ANY && r->port != t->port))
         return false;
-    return !r->path || wsh_glob(r->path, t->path);
+    return !r->path || wasmplug_glob(r->path, t->path);
 }
 
 wasmplug_status wasmplug_http_rule_check(const char *rule, char *msg, size_t msgsize)

@@ -62,7 +62,7 @@ contains "$work/err" "http:         1 requests (2xx 1"
 # Loopback is refused unless allowed; the plugin reports the host's reason.
 # shellcheck disable=SC2086
 expect 1 "loopback not allowed" "$cli" run "$work/wr" summary "$url" $allow
-contains "$work/err" "resolves to 127.0.0.1, a loopback address"
+contains "$work/err" "127.0.0.1, a loopback address"
 # localhost resolves to loopback too (the manifest allows only 127.0.0.1).
 # shellcheck disable=SC2086
 expect 1 "a name resolving to loopback" "$cli" run "$work/wr" summary \

@@ -233,7 +233,7 @@ static void test_get_post_binary(void)
     wasmplug_http_error err;
     wasmplug_http_response resp;
     char rule[128], url[160];
-    snprintf(rule, sizeof rule, "GET,POST,PUT http://127.0.0.1:%d/echo", plain.port);
+    snprintf(rule, sizeof rule, "GET,HEAD,POST,PUT http://127.0.0.1:%d/echo", plain.port);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo?x=1", plain.port);
     const char *rules[] = {rule};
     wasmplug_http_policy *pol = make_policy(NULL, rules, 1, "127.0.0.1");
@@ -271,6 +271,34 @@ static void test_get_post_binary(void)
     CHECK_EQ(resp.body_len, 0);
     wasmplug_http_response_free(&resp);
 
+    /* HEAD then GET on the same handle: no body, then the method is reset. */
+    req.method = "HEAD";
+    CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_OK);
+    CHECK_EQ(resp.status, 200);
+    CHECK_EQ(resp.body_len, 0);
+    wasmplug_http_response_free(&resp);
+    req.method = "PUT";
+    req.body = body;
+    req.body_len = 10;
+    CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_OK);
+    CHECK_EQ(resp.body_len, 10);
+    CHECK(wasmplug_http_code_is_denial(WASMPLUG_HTTP_OK) == 0);
+    method = NULL;
+    for (size_t i = 0; i < resp.header_count; i++)
+        if (strcasecmp(resp.headers[i].key, "X-Method") == 0)
+            method = resp.headers[i].value;
+    CHECK(method && strcmp(method, "PUT") == 0);
+    wasmplug_http_response_free(&resp);
+    req.body = NULL;
+    req.body_len = 0;
+    req.method = "GET";
+    CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_OK);
+    CHECK_EQ(resp.body_len, 0);
+    for (size_t i = 0; i < resp.header_count; i++)
+        if (strcasecmp(resp.headers[i].key, "X-Method") == 0)
+            CHECK(strcmp(resp.headers[i].value, "GET") == 0);
+    wasmplug_http_response_free(&resp);
+
     /* DELETE is not in the rule's methods. */
     req.method = "DELETE";
     CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err),
@@ -281,8 +309,8 @@ static void test_get_post_binary(void)
 
     wasmplug_http_metrics m;
     wasmplug_http_client_metrics(c, &m);
-    CHECK_EQ(m.requests, 4);
-    CHECK_EQ(m.status[2], 2);
+    CHECK_EQ(m.requests, 7);
+    CHECK_EQ(m.status[2], 5);
     CHECK_EQ(m.refused, 1);
     CHECK_EQ(m.failed, 1);
     CHECK(m.bytes_sent >= sizeof body);
