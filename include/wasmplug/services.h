@@ -31,7 +31,11 @@
  *   notify   notify                       notify: true                   notify
  *   events   events.publish:<pattern>,    events: {publish, subscribe}   event_*
  *            events.subscribe:<pattern>
- *   http     http:<host pattern>          http: [hosts]                  http_*
+ *   http     http:<URL pattern>           http: [URL patterns]           http_request
+ *
+ * HTTP is attached on its own, with its policy: wasmplug_http_attach
+ * (<wasmplug/http.h>), so that a statically linked program that does not
+ * use it links no libcurl; wasmplug_services_attach leaves it out.
  *
  * A plugin importing a service function without its grant fails its load
  * (ERR_PERMISSION_DENIED, naming the import and the grant). The manifest's

@@ -47,7 +47,7 @@ typedef struct cli_globals {
     bool json_printed;      /* a JSON document went to stdout */
     char last_error[1024];  /* the last message of cli_error, for --json */
     const char *prog;
-    char **argv;            /* main's arguments (for wasmplug-dist and wasmplug-net) */
+    char **argv;            /* main's arguments (for wasmplug-dist) */
 } cli_globals;
 
 extern cli_globals G;

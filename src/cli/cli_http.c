@@ -10,21 +10,23 @@
  * linking it dynamically would cost every run about 2 ms of dynamic
  * loading. So the static command has no HTTP: a run that needs it (an
  * --allow-http flag, or an installed plugin granted http at install)
- * continues in wasmplug-net, the same command linked dynamically with
- * libcurl, installed beside it. A build that is not static (sanitizers,
- * no static libraries) has HTTP in wasmplug itself (WASMPLUG_CLI_HTTP).
+ * continues in wasmplug-dist (dist_forward.c), the same command linked
+ * dynamically with libcurl, as the distribution commands do. Builds with
+ * libcurl (WASMPLUG_CLI_DIST: wasmplug-dist, or a wasmplug that is not
+ * static) have the real service; the static one a stub.
  */
 #include "run_opts.h"
 
 #include "services/grants.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#ifdef WASMPLUG_CLI_HTTP
+#include "cli_dist.h"
+
+#ifdef WASMPLUG_CLI_DIST
 #include "wasmplug/http.h"
 #endif
 
@@ -42,23 +44,10 @@ bool cli_http_needed(const run_opts *o, const wps_grants *recorded)
 
 int cli_http_continue(void)
 {
-#ifdef WASMPLUG_CLI_HTTP
+#ifdef WASMPLUG_CLI_DIST
     return -1; /* this command has HTTP itself */
 #else
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 16);
-    if (n <= 0)
-        return cli_fail_json(EXIT_INTERNAL, NULL, "cannot find the wasmplug executable");
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    strcpy(slash ? slash + 1 : self, "wasmplug-net");
-    execv(self, G.argv);
-    char msg[PATH_MAX + 200];
-    snprintf(msg, sizeof msg,
-             "outbound HTTP needs %s (the wasmplug command linked with libcurl), which "
-             "cannot be run: %s",
-             self, strerror(errno));
-    return cli_fail_json(EXIT_INTERNAL, NULL, msg);
+    return cli_dist_forward(0, NULL); /* returns only on failure */
 #endif
 }
 
@@ -97,7 +86,7 @@ bool cli_http_requests(const wasmplug_manifest_doc *doc, const run_opts *o,
     return true;
 }
 
-#ifdef WASMPLUG_CLI_HTTP
+#ifdef WASMPLUG_CLI_DIST
 
 struct cli_http {
     wasmplug_http_policy *pol;
@@ -208,7 +197,7 @@ struct cli_http {
 };
 
 /* Unreachable in practice: a plugin gets the import's grant only from
- * --allow-http or recorded grants, and both continue in wasmplug-net. */
+ * --allow-http or recorded grants, and both continue in wasmplug-dist. */
 static int http_unavailable(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
                             wasmplug_slot *results)
 {

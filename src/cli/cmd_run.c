@@ -431,6 +431,8 @@ static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_
     size_t mcount = doc ? doc->permissions.count : 0; /* host functions and services */
     for (size_t i = 0; i < mcount; i++) {
         const char *p = doc->permissions.items[i];
+        if (!strncmp(p, "http:", 5))
+            continue; /* http needs --allow-http: o->http_perms below */
         bool denied = recorded && !wps_grants_has(recorded, p);
         for (size_t j = 0; j < o->deny_count && !denied; j++)
             denied = cli_glob(o->denies[j], p) || cli_glob(p, o->denies[j]);
@@ -696,16 +698,6 @@ static void explain_denial(const cli_plugin *p, const run_opts *o, const wps_gra
         where = cli_service_hint(grant);
     }
     char text[1024];
-    if (!strcmp(f, "wasmplug.http_request")) {
-        snprintf(text, sizeof text,
-                 "import wasmplug.http_request denied: outbound HTTP needs --allow-http PATTERN "
-                 "(e.g. --allow-http api.example.com)%s%s",
-                 p->doc && p->doc->http_hosts.count ? "; the manifest's permissions.http "
-                                                      "entries that match it are granted"
-                                                    : "",
-                 recorded ? ", or http granted when the plugin is installed" : "");
-        goto done;
-    }
     bool requested = false;
     for (size_t i = 0; p->doc && i < p->doc->permissions.count && !requested; i++)
         requested = cli_glob(p->doc->permissions.items[i], f);
@@ -717,6 +709,16 @@ static void explain_denial(const cli_plugin *p, const run_opts *o, const wps_gra
                      requested ? "the manifest requests it" : "the manifest does not request it");
             goto done;
         }
+    if (!strcmp(imp, "wasmplug.http_request") && !o->http_count) {
+        snprintf(text, sizeof text,
+                 "import wasmplug.http_request denied: outbound HTTP needs --allow-http PATTERN "
+                 "(e.g. --allow-http api.example.com)%s%s",
+                 p->doc && p->doc->http_hosts.count ? "; the manifest's permissions.http "
+                                                      "entries that match it are granted"
+                                                    : "",
+                 recorded ? ", or http granted when the plugin is installed" : "");
+        goto done;
+    }
     if (recorded && requested && !wps_grants_has(recorded, f))
         snprintf(text, sizeof text,
                  "import %.100s was not granted when %.100s was installed: grant it for this run "
@@ -886,7 +888,7 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    /* Outbound HTTP: in wasmplug-net when this command has none. */
+    /* Outbound HTTP: in wasmplug-dist when this command has none. */
     if (cli_http_needed(&o, installed ? &recorded : NULL) && (rc = cli_http_continue()) >= 0) {
         wps_grants_free(&recorded);
         goto out;

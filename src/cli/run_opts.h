@@ -58,7 +58,7 @@ struct wps_grants;
 typedef struct cli_http cli_http;
 /* Whether the run needs HTTP: --allow-http, or recorded http grants. */
 bool cli_http_needed(const run_opts *o, const struct wps_grants *recorded);
-/* In the static command: continue in wasmplug-net (returns only on
+/* In the static command: continue in wasmplug-dist (returns only on
  * failure, with an exit code); -1 where this command has HTTP itself. */
 int cli_http_continue(void);
 /* The "http:<entry>" permissions to request (owned strings, *out freed

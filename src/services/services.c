@@ -4,6 +4,7 @@
  * plugin, and small helpers the services share (settings, quotas, UTF-8).
  */
 #include "services_internal.h"
+#include "wasmplug/http.h"
 #include "store.h"
 
 #include <errno.h>
@@ -127,6 +128,10 @@ const char *wasmplug_services_import_grant(const char *name)
 {
     if (!name)
         return NULL;
+    /* Outbound HTTP is attached on its own (wasmplug_http_attach), so that a
+     * statically linked program that does not use it links no libcurl. */
+    if (strcmp(name, "http_request") == 0)
+        return WASMPLUG_HTTP_GRANT_PREFIX "*";
     for (size_t m = 0; m < NMODULES; m++)
         for (const wps_import *im = MODULES[m]->imports; im->name; im++)
             if (strcmp(im->name, name) == 0)
