@@ -179,4 +179,14 @@ static inline wasmplug_val test_i64(int64_t v)
     return r;
 }
 
+/* A v128 from its low and high 8 bytes (wasm byte order). */
+static inline wasmplug_val test_v128(uint64_t lo, uint64_t hi)
+{
+    wasmplug_val r;
+    r.type = WASMPLUG_V128;
+    r.of.u64 = lo;
+    r.of_hi.u64 = hi;
+    return r;
+}
+
 #endif

@@ -26,16 +26,6 @@ static int twist(wasmplug_caller *caller, void *user, wasmplug_slot *slots)
     return 0;
 }
 
-static wasmplug_val v128_of(uint64_t lo, uint64_t hi)
-{
-    wasmplug_val v;
-    memset(&v, 0, sizeof v);
-    v.type = WASMPLUG_V128;
-    v.of.u64 = lo;
-    v.of_hi.u64 = hi;
-    return v;
-}
-
 int main(void)
 {
     wasmplug_engine *e = test_engine();
@@ -66,7 +56,7 @@ int main(void)
     /* typed call: v128 and i64 in, v128 and i64 out */
     wasmplug_extern ext;
     CHECK_STATUS(wasmplug_instance_export(inst, "add_splat", &ext), WASMPLUG_OK);
-    wasmplug_val args[2] = {v128_of(10, 20), test_i64(5)};
+    wasmplug_val args[2] = {test_v128(10, 20), test_i64(5)};
     wasmplug_val res[2];
     CHECK_STATUS(wasmplug_func_call(ext.of.func, args, 2, res, 2, &err), WASMPLUG_OK);
     CHECK(res[0].type == WASMPLUG_V128 && res[0].of.u64 == 15 && res[0].of_hi.u64 == 25);
@@ -86,7 +76,7 @@ int main(void)
 
     /* wasm -> host with a v128 between scalars, and back */
     CHECK_STATUS(wasmplug_instance_export(inst, "via_host", &ext), WASMPLUG_OK);
-    wasmplug_val v = v128_of(0, 0x0000000900000000u);
+    wasmplug_val v = test_v128(0, 0x0000000900000000u);
     wasmplug_val r;
     CHECK_STATUS(wasmplug_func_call(ext.of.func, &v, 1, &r, 1, &err), WASMPLUG_OK);
     CHECK_EQ(r.of.i32, 700 + 12);
@@ -97,7 +87,7 @@ int main(void)
     wasmplug_val g = wasmplug_global_get(ext.of.global);
     CHECK(g.type == WASMPLUG_V128 && g.of.u64 == 0x0000000200000001u &&
           g.of_hi.u64 == 0x0000000400000003u);
-    CHECK_STATUS(wasmplug_global_set(ext.of.global, v128_of(5, 6)), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_global_set(ext.of.global, test_v128(5, 6)), WASMPLUG_OK);
     wasmplug_extern bump;
     CHECK_STATUS(wasmplug_instance_export(inst, "bump", &bump), WASMPLUG_OK);
     CHECK_STATUS(wasmplug_func_call(bump.of.func, NULL, 0, NULL, 0, &err), WASMPLUG_OK);
@@ -106,7 +96,7 @@ int main(void)
 
     /* a host-created v128 global */
     wasmplug_global *hg = NULL;
-    CHECK_STATUS(wasmplug_global_new(e, v128_of(7, 8), false, &hg), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_global_new(e, test_v128(7, 8), false, &hg), WASMPLUG_OK);
     if (hg) {
         g = wasmplug_global_get(hg);
         CHECK(g.type == WASMPLUG_V128 && g.of.u64 == 7 && g.of_hi.u64 == 8);

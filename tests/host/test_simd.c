@@ -22,16 +22,6 @@ static int hf_vmix(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *
     return 0;
 }
 
-static wasmplug_val v128_of(uint64_t lo, uint64_t hi)
-{
-    wasmplug_val v;
-    memset(&v, 0, sizeof v);
-    v.type = WASMPLUG_V128;
-    v.of.u64 = lo;
-    v.of_hi.u64 = hi;
-    return v;
-}
-
 int main(int argc, char **argv)
 {
     host_test_init(&argc, argv);
@@ -57,7 +47,7 @@ int main(int argc, char **argv)
     CHECK_CODE(wasmplug_host_load_file(h, "simd", path, &o, &p, &err), WASMPLUG_OK, &err);
     if (p) {
         /* lanes (1, 2, 3, 4) -> (2, 4, 6, 8) + 30 */
-        wasmplug_val arg = v128_of(0x0000000200000001u, 0x0000000400000003u), res;
+        wasmplug_val arg = test_v128(0x0000000200000001u, 0x0000000400000003u), res;
         CHECK_CODE(wasmplug_plugin_call_typed(p, "mix", &arg, 1, &res, 1, &err), WASMPLUG_OK,
                    &err);
         CHECK(res.type == WASMPLUG_V128);
@@ -65,8 +55,8 @@ int main(int argc, char **argv)
         CHECK_EQ(calls, 1);
 
         /* two v128 arguments, an i32 result: i16 lanes (1..8) . (2, 2, ...) = 72 */
-        wasmplug_val two[2] = {v128_of(0x0004000300020001u, 0x0008000700060005u),
-                               v128_of(0x0002000200020002u, 0x0002000200020002u)};
+        wasmplug_val two[2] = {test_v128(0x0004000300020001u, 0x0008000700060005u),
+                               test_v128(0x0002000200020002u, 0x0002000200020002u)};
         CHECK_CODE(wasmplug_plugin_call_typed(p, "dot", two, 2, &res, 1, &err), WASMPLUG_OK,
                    &err);
         CHECK_EQ(res.of.i32, 72);
