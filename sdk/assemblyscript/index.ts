@@ -1,11 +1,13 @@
 // @wasmplug/pdk - the AssemblyScript plugin development kit for wasmplug.
 // A typed API over the plugin ABI v1 (docs/ABI.md): Input, Output, Config,
-// Log, fail() for errors, a small JSON value type (JSONValue / JSON), and
+// Log, fail() for errors, a small JSON value type (JSONValue / JSON), the
+// host services (KV, DB, notify: services.ts), and
 // wasmplugAbort, a replacement for AssemblyScript's env.abort import
 // (build with --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort).
 // Works with the stub, minimal and incremental runtimes (see collect()).
 
 export { JSON, JSONValue, JSONKind } from "./json";
+export { KV, DB, notify, NotifyLevel } from "./services";
 import { JSON, JSONValue } from "./json";
 
 // ---- the ABI v1 imports (module "wasmplug") ----

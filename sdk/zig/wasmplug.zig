@@ -306,3 +306,112 @@ pub const http = struct {
         return post(allocator, url, list.items, "Content-Type: application/json\n");
     }
 };
+
+// ---- host services (ABI 1.1): key-value storage, SQL, notifications ----
+//
+// Each needs its grant, requested in plugin.yaml under `permissions`
+// (`storage`, `database`, `notify: true`); importing one without it fails
+// the load. Misuse (an empty key, a quota exceeded, forbidden SQL) fails the
+// whole call, and a failed call's writes are rolled back. Results live in
+// the call's arena.
+pub const svc = struct {
+    pub extern "wasmplug" fn kv_get(key: [*]const u8, key_len: i32, out: [*]u8, cap: i32) i32;
+    pub extern "wasmplug" fn kv_set(key: [*]const u8, key_len: i32, val: [*]const u8, val_len: i32) i32;
+    pub extern "wasmplug" fn kv_delete(key: [*]const u8, key_len: i32) i32;
+    pub extern "wasmplug" fn kv_list(prefix: [*]const u8, prefix_len: i32, after: [*]const u8, after_len: i32, limit: i32, out: [*]u8, cap: i32) i32;
+    pub extern "wasmplug" fn kv_cas(key: [*]const u8, key_len: i32, expected: [*]const u8, expected_len: i32, val: [*]const u8, val_len: i32, flags: i32) i32;
+    pub extern "wasmplug" fn db_exec(sql: [*]const u8, sql_len: i32, params: [*]const u8, params_len: i32) i32;
+    pub extern "wasmplug" fn db_query(sql: [*]const u8, sql_len: i32, params: [*]const u8, params_len: i32, out: [*]u8, cap: i32) i32;
+    pub extern "wasmplug" fn notify(level: i32, title: [*]const u8, title_len: i32, body: [*]const u8, body_len: i32) i32;
+};
+
+/// The whole result of the last service call (n bytes, the first part in small).
+fn serviceResult(call: *Call, n: i32, small: []const u8) ![]u8 {
+    const len: usize = @intCast(@max(n, 0));
+    const buf = try call.arena.alloc(u8, len);
+    if (len <= small.len) {
+        @memcpy(buf, small[0..len]);
+    } else {
+        _ = raw.result_read(buf.ptr, @intCast(len), 0);
+    }
+    return buf;
+}
+
+/// The value of key, or null if it is absent (grant kv).
+pub fn kvGet(call: *Call, key: []const u8) !?[]u8 {
+    var small: [256]u8 = undefined;
+    const n = svc.kv_get(key.ptr, @intCast(key.len), &small, small.len);
+    if (n < 0) return null;
+    return try serviceResult(call, n, &small);
+}
+
+/// Set key to value.
+pub fn kvSet(key: []const u8, value: []const u8) void {
+    _ = svc.kv_set(key.ptr, @intCast(key.len), value.ptr, @intCast(value.len));
+}
+
+/// Delete key: true if it existed.
+pub fn kvDelete(key: []const u8) bool {
+    return svc.kv_delete(key.ptr, @intCast(key.len)) == 1;
+}
+
+/// Compare-and-set: if key holds `expected` (null: is absent), store
+/// `value` (null: delete it). True when it did.
+pub fn kvCas(key: []const u8, expected: ?[]const u8, value: ?[]const u8) bool {
+    const e = expected orelse "";
+    const v = value orelse "";
+    const flags: i32 = @as(i32, @intFromBool(expected == null)) | (@as(i32, @intFromBool(value == null)) << 1);
+    return svc.kv_cas(key.ptr, @intCast(key.len), e.ptr, @intCast(e.len), v.ptr, @intCast(v.len), flags) == 1;
+}
+
+/// The keys starting with prefix, in byte order, after `after` (the last
+/// key of the previous page; null for the first), at most `limit`
+/// (1..10000). Fewer than `limit` keys means this was the last page.
+pub fn kvList(call: *Call, prefix: []const u8, after: ?[]const u8, limit: u32) ![][]const u8 {
+    var small: [1024]u8 = undefined;
+    const a = after orelse "";
+    const n = svc.kv_list(prefix.ptr, @intCast(prefix.len), a.ptr, @intCast(a.len), @intCast(limit), &small, small.len);
+    const all = try serviceResult(call, n, &small);
+    var keys = std.ArrayList([]const u8).init(call.arena);
+    var at: usize = 0;
+    while (at + 4 <= all.len) {
+        const len = std.mem.readIntLittle(u32, all[at..][0..4]);
+        try keys.append(all[at + 4 .. at + 4 + len]);
+        at += 4 + len;
+    }
+    return keys.toOwnedSlice();
+}
+
+/// Run SQL (one or more statements) with params a JSON array (?1, ?2) or
+/// object (:name), or null; bound, never spliced (grant db). The rows
+/// changed; an SQL error fails the call with its message.
+pub fn dbExec(call: *Call, sql: []const u8, params: ?[]const u8) !i32 {
+    const p = params orelse "";
+    const n = svc.db_exec(sql.ptr, @intCast(sql.len), p.ptr, @intCast(p.len));
+    if (n < 0) return call.fail(try dbError(call));
+    return n;
+}
+
+/// Run one query: its rows as a JSON array of objects; an SQL error fails
+/// the call with its message.
+pub fn dbQuery(call: *Call, sql: []const u8, params: ?[]const u8) ![]u8 {
+    const p = params orelse "";
+    var small: [512]u8 = undefined;
+    const n = svc.db_query(sql.ptr, @intCast(sql.len), p.ptr, @intCast(p.len), &small, small.len);
+    if (n < 0) return call.fail(try dbError(call));
+    return try serviceResult(call, n, &small);
+}
+
+fn dbError(call: *Call) ![]u8 {
+    const buf = try call.arena.alloc(u8, 512);
+    const n = raw.result_read(buf.ptr, @intCast(buf.len), 0);
+    return buf[0..@intCast(@max(n, 0))];
+}
+
+/// Notification levels.
+pub const NotifyLevel = enum(i32) { info = 0, success = 1, warning = 2, err = 3 };
+
+/// Show a notification (grant notify; title up to 256 bytes, body up to 64 KiB).
+pub fn notify(level: NotifyLevel, title: []const u8, body: []const u8) void {
+    _ = svc.notify(@intFromEnum(level), title.ptr, @intCast(title.len), body.ptr, @intCast(body.len));
+}

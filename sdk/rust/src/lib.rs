@@ -21,6 +21,7 @@
 
 pub mod http;
 pub mod json;
+pub mod services;
 
 use std::fmt;
 
