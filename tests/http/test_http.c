@@ -59,6 +59,25 @@ static wasmplug_http_client *make_client(wasmplug_http_policy *pol, const char *
     return c;
 }
 
+/* A policy and a client that both allow exactly the rule fmt % port (and
+ * loopback for 127.0.0.1): the usual setup of one test. */
+static wasmplug_http_client *plain_client(const char *fmt, int port,
+                                          const wasmplug_http_limits *lim,
+                                          wasmplug_http_policy **pol)
+{
+    char rule[160];
+    snprintf(rule, sizeof rule, fmt, port);
+    const char *rules[] = {rule};
+    *pol = make_policy(lim, rules, 1, "127.0.0.1");
+    return make_client(*pol, rules, 1);
+}
+
+static void client_done(wasmplug_http_client *c, wasmplug_http_policy *pol)
+{
+    wasmplug_http_client_free(c);
+    wasmplug_http_policy_free(pol);
+}
+
 /* How many requests the server on port saw (asked with an unrestricted client). */
 static int server_count(int port)
 {
@@ -74,8 +93,7 @@ static int server_count(int port)
         n = atoi((const char *)resp.body);
         wasmplug_http_response_free(&resp);
     }
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
     return n;
 }
 
@@ -214,16 +232,14 @@ static void test_not_granted(void)
     CHECK_EQ(wasmplug_http_client_granted(c), 0);
     CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_NOT_GRANTED);
     CHECK_CONTAINS(err.message, "requests no http access");
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 
     /* The manifest asks, the policy allows nothing. */
     pol = make_policy(NULL, NULL, 0, NULL);
     c = make_client(pol, rule, 1);
     CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_NOT_GRANTED);
     CHECK_CONTAINS(err.message, "the host policy allows it no http access");
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
     /* +1: server_count's own request */
     CHECK_EQ(server_count(plain.port), before + 1);
 }
@@ -232,12 +248,10 @@ static void test_get_post_binary(void)
 {
     wasmplug_http_error err;
     wasmplug_http_response resp;
-    char rule[128], url[160];
-    snprintf(rule, sizeof rule, "GET,HEAD,POST,PUT http://127.0.0.1:%d/echo", plain.port);
+    char url[160];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo?x=1", plain.port);
-    const char *rules[] = {rule};
-    wasmplug_http_policy *pol = make_policy(NULL, rules, 1, "127.0.0.1");
-    wasmplug_http_client *c = make_client(pol, rules, 1);
+    wasmplug_http_policy *pol;
+    wasmplug_http_client *c = plain_client("GET,HEAD,POST,PUT http://127.0.0.1:%d/echo", plain.port, NULL, &pol);
     CHECK_EQ(wasmplug_http_client_granted(c), 1);
 
     uint8_t body[1000];
@@ -316,8 +330,7 @@ static void test_get_post_binary(void)
     CHECK(m.bytes_sent >= sizeof body);
     CHECK(m.bytes_received >= sizeof body);
     CHECK(m.total_ns > 0 && m.max_ns > 0);
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 }
 
 typedef struct denial_log {
@@ -382,8 +395,7 @@ static void test_refusals(void)
                WASMPLUG_HTTP_ADDRESS_NOT_ALLOWED);
     CHECK_CONTAINS(err.message, "loopback");
     CHECK_CONTAINS(err.message, "'localhost'");
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 
     /* A redirect to 127.0.0.1 when loopback is allowed for "localhost" only. */
     snprintf(a_echo, sizeof a_echo, "http://localhost:%d/*", plain.port);
@@ -418,8 +430,7 @@ static void test_refusals(void)
     wasmplug_kv badname = {"X Evil", "a"};
     br.headers = &badname;
     CHECK_CODE(wasmplug_http_perform(c, &br, NULL, &resp, &err), WASMPLUG_HTTP_BAD_REQUEST);
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 
     /* The other server saw only server_count's requests. */
     CHECK_EQ(server_count(other.port), other_before + 1);
@@ -429,13 +440,11 @@ static void test_redirects(void)
 {
     wasmplug_http_error err;
     wasmplug_http_response resp;
-    char rule[128], url[512];
-    snprintf(rule, sizeof rule, "http://127.0.0.1:%d", plain.port);
-    const char *rules[] = {rule};
+    char url[512];
     wasmplug_http_limits lim = {0};
     lim.max_redirects = 3;
-    wasmplug_http_policy *pol = make_policy(&lim, rules, 1, "127.0.0.1");
-    wasmplug_http_client *c = make_client(pol, rules, 1);
+    wasmplug_http_policy *pol;
+    wasmplug_http_client *c = plain_client("http://127.0.0.1:%d", plain.port, &lim, &pol);
 
     /* POST then 303: the next hop is a GET without a body. */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/redirect?code=303&to=/echo", plain.port);
@@ -459,23 +468,20 @@ static void test_redirects(void)
     CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err),
                WASMPLUG_HTTP_TOO_MANY_REDIRECTS);
     CHECK_CONTAINS(err.message, "more than 3 redirects");
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 }
 
 static void test_limits(void)
 {
     wasmplug_http_error err;
     wasmplug_http_response resp;
-    char rule[128], url[256];
-    snprintf(rule, sizeof rule, "http://127.0.0.1:%d", plain.port);
-    const char *rules[] = {rule};
+    char url[256];
     wasmplug_http_limits lim = {0};
     lim.max_response_bytes = 100000;
     lim.max_request_bytes = 1000;
     lim.timeout_ms = 1500;
-    wasmplug_http_policy *pol = make_policy(&lim, rules, 1, "127.0.0.1");
-    wasmplug_http_client *c = make_client(pol, rules, 1);
+    wasmplug_http_policy *pol;
+    wasmplug_http_client *c = plain_client("http://127.0.0.1:%d", plain.port, &lim, &pol);
 
     snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes?n=50000", plain.port);
     wasmplug_http_request req = {NULL, url, NULL, 0, NULL, 0};
@@ -518,8 +524,7 @@ static void test_limits(void)
     took = ms_now() - t0;
     CHECK(took >= 350 && took < 5000);
     CHECK_CONTAINS(err.message, "call's deadline");
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 }
 
 typedef struct cancel_arg {
@@ -553,14 +558,12 @@ static void test_cancel_and_concurrency(void)
 {
     wasmplug_http_error err;
     wasmplug_http_response resp;
-    char rule[128], url[256];
-    snprintf(rule, sizeof rule, "http://127.0.0.1:%d", plain.port);
+    char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/slow", plain.port);
-    const char *rules[] = {rule};
     wasmplug_http_limits lim = {0};
     lim.max_concurrent = 1;
-    wasmplug_http_policy *pol = make_policy(&lim, rules, 1, "127.0.0.1");
-    wasmplug_http_client *c = make_client(pol, rules, 1);
+    wasmplug_http_policy *pol;
+    wasmplug_http_client *c = plain_client("http://127.0.0.1:%d", plain.port, &lim, &pol);
     cancel_arg a = {c, url, 0, WASMPLUG_HTTP_OK, 0, UINT64_MAX / 2};
     pthread_t th;
     pthread_create(&th, NULL, slow_request, &a);
@@ -583,8 +586,7 @@ static void test_cancel_and_concurrency(void)
     pthread_join(th, NULL);
     CHECK_EQ(a.code, WASMPLUG_HTTP_CANCELLED);
     CHECK(a.took_after_cancel < 1500); /* the transfer would take 20 s */
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 }
 
 static void test_tls(void)
@@ -615,8 +617,7 @@ static void test_tls(void)
     snprintf(url, sizeof url, "http://localhost:%d/echo", tls.port);
     CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err),
                WASMPLUG_HTTP_URL_NOT_ALLOWED);
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 }
 
 /* The environment's proxy is ignored: requests still go straight to the server. */
@@ -624,21 +625,18 @@ static void test_no_env_proxy(void)
 {
     wasmplug_http_error err;
     wasmplug_http_response resp;
-    char rule[128], url[256];
-    snprintf(rule, sizeof rule, "http://127.0.0.1:%d", plain.port);
+    char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", plain.port);
-    const char *rules[] = {rule};
     setenv("http_proxy", "http://127.0.0.1:1", 1);
     setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
-    wasmplug_http_policy *pol = make_policy(NULL, rules, 1, "127.0.0.1");
-    wasmplug_http_client *c = make_client(pol, rules, 1);
+    wasmplug_http_policy *pol;
+    wasmplug_http_client *c = plain_client("http://127.0.0.1:%d", plain.port, NULL, &pol);
     wasmplug_http_request req = {NULL, url, NULL, 0, NULL, 0};
     CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_OK);
     wasmplug_http_response_free(&resp);
     unsetenv("http_proxy");
     unsetenv("HTTPS_PROXY");
-    wasmplug_http_client_free(c);
-    wasmplug_http_policy_free(pol);
+    client_done(c, pol);
 }
 
 int main(void)
