@@ -38,7 +38,7 @@ if [ $do_build = 1 ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
         --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events \
-        wasmplug_cli cli_test_plugins wasmplug-bench-kv wasmplug-bench-http
+        wasmplug_cli cli_test_plugins wasmplug-bench-kv wasmplug-bench-http wasmplug-bench-flow
 fi
 
 bin="$build/bench"
@@ -69,6 +69,14 @@ if [ -x "$bin/wasmplug-bench-kv" ]; then
         "$bin/wasmplug-bench-kv" --rounds 1 --calls 2000 || status=1
     else
         "$bin/wasmplug-bench-kv" || status=1
+    fi
+fi
+if [ -x "$bin/wasmplug-bench-flow" ]; then
+    echo
+    if [ $quick = 1 ]; then
+        "$bin/wasmplug-bench-flow" --rounds 3 || status=1
+    else
+        "$bin/wasmplug-bench-flow" || status=1
     fi
 fi
 if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/empty.wasm" ] &&

@@ -173,6 +173,47 @@ else
     note "clang with wasi-libc not available: skipping exec"
 fi
 
+# ---- workflows: the example plugins as nodes -----------------------------------
+# flow_plugin NAME: a directory with the example's plugin.yaml and its module
+# (built above), for --plugin.
+flow_plugin() {
+    module=$(sed -n 's/^module:[[:space:]]*//p' "$EX/$1/plugin.yaml" | tr -d "\"'" | head -n 1)
+    for c in "$B/examples/plugins/$1.wasm" "$B/examples/plugins/$1/$module" "$EX/$1/$module" "$T/$1.wasm"; do
+        if [ -f "$c" ]; then
+            mkdir -p "flow-plugins/$1"
+            cp "$EX/$1/plugin.yaml" "flow-plugins/$1/plugin.yaml"
+            cp "$c" "flow-plugins/$1/$module"
+            return 0
+        fi
+    done
+    return 1
+}
+if flow_plugin sentiment-analyzer && flow_plugin word-counter; then
+    FP="--plugin flow-plugins/sentiment-analyzer --plugin flow-plugins/word-counter"
+    WF=$HERE/workflows
+    step "Workflows: sentiment analysis, then word counting (connected on 'default')"
+    # shellcheck disable=SC2086
+    show 0 flow validate "$WF/sentiment-then-count.yaml" $FP
+    # shellcheck disable=SC2086
+    show 0 flow run "$WF/sentiment-then-count.yaml" $FP --input '{"text":"This is amazing, I love it! The fox runs."}'
+    step "A branching workflow: route by sentiment (the run log with -v)"
+    # shellcheck disable=SC2086
+    show 0 flow graph "$WF/route-by-sentiment.yaml" $FP
+    # shellcheck disable=SC2086
+    show 0 -v flow run "$WF/route-by-sentiment.yaml" $FP --input '{"text":"This is terrible, I hate it."}'
+    # shellcheck disable=SC2086
+    show 0 flow run "$WF/route-by-sentiment.yaml" $FP --input '{"text":"I love it"}' --trace trace.json
+    step "Replay the trace against the plugins as they are now"
+    # shellcheck disable=SC2086
+    show 0 flow replay trace.json $FP
+    step "A workflow mistake is reported with its line and column"
+    sed 's/type: word-count/type: word-cuont/' "$WF/sentiment-then-count.yaml" >broken-flow.yaml
+    # shellcheck disable=SC2086
+    show 4 flow validate broken-flow.yaml $FP
+else
+    note "sentiment-analyzer or word-counter not built: skipping the workflows"
+fi
+
 step "Clean up"
 show 0 remove hello
 show 0 list

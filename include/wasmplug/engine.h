@@ -105,7 +105,8 @@ WASMPLUG_API const char *wasmplug_version(void);
     X(ERR_MANIFEST, "invalid manifest")                                      \
     X(ERR_ABI, "plugin ABI mismatch")                                        \
     X(ERR_QUOTA, "storage quota exceeded")                                   \
-    X(ERR_STORAGE, "storage error")
+    X(ERR_STORAGE, "storage error")                                          \
+    X(ERR_WORKFLOW, "workflow failed")
 
 typedef enum wasmplug_status {
 #define WASMPLUG_X_ENUM(name, msg) WASMPLUG_##name,

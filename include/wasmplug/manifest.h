@@ -28,6 +28,17 @@
  *       database: {max_size: 8MiB}                      # or true (grant "db")
  *       notify: true                                    # (grant "notify")
  *       http: [api.example.org]  # URL patterns (wasmplug/http.h), or {allow: [...]}
+ *     nodes:                      # workflow node types (wasmplug/workflow.h)
+ *       - name: count-words
+ *         description: Counts the words of the state's text
+ *         exec: count             # exports; default <name>_prep, <name>_exec,
+ *         prep: count_prep        # <name>_post with '-' as '_' (prep and
+ *         post: count_post        # post optional: built in when missing)
+ *         config: {min_word_length: integer, lang: string}
+ *                                 # string|number|integer|boolean|list|object|any
+ *         input: an object with a string "text"
+ *         output: the word counts
+ *         actions: [default, empty]   # what post may return (default [default])
  *     resources:
  *       max_memory: 16MiB         # bytes with an optional KiB/MiB/GiB suffix
  *       timeout: 500ms            # ms, s or m
@@ -95,6 +106,18 @@ typedef struct wasmplug_strlist {
     size_t count;
 } wasmplug_strlist;
 
+/** A workflow node type a plugin declares (manifest `nodes:`). */
+typedef struct wasmplug_manifest_node_type {
+    char *name;             /* required, unique in the manifest */
+    char *description;
+    char *input;            /* what exec takes, in words */
+    char *output;           /* what it produces, in words */
+    char *prep, *exec, *post; /* export names (NULL: the defaults above) */
+    wasmplug_kv *config_schema; /* key -> type name; keys and values owned */
+    size_t config_schema_count;
+    wasmplug_strlist actions; /* actions post may return (empty: "default") */
+} wasmplug_manifest_node_type;
+
 /** A parsed manifest. Every string is owned (freed by wasmplug_manifest_doc_free). */
 typedef struct wasmplug_manifest_doc {
     char *path;              /* file it was read from, or "<module>" / "<string>" */
@@ -139,6 +162,9 @@ typedef struct wasmplug_manifest_doc {
      * "kv.max_keys", "db.max_bytes" (decimal numbers), when given. */
     wasmplug_kv *settings;
     size_t setting_count;
+    /* Workflow node types (manifest `nodes:`). */
+    wasmplug_manifest_node_type *node_types;
+    size_t node_type_count;
 } wasmplug_manifest_doc;
 
 /** Parse YAML text. filename is used in messages (may be NULL). */

@@ -101,6 +101,19 @@ export class Output {
   }
 }
 
+/**
+ * Workflow nodes (docs/ABI.md "Workflow nodes"): a node type's prep, exec
+ * and post phases are ordinary exports named in the manifest's `nodes:`;
+ * read their JSON input with Input. A post phase ends with nodePost: the
+ * next action and the state updates (a JSON object merged into the
+ * workflow's state, or null for none).
+ */
+export function nodePost(action: string = "default", updates: JSONValue | null = null): void {
+  let out = '{"action":' + JSON.str(action).toString();
+  if (updates != null) out += ',"updates":' + updates.toString();
+  Output.set(out + "}");
+}
+
 /** Plugin config values (strings) from the manifest and the host. */
 export class Config {
   /** The value for key, or null if it is not set. */

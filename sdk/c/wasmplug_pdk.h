@@ -1519,4 +1519,32 @@ static inline wp_json *wp_http_json(const wp_http_response *r)
     return wp_json_parse(r->body, r->body_len, NULL, NULL);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Workflow nodes (docs/ABI.md "Workflow nodes")                            */
+/* ------------------------------------------------------------------------ */
+/*
+ * A node type's phases are WP_FN functions named in the manifest's
+ * `nodes:` (prep gets {"state","config","params"}, exec prep's output, post
+ * {"state","config","params","prep","exec"}: read them with wp_input_json).
+ * A post finishes with wp_node_post.
+ */
+
+/** Output of a post phase: the next action (NULL: "default") and the state
+ *  updates as the text of a JSON object (NULL: none), merged into the
+ *  workflow's state (null values remove keys). Returns 0 (or the error of a
+ *  failed output). */
+static inline int wp_node_post(const char *action, const char *updates_json)
+{
+    wp_buf b = {0};
+    wp_buf_str(&b, "{\"action\":");
+    const char *a = action ? action : "default";
+    wp_buf_json_string(&b, a, wp_strlen(a));
+    if (updates_json) {
+        wp_buf_str(&b, ",\"updates\":");
+        wp_buf_str(&b, updates_json);
+    }
+    wp_buf_char(&b, '}');
+    return wp_output_buf(&b);
+}
+
 #endif /* WASMPLUG_PDK_H */

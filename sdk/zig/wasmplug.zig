@@ -54,6 +54,24 @@ pub fn output(bytes: []const u8) void {
     _ = raw.output_write(bytes.ptr, @intCast(bytes.len));
 }
 
+/// Workflow nodes (docs/ABI.md "Workflow nodes"): a node type's prep, exec
+/// and post phases are ordinary exports named in the manifest's `nodes:`.
+/// A post phase ends with nodePost: the next action and the state updates
+/// (the text of a JSON object merged into the workflow's state, or null).
+pub fn nodePost(action: []const u8, updates_json: ?[]const u8) void {
+    output("{\"action\":\"");
+    for (action) |c| {
+        if (c == '"' or c == '\\') output("\\");
+        if (c >= 0x20) output(&[_]u8{c});
+    }
+    output("\"");
+    if (updates_json) |u| {
+        output(",\"updates\":");
+        output(u);
+    }
+    output("}");
+}
+
 /// The host's ABI major version (1).
 pub fn abiVersion() i32 {
     return raw.abi_version();

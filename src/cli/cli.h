@@ -165,6 +165,7 @@ int cmd_install(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_flow(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

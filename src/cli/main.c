@@ -151,6 +151,31 @@ static const command COMMANDS[] = {
      "every export the manifest names exists; every import is part of the ABI,\n"
      "WASI, or a host function the manifest requests (and the CLI provides);\n"
      "and a trial load in a host. Exit 0 when valid, 4 otherwise.\n"},
+    {"flow", cmd_flow,
+     "flow run FILE [--input JSON | --input-file F] [--state-out F] [--trace F]\n"
+     "        | flow validate FILE | flow graph FILE | flow replay TRACE [--workflow FILE]\n"
+     "        (each with [--plugin DIR]... [--grant PERMISSION]...)",
+     "run workflows of plugin nodes",
+     "A workflow file (workflow.yaml) lists nodes (name, type, config) and\n"
+     "connects them from/to on actions; plugins declare node types in their\n"
+     "manifest (prep, exec and post exports) or serve a plain export as exec.\n"
+     "Built-in types: route, transform, delay, log, workflow. See\n"
+     "docs/WORKFLOWS.md. --plugin DIR adds a plugin directory (plugin.yaml and\n"
+     "its module) to those the file lists; --grant PERMISSION is the host policy\n"
+     "for their requests (none granted otherwise).\n"
+     "  run       run from the start node; prints the final state (--json: with\n"
+     "            the run log). --input JSON or --input-file F is the initial\n"
+     "            state; --state-out F writes the final state; --trace F writes\n"
+     "            the run log with every phase's output (for replay). -v prints\n"
+     "            each step. Ctrl-C cancels the run (exit 130).\n"
+     "  validate  every type exists, every action a node can return is connected\n"
+     "            or listed in its 'final', configs match their schemas, grants\n"
+     "            (--grant P) cover what the plugins request, every node reachable.\n"
+     "  graph     the workflow as Graphviz dot (pipe to `dot -Tsvg`).\n"
+     "  replay    re-run a trace against the plugins as they are now and report\n"
+     "            where nodes, outputs or actions differ (exit 1 if any do).\n"
+     "Errors in the file are located FILE:LINE:COLUMN (exit 4); a failed run\n"
+     "exits 1, a timeout 6.\n"},
     {"run", cmd_run, "run PLUGIN FUNCTION [INPUT] [options]",
      "call a plugin function and print its output",
      "Bytes functions (ABI v1 `() -> i32`, or the compatibility ABI) get INPUT,\n"

@@ -21,6 +21,7 @@ typedef struct ctx {
     const char *file;
     wasmplug_manifest_diag *diag;
     wasmplug_manifest_doc *m;
+    wasmplug_manifest_node_type *node; /* the node type being read (nodes:) */
     unsigned errors; /* found so far; the walk goes on after an error */
 } ctx;
 
@@ -861,12 +862,128 @@ static wasmplug_status f_resources(ctx *c, const char *key, const yaml_node_t *v
     return walk_mapping(c, "'resources'", v, RESOURCE_FIELDS);
 }
 
+/* nodes: workflow node types */
+static wasmplug_status node_string(ctx *c, const char *key, const yaml_node_t *v, char **out)
+{
+    (void)key;
+    return get_string(c, "nodes[].*", v, out);
+}
+static wasmplug_status f_node_name(ctx *c, const char *key, const yaml_node_t *v)
+{
+    wasmplug_status st = node_string(c, key, v, &c->node->name);
+    if (st == WASMPLUG_OK && !valid_id(c->node->name))
+        return fail(c, v, "node type names are 1-127 characters of a-z A-Z 0-9 - _ . "
+                          "(got '%.80s')", c->node->name);
+    return st;
+}
+static wasmplug_status f_node_description(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return node_string(c, key, v, &c->node->description);
+}
+static wasmplug_status f_node_input(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return node_string(c, key, v, &c->node->input);
+}
+static wasmplug_status f_node_output(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return node_string(c, key, v, &c->node->output);
+}
+static wasmplug_status f_node_prep(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return node_string(c, key, v, &c->node->prep);
+}
+static wasmplug_status f_node_exec(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return node_string(c, key, v, &c->node->exec);
+}
+static wasmplug_status f_node_post(ctx *c, const char *key, const yaml_node_t *v)
+{
+    return node_string(c, key, v, &c->node->post);
+}
+static wasmplug_status f_node_actions(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_strlist(c, "nodes[].actions", v, &c->node->actions, false, valid_export,
+                       "non-empty names");
+}
+
+static const char *const SCHEMA_TYPES[] = {"string", "number", "integer", "boolean",
+                                           "list",   "object", "any",     NULL};
+
+static wasmplug_status f_node_config(ctx *c, const char *key, const yaml_node_t *n)
+{
+    (void)key;
+    wasmplug_manifest_node_type *t = c->node;
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(c, n, "a node type's 'config' must map keys to types, e.g. "
+                          "{threshold: number} (got %s)", kind_name(n));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
+        if (k->type != YAML_SCALAR_NODE || is_null(k))
+            return fail(c, k, "a node type's config keys must be strings");
+        size_t i = 0;
+        while (v->type == YAML_SCALAR_NODE && SCHEMA_TYPES[i] && strcmp(SCHEMA_TYPES[i], sval(v)))
+            i++;
+        if (v->type != YAML_SCALAR_NODE || !SCHEMA_TYPES[i])
+            return fail(c, v, "config key '%.80s' must have a type: string, number, integer, "
+                              "boolean, list, object or any", sval(k));
+        wasmplug_kv *kv = realloc(t->config_schema, (t->config_schema_count + 1) * sizeof *kv);
+        if (!kv)
+            return nomem(c);
+        t->config_schema = kv;
+        kv[t->config_schema_count].key = strdup(sval(k));
+        kv[t->config_schema_count].value = strdup(sval(v));
+        t->config_schema_count++;
+        if (!kv[t->config_schema_count - 1].key || !kv[t->config_schema_count - 1].value)
+            return nomem(c);
+    }
+    return WASMPLUG_OK;
+}
+
+static const field NODE_FIELDS[] = {
+    {"name", f_node_name},       {"description", f_node_description},
+    {"input", f_node_input},     {"output", f_node_output},
+    {"prep", f_node_prep},       {"exec", f_node_exec},
+    {"post", f_node_post},       {"config", f_node_config},
+    {"actions", f_node_actions}, {NULL, NULL}};
+
+static wasmplug_status f_nodes(ctx *c, const char *key, const yaml_node_t *n)
+{
+    (void)key;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(c, n, "'nodes' must be a list of node types (got %s)", kind_name(n));
+    wasmplug_status result = WASMPLUG_OK;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(&c->ydoc, *it);
+        wasmplug_manifest_node_type *types =
+            realloc(c->m->node_types, (c->m->node_type_count + 1) * sizeof *types);
+        if (!types)
+            return nomem(c);
+        c->m->node_types = types;
+        c->node = &types[c->m->node_type_count++];
+        memset(c->node, 0, sizeof *c->node);
+        wasmplug_status st = walk_mapping(c, "a node type", item, NODE_FIELDS);
+        if (st == WASMPLUG_ERR_NOMEM)
+            return st;
+        if (st)
+            result = st;
+        else if (!c->node->name)
+            result = fail(c, item, "a node type needs a 'name'");
+        for (size_t i = 0; c->node->name && i + 1 < c->m->node_type_count; i++)
+            if (types[i].name && strcmp(types[i].name, c->node->name) == 0)
+                result = fail(c, item, "node type '%.80s' is declared twice", c->node->name);
+    }
+    return result;
+}
+
 static const field TOP_FIELDS[] = {
     {"id", f_id},           {"name", f_name},       {"version", f_version},
     {"description", f_description}, {"authors", f_authors}, {"license", f_license},
     {"module", f_module},   {"abi", f_abi},         {"exports", f_exports},
     {"config", f_config},   {"permissions", f_permissions}, {"resources", f_resources},
-    {NULL, NULL}};
+    {"nodes", f_nodes},     {NULL, NULL}};
 
 /* ------------------------------------------------------------------------ */
 /* Entry points                                                             */
@@ -899,6 +1016,21 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
         free((char *)m->settings[i].value);
     }
     free(m->settings);
+    for (size_t i = 0; i < m->node_type_count; i++) {
+        wasmplug_manifest_node_type *t = &m->node_types[i];
+        char *strs[] = {t->name, t->description, t->input, t->output, t->prep, t->exec, t->post};
+        for (size_t j = 0; j < sizeof strs / sizeof strs[0]; j++)
+            free(strs[j]);
+        for (size_t j = 0; j < t->config_schema_count; j++) {
+            free((char *)t->config_schema[j].key);
+            free((char *)t->config_schema[j].value);
+        }
+        free(t->config_schema);
+        for (size_t j = 0; j < t->actions.count; j++)
+            free(t->actions.items[j]);
+        free(t->actions.items);
+    }
+    free(m->node_types);
     for (size_t i = 0; i < m->dir_count; i++) {
         free(m->dirs[i].host);
         free(m->dirs[i].guest);

@@ -176,6 +176,20 @@ pub mod output {
     pub fn set_json(v: &json::Value) {
         set_string(&v.to_json())
     }
+    /// Workflow nodes (docs/ABI.md "Workflow nodes"): a node type's prep,
+    /// exec and post phases are ordinary exports named in the manifest's
+    /// `nodes:`. A post phase ends with node_post: the next action and the
+    /// state updates (a JSON object merged into the workflow's state).
+    pub fn node_post(action: &str, updates: Option<&json::Value>) {
+        let mut s = String::from("{\"action\":");
+        s.push_str(&json::Value::String(action.to_string()).to_json());
+        if let Some(u) = updates {
+            s.push_str(",\"updates\":");
+            s.push_str(&u.to_json());
+        }
+        s.push('}');
+        set_string(&s);
+    }
 }
 
 /// Plugin config values (strings) from the manifest and the host.
