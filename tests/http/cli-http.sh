@@ -1,8 +1,9 @@
 #!/bin/sh
 # cli-http.sh - outbound HTTP through the wasmplug command: run with and
-# without --allow-http, address exceptions, --stats, info --allow-http and
-# bad flags, against tests/http/server.py on 127.0.0.1 (started here,
-# stopped on exit).
+# without --allow-http, address exceptions, --stats, info --allow-http,
+# HTTPS with --http-ca and a CA made here, and bad flags, against
+# tests/http/server.py on 127.0.0.1 (plain and TLS; started here, stopped on
+# exit).
 #
 #   tests/http/cli-http.sh WASMPLUG_CLI WEATHER_REPORT.wasm
 set -eu
@@ -19,7 +20,8 @@ mkfifo "$fifo"
 python3 "$here/server.py" --lifetime 120 <"$fifo" >"$work/port" &
 server=$!
 exec 3>"$fifo"
-trap 'exec 3>&-; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+tls_server=
+trap 'exec 3>&-; wait $server $tls_server 2>/dev/null; rm -rf "$work"' EXIT
 i=0
 while [ ! -s "$work/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 port=$(head -n 1 "$work/port")
@@ -90,6 +92,29 @@ contains "$work/out" '"ok": false'
 # info shows what --allow-http grants.
 expect 0 "info --allow-http" "$cli" info "$work/wr" --allow-http '127.0.0.1:*'
 contains "$work/out" "http granted    GET http://127.0.0.1:*/json (policy: 127.0.0.1:*)"
+
+# HTTPS with a CA made for this run: refused without --http-ca (verification
+# is always on), accepted with it.
+sh "$here/make-certs.sh" "$work/certs"
+python3 "$here/server.py" --tls "$work/certs/server.pem" "$work/certs/server.key" \
+    --lifetime 120 <"$fifo" >"$work/tls-port" 3>&- &
+tls_server=$!
+i=0
+while [ ! -s "$work/tls-port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+tls_port=$(head -n 1 "$work/tls-port")
+sed 's#GET http://127.0.0.1:\*/json#GET https://localhost:*/json#' "$work/wr/plugin.yaml" \
+    >"$work/wr/tls.yaml"
+tls_url=https://localhost:$tls_port/json
+tls_flags="--manifest $work/wr/tls.yaml --allow-http https://localhost:* \
+    --allow-http-address localhost=127.0.0.0/8 --allow-http-address localhost=::1/128"
+# shellcheck disable=SC2086
+expect 1 "https without the test CA" "$cli" run "$work/wr/weather-report.wasm" summary \
+    "$tls_url" $tls_flags
+contains "$work/err" "summary returned 15"
+# shellcheck disable=SC2086
+expect 0 "https with --http-ca" "$cli" run "$work/wr/weather-report.wasm" summary "$tls_url" \
+    $tls_flags --http-ca "$work/certs/ca.pem"
+contains "$work/out" "\"city\":\"Lyon\""
 
 # Bad flags are usage errors naming the problem.
 expect 2 "bad --allow-http" "$cli" run "$work/wr" summary "$url" --allow-http 'ftp://x'
