@@ -55,8 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!engines[0]) {
         for (int k = 0; k < 2; k++) {
-            wasmplug_engine_config cfg = {NULL, NULL,
-                                          k ? WASMPLUG_BOUNDS_EXPLICIT : WASMPLUG_BOUNDS_GUARD_PAGES};
+            wasmplug_engine_config cfg;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.bounds = k ? WASMPLUG_BOUNDS_EXPLICIT : WASMPLUG_BOUNDS_GUARD_PAGES;
             if (wasmplug_engine_new(&cfg, &engines[k]) != WASMPLUG_OK)
                 abort();
             take_header(engines[k], headers[k]);

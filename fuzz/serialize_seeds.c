@@ -24,8 +24,9 @@ int main(int argc, char **argv)
     static const char *const mode_names[2] = {"guard", "explicit"};
     int written = 0;
     for (int k = 0; k < 2; k++) {
-        wasmplug_engine_config cfg = {NULL, NULL,
-                                      k ? WASMPLUG_BOUNDS_EXPLICIT : WASMPLUG_BOUNDS_GUARD_PAGES};
+        wasmplug_engine_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.bounds = k ? WASMPLUG_BOUNDS_EXPLICIT : WASMPLUG_BOUNDS_GUARD_PAGES;
         wasmplug_engine *e;
         if (wasmplug_engine_new(&cfg, &e) != WASMPLUG_OK)
             return 1;

@@ -15,7 +15,7 @@
 
 #include <stdatomic.h>
 
-enum { CALLERS = 8, PLUGINS = 4, KILLERS = 1, DISPOSERS = 1, CANCELLERS = 1 };
+enum { CALLERS = 8, PLUGINS = 4 };
 static const uint32_t pool_sizes[PLUGINS] = {1, 2, 4, 8};
 
 static wasmplug_host *host;
@@ -133,65 +133,65 @@ static void pause_briefly(uint32_t *seed)
     nanosleep(&ts, NULL);
 }
 
-/* Kill a plugin and load it again under the same name. */
-static void *killer_main(void *arg)
+/* Kill plugin k and load it again under the same name. */
+static void kill_and_reload(uint32_t k, char *name, uint32_t *seed)
 {
-    uint32_t seed = (uint32_t)(uintptr_t)arg * 40503u + 7;
-    char name[32];
-    while (!atomic_load(&stop)) {
-        uint32_t k = next_rand(&seed) % PLUGINS;
-        plugin_name(name, sizeof name, k);
-        if (wasmplug_host_kill(host, name) == WASMPLUG_OK)
-            atomic_fetch_add(&kills, 1);
-        pause_briefly(&seed);
-        load(k);
-        pause_briefly(&seed);
-    }
-    return NULL;
+    if (wasmplug_host_kill(host, name) == WASMPLUG_OK)
+        atomic_fetch_add(&kills, 1);
+    pause_briefly(seed);
+    load(k);
 }
 
-/* Dispose a plugin gracefully (waits for its calls), then replace it. */
-static void *disposer_main(void *arg)
+/* Dispose plugin k gracefully (waits for its calls), then replace it. */
+static void dispose_and_replace(uint32_t k, char *name, uint32_t *seed)
 {
-    uint32_t seed = (uint32_t)(uintptr_t)arg * 69069u + 3;
-    char name[32];
-    while (!atomic_load(&stop)) {
-        uint32_t k = next_rand(&seed) % PLUGINS;
-        plugin_name(name, sizeof name, k);
-        wasmplug_plugin *p;
-        if (wasmplug_host_get(host, name, &p) == WASMPLUG_OK) {
-            wasmplug_plugin_error err;
-            wasmplug_status st = wasmplug_plugin_dispose(p, &err);
-            /* ERR_CANCELLED: wasmplug_dispose was cancelled or killed while it
-             * ran (the plugin is disposed all the same). */
-            if (st == WASMPLUG_OK || st == WASMPLUG_ERR_CANCELLED)
-                atomic_fetch_add(&disposes, 1);
-            else if (st != WASMPLUG_ERR_PLUGIN_STATE)
-                fail_call("dispose", st, &err, "dispose failed");
-            wasmplug_plugin_release(p);
-            /* Killing by name may hit a copy the killer has just loaded:
-             * chaos either way. */
-            if (wasmplug_host_kill(host, name) == WASMPLUG_OK)
-                atomic_fetch_add(&kills, 1);
-            load(k);
-        }
-        pause_briefly(&seed);
-    }
-    return NULL;
+    (void)seed;
+    wasmplug_plugin *p;
+    if (wasmplug_host_get(host, name, &p) != WASMPLUG_OK)
+        return;
+    wasmplug_plugin_error err;
+    wasmplug_status st = wasmplug_plugin_dispose(p, &err);
+    /* ERR_CANCELLED: wasmplug_dispose was cancelled or killed while it ran
+     * (the plugin is disposed all the same). */
+    if (st == WASMPLUG_OK || st == WASMPLUG_ERR_CANCELLED)
+        atomic_fetch_add(&disposes, 1);
+    else if (st != WASMPLUG_ERR_PLUGIN_STATE)
+        fail_call("dispose", st, &err, "dispose failed");
+    wasmplug_plugin_release(p);
+    /* Killing by name may hit a copy the killer has just loaded: chaos
+     * either way. */
+    if (wasmplug_host_kill(host, name) == WASMPLUG_OK)
+        atomic_fetch_add(&kills, 1);
+    load(k);
 }
 
-static void *canceller_main(void *arg)
+/* Cancel the running calls of plugin k. */
+static void cancel_calls(uint32_t k, char *name, uint32_t *seed)
 {
-    uint32_t seed = (uint32_t)(uintptr_t)arg * 1103515245u + 12345;
+    (void)k;
+    (void)seed;
+    wasmplug_plugin *p;
+    if (wasmplug_host_get(host, name, &p) == WASMPLUG_OK) {
+        atomic_fetch_add(&cancels, (long)wasmplug_plugin_cancel(p));
+        wasmplug_plugin_release(p);
+    }
+}
+
+typedef struct chaos_thread {
+    void (*action)(uint32_t k, char *name, uint32_t *seed);
+    uint32_t seed;
+} chaos_thread;
+
+/* Until stopped: the thread's action on a random plugin, then a pause. */
+static void *chaos_main(void *arg)
+{
+    chaos_thread *c = arg;
     char name[32];
     while (!atomic_load(&stop)) {
-        plugin_name(name, sizeof name, next_rand(&seed) % PLUGINS);
-        wasmplug_plugin *p;
-        if (wasmplug_host_get(host, name, &p) == WASMPLUG_OK) {
-            atomic_fetch_add(&cancels, (long)wasmplug_plugin_cancel(p));
-            wasmplug_plugin_release(p);
-        }
-        pause_briefly(&seed);
+        uint32_t k = next_rand(&c->seed) % PLUGINS;
+        plugin_name(name, sizeof name, k);
+        c->action(k, name, &c->seed);
+        pause_briefly(&c->seed);
     }
     return NULL;
 }
@@ -214,16 +214,14 @@ int main(int argc, char **argv)
         load(k);
     CHECK_EQ(wasmplug_host_count(host), PLUGINS);
 
-    pthread_t t[CALLERS + KILLERS + DISPOSERS + CANCELLERS];
+    pthread_t t[CALLERS + 3];
+    chaos_thread chaos[3] = {{kill_and_reload, 7}, {dispose_and_replace, 69069},
+                             {cancel_calls, 12345}};
     int n = 0;
     for (int i = 0; i < CALLERS; i++)
         pthread_create(&t[n++], NULL, caller_main, (void *)(uintptr_t)(i + 1));
-    for (int i = 0; i < KILLERS; i++)
-        pthread_create(&t[n++], NULL, killer_main, (void *)(uintptr_t)(i + 1));
-    for (int i = 0; i < DISPOSERS; i++)
-        pthread_create(&t[n++], NULL, disposer_main, (void *)(uintptr_t)(i + 1));
-    for (int i = 0; i < CANCELLERS; i++)
-        pthread_create(&t[n++], NULL, canceller_main, (void *)(uintptr_t)(i + 1));
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[n++], NULL, chaos_main, &chaos[i]);
     long ms = chaos_ms();
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
