@@ -8,6 +8,7 @@
 
 #include <wasmplug/workflow.h>
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,13 +131,17 @@ static void observe(void *user, const wasmplug_flow_event *ev)
                 ev->retries ? ", retried" : "");
 }
 
-static wasmplug_flow_run *current_run;
+/* Ctrl-C cancels the running workflow (the watcher thread calls this). */
+static wasmplug_flow_run *_Atomic current_run;
+static atomic_bool interrupted_now;
 
 static void cancel_current(void *user)
 {
     (void)user;
-    if (current_run)
-        wasmplug_flow_run_cancel(current_run);
+    atomic_store(&interrupted_now, true);
+    wasmplug_flow_run *run = atomic_load(&current_run);
+    if (run)
+        wasmplug_flow_run_cancel(run);
 }
 
 static bool write_file(const char *path, const char *text)
@@ -183,11 +188,9 @@ static int flow_run(const flow_opts *o, wasmplug_host *h)
     wasmplug_status st = wasmplug_flow_run_new(flow, &ro, &run);
     if (!st) {
         current_run = run;
-        cli_interrupt_start(cancel_current, NULL);
         st = wasmplug_flow_run_exec(run, input ? input : o->input, &final, msg, sizeof msg);
-        bool interrupted = cli_interrupt_stop();
         current_run = NULL;
-        if (interrupted && st == WASMPLUG_ERR_CANCELLED)
+        if (interrupted_now && st == WASMPLUG_ERR_CANCELLED)
             rc = EXIT_INTERRUPTED;
     } else {
         snprintf(msg, sizeof msg, "%s", wasmplug_strerror(st));
@@ -339,10 +342,14 @@ int cmd_flow(int argc, char **argv)
                  term_field(o.sub));
         return cli_fail_json(EXIT_USAGE, "usage", msg);
     }
+    /* Before the host starts its timer thread, so that SIGINT is left to us. */
+    bool watching = fn == flow_run && cli_interrupt_start(cancel_current, NULL);
     wasmplug_host *h = make_host(&o, &rc);
-    if (!h)
-        return rc;
-    rc = fn(&o, h);
-    wasmplug_host_free(h);
+    if (h) {
+        rc = fn(&o, h);
+        wasmplug_host_free(h);
+    }
+    if (watching)
+        cli_interrupt_stop();
     return rc;
 }

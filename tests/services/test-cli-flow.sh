@@ -1,0 +1,80 @@
+#!/bin/sh
+# test-cli-flow.sh WASMPLUG PLUGIN_DIR - `wasmplug flow` end to end with the
+# test node plugin (flownodes.wasm): run (text, --json, --state-out,
+# --trace), validate (ok, a located error: exit 4), graph, replay, usage
+# errors (exit 2) and Ctrl-C during a node (exit 130, promptly).
+set -u
+W=$1
+PLUGINS=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/wp-cli-flow.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+passed=0 failed=0
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
+expect() { # expect WANT_RC DESCRIPTION CMD...
+    want=$1 what=$2
+    shift 2
+    "$@" >"$T/out" 2>"$T/err" </dev/null
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$what"; else bad "$what (exit $rc, want $want)"; cat "$T/err"; fi
+}
+mkdir -p "$T/nodes"
+cp "$PLUGINS/flownodes.wasm" "$T/nodes/"
+cat >"$T/nodes/plugin.yaml" <<'Y'
+id: flownodes
+version: 1.0.0
+module: flownodes.wasm
+abi: v1
+exports: [echo, wrap, spin]
+Y
+cat >"$T/flow.yaml" <<'Y'
+nodes:
+  - {name: first, type: wrap}
+  - {name: pick, type: route, config: {routes: [{when: '/first/got/n > 1', action: big}], default: small}}
+  - {name: big, type: transform, config: {set: {/size: '"big"'}}}
+  - {name: small, type: transform, config: {set: {/size: '"small"'}}}
+connections:
+  - {from: first, to: pick}
+  - {from: pick, to: big, action: big}
+  - {from: pick, to: small, action: small}
+Y
+P="--plugin $T/nodes"
+# shellcheck disable=SC2086
+expect 0 "flow validate" "$W" flow validate "$T/flow.yaml" $P
+# shellcheck disable=SC2086
+expect 0 "flow run" "$W" flow run "$T/flow.yaml" $P --input '{"n": 5}' --state-out "$T/state.json" --trace "$T/trace.json"
+grep -q '"size": "big"' "$T/out" && ok "run prints the final state" || bad "run prints the final state"
+grep -q '"size":"big"' "$T/state.json" && ok "--state-out writes it" || bad "--state-out writes it"
+grep -q '"node":"pick"' "$T/trace.json" && ok "--trace writes the run log" || bad "--trace writes the run log"
+# shellcheck disable=SC2086
+expect 0 "flow run --json" "$W" --json flow run "$T/flow.yaml" $P --input '{"n": 0}'
+grep -q '"size": "small"' "$T/out" && grep -q '"steps"' "$T/out" && ok "--json has state and steps" || bad "--json has state and steps"
+# shellcheck disable=SC2086
+expect 0 "flow replay" "$W" flow replay "$T/trace.json" $P
+grep -q '0 difference(s), same final state' "$T/out" && ok "replay finds no difference" || bad "replay finds no difference"
+# shellcheck disable=SC2086
+expect 0 "flow graph" "$W" flow graph "$T/flow.yaml" $P
+grep -q '"pick" -> "big" \[label="big"\]' "$T/out" && ok "graph has the edges" || bad "graph has the edges"
+sed 's/type: wrap/type: wrpa/' "$T/flow.yaml" >"$T/broken.yaml"
+# shellcheck disable=SC2086
+expect 4 "a located error" "$W" flow validate "$T/broken.yaml" $P
+grep -q "broken.yaml:2:25: node 'first' has unknown type 'wrpa' (did you mean 'wrap'?)" "$T/err" &&
+    ok "the error names line and column" || { bad "the error names line and column"; cat "$T/err"; }
+expect 2 "usage: no file" "$W" flow run
+expect 2 "usage: unknown subcommand" "$W" flow walk "$T/flow.yaml"
+# Ctrl-C while a node's exec spins: the run is cancelled, exit 130. (A
+# background job of a script starts with SIGINT ignored: env restores it.)
+printf 'nodes:\n  - {name: s, type: spin}\n' >"$T/spin.yaml"
+# shellcheck disable=SC2086
+env --default-signal=INT "$W" flow run "$T/spin.yaml" $P >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -KILL "$pid" 2>/dev/null # never left running, whatever happened
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] && ok "Ctrl-C cancels the run (exit 130)" || { bad "Ctrl-C cancels the run (exit $rc)"; cat "$T/err"; }
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
