@@ -799,6 +799,90 @@ WASMPLUG_API wasmplug_status wasmplug_host_call(wasmplug_host *host, const char 
  */
 WASMPLUG_API size_t wasmplug_plugin_cancel(wasmplug_plugin *plugin);
 
+/* ------------------------------------------------------------------------ */
+/* Hot reload                                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A reload replaces the code of a running plugin under the same handle and
+ * name. The new version is loaded, validated and initialized beside the one
+ * serving calls; then new calls go to it at once (one pointer switch under
+ * the handle's lock), calls already running finish on the old version, and
+ * the old version is disposed (its dispose hook runs) right after its last
+ * call, by the thread that ends it. No call fails or is dropped because of
+ * a reload. If the new version cannot be loaded or initialized, nothing
+ * changes: the old version keeps serving and the error is returned (and
+ * recorded). One reload at a time per plugin (ERR_PLUGIN_STATE while one
+ * runs).
+ *
+ * What follows the plugin across versions: the handle and name (the host
+ * registry, event subscriptions, wasmplug_host_call), metrics and the error
+ * history, service state (KV, SQL, ...: wasmplug_plugin_service_state of a
+ * version is the handle's). What belongs to each version: module, exports,
+ * instances, limits, manifest id/version and settings, config, WASI.
+ * wasmplug_plugin_id/_version/_has_function/_export_* on the handle describe
+ * the version loaded first; wasmplug_plugin_reload_get_info has the current
+ * one's id and version. The state callback reports the handle only.
+ * Dispose and kill of the handle dispose or kill every version.
+ */
+
+/** Options of a reload (zero = none). */
+typedef struct wasmplug_reload_options {
+    /* How to load the new version (manifest, config, limits, pool, WASI,
+     * precompiled module). NULL: the defaults with the running version's
+     * pool size. init is implied. */
+    const wasmplug_load_options *load;
+    /* Health gate: when health_calls > 0, the old version is kept (ready,
+     * idle) until health_calls calls have ended on the new one; if more
+     * than health_max_failure_percent of them failed, the handle switches
+     * back to the old version (a rollback: counted, its reason recorded as
+     * an error of phase LOAD, code ERR_PLUGIN) and the new one is disposed;
+     * otherwise the old one is disposed. A reload while a gate runs ends it
+     * (the gated version counts as accepted). */
+    uint32_t health_calls;
+    uint32_t health_max_failure_percent;
+    /* State handover: the bytes of a call to state_save (a bytes export, ABI
+     * v1 or compatibility) in the old version are the input of a call to
+     * state_restore in the new one, before the switch. A failure of either
+     * fails the reload. Calls still served by the old version after the
+     * save are not part of the state handed over. NULL: no handover. */
+    const char *state_save;
+    const char *state_restore;
+} wasmplug_reload_options;
+
+/** The reload history of a plugin (wasmplug_plugin_reload_get_info). */
+typedef struct wasmplug_reload_info {
+    uint64_t generation;     /* switches so far (rollbacks included); 0: never reloaded */
+    uint64_t reloads;        /* successful reloads */
+    uint64_t failed;         /* reloads that failed (the old version kept serving) */
+    uint64_t rollbacks;      /* health-gate rollbacks */
+    bool gate_pending;       /* a health gate is still counting calls */
+    char id[WASMPLUG_NAME_MAX];      /* manifest id of the current version */
+    char version[WASMPLUG_NAME_MAX]; /* manifest version of the current version */
+    /* Why the last reload failed or the last rollback happened ("" if none). */
+    char last_failure[WASMPLUG_ERROR_MESSAGE_MAX];
+} wasmplug_reload_info;
+
+/**
+ * Reload plugin from a new binary module (copied). opts may be NULL.
+ * Failures: ERR_ARGUMENT, ERR_PLUGIN_STATE (another reload is running, or
+ * the plugin is disposed, killed or being disposed), any load error of
+ * wasmplug_host_load and any init error; then the running version is
+ * unchanged.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_reload(wasmplug_plugin *plugin, const uint8_t *wasm,
+                                                    size_t size,
+                                                    const wasmplug_reload_options *opts,
+                                                    wasmplug_plugin_error *err);
+/** wasmplug_plugin_reload from a file (ERR_IO if it cannot be read). */
+WASMPLUG_API wasmplug_status wasmplug_plugin_reload_file(wasmplug_plugin *plugin,
+                                                         const char *path,
+                                                         const wasmplug_reload_options *opts,
+                                                         wasmplug_plugin_error *err);
+/** Copy the reload history of plugin into out. */
+WASMPLUG_API wasmplug_status wasmplug_plugin_reload_get_info(wasmplug_plugin *plugin,
+                                                             wasmplug_reload_info *out);
+
 /** Whether the module exports a function called name. */
 WASMPLUG_API bool wasmplug_plugin_has_function(wasmplug_plugin *plugin, const char *name);
 /** The number of exported functions. */

@@ -330,6 +330,8 @@ wasmplug_status wasmplug_host_call(wasmplug_host *h, const char *name, const cha
 
 void wph_record(wasmplug_host *h, wasmplug_plugin *p, const wasmplug_plugin_error *e)
 {
+    if (p)
+        p = wph_handle(p); /* a version's errors are its handle's */
     if (p) {
         pthread_mutex_lock(&p->lock);
         wph_ring_push(&p->errors, h->history_cap, e);
@@ -359,6 +361,7 @@ void wph_notify_state(wasmplug_plugin *p, wasmplug_plugin_state old_state,
                       wasmplug_plugin_state new_state)
 {
     wasmplug_host *h = p->host;
-    if (h->on_state && old_state != new_state)
+    /* Versions are internal (reload.c): the embedder knows the handle. */
+    if (h->on_state && old_state != new_state && !p->front)
         h->on_state(h->cb_user, p, p->name, old_state, new_state);
 }

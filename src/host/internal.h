@@ -300,6 +300,22 @@ struct wasmplug_plugin {
 
     wasmplug_plugin *hnext, *prev, *next; /* registry links (host->lock) */
     bool registered;
+
+    /* Hot reload (reload.c). A handle (what the host registers and the
+     * embedder holds) is also the first version of its plugin; a reload
+     * adds a version: a plugin object with front set, never registered,
+     * whose errors, metrics and service state belong to the handle. Under
+     * the handle's lock: current, previous, reloading, reload_info, and of
+     * every version (the handle included) pins, retired, reaped and the
+     * health-gate counters. */
+    wasmplug_plugin *front;       /* versions: their handle (immutable); NULL for handles */
+    wasmplug_plugin *current;     /* handles: the version new calls go to (p itself at first) */
+    wasmplug_plugin *previous;    /* handles: the version kept while a health gate runs */
+    bool reloading;
+    wasmplug_reload_info reload_info;
+    uint32_t pins;                /* calls dispatched to this version, not finished */
+    bool retired, reaped;         /* replaced; disposed (or being disposed) */
+    uint32_t gate_left, gate_calls, gate_failed, gate_max_percent;
 };
 
 /* host.c */
@@ -328,6 +344,37 @@ WPH_INTERNAL void wph_wasi_free(wasmplug_plugin *p);
 
 /* plugin.c */
 WPH_INTERNAL void wph_plugin_kill(wasmplug_plugin *p);
+/* The whole file at path (malloc'd), or false. */
+WPH_INTERNAL bool wph_read_file(const char *path, uint8_t **data, size_t *len);
+/* Load a plugin; with front set, a new version of that handle (initialized,
+ * not registered, released again if it fails). */
+WPH_INTERNAL wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm,
+                                      size_t size, const wasmplug_load_options *opts,
+                                      wasmplug_plugin *front, wasmplug_plugin **out,
+                                      wasmplug_plugin_error *err);
+/* Run the dispose hook in every instance of p and drop them (p's calls
+ * must be over and none may start). First failure in e. */
+WPH_INTERNAL wasmplug_status wph_dispose_instances(wasmplug_plugin *p, wasmplug_plugin_error *e);
+/* A bytes call on one version (no dispatch). */
+WPH_INTERNAL wasmplug_status wph_version_call(wasmplug_plugin *v, const char *func,
+                                              const uint8_t *in, size_t in_len, wasmplug_buf *out,
+                                              wasmplug_plugin_error *err);
+
+/* reload.c: dispatch of calls to the current version. pin returns the
+ * version a call on p runs on (referenced); unpin ends it, counting the
+ * call for a health gate and disposing a replaced version after its last
+ * call. */
+WPH_INTERNAL wasmplug_plugin *wph_version_pin(wasmplug_plugin *p);
+WPH_INTERNAL void wph_version_unpin(wasmplug_plugin *p, wasmplug_plugin *v, bool call,
+                                    bool failed);
+/* Detach every version but p itself and dispose (or kill) them: p is being
+ * disposed or killed. */
+WPH_INTERNAL void wph_versions_drop(wasmplug_plugin *p, bool kill);
+/* The plugin whose errors, metrics and service state p's are. */
+static inline wasmplug_plugin *wph_handle(wasmplug_plugin *p)
+{
+    return p->front ? p->front : p;
+}
 
 /* exec (limits.c): run wasm on a slot's instance with the plugin's limits. */
 WPH_INTERNAL void wph_exec_begin(wph_slot *s);

@@ -81,9 +81,12 @@ wasmplug_plugin_state wasmplug_plugin_state_get(wasmplug_plugin *p)
 {
     if (!p)
         return WASMPLUG_STATE_UNLOADED;
-    pthread_mutex_lock(&p->lock);
-    wasmplug_plugin_state st = p->state;
-    pthread_mutex_unlock(&p->lock);
+    /* A reloaded plugin is in the state of the version serving its calls. */
+    wasmplug_plugin *v = wph_version_pin(p);
+    pthread_mutex_lock(&v->lock);
+    wasmplug_plugin_state st = v->state;
+    pthread_mutex_unlock(&v->lock);
+    wph_version_unpin(p, v, false, false);
     return st;
 }
 

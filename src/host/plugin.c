@@ -27,6 +27,12 @@ static _Thread_local wph_slot *tl_current;
 
 static void plugin_destroy(wasmplug_plugin *p)
 {
+    /* A handle's references on its versions (normally dropped already by
+     * dispose or kill). */
+    if (p->current && p->current != p)
+        wasmplug_plugin_release(p->current);
+    if (p->previous && p->previous != p)
+        wasmplug_plugin_release(p->previous);
     wph_services_plugin_free(p);
     for (uint32_t i = 0; p->slots && i < p->pool_size; i++) {
         wph_slot *s = &p->slots[i];
@@ -97,7 +103,7 @@ static wasmplug_status finish(wasmplug_plugin *p, wasmplug_status st,
         return st;
     }
     if (st != WASMPLUG_ERR_ARGUMENT)
-        wph_record(p->host, p, e);
+        wph_record(p->host, wph_handle(p), e);
     if (err)
         *err = *e;
     return st;
@@ -252,6 +258,7 @@ static wasmplug_status plugin_new(wasmplug_host *h, const char *name,
     p->host = h;
     p->state = WASMPLUG_STATE_UNLOADED;
     p->name = wph_strdup(name);
+    p->current = p;
     if (pthread_mutex_init(&p->lock, NULL) != 0) {
         free(p->name);
         free(p);
@@ -331,6 +338,13 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
                                    size_t size, const wasmplug_load_options *opts,
                                    wasmplug_plugin **out, wasmplug_plugin_error *err)
 {
+    return wph_load(h, name, wasm, size, opts, NULL, out, err);
+}
+
+wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm, size_t size,
+                         const wasmplug_load_options *opts, wasmplug_plugin *front,
+                         wasmplug_plugin **out, wasmplug_plugin_error *err)
+{
     static const wasmplug_load_options defaults = WASMPLUG_LOAD_OPTIONS_INIT;
     wasmplug_plugin_error e;
     wasmplug_plugin_error_clear(&e);
@@ -352,13 +366,15 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
     wasmplug_status st = check_options(name, o, &e);
     if (st == WASMPLUG_OK)
         st = plugin_new(h, name, o, &p, &e);
-    if (st == WASMPLUG_OK && wph_registry_add(h, p) != WASMPLUG_OK)
+    if (p)
+        p->front = front;
+    if (st == WASMPLUG_OK && !front && wph_registry_add(h, p) != WASMPLUG_OK)
         st = wph_fail(&e, WASMPLUG_ERR_DUPLICATE, WASMPLUG_PHASE_LOAD, name, "",
                       "a plugin called '%s' is already loaded", name);
     if (st != WASMPLUG_OK) {
         wasmplug_module_free(given);
         if (st != WASMPLUG_ERR_ARGUMENT)
-            wph_record(h, NULL, &e);
+            wph_record(h, front, &e);
         if (p)
             wasmplug_plugin_release(p);
         if (err)
@@ -387,8 +403,9 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
         st = inspect_exports(p, o->manifest, &e);
     if (st != WASMPLUG_OK) {
         change_state(p, WASMPLUG_STATE_ERROR);
-        wph_record(h, p, &e);
-        wph_registry_remove(h, p);
+        wph_record(h, wph_handle(p), &e);
+        if (!front)
+            wph_registry_remove(h, p);
         wasmplug_plugin_release(p);
         if (err)
             *err = e;
@@ -398,7 +415,8 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
     if (o->init) {
         st = wasmplug_plugin_init(p, &e);
         if (st != WASMPLUG_OK) {
-            wasmplug_plugin_release(p); /* stays registered, in state ERROR */
+            /* A handle stays registered, in state ERROR; a version is gone. */
+            wasmplug_plugin_release(p);
             if (err)
                 *err = e;
             return st;
@@ -413,17 +431,8 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
     return WASMPLUG_OK;
 }
 
-wasmplug_status wasmplug_host_load_file(wasmplug_host *h, const char *name, const char *path,
-                                        const wasmplug_load_options *opts, wasmplug_plugin **out,
-                                        wasmplug_plugin_error *err)
+bool wph_read_file(const char *path, uint8_t **out, size_t *out_len)
 {
-    if (out)
-        *out = NULL;
-    if (!path) {
-        wasmplug_module_free(opts ? opts->module : NULL); /* taken over, as by host_load */
-        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name ? name : "", "",
-                        "no path");
-    }
     FILE *f = fopen(path, "rb");
     uint8_t *data = NULL;
     size_t len = 0, cap = 0;
@@ -447,6 +456,29 @@ wasmplug_status wasmplug_host_load_file(wasmplug_host *h, const char *name, cons
     }
     if (f)
         fclose(f);
+    if (!ok) {
+        free(data);
+        return false;
+    }
+    *out = data;
+    *out_len = len;
+    return true;
+}
+
+wasmplug_status wasmplug_host_load_file(wasmplug_host *h, const char *name, const char *path,
+                                        const wasmplug_load_options *opts, wasmplug_plugin **out,
+                                        wasmplug_plugin_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!path) {
+        wasmplug_module_free(opts ? opts->module : NULL); /* taken over, as by host_load */
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name ? name : "", "",
+                        "no path");
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    bool ok = wph_read_file(path, &data, &len);
     if (!ok) {
         free(data);
         wasmplug_module_free(opts ? opts->module : NULL);
@@ -695,6 +727,21 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
                       &e, err);
     }
     p->closing = true;
+    pthread_mutex_unlock(&p->lock);
+    wph_versions_drop(p, false);
+    wasmplug_status st = wph_dispose_instances(p, &e);
+
+    pthread_mutex_lock(&p->lock);
+    wasmplug_plugin_state from = p->state, to = WASMPLUG_STATE_DISPOSED;
+    set_state(p, to);
+    pthread_mutex_unlock(&p->lock);
+    wph_notify_state(p, from, to);
+    return finish(p, st, &e, err);
+}
+
+wasmplug_status wph_dispose_instances(wasmplug_plugin *p, wasmplug_plugin_error *e)
+{
+    pthread_mutex_lock(&p->lock);
     while (p->running > 0)
         pthread_cond_wait(&p->cond, &p->lock);
     for (uint32_t i = 0; i < p->pool_size; i++) {
@@ -725,7 +772,7 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
             tl_current = s->outer;
             if (hs != WASMPLUG_OK && st == WASMPLUG_OK) {
                 st = hs;
-                e = he;
+                *e = he;
             }
         }
         drop_instance(s);
@@ -735,11 +782,9 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
     pthread_mutex_lock(&p->lock);
     for (uint32_t i = 0; i < p->pool_size; i++)
         p->slots[i].busy = false;
-    wasmplug_plugin_state from = p->state, to = WASMPLUG_STATE_DISPOSED;
-    set_state(p, to);
+    pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
-    wph_notify_state(p, from, to);
-    return finish(p, st, &e, err);
+    return st;
 }
 
 /* Signal every busy slot (call with p->lock held). */
@@ -786,6 +831,7 @@ void wph_plugin_kill(wasmplug_plugin *p)
     if (list)
         free_instances(list, n);
     wph_notify_state(p, from, WASMPLUG_STATE_DISPOSED);
+    wph_versions_drop(p, true);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -853,6 +899,15 @@ static wasmplug_status call_begin(wasmplug_plugin *p, const char *func, wph_slot
     return st;
 }
 
+/* Metrics belong to the handle (they continue across reloads). */
+static void add_metrics(wasmplug_plugin *p, const wph_call_stats *cs)
+{
+    wasmplug_plugin *h = wph_handle(p);
+    pthread_mutex_lock(&h->lock);
+    wph_metrics_add(h, cs);
+    pthread_mutex_unlock(&h->lock);
+}
+
 static void call_end(wasmplug_plugin *p, wph_slot *s, bool discard, const wph_call_stats *cs)
 {
     pthread_mutex_lock(&p->lock);
@@ -865,9 +920,9 @@ static void call_end(wasmplug_plugin *p, wph_slot *s, bool discard, const wph_ca
     }
     s->busy = false;
     p->running--;
-    wph_metrics_add(p, cs);
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
+    add_metrics(p, cs);
     if (drop)
         wasmplug_instance_free(drop);
     atomic_fetch_sub(&p->host->active_calls, 1);
@@ -924,8 +979,8 @@ static void stop_call(wph_slot *s)
     tl_current = s->outer;
 }
 
-wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const uint8_t *in,
-                                     size_t in_len, wasmplug_buf *out, wasmplug_plugin_error *err)
+wasmplug_status wph_version_call(wasmplug_plugin *p, const char *func, const uint8_t *in,
+                                 size_t in_len, wasmplug_buf *out, wasmplug_plugin_error *err)
 {
     if (out) {
         out->data = NULL;
@@ -999,18 +1054,15 @@ wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const
     cs.ns = wph_now_ns() - t0;
     if (s)
         call_end(p, s, leaves_bad_state(st, &e) && !p->keep_on_trap, &cs);
-    else {
-        pthread_mutex_lock(&p->lock);
-        wph_metrics_add(p, &cs);
-        pthread_mutex_unlock(&p->lock);
-    }
+    else
+        add_metrics(p, &cs);
     return finish(p, st, &e, err);
 }
 
-wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *p, const char *func,
-                                           const wasmplug_val *args, size_t arg_count,
-                                           wasmplug_val *results, size_t result_count,
-                                           wasmplug_plugin_error *err)
+static wasmplug_status version_call_typed(wasmplug_plugin *p, const char *func,
+                                          const wasmplug_val *args, size_t arg_count,
+                                          wasmplug_val *results, size_t result_count,
+                                          wasmplug_plugin_error *err)
 {
     wasmplug_plugin_error e;
     e.code = WASMPLUG_OK;
@@ -1041,10 +1093,32 @@ wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *p, const char *func,
     cs.ns = wph_now_ns() - t0;
     if (s)
         call_end(p, s, leaves_bad_state(st, &e) && !p->keep_on_trap, &cs);
-    else {
-        pthread_mutex_lock(&p->lock);
-        wph_metrics_add(p, &cs);
-        pthread_mutex_unlock(&p->lock);
-    }
+    else
+        add_metrics(p, &cs);
     return finish(p, st, &e, err);
+}
+
+/* The public calls run on the version current when they start. */
+wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const uint8_t *in,
+                                     size_t in_len, wasmplug_buf *out, wasmplug_plugin_error *err)
+{
+    if (!p)
+        return wph_version_call(p, func, in, in_len, out, err);
+    wasmplug_plugin *v = wph_version_pin(p);
+    wasmplug_status st = wph_version_call(v, func, in, in_len, out, err);
+    wph_version_unpin(p, v, true, st != WASMPLUG_OK);
+    return st;
+}
+
+wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *p, const char *func,
+                                           const wasmplug_val *args, size_t arg_count,
+                                           wasmplug_val *results, size_t result_count,
+                                           wasmplug_plugin_error *err)
+{
+    if (!p)
+        return version_call_typed(p, func, args, arg_count, results, result_count, err);
+    wasmplug_plugin *v = wph_version_pin(p);
+    wasmplug_status st = version_call_typed(v, func, args, arg_count, results, result_count, err);
+    wph_version_unpin(p, v, true, st != WASMPLUG_OK);
+    return st;
 }

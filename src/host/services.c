@@ -163,6 +163,7 @@ void *wasmplug_plugin_service_state(wasmplug_plugin *p, unsigned service)
 {
     if (!p || service >= WASMPLUG_SERVICES_MAX)
         return NULL;
+    p = wph_handle(p); /* service state follows the plugin across reloads */
     pthread_mutex_lock(&p->lock);
     void *state = p->svc_state[service];
     pthread_mutex_unlock(&p->lock);
@@ -173,6 +174,7 @@ void *wasmplug_plugin_service_state_set(wasmplug_plugin *p, unsigned service, vo
 {
     if (!p || service >= WASMPLUG_SERVICES_MAX)
         return NULL;
+    p = wph_handle(p); /* service state follows the plugin across reloads */
     pthread_mutex_lock(&p->lock);
     if (!p->svc_state[service])
         p->svc_state[service] = state;
