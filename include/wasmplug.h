@@ -883,6 +883,71 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_reload_file(wasmplug_plugin *plugin
 WASMPLUG_API wasmplug_status wasmplug_plugin_reload_get_info(wasmplug_plugin *plugin,
                                                              wasmplug_reload_info *out);
 
+/* ------------------------------------------------------------------------ */
+/* Asynchronous calls                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * wasmplug_plugin_call_async queues a bytes call and returns at once with a
+ * handle. A pool of worker threads per host (started on the first async
+ * call; wasmplug_host_set_async_workers, default 4) runs queued calls as
+ * wasmplug_plugin_call would, with the plugin's limits and instance pool.
+ *
+ * Ordering: calls start in the order they were queued (one queue per host);
+ * with more than one worker or instance they may end in any order (one
+ * worker: they run one after the other, in order).
+ * Completion: the callback (if any) runs on the worker thread once, with the
+ * status, output and error (valid during the callback only); then waiters
+ * wake. It must not free the handle nor wait on it.
+ * Cancellation: wasmplug_async_cancel on a queued call completes it with
+ * ERR_CANCELLED without running it; on a running call it interrupts that
+ * call alone (ERR_CANCELLED at its next check); on a finished call it does
+ * nothing.
+ * Shutdown: wasmplug_host_free completes every queued call with
+ * ERR_CANCELLED (callbacks run), cancels running ones (as kill does), waits
+ * for the workers to finish and stops them. Handles stay valid until freed
+ * (after the host too: their results are kept).
+ */
+typedef struct wasmplug_async wasmplug_async;
+
+/** Completion callback: status, output (NULL if none) and error of the call. */
+typedef void (*wasmplug_async_fn)(void *user, wasmplug_async *call, wasmplug_status status,
+                                  const wasmplug_buf *output, const wasmplug_plugin_error *err);
+
+/**
+ * Set the number of async worker threads of host (1..64) before its first
+ * async call: ERR_ARGUMENT out of range, ERR_PLUGIN_STATE once started.
+ */
+WASMPLUG_API wasmplug_status wasmplug_host_set_async_workers(wasmplug_host *host,
+                                                             uint32_t workers);
+/**
+ * Queue a call of func with a copy of in. done (may be NULL) runs when it
+ * ends. *out gets a handle to free with wasmplug_async_free (out may be
+ * NULL when done is set: fire and forget). ERR_ARGUMENT, ERR_NOMEM,
+ * ERR_PLUGIN_STATE (the host is shutting down); the call's own errors come
+ * through the handle or callback.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_call_async(wasmplug_plugin *plugin, const char *func,
+                                                        const uint8_t *in, size_t in_len,
+                                                        wasmplug_async_fn done, void *user,
+                                                        wasmplug_async **out);
+/** Whether the call has completed (never blocks). */
+WASMPLUG_API bool wasmplug_async_poll(wasmplug_async *call);
+/**
+ * Wait up to timeout_ms (WASMPLUG_WAIT_FOREVER: no limit) for the call to
+ * complete. Completed: returns its status; out (may be NULL) takes the
+ * output (the first wait that asks for it gets it; later ones get an empty
+ * buffer) and err its error. Not completed in time: ERR_TIMEOUT, and the
+ * call goes on (wait again, or cancel).
+ */
+#define WASMPLUG_WAIT_FOREVER UINT32_MAX
+WASMPLUG_API wasmplug_status wasmplug_async_wait(wasmplug_async *call, uint32_t timeout_ms,
+                                                 wasmplug_buf *out, wasmplug_plugin_error *err);
+/** Cancel the call (see above). Returns true if it had not completed yet. */
+WASMPLUG_API bool wasmplug_async_cancel(wasmplug_async *call);
+/** Free a handle. A call still queued or running goes on; its result is dropped. */
+WASMPLUG_API void wasmplug_async_free(wasmplug_async *call);
+
 /** Whether the module exports a function called name. */
 WASMPLUG_API bool wasmplug_plugin_has_function(wasmplug_plugin *plugin, const char *name);
 /** The number of exported functions. */

@@ -218,6 +218,10 @@ struct wasmplug_host {
     wph_service services[WASMPLUG_SERVICES_MAX];
     unsigned nservices;           /* fixed once a plugin was loaded */
     bool loaded_any;              /* under lock: a plugin load started */
+
+    struct wph_async_pool *async; /* async.c: started by the first async call (lock) */
+    uint32_t async_workers;       /* 0: the default (lock) */
+    bool async_closed;            /* the host is being freed (lock) */
 };
 
 /* ---- plugins ---- */
@@ -370,6 +374,13 @@ WPH_INTERNAL void wph_version_unpin(wasmplug_plugin *p, wasmplug_plugin *v, bool
 /* Detach every version but p itself and dispose (or kill) them: p is being
  * disposed or killed. */
 WPH_INTERNAL void wph_versions_drop(wasmplug_plugin *p, bool kill);
+/* async.c: the slot an async call runs on (from start_call/stop_call), and
+ * the shutdown of the pool (wasmplug_host_free: queued calls complete as
+ * cancelled, plugins are killed, workers joined). */
+WPH_INTERNAL void wph_async_started(wph_slot *s);
+WPH_INTERNAL void wph_async_stopped(wph_slot *s);
+WPH_INTERNAL void wph_async_shutdown(wasmplug_host *h);
+
 /* The plugin whose errors, metrics and service state p's are. */
 static inline wasmplug_plugin *wph_handle(wasmplug_plugin *p)
 {

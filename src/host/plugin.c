@@ -969,11 +969,13 @@ static wasmplug_status start_call(wph_slot *s, const char *func, wasmplug_func *
     tl_current = s;
     wph_wasi_begin(s);
     wph_exec_begin(s);
+    wph_async_started(s);
     return WASMPLUG_OK;
 }
 
 static void stop_call(wph_slot *s)
 {
+    wph_async_stopped(s);
     wph_exec_end(s);
     wph_wasi_end(s);
     tl_current = s->outer;
