@@ -884,6 +884,56 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_reload_get_info(wasmplug_plugin *pl
                                                              wasmplug_reload_info *out);
 
 /* ------------------------------------------------------------------------ */
+/* Lifecycle hooks and the error boundary                                   */
+/* ------------------------------------------------------------------------ */
+
+/** A lifecycle hook: runs on the thread doing the operation, no lock held. */
+typedef void (*wasmplug_plugin_hook)(void *user, wasmplug_plugin *plugin);
+
+/** Lifecycle hooks of a host (any may be NULL), beside the state callback. */
+typedef struct wasmplug_lifecycle {
+    /* The plugin is loaded (compiled, linked, exports checked), before init. */
+    wasmplug_plugin_hook on_load;
+    /* The plugin became ready: its init succeeded, or a reload switched it
+     * to a new version (once per switch, rollbacks excepted). It may call
+     * the plugin. */
+    wasmplug_plugin_hook on_ready;
+    /* The plugin is about to end: wasmplug_plugin_dispose (before its
+     * dispose hooks; it may still call the plugin) or a kill (its calls are
+     * already cancelled). Once per plugin. */
+    wasmplug_plugin_hook before_dispose;
+    void *user;
+} wasmplug_lifecycle;
+
+/** Set (or with NULL clear) the lifecycle hooks of host (copied). */
+WASMPLUG_API wasmplug_status wasmplug_host_set_lifecycle(wasmplug_host *host,
+                                                         const wasmplug_lifecycle *hooks);
+
+/**
+ * A fallback handler of the error boundary: called when a bytes call of
+ * plugin failed (failure), it may set *out (data from malloc, freed by the
+ * caller with wasmplug_buf_free) and return WASMPLUG_OK to answer the call;
+ * any other status lets the failure through.
+ */
+typedef wasmplug_status (*wasmplug_fallback_fn)(void *user, wasmplug_plugin *plugin,
+                                                const char *func, const uint8_t *in,
+                                                size_t in_len,
+                                                const wasmplug_plugin_error *failure,
+                                                wasmplug_buf *out);
+/**
+ * The error boundary of plugin: when a bytes call (wasmplug_plugin_call,
+ * wasmplug_host_call, async calls) fails for any reason but ERR_ARGUMENT,
+ * fn (if set) or else the fixed output (copied; len 0 is an empty output)
+ * answers it: the call returns WASMPLUG_OK with that output. The failure
+ * is still recorded (error history, metrics.errors, the error callback) and
+ * counted in metrics.fallbacks. Typed calls have no fallback. Pass
+ * output NULL, len 0 and fn NULL to remove the boundary. ERR_NOMEM.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_set_fallback(wasmplug_plugin *plugin,
+                                                          const uint8_t *output, size_t len,
+                                                          wasmplug_fallback_fn fn, void *user);
+
+/* ------------------------------------------------------------------------ */
 /* Asynchronous calls                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -979,6 +1029,7 @@ typedef struct wasmplug_metrics {
     uint64_t instances_created;
     uint32_t memory_pages;     /* pages of the most recently used instance */
     uint32_t memory_pages_max; /* largest memory seen */
+    uint64_t fallbacks;        /* failed calls answered by the fallback (counted in errors too) */
 } wasmplug_metrics;
 
 /** A snapshot of a plugin's state (self-contained copy). */

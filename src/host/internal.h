@@ -222,6 +222,7 @@ struct wasmplug_host {
     struct wph_async_pool *async; /* async.c: started by the first async call (lock) */
     uint32_t async_workers;       /* 0: the default (lock) */
     bool async_closed;            /* the host is being freed (lock) */
+    wasmplug_lifecycle lifecycle; /* lifecycle.c (lock) */
 };
 
 /* ---- plugins ---- */
@@ -320,6 +321,14 @@ struct wasmplug_plugin {
     uint32_t pins;                /* calls dispatched to this version, not finished */
     bool retired, reaped;         /* replaced; disposed (or being disposed) */
     uint32_t gate_left, gate_calls, gate_failed, gate_max_percent;
+
+    /* Error boundary (lifecycle.c, under lock). */
+    bool has_fallback;
+    uint8_t *fallback;
+    size_t fallback_len;
+    wasmplug_fallback_fn fallback_fn;
+    void *fallback_user;
+    bool disposing_notified;      /* before_dispose ran */
 };
 
 /* host.c */
@@ -380,6 +389,15 @@ WPH_INTERNAL void wph_versions_drop(wasmplug_plugin *p, bool kill);
 WPH_INTERNAL void wph_async_started(wph_slot *s);
 WPH_INTERNAL void wph_async_stopped(wph_slot *s);
 WPH_INTERNAL void wph_async_shutdown(wasmplug_host *h);
+
+/* lifecycle.c: run a lifecycle hook for a handle (versions have none). */
+enum { WPH_HOOK_LOAD, WPH_HOOK_READY, WPH_HOOK_DISPOSE };
+WPH_INTERNAL void wph_lifecycle(wasmplug_plugin *p, int which);
+/* The error boundary of a failed bytes call on handle p: WASMPLUG_OK with
+ * *out when the fallback answered it (counted), else st. */
+WPH_INTERNAL wasmplug_status wph_fallback(wasmplug_plugin *p, wasmplug_status st,
+                                          const char *func, const uint8_t *in, size_t in_len,
+                                          wasmplug_buf *out, wasmplug_plugin_error *err);
 
 /* The plugin whose errors, metrics and service state p's are. */
 static inline wasmplug_plugin *wph_handle(wasmplug_plugin *p)

@@ -58,6 +58,7 @@ static void plugin_destroy(wasmplug_plugin *p)
     wph_kvs_clear(&p->config);
     free(p->config_json);
     wph_ring_free(&p->errors);
+    free(p->fallback);
     free(p->embedded);
     free(p->name);
     pthread_cond_destroy(&p->cond);
@@ -412,6 +413,7 @@ wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm
         return st;
     }
     change_state(p, WASMPLUG_STATE_LOADED);
+    wph_lifecycle(p, WPH_HOOK_LOAD);
     if (o->init) {
         st = wasmplug_plugin_init(p, &e);
         if (st != WASMPLUG_OK) {
@@ -576,9 +578,12 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
     }
     pthread_mutex_lock(&p->lock);
     s->inst = inst;
-    p->metrics.instances_created++;
     bool cancelled = atomic_load(&s->interrupted) != 0;
     pthread_mutex_unlock(&p->lock);
+    wasmplug_plugin *h = wph_handle(p); /* metrics continue across reloads */
+    pthread_mutex_lock(&h->lock);
+    h->metrics.instances_created++;
+    pthread_mutex_unlock(&h->lock);
     if (cancelled) /* a cancel or kill came while instantiating */
         wasmplug_instance_interrupt(inst);
 
@@ -702,6 +707,8 @@ wasmplug_status wasmplug_plugin_init(wasmplug_plugin *p, wasmplug_plugin_error *
     if (discard)
         wasmplug_instance_free(discard);
     wph_notify_state(p, from, to);
+    if (to == WASMPLUG_STATE_READY && from != to)
+        wph_lifecycle(p, WPH_HOOK_READY);
     return finish(p, st, &e, err);
 }
 
@@ -715,6 +722,13 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
         return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_DISPOSE, p->name,
                                   "", "dispose called from inside the plugin's own call"),
                       &e, err);
+    pthread_mutex_lock(&p->lock);
+    bool live = !p->closing && (p->state == WASMPLUG_STATE_READY ||
+                                p->state == WASMPLUG_STATE_LOADED ||
+                                p->state == WASMPLUG_STATE_ERROR);
+    pthread_mutex_unlock(&p->lock);
+    if (live) /* the embedder's before_dispose, while the plugin still answers */
+        wph_lifecycle(p, WPH_HOOK_DISPOSE);
     pthread_mutex_lock(&p->lock);
     if (p->closing || p->state == WASMPLUG_STATE_DISPOSED ||
         p->state == WASMPLUG_STATE_INITIALIZING || p->state == WASMPLUG_STATE_LOADING ||
@@ -828,6 +842,7 @@ void wph_plugin_kill(wasmplug_plugin *p)
     size_t n = list ? take_idle_instances(p, list) : 0;
     wasmplug_plugin_state from = set_state(p, WASMPLUG_STATE_DISPOSED);
     pthread_mutex_unlock(&p->lock);
+    wph_lifecycle(p, WPH_HOOK_DISPOSE);
     if (list)
         free_instances(list, n);
     wph_notify_state(p, from, WASMPLUG_STATE_DISPOSED);
@@ -1106,9 +1121,14 @@ wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const
 {
     if (!p)
         return wph_version_call(p, func, in, in_len, out, err);
+    wasmplug_plugin_error e;
     wasmplug_plugin *v = wph_version_pin(p);
-    wasmplug_status st = wph_version_call(v, func, in, in_len, out, err);
+    wasmplug_status st = wph_version_call(v, func, in, in_len, out, &e);
     wph_version_unpin(p, v, true, st != WASMPLUG_OK);
+    if (out) /* the error boundary answers a failed call */
+        st = wph_fallback(p, st, func, in, in_len, out, &e);
+    if (err)
+        *err = e;
     return st;
 }
 

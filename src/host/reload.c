@@ -277,6 +277,7 @@ wasmplug_status wasmplug_plugin_reload(wasmplug_plugin *p, const uint8_t *wasm, 
     }
     if (st != WASMPLUG_OK)
         return reload_failed(p, st, &e, err);
+    wph_lifecycle(p, WPH_HOOK_READY);
     wasmplug_plugin_error_clear(err);
     return WASMPLUG_OK;
 }
