@@ -1067,16 +1067,31 @@ static wasmplug_status event_new(wasmplug_bus *bus, const char *source, uint32_t
     return WASMPLUG_OK;
 }
 
-/* Publish and report how many subscriptions matched. */
-static wasmplug_status publish(wasmplug_bus *bus, const char *source, uint32_t hops,
-                               const char *topic, size_t topic_len, const char *payload,
-                               size_t payload_len, const char *reply_to, size_t *matched,
-                               uint64_t *id, wasmplug_plugin_error *err)
+bool ev_is_inbox(const char *topic, size_t topic_len)
+{
+    size_t prefix = strlen(WASMPLUG_BUS_INBOX_PREFIX);
+    return topic_len > prefix && memcmp(topic, WASMPLUG_BUS_INBOX_PREFIX, prefix) == 0;
+}
+
+void ev_reply_to_inbox(wasmplug_bus *bus, const char *topic, size_t topic_len,
+                       const void *data, size_t len)
+{
+    char inbox[WASMPLUG_TOPIC_MAX + 1];
+    if (topic_len > WASMPLUG_TOPIC_MAX)
+        return;
+    memcpy(inbox, topic, topic_len);
+    inbox[topic_len] = 0;
+    route_reply(bus, inbox, data, len);
+}
+
+wasmplug_status ev_prepare(wasmplug_bus *bus, const char *source, uint32_t hops,
+                           const char *topic, size_t topic_len, const char *payload,
+                           size_t payload_len, const char *reply_to, ev_event **out,
+                           wasmplug_plugin_error *err)
 {
     const char *src = source && *source ? source : "host";
     char msg[WASMPLUG_ERROR_MESSAGE_MAX], shown[128];
-    if (matched)
-        *matched = 0;
+    *out = NULL;
     if (wasmplug_topic_check(topic, topic_len, false, msg, sizeof msg))
         return ev_fail(err, WASMPLUG_ERR_ARGUMENT, src, "events.publish", "%s", msg);
     if (hops > bus->cfg.max_hops) {
@@ -1098,31 +1113,33 @@ static wasmplug_status publish(wasmplug_bus *bus, const char *source, uint32_t h
                        "payload of the event on '%s' is %zu bytes, over the bus limit of %u",
                        shown, payload_len, bus->cfg.max_payload);
     }
-    size_t prefix = strlen(WASMPLUG_BUS_INBOX_PREFIX);
-    if (topic_len > prefix && memcmp(topic, WASMPLUG_BUS_INBOX_PREFIX, prefix) == 0) {
-        char inbox[WASMPLUG_TOPIC_MAX + 1];
-        memcpy(inbox, topic, topic_len);
-        inbox[topic_len] = 0;
-        route_reply(bus, inbox, payload, payload_len);
-        return WASMPLUG_OK;
-    }
-
     ev_event *ev = NULL;
     wasmplug_status st = event_new(bus, src, hops, topic, topic_len, payload, payload_len,
                                    reply_to, &ev, err);
     if (st)
         return st;
     ev->stats = ev_topic_stats(bus, ev->topic);
-    if (id)
-        *id = ev->id;
+    *out = ev;
+    return WASMPLUG_OK;
+}
 
+void ev_event_unref(ev_event *ev)
+{
+    event_unref(ev);
+}
+
+wasmplug_status ev_dispatch(wasmplug_bus *bus, ev_event *ev, size_t *matched,
+                            wasmplug_plugin_error *err)
+{
     ev_sub *local[32], **targets = local;
     size_t n = 0;
+    if (matched)
+        *matched = 0;
     pthread_rwlock_rdlock(&bus->subs_lock);
     if (bus->sub_count > 32 && !(targets = malloc(bus->sub_count * sizeof *targets))) {
         pthread_rwlock_unlock(&bus->subs_lock);
         event_unref(ev);
-        return ev_fail(err, WASMPLUG_ERR_NOMEM, src, "events.publish", "out of memory");
+        return ev_fail(err, WASMPLUG_ERR_NOMEM, ev->source, "events.publish", "out of memory");
     }
     for (size_t i = 0; i < bus->sub_count; i++)
         if (wasmplug_topic_matches(bus->subs[i]->pattern, ev->topic)) {
@@ -1136,7 +1153,7 @@ static wasmplug_status publish(wasmplug_bus *bus, const char *source, uint32_t h
     atomic_fetch_add(&bus->published, 1);
     if (n == 0)
         atomic_fetch_add(&ev->stats->unmatched, 1);
-    st = WASMPLUG_OK;
+    wasmplug_status st = WASMPLUG_OK;
     for (size_t i = 0; i < n; i++) {
         wasmplug_status one = enqueue(bus, targets[i], ev, st ? NULL : err);
         if (one && !st)
@@ -1151,8 +1168,31 @@ static wasmplug_status publish(wasmplug_bus *bus, const char *source, uint32_t h
     return st;
 }
 
+/* Publish and report how many subscriptions matched. */
+static wasmplug_status publish(wasmplug_bus *bus, const char *source, uint32_t hops,
+                               const char *topic, size_t topic_len, const char *payload,
+                               size_t payload_len, const char *reply_to, size_t *matched,
+                               uint64_t *id, wasmplug_plugin_error *err)
+{
+    if (matched)
+        *matched = 0;
+    bool inbox = topic && ev_is_inbox(topic, topic_len) && payload_len <= bus->cfg.max_payload;
+    if (inbox && wasmplug_topic_check(topic, topic_len, false, NULL, 0) == WASMPLUG_OK) {
+        ev_reply_to_inbox(bus, topic, topic_len, payload, payload_len);
+        return WASMPLUG_OK;
+    }
+    ev_event *ev;
+    wasmplug_status st = ev_prepare(bus, source, hops, topic, topic_len, payload, payload_len,
+                                    reply_to, &ev, err);
+    if (st)
+        return st;
+    if (id)
+        *id = ev->id;
+    return ev_dispatch(bus, ev, matched, err);
+}
+
 /* Count a publish in progress so that shutdown can wait for it. */
-static bool publish_enter(wasmplug_bus *bus, const char *source, wasmplug_plugin_error *err)
+bool ev_publish_enter(wasmplug_bus *bus, const char *source, wasmplug_plugin_error *err)
 {
     atomic_fetch_add(&bus->active_publishers, 1);
     if (atomic_load(&bus->shutting)) {
@@ -1164,7 +1204,7 @@ static bool publish_enter(wasmplug_bus *bus, const char *source, wasmplug_plugin
     return true;
 }
 
-static wasmplug_status publish_leave(wasmplug_bus *bus, wasmplug_status st)
+wasmplug_status ev_publish_leave(wasmplug_bus *bus, wasmplug_status st)
 {
     if (st)
         atomic_fetch_add(&bus->publish_errors, 1);
@@ -1180,9 +1220,9 @@ wasmplug_status wasmplug_bus_publish_from(wasmplug_bus *bus, const char *source,
     if (!bus || (!payload && payload_len))
         return ev_fail(err, WASMPLUG_ERR_ARGUMENT, source, "events.publish",
                        "no bus, or a payload length without a payload");
-    if (!publish_enter(bus, source, err))
+    if (!ev_publish_enter(bus, source, err))
         return WASMPLUG_ERR_PLUGIN_STATE;
-    return publish_leave(bus, publish(bus, source, hops, topic, topic_len, payload, payload_len,
+    return ev_publish_leave(bus, publish(bus, source, hops, topic, topic_len, payload, payload_len,
                                       NULL, NULL, id, err));
 }
 
@@ -1255,7 +1295,7 @@ wasmplug_status wasmplug_bus_request_from(wasmplug_bus *bus, const char *source,
                        "no bus or reply buffer, or a payload length without a payload");
     reply->data = NULL;
     reply->len = 0;
-    if (!publish_enter(bus, src, err))
+    if (!ev_publish_enter(bus, src, err))
         return WASMPLUG_ERR_PLUGIN_STATE;
     ev_waiter w;
     memset(&w, 0, sizeof w);

@@ -169,6 +169,24 @@ wasmplug_status ev_fail(wasmplug_plugin_error *err, wasmplug_status code, const 
     ;
 
 /* ---- events.c ---- */
+/* Check and build an event, not queued yet (*out holds one reference). */
+wasmplug_status ev_prepare(wasmplug_bus *bus, const char *source, uint32_t hops,
+                           const char *topic, size_t topic_len, const char *payload,
+                           size_t payload_len, const char *reply_to, ev_event **out,
+                           wasmplug_plugin_error *err);
+/* Queue a prepared event for every matching subscription (consumes the
+ * reference); *matched (may be NULL) gets how many matched. Call between
+ * ev_publish_enter and ev_publish_leave. */
+wasmplug_status ev_dispatch(wasmplug_bus *bus, ev_event *ev, size_t *matched,
+                            wasmplug_plugin_error *err);
+void ev_event_unref(ev_event *ev);
+/* Count a publish in progress (false, with err filled, if shutting down). */
+bool ev_publish_enter(wasmplug_bus *bus, const char *source, wasmplug_plugin_error *err);
+wasmplug_status ev_publish_leave(wasmplug_bus *bus, wasmplug_status st);
+/* Request inboxes: "_inbox.<n>" topics route straight to a waiting request. */
+bool ev_is_inbox(const char *topic, size_t topic_len);
+void ev_reply_to_inbox(wasmplug_bus *bus, const char *topic, size_t topic_len,
+                       const void *data, size_t len);
 /* Whether this thread is delivering an event of bus to the plugin called
  * plugin; if so *hops is that event's hop count (the largest of a batch). */
 bool ev_current_delivery(wasmplug_bus *bus, const char *plugin, uint32_t *hops);
