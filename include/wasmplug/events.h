@@ -317,6 +317,60 @@ WASMPLUG_API wasmplug_status wasmplug_bus_reply(wasmplug_bus *bus, const wasmplu
                                                 const void *payload, size_t len);
 
 /* ------------------------------------------------------------------------ */
+/* Plugins                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Make the bus a service of its host (before any plugin is loaded into the
+ * host): plugins may then import, from module "wasmplug" (docs/ABI.md),
+ *
+ *   event_publish(topic_ptr, topic_len, payload_ptr, payload_len) -> i32
+ *   event_request(topic_ptr, topic_len, payload_ptr, payload_len,
+ *                 timeout_ms) -> i32
+ *
+ * Importing either needs a granted "events.publish:<pattern>" permission;
+ * each publish is checked against the granted patterns (wildcards as in
+ * subscriptions), except replies to a request's reply_to inbox.
+ *
+ * Publishing is transactional: the events a call publishes are checked at
+ * once (topic, grant, size, JSON, hop limit: failures return -status to
+ * the plugin with the message readable by wasmplug.result_read), and sent
+ * when the call ends successfully, in order; if the call traps, fails or
+ * hits a limit they are dropped (counted in wasmplug_bus_stats.uncommitted).
+ * A full REJECT or BLOCK queue met when they are sent can no longer fail
+ * the call: it is recorded in the bus's errors. Requests (and replies) go
+ * at once. event_request waits for the reply on the plugin's thread: it
+ * returns the reply's length, the reply being the result.
+ *
+ * A plugin delivering an event that publishes gives the new event that
+ * event's hop count + 1 (see "Hops and cycles").
+ *
+ * Errors: ERR_ARGUMENT (no host), ERR_DUPLICATE (a bus is attached to the
+ * host already), ERR_PLUGIN_STATE (plugins were loaded already). The bus
+ * must be freed before the host, as the plugin handles it holds must.
+ */
+WASMPLUG_API wasmplug_status wasmplug_bus_attach(wasmplug_bus *bus, wasmplug_plugin_error *err);
+
+/** One subscription a plugin's manifest asks for. */
+typedef struct wasmplug_bus_plugin_sub {
+    const char *pattern;
+    const char *handler;                   /* NULL: on_event / plugin_handle_event */
+    wasmplug_subscription_options options; /* batching, queue, policy, retries */
+} wasmplug_bus_plugin_sub;
+
+/**
+ * Subscribe a loaded plugin as its manifest asks. Each pattern needs the
+ * permission "events.subscribe:<pattern>" (requested by the plugin and
+ * allowed by the host policy); if one is missing nothing is subscribed
+ * and ERR_PERMISSION_DENIED names the pattern and the permission.
+ */
+WASMPLUG_API wasmplug_status wasmplug_bus_subscribe_manifest(wasmplug_bus *bus,
+                                                             wasmplug_plugin *plugin,
+                                                             const wasmplug_bus_plugin_sub *subs,
+                                                             size_t count,
+                                                             wasmplug_plugin_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Metrics, dead letters, errors                                            */
 /* ------------------------------------------------------------------------ */
 
@@ -361,6 +415,7 @@ typedef struct wasmplug_bus_stats {
     uint64_t request_timeouts;
     uint64_t dead_letters;     /* ever added */
     uint64_t dead_letters_evicted; /* pushed out of the bounded list */
+    uint64_t uncommitted;      /* plugin publishes dropped because their call failed */
     uint32_t subscriptions;
     uint32_t topics;           /* distinct topics tracked */
 } wasmplug_bus_stats;

@@ -684,6 +684,7 @@ void wasmplug_bus_free(wasmplug_bus *bus)
 {
     if (!bus)
         return;
+    ev_link_detach(bus);
     if (!bus->shut_down) {
         atomic_store(&bus->shutting, false);
         wasmplug_bus_shutdown(bus, WASMPLUG_BUS_DISCARD, 0, NULL);

@@ -94,6 +94,8 @@ typedef struct ev_waiter {
     struct ev_waiter *next;
 } ev_waiter;
 
+typedef struct ev_link ev_link;
+
 typedef struct ev_dead {
     wasmplug_dead_letter letter; /* letter.json owned */
 } ev_dead;
@@ -137,7 +139,8 @@ struct wasmplug_bus {
     size_t err_head, err_count;
 
     _Atomic uint64_t published, publish_errors, hop_limited, requests, replies,
-        request_timeouts, dead_letters, dead_letters_evicted;
+        request_timeouts, dead_letters, dead_letters_evicted, uncommitted;
+    ev_link *link; /* set by wasmplug_bus_attach (owned by the host) */
     bool shut_down;
 };
 
@@ -145,6 +148,10 @@ struct wasmplug_bus {
 /* Copy text into dst (size > 0) for a message: printable ASCII kept, other
  * bytes as \xNN, truncated with "..." if long. */
 void ev_escape(char *dst, size_t size, const char *text, size_t len);
+
+/* ---- events_plugin.c ---- */
+/* Stop the host from reaching the bus (waits for imports in progress). */
+void ev_link_detach(wasmplug_bus *bus);
 
 /* ---- events_stats.c ---- */
 wasmplug_status ev_topics_init(wasmplug_bus *bus);

@@ -361,6 +361,7 @@ void wasmplug_bus_get_stats(wasmplug_bus *bus, wasmplug_bus_stats *out)
     out->request_timeouts = atomic_load(&bus->request_timeouts);
     out->dead_letters = atomic_load(&bus->dead_letters);
     out->dead_letters_evicted = atomic_load(&bus->dead_letters_evicted);
+    out->uncommitted = atomic_load(&bus->uncommitted);
     pthread_rwlock_rdlock(&bus->subs_lock);
     out->subscriptions = (uint32_t)bus->sub_count;
     pthread_rwlock_unlock(&bus->subs_lock);

@@ -1,0 +1,371 @@
+/*
+ * events_plugin.c - the bus as a host service for plugins: the imports
+ * wasmplug.event_publish and wasmplug.event_request (grant
+ * "events.publish:<pattern>"), publishing committed at the end of a
+ * successful call, and subscriptions a plugin's manifest asks for (grant
+ * "events.subscribe:<pattern>").
+ *
+ * The host calls the service through a small link object that outlives
+ * the bus (the host frees it), so a bus freed before its host leaves no
+ * dangling pointer: the link's bus pointer is cleared and in-flight
+ * imports are waited for.
+ */
+#include "events_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ev_link {
+    _Atomic(wasmplug_bus *) bus;
+    _Atomic uint32_t active; /* imports and call ends using bus now */
+    unsigned service;
+};
+
+/* The events a call has published so far, sent when it succeeds. */
+typedef struct ev_pending {
+    ev_event **events;
+    size_t count, cap;
+} ev_pending;
+
+/* The granted "events.publish:<pattern>" patterns of a plugin (cached as
+ * its service state: grants do not change after load). */
+typedef struct ev_grants {
+    char **patterns;
+    size_t count;
+} ev_grants;
+
+static wasmplug_bus *link_enter(ev_link *link)
+{
+    atomic_fetch_add(&link->active, 1);
+    wasmplug_bus *bus = atomic_load(&link->bus);
+    if (!bus)
+        atomic_fetch_sub(&link->active, 1);
+    return bus;
+}
+
+static void link_leave(ev_link *link)
+{
+    atomic_fetch_sub(&link->active, 1);
+}
+
+void ev_link_detach(wasmplug_bus *bus)
+{
+    ev_link *link = bus->link;
+    if (!link)
+        return;
+    atomic_store(&link->bus, NULL);
+    while (atomic_load(&link->active) > 0) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    bus->link = NULL;
+}
+
+static void grants_free(ev_grants *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->count; i++)
+        free(g->patterns[i]);
+    free(g->patterns);
+    free(g);
+}
+
+static const char PUBLISH_GRANT[] = "events.publish:";
+
+/* The plugin's publish patterns, computed on first use. */
+static ev_grants *plugin_grants(ev_link *link, wasmplug_plugin *plugin)
+{
+    ev_grants *g = wasmplug_plugin_service_state(plugin, link->service);
+    if (g)
+        return g;
+    g = calloc(1, sizeof *g);
+    char **perms = NULL;
+    size_t n = 0;
+    if (!g || wasmplug_plugin_permissions(plugin, &perms, &n) != WASMPLUG_OK) {
+        free(g);
+        return NULL;
+    }
+    g->patterns = calloc(n ? n : 1, sizeof *g->patterns);
+    size_t plen = strlen(PUBLISH_GRANT);
+    for (size_t i = 0; g->patterns && i < n; i++) {
+        const char *pat = perms[i] + plen;
+        if (strncmp(perms[i], PUBLISH_GRANT, plen) == 0 &&
+            wasmplug_topic_check(pat, strlen(pat), true, NULL, 0) == WASMPLUG_OK &&
+            (g->patterns[g->count] = strdup(pat)) != NULL)
+            g->count++;
+    }
+    wasmplug_free(perms);
+    ev_grants *kept = wasmplug_plugin_service_state_set(plugin, link->service, g);
+    if (kept != g)
+        grants_free(g);
+    return kept;
+}
+
+/* Whether the plugin may publish on topic (NUL-terminated, valid). */
+static bool may_publish(ev_link *link, wasmplug_plugin *plugin, const char *topic)
+{
+    ev_grants *g = plugin_grants(link, plugin);
+    for (size_t i = 0; g && i < g->count; i++)
+        if (wasmplug_topic_matches(g->patterns[i], topic))
+            return true;
+    return false;
+}
+
+/* A soft failure: the import returns -code and the message is the
+ * result (wasmplug.result_read). */
+static int soft_error(wasmplug_hostcall *call, wasmplug_slot *results, wasmplug_status code,
+                      const char *message)
+{
+    wasmplug_hostcall_write(call, message, strlen(message));
+    results[0].i32 = -(int32_t)code;
+    return 0;
+}
+
+/* The checks both imports share: the bus is there, the topic is valid and
+ * granted. On failure the import's soft error is set and false returned. */
+static bool check_publish(ev_link *link, wasmplug_bus *bus, wasmplug_hostcall *call,
+                          const wasmplug_hostarg *topic, wasmplug_slot *results,
+                          uint32_t *hops)
+{
+    const char *name = wasmplug_hostcall_plugin_name(call);
+    char msg[WASMPLUG_ERROR_MESSAGE_MAX];
+    if (wasmplug_topic_check((const char *)topic->ptr, topic->len, false, msg, sizeof msg)) {
+        soft_error(call, results, WASMPLUG_ERR_ARGUMENT, msg);
+        return false;
+    }
+    char t[WASMPLUG_TOPIC_MAX + 1];
+    memcpy(t, topic->ptr, topic->len);
+    t[topic->len] = 0;
+    if (!ev_is_inbox(t, topic->len) && !may_publish(link, wasmplug_hostcall_plugin(call), t)) {
+        wasmplug_plugin_error e;
+        ev_fail(&e, WASMPLUG_ERR_PERMISSION_DENIED, name, "wasmplug.event_publish",
+                "plugin '%.60s' may not publish on '%.100s': no granted "
+                "'events.publish:<pattern>' permission matches it",
+                name, t);
+        ev_error_record(bus, &e);
+        soft_error(call, results, e.code, e.message);
+        return false;
+    }
+    uint32_t h = 0;
+    *hops = ev_current_delivery(bus, name, &h) ? h + 1 : 0;
+    return true;
+}
+
+/* wasmplug.event_publish(topic_ptr, topic_len, payload_ptr, payload_len) -> i32 */
+static int import_publish(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
+                          wasmplug_slot *results)
+{
+    ev_link *link = user;
+    wasmplug_bus *bus = link_enter(link);
+    if (!bus)
+        return soft_error(call, results, WASMPLUG_ERR_PLUGIN_STATE,
+                          "the event bus of this host is gone");
+    uint32_t hops;
+    if (!check_publish(link, bus, call, &args[0], results, &hops)) {
+        link_leave(link);
+        return 0;
+    }
+    const char *topic = (const char *)args[0].ptr, *payload = (const char *)args[1].ptr;
+    if (ev_is_inbox(topic, args[0].len)) {
+        /* Replies go at once: the requester is waiting now. */
+        ev_reply_to_inbox(bus, topic, args[0].len, payload, args[1].len);
+        results[0].i32 = 0;
+        link_leave(link);
+        return 0;
+    }
+    wasmplug_plugin_error err;
+    ev_event *ev;
+    wasmplug_status st = ev_prepare(bus, wasmplug_hostcall_plugin_name(call), hops, topic,
+                                    args[0].len, payload, args[1].len, NULL, &ev, &err);
+    if (st) {
+        link_leave(link);
+        return soft_error(call, results, st, err.message);
+    }
+    /* Held until the call succeeds (call_end). */
+    void **state = wasmplug_hostcall_call_state(call, link->service);
+    ev_pending *p = state ? *state : NULL;
+    if (state && !p && (p = calloc(1, sizeof *p)) != NULL)
+        *state = p;
+    if (p && p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        ev_event **grown = realloc(p->events, cap * sizeof *grown);
+        if (grown) {
+            p->events = grown;
+            p->cap = cap;
+        }
+    }
+    if (!p || p->count == p->cap) {
+        ev_event_unref(ev);
+        link_leave(link);
+        return soft_error(call, results, WASMPLUG_ERR_NOMEM, "out of memory");
+    }
+    p->events[p->count++] = ev;
+    results[0].i32 = 0;
+    link_leave(link);
+    return 0;
+}
+
+/* wasmplug.event_request(topic_ptr, topic_len, payload_ptr, payload_len,
+ * timeout_ms) -> i32: the reply's length (the reply is the result). */
+static int import_request(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
+                          wasmplug_slot *results)
+{
+    ev_link *link = user;
+    wasmplug_bus *bus = link_enter(link);
+    if (!bus)
+        return soft_error(call, results, WASMPLUG_ERR_PLUGIN_STATE,
+                          "the event bus of this host is gone");
+    uint32_t hops;
+    if (!check_publish(link, bus, call, &args[0], results, &hops)) {
+        link_leave(link);
+        return 0;
+    }
+    wasmplug_plugin_error err;
+    wasmplug_buf reply = {NULL, 0};
+    wasmplug_status st = wasmplug_bus_request_from(
+        bus, wasmplug_hostcall_plugin_name(call), hops, (const char *)args[0].ptr, args[0].len,
+        (const char *)args[1].ptr, args[1].len, (uint32_t)args[2].value.i32, &reply, &err);
+    link_leave(link);
+    if (st)
+        return soft_error(call, results, st, err.message);
+    if (reply.len > INT32_MAX ||
+        wasmplug_hostcall_write(call, reply.data, reply.len) != WASMPLUG_OK) {
+        wasmplug_buf_free(&reply);
+        return soft_error(call, results, WASMPLUG_ERR_OUTPUT_TOO_LARGE,
+                          "the reply is larger than the plugin's max_output_bytes");
+    }
+    results[0].i32 = (int32_t)reply.len;
+    wasmplug_buf_free(&reply);
+    return 0;
+}
+
+/* After every call: send what a successful call published, drop the rest. */
+static wasmplug_status call_end(void *user, wasmplug_plugin *plugin, void *call_state,
+                                wasmplug_status status, char *msg, size_t msg_size)
+{
+    (void)msg;
+    (void)msg_size;
+    ev_link *link = user;
+    ev_pending *p = call_state;
+    if (!p)
+        return WASMPLUG_OK;
+    wasmplug_bus *bus = link_enter(link);
+    size_t sent = 0;
+    if (bus && status == WASMPLUG_OK &&
+        ev_publish_enter(bus, wasmplug_plugin_name(plugin), NULL)) {
+        for (; sent < p->count; sent++) {
+            wasmplug_plugin_error err;
+            if (ev_dispatch(bus, p->events[sent], NULL, &err) != WASMPLUG_OK) {
+                /* The call succeeded already: the refusal (a full queue) is
+                 * recorded and counted, the other subscribers got it. */
+                atomic_fetch_add(&bus->publish_errors, 1);
+                ev_error_record(bus, &err);
+            }
+        }
+        ev_publish_leave(bus, WASMPLUG_OK);
+    }
+    if (bus) {
+        atomic_fetch_add(&bus->uncommitted, p->count - sent);
+        link_leave(link);
+    }
+    for (size_t i = sent; i < p->count; i++)
+        ev_event_unref(p->events[i]);
+    free(p->events);
+    free(p);
+    return WASMPLUG_OK;
+}
+
+static void plugin_free(void *user, wasmplug_plugin *plugin, void *plugin_state)
+{
+    (void)user;
+    (void)plugin;
+    grants_free(plugin_state);
+}
+
+static void link_free(void *user)
+{
+    free(user);
+}
+
+wasmplug_status wasmplug_bus_attach(wasmplug_bus *bus, wasmplug_plugin_error *err)
+{
+    if (!bus || !bus->host)
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, "host", "events.attach",
+                       "the bus has no host to attach to");
+    if (bus->link)
+        return ev_fail(err, WASMPLUG_ERR_DUPLICATE, "host", "events.attach",
+                       "the bus is attached already");
+    ev_link *link = calloc(1, sizeof *link);
+    if (!link)
+        return ev_fail(err, WASMPLUG_ERR_NOMEM, "host", "events.attach", "out of memory");
+    atomic_init(&link->bus, bus);
+    wasmplug_service_def def = {"events", link, NULL, call_end, plugin_free, link_free};
+    wasmplug_status st = wasmplug_host_add_service(bus->host, &def, &link->service);
+    if (st) {
+        free(link);
+        return ev_fail(err, st, "host", "events.attach",
+                       st == WASMPLUG_ERR_PLUGIN_STATE
+                           ? "attach the event bus before loading plugins into the host"
+                       : st == WASMPLUG_ERR_DUPLICATE
+                           ? "another event bus is attached to this host"
+                           : "cannot add the events service to the host");
+    }
+    /* From here the host owns the link (link_free). */
+    bus->link = link;
+    static const struct {
+        const char *name, *signature;
+        wasmplug_typed_fn fn;
+    } imports[] = {{"event_publish", "(pp)i", import_publish},
+                   {"event_request", "(ppi)i", import_request}};
+    for (size_t i = 0; i < sizeof imports / sizeof imports[0]; i++) {
+        st = wasmplug_host_register_service_fn(bus->host, link->service, imports[i].name,
+                                               imports[i].signature, "events.publish:*",
+                                               imports[i].fn, link);
+        if (st)
+            return ev_fail(err, st, "host", "events.attach", "cannot register wasmplug.%s",
+                           imports[i].name);
+    }
+    return WASMPLUG_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Subscriptions from a manifest                                            */
+/* ------------------------------------------------------------------------ */
+
+wasmplug_status wasmplug_bus_subscribe_manifest(wasmplug_bus *bus, wasmplug_plugin *plugin,
+                                                const wasmplug_bus_plugin_sub *subs,
+                                                size_t count, wasmplug_plugin_error *err)
+{
+    if (!bus || !plugin || (!subs && count))
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, "", "events.subscribe",
+                       "no bus, plugin or subscriptions given");
+    const char *name = wasmplug_plugin_name(plugin);
+    /* Check every grant first: all subscriptions or none. */
+    for (size_t i = 0; i < count; i++) {
+        char perm[WASMPLUG_TOPIC_MAX + 32];
+        const char *pattern = subs[i].pattern ? subs[i].pattern : "";
+        snprintf(perm, sizeof perm, "events.subscribe:%s", pattern);
+        if (!wasmplug_plugin_granted(plugin, perm))
+            return ev_fail(err, WASMPLUG_ERR_PERMISSION_DENIED, name, "events.subscribe",
+                           "plugin '%.60s' may not subscribe to '%.100s': it needs the "
+                           "permission '%.120s' (requested in its manifest and granted by "
+                           "the host policy)",
+                           name, pattern, perm);
+    }
+    uint64_t *ids = calloc(count ? count : 1, sizeof *ids);
+    if (!ids)
+        return ev_fail(err, WASMPLUG_ERR_NOMEM, name, "events.subscribe", "out of memory");
+    wasmplug_status st = WASMPLUG_OK;
+    size_t done = 0;
+    for (; done < count && st == WASMPLUG_OK; done++)
+        st = wasmplug_bus_subscribe_plugin(bus, subs[done].pattern, &subs[done].options, name,
+                                           subs[done].handler, &ids[done], err);
+    if (st)
+        for (size_t i = 0; i + 1 < done; i++)
+            wasmplug_bus_unsubscribe(bus, ids[i], NULL);
+    free(ids);
+    return st;
+}
