@@ -1,7 +1,8 @@
 // @wasmplug/pdk - the AssemblyScript plugin development kit for wasmplug.
 // A typed API over the plugin ABI v1 (docs/ABI.md): Input, Output, Config,
 // Log, fail() for errors, a small JSON value type (JSONValue / JSON), the
-// host services (KV, DB, notify: services.ts), and
+// host services (KV, DB, notify: services.ts), the
+// event bus (Events, Event: publish, request, on_event handlers), and
 // wasmplugAbort, a replacement for AssemblyScript's env.abort import
 // (build with --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort).
 // Works with the stub, minimal and incremental runtimes (see collect()).
@@ -31,6 +32,13 @@ declare function wp_result_read(ptr: usize, len: i32, offset: i32): i32;
 // Imported only by plugins that use `http` (needs the host's http permission).
 @external("wasmplug", "http_request")
 declare function wp_http_request(reqPtr: usize, reqLen: i32, outPtr: usize, outCap: i32): i32;
+// ABI 1.1, the event bus (imported only by plugins that use Events).
+@external("wasmplug", "event_publish")
+declare function wp_event_publish(topicPtr: usize, topicLen: i32, payloadPtr: usize,
+                                  payloadLen: i32): i32;
+@external("wasmplug", "event_request")
+declare function wp_event_request(topicPtr: usize, topicLen: i32, payloadPtr: usize,
+                                  payloadLen: i32, timeoutMs: i32): i32;
 
 /** The host's ABI major version (1). */
 export function abiVersion(): i32 {
@@ -158,6 +166,129 @@ export class Log {
   static info(msg: string): void { logAt(2, msg); }
   static warn(msg: string): void { logAt(3, msg); }
   static error(msg: string): void { logAt(4, msg); }
+}
+
+/** One event as a handler sees it. */
+export class Event {
+  topic: string = "";
+  id: f64 = 0;
+  /** Publish time, ms since the Unix epoch. */
+  time: f64 = 0;
+  /** "host" or the publishing plugin. */
+  source: string = "";
+  hops: i32 = 0;
+  /** A request's inbox (see Events.reply), or null. */
+  replyTo: string | null = null;
+  payload: JSONValue = JSON.null();
+
+  static fromJSON(v: JSONValue): Event | null {
+    const topic = v.getString("topic");
+    if (topic == null) return null;
+    const e = new Event();
+    e.topic = topic;
+    e.id = v.getNumber("id", 0);
+    e.time = v.getNumber("time", 0);
+    const source = v.getString("source");
+    e.source = source == null ? "" : source;
+    e.hops = <i32>v.getNumber("hops", 0);
+    e.replyTo = v.getString("reply_to");
+    const p = v.get("payload");
+    if (p != null) e.payload = p;
+    return e;
+  }
+}
+
+/** The result of the last service import: a reply, or why it failed. */
+function serviceResult(): string {
+  let out = "";
+  const chunk = new Uint8Array(256);
+  let off = 0;
+  for (;;) {
+    const n = wp_result_read(chunk.dataStart, 256, off);
+    if (n <= 0) break;
+    out += String.UTF8.decodeUnsafe(chunk.dataStart, <usize>n);
+    off += n;
+  }
+  return out;
+}
+
+/** The event bus (ABI 1.1; the host attaches its bus: docs/ABI.md "Events"). */
+export class Events {
+  /** Why the last publish or request failed. */
+  static lastError: string = "";
+
+  /** The events of a handler's input: one, or every event of a batch;
+   *  null (the call's error set) if the input is not events. */
+  static fromInput(): Array<Event> | null {
+    const v = Input.json();
+    if (v == null) return null;
+    const out = new Array<Event>();
+    const n = v.isArray ? v.length : 1;
+    for (let i = 0; i < n; i++) {
+      const e = Event.fromJSON(v.isArray ? v.items[i] : v);
+      if (e == null) {
+        setError("the input is not an event (no topic)");
+        return null;
+      }
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** Publish JSON text on topic: sent when the current call returns success,
+   *  dropped if it fails. Returns 0, or -status (Events.lastError says why:
+   *  bad topic, topic not granted, too large, hop limit). */
+  static publishText(topic: string, json: string): i32 {
+    const t = String.UTF8.encode(topic);
+    const p = String.UTF8.encode(json);
+    const rc = wp_event_publish(changetype<usize>(t), t.byteLength, changetype<usize>(p),
+                                p.byteLength);
+    Events.lastError = rc < 0 ? serviceResult() : "";
+    return rc;
+  }
+
+  /** Publish a JSON value (see publishText). */
+  static publish(topic: string, payload: JSONValue): i32 {
+    return Events.publishText(topic, payload.toString());
+  }
+
+  /** Request/reply: publish and wait up to timeoutMs for the first reply
+   *  (sent at once). The reply, or null with Events.lastError set. */
+  static request(topic: string, payload: JSONValue, timeoutMs: i32): string | null {
+    const t = String.UTF8.encode(topic);
+    const p = String.UTF8.encode(payload.toString());
+    const rc = wp_event_request(changetype<usize>(t), t.byteLength, changetype<usize>(p),
+                                p.byteLength, timeoutMs);
+    const r = serviceResult();
+    Events.lastError = rc < 0 ? r : "";
+    return rc < 0 ? null : r;
+  }
+
+  /** Answer a request event (single, unbatched delivery): the reply is the
+   *  handler's output. */
+  static reply(ev: Event, payload: JSONValue): void {
+    if (ev.replyTo != null) Output.setJSON(payload);
+  }
+
+  /** Run handler once per event of the input, in order (a batch too):
+   *  `export function on_event(): i32 { return Events.handle(onContent); }`.
+   *  A non-zero return stops and fails the delivery. */
+  static handle(handler: (ev: Event) => i32): i32 {
+    const evs = Events.fromInput();
+    if (evs == null) return 1;
+    for (let i = 0; i < evs.length; i++) {
+      const rc = handler(evs[i]);
+      if (rc != 0) return rc;
+    }
+    return 0;
+  }
+
+  /** Run handler on all events of one delivery at once (handleEventBatch
+   *  style): `export function on_event(): i32 { return Events.handleBatch(onBatch); }`. */
+  static handleBatch(handler: (evs: Array<Event>) => i32): i32 {
+    const evs = Events.fromInput();
+    return evs == null ? 1 : handler(evs);
+  }
 }
 
 /** Set the message of the call's failure (the last one wins). */

@@ -22,6 +22,8 @@
  *     list/cas, wp_db_exec/query, wp_notify
  *   - HTTP (with the host's http permission): wp_http_get, wp_http_post,
  *     wp_http_request, wp_http_header, wp_http_json, wp_http_post_json
+ *   - events (ABI 1.1): wp_event_publish, wp_event_request, and the handler
+ *     macros WP_ON_EVENT (one event at a time) and WP_ON_EVENT_BATCH
  *
  * Memory: freestanding builds take arena pages with memory.grow; WASI builds
  * (where malloc exists) take them from malloc. Either way, what a call
@@ -1546,5 +1548,163 @@ static inline int wp_node_post(const char *action, const char *updates_json)
     wp_buf_char(&b, '}');
     return wp_output_buf(&b);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Events (ABI 1.1: the host attaches an event bus; docs/ABI.md "Events")   */
+/* ------------------------------------------------------------------------ */
+
+/* Imported only by plugins that use them (an unused import is not linked). */
+WP_IMPORT_("event_publish") int32_t wp_raw_event_publish(const void *topic, int32_t topic_len,
+                                                         const void *payload,
+                                                         int32_t payload_len);
+WP_IMPORT_("event_request") int32_t wp_raw_event_request(const void *topic, int32_t topic_len,
+                                                         const void *payload,
+                                                         int32_t payload_len,
+                                                         int32_t timeout_ms);
+
+/** The result of the last service import (a reply, or the message of a
+ *  failure), NUL-terminated in the arena; "" if none. */
+static inline const char *wp_service_result(size_t *len)
+{
+    wp_buf b = {0};
+    uint8_t chunk[256];
+    size_t got;
+    while ((got = wp_result_read(chunk, sizeof chunk, b.len)) > 0)
+        wp_buf_add(&b, chunk, got);
+    wp_buf_char(&b, '\0');
+    if (len)
+        *len = b.len ? b.len - 1 : 0;
+    return b.data && !b.oom ? b.data : "";
+}
+
+/**
+ * Publish payload (JSON text; NULL: null) on topic. The event is sent when
+ * the current call returns success and dropped if it fails. Returns 0, or
+ * -status (the host's wasmplug_status: bad topic, topic not granted,
+ * payload not JSON or too large, hop limit); wp_service_result() tells why.
+ * Needs a granted "events.publish:<pattern>" covering the topic.
+ */
+static inline int wp_event_publish_n(const char *topic, size_t topic_len, const char *payload,
+                                     size_t payload_len)
+{
+    if (!payload) {
+        payload = "null";
+        payload_len = 4;
+    }
+    return wp_raw_event_publish(topic, (int32_t)topic_len, payload, (int32_t)payload_len);
+}
+static inline int wp_event_publish(const char *topic, const char *payload)
+{
+    return wp_event_publish_n(topic, wp_strlen(topic), payload, payload ? wp_strlen(payload) : 0);
+}
+
+/**
+ * Request/reply: publish payload on topic and wait up to timeout_ms for the
+ * first reply, returned (NUL-terminated, in the arena) in *reply. Returns
+ * the reply's length, or -status (no subscriber, timeout, ...; *reply is
+ * then the message). Sent at once, not at the end of the call.
+ */
+static inline int wp_event_request(const char *topic, const char *payload, int timeout_ms,
+                                   const char **reply)
+{
+    if (!payload)
+        payload = "null";
+    int32_t rc = wp_raw_event_request(topic, (int32_t)wp_strlen(topic), payload,
+                                      (int32_t)wp_strlen(payload), timeout_ms);
+    if (reply)
+        *reply = wp_service_result(NULL);
+    return rc;
+}
+
+/** One event as a handler sees it (in the arena). */
+typedef struct wp_event {
+    const char *topic;
+    double id;
+    double time;            /* ms since the Unix epoch */
+    const char *source;     /* "host" or the publishing plugin */
+    int hops;
+    const char *reply_to;   /* a request's inbox, or NULL */
+    const wp_json *payload; /* never NULL (JSON null when absent) */
+} wp_event;
+
+/** Parse the handler's input: one event object or a JSON array of them
+ *  (a batch). NULL with the call's error set if it is not that. */
+static inline wp_event *wp_events_parse(size_t *count)
+{
+    *count = 0;
+    wp_json *in = wp_input_json();
+    if (!in)
+        return NULL;
+    size_t n = in->type == WP_JSON_ARRAY ? in->count : 1;
+    wp_event *evs = (wp_event *)wp_alloc((n ? n : 1) * sizeof *evs);
+    static const wp_json null_json = {WP_JSON_NULL, false, 0, NULL, 0, 0, NULL, NULL};
+    for (size_t i = 0; evs && i < n; i++) {
+        const wp_json *j = in->type == WP_JSON_ARRAY ? in->items[i] : in;
+        const wp_json *pl = wp_json_get(j, "payload");
+        evs[i].topic = wp_json_get_string(j, "topic");
+        evs[i].id = wp_json_get_number(j, "id", 0);
+        evs[i].time = wp_json_get_number(j, "time", 0);
+        evs[i].source = wp_json_get_string(j, "source");
+        evs[i].hops = (int)wp_json_get_number(j, "hops", 0);
+        evs[i].reply_to = wp_json_get_string(j, "reply_to");
+        evs[i].payload = pl ? pl : &null_json;
+        if (!evs[i].topic) {
+            wp_fail(1, "the input is not an event (no topic)");
+            return NULL;
+        }
+    }
+    if (!evs) {
+        wp_fail(1, "out of memory parsing events");
+        return NULL;
+    }
+    *count = n;
+    return evs;
+}
+
+/** Answer a request event (single, unbatched delivery): the reply is the
+ *  handler's output. */
+static inline void wp_event_reply(const wp_event *ev, const char *json)
+{
+    if (ev && ev->reply_to)
+        wp_output_str(json);
+}
+
+/**
+ * Define the event handler (export on_event), called once per event, in
+ * order, also for each event of a batch:
+ *     WP_ON_EVENT(handle) { wp_log_info(ev->topic); return 0; }
+ * A non-zero return fails the delivery (the bus retries it as configured).
+ */
+#define WP_ON_EVENT(name)                                                            \
+    static int wp_event_body_##name(const wp_event *ev);                             \
+    WP_FN(on_event)                                                                  \
+    {                                                                                \
+        size_t n;                                                                    \
+        wp_event *evs = wp_events_parse(&n);                                         \
+        if (!evs)                                                                    \
+            return 1;                                                                \
+        for (size_t i = 0; i < n; i++) {                                             \
+            int rc = wp_event_body_##name(&evs[i]);                                  \
+            if (rc)                                                                  \
+                return rc;                                                           \
+        }                                                                            \
+        return 0;                                                                    \
+    }                                                                                \
+    static int wp_event_body_##name(const wp_event *ev)
+
+/**
+ * Define a batch handler (export on_event) receiving every event of one
+ * delivery at once (handleEventBatch style; count is 1 when unbatched):
+ *     WP_ON_EVENT_BATCH(handle) { for (size_t i = 0; i < count; i++) ...; return 0; }
+ */
+#define WP_ON_EVENT_BATCH(name)                                                      \
+    static int wp_event_batch_##name(const wp_event *events, size_t count);          \
+    WP_FN(on_event)                                                                  \
+    {                                                                                \
+        size_t n;                                                                    \
+        wp_event *evs = wp_events_parse(&n);                                         \
+        return evs ? wp_event_batch_##name(evs, n) : 1;                              \
+    }                                                                                \
+    static int wp_event_batch_##name(const wp_event *events, size_t count)
 
 #endif /* WASMPLUG_PDK_H */

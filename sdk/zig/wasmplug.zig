@@ -2,7 +2,7 @@
 //! plugin ABI v1, docs/ABI.md). Same shape as the other PDKs: input as
 //! bytes / string / JSON, output, config, logs and errors, plus `run`, which
 //! gives each call an arena allocator and turns Zig errors into the call's
-//! error:
+//! error, and the event bus (Call.publish, Call.request, runEvents):
 //!
 //!     const wp = @import("wasmplug");
 //!     export fn greet() i32 { return wp.run(greetImpl); }
@@ -27,6 +27,10 @@ pub const raw = struct {
     pub extern "wasmplug" fn result_read(ptr: [*]u8, len: i32, offset: i32) i32;
     // Imported only by plugins that call http (needs the host's http permission).
     pub extern "wasmplug" fn http_request(req: [*]const u8, req_len: i32, out: [*]u8, out_cap: i32) i32;
+
+    // ABI 1.1, the event bus (imported only by plugins that use them).
+    pub extern "wasmplug" fn event_publish(topic: [*]const u8, topic_len: i32, payload: [*]const u8, payload_len: i32) i32;
+    pub extern "wasmplug" fn event_request(topic: [*]const u8, topic_len: i32, payload: [*]const u8, payload_len: i32, timeout_ms: i32) i32;
 };
 
 /// Log levels of wasmplug.log.
@@ -37,7 +41,38 @@ pub const max_input: usize = 16 << 20;
 
 /// Errors a plugin function may return; `error.PluginError` means "the
 /// message is already set" (see Call.fail).
-pub const Error = error{ PluginError, InputTooLarge, InvalidJson, MissingConfig, InvalidConfig };
+pub const Error = error{ PluginError, InputTooLarge, InvalidJson, MissingConfig, InvalidConfig, EventRefused };
+
+/// One event as a handler sees it (in the call's arena).
+pub const Event = struct {
+    topic: []const u8,
+    id: f64 = 0,
+    /// Publish time, ms since the Unix epoch.
+    time: f64 = 0,
+    /// "host" or the publishing plugin.
+    source: []const u8 = "",
+    hops: i64 = 0,
+    /// A request's inbox (see Call.reply), or null.
+    reply_to: ?[]const u8 = null,
+    payload: std.json.Value = .null,
+};
+
+fn jsonNumber(v: ?std.json.Value) f64 {
+    const x = v orelse return 0;
+    return switch (x) {
+        .integer => |i| @floatFromInt(i),
+        .float => |f| f,
+        else => 0,
+    };
+}
+
+fn jsonString(v: ?std.json.Value) ?[]const u8 {
+    const x = v orelse return null;
+    return switch (x) {
+        .string => |str| str,
+        else => null,
+    };
+}
 
 /// Set the message of the call's failure (the last one wins).
 pub fn setError(msg: []const u8) void {
@@ -81,6 +116,8 @@ pub fn abiVersion() i32 {
 pub const Call = struct {
     arena: std.mem.Allocator,
     error_set: bool = false,
+    /// Why the last publish or request was refused (error.EventRefused).
+    event_error: []const u8 = "",
 
     /// Set the error message and return error.PluginError: `return call.fail("bad")`.
     pub fn fail(self: *Call, msg: []const u8) Error {
@@ -194,6 +231,87 @@ pub const Call = struct {
         return http.request(self.arena, "POST", url, headers, body);
     }
 
+    // ---- the event bus (ABI 1.1; the host attaches its bus: docs/ABI.md "Events") ----
+
+    fn eventFrom(self: *Call, v: std.json.Value) !Event {
+        if (v != .object) return self.fail("the input is not an event");
+        const o = v.object;
+        return Event{
+            .topic = jsonString(o.get("topic")) orelse return self.fail("the input is not an event (no topic)"),
+            .id = jsonNumber(o.get("id")),
+            .time = jsonNumber(o.get("time")),
+            .source = jsonString(o.get("source")) orelse "",
+            .hops = @intFromFloat(jsonNumber(o.get("hops"))),
+            .reply_to = jsonString(o.get("reply_to")),
+            .payload = o.get("payload") orelse .null,
+        };
+    }
+
+    /// The events of a handler's input: one, or every event of a batch.
+    pub fn inputEvents(self: *Call) ![]Event {
+        const v = try self.inputJson();
+        switch (v) {
+            .array => |a| {
+                const out = try self.arena.alloc(Event, a.items.len);
+                for (a.items, 0..) |item, i| out[i] = try self.eventFrom(item);
+                return out;
+            },
+            else => {
+                const out = try self.arena.alloc(Event, 1);
+                out[0] = try self.eventFrom(v);
+                return out;
+            },
+        }
+    }
+
+    /// The result of the last service import: a reply, or why it failed.
+    pub fn eventResult(self: *Call) ![]const u8 {
+        var list = std.ArrayList(u8).init(self.arena);
+        var chunk: [256]u8 = undefined;
+        while (true) {
+            const n = raw.result_read(&chunk, chunk.len, @intCast(list.items.len));
+            if (n <= 0) break;
+            try list.appendSlice(chunk[0..@intCast(n)]);
+        }
+        return list.items;
+    }
+
+    /// Publish JSON text on topic: sent when the call returns success,
+    /// dropped if it fails. error.EventRefused when the host refused it
+    /// (bad topic, topic not granted, too large, hop limit; see event_error).
+    pub fn publish(self: *Call, topic: []const u8, payload_json: []const u8) !void {
+        const rc = raw.event_publish(topic.ptr, @intCast(topic.len), payload_json.ptr, @intCast(payload_json.len));
+        if (rc < 0) {
+            self.event_error = try self.eventResult();
+            return error.EventRefused;
+        }
+    }
+
+    /// Publish any value as JSON.
+    pub fn publishJson(self: *Call, topic: []const u8, value: anytype) !void {
+        var list = std.ArrayList(u8).init(self.arena);
+        try std.json.stringify(value, .{}, list.writer());
+        return self.publish(topic, list.items);
+    }
+
+    /// Request/reply: publish and wait up to timeout_ms for the first reply
+    /// (sent at once). error.EventRefused with event_error on failure.
+    pub fn request(self: *Call, topic: []const u8, payload_json: []const u8, timeout_ms: i32) ![]const u8 {
+        const rc = raw.event_request(topic.ptr, @intCast(topic.len), payload_json.ptr, @intCast(payload_json.len), timeout_ms);
+        const result = try self.eventResult();
+        if (rc < 0) {
+            self.event_error = result;
+            return error.EventRefused;
+        }
+        return result;
+    }
+
+    /// Answer a request event (single, unbatched delivery): the reply is the
+    /// handler's output.
+    pub fn reply(self: *Call, ev: Event, payload_json: []const u8) void {
+        if (ev.reply_to != null) self.output(payload_json);
+    }
+
     /// Log a formatted line.
     pub fn logf(self: *Call, level: Level, comptime fmt: []const u8, args: anytype) void {
         const msg = std.fmt.allocPrint(self.arena, fmt, args) catch return;
@@ -217,6 +335,10 @@ pub fn run(comptime f: anytype) i32 {
     defer _ = arena.reset(.{ .retain_with_limit = 1 << 20 });
     var call = Call{ .arena = arena.allocator() };
     f(&call) catch |e| {
+        if (e == error.EventRefused and !call.error_set) {
+            setError(call.event_error);
+            return 1;
+        }
         if (!call.error_set) {
             if (e == error.OutOfMemory) {
                 setError("out of memory");
@@ -432,4 +554,28 @@ pub const NotifyLevel = enum(i32) { info = 0, success = 1, warning = 2, err = 3 
 /// Show a notification (grant notify; title up to 256 bytes, body up to 64 KiB).
 pub fn notify(level: NotifyLevel, title: []const u8, body: []const u8) void {
     _ = svc.notify(@intFromEnum(level), title.ptr, @intCast(title.len), body.ptr, @intCast(body.len));
+}
+
+/// Run an event handler once per event of the input, in order (a batch too):
+///     export fn on_event() i32 { return wp.runEvents(onContent); }
+///     fn onContent(call: *wp.Call, ev: wp.Event) !void { ... }
+/// An error fails the delivery (the bus retries it as configured).
+pub fn runEvents(comptime handler: anytype) i32 {
+    const S = struct {
+        fn each(call: *Call) !void {
+            for (try call.inputEvents()) |ev| try handler(call, ev);
+        }
+    };
+    return run(S.each);
+}
+
+/// Run a batch handler on all events of one delivery at once
+/// (handleEventBatch style): fn onBatch(call: *wp.Call, events: []wp.Event) !void
+pub fn runEventBatch(comptime handler: anytype) i32 {
+    const S = struct {
+        fn all(call: *Call) !void {
+            try handler(call, try call.inputEvents());
+        }
+    };
+    return run(S.all);
 }

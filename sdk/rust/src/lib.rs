@@ -38,6 +38,10 @@ mod sys {
         pub fn result_read(ptr: *mut u8, len: i32, offset: i32) -> i32;
         // Imported only by plugins that use `http` (needs the http permission).
         pub fn http_request(req: *const u8, req_len: i32, out: *mut u8, out_cap: i32) -> i32;
+        pub fn event_publish(topic: *const u8, topic_len: i32, payload: *const u8,
+                             payload_len: i32) -> i32;
+        pub fn event_request(topic: *const u8, topic_len: i32, payload: *const u8,
+                             payload_len: i32, timeout_ms: i32) -> i32;
     }
 }
 
@@ -262,6 +266,160 @@ pub mod log {
     pub fn error(msg: &str) {
         at(4, msg)
     }
+}
+
+/// The event bus (ABI 1.1; the host attaches its bus: docs/ABI.md "Events").
+///
+/// ```ignore
+/// use wasmplug_pdk::{event_handler, events, Error};
+/// event_handler! {
+///     fn on_content(ev: events::Event) -> Result<(), Error> {
+///         events::publish("index.updated", &ev.payload)?;
+///         Ok(())
+///     }
+/// }
+/// ```
+pub mod events {
+    use super::{input, json, output, sys, Error};
+
+    /// One event as a handler sees it.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Event {
+        pub topic: String,
+        pub id: f64,
+        /// Publish time, ms since the Unix epoch.
+        pub time: f64,
+        /// "host" or the publishing plugin.
+        pub source: String,
+        pub hops: i32,
+        /// A request's inbox (see [`reply`]).
+        pub reply_to: Option<String>,
+        pub payload: json::Value,
+    }
+
+    impl Event {
+        fn from_json(v: &json::Value) -> Result<Event, Error> {
+            let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(|s| s.to_string());
+            let num = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+            Ok(Event {
+                topic: text("topic").ok_or_else(|| Error::new("the input is not an event (no topic)"))?,
+                id: num("id"),
+                time: num("time"),
+                source: text("source").unwrap_or_default(),
+                hops: num("hops") as i32,
+                reply_to: text("reply_to"),
+                payload: v.get("payload").cloned().unwrap_or(json::Value::Null),
+            })
+        }
+    }
+
+    /// The events of a handler's input: one, or every event of a batch.
+    pub fn from_input() -> Result<Vec<Event>, Error> {
+        let v = input::json()?;
+        match v.as_array() {
+            Some(items) => items.iter().map(Event::from_json).collect(),
+            None => Ok(vec![Event::from_json(&v)?]),
+        }
+    }
+
+    /// The result of the last service import: a reply, or why it failed.
+    fn result() -> String {
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 256];
+        loop {
+            let n = unsafe { sys::result_read(chunk.as_mut_ptr(), 256, out.len() as i32) };
+            if n <= 0 {
+                break;
+            }
+            out.extend_from_slice(&chunk[..n as usize]);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn status_error(rc: i32) -> Error {
+        Error::with_code(-rc, result())
+    }
+
+    /// Publish `payload` on `topic`: sent when the current call returns
+    /// success, dropped if it fails. An `Err` (code = the host's status)
+    /// says why it was refused: bad topic, topic not granted, too large,
+    /// hop limit. Needs a granted "events.publish:<pattern>".
+    pub fn publish(topic: &str, payload: &json::Value) -> Result<(), Error> {
+        publish_raw(topic, payload.to_json().as_bytes())
+    }
+
+    /// Publish JSON text as it is.
+    pub fn publish_raw(topic: &str, payload_json: &[u8]) -> Result<(), Error> {
+        let rc = unsafe {
+            sys::event_publish(topic.as_ptr(), topic.len() as i32, payload_json.as_ptr(),
+                               payload_json.len() as i32)
+        };
+        if rc < 0 { Err(status_error(rc)) } else { Ok(()) }
+    }
+
+    /// Request/reply: publish and wait up to `timeout_ms` for the first
+    /// reply (sent at once, not at the end of the call).
+    pub fn request(topic: &str, payload: &json::Value, timeout_ms: i32) -> Result<String, Error> {
+        let body = payload.to_json();
+        let rc = unsafe {
+            sys::event_request(topic.as_ptr(), topic.len() as i32, body.as_ptr(),
+                               body.len() as i32, timeout_ms)
+        };
+        if rc < 0 { Err(status_error(rc)) } else { Ok(result()) }
+    }
+
+    /// Answer a request event (single, unbatched delivery): the reply is
+    /// the handler's output.
+    pub fn reply(ev: &Event, payload: &json::Value) {
+        if ev.reply_to.is_some() {
+            output::set_json(payload);
+        }
+    }
+
+    /// Runs an event handler once per event. Used by [`event_handler!`].
+    #[doc(hidden)]
+    pub fn __each(f: fn(Event) -> Result<(), Error>) -> Result<(), Error> {
+        for ev in from_input()? {
+            f(ev)?;
+        }
+        Ok(())
+    }
+
+    /// Runs a batch handler on every event of the delivery. Used by
+    /// [`event_batch_handler!`].
+    #[doc(hidden)]
+    pub fn __batch(f: fn(Vec<Event>) -> Result<(), Error>) -> Result<(), Error> {
+        f(from_input()?)
+    }
+}
+
+/// Define the event handler (export `on_event`), called once per event, in
+/// order, also for each event of a batch. An `Err` fails the delivery (the
+/// bus retries it as configured).
+#[macro_export]
+macro_rules! event_handler {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident ($arg:ident : $ty:ty) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[no_mangle]
+        pub extern "C" fn on_event() -> i32 {
+            fn $name($arg: $ty) -> $ret $body
+            $crate::__run(|_: ()| $crate::events::__each($name))
+        }
+    };
+}
+
+/// Define a batch handler (export `on_event`) that gets all events of one
+/// delivery at once (`handleEventBatch` style; one event when unbatched).
+#[macro_export]
+macro_rules! event_batch_handler {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident ($arg:ident : $ty:ty) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[no_mangle]
+        pub extern "C" fn on_event() -> i32 {
+            fn $name($arg: $ty) -> $ret $body
+            $crate::__run(|_: ()| $crate::events::__batch($name))
+        }
+    };
 }
 
 /// What a [`plugin_fn!`] function can take as its argument.
