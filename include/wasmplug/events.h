@@ -85,6 +85,7 @@
 #define WASMPLUG_EVENTS_H
 
 #include <wasmplug.h>
+#include <wasmplug/manifest.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -369,6 +370,16 @@ WASMPLUG_API wasmplug_status wasmplug_bus_subscribe_manifest(wasmplug_bus *bus,
                                                              const wasmplug_bus_plugin_sub *subs,
                                                              size_t count,
                                                              wasmplug_plugin_error *err);
+
+/**
+ * Subscribe a loaded plugin as its parsed manifest asks
+ * (doc->subscriptions: patterns and options, permissions.events.subscribe),
+ * with the same grant check as wasmplug_bus_subscribe_manifest.
+ */
+WASMPLUG_API wasmplug_status wasmplug_bus_subscribe_doc(wasmplug_bus *bus,
+                                                        wasmplug_plugin *plugin,
+                                                        const wasmplug_manifest_doc *doc,
+                                                        wasmplug_plugin_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Metrics, dead letters, errors                                            */

@@ -24,6 +24,8 @@
  *       filesystem: [{host: ./data, guest: /data, mode: ro}]  # or "./data:/data:ro"
  *                                 # ("dirs" is accepted as another name)
  *       events: {publish: [words.*], subscribe: [text.*]}   # or one list for both
+ *                                 # subscribe entries may carry options:
+ *                                 # {topic: text.*, batch: {max: 50, window_ms: 100}}
  *       storage: {quota: 1MiB, keys: 10000}             # or true (grant "kv")
  *       database: {max_size: 8MiB}                      # or true (grant "db")
  *       notify: true                                    # (grant "notify")
@@ -100,6 +102,33 @@ typedef struct wasmplug_manifest_dir {
     bool readonly;
 } wasmplug_manifest_dir;
 
+/**
+ * One entry of permissions.events.subscribe: a topic pattern alone, or a
+ * mapping with the subscription's options (0 = the bus default):
+ *
+ *     subscribe:
+ *       - content.created
+ *       - topic: index.*
+ *         handler: on_index          # export; default on_event / plugin_handle_event
+ *         batch: {max: 50, window_ms: 100}
+ *         queue: 1000
+ *         on_full: block             # drop_oldest (default) | reject | block
+ *         block_timeout_ms: 1000
+ *         retries: 3
+ *         retry_backoff_ms: 100
+ */
+typedef struct wasmplug_manifest_subscription {
+    char *topic;               /* the pattern (also listed in events_subscribe) */
+    char *handler;             /* NULL: the default handler */
+    uint32_t queue;
+    int on_full;               /* a wasmplug_bus_full_policy (<wasmplug/events.h>) */
+    uint32_t block_timeout_ms;
+    uint32_t batch_max;
+    uint32_t batch_window_ms;
+    uint32_t retries;
+    uint32_t retry_backoff_ms;
+} wasmplug_manifest_subscription;
+
 /** A list of owned strings. */
 typedef struct wasmplug_strlist {
     char **items;
@@ -141,6 +170,8 @@ typedef struct wasmplug_manifest_doc {
     size_t dir_count;
     wasmplug_strlist events_publish;
     wasmplug_strlist events_subscribe;
+    wasmplug_manifest_subscription *subscriptions; /* with options, in order */
+    size_t subscription_count;
     bool storage;                     /* key-value storage requested (grant "kv") */
     uint64_t storage_quota;           /* bytes; 0 = host default */
     uint64_t storage_keys;            /* keys; 0 = host default */

@@ -369,3 +369,30 @@ wasmplug_status wasmplug_bus_subscribe_manifest(wasmplug_bus *bus, wasmplug_plug
     free(ids);
     return st;
 }
+
+wasmplug_status wasmplug_bus_subscribe_doc(wasmplug_bus *bus, wasmplug_plugin *plugin,
+                                           const wasmplug_manifest_doc *doc,
+                                           wasmplug_plugin_error *err)
+{
+    if (!doc)
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, "", "events.subscribe", "no manifest given");
+    size_t n = doc->subscription_count;
+    wasmplug_bus_plugin_sub *subs = calloc(n ? n : 1, sizeof *subs);
+    if (!subs)
+        return ev_fail(err, WASMPLUG_ERR_NOMEM, "", "events.subscribe", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const wasmplug_manifest_subscription *m = &doc->subscriptions[i];
+        subs[i].pattern = m->topic;
+        subs[i].handler = m->handler;
+        subs[i].options.queue_size = m->queue;
+        subs[i].options.on_full = (wasmplug_bus_full_policy)m->on_full;
+        subs[i].options.block_timeout_ms = m->block_timeout_ms;
+        subs[i].options.batch_max = m->batch_max;
+        subs[i].options.batch_window_ms = m->batch_window_ms;
+        subs[i].options.retries = m->retries;
+        subs[i].options.retry_backoff_ms = m->retry_backoff_ms;
+    }
+    wasmplug_status st = wasmplug_bus_subscribe_manifest(bus, plugin, subs, n, err);
+    free(subs);
+    return st;
+}

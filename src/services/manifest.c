@@ -5,6 +5,7 @@
  * say what form was expected. Also: the manifest embedded in a module's
  * custom section, the host API's view of a manifest, semver precedence.
  */
+#include <wasmplug/events.h>
 #include <wasmplug/http.h>
 #include <wasmplug/manifest.h>
 
@@ -23,6 +24,7 @@ typedef struct ctx {
     wasmplug_manifest_doc *m;
     wasmplug_manifest_node_type *node; /* the node type being read (nodes:) */
     unsigned errors; /* found so far; the walk goes on after an error */
+    wasmplug_manifest_subscription *sub; /* the subscription entry being read */
 } ctx;
 
 /* Record an error at line:column (1-based; 0 = unknown): the first in the
@@ -388,14 +390,9 @@ static bool valid_env(const char *s)
     return true;
 }
 
-static bool valid_pattern(const char *s)
+static bool valid_topic_pattern(const char *s)
 {
-    if (!*s || strlen(s) > 255)
-        return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return false;
-    return true;
+    return wasmplug_topic_check(s, strlen(s), true, NULL, 0) == WASMPLUG_OK;
 }
 
 /* Relative path without "..", so it stays inside the plugin's directory. */
@@ -655,14 +652,185 @@ static wasmplug_status f_publish(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
     return get_strlist(c, "permissions.events.publish", v, &c->m->events_publish, false,
-                       valid_pattern, "topic patterns such as words.*");
+                       valid_topic_pattern,
+                       "topic patterns such as words.* (dot-separated, '*' one segment, "
+                       "'>' the rest)");
+}
+
+/* permissions.events.subscribe: each entry a topic pattern, or a mapping
+ * with the subscription's options (see wasmplug_manifest_subscription). */
+
+static wasmplug_status add_subscription(ctx *c, const yaml_node_t *n, const char *topic)
+{
+    char why[WASMPLUG_ERROR_MESSAGE_MAX];
+    if (wasmplug_topic_check(topic, strlen(topic), true, why, sizeof why))
+        return fail(c, n, "'permissions.events.subscribe': %s", why);
+    wasmplug_manifest_doc *m = c->m;
+    wasmplug_manifest_subscription *grown =
+        realloc(m->subscriptions, (m->subscription_count + 1) * sizeof *grown);
+    if (!grown)
+        return nomem(c);
+    m->subscriptions = grown;
+    c->sub = &grown[m->subscription_count];
+    memset(c->sub, 0, sizeof *c->sub);
+    if (!(c->sub->topic = strdup(topic)))
+        return nomem(c);
+    m->subscription_count++;
+    return strlist_add(c, &m->events_subscribe, topic);
+}
+
+static wasmplug_status f_sub_topic(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)c;
+    (void)key;
+    (void)v;
+    return WASMPLUG_OK; /* read first, by f_subscribe_entry */
+}
+
+static wasmplug_status f_sub_handler(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    wasmplug_status st = get_string(c, "permissions.events.subscribe.handler", v,
+                                    &c->sub->handler);
+    if (st == WASMPLUG_OK && (!*c->sub->handler || strlen(c->sub->handler) >= WASMPLUG_NAME_MAX))
+        return fail(c, v, "'permissions.events.subscribe.handler' must be an export name of "
+                          "1..%d bytes", WASMPLUG_NAME_MAX - 1);
+    return st;
+}
+
+/* A count or a duration where 0 is allowed. */
+static wasmplug_status get_count(ctx *c, const char *key, const yaml_node_t *n, numkind kind,
+                                 uint64_t max, uint32_t *out)
+{
+    uint64_t v = 0;
+    if (n->type == YAML_SCALAR_NODE && strcmp(sval(n), "0") == 0) {
+        *out = 0;
+        return WASMPLUG_OK;
+    }
+    wasmplug_status st = get_number(c, key, n, kind, max, &v);
+    if (st == WASMPLUG_OK)
+        *out = (uint32_t)v;
+    return st;
+}
+
+static wasmplug_status f_sub_queue(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_count(c, "permissions.events.subscribe.queue", v, NUM_PLAIN, 1u << 24,
+                     &c->sub->queue);
+}
+
+static wasmplug_status f_sub_on_full(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    wasmplug_bus_full_policy policy;
+    if (v->type != YAML_SCALAR_NODE || !wasmplug_bus_full_policy_parse(sval(v), &policy))
+        return fail(c, v, "'permissions.events.subscribe.on_full' must be drop_oldest, reject "
+                          "or block (got '%.80s')",
+                    v->type == YAML_SCALAR_NODE ? sval(v) : kind_name(v));
+    c->sub->on_full = (int)policy;
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status f_sub_block_timeout(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_count(c, "permissions.events.subscribe.block_timeout_ms", v, NUM_TIME,
+                     UINT32_MAX - 1, &c->sub->block_timeout_ms);
+}
+
+static wasmplug_status f_sub_retries(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_count(c, "permissions.events.subscribe.retries", v, NUM_PLAIN, 1000000,
+                     &c->sub->retries);
+}
+
+static wasmplug_status f_sub_retry_backoff(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_count(c, "permissions.events.subscribe.retry_backoff_ms", v, NUM_TIME, 3600000,
+                     &c->sub->retry_backoff_ms);
+}
+
+static wasmplug_status f_batch_max(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_count(c, "permissions.events.subscribe.batch.max", v, NUM_PLAIN, 1u << 24,
+                     &c->sub->batch_max);
+}
+
+static wasmplug_status f_batch_window(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return get_count(c, "permissions.events.subscribe.batch.window_ms", v, NUM_TIME, 3600000,
+                     &c->sub->batch_window_ms);
+}
+
+static const field BATCH_FIELDS[] = {{"max", f_batch_max}, {"window_ms", f_batch_window},
+                                     {NULL, NULL}};
+
+static wasmplug_status f_sub_batch(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    return walk_mapping(c, "'permissions.events.subscribe.batch'", v, BATCH_FIELDS);
+}
+
+static const field SUBSCRIPTION_FIELDS[] = {
+    {"topic", f_sub_topic},       {"handler", f_sub_handler},
+    {"queue", f_sub_queue},       {"on_full", f_sub_on_full},
+    {"block_timeout_ms", f_sub_block_timeout}, {"retries", f_sub_retries},
+    {"retry_backoff_ms", f_sub_retry_backoff}, {"batch", f_sub_batch},
+    {NULL, NULL}};
+
+static wasmplug_status f_subscribe_entry(ctx *c, const yaml_node_t *item)
+{
+    if (item->type == YAML_SCALAR_NODE && !is_null(item))
+        return add_subscription(c, item, sval(item));
+    if (item->type != YAML_MAPPING_NODE)
+        return fail(c, item,
+                    "'permissions.events.subscribe' items must be topic patterns or mappings "
+                    "{topic: ..., batch: {max: N, window_ms: N}, ...} (got %s)",
+                    kind_name(item));
+    const yaml_node_t *topic = NULL;
+    for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), "topic") == 0)
+            topic = yaml_document_get_node(&c->ydoc, p->value);
+    }
+    if (!topic)
+        return fail(c, item, "a 'permissions.events.subscribe' mapping needs 'topic' (a topic "
+                             "pattern such as content.*)");
+    if (topic->type != YAML_SCALAR_NODE || is_null(topic))
+        return fail(c, topic, "'permissions.events.subscribe.topic' must be a string (got %s)",
+                    kind_name(topic));
+    wasmplug_status st = add_subscription(c, topic, sval(topic));
+    if (st == WASMPLUG_OK)
+        st = walk_mapping(c, "a 'permissions.events.subscribe' entry", item,
+                          SUBSCRIPTION_FIELDS);
+    if (st == WASMPLUG_OK && c->sub->batch_max > 1 && c->sub->queue &&
+        c->sub->batch_max > c->sub->queue)
+        return fail(c, item, "'permissions.events.subscribe': batch.max (%u) is larger than "
+                             "queue (%u)",
+                    c->sub->batch_max, c->sub->queue);
+    return st;
 }
 
 static wasmplug_status f_subscribe(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return get_strlist(c, "permissions.events.subscribe", v, &c->m->events_subscribe, false,
-                       valid_pattern, "topic patterns such as text.*");
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(c, v, "'permissions.events.subscribe' must be a list of topic patterns or "
+                          "{topic: ..., ...} mappings (got %s)",
+                    kind_name(v));
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        wasmplug_status st = f_subscribe_entry(c, yaml_document_get_node(&c->ydoc, *it));
+        if (st)
+            return st;
+    }
+    return WASMPLUG_OK;
 }
 
 static const field EVENT_FIELDS[] = {{"publish", f_publish}, {"subscribe", f_subscribe},
@@ -674,10 +842,12 @@ static wasmplug_status f_events(ctx *c, const char *key, const yaml_node_t *v)
     (void)key;
     if (v->type == YAML_SEQUENCE_NODE) {
         wasmplug_status st = get_strlist(c, "permissions.events", v, &c->m->events_publish, false,
-                                         valid_pattern, "topic patterns such as words.*");
-        if (st == WASMPLUG_OK)
-            st = get_strlist(c, "permissions.events", v, &c->m->events_subscribe, false,
-                             valid_pattern, "topic patterns such as words.*");
+                                         valid_topic_pattern, "topic patterns such as words.*");
+        for (yaml_node_item_t *it = v->data.sequence.items.start;
+             st == WASMPLUG_OK && it < v->data.sequence.items.top; it++) {
+            yaml_node_t *item = yaml_document_get_node(&c->ydoc, *it);
+            st = add_subscription(c, item, sval(item));
+        }
         return st;
     }
     if (v->type != YAML_MAPPING_NODE)
@@ -1036,6 +1206,11 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
         free(m->dirs[i].guest);
     }
     free(m->dirs);
+    for (size_t i = 0; i < m->subscription_count; i++) {
+        free(m->subscriptions[i].topic);
+        free(m->subscriptions[i].handler);
+    }
+    free(m->subscriptions);
     free(m->path);
     free(m->dir);
     free(m->id);
