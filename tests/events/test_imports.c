@@ -162,7 +162,7 @@ static void test_transactional(void)
 static void test_request(void)
 {
     fixture f;
-    fixture_init(&f, 0);
+    fixture_init(&f, 64);
     collector svc;
     collector_init(&svc);
     svc.reply = true;
@@ -181,8 +181,31 @@ static void test_request(void)
     snprintf(want, sizeof want, "%d no subscriber", -(int)WASMPLUG_ERR_NOT_FOUND);
     CHECK(strncmp(out, want, strlen(want)) == 0);
     CHECK_STATUS(call(&f, "request", "secret.x\n30\n{}", out, sizeof out, NULL), WASMPLUG_OK);
-    snprintf(want, sizeof want, "%d plugin 'pub' may not publish", -(int)WASMPLUG_ERR_PERMISSION_DENIED);
+    snprintf(want, sizeof want, "%d plugin 'pub' may not publish",
+             -(int)WASMPLUG_ERR_PERMISSION_DENIED);
     CHECK(strncmp(out, want, strlen(want)) == 0);
+    /* Bad input: topics, payloads, pointers. */
+    static const struct {
+        const char *input;
+        wasmplug_status code;
+        const char *msg;
+    } bad[] = {
+        {"\n30\n{}", WASMPLUG_ERR_ARGUMENT, "topic is empty"},
+        {"ask..ping\n30\n{}", WASMPLUG_ERR_ARGUMENT, "empty segment at byte 4"},
+        {"ask.\xc3\n30\n{}", WASMPLUG_ERR_ARGUMENT, "invalid UTF-8 at byte 4"},
+        {"ask.ping\n30\n{oops", WASMPLUG_ERR_SERIALIZATION, "is not JSON"},
+        {"ask.ping\n30\n\"0000000000000000000000000000000000000000000000000000000000000000\"",
+         WASMPLUG_ERR_INPUT_TOO_LARGE, "66 bytes, over the bus limit of 64"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_STATUS(call(&f, "request", bad[i].input, out, sizeof out, NULL), WASMPLUG_OK);
+        snprintf(want, sizeof want, "%d ", -(int)bad[i].code);
+        bool ok = strncmp(out, want, strlen(want)) == 0 && strstr(out, bad[i].msg);
+        if (!test_check(ok, __FILE__, __LINE__, bad[i].msg))
+            printf("     got \"%s\"\n", out);
+    }
+    wasmplug_plugin_error err;
+    CHECK_STATUS(call(&f, "request_bad_ptr", NULL, NULL, 0, &err), WASMPLUG_ERR_OUT_OF_BOUNDS);
     fixture_free(&f);
     collector_destroy(&svc);
 }

@@ -6,6 +6,7 @@
  *   publish_trap     publishes, then traps
  *   publish_bad_ptr  passes a topic pointer outside memory
  *   request          "topic\ntimeout_ms\npayload" -> "<rc> <reply or message>"
+ *   request_bad_ptr  passes a payload pointer outside memory
  *   on_event         republishes on cycle.a (a publish cycle when subscribed
  *                    to cycle.*), ignoring errors
  */
@@ -113,6 +114,11 @@ EXPORT("publish_trap") int32_t publish_trap(void)
 EXPORT("publish_bad_ptr") int32_t publish_bad_ptr(void)
 {
     return event_publish((const void *)0xfffffff0u, 64, "1", 1);
+}
+
+EXPORT("request_bad_ptr") int32_t request_bad_ptr(void)
+{
+    return event_request("ask.ping", 8, (const void *)0xfffffff0u, 64, 100);
 }
 
 EXPORT("request") int32_t request(void)
