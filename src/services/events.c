@@ -67,10 +67,8 @@ static uint64_t deadline_after_ms(uint32_t ms)
 
 static void event_unref(ev_event *ev)
 {
-    if (ev && atomic_fetch_sub(&ev->refs, 1) == 1) {
-        free(ev->json);
+    if (ev && atomic_fetch_sub(&ev->refs, 1) == 1)
         free(ev);
-    }
 }
 
 /* Drop every queued event of s (caller holds s->mu); returns how many. */
@@ -987,17 +985,36 @@ static wasmplug_status enqueue(wasmplug_bus *bus, ev_sub *s, ev_event *ev,
     return WASMPLUG_OK;
 }
 
-/* Build the shared event: copies and the JSON envelope. */
+/* A string as a JSON string (jansson escapes it); malloc'd, or NULL if
+ * it is not UTF-8 or memory ran out. */
+char *ev_json_string(const char *s, size_t len, size_t *out_len)
+{
+    json_t *j = json_stringn(s, len);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (text)
+        *out_len = strlen(text);
+    return text;
+}
+
+/*
+ * Build the shared event in one block: copies of topic, source, reply_to
+ * and payload, and the event JSON delivered to plugins. jansson checks the
+ * payload and escapes the strings (the topic's escaped form is computed
+ * once per topic, in its stats entry); the object around them is put
+ * together here with the payload's bytes as published, so an event costs
+ * one allocation besides the check.
+ */
 static wasmplug_status event_new(wasmplug_bus *bus, const char *source, uint32_t hops,
                                  const char *topic, size_t topic_len, const char *payload,
                                  size_t payload_len, const char *reply_to, ev_event **out,
                                  wasmplug_plugin_error *err)
 {
+    char shown[128];
     if (payload_len == 0) {
         payload = "null";
         payload_len = 4;
     }
-    char shown[128];
     json_error_t jerr;
     json_t *value = json_loadb(payload, payload_len, JSON_DECODE_ANY, &jerr);
     if (!value) {
@@ -1006,10 +1023,41 @@ static wasmplug_status event_new(wasmplug_bus *bus, const char *source, uint32_t
                        "payload of the event on '%s' is not JSON: line %d, column %d: %s",
                        shown, jerr.line, jerr.column, jerr.text);
     }
-    size_t src_len = strlen(source), reply_len = reply_to ? strlen(reply_to) + 1 : 0;
-    ev_event *ev = malloc(sizeof *ev + topic_len + 1 + src_len + 1 + reply_len + payload_len + 1);
+    json_decref(value);
+
+    size_t src_len = strlen(source), reply_len = reply_to ? strlen(reply_to) : 0;
+    size_t src_json_len = 6, topic_json_len = 0, reply_json_len = 0;
+    char *src_json = NULL, *topic_json = NULL, *reply_json = NULL;
+    if (strcmp(source, "host") != 0 &&
+        !(src_json = ev_json_string(source, src_len, &src_json_len))) {
+        ev_escape(shown, sizeof shown, source, src_len);
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, source, "events.publish",
+                       "cannot encode the event: its source '%s' must be UTF-8", shown);
+    }
+    char topic_copy[WASMPLUG_TOPIC_MAX + 1];
+    memcpy(topic_copy, topic, topic_len);
+    topic_copy[topic_len] = 0;
+    ev_topic *stats = ev_topic_stats(bus, topic_copy);
+    const char *topic_enc = stats->json;
+    if (topic_enc) {
+        topic_json_len = stats->json_len;
+    } else if ((topic_json = ev_json_string(topic, topic_len, &topic_json_len)) != NULL) {
+        topic_enc = topic_json;
+    }
+    if (reply_to)
+        reply_json = ev_json_string(reply_to, reply_len, &reply_json_len);
+    /* The numbers take at most 20 digits each. */
+    size_t json_max = sizeof "{\"topic\":,\"id\":,\"time\":,\"source\":,\"hops\":,"
+                             "\"reply_to\":,\"payload\":}" +
+                      topic_json_len + src_json_len + reply_json_len + payload_len + 3 * 20;
+    ev_event *ev = NULL;
+    if (topic_enc && (!reply_to || reply_json))
+        ev = malloc(sizeof *ev + topic_len + 1 + src_len + 1 + (reply_to ? reply_len + 1 : 0) +
+                    payload_len + 1 + json_max);
     if (!ev) {
-        json_decref(value);
+        free(src_json);
+        free(topic_json);
+        free(reply_json);
         return ev_fail(err, WASMPLUG_ERR_NOMEM, source, "events.publish", "out of memory");
     }
     char *p = ev->data;
@@ -1022,48 +1070,34 @@ static wasmplug_status event_new(wasmplug_bus *bus, const char *source, uint32_t
     p += src_len + 1;
     ev->reply_to = NULL;
     if (reply_to) {
-        memcpy(p, reply_to, reply_len);
+        memcpy(p, reply_to, reply_len + 1);
         ev->reply_to = p;
-        p += reply_len;
+        p += reply_len + 1;
     }
     memcpy(p, payload, payload_len);
     p[payload_len] = 0;
     ev->payload = p;
     ev->payload_len = payload_len;
+    p += payload_len + 1;
     atomic_init(&ev->refs, 1);
     ev->hops = hops;
     ev->id = atomic_fetch_add(&bus->next_event_id, 1);
     ev->time_ms = ev_wall_ms();
     ev->published_ns = ev_now_ns();
-    ev->stats = NULL;
-
-    json_t *obj = json_object();
-    json_t *source_json = json_string(source);
-    bool source_ok = source_json != NULL;
-    if (obj && source_json) {
-        json_object_set_new(obj, "topic", json_stringn(topic, topic_len));
-        json_object_set_new(obj, "id", json_integer((json_int_t)ev->id));
-        json_object_set_new(obj, "time", json_integer((json_int_t)ev->time_ms));
-        json_object_set_new(obj, "source", source_json);
-        source_json = NULL;
-        json_object_set_new(obj, "hops", json_integer(hops));
-        if (reply_to)
-            json_object_set_new(obj, "reply_to", json_string(reply_to));
-        json_object_set_new(obj, "payload", value);
-        value = NULL;
-    }
-    ev->json = obj && !value ? json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(obj);
-    json_decref(source_json);
-    json_decref(value);
-    if (!ev->json) {
-        free(ev);
-        ev_escape(shown, sizeof shown, source, src_len);
-        return ev_fail(err, source_ok ? WASMPLUG_ERR_NOMEM : WASMPLUG_ERR_ARGUMENT,
-                       source, "events.publish",
-                       "cannot encode the event (source '%s' must be UTF-8)", shown);
-    }
-    ev->json_len = strlen(ev->json);
+    ev->stats = stats;
+    int n = snprintf(p, json_max, "{\"topic\":%s,\"id\":%llu,\"time\":%llu,\"source\":%s,"
+                                  "\"hops\":%u%s%s,\"payload\":",
+                     topic_enc, (unsigned long long)ev->id, (unsigned long long)ev->time_ms,
+                     src_json ? src_json : "\"host\"", hops, reply_json ? ",\"reply_to\":" : "",
+                     reply_json ? reply_json : "");
+    memcpy(p + n, payload, payload_len);
+    p[(size_t)n + payload_len] = '}';
+    p[(size_t)n + payload_len + 1] = 0;
+    ev->json = p;
+    ev->json_len = (size_t)n + payload_len + 1;
+    free(src_json);
+    free(topic_json);
+    free(reply_json);
     *out = ev;
     return WASMPLUG_OK;
 }
@@ -1119,7 +1153,6 @@ wasmplug_status ev_prepare(wasmplug_bus *bus, const char *source, uint32_t hops,
                                    reply_to, &ev, err);
     if (st)
         return st;
-    ev->stats = ev_topic_stats(bus, ev->topic);
     *out = ev;
     return WASMPLUG_OK;
 }

@@ -26,6 +26,8 @@
 
 typedef struct ev_topic {
     char name[WASMPLUG_TOPIC_MAX + 1];
+    char *json;      /* name as a JSON string (NULL for "(other)" or no memory) */
+    size_t json_len;
     _Atomic uint64_t published, delivered, dropped, failed, unmatched;
 } ev_topic;
 
@@ -42,9 +44,9 @@ typedef struct ev_event {
     const char *reply_to;  /* NULL unless a request */
     const char *payload;
     size_t payload_len;
-    char *json;            /* the envelope delivered to plugins (jansson, free()) */
+    char *json;            /* the event JSON delivered to plugins (in data) */
     size_t json_len;
-    char data[];           /* topic, source, reply_to, payload, NUL-terminated */
+    char data[];           /* topic, source, reply_to, payload, json, NUL-terminated */
 } ev_event;
 
 enum { EV_LIST_NONE = 0, EV_LIST_READY, EV_LIST_DELAYED };
@@ -187,6 +189,9 @@ wasmplug_status ev_prepare(wasmplug_bus *bus, const char *source, uint32_t hops,
 wasmplug_status ev_dispatch(wasmplug_bus *bus, ev_event *ev, size_t *matched,
                             wasmplug_plugin_error *err);
 void ev_event_unref(ev_event *ev);
+/* A string as a JSON string (escaped by jansson): malloc'd, NULL if it is
+ * not UTF-8 or memory ran out. */
+char *ev_json_string(const char *s, size_t len, size_t *out_len);
 /* Count a publish in progress (false, with err filled, if shutting down). */
 bool ev_publish_enter(wasmplug_bus *bus, const char *source, wasmplug_plugin_error *err);
 wasmplug_status ev_publish_leave(wasmplug_bus *bus, wasmplug_status st);

@@ -63,7 +63,10 @@ void ev_topics_free(wasmplug_bus *bus)
     if (!bus->topic_slots)
         return;
     for (size_t i = 0; i < TOPIC_SLOTS; i++)
-        free(bus->topic_slots[i]);
+        if (bus->topic_slots[i]) {
+            free(bus->topic_slots[i]->json);
+            free(bus->topic_slots[i]);
+        }
     free(bus->topic_slots);
     bus->topic_slots = NULL;
 }
@@ -93,6 +96,7 @@ ev_topic *ev_topic_stats(wasmplug_bus *bus, const char *topic)
     if (!t) {
         if (bus->topic_count < EV_TOPICS_MAX && (t = calloc(1, sizeof *t)) != NULL) {
             snprintf(t->name, sizeof t->name, "%s", topic);
+            t->json = ev_json_string(topic, strlen(topic), &t->json_len);
             *slot = t;
             bus->topic_count++;
         } else {
