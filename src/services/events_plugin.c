@@ -124,17 +124,26 @@ static int soft_error(wasmplug_hostcall *call, wasmplug_slot *results, wasmplug_
     return 0;
 }
 
-/* The checks both imports share: the bus is there, the topic is valid and
- * granted. On failure the import's soft error is set and false returned. */
-static bool check_publish(ev_link *link, wasmplug_bus *bus, wasmplug_hostcall *call,
-                          const wasmplug_hostarg *topic, wasmplug_slot *results,
-                          uint32_t *hops)
+/*
+ * What both imports do first: reach the bus, check the topic and its grant,
+ * and find the hop count. Returns the bus (the caller ends with
+ * link_leave), or NULL with the import's soft error set.
+ */
+static wasmplug_bus *enter_publish(ev_link *link, wasmplug_hostcall *call,
+                                   const wasmplug_hostarg *topic, wasmplug_slot *results,
+                                   uint32_t *hops)
 {
+    wasmplug_bus *bus = link_enter(link);
+    if (!bus) {
+        soft_error(call, results, WASMPLUG_ERR_PLUGIN_STATE, "the event bus of this host is gone");
+        return NULL;
+    }
     const char *name = wasmplug_hostcall_plugin_name(call);
     char msg[WASMPLUG_ERROR_MESSAGE_MAX];
     if (wasmplug_topic_check((const char *)topic->ptr, topic->len, false, msg, sizeof msg)) {
         soft_error(call, results, WASMPLUG_ERR_ARGUMENT, msg);
-        return false;
+        link_leave(link);
+        return NULL;
     }
     char t[WASMPLUG_TOPIC_MAX + 1];
     memcpy(t, topic->ptr, topic->len);
@@ -147,44 +156,17 @@ static bool check_publish(ev_link *link, wasmplug_bus *bus, wasmplug_hostcall *c
                 name, t);
         ev_error_record(bus, &e);
         soft_error(call, results, e.code, e.message);
-        return false;
+        link_leave(link);
+        return NULL;
     }
     uint32_t h = 0;
     *hops = ev_current_delivery(bus, name, &h) ? h + 1 : 0;
-    return true;
+    return bus;
 }
 
-/* wasmplug.event_publish(topic_ptr, topic_len, payload_ptr, payload_len) -> i32 */
-static int import_publish(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
-                          wasmplug_slot *results)
+/* Keep ev (the caller's reference) in the call's state until call_end. */
+static bool hold_until_call_end(ev_link *link, wasmplug_hostcall *call, ev_event *ev)
 {
-    ev_link *link = user;
-    wasmplug_bus *bus = link_enter(link);
-    if (!bus)
-        return soft_error(call, results, WASMPLUG_ERR_PLUGIN_STATE,
-                          "the event bus of this host is gone");
-    uint32_t hops;
-    if (!check_publish(link, bus, call, &args[0], results, &hops)) {
-        link_leave(link);
-        return 0;
-    }
-    const char *topic = (const char *)args[0].ptr, *payload = (const char *)args[1].ptr;
-    if (ev_is_inbox(topic, args[0].len)) {
-        /* Replies go at once: the requester is waiting now. */
-        ev_reply_to_inbox(bus, topic, args[0].len, payload, args[1].len);
-        results[0].i32 = 0;
-        link_leave(link);
-        return 0;
-    }
-    wasmplug_plugin_error err;
-    ev_event *ev;
-    wasmplug_status st = ev_prepare(bus, wasmplug_hostcall_plugin_name(call), hops, topic,
-                                    args[0].len, payload, args[1].len, NULL, &ev, &err);
-    if (st) {
-        link_leave(link);
-        return soft_error(call, results, st, err.message);
-    }
-    /* Held until the call succeeds (call_end). */
     void **state = wasmplug_hostcall_call_state(call, link->service);
     ev_pending *p = state ? *state : NULL;
     if (state && !p && (p = calloc(1, sizeof *p)) != NULL)
@@ -197,14 +179,40 @@ static int import_publish(wasmplug_hostcall *call, void *user, const wasmplug_ho
             p->cap = cap;
         }
     }
-    if (!p || p->count == p->cap) {
-        ev_event_unref(ev);
-        link_leave(link);
-        return soft_error(call, results, WASMPLUG_ERR_NOMEM, "out of memory");
-    }
+    if (!p || p->count == p->cap)
+        return false;
     p->events[p->count++] = ev;
-    results[0].i32 = 0;
+    return true;
+}
+
+/* wasmplug.event_publish(topic_ptr, topic_len, payload_ptr, payload_len) -> i32 */
+static int import_publish(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
+                          wasmplug_slot *results)
+{
+    ev_link *link = user;
+    uint32_t hops;
+    wasmplug_bus *bus = enter_publish(link, call, &args[0], results, &hops);
+    if (!bus)
+        return 0;
+    const char *topic = (const char *)args[0].ptr, *payload = (const char *)args[1].ptr;
+    wasmplug_status st = WASMPLUG_OK;
+    wasmplug_plugin_error err;
+    if (ev_is_inbox(topic, args[0].len)) {
+        /* Replies go at once: the requester is waiting now. */
+        ev_reply_to_inbox(bus, topic, args[0].len, payload, args[1].len);
+    } else {
+        ev_event *ev;
+        st = ev_prepare(bus, wasmplug_hostcall_plugin_name(call), hops, topic, args[0].len,
+                        payload, args[1].len, NULL, &ev, &err);
+        if (st == WASMPLUG_OK && !hold_until_call_end(link, call, ev)) {
+            ev_event_unref(ev);
+            st = ev_fail(&err, WASMPLUG_ERR_NOMEM, "", "", "out of memory");
+        }
+    }
     link_leave(link);
+    if (st)
+        return soft_error(call, results, st, err.message);
+    results[0].i32 = 0;
     return 0;
 }
 
@@ -214,15 +222,10 @@ static int import_request(wasmplug_hostcall *call, void *user, const wasmplug_ho
                           wasmplug_slot *results)
 {
     ev_link *link = user;
-    wasmplug_bus *bus = link_enter(link);
-    if (!bus)
-        return soft_error(call, results, WASMPLUG_ERR_PLUGIN_STATE,
-                          "the event bus of this host is gone");
     uint32_t hops;
-    if (!check_publish(link, bus, call, &args[0], results, &hops)) {
-        link_leave(link);
+    wasmplug_bus *bus = enter_publish(link, call, &args[0], results, &hops);
+    if (!bus)
         return 0;
-    }
     wasmplug_plugin_error err;
     wasmplug_buf reply = {NULL, 0};
     wasmplug_status st = wasmplug_bus_request_from(

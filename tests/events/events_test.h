@@ -155,4 +155,35 @@ static inline bool bus_wait_idle(wasmplug_bus *bus, uint64_t id)
     return false;
 }
 
+/* A host in the given bounds mode whose policy grants policy (NULL: none). */
+static inline wasmplug_host *ev_test_host(wasmplug_bounds_mode bounds, const char *policy)
+{
+    wasmplug_host_config hc;
+    memset(&hc, 0, sizeof hc);
+    hc.bounds = bounds;
+    wasmplug_host *host = NULL;
+    CHECK_STATUS(wasmplug_host_new(&hc, &host), WASMPLUG_OK);
+    if (host && policy)
+        CHECK_STATUS(wasmplug_host_grant(host, "*", policy), WASMPLUG_OK);
+    return host;
+}
+
+/* Load and init the module at path as name, requesting perms. */
+static inline wasmplug_status ev_test_load(wasmplug_host *host, const char *name,
+                                           const char *path, const char *const *perms,
+                                           size_t nperms, wasmplug_plugin **out,
+                                           wasmplug_plugin_error *err)
+{
+    wasmplug_manifest m;
+    memset(&m, 0, sizeof m);
+    m.id = name;
+    m.version = "1.0.0";
+    m.permissions = perms;
+    m.permission_count = nperms;
+    wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
+    opt.init = true;
+    opt.manifest = &m;
+    return wasmplug_host_load_file(host, name, path, &opt, out, err);
+}
+
 #endif /* WASMPLUG_EVENTS_TEST_H */

@@ -32,26 +32,13 @@ static wasmplug_status load_pub(wasmplug_host *host, const char *name, const cha
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/ev_pub.wasm", WP_EVENTS_PLUGINS);
-    wasmplug_manifest m;
-    memset(&m, 0, sizeof m);
-    m.id = name;
-    m.version = "1.0.0";
-    m.permissions = perms;
-    m.permission_count = nperms;
-    wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
-    opt.init = true;
-    opt.manifest = &m;
-    return wasmplug_host_load_file(host, name, path, &opt, out, err);
+    return ev_test_load(host, name, path, perms, nperms, out, err);
 }
 
 static void fixture_init(fixture *f, uint32_t max_payload)
 {
     memset(f, 0, sizeof *f);
-    wasmplug_host_config hc;
-    memset(&hc, 0, sizeof hc);
-    hc.bounds = bounds;
-    CHECK_STATUS(wasmplug_host_new(&hc, &f->host), WASMPLUG_OK);
-    CHECK_STATUS(wasmplug_host_grant(f->host, "*", "events.*"), WASMPLUG_OK);
+    f->host = ev_test_host(bounds, "events.*");
     wasmplug_bus_config bc = {0};
     bc.max_payload = max_payload;
     CHECK_STATUS(wasmplug_bus_new(f->host, &bc, &f->bus), WASMPLUG_OK);
@@ -261,11 +248,7 @@ static void test_cycle_and_manifest(void)
 
 static void test_grants_and_attach(void)
 {
-    wasmplug_host_config hc;
-    memset(&hc, 0, sizeof hc);
-    hc.bounds = bounds;
-    wasmplug_host *host;
-    CHECK_STATUS(wasmplug_host_new(&hc, &host), WASMPLUG_OK);
+    wasmplug_host *host = ev_test_host(bounds, NULL);
     wasmplug_bus *bus, *second;
     CHECK_STATUS(wasmplug_bus_new(host, NULL, &bus), WASMPLUG_OK);
     CHECK_STATUS(wasmplug_bus_new(host, NULL, &second), WASMPLUG_OK);
@@ -308,8 +291,7 @@ static void test_grants_and_attach(void)
     wasmplug_host_free(host);
 
     /* No bus attached: the import is unknown. */
-    CHECK_STATUS(wasmplug_host_new(&hc, &host), WASMPLUG_OK);
-    CHECK_STATUS(wasmplug_host_grant(host, "*", "events.*"), WASMPLUG_OK);
+    host = ev_test_host(bounds, "events.*");
     CHECK_STATUS(load_pub(host, "p4", want, 1, NULL, &err), WASMPLUG_ERR_LINK);
     CHECK_CONTAINS(err.message, "no service attached");
     CHECK_STATUS(wasmplug_bus_new(host, NULL, &bus), WASMPLUG_OK);

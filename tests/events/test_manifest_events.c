@@ -99,20 +99,13 @@ static void test_parse(void)
 
 static void test_subscribe_doc(wasmplug_bounds_mode bounds)
 {
-    wasmplug_host_config hc;
-    memset(&hc, 0, sizeof hc);
-    hc.bounds = bounds;
-    wasmplug_host *host;
-    CHECK_STATUS(wasmplug_host_new(&hc, &host), WASMPLUG_OK);
-    CHECK_STATUS(wasmplug_host_grant(host, "*", "events.subscribe:*"), WASMPLUG_OK);
+    wasmplug_host *host = ev_test_host(bounds, "events.subscribe:*");
     wasmplug_bus *bus;
     CHECK_STATUS(wasmplug_bus_new(host, NULL, &bus), WASMPLUG_OK);
     wasmplug_manifest_diag diag;
     wasmplug_manifest_doc *doc = parse(good, &diag);
     if (!doc)
         return;
-    wasmplug_manifest m;
-    CHECK_STATUS(wasmplug_manifest_to_host(doc, &m), WASMPLUG_OK);
     /* The subscribe permissions the manifest requests. */
     char perms[2][WASMPLUG_TOPIC_MAX + 32];
     const char *perm_list[2];
@@ -120,16 +113,11 @@ static void test_subscribe_doc(wasmplug_bounds_mode bounds)
         snprintf(perms[i], sizeof perms[i], "events.subscribe:%s", doc->events_subscribe.items[i]);
         perm_list[i] = perms[i];
     }
-    m.permissions = perm_list;
-    m.permission_count = 2;
-    wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
-    opt.init = true;
-    opt.manifest = &m;
     char path[1024];
     snprintf(path, sizeof path, "%s/ev_sink.wasm", WP_EVENTS_PLUGINS);
     wasmplug_plugin *p = NULL;
     wasmplug_plugin_error err;
-    CHECK_STATUS(wasmplug_host_load_file(host, "sink", path, &opt, &p, &err), WASMPLUG_OK);
+    CHECK_STATUS(ev_test_load(host, "sink", path, perm_list, 2, &p, &err), WASMPLUG_OK);
     CHECK_STATUS(wasmplug_bus_subscribe_doc(bus, p, doc, &err), WASMPLUG_OK);
     for (int i = 0; i < 16; i++)
         CHECK_STATUS(wasmplug_bus_publish(bus, "batch.x", "1", 1, NULL, NULL), WASMPLUG_OK);

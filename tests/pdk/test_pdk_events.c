@@ -82,31 +82,17 @@ static void test_plugin(const char *name)
 {
     const char *lang = lang_of(name);
     printf("-- %s\n", name);
-    wasmplug_host_config hc;
-    memset(&hc, 0, sizeof hc);
-    hc.bounds = bounds;
-    wasmplug_host *host;
-    CHECK_STATUS(wasmplug_host_new(&hc, &host), WASMPLUG_OK);
-    CHECK_STATUS(wasmplug_host_grant(host, "*", "events.*"), WASMPLUG_OK);
+    wasmplug_host *host = ev_test_host(bounds, "events.*");
     wasmplug_bus *bus;
     CHECK_STATUS(wasmplug_bus_new(host, NULL, &bus), WASMPLUG_OK);
     CHECK_STATUS(wasmplug_bus_attach(bus, NULL), WASMPLUG_OK);
 
     static const char *const perms[] = {"events.publish:pdk.*", "events.subscribe:pdk.in"};
-    wasmplug_manifest m;
-    memset(&m, 0, sizeof m);
-    m.id = "plugin";
-    m.version = "1.0.0";
-    m.permissions = perms;
-    m.permission_count = 2;
-    wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
-    opt.init = true;
-    opt.manifest = &m;
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.wasm", plugin_dir, name);
     wasmplug_plugin *p = NULL;
     wasmplug_plugin_error err;
-    CHECK_CODE(wasmplug_host_load_file(host, "plugin", path, &opt, &p, &err), WASMPLUG_OK, &err);
+    CHECK_CODE(ev_test_load(host, "plugin", path, perms, 2, &p, &err), WASMPLUG_OK, &err);
     if (!p) {
         wasmplug_bus_free(bus);
         wasmplug_host_free(host);

@@ -10,10 +10,7 @@
  *   on_event         republishes on cycle.a (a publish cycle when subscribed
  *                    to cycle.*), ignoring errors
  */
-#include <stdint.h>
-
-#define IMPORT(n) __attribute__((import_module("wasmplug"), import_name(n)))
-#define EXPORT(n) __attribute__((export_name(n)))
+#include "ev_plugin.h"
 
 IMPORT("input_read") int32_t input_read(void *ptr, int32_t len, int32_t offset);
 IMPORT("output_write") int32_t output_write(const void *ptr, int32_t len);
@@ -54,23 +51,6 @@ static int32_t rest(int32_t n, int32_t *len)
     int32_t start = line(n, len);
     *len = in_len - start;
     return start;
-}
-
-static int32_t put_int(char *p, int32_t v)
-{
-    char tmp[12];
-    int32_t n = 0, o = 0;
-    if (v < 0) {
-        p[o++] = '-';
-        v = -v;
-    }
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        p[o++] = tmp[--n];
-    return o;
 }
 
 /* "<rc>", and " <result>" when there is one (a reply, or an error message). */

@@ -5,10 +5,7 @@
  * makes it trap, "echo" makes it answer with its input (a request's
  * reply). `stats` outputs "<events> <calls> <batches> <max hops>".
  */
-#include <stdint.h>
-
-#define IMPORT(n) __attribute__((import_module("wasmplug"), import_name(n)))
-#define EXPORT(n) __attribute__((export_name(n)))
+#include "ev_plugin.h"
 
 IMPORT("input_read") int32_t input_read(void *ptr, int32_t len, int32_t offset);
 IMPORT("output_write") int32_t output_write(const void *ptr, int32_t len);
@@ -55,19 +52,6 @@ EXPORT("on_event") int32_t on_event(void)
     if (count(len, "\"echo\""))
         output_write(buf, len);
     return 0;
-}
-
-static int32_t put_int(char *p, int32_t v)
-{
-    char tmp[12];
-    int32_t n = 0, o = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        p[o++] = tmp[--n];
-    return o;
 }
 
 EXPORT("stats") int32_t stats(void)
