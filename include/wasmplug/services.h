@@ -72,6 +72,7 @@ extern "C" {
 #endif
 
 typedef struct wasmplug_services wasmplug_services;
+typedef struct wasmplug_bus wasmplug_bus; /* the event bus, <wasmplug/events.h> */
 
 /** Services, for wasmplug_services_config.enable. */
 #define WASMPLUG_SERVICE_KV (1u << 0)
@@ -122,6 +123,13 @@ typedef struct wasmplug_services_config {
     /* notify: the callback (NULL: notifications are counted and dropped). */
     wasmplug_notify_fn on_notify;
     void *notify_user;
+
+    /* events: the bus (<wasmplug/events.h>, created on this host) that the
+     * plugins' wasmplug.event_publish / event_request reach, as
+     * wasmplug_bus_attach would attach it. NULL: the imports still link
+     * (so event plugins load and validate), and each publish or request
+     * returns -WASMPLUG_ERR_PLUGIN_STATE ("no event bus"). */
+    wasmplug_bus *bus;
 } wasmplug_services_config;
 
 /** Fill cfg with the defaults (all services, no data_dir, default quotas). */

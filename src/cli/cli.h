@@ -154,6 +154,8 @@ wasmplug_status cli_engine(wasmplug_engine **out);
 
 /* Attach the host services (data in G.data_dir, notifications on stderr). */
 wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size);
+/* Free what cli_attach_services made (its event bus): before wasmplug_host_free. */
+void cli_detach_services(void);
 /* The manifest permissions entry that requests a service grant
  * ("notify" -> "notify: true"). */
 const char *cli_service_hint(const char *grant);

@@ -1093,6 +1093,7 @@ out:
     free(input);
     if (pl)
         wasmplug_plugin_release(pl);
+    cli_detach_services();
     if (h)
         wasmplug_host_free(h);
     cli_http_free(http);

@@ -266,6 +266,7 @@ int cmd_validate(int argc, char **argv)
                 code = cli_exit_for(st);
             }
         }
+        cli_detach_services();
         if (h)
             wasmplug_host_free(h);
         cli_http_free(http);

@@ -176,9 +176,29 @@ static bool is_batched(const ev_sub *s)
  * gives the scheduler its reference): ready at once, or delayed until the
  * oldest event's batch window ends.
  */
+static void *worker_main(void *arg);
+
+/* The workers start with the first event to deliver, so a bus that never
+ * delivers (a command that only loads plugins) costs no threads. Caller
+ * holds bus->sched_mu. */
+static void start_workers(wasmplug_bus *bus)
+{
+    while (bus->worker_count < bus->cfg.workers &&
+           pthread_create(&bus->workers[bus->worker_count], NULL, worker_main, bus) == 0)
+        bus->worker_count++;
+    if (bus->worker_count == 0) {
+        wasmplug_plugin_error e;
+        ev_fail(&e, WASMPLUG_ERR_NOMEM, "host", "events.deliver",
+                "cannot start the bus's worker threads: events are queued, not delivered");
+        ev_error_record(bus, &e);
+    }
+}
+
 static void schedule(wasmplug_bus *bus, ev_sub *s)
 {
     pthread_mutex_lock(&bus->sched_mu);
+    if (bus->worker_count < bus->cfg.workers && !atomic_load(&bus->stop))
+        start_workers(bus);
     ev_event *oldest = s->ring[s->head];
     if (!is_batched(s) || s->count >= s->opt.batch_max || s->opt.batch_window_ms == 0)
         ready_push(bus, s);
@@ -534,12 +554,6 @@ wasmplug_status wasmplug_bus_new(wasmplug_host *host, const wasmplug_bus_config 
         bus->workers = calloc(bus->cfg.workers, sizeof *bus->workers);
         if (!bus->workers)
             st = WASMPLUG_ERR_NOMEM;
-    }
-    for (uint32_t i = 0; st == WASMPLUG_OK && i < bus->cfg.workers; i++) {
-        if (pthread_create(&bus->workers[i], NULL, worker_main, bus) != 0)
-            st = WASMPLUG_ERR_NOMEM;
-        else
-            bus->worker_count++;
     }
     if (st != WASMPLUG_OK) {
         wasmplug_bus_free(bus);

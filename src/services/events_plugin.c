@@ -11,6 +11,7 @@
  * imports are waited for.
  */
 #include "events_internal.h"
+#include "services_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,9 @@
 #include <time.h>
 
 struct ev_link {
+    wps_base base;            /* first: the services framework's part (base.id) */
     _Atomic(wasmplug_bus *) bus;
     _Atomic uint32_t active; /* imports and call ends using bus now */
-    unsigned service;
 };
 
 /* The events a call has published so far, sent when it succeeds. */
@@ -78,7 +79,7 @@ static const char PUBLISH_GRANT[] = "events.publish:";
 /* The plugin's publish patterns, computed on first use. */
 static ev_grants *plugin_grants(ev_link *link, wasmplug_plugin *plugin)
 {
-    ev_grants *g = wasmplug_plugin_service_state(plugin, link->service);
+    ev_grants *g = wasmplug_plugin_service_state(plugin, link->base.id);
     if (g)
         return g;
     g = calloc(1, sizeof *g);
@@ -98,7 +99,7 @@ static ev_grants *plugin_grants(ev_link *link, wasmplug_plugin *plugin)
             g->count++;
     }
     wasmplug_free(perms);
-    ev_grants *kept = wasmplug_plugin_service_state_set(plugin, link->service, g);
+    ev_grants *kept = wasmplug_plugin_service_state_set(plugin, link->base.id, g);
     if (kept != g)
         grants_free(g);
     return kept;
@@ -135,7 +136,8 @@ static wasmplug_bus *enter_publish(ev_link *link, wasmplug_hostcall *call,
 {
     wasmplug_bus *bus = link_enter(link);
     if (!bus) {
-        soft_error(call, results, WASMPLUG_ERR_PLUGIN_STATE, "the event bus of this host is gone");
+        soft_error(call, results, WASMPLUG_ERR_PLUGIN_STATE,
+                   "no event bus: this host attached none, or freed it");
         return NULL;
     }
     const char *name = wasmplug_hostcall_plugin_name(call);
@@ -167,7 +169,7 @@ static wasmplug_bus *enter_publish(ev_link *link, wasmplug_hostcall *call,
 /* Keep ev (the caller's reference) in the call's state until call_end. */
 static bool hold_until_call_end(ev_link *link, wasmplug_hostcall *call, ev_event *ev)
 {
-    void **state = wasmplug_hostcall_call_state(call, link->service);
+    void **state = wasmplug_hostcall_call_state(call, link->base.id);
     ev_pending *p = state ? *state : NULL;
     if (state && !p && (p = calloc(1, sizeof *p)) != NULL)
         *state = p;
@@ -293,23 +295,65 @@ static void link_free(void *user)
     free(user);
 }
 
+static const wps_import EVENT_IMPORTS[] = {
+    {"event_publish", "(pp)i", "events.publish:*", import_publish},
+    {"event_request", "(ppi)i", "events.publish:*", import_request},
+    {NULL, NULL, NULL, NULL}};
+
+/* A link to bus (may be NULL) as the user of the service def's hooks. */
+static wasmplug_status link_new(wasmplug_bus *bus, wasmplug_host *host,
+                                wasmplug_service_def *def, char *msg, size_t msg_size)
+{
+    if (bus && bus->link) {
+        snprintf(msg, msg_size, "the event bus is attached already");
+        return WASMPLUG_ERR_DUPLICATE;
+    }
+    if (bus && bus->host != host) {
+        snprintf(msg, msg_size, "the event bus was created for another host");
+        return WASMPLUG_ERR_ARGUMENT;
+    }
+    ev_link *link = calloc(1, sizeof *link);
+    if (!link) {
+        snprintf(msg, msg_size, "out of memory");
+        return WASMPLUG_ERR_NOMEM;
+    }
+    atomic_init(&link->bus, bus);
+    def->name = "events";
+    def->user = link;
+    def->call_end = call_end;
+    def->plugin_free = plugin_free;
+    def->finalizer = link_free;
+    if (bus)
+        bus->link = link;
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status events_module_attach(wasmplug_services *svc, wasmplug_service_def *def,
+                                            char *msg, size_t msg_size)
+{
+    return link_new(svc->cfg.bus, svc->host, def, msg, msg_size);
+}
+
+const wps_module wps_events_module = {"events", WASMPLUG_SERVICE_EVENTS, false, EVENT_IMPORTS,
+                                      events_module_attach};
+
 wasmplug_status wasmplug_bus_attach(wasmplug_bus *bus, wasmplug_plugin_error *err)
 {
     if (!bus || !bus->host)
         return ev_fail(err, WASMPLUG_ERR_ARGUMENT, "host", "events.attach",
                        "the bus has no host to attach to");
-    if (bus->link)
-        return ev_fail(err, WASMPLUG_ERR_DUPLICATE, "host", "events.attach",
-                       "the bus is attached already");
-    ev_link *link = calloc(1, sizeof *link);
-    if (!link)
-        return ev_fail(err, WASMPLUG_ERR_NOMEM, "host", "events.attach", "out of memory");
-    atomic_init(&link->bus, bus);
-    wasmplug_service_def def = {"events", link, NULL, call_end, plugin_free, link_free};
-    wasmplug_status st = wasmplug_host_add_service(bus->host, &def, &link->service);
+    wasmplug_service_def def;
+    memset(&def, 0, sizeof def);
+    char msg[WASMPLUG_ERROR_MESSAGE_MAX];
+    wasmplug_status st = link_new(bus, bus->host, &def, msg, sizeof msg);
+    if (st)
+        return ev_fail(err, st, "host", "events.attach", "%s", msg);
+    ev_link *link = def.user;
+    st = wasmplug_host_add_service(bus->host, &def, &link->base.id);
     if (st) {
+        bus->link = NULL;
         free(link);
-        return ev_fail(err, st, "host", "events.attach",
+        return ev_fail(err, st, "host", "events.attach", "%s",
                        st == WASMPLUG_ERR_PLUGIN_STATE
                            ? "attach the event bus before loading plugins into the host"
                        : st == WASMPLUG_ERR_DUPLICATE
@@ -317,19 +361,12 @@ wasmplug_status wasmplug_bus_attach(wasmplug_bus *bus, wasmplug_plugin_error *er
                            : "cannot add the events service to the host");
     }
     /* From here the host owns the link (link_free). */
-    bus->link = link;
-    static const struct {
-        const char *name, *signature;
-        wasmplug_typed_fn fn;
-    } imports[] = {{"event_publish", "(pp)i", import_publish},
-                   {"event_request", "(ppi)i", import_request}};
-    for (size_t i = 0; i < sizeof imports / sizeof imports[0]; i++) {
-        st = wasmplug_host_register_service_fn(bus->host, link->service, imports[i].name,
-                                               imports[i].signature, "events.publish:*",
-                                               imports[i].fn, link);
+    for (const wps_import *im = EVENT_IMPORTS; im->name; im++) {
+        st = wasmplug_host_register_service_fn(bus->host, link->base.id, im->name,
+                                               im->signature, im->grant, im->fn, link);
         if (st)
             return ev_fail(err, st, "host", "events.attach", "cannot register wasmplug.%s",
-                           imports[i].name);
+                           im->name);
     }
     return WASMPLUG_OK;
 }

@@ -17,6 +17,7 @@ static const wps_module *const MODULES[] = {
     &wps_notify_module,
     &wps_kv_module,
     &wps_sql_module,
+    &wps_events_module,
 };
 #define NMODULES (sizeof MODULES / sizeof MODULES[0])
 

@@ -68,5 +68,6 @@ bool wps_utf8_valid(const uint8_t *data, size_t len);
 extern const wps_module wps_notify_module;
 extern const wps_module wps_kv_module;
 extern const wps_module wps_sql_module;
+extern const wps_module wps_events_module; /* events_plugin.c */
 
 #endif

@@ -8,6 +8,8 @@
  */
 #include "events_test.h"
 
+#include <wasmplug/services.h>
+
 #include <stdlib.h>
 
 #ifndef WP_EVENTS_PLUGINS
@@ -283,7 +285,7 @@ static void test_grants_and_attach(void)
     CHECK_STATUS(wasmplug_plugin_call(p3, "publish", (const uint8_t *)"out.x\n1", 7, &out, &err),
                  WASMPLUG_OK);
     char expect[64];
-    snprintf(expect, sizeof expect, "%d the event bus of this host is gone",
+    snprintf(expect, sizeof expect, "%d no event bus: this host attached none, or freed it",
              -(int)WASMPLUG_ERR_PLUGIN_STATE);
     CHECK(out.data && strcmp((const char *)out.data, expect) == 0);
     wasmplug_buf_free(&out);
@@ -301,6 +303,52 @@ static void test_grants_and_attach(void)
     wasmplug_host_free(host);
 }
 
+/* The bus attached through the services library (wasmplug_services_attach). */
+static void test_services_attach(void)
+{
+    wasmplug_host *host = ev_test_host(bounds, "events.*");
+    wasmplug_bus *bus;
+    CHECK_STATUS(wasmplug_bus_new(host, NULL, &bus), WASMPLUG_OK);
+    wasmplug_services_config sc;
+    wasmplug_services_config_init(&sc);
+    sc.bus = bus;
+    char msg[256];
+    CHECK_STATUS(wasmplug_services_attach(host, &sc, NULL, msg, sizeof msg), WASMPLUG_OK);
+    wasmplug_plugin_error err;
+    CHECK_STATUS(wasmplug_bus_attach(bus, &err), WASMPLUG_ERR_DUPLICATE);
+    CHECK(strcmp(wasmplug_services_import_grant("event_publish"), "events.publish:*") == 0);
+    CHECK(strcmp(wasmplug_services_import_grant("event_request"), "events.publish:*") == 0);
+    wasmplug_plugin *p;
+    CHECK_STATUS(load_pub(host, "pub", pub_perms, 4, &p, &err), WASMPLUG_OK);
+    collector c;
+    collector_init(&c);
+    CHECK_STATUS(wasmplug_bus_subscribe(bus, "out.*", NULL, collect, &c, NULL, NULL), WASMPLUG_OK);
+    wasmplug_buf out;
+    CHECK_STATUS(wasmplug_plugin_call(p, "publish", (const uint8_t *)"out.x\n1", 7, &out, &err),
+                 WASMPLUG_OK);
+    CHECK(out.data && strcmp((const char *)out.data, "0") == 0);
+    wasmplug_buf_free(&out);
+    CHECK(collector_wait(&c, 1));
+    wasmplug_plugin_release(p);
+    wasmplug_bus_free(bus);
+    wasmplug_host_free(host);
+    collector_destroy(&c);
+
+    /* Services without a bus: event plugins load; publishing says why not. */
+    host = ev_test_host(bounds, "events.*");
+    wasmplug_services_config_init(&sc);
+    CHECK_STATUS(wasmplug_services_attach(host, &sc, NULL, msg, sizeof msg), WASMPLUG_OK);
+    CHECK_STATUS(load_pub(host, "pub", pub_perms, 4, &p, &err), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_plugin_call(p, "publish", (const uint8_t *)"out.x\n1", 7, &out, &err),
+                 WASMPLUG_OK);
+    char expect[64];
+    snprintf(expect, sizeof expect, "%d no event bus", -(int)WASMPLUG_ERR_PLUGIN_STATE);
+    CHECK(out.data && strncmp((const char *)out.data, expect, strlen(expect)) == 0);
+    wasmplug_buf_free(&out);
+    wasmplug_plugin_release(p);
+    wasmplug_host_free(host);
+}
+
 int main(int argc, char **argv)
 {
     bounds = test_bounds(&argc, argv);
@@ -309,5 +357,6 @@ int main(int argc, char **argv)
     test_request();
     test_cycle_and_manifest();
     test_grants_and_attach();
+    test_services_attach();
     return test_done();
 }
