@@ -214,6 +214,22 @@ else
     note "sentiment-analyzer or word-counter not built: skipping the workflows"
 fi
 
+# ---- the event bus: events flowing from one plugin to another ------------
+if [ -x "$B/examples/event_bus_demo" ] && [ -f "$B/examples/plugins/content_indexer.wasm" ] &&
+    [ -f "$B/examples/plugins/index_stats.wasm" ]; then
+    step "Event bus: content-indexer publishes what it indexed, index-stats adds it up in batches"
+    note "(examples/hosts/event_bus_demo.c: the host publishes content.created, then asks stats.get)"
+    printf '%s$ event_bus_demo%s\n' "$BOLD" "$OFF"
+    "$B/examples/event_bus_demo" "$B/examples/plugins" "$EX" "$T/event-demo-data" </dev/null
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        printf '%sdemo: the event bus demo failed (exit status %s)%s\n' "$RED" "$rc" "$OFF"
+        problems=$((problems + 1))
+    fi
+else
+    note "event_bus_demo or its plugins not built: skipping the event bus"
+fi
+
 step "Clean up"
 show 0 remove hello
 show 0 list
