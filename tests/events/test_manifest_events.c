@@ -21,7 +21,7 @@ static const char good[] =
     "      - content.created\n"
     "      - topic: 'batch.*'\n"
     "        handler: on_event\n"
-    "        batch: {max: 16, window_ms: 50}\n"
+    "        batch: {max: 16, window_ms: 5s}\n"
     "        queue: 64\n"
     "        on_full: block\n"
     "        block_timeout_ms: 2s\n"
@@ -54,7 +54,7 @@ static void test_parse(void)
         CHECK(strcmp(b->topic, "batch.*") == 0);
         CHECK(b->handler && strcmp(b->handler, "on_event") == 0);
         CHECK_EQ(b->batch_max, 16);
-        CHECK_EQ(b->batch_window_ms, 50);
+        CHECK_EQ(b->batch_window_ms, 5000);
         CHECK_EQ(b->queue, 64);
         CHECK_EQ(b->on_full, WASMPLUG_FULL_BLOCK);
         CHECK_EQ(b->block_timeout_ms, 2000);
