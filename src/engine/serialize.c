@@ -361,6 +361,8 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
             /* SIMD operations may read two slots from any slot operand. */
             if ((l == 'S' && v + (op >= WP_OP_V128_CONST) >= c->frame_size) ||
                 (l == 'X' && v >= oi->xlim[xpos & 3]) ||
+                /* CALL runs a defined function's code: never an import's. */
+                (l == 'X' && op == WP_OP_CALL && v < m->num_imported_funcs) ||
                 (l == 'N' && is_call && v > c->frame_size) ||
                 (l == 'I' && memory_op && v > UINT32_MAX))
                 st = FAIL("function %u: operand out of range at cell %u", fi, pc);

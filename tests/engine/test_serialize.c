@@ -231,6 +231,27 @@ static void forged_fuel(wasmplug_engine *e)
     forged_operand(e, loop_wasm, sizeof loop_wasm, back, huge, "branch out of the function");
 }
 
+/* (module (import "env" "f" (func)) (func (export "g") call 2) (func)):
+ * CALL of a defined function forged to name the import, whose function has
+ * no code (found by fuzz_deserialize: a null code pointer in the
+ * interpreter). */
+static const uint8_t call_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x02, 0x09, 0x01, 0x03, 'e', 'n', 'v', 0x01, 'f', 0x00, 0x00,
+    0x03, 0x03, 0x02, 0x00, 0x00,
+    0x07, 0x05, 0x01, 0x01, 'g', 0x00, 0x01,
+    0x0a, 0x09, 0x02, 0x04, 0x00, 0x10, 0x02, 0x0b, 0x02, 0x00, 0x0b,
+};
+
+static void forged_call(wasmplug_engine *e)
+{
+    uint8_t lo = (uint8_t)WP_OP_CALL, hi = (uint8_t)(WP_OP_CALL >> 8);
+    uint8_t defined[6] = {lo, hi, 2, 0, 0, 0};
+    uint8_t import[6] = {lo, hi, 0, 0, 0, 0};
+    forged_bytes(e, call_wasm, sizeof call_wasm, defined, import, 6, "operand out of range");
+}
+
 static void corruption(wasmplug_engine *e, const uint8_t *good, size_t size)
 {
     uint8_t *b = malloc(size);
@@ -352,6 +373,7 @@ int main(int argc, char **argv)
     forged_offset(e);
     forged_loop(e);
     forged_fuel(e);
+    forged_call(e);
     if (bytes) {
         corruption(e, bytes, nbytes);
 
