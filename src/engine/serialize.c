@@ -334,6 +334,14 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
             st = FAIL("function %u: does not start with a fuel check", fi);
             break;
         }
+        /* Guard-page loads and stores are unchecked: without a memory they
+         * would read through a null base. The compiler never emits them
+         * then (validation refuses such code). */
+        if (wp_is_memory_op(op) && m->nmemories == 0) {
+            st = FAIL("function %u: memory access at cell %u in a module without memory",
+                      fi, pc);
+            break;
+        }
         starts[pc] = 1;
         c->cells[pc] = cells_for[op];
         const opinfo *oi = &info[op];

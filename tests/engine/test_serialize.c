@@ -252,6 +252,25 @@ static void forged_call(wasmplug_engine *e)
     forged_bytes(e, call_wasm, sizeof call_wasm, defined, import, 6, "operand out of range");
 }
 
+/* (module (func (export "f") (param i32) (result i32) local.get 0
+ * i32.const 5 i32.add)): its I32_ADD_IMM forged into an I32_LOAD (the same
+ * operand layout) in a module without memory (found by fuzz_deserialize: a
+ * load through a null base in guard-page mode). */
+static const uint8_t add_imm_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x03, 0x02, 0x01, 0x00,
+    0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,
+    0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x41, 0x05, 0x6a, 0x0b,
+};
+
+static void forged_memory_op(wasmplug_engine *e)
+{
+    uint8_t add[2] = {(uint8_t)WP_OP_I32_ADD_IMM, (uint8_t)(WP_OP_I32_ADD_IMM >> 8)};
+    uint8_t load[2] = {(uint8_t)WP_OP_I32_LOAD, (uint8_t)(WP_OP_I32_LOAD >> 8)};
+    forged_bytes(e, add_imm_wasm, sizeof add_imm_wasm, add, load, 2, "without memory");
+}
+
 static void corruption(wasmplug_engine *e, const uint8_t *good, size_t size)
 {
     uint8_t *b = malloc(size);
@@ -374,6 +393,7 @@ int main(int argc, char **argv)
     forged_loop(e);
     forged_fuel(e);
     forged_call(e);
+    forged_memory_op(e);
     if (bytes) {
         corruption(e, bytes, nbytes);
 
