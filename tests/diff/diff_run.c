@@ -142,8 +142,12 @@ static int dummy_import(wasmplug_caller *caller, void *user, wasmplug_slot *slot
 int main(int argc, char **argv)
 {
     wasmplug_bounds_mode bounds = test_bounds(&argc, argv);
-    if (argc > 2 && strcmp(argv[1], "--coverage") == 0)
-        return coverage(test_engine_with(bounds, NULL, NULL), argc - 2, argv + 2);
+    if (argc > 2 && strcmp(argv[1], "--coverage") == 0) {
+        wasmplug_engine *ce = test_engine_with(bounds, NULL, NULL);
+        int rc = coverage(ce, argc - 2, argv + 2);
+        wasmplug_engine_free(ce);
+        return rc;
+    }
     bool roundtrip = argc > 2 && strcmp(argv[1], "--roundtrip") == 0;
     const char *path = argv[argc - 1];
     if (argc != (roundtrip ? 3 : 2)) {
