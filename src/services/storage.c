@@ -54,7 +54,10 @@ wps_db *wps_db_open_path(const char *path, const char *label, const char *schema
     if (rc == SQLITE_OK && schema)
         rc = sqlite3_exec(d->db, schema, NULL, NULL, &err);
     if (rc == SQLITE_OK &&
-        ((rc = sqlite3_prepare_v2(d->db, "BEGIN", -1, &d->begin, NULL)) != SQLITE_OK ||
+        /* IMMEDIATE: a deferred transaction that read before writing fails
+         * at once (SQLITE_BUSY_SNAPSHOT, no busy wait) when another
+         * connection wrote in between, e.g. a second instance's first open. */
+        ((rc = sqlite3_prepare_v2(d->db, "BEGIN IMMEDIATE", -1, &d->begin, NULL)) != SQLITE_OK ||
          (rc = sqlite3_prepare_v2(d->db, "COMMIT", -1, &d->commit, NULL)) != SQLITE_OK ||
          (rc = sqlite3_prepare_v2(d->db, "ROLLBACK", -1, &d->rollback, NULL)) != SQLITE_OK))
         err = sqlite3_mprintf("%s", sqlite3_errmsg(d->db));
