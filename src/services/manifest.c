@@ -9,6 +9,8 @@
 #include <wasmplug/http.h>
 #include <wasmplug/manifest.h>
 
+#include "services_internal.h"
+
 #include <yaml.h>
 
 #include <errno.h>
@@ -256,8 +258,9 @@ typedef struct field {
     field_fn fn;
 } field;
 
-/* Edit distance (small strings), for "did you mean" hints. */
-static size_t distance(const char *a, const char *b)
+/* Edit distance (small strings), for "did you mean" hints (manifests and
+ * workflow files). */
+size_t wps_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 40 || lb > 40)
@@ -324,7 +327,7 @@ static wasmplug_status walk_mapping(ctx *c, const char *what, const yaml_node_t 
             const field *best = NULL;
             size_t bestd = 3;
             for (const field *g = fields; g->key; g++) {
-                size_t dd = distance(sval(k), g->key);
+                size_t dd = wps_edit_distance(sval(k), g->key);
                 if (dd < bestd) {
                     bestd = dd;
                     best = g;

@@ -70,4 +70,8 @@ extern const wps_module wps_kv_module;
 extern const wps_module wps_sql_module;
 extern const wps_module wps_events_module; /* events_plugin.c */
 
+/* manifest.c: Levenshtein distance of two short strings (99 when either is
+ * longer than 40 bytes), for "did you mean" hints. */
+size_t wps_edit_distance(const char *a, const char *b);
+
 #endif

@@ -6,6 +6,7 @@
  * types to exports or built-ins, load sub-workflows, index connections.
  */
 #include "workflow_internal.h"
+#include "services_internal.h"
 
 #include <yaml.h>
 
@@ -536,48 +537,24 @@ static bool resolve_type(wasmplug_flow *f, wf_node *node)
     return false;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    size_t row[41];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j], best = prev + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
 /* The closest known type name, for "did you mean". */
 static const char *closest_type(const wasmplug_flow *f, const char *type)
 {
     const char *best = NULL;
     size_t bestd = 3;
     for (size_t i = 0; BUILTINS[i]; i++)
-        if (edit_distance(type, BUILTINS[i]) < bestd)
-            bestd = edit_distance(type, best = BUILTINS[i]);
+        if (wps_edit_distance(type, BUILTINS[i]) < bestd)
+            bestd = wps_edit_distance(type, best = BUILTINS[i]);
     for (size_t i = 0; i < f->doc_count; i++) {
         const wasmplug_manifest_doc *d = f->docs[i];
         if (!is_real_doc(d))
             continue;
         for (size_t t = 0; t < d->node_type_count; t++)
-            if (edit_distance(type, d->node_types[t].name) < bestd)
-                bestd = edit_distance(type, best = d->node_types[t].name);
+            if (wps_edit_distance(type, d->node_types[t].name) < bestd)
+                bestd = wps_edit_distance(type, best = d->node_types[t].name);
         for (size_t e = 0; e < d->exports.count; e++)
-            if (edit_distance(type, d->exports.items[e]) < bestd)
-                bestd = edit_distance(type, best = d->exports.items[e]);
+            if (wps_edit_distance(type, d->exports.items[e]) < bestd)
+                bestd = wps_edit_distance(type, best = d->exports.items[e]);
     }
     return best;
 }
