@@ -41,44 +41,35 @@ static char *join(const char *a, const char *b)
     return p;
 }
 
-char *wps_store_root(const char *explicit_root)
+/* A per-user directory: the explicit one, else $env_var, else
+ * $xdg_var/wasmplug (absolute only, as the XDG spec says), else
+ * $HOME/home_fallback. NULL without any of them. */
+static char *user_dir(const char *explicit_root, const char *env_var, const char *xdg_var,
+                      const char *home_fallback)
 {
     if (explicit_root && *explicit_root)
         return strdup(explicit_root);
-    const char *env = getenv(WPS_ENV_STORE);
+    const char *env = getenv(env_var);
     if (env && *env)
         return strdup(env);
-    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *xdg = getenv(xdg_var);
     if (xdg && xdg[0] == '/')
         return join(xdg, "wasmplug");
     const char *home = getenv("HOME");
     if (!home || !*home)
         return NULL;
-    size_t n = strlen(home) + 32;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/.local/share/wasmplug", home);
-    return p;
+    return join(home, home_fallback);
+}
+
+char *wps_store_root(const char *explicit_root)
+{
+    return user_dir(explicit_root, WPS_ENV_STORE, "XDG_DATA_HOME", ".local/share/wasmplug");
 }
 
 char *wps_plugin_data_root(const char *explicit_root)
 {
-    if (explicit_root && *explicit_root)
-        return strdup(explicit_root);
-    const char *env = getenv(WPS_ENV_PLUGIN_DATA);
-    if (env && *env)
-        return strdup(env);
-    const char *xdg = getenv("XDG_STATE_HOME");
-    if (xdg && xdg[0] == '/')
-        return join(xdg, "wasmplug");
-    const char *home = getenv("HOME");
-    if (!home || !*home)
-        return NULL;
-    size_t n = strlen(home) + 32;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/.local/state/wasmplug", home);
-    return p;
+    return user_dir(explicit_root, WPS_ENV_PLUGIN_DATA, "XDG_STATE_HOME",
+                    ".local/state/wasmplug");
 }
 
 int wps_mkdirs(const char *path, mode_t mode)
