@@ -93,12 +93,13 @@ switch: deps
 	$(call cmake_build,$(SWITCH_DIR),-DWASMPLUG_THREADED=OFF)
 	cd $(SWITCH_DIR) && $(CTEST) $(CTEST_FLAGS)
 
-# Only the host tests are built and run: they are the ones with threads.
+# Only the host and event-bus tests are built and run: they are the ones
+# with threads.
 tsan: deps
 	$(CMAKE) -S . -B $(TSAN_DIR) -DWASMPLUG_TSAN=ON -DWASMPLUG_EXAMPLES=OFF \
 	    -DWASMPLUG_BENCH=OFF $(CMAKE_FLAGS)
-	$(CMAKE) --build $(TSAN_DIR) -j$(JOBS) --target host_tests
-	cd $(TSAN_DIR) && $(CTEST) $(CTEST_FLAGS) -L host
+	$(CMAKE) --build $(TSAN_DIR) -j$(JOBS) --target host_tests events_tests
+	cd $(TSAN_DIR) && $(CTEST) $(CTEST_FLAGS) -L 'host|events'
 
 # Every *.json in SPEC_DIR (the whole core suite); the runner prints a line
 # per file and the total.
