@@ -753,15 +753,28 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
     return finish(p, st, &e, err);
 }
 
+/*
+ * Mark slot s busy for a call or the dispose hook (p->lock held). It never
+ * inherits an interrupt: one sent to whatever last ran on the instance (a
+ * cancel that reached a call, init or dispose just after its last check)
+ * would stop this run and pass for a timeout. Nothing can interrupt it
+ * before the lock is released.
+ */
+static void claim_slot(wph_slot *s)
+{
+    s->busy = true;
+    atomic_store(&s->interrupted, 0);
+    if (s->inst)
+        wasmplug_instance_clear_interrupt(s->inst);
+}
+
 wasmplug_status wph_dispose_instances(wasmplug_plugin *p, wasmplug_plugin_error *e)
 {
     pthread_mutex_lock(&p->lock);
     while (p->running > 0)
         pthread_cond_wait(&p->cond, &p->lock);
-    for (uint32_t i = 0; i < p->pool_size; i++) {
-        p->slots[i].busy = true;
-        atomic_store(&p->slots[i].interrupted, 0);
-    }
+    for (uint32_t i = 0; i < p->pool_size; i++)
+        claim_slot(&p->slots[i]);
     pthread_mutex_unlock(&p->lock);
 
     wasmplug_status st = WASMPLUG_OK;
@@ -883,15 +896,8 @@ static wasmplug_status call_begin(wasmplug_plugin *p, const char *func, wph_slot
             break;
         pthread_cond_wait(&p->cond, &p->lock);
     }
-    s->busy = true;
     p->running++;
-    atomic_store(&s->interrupted, 0);
-    /* A new call never inherits an interrupt: one sent to whatever last ran
-     * on this instance (a cancel that reached init or dispose just after its
-     * last check) would stop this call and pass for a timeout. Nothing can
-     * interrupt this call before the lock is released. */
-    if (s->inst)
-        wasmplug_instance_clear_interrupt(s->inst);
+    claim_slot(s);
     pthread_mutex_unlock(&p->lock);
     atomic_fetch_add(&p->host->active_calls, 1);
     *out = s;
