@@ -112,6 +112,34 @@ WASMPLUG_API wasmplug_status wasmplug_flow_load_with(wasmplug_host *host, const 
                                                      const char *const *plugins,
                                                      size_t plugin_count, wasmplug_flow **out,
                                                      wasmplug_flow_diag *diag);
+/**
+ * Called for each plugin a workflow is about to load, with its manifest and
+ * the name it will have in the host ("flow.<id>.<n>"): the place to give
+ * that plugin alone what it was granted (wasmplug_host_grant(host,
+ * plugin_name, permission)), e.g. what an operator recorded when installing
+ * it. Returning non-OK skips the plugin; message (NUL-terminated, may be
+ * left empty) says why and is reported at the node that needed it.
+ */
+typedef wasmplug_status (*wasmplug_flow_plugin_hook)(void *user, wasmplug_host *host,
+                                                     const wasmplug_manifest_doc *doc,
+                                                     const char *plugin_name, char *message,
+                                                     size_t message_size);
+
+/** Options of wasmplug_flow_load_opts (zero = wasmplug_flow_load). */
+typedef struct wasmplug_flow_load_options {
+    /* plugin directories (or plugin.yaml files) searched after the file's
+     * own, as wasmplug_flow_load_with; sub-workflows see them too */
+    const char *const *plugins;
+    size_t plugin_count;
+    wasmplug_flow_plugin_hook before_load; /* may be NULL; sub-workflows use it too */
+    void *hook_user;
+} wasmplug_flow_load_options;
+
+/** wasmplug_flow_load with options (opts NULL = none). */
+WASMPLUG_API wasmplug_status wasmplug_flow_load_opts(wasmplug_host *host, const char *path,
+                                                     const wasmplug_flow_load_options *opts,
+                                                     wasmplug_flow **out,
+                                                     wasmplug_flow_diag *diag);
 /** The same from YAML text; relative paths are taken from base_dir (NULL = "."). */
 WASMPLUG_API wasmplug_status wasmplug_flow_parse(wasmplug_host *host, const char *text,
                                                  size_t len, const char *filename,

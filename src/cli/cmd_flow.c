@@ -1,16 +1,24 @@
 /*
  * cmd_flow.c - `wasmplug flow run|validate|graph|replay`: workflows of
- * plugin nodes (<wasmplug/workflow.h>) from the command line. Plugin names,
- * node names and outputs are untrusted text: escaped on terminals.
+ * plugin nodes (<wasmplug/workflow.h>) from the command line. Node types
+ * come from the workflow's own plugins, then --plugin directories, then the
+ * project's ./plugins and the store (newest version of each); an installed
+ * plugin gets what the operator granted it at install, --grant applies to
+ * every plugin. Plugin names, node names and outputs are untrusted text:
+ * escaped on terminals.
  */
 #include "cli.h"
 #include "interrupt.h"
 
 #include <wasmplug/workflow.h>
 
+#include "services/grants.h"
+
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { F_INPUT = 1, F_INPUT_FILE, F_STATE_OUT, F_TRACE, F_GRANT, F_WORKFLOW, F_PLUGIN };
 
@@ -153,10 +161,77 @@ static bool write_file(const char *path, const char *text)
     return fclose(fp) == 0 && ok;
 }
 
+/* The store's plugins directory as a real path with a trailing '/', or "" . */
+static char store_plugins[PATH_MAX + 16];
+
+/* An installed plugin (its directory is in the store) gets exactly what the
+ * operator granted it at install, under the name the workflow loads it as. */
+static wasmplug_status grant_recorded(void *user, wasmplug_host *host,
+                                      const wasmplug_manifest_doc *doc, const char *plugin_name,
+                                      char *message, size_t message_size)
+{
+    (void)user;
+    char dir[PATH_MAX];
+    size_t n = strlen(store_plugins);
+    if (!n || !doc->dir || !realpath(doc->dir, dir) || strncmp(dir, store_plugins, n))
+        return WASMPLUG_OK;
+    wps_grants granted = {NULL, 0};
+    wasmplug_status st = wps_grants_load(dir, &granted, message, message_size);
+    if (st == WASMPLUG_ERR_NOT_FOUND)
+        return WASMPLUG_OK; /* installed with nothing granted */
+    for (size_t i = 0; !st && i < granted.count; i++)
+        st = wasmplug_host_grant(host, plugin_name, granted.items[i]);
+    wps_grants_free(&granted);
+    return st;
+}
+
+/* --plugin directories, then the project's plugins and the store's (the
+ * newest version of each id; entries whose manifest is broken are left out:
+ * `wasmplug list` reports them). *paths and *entries are freed by the caller. */
+static bool plugin_dirs(const flow_opts *o, const char ***paths, size_t *count,
+                        wps_entry **entries, size_t *entry_count)
+{
+    *entries = NULL;
+    *entry_count = 0;
+    store_plugins[0] = '\0';
+    char cwd[PATH_MAX], msg[512], real[PATH_MAX];
+    if (G.store && cli_store_usable() == EXIT_OK) {
+        char root[PATH_MAX + 16];
+        snprintf(root, sizeof root, "%s/plugins", G.store);
+        if (realpath(root, real))
+            snprintf(store_plugins, sizeof store_plugins, "%s/", real);
+        wps_list(G.store, getcwd(cwd, sizeof cwd) ? cwd : NULL, entries, entry_count, msg,
+                 sizeof msg);
+    }
+    *paths = calloc(o->plugin_count + *entry_count + 1, sizeof **paths);
+    if (!*paths)
+        return false;
+    *count = 0;
+    for (size_t i = 0; i < o->plugin_count; i++)
+        (*paths)[(*count)++] = o->plugins[i];
+    for (size_t i = 0; i < *entry_count; i++) {
+        const wps_entry *e = &(*entries)[i], *prev = i ? &(*entries)[i - 1] : NULL;
+        if (!e->doc || (prev && prev->doc && prev->source == e->source &&
+                        !strcmp(prev->doc->id, e->doc->id)))
+            continue;
+        (*paths)[(*count)++] = e->dir;
+    }
+    return true;
+}
+
 static int load(const flow_opts *o, wasmplug_host *h, const char *file, wasmplug_flow **flow)
 {
+    wasmplug_flow_load_options lo;
+    memset(&lo, 0, sizeof lo);
+    wps_entry *entries;
+    size_t entry_count;
+    if (!plugin_dirs(o, (const char ***)&lo.plugins, &lo.plugin_count, &entries, &entry_count))
+        return cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
+    lo.before_load = grant_recorded;
     wasmplug_flow_diag d;
-    wasmplug_status st = wasmplug_flow_load_with(h, file, o->plugins, o->plugin_count, flow, &d);
+    wasmplug_status st = wasmplug_flow_load_opts(h, file, &lo, flow, &d);
+    free((void *)lo.plugins);
+    wps_entries_free(entries, entry_count);
     if (st == WASMPLUG_ERR_NOMEM)
         return cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
     return st ? cli_manifest_error(&d, st) : EXIT_OK;

@@ -86,6 +86,8 @@ struct wasmplug_flow {
     size_t doc_count;
     char **extra_plugins;         /* plugins the caller added (absolute paths) */
     size_t extra_plugin_count;
+    wasmplug_flow_plugin_hook before_load; /* the caller's, or NULL */
+    void *hook_user;
     wf_plugin **plugins;
     size_t plugin_count;
     unsigned depth;               /* sub-workflow nesting */
@@ -124,7 +126,7 @@ void wf_diag(wasmplug_flow_diag *diag, const char *file, wf_loc at, const char *
 
 /* workflow_load.c */
 wasmplug_status wf_load(wasmplug_host *host, const char *path, unsigned depth,
-                        const char *const *plugins, size_t plugin_count, wasmplug_flow **out,
+                        const wasmplug_flow_load_options *opts, wasmplug_flow **out,
                         wasmplug_flow_diag *diag);
 size_t wf_node_index(const wasmplug_flow *flow, const char *name);
 

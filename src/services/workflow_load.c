@@ -647,8 +647,16 @@ static wasmplug_status load_plugin(wasmplug_flow *f, wf_node *node, unsigned *er
                  atomic_fetch_add(&plugin_serial, 1) + 1);
         wasmplug_plugin_error pe;
         memset(&pe, 0, sizeof pe);
-        st = wasmplug_host_load_file(f->host, name, module, &o, &wp->plugin, &pe);
-        if (st) {
+        char why_not[400] = "";
+        if (f->before_load &&
+            (st = f->before_load(f->hook_user, f->host, node->doc, name, why_not,
+                                 sizeof why_not)) != WASMPLUG_OK) {
+            bind_err(f, errors, diag, node->type_loc, "node '%s': plugin '%s' (%s): %s",
+                     node->name, node->doc->id, module,
+                     why_not[0] ? why_not : wasmplug_strerror(st));
+            if (st != WASMPLUG_ERR_NOMEM)
+                st = WASMPLUG_OK; /* reported; go on */
+        } else if ((st = wasmplug_host_load_file(f->host, name, module, &o, &wp->plugin, &pe))) {
             char why[400];
             wasmplug_plugin_error_format(&pe, why, sizeof why);
             bind_err(f, errors, diag, node->type_loc,
@@ -760,8 +768,10 @@ static wasmplug_status bind(wasmplug_flow *f, unsigned *errors, wasmplug_flow_di
                 return WASMPLUG_ERR_NOMEM;
             wasmplug_flow_diag sd;
             memset(&sd, 0, sizeof sd);
-            st = wf_load(f->host, p, f->depth + 1, (const char *const *)f->extra_plugins,
-                         f->extra_plugin_count, &node->sub, &sd);
+            wasmplug_flow_load_options so = {(const char *const *)f->extra_plugins,
+                                             f->extra_plugin_count, f->before_load,
+                                             f->hook_user};
+            st = wf_load(f->host, p, f->depth + 1, &so, &node->sub, &sd);
             if (st == WASMPLUG_ERR_NOMEM) {
                 free(p);
                 return st;
@@ -841,8 +851,8 @@ static bool add_extra_plugins(wasmplug_flow *f, const char *const *plugins, size
 
 static wasmplug_status parse_text(wasmplug_host *host, const char *text, size_t len,
                                   const char *filename, const char *base_dir, unsigned depth,
-                                  const char *const *plugins, size_t plugin_count,
-                                  wasmplug_flow **out, wasmplug_flow_diag *diag)
+                                  const wasmplug_flow_load_options *opts, wasmplug_flow **out,
+                                  wasmplug_flow_diag *diag)
 {
     *out = NULL;
     wasmplug_flow *f = calloc(1, sizeof *f);
@@ -850,6 +860,10 @@ static wasmplug_status parse_text(wasmplug_host *host, const char *text, size_t 
         return WASMPLUG_ERR_NOMEM;
     f->host = host;
     f->depth = depth;
+    if (opts) {
+        f->before_load = opts->before_load;
+        f->hook_user = opts->hook_user;
+    }
     f->max_steps = 10000;
     f->params = json_object();
     f->path = strdup(filename ? filename : "<string>");
@@ -882,7 +896,7 @@ static wasmplug_status parse_text(wasmplug_host *host, const char *text, size_t 
         read_top(&r, root);
     yaml_document_delete(&r.doc);
     wasmplug_status st = WASMPLUG_OK;
-    if (!add_extra_plugins(f, plugins, plugin_count))
+    if (opts && !add_extra_plugins(f, opts->plugins, opts->plugin_count))
         st = WASMPLUG_ERR_NOMEM;
     if (!r.errors && !st)
         st = bind(f, &r.errors, diag);
@@ -895,7 +909,7 @@ static wasmplug_status parse_text(wasmplug_host *host, const char *text, size_t 
 }
 
 wasmplug_status wf_load(wasmplug_host *host, const char *path, unsigned depth,
-                        const char *const *plugins, size_t plugin_count, wasmplug_flow **out,
+                        const wasmplug_flow_load_options *opts, wasmplug_flow **out,
                         wasmplug_flow_diag *diag)
 {
     FILE *fp = fopen(path, "rb");
@@ -936,32 +950,36 @@ wasmplug_status wf_load(wasmplug_host *host, const char *path, unsigned depth,
     if (slash)
         *slash = '\0';
     wasmplug_status st =
-        parse_text(host, text, len, path, slash ? (*dir ? dir : "/") : ".", depth, plugins,
-                   plugin_count, out, diag);
+        parse_text(host, text, len, path, slash ? (*dir ? dir : "/") : ".", depth, opts, out,
+                   diag);
     free(dir);
     free(text);
     return st;
 }
 
-wasmplug_status wasmplug_flow_load(wasmplug_host *host, const char *path, wasmplug_flow **out,
-                                   wasmplug_flow_diag *diag)
+wasmplug_status wasmplug_flow_load_opts(wasmplug_host *host, const char *path,
+                                        const wasmplug_flow_load_options *opts,
+                                        wasmplug_flow **out, wasmplug_flow_diag *diag)
 {
     if (diag)
         memset(diag, 0, sizeof *diag);
-    if (!host || !path || !out)
+    if (!host || !path || !out || (opts && opts->plugin_count && !opts->plugins))
         return WASMPLUG_ERR_ARGUMENT;
-    return wf_load(host, path, 0, NULL, 0, out, diag);
+    return wf_load(host, path, 0, opts, out, diag);
+}
+
+wasmplug_status wasmplug_flow_load(wasmplug_host *host, const char *path, wasmplug_flow **out,
+                                   wasmplug_flow_diag *diag)
+{
+    return wasmplug_flow_load_opts(host, path, NULL, out, diag);
 }
 
 wasmplug_status wasmplug_flow_load_with(wasmplug_host *host, const char *path,
                                         const char *const *plugins, size_t plugin_count,
                                         wasmplug_flow **out, wasmplug_flow_diag *diag)
 {
-    if (diag)
-        memset(diag, 0, sizeof *diag);
-    if (!host || !path || !out || (plugin_count && !plugins))
-        return WASMPLUG_ERR_ARGUMENT;
-    return wf_load(host, path, 0, plugins, plugin_count, out, diag);
+    wasmplug_flow_load_options o = {plugins, plugin_count, NULL, NULL};
+    return wasmplug_flow_load_opts(host, path, &o, out, diag);
 }
 
 wasmplug_status wasmplug_flow_parse(wasmplug_host *host, const char *text, size_t len,
@@ -972,7 +990,7 @@ wasmplug_status wasmplug_flow_parse(wasmplug_host *host, const char *text, size_
         memset(diag, 0, sizeof *diag);
     if (!host || !text || !out)
         return WASMPLUG_ERR_ARGUMENT;
-    return parse_text(host, text, len, filename, base_dir, 0, NULL, 0, out, diag);
+    return parse_text(host, text, len, filename, base_dir, 0, NULL, out, diag);
 }
 
 void wasmplug_flow_free(wasmplug_flow *f)

@@ -197,6 +197,8 @@ char *wasmplug_flow_run_log(const wasmplug_flow_run *run)
  * jansson's refusal: then a placeholder naming the length). */
 static json_t *as_json(const uint8_t *data, size_t len)
 {
+    if (!len)
+        return json_string(""); /* an empty output (data may be NULL) */
     json_t *v = json_loadb((const char *)data, len, JSON_DECODE_ANY, NULL);
     if (v)
         return v;

@@ -62,6 +62,27 @@ grep -q "broken.yaml:2:25: node 'first' has unknown type 'wrpa' (did you mean 'w
     ok "the error names line and column" || { bad "the error names line and column"; cat "$T/err"; }
 expect 2 "usage: no file" "$W" flow run
 expect 2 "usage: unknown subcommand" "$W" flow walk "$T/flow.yaml"
+# Node types from the store: an installed plugin gets exactly what was
+# granted at install (notify here), not what its manifest asks for (notify
+# and storage, only storage granted for 'mute'); --grant adds to it.
+export WASMPLUG_STORE="$T/store"
+for id in asks mute; do
+    mkdir -p "$T/$id"
+    cp "$PLUGINS/notify_only.wasm" "$T/$id/n.wasm"
+    printf 'id: %s\nversion: 1.0.0\nmodule: n.wasm\nexports: [run]\npermissions:\n  notify: true\n  storage: true\n' \
+        "$id" >"$T/$id/plugin.yaml"
+    printf 'nodes:\n  - {name: tell, type: %s/run}\n' "$id" >"$T/$id.yaml"
+done
+expect 0 "install asks granting notify" "$W" install "$T/asks" --grant notify
+expect 0 "install mute granting storage only" "$W" install "$T/mute" --grant kv
+rm -rf "$T/asks" "$T/mute" # only the installed copies remain
+expect 0 "a node type of an installed plugin, with its recorded grants" "$W" flow run "$T/asks.yaml"
+grep -q 'flow.asks.1: Done' "$T/err" && ok "  ... its notification is shown" || { bad "  ... its notification is shown"; cat "$T/err"; }
+grep -q '"tell": ""' "$T/out" && ok "  ... an empty output is an empty string" || { bad "  ... an empty output is an empty string"; cat "$T/out"; }
+expect 4 "an installed plugin without the grant is refused" "$W" flow run "$T/mute.yaml"
+grep -q "mute.yaml:2:24: node 'tell': cannot load plugin 'mute'.*does not grant 'notify' to plugin 'flow.mute.1'" "$T/err" &&
+    ok "  ... naming the node, the plugin and the permission" || { bad "  ... naming the node, the plugin and the permission"; cat "$T/err"; }
+expect 0 "--grant adds to the recorded grants" "$W" flow run "$T/mute.yaml" --grant notify
 # Ctrl-C while a node's exec spins: the run is cancelled, exit 130. (A
 # background job of a script starts with SIGINT ignored: env restores it.)
 printf 'nodes:\n  - {name: s, type: spin}\n' >"$T/spin.yaml"

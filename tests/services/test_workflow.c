@@ -636,6 +636,65 @@ static void test_trace_replay_dot(void)
     wasmplug_flow_free(fb);
 }
 
+
+typedef struct hook_log {
+    unsigned calls;
+    char last_name[128];
+    bool refuse;
+} hook_log;
+
+static wasmplug_status hook(void *user, wasmplug_host *h, const wasmplug_manifest_doc *doc,
+                            const char *plugin_name, char *message, size_t message_size)
+{
+    hook_log *l = user;
+    l->calls++;
+    snprintf(l->last_name, sizeof l->last_name, "%s", plugin_name);
+    CHECK(h == host);
+    CHECK(doc->id && !strcmp(doc->id, "flownodes"));
+    if (l->refuse) {
+        snprintf(message, message_size, "refused by the test's hook");
+        return WASMPLUG_ERR_PERMISSION_DENIED;
+    }
+    return WASMPLUG_OK;
+}
+
+/* Load options: plugins searched after the file's own (sub-workflows too),
+ * and the hook that sees each plugin before it loads, under its host name. */
+static void test_load_options(void)
+{
+    put("outer.yaml", "nodes:\n  - {name: w, type: wrap}\n  - {name: s, type: workflow, config: {file: inner.yaml}}\n"
+                      "connections: [{from: w, to: s}]\n");
+    put("inner.yaml", "nodes:\n  - {name: e, type: echo, config: {k: 1}}\n");
+    char path[512], nodes[300];
+    snprintf(path, sizeof path, "%s/outer.yaml", dir);
+    snprintf(nodes, sizeof nodes, "%s/nodes", dir);
+    const char *plugins[] = {nodes};
+    hook_log l;
+    memset(&l, 0, sizeof l);
+    wasmplug_flow_load_options o = {plugins, 1, hook, &l};
+    wasmplug_flow *f = NULL;
+    wasmplug_flow_diag d;
+    CHECK_STATUS(wasmplug_flow_load_opts(host, path, &o, &f, &d), WASMPLUG_OK);
+    CHECK_EQ(l.calls, 2); /* the outer node's plugin and the inner one (another config) */
+    CHECK(strncmp(l.last_name, "flow.flownodes.", 15) == 0);
+    wasmplug_plugin *p = NULL;
+    CHECK_STATUS(wasmplug_host_get(host, l.last_name, &p), WASMPLUG_OK); /* the name it loaded as */
+    if (p)
+        wasmplug_plugin_release(p);
+    wasmplug_flow_free(f);
+    /* without the options the types are unknown */
+    CHECK_STATUS(wasmplug_flow_load_opts(host, path, NULL, &f, &d), WASMPLUG_ERR_WORKFLOW);
+    CHECK_CONTAINS(d.message, "unknown type 'wrap'");
+    /* a refusal is reported at the node, with the hook's reason */
+    memset(&l, 0, sizeof l);
+    l.refuse = true;
+    CHECK_STATUS(wasmplug_flow_load_opts(host, path, &o, &f, &d), WASMPLUG_ERR_WORKFLOW);
+    CHECK(f == NULL);
+    CHECK_EQ(d.line, 2);
+    CHECK_CONTAINS(d.message, "node 'w': plugin 'flownodes'");
+    CHECK_CONTAINS(d.message, "refused by the test's hook");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "%s/wp-flow-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -658,6 +717,7 @@ int main(void)
     test_validate();
     test_builtins_and_subflows();
     test_trace_replay_dot();
+    test_load_options();
 
     wasmplug_host_free(host);
     char cmd[400];
