@@ -209,7 +209,9 @@ WASMPLUG_API void wasmplug_flow_run_cancel(wasmplug_flow_run *run);
 /**
  * The run log as JSON text (free()): {"workflow", "input", "steps": [{"step",
  * "node", "type", "action", "retries", "prep_ns", "exec_ns", "post_ns",
- * "error"?, and with record_outputs "prep", "exec", "post" outputs}],
+ * "error"?, and with record_outputs the "prep", "exec", "post" outputs
+ * (JSON, or the text with "<phase>_raw": true when not JSON) and a plugin
+ * node's "state_in", the state it started from}],
  * "state", "status"}. This is also the trace format of wasmplug_flow_replay.
  */
 WASMPLUG_API char *wasmplug_flow_run_log(const wasmplug_flow_run *run);
@@ -219,12 +221,21 @@ WASMPLUG_API void wasmplug_flow_run_free(wasmplug_flow_run *run);
 WASMPLUG_API char *wasmplug_flow_dot(const wasmplug_flow *flow);
 
 /**
- * Re-run a trace (a run log with outputs) against flow (the same workflow,
- * possibly with new plugin versions) from the trace's input, and compare
- * step by step: the node taken, each phase's output and the action.
+ * Replay a trace (a run log with outputs) against flow (the same workflow,
+ * possibly with new plugin versions), in two ways:
+ *  - the whole run again from the trace's input, compared step by step:
+ *    the node taken, each phase's output and the action (after the paths
+ *    part, later steps are not compared), and the final state;
+ *  - each recorded phase of each plugin node on its own, with the input it
+ *    had in the trace (prep: the state the node started from, recorded as
+ *    the step's "state_in"; exec: prep's recorded output; post: both), so a
+ *    difference there is that phase's own, not one carried over from an
+ *    earlier node.
  * *report (free()) gets JSON {"steps": N, "differences": [{"step", "node",
- * "what", "trace", "now"}], "state_equal": bool}; *differences the count.
- * A run error of the replay is a difference too ("what": "status").
+ * "what", "trace", "now"}], "state_equal": bool, "phases": N,
+ * "phase_differences": [same shape; "now" is {"error": ...} when the
+ * phase failed]}; *differences counts both lists. A run error of the
+ * replay is a difference too ("what": "status").
  */
 WASMPLUG_API wasmplug_status wasmplug_flow_replay(const wasmplug_flow *flow, const char *trace,
                                                   char **report, size_t *differences,

@@ -340,6 +340,25 @@ static int flow_graph(const flow_opts *o, wasmplug_host *h)
     return EXIT_OK;
 }
 
+/* A replay report's differences, one block each; how says which replay
+ * ("" the whole run, " alone" a phase fed its recorded input). */
+static void print_differences(json_t *list, const char *how)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(list, i, d) {
+        char *was = json_dumps(json_object_get(d, "trace"), JSON_ENCODE_ANY | JSON_COMPACT);
+        char *now = json_dumps(json_object_get(d, "now"), JSON_ENCODE_ANY | JSON_COMPACT);
+        printf("step %lld %s: %s%s differs\n  trace: %s\n  now:   %s\n",
+               (long long)json_integer_value(json_object_get(d, "step")),
+               term_field(json_string_value(json_object_get(d, "node"))),
+               json_string_value(json_object_get(d, "what")), how, term_field(was ? was : "null"),
+               term_field(now ? now : "null"));
+        free(was);
+        free(now);
+    }
+}
+
 static int flow_replay(const flow_opts *o, wasmplug_host *h)
 {
     size_t len;
@@ -377,21 +396,11 @@ static int flow_replay(const flow_opts *o, wasmplug_host *h)
         json_object_set_new(r, "ok", json_boolean(diffs == 0));
         cli_json_print(r);
     } else {
-        size_t i;
-        json_t *d;
-        json_array_foreach(json_object_get(r, "differences"), i, d) {
-            char *was = json_dumps(json_object_get(d, "trace"), JSON_ENCODE_ANY | JSON_COMPACT);
-            char *now = json_dumps(json_object_get(d, "now"), JSON_ENCODE_ANY | JSON_COMPACT);
-            printf("step %lld %s: %s differs\n  trace: %s\n  now:   %s\n",
-                   (long long)json_integer_value(json_object_get(d, "step")),
-                   term_field(json_string_value(json_object_get(d, "node"))),
-                   json_string_value(json_object_get(d, "what")), term_field(was ? was : "null"),
-                   term_field(now ? now : "null"));
-            free(was);
-            free(now);
-        }
-        printf("%zu step(s) replayed, %zu difference(s)%s\n",
-               (size_t)json_integer_value(json_object_get(r, "steps")), diffs,
+        print_differences(json_object_get(r, "differences"), "");
+        print_differences(json_object_get(r, "phase_differences"), " alone");
+        printf("%zu step(s) replayed, %zu phase(s) alone, %zu difference(s)%s\n",
+               (size_t)json_integer_value(json_object_get(r, "steps")),
+               (size_t)json_integer_value(json_object_get(r, "phases")), diffs,
                json_is_true(json_object_get(r, "state_equal")) ? ", same final state"
                                                                : ", final state differs");
         json_decref(r);

@@ -158,5 +158,16 @@ wasmplug_status wf_run_sub(wasmplug_flow_run *parent, const wasmplug_flow *flow,
                            json_t **final_state, const char **last_action, char *msg,
                            size_t msg_size);
 void wf_merge_patch(json_t *target, json_t *patch);
+/* Output bytes as JSON when they parse, else as a string (*raw, may be NULL,
+ * says which); an empty output is "". */
+json_t *wf_as_json(const uint8_t *data, size_t len, bool *raw);
+/* What prep and post get: {"state", "config", "params"} (new reference). */
+json_t *wf_phase_input(const wasmplug_flow *flow, const wf_node *node, json_t *state);
+/* One phase ("prep", "exec", "post") of a plugin node under the run's
+ * control, as a run calls it (a batch node's exec runs over each item of
+ * in, a JSON list); msg names the node, phase and export on failure. */
+wasmplug_status wf_phase(wasmplug_flow_run *run, const wf_node *node, const char *phase,
+                         const uint8_t *in, size_t len, wasmplug_buf *out, char *msg,
+                         size_t msg_size);
 
 #endif

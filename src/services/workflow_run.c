@@ -195,13 +195,17 @@ char *wasmplug_flow_run_log(const wasmplug_flow_run *run)
 
 /* Bytes as JSON when they parse, else a string (invalid UTF-8 escaped by
  * jansson's refusal: then a placeholder naming the length). */
-static json_t *as_json(const uint8_t *data, size_t len)
+json_t *wf_as_json(const uint8_t *data, size_t len, bool *raw)
 {
+    if (raw)
+        *raw = false;
     if (!len)
         return json_string(""); /* an empty output (data may be NULL) */
     json_t *v = json_loadb((const char *)data, len, JSON_DECODE_ANY, NULL);
     if (v)
         return v;
+    if (raw)
+        *raw = true;
     v = json_stringn((const char *)data, len);
     if (v)
         return v;
@@ -337,7 +341,7 @@ static wasmplug_status exec_batch(wasmplug_flow_run *run, const wf_node *node,
     json_t *results = st ? NULL : json_array();
     for (size_t i = 0; i < b.count; i++) {
         if (results && b.outs)
-            json_array_append_new(results, as_json(b.outs[i].data, b.outs[i].len));
+            json_array_append_new(results, wf_as_json(b.outs[i].data, b.outs[i].len, NULL));
         if (b.outs)
             wasmplug_buf_free(&b.outs[i]);
         if (b.items)
@@ -385,7 +389,7 @@ typedef struct node_result {
     wasmplug_status status;
 } node_result;
 
-static json_t *phase_input(const wasmplug_flow *flow, const wf_node *node, json_t *state)
+json_t *wf_phase_input(const wasmplug_flow *flow, const wf_node *node, json_t *state)
 {
     json_t *o = json_object();
     json_object_set(o, "state", state);
@@ -394,10 +398,19 @@ static json_t *phase_input(const wasmplug_flow *flow, const wf_node *node, json_
     return o;
 }
 
+/* A phase's output in the run log; "<phase>_raw": true when it is not JSON
+ * (then the text itself), so a replay can hand on the same bytes. */
 static void record(wasmplug_flow_run *run, json_t *entry, const char *key, const wasmplug_buf *b)
 {
-    if (run->opts.record_outputs && b->data)
-        json_object_set_new(entry, key, as_json(b->data, b->len));
+    if (!run->opts.record_outputs)
+        return;
+    bool raw;
+    json_object_set_new(entry, key, wf_as_json(b->data, b->len, &raw));
+    if (raw) {
+        char flag[32];
+        snprintf(flag, sizeof flag, "%s_raw", key);
+        json_object_set_new(entry, flag, json_true());
+    }
 }
 
 static wasmplug_status run_plugin_node(wasmplug_flow_run *run, const wf_node *node,
@@ -406,9 +419,11 @@ static wasmplug_status run_plugin_node(wasmplug_flow_run *run, const wf_node *no
     const wasmplug_flow *flow = run->flow;
     wasmplug_buf prep = {0}, exec = {0}, post = {0};
     wasmplug_status st = WASMPLUG_OK;
+    if (run->opts.record_outputs) /* what a replay of each phase starts from */
+        json_object_set_new(entry, "state_in", json_deep_copy(state));
     uint64_t t0 = wf_now_ns();
     if (node->prep_fn) {
-        json_t *in = phase_input(flow, node, state);
+        json_t *in = wf_phase_input(flow, node, state);
         wasmplug_buf inb = {0};
         st = dump_to(in, &inb);
         json_decref(in);
@@ -459,10 +474,10 @@ static wasmplug_status run_plugin_node(wasmplug_flow_run *run, const wf_node *no
     record(run, entry, "exec", &exec);
 
     t0 = wf_now_ns();
-    json_t *exec_json = as_json(exec.data, exec.len);
+    json_t *exec_json = wf_as_json(exec.data, exec.len, NULL);
     if (node->post_fn) {
-        json_t *in = phase_input(flow, node, state);
-        json_object_set_new(in, "prep", as_json(prep.data, prep.len));
+        json_t *in = wf_phase_input(flow, node, state);
+        json_object_set_new(in, "prep", wf_as_json(prep.data, prep.len, NULL));
         json_object_set_new(in, "exec", exec_json);
         wasmplug_buf inb = {0};
         st = dump_to(in, &inb);
@@ -533,6 +548,20 @@ done:
     out_free(&exec);
     out_free(&post);
     return st;
+}
+
+wasmplug_status wf_phase(wasmplug_flow_run *run, const wf_node *node, const char *phase,
+                         const uint8_t *in, size_t len, wasmplug_buf *out, char *msg,
+                         size_t msg_size)
+{
+    if (!strcmp(phase, "exec")) {
+        if (!node->batch)
+            return call(run, node, "exec", node->exec_fn, in, len, out, msg, msg_size);
+        wasmplug_buf items = {(uint8_t *)in, len};
+        return exec_batch(run, node, &items, out, msg, msg_size);
+    }
+    const char *fn = !strcmp(phase, "prep") ? node->prep_fn : node->post_fn;
+    return call(run, node, phase, fn, in, len, out, msg, msg_size);
 }
 
 /* Run a sub-workflow on a copy of the state, sharing the parent's control. */

@@ -1,8 +1,9 @@
 /*
  * workflow_trace.c - a workflow as a Graphviz dot graph, and replaying a
- * trace (a run log with outputs) against the workflow as it is now,
- * reporting step by step where the node, a phase's output or the action
- * differ.
+ * trace (a run log with outputs) against the workflow as it is now: the
+ * whole run again from the trace's input, compared step by step (node,
+ * each phase's output, action, final state), and each recorded phase of
+ * each plugin node on its own with the inputs it had in the trace.
  */
 #include "workflow_internal.h"
 
@@ -85,6 +86,94 @@ static void differ(json_t *diffs, json_int_t step, const char *node, const char 
     json_array_append_new(diffs, d);
 }
 
+/* The bytes a phase produced, from its recorded output: the text itself
+ * when it was not JSON ("<key>_raw"), else the value as compact JSON. */
+static char *recorded_bytes(json_t *entry, const char *key)
+{
+    json_t *v = json_object_get(entry, key);
+    char flag[32];
+    snprintf(flag, sizeof flag, "%s_raw", key);
+    if (json_is_true(json_object_get(entry, flag)) && json_is_string(v))
+        return strdup(json_string_value(v));
+    return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+/* One phase with the given input; its output (or {"error": why}) compared
+ * with what the trace recorded under key. */
+static wasmplug_status replay_phase(wasmplug_flow_run *run, const wf_node *node, json_t *entry,
+                                    const char *key, const char *input, json_t *diffs,
+                                    json_int_t step)
+{
+    wasmplug_buf out = {0};
+    char msg[1024];
+    wasmplug_status st = wf_phase(run, node, key, (const uint8_t *)input, strlen(input), &out,
+                                  msg, sizeof msg);
+    json_t *now = st ? json_pack("{s:s}", "error", msg) : wf_as_json(out.data, out.len, NULL);
+    wasmplug_buf_free(&out);
+    if (!now)
+        return WASMPLUG_ERR_NOMEM;
+    json_t *was = json_object_get(entry, key);
+    if (!json_equal(was, now))
+        differ(diffs, step, node->name, key, was, now);
+    json_decref(now);
+    return st == WASMPLUG_ERR_NOMEM ? st : WASMPLUG_OK;
+}
+
+/* Each recorded phase of each plugin node on its own, fed what it was fed
+ * in the trace (prep the state the node started from, exec prep's recorded
+ * output, post both): a difference found here is that phase's own, not
+ * one carried over from an earlier node or from a path that parted. */
+static wasmplug_status replay_phases(const wasmplug_flow *flow, json_t *old_steps,
+                                     json_t *diffs, size_t *phases)
+{
+    wasmplug_flow_run *run;
+    wasmplug_status st = wasmplug_flow_run_new(flow, NULL, &run);
+    if (st)
+        return st;
+    size_t i;
+    json_t *a;
+    json_array_foreach(old_steps, i, a) {
+        const char *name = json_string_value(json_object_get(a, "node"));
+        size_t at = name ? wf_node_index(flow, name) : SIZE_MAX;
+        json_t *state_in = json_object_get(a, "state_in");
+        if (at == SIZE_MAX || !json_is_object(state_in))
+            continue;
+        const wf_node *node = &flow->nodes[at];
+        if (node->kind != WF_PLUGIN || !node->plugin || !node->plugin->plugin)
+            continue;
+        json_int_t step = (json_int_t)i + 1;
+        json_t *prep = json_object_get(a, "prep"), *exec = json_object_get(a, "exec");
+        if (node->prep_fn && prep) {
+            json_t *in = wf_phase_input(flow, node, state_in);
+            char *text = json_dumps(in, JSON_COMPACT);
+            json_decref(in);
+            st = text ? replay_phase(run, node, a, "prep", text, diffs, step) : WASMPLUG_ERR_NOMEM;
+            free(text);
+            ++*phases;
+        }
+        if (!st && prep && exec) {
+            char *text = recorded_bytes(a, "prep");
+            st = text ? replay_phase(run, node, a, "exec", text, diffs, step) : WASMPLUG_ERR_NOMEM;
+            free(text);
+            ++*phases;
+        }
+        if (!st && node->post_fn && prep && exec && json_object_get(a, "post")) {
+            json_t *in = wf_phase_input(flow, node, state_in);
+            json_object_set(in, "prep", prep);
+            json_object_set(in, "exec", exec);
+            char *text = json_dumps(in, JSON_COMPACT);
+            json_decref(in);
+            st = text ? replay_phase(run, node, a, "post", text, diffs, step) : WASMPLUG_ERR_NOMEM;
+            free(text);
+            ++*phases;
+        }
+        if (st)
+            break;
+    }
+    wasmplug_flow_run_free(run);
+    return st;
+}
+
 wasmplug_status wasmplug_flow_replay(const wasmplug_flow *flow, const char *trace,
                                      char **report, size_t *differences, char *message,
                                      size_t message_size)
@@ -152,11 +241,17 @@ wasmplug_status wasmplug_flow_replay(const wasmplug_flow *flow, const char *trac
         differ(diffs, 0, NULL, "status", old_status, now_status);
     json_decref(now_status);
     bool state_equal = json_equal(json_object_get(old, "state"), json_object_get(run->log, "state"));
+    json_t *phase_diffs = json_array();
+    size_t phases = 0;
+    if (!st && rs != WASMPLUG_ERR_NOMEM)
+        st = replay_phases(flow, old_steps, phase_diffs, &phases);
     if (differences)
-        *differences = json_array_size(diffs);
+        *differences = json_array_size(diffs) + json_array_size(phase_diffs);
     json_t *r = json_object();
     json_object_set_new(r, "steps", json_integer((json_int_t)json_array_size(new_steps)));
     json_object_set_new(r, "differences", diffs);
+    json_object_set_new(r, "phases", json_integer((json_int_t)phases));
+    json_object_set_new(r, "phase_differences", phase_diffs);
     json_object_set_new(r, "state_equal", json_boolean(state_equal));
     if (rs)
         json_object_set_new(r, "error", json_string(run_msg));

@@ -51,7 +51,14 @@ expect 0 "flow run --json" "$W" --json flow run "$T/flow.yaml" $P --input '{"n":
 grep -q '"size": "small"' "$T/out" && grep -q '"steps"' "$T/out" && ok "--json has state and steps" || bad "--json has state and steps"
 # shellcheck disable=SC2086
 expect 0 "flow replay" "$W" flow replay "$T/trace.json" $P
-grep -q '0 difference(s), same final state' "$T/out" && ok "replay finds no difference" || bad "replay finds no difference"
+grep -q '1 phase(s) alone, 0 difference(s), same final state' "$T/out" && ok "replay finds no difference" || { bad "replay finds no difference"; cat "$T/out"; }
+# a new version of the plugin whose wrap answers differently: the whole run
+# and the phase alone both see it (exit 1)
+sed 's/"got":{/"got":{"extra":1,/' "$T/trace.json" >"$T/trace2.json"
+# shellcheck disable=SC2086
+expect 1 "flow replay of a trace that differs" "$W" flow replay "$T/trace2.json" $P
+grep -q 'step 1 first: exec alone differs' "$T/out" && grep -q 'step 1 first: exec differs' "$T/out" &&
+    ok "replay names the step, node and phase" || { bad "replay names the step, node and phase"; cat "$T/out"; }
 # shellcheck disable=SC2086
 expect 0 "flow graph" "$W" flow graph "$T/flow.yaml" $P
 grep -q '"pick" -> "big" \[label="big"\]' "$T/out" && ok "graph has the edges" || bad "graph has the edges"

@@ -625,6 +625,18 @@ static void test_trace_replay_dot(void)
     CHECK(diffs >= 2); /* exec and post of step 1, then e's outputs */
     CHECK_CONTAINS(report, "{\"step\":1,\"node\":\"c\",\"what\":\"exec\"");
     CHECK_CONTAINS(report, "\"state_equal\":false");
+    /* phase by phase, only c's exec differs: post and e get their recorded
+     * inputs, so the changed exec does not spill into them */
+    json_t *rj = json_loads(report, 0, NULL);
+    json_t *pd = json_object_get(rj, "phase_differences");
+    CHECK_EQ(json_array_size(pd), 1);
+    CHECK_JSON(json_object_get(json_array_get(pd, 0), "what"), "\"exec\"");
+    CHECK_JSON(json_object_get(json_array_get(pd, 0), "node"), "\"c\"");
+    /* the new exec echoes prep's recorded output (prep echoes its input) */
+    CHECK_JSON(json_object_get(json_array_get(pd, 0), "now"),
+               "{\"state\":{\"v\":1},\"config\":{},\"params\":{}}");
+    CHECK_JSON(json_object_get(rj, "phases"), "4"); /* c: prep, exec, post; e: exec */
+    json_decref(rj);
     free(report);
     CHECK_STATUS(wasmplug_flow_replay(fa, "{}", &report, &diffs, NULL, 0), WASMPLUG_ERR_ARGUMENT);
     free(trace);
