@@ -41,6 +41,18 @@
  *         input: an object with a string "text"
  *         output: the word counts
  *         actions: [default, empty]   # what post may return (default [default])
+ *     ui:                         # UI contributions (wasmplug/ui.h; grant "ui")
+ *       panels:                   # views of the plugin, rendered to HTML
+ *         - id: overview          # unique per kind; 1-127 of a-z A-Z 0-9 - _ .
+ *           title: Word counts
+ *           render: render_overview   # export; default render_<id> ('-' as '_')
+ *           data: [info, metrics, errors] # what the host passes to render
+ *           scripts: false        # true: scripts may run in its frame (grant "ui.scripts")
+ *       blocks:                   # block types: render the props they are given
+ *         - {id: word-badge, title: Word badge, render: render_badge,
+ *            props: {text: string, max: integer}}
+ *       commands:                 # actions a UI offers; handler runs one
+ *         - {id: reset, title: Reset counts, handler: reset}  # default <id> ('-' as '_')
  *     resources:
  *       max_memory: 16MiB         # bytes with an optional KiB/MiB/GiB suffix
  *       timeout: 500ms            # ms, s or m
@@ -147,6 +159,31 @@ typedef struct wasmplug_manifest_node_type {
     wasmplug_strlist actions; /* actions post may return (empty: "default") */
 } wasmplug_manifest_node_type;
 
+/** The kinds of UI contribution (manifest `ui:`, <wasmplug/ui.h>). */
+typedef enum wasmplug_ui_kind {
+    WASMPLUG_UI_PANEL = 0, /* a view of the plugin: render() -> HTML */
+    WASMPLUG_UI_BLOCK,     /* a block type: render(props) -> HTML */
+    WASMPLUG_UI_COMMAND    /* an action: handler(input) -> output */
+} wasmplug_ui_kind;
+
+/** Panel data a host can pass to a render (the values of `data:`). */
+#define WASMPLUG_UI_DATA_NAMES "info, metrics, errors"
+
+/** One entry of the manifest's `ui:` section. Strings owned by the doc. */
+typedef struct wasmplug_manifest_ui_item {
+    wasmplug_ui_kind kind;
+    char *id;            /* required, unique per kind in the manifest */
+    char *title;         /* required */
+    char *description;
+    char *export_name;   /* render (panels, blocks) or handler (commands); the
+                            default filled in: render_<id> / <id>, '-' as '_' */
+    wasmplug_strlist data; /* panels: "info", "metrics", "errors" */
+    wasmplug_kv *props;  /* blocks, commands: input key -> type name (as
+                            node config: string|number|integer|boolean|list|object|any) */
+    size_t prop_count;
+    bool scripts;        /* panels, blocks: asks that scripts run in its frame */
+} wasmplug_manifest_ui_item;
+
 /** A parsed manifest. Every string is owned (freed by wasmplug_manifest_doc_free). */
 typedef struct wasmplug_manifest_doc {
     char *path;              /* file it was read from, or "<module>" / "<string>" */
@@ -186,7 +223,7 @@ typedef struct wasmplug_manifest_doc {
     size_t metadata_count;
     /* Every permission requested, as the host checks them (wasmplug_host_grant):
      * host functions, "kv", "db", "notify", "events.publish:<pattern>",
-     * "events.subscribe:<pattern>", "http:<host>". WASI permissions
+     * "events.subscribe:<pattern>", "http:<host>", "ui", "ui.scripts". WASI permissions
      * (wasi.env:, wasi.fs.*:) come from the WASI configuration instead. */
     wasmplug_strlist permissions;
     /* Service settings (wasmplug_manifest.settings): "kv.max_bytes",
@@ -196,6 +233,10 @@ typedef struct wasmplug_manifest_doc {
     /* Workflow node types (manifest `nodes:`). */
     wasmplug_manifest_node_type *node_types;
     size_t node_type_count;
+    /* UI contributions (manifest `ui:`), in manifest order.
+     * Any entry adds the permission "ui"; one with scripts "ui.scripts". */
+    wasmplug_manifest_ui_item *ui_items;
+    size_t ui_item_count;
 } wasmplug_manifest_doc;
 
 /** Parse YAML text. filename is used in messages (may be NULL). */

@@ -7,6 +7,8 @@
 #include "cli_dist.h"
 #include "run_opts.h"
 
+#include <wasmplug/ui.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,20 @@ json_t *cli_doc_json(const wasmplug_manifest_doc *d)
     if (r->max_output_bytes)
         json_object_set_new(res, "max_output", json_integer(r->max_output_bytes));
     json_object_set_new(o, "resources", res);
+    json_t *ui = json_array();
+    for (size_t i = 0; i < d->ui_item_count; i++) {
+        const wasmplug_manifest_ui_item *u = &d->ui_items[i];
+        json_t *props = json_object();
+        for (size_t j = 0; j < u->prop_count; j++)
+            json_object_set_new(props, u->props[j].key, json_string(u->props[j].value));
+        json_array_append_new(ui, json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:o, s:b}", "kind",
+                                            wasmplug_ui_kind_string(u->kind), "id", u->id,
+                                            "title", u->title, "description", u->description,
+                                            "export", u->export_name, "data",
+                                            strlist_json(&u->data), "props", props, "scripts",
+                                            u->scripts));
+    }
+    json_object_set_new(o, "ui", ui);
     return o;
 }
 
@@ -559,6 +575,28 @@ static void print_size(const char *label, uint64_t bytes)
         printf("  %-16s%llu bytes\n", label, (unsigned long long)bytes);
 }
 
+/* The manifest's UI contributions, one line each:
+ * "panel overview  Tally overview (render_overview; data: info, metrics)". */
+static void print_ui(const wasmplug_manifest_doc *d)
+{
+    if (!d->ui_item_count)
+        return;
+    printf("%sUI%s (needs the grant ui)\n", cli_bold(), cli_reset());
+    for (size_t i = 0; i < d->ui_item_count; i++) {
+        const wasmplug_manifest_ui_item *u = &d->ui_items[i];
+        char label[160];
+        snprintf(label, sizeof label, "%s %s", wasmplug_ui_kind_string(u->kind), u->id);
+        printf("  %-16s%s (%s", term_field(label), term_field(u->title),
+               term_field(u->export_name));
+        for (size_t j = 0; j < u->data.count; j++)
+            printf("%s%s", j ? ", " : "; data: ", term_field(u->data.items[j]));
+        for (size_t j = 0; j < u->prop_count; j++)
+            printf("%s%s %s", j ? ", " : "; props: ", term_field(u->props[j].key),
+                   term_field(u->props[j].value));
+        printf("%s)\n", u->scripts ? "; scripts (grant ui.scripts)" : "");
+    }
+}
+
 /* info's --allow-http PATTERN (repeatable), taken out of argv before the
  * common parser: what those patterns would grant the plugin. */
 static bool take_http_flags(int *argc, char **argv, run_opts *o)
@@ -696,6 +734,7 @@ int cmd_info(int argc, char **argv)
                        json_string_value(json_array_get(http_granted, i)));
             if (!strcmp(p.source, "store"))
                 cli_grants_print(p.dir);
+            print_ui(d);
             const wasmplug_plugin_limits *r = &d->resources;
             printf("%sResources%s\n", cli_bold(), cli_reset());
             if (!r->max_memory_pages && !r->timeout_ms && !r->fuel && !r->max_call_depth &&

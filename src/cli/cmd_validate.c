@@ -8,6 +8,7 @@
 #include "run_opts.h"
 
 #include <wasmplug/services.h>
+#include <wasmplug/ui.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -54,6 +55,20 @@ static bool is_wasi_name(const char *name, size_t len)
     (void)len;
     return true;
 #endif
+}
+
+/* Whether the module exports a function called name. */
+static bool exports_function(const wasmplug_module *m, const char *name)
+{
+    for (uint32_t j = 0; j < wasmplug_module_export_count(m); j++) {
+        const char *n;
+        size_t nlen;
+        wasmplug_externtype t;
+        wasmplug_module_export(m, j, &n, &nlen, &t);
+        if (t.kind == WASMPLUG_EXTERN_FUNC && !strcmp(n, name))
+            return true;
+    }
+    return false;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -117,24 +132,25 @@ int cmd_validate(int argc, char **argv)
         check(&r, "ok", "features", "%s (all supported)", at ? list : "WebAssembly 1.0 (MVP) only");
     }
 
-    /* Exports the manifest names. */
+    /* Exports the manifest names, and the renders and handlers of its UI. */
     if (d) {
         for (size_t i = 0; i < d->exports.count; i++) {
-            bool found = false;
-            for (uint32_t j = 0; j < wasmplug_module_export_count(m) && !found; j++) {
-                const char *name;
-                size_t nlen;
-                wasmplug_externtype t;
-                wasmplug_module_export(m, j, &name, &nlen, &t);
-                found = t.kind == WASMPLUG_EXTERN_FUNC && !strcmp(name, d->exports.items[i]);
-            }
-            if (found)
+            if (exports_function(m, d->exports.items[i]))
                 check(&r, "ok", "export", "%s", d->exports.items[i]);
             else
                 check(&r, "fail", "export",
                       "%s is listed in the manifest's exports but the module exports no such "
                       "function",
                       d->exports.items[i]);
+        }
+        for (size_t i = 0; i < d->ui_item_count; i++) {
+            const wasmplug_manifest_ui_item *u = &d->ui_items[i];
+            if (exports_function(m, u->export_name))
+                check(&r, "ok", "ui", "%s %s: %s", wasmplug_ui_kind_string(u->kind), u->id,
+                      u->export_name);
+            else
+                check(&r, "fail", "ui", "%s %s names the export %s, which the module does not "
+                      "have", wasmplug_ui_kind_string(u->kind), u->id, u->export_name);
         }
     }
 

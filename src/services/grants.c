@@ -19,7 +19,7 @@ const char *wps_request_kind_name(wps_request_kind kind)
     static const char *const names[] = {"host function", "environment",  "read directory",
                                         "write directory", "publish events", "subscribe to events",
                                         "key-value storage", "HTTP", "SQL database",
-                                        "notifications"};
+                                        "notifications", "user interface", "UI scripts"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "permission";
 }
 
@@ -86,6 +86,32 @@ static bool add_list(wps_requests *r, const wasmplug_strlist *l, wps_request_kin
     return true;
 }
 
+/* "ui" (what it contributes, counted by kind) and "ui.scripts". */
+static bool add_ui_requests(wps_requests *r, const wasmplug_manifest_doc *doc)
+{
+    static const char *const kinds[] = {"panel", "block type", "command"};
+    size_t counts[3] = {0, 0, 0};
+    bool scripts = false;
+    for (size_t i = 0; i < doc->ui_item_count; i++) {
+        counts[doc->ui_items[i].kind]++;
+        scripts = scripts || doc->ui_items[i].scripts;
+    }
+    if (!doc->ui_item_count)
+        return true;
+    char what[160] = "contribute UI:";
+    size_t at = strlen(what);
+    for (size_t k = 0; k < 3; k++)
+        if (counts[k])
+            at += (size_t)snprintf(what + at, sizeof what - at, "%s %zu %s%s",
+                                   at > 14 ? "," : "", counts[k], kinds[k],
+                                   counts[k] == 1 ? "" : "s");
+    return add_request(r, WPS_REQ_UI, "", "ui", what, NULL) &&
+           (!scripts || add_request(r, WPS_REQ_UI_SCRIPTS, "", "ui.scripts",
+                                    "run scripts in its UI frames",
+                                    "scripts in its frames (sandboxed apart from the page, "
+                                    "but they run)"));
+}
+
 wasmplug_status wps_requests_of(const wasmplug_manifest_doc *doc, wps_requests *out)
 {
     memset(out, 0, sizeof *out);
@@ -116,7 +142,8 @@ wasmplug_status wps_requests_of(const wasmplug_manifest_doc *doc, wps_requests *
          (!doc->database || add_request(out, WPS_REQ_DB, "", "db", "its own SQL database", NULL)) &&
          (!doc->notify || add_request(out, WPS_REQ_NOTIFY, "", "notify", "show notifications", NULL)) &&
          add_list(out, &doc->http_hosts, WPS_REQ_HTTP, "http:", "HTTP requests to ",
-                  "a pattern: any host it matches");
+                  "a pattern: any host it matches") &&
+         add_ui_requests(out, doc);
     if (!ok) {
         wps_requests_free(out);
         return WASMPLUG_ERR_NOMEM;

@@ -13,12 +13,14 @@
  *     database: true                    -> "db"
  *     notify: true                      -> "notify"
  *     http: [api.example.org]           -> "http:api.example.org"
+ *     ui: {panels: [...], ...}          -> "ui"  (and "ui.scripts" when an entry
+ *                                                 has scripts: true)
  *
  * Some requests are wide and are highlighted to the operator: a directory
  * outside the plugin's own data (an absolute host path, or one that climbs
  * out with ".."), an environment-variable pattern (any variable: "*",
  * "AWS_*"), any host ("*" in an http pattern) and a host-function pattern
- * for a whole module or everything ("*", "env.*").
+ * for a whole module or everything ("*", "env.*"), and scripts in UI frames.
  *
  * The operator's decision is recorded at install time in the file "grants"
  * in the plugin's version directory of the store
@@ -51,7 +53,9 @@ typedef enum wps_request_kind {
     WPS_REQ_STORAGE,
     WPS_REQ_HTTP,
     WPS_REQ_DB,
-    WPS_REQ_NOTIFY
+    WPS_REQ_NOTIFY,
+    WPS_REQ_UI,
+    WPS_REQ_UI_SCRIPTS
 } wps_request_kind;
 
 /** One permission a manifest requests. Strings owned by the list. */

@@ -9,9 +9,8 @@
 #include <wasmplug/http.h>
 #include <wasmplug/manifest.h>
 
+#include "manifest_internal.h"
 #include "services_internal.h"
-
-#include <yaml.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,15 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct ctx {
-    yaml_document_t ydoc;
-    const char *file;
-    wasmplug_manifest_diag *diag;
-    wasmplug_manifest_doc *m;
-    wasmplug_manifest_node_type *node; /* the node type being read (nodes:) */
-    unsigned errors; /* found so far; the walk goes on after an error */
-    wasmplug_manifest_subscription *sub; /* the subscription entry being read */
-} ctx;
+typedef wpm_ctx ctx;
+typedef wpm_field field;
 
 /* Record an error at line:column (1-based; 0 = unknown): the first in the
  * diag's message, the others as lines of diag->more. */
@@ -53,10 +45,7 @@ static void record(ctx *c, unsigned line, unsigned column, const char *fmt, va_l
         d->more[at] = '\0'; /* only whole lines */
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static wasmplug_status fail(ctx *c, const yaml_node_t *n, const char *fmt, ...)
+wasmplug_status wpm_fail(ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -78,34 +67,34 @@ static wasmplug_status fail_at(ctx *c, unsigned line, unsigned column, const cha
     return WASMPLUG_ERR_MANIFEST;
 }
 
-static wasmplug_status nomem(ctx *c)
+wasmplug_status wpm_nomem(ctx *c)
 {
-    fail(c, NULL, "out of memory");
+    wpm_fail(c, NULL, "out of memory");
     return WASMPLUG_ERR_NOMEM;
 }
 
-static const char *sval(const yaml_node_t *n)
+const char *wpm_sval(const yaml_node_t *n)
 {
     return (const char *)n->data.scalar.value;
 }
 
 /* A plain scalar that YAML reads as null: "", "~", "null". */
-static bool is_null(const yaml_node_t *n)
+bool wpm_is_null(const yaml_node_t *n)
 {
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
-    const char *s = sval(n);
+    const char *s = wpm_sval(n);
     return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
            strcmp(s, "NULL") == 0;
 }
 
-static const char *kind_name(const yaml_node_t *n)
+const char *wpm_kind_name(const yaml_node_t *n)
 {
     if (n->type == YAML_MAPPING_NODE)
         return "a mapping";
     if (n->type == YAML_SEQUENCE_NODE)
         return "a list";
-    if (is_null(n))
+    if (wpm_is_null(n))
         return "nothing (null)";
     return "a scalar";
 }
@@ -114,52 +103,51 @@ static const char *kind_name(const yaml_node_t *n)
 /* Typed readers                                                            */
 /* ------------------------------------------------------------------------ */
 
-static wasmplug_status get_string(ctx *c, const char *key, const yaml_node_t *n, char **out)
+wasmplug_status wpm_get_string(ctx *c, const char *key, const yaml_node_t *n, char **out)
 {
-    if (n->type != YAML_SCALAR_NODE || is_null(n))
-        return fail(c, n, "'%s' must be a string (got %s)", key, kind_name(n));
-    if (strlen(sval(n)) != n->data.scalar.length)
-        return fail(c, n, "'%s' must not contain NUL characters", key);
+    if (n->type != YAML_SCALAR_NODE || wpm_is_null(n))
+        return wpm_fail(c, n, "'%s' must be a string (got %s)", key, wpm_kind_name(n));
+    if (strlen(wpm_sval(n)) != n->data.scalar.length)
+        return wpm_fail(c, n, "'%s' must not contain NUL characters", key);
     free(*out);
-    *out = strdup(sval(n));
-    return *out ? WASMPLUG_OK : nomem(c);
+    *out = strdup(wpm_sval(n));
+    return *out ? WASMPLUG_OK : wpm_nomem(c);
 }
 
 static wasmplug_status strlist_add(ctx *c, wasmplug_strlist *l, const char *s)
 {
     char **items = realloc(l->items, (l->count + 1) * sizeof *items);
     if (!items)
-        return nomem(c);
+        return wpm_nomem(c);
     l->items = items;
     if (!(items[l->count] = strdup(s)))
-        return nomem(c);
+        return wpm_nomem(c);
     l->count++;
     return WASMPLUG_OK;
 }
 
-typedef bool (*item_check)(const char *s);
 
 /* A list of strings; check (may be NULL) validates each, described by form. */
-static wasmplug_status get_strlist(ctx *c, const char *key, const yaml_node_t *n,
-                                   wasmplug_strlist *out, bool scalar_ok, item_check check,
+wasmplug_status wpm_get_strlist(ctx *c, const char *key, const yaml_node_t *n,
+                                   wasmplug_strlist *out, bool scalar_ok, wpm_item_check check,
                                    const char *form)
 {
-    if (scalar_ok && n->type == YAML_SCALAR_NODE && !is_null(n)) {
-        if (check && !check(sval(n)))
-            return fail(c, n, "'%s' items must be %s (got '%.80s')", key, form, sval(n));
-        return strlist_add(c, out, sval(n));
+    if (scalar_ok && n->type == YAML_SCALAR_NODE && !wpm_is_null(n)) {
+        if (check && !check(wpm_sval(n)))
+            return wpm_fail(c, n, "'%s' items must be %s (got '%.80s')", key, form, wpm_sval(n));
+        return strlist_add(c, out, wpm_sval(n));
     }
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(c, n, "'%s' must be a list of strings, e.g. [a, b] (got %s)", key,
-                    kind_name(n));
+        return wpm_fail(c, n, "'%s' must be a list of strings, e.g. [a, b] (got %s)", key,
+                    wpm_kind_name(n));
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
         yaml_node_t *item = yaml_document_get_node(&c->ydoc, *it);
-        if (item->type != YAML_SCALAR_NODE || is_null(item))
-            return fail(c, item, "'%s' items must be strings (got %s)", key, kind_name(item));
-        if (check && !check(sval(item)))
-            return fail(c, item, "'%s' items must be %s (got '%.80s')", key, form, sval(item));
-        wasmplug_status st = strlist_add(c, out, sval(item));
+        if (item->type != YAML_SCALAR_NODE || wpm_is_null(item))
+            return wpm_fail(c, item, "'%s' items must be strings (got %s)", key, wpm_kind_name(item));
+        if (check && !check(wpm_sval(item)))
+            return wpm_fail(c, item, "'%s' items must be %s (got '%.80s')", key, form, wpm_sval(item));
+        wasmplug_status st = strlist_add(c, out, wpm_sval(item));
         if (st)
             return st;
     }
@@ -221,23 +209,23 @@ static wasmplug_status get_number(ctx *c, const char *key, const yaml_node_t *n,
         "a positive duration in ms with an optional unit (ms, s, m), e.g. 500ms or 2s"};
     const unit *units = kind == NUM_SIZE ? SIZE_UNITS : kind == NUM_TIME ? TIME_UNITS : NULL;
     uint64_t v;
-    if (n->type != YAML_SCALAR_NODE || is_null(n))
-        return fail(c, n, "'%s' must be %s (got %s)", key, forms[kind], kind_name(n));
-    if (!parse_number(sval(n), units, &v) || v == 0)
-        return fail(c, n, "'%s' must be %s (got '%.80s')", key, forms[kind], sval(n));
+    if (n->type != YAML_SCALAR_NODE || wpm_is_null(n))
+        return wpm_fail(c, n, "'%s' must be %s (got %s)", key, forms[kind], wpm_kind_name(n));
+    if (!parse_number(wpm_sval(n), units, &v) || v == 0)
+        return wpm_fail(c, n, "'%s' must be %s (got '%.80s')", key, forms[kind], wpm_sval(n));
     if (v > max)
-        return fail(c, n, "'%s' is too large (at most %llu%s)", key, (unsigned long long)max,
+        return wpm_fail(c, n, "'%s' is too large (at most %llu%s)", key, (unsigned long long)max,
                     kind == NUM_SIZE ? " bytes" : kind == NUM_TIME ? " ms" : "");
     *out = v;
     return WASMPLUG_OK;
 }
 
 /* A plain true/false (yes/no) scalar, without recording an error. */
-static bool plain_bool(const yaml_node_t *n, bool *out)
+bool wpm_plain_bool(const yaml_node_t *n, bool *out)
 {
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
-    const char *s = sval(n);
+    const char *s = wpm_sval(n);
     if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "yes"))
         *out = true;
     else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "no"))
@@ -250,13 +238,6 @@ static bool plain_bool(const yaml_node_t *n, bool *out)
 /* ------------------------------------------------------------------------ */
 /* Mappings against a list of known keys                                    */
 /* ------------------------------------------------------------------------ */
-
-typedef wasmplug_status (*field_fn)(ctx *c, const char *key, const yaml_node_t *v);
-
-typedef struct field {
-    const char *key;
-    field_fn fn;
-} field;
 
 /* Edit distance (small strings), for "did you mean" hints (manifests and
  * workflow files). */
@@ -289,25 +270,25 @@ size_t wps_edit_distance(const char *a, const char *b)
 /* Check every key of a mapping against fields, going on after an error
  * (one per key) until WASMPLUG_MANIFEST_MAX_ERRORS: ERR_MANIFEST if any
  * key of this mapping failed, ERR_NOMEM at once. */
-static wasmplug_status walk_mapping(ctx *c, const char *what, const yaml_node_t *n,
+wasmplug_status wpm_walk_mapping(ctx *c, const char *what, const yaml_node_t *n,
                                     const field *fields)
 {
     if (n->type != YAML_MAPPING_NODE)
-        return fail(c, n, "%s must be a mapping of key: value (got %s)", what, kind_name(n));
+        return wpm_fail(c, n, "%s must be a mapping of key: value (got %s)", what, wpm_kind_name(n));
     unsigned before = c->errors;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          p < n->data.mapping.pairs.top && c->errors < WASMPLUG_MANIFEST_MAX_ERRORS; p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
         yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
         if (k->type != YAML_SCALAR_NODE) {
-            fail(c, k, "keys of %s must be strings", what);
+            wpm_fail(c, k, "keys of %s must be strings", what);
             continue;
         }
         bool dup = false;
         for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p && !dup; q++) {
             yaml_node_t *k2 = yaml_document_get_node(&c->ydoc, q->key);
-            if (k2->type == YAML_SCALAR_NODE && strcmp(sval(k2), sval(k)) == 0) {
-                fail(c, k, "duplicate key '%.80s' in %s (first at line %u)", sval(k), what,
+            if (k2->type == YAML_SCALAR_NODE && strcmp(wpm_sval(k2), wpm_sval(k)) == 0) {
+                wpm_fail(c, k, "duplicate key '%.80s' in %s (first at line %u)", wpm_sval(k), what,
                      (unsigned)k2->start_mark.line + 1);
                 dup = true;
             }
@@ -315,7 +296,7 @@ static wasmplug_status walk_mapping(ctx *c, const char *what, const yaml_node_t 
         if (dup)
             continue;
         const field *f = fields;
-        while (f->key && strcmp(f->key, sval(k)) != 0)
+        while (f->key && strcmp(f->key, wpm_sval(k)) != 0)
             f++;
         if (!f->key) {
             char expected[512];
@@ -327,17 +308,17 @@ static wasmplug_status walk_mapping(ctx *c, const char *what, const yaml_node_t 
             const field *best = NULL;
             size_t bestd = 3;
             for (const field *g = fields; g->key; g++) {
-                size_t dd = wps_edit_distance(sval(k), g->key);
+                size_t dd = wps_edit_distance(wpm_sval(k), g->key);
                 if (dd < bestd) {
                     bestd = dd;
                     best = g;
                 }
             }
             if (best)
-                fail(c, k, "unknown key '%.80s' in %s: did you mean '%s'? (expected one of: %s)",
-                     sval(k), what, best->key, expected);
+                wpm_fail(c, k, "unknown key '%.80s' in %s: did you mean '%s'? (expected one of: %s)",
+                     wpm_sval(k), what, best->key, expected);
             else
-                fail(c, k, "unknown key '%.80s' in %s (expected one of: %s)", sval(k), what,
+                wpm_fail(c, k, "unknown key '%.80s' in %s (expected one of: %s)", wpm_sval(k), what,
                      expected);
             continue;
         }
@@ -354,7 +335,7 @@ static bool id_char(char ch)
            ch == '-' || ch == '_' || ch == '.';
 }
 
-static bool valid_id(const char *s)
+bool wpm_valid_id(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n >= WASMPLUG_NAME_MAX || s[0] == '.' || s[0] == '-')
@@ -422,9 +403,9 @@ static bool valid_relpath(const char *s)
 
 static wasmplug_status f_id(ctx *c, const char *key, const yaml_node_t *v)
 {
-    wasmplug_status st = get_string(c, key, v, &c->m->id);
-    if (st == WASMPLUG_OK && !valid_id(c->m->id))
-        return fail(c, v,
+    wasmplug_status st = wpm_get_string(c, key, v, &c->m->id);
+    if (st == WASMPLUG_OK && !wpm_valid_id(c->m->id))
+        return wpm_fail(c, v,
                     "'id' must be 1-127 characters of a-z A-Z 0-9 - _ . not starting with "
                     "'.' or '-', e.g. word-counter (got '%.80s')",
                     c->m->id);
@@ -433,15 +414,15 @@ static wasmplug_status f_id(ctx *c, const char *key, const yaml_node_t *v)
 
 static wasmplug_status f_name(ctx *c, const char *key, const yaml_node_t *v)
 {
-    return get_string(c, key, v, &c->m->name);
+    return wpm_get_string(c, key, v, &c->m->name);
 }
 
 static wasmplug_status f_version(ctx *c, const char *key, const yaml_node_t *v)
 {
-    wasmplug_status st = get_string(c, key, v, &c->m->version);
+    wasmplug_status st = wpm_get_string(c, key, v, &c->m->version);
     if (st == WASMPLUG_OK &&
         (!wasmplug_semver_valid(c->m->version) || strlen(c->m->version) >= WASMPLUG_NAME_MAX))
-        return fail(c, v,
+        return wpm_fail(c, v,
                     "'version' must be a semantic version such as 1.2.3 or 1.0.0-rc.1 "
                     "(got '%.80s')",
                     c->m->version);
@@ -450,19 +431,19 @@ static wasmplug_status f_version(ctx *c, const char *key, const yaml_node_t *v)
 
 static wasmplug_status f_description(ctx *c, const char *key, const yaml_node_t *v)
 {
-    return get_string(c, key, v, &c->m->description);
+    return wpm_get_string(c, key, v, &c->m->description);
 }
 
 static wasmplug_status f_license(ctx *c, const char *key, const yaml_node_t *v)
 {
-    return get_string(c, key, v, &c->m->license);
+    return wpm_get_string(c, key, v, &c->m->license);
 }
 
 static wasmplug_status f_module(ctx *c, const char *key, const yaml_node_t *v)
 {
-    wasmplug_status st = get_string(c, key, v, &c->m->module);
+    wasmplug_status st = wpm_get_string(c, key, v, &c->m->module);
     if (st == WASMPLUG_OK && !valid_relpath(c->m->module))
-        return fail(c, v,
+        return wpm_fail(c, v,
                     "'module' must be a relative path inside the plugin's directory, "
                     "e.g. plugin.wasm (got '%.80s')",
                     c->m->module);
@@ -473,7 +454,7 @@ static wasmplug_status f_abi(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
     if (v->type == YAML_SCALAR_NODE) {
-        const char *s = sval(v);
+        const char *s = wpm_sval(v);
         c->m->abi_given = true;
         if (!strcmp(s, "v1") || !strcmp(s, "1") || !strcmp(s, "1.0")) {
             c->m->abi = WASMPLUG_ABI_V1;
@@ -488,14 +469,14 @@ static wasmplug_status f_abi(ctx *c, const char *key, const yaml_node_t *v)
             return WASMPLUG_OK;
         }
     }
-    return fail(c, v, "'abi' must be one of v1, compat, none (got %s%.80s%s)",
-                v->type == YAML_SCALAR_NODE ? "'" : kind_name(v),
-                v->type == YAML_SCALAR_NODE ? sval(v) : "", v->type == YAML_SCALAR_NODE ? "'" : "");
+    return wpm_fail(c, v, "'abi' must be one of v1, compat, none (got %s%.80s%s)",
+                v->type == YAML_SCALAR_NODE ? "'" : wpm_kind_name(v),
+                v->type == YAML_SCALAR_NODE ? wpm_sval(v) : "", v->type == YAML_SCALAR_NODE ? "'" : "");
 }
 
 static wasmplug_status f_authors(ctx *c, const char *key, const yaml_node_t *v)
 {
-    return get_strlist(c, key, v, &c->m->authors, true, NULL, NULL);
+    return wpm_get_strlist(c, key, v, &c->m->authors, true, NULL, NULL);
 }
 
 static bool valid_export(const char *s)
@@ -505,36 +486,36 @@ static bool valid_export(const char *s)
 
 static wasmplug_status f_exports(ctx *c, const char *key, const yaml_node_t *v)
 {
-    return get_strlist(c, key, v, &c->m->exports, false, valid_export, "non-empty names");
+    return wpm_get_strlist(c, key, v, &c->m->exports, false, valid_export, "non-empty names");
 }
 
 static wasmplug_status f_config(ctx *c, const char *key, const yaml_node_t *n)
 {
     (void)key;
     if (n->type != YAML_MAPPING_NODE)
-        return fail(c, n, "'config' must be a mapping of key: value (got %s)", kind_name(n));
+        return wpm_fail(c, n, "'config' must be a mapping of key: value (got %s)", wpm_kind_name(n));
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
         yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
-        if (k->type != YAML_SCALAR_NODE || is_null(k))
-            return fail(c, k, "'config' keys must be strings");
+        if (k->type != YAML_SCALAR_NODE || wpm_is_null(k))
+            return wpm_fail(c, k, "'config' keys must be strings");
         for (size_t i = 0; i < c->m->config_count; i++)
-            if (strcmp(c->m->config[i].key, sval(k)) == 0)
-                return fail(c, k, "duplicate key '%.80s' in 'config'", sval(k));
+            if (strcmp(c->m->config[i].key, wpm_sval(k)) == 0)
+                return wpm_fail(c, k, "duplicate key '%.80s' in 'config'", wpm_sval(k));
         if (v->type != YAML_SCALAR_NODE)
-            return fail(c, v,
+            return wpm_fail(c, v,
                         "'config.%.80s' must be a string, number or boolean (got %s); "
                         "plugins receive config values as strings",
-                        sval(k), kind_name(v));
+                        wpm_sval(k), wpm_kind_name(v));
         wasmplug_kv *kv = realloc(c->m->config, (c->m->config_count + 1) * sizeof *kv);
         if (!kv)
-            return nomem(c);
+            return wpm_nomem(c);
         c->m->config = kv;
-        char *ks = strdup(sval(k)), *vs = strdup(is_null(v) ? "" : sval(v));
+        char *ks = strdup(wpm_sval(k)), *vs = strdup(wpm_is_null(v) ? "" : wpm_sval(v));
         if (!ks || !vs) {
             free(ks);
             free(vs);
-            return nomem(c);
+            return wpm_nomem(c);
         }
         kv[c->m->config_count].key = ks;
         kv[c->m->config_count].value = vs;
@@ -548,14 +529,14 @@ static wasmplug_status f_config(ctx *c, const char *key, const yaml_node_t *n)
 static wasmplug_status f_host_functions(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return get_strlist(c, "permissions.host_functions", v, &c->m->host_functions, false,
+    return wpm_get_strlist(c, "permissions.host_functions", v, &c->m->host_functions, false,
                        valid_hostfn, "'module.name' patterns such as host.log or env.*");
 }
 
 static wasmplug_status f_env(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return get_strlist(c, "permissions.env", v, &c->m->env, false, valid_env,
+    return wpm_get_strlist(c, "permissions.env", v, &c->m->env, false, valid_env,
                        "environment variable names such as LANG (optionally ending in *)");
 }
 
@@ -563,19 +544,19 @@ static wasmplug_status add_dir(ctx *c, const yaml_node_t *at, const char *host,
                                const char *guest, const char *mode)
 {
     if (!*host || !*guest)
-        return fail(c, at, "'permissions.filesystem' entries need a host and a guest path");
+        return wpm_fail(c, at, "'permissions.filesystem' entries need a host and a guest path");
     if (guest[0] != '/')
-        return fail(c, at, "'permissions.filesystem' guest paths must be absolute, e.g. /data "
+        return wpm_fail(c, at, "'permissions.filesystem' guest paths must be absolute, e.g. /data "
                            "(got '%.80s')", guest);
     /* Read-only unless asked otherwise: the safer default. */
     bool ro = true;
     if (mode && !strcmp(mode, "rw"))
         ro = false;
     else if (mode && strcmp(mode, "ro") != 0)
-        return fail(c, at, "'permissions.filesystem' mode must be ro or rw (got '%.40s')", mode);
+        return wpm_fail(c, at, "'permissions.filesystem' mode must be ro or rw (got '%.40s')", mode);
     wasmplug_manifest_dir *d = realloc(c->m->dirs, (c->m->dir_count + 1) * sizeof *d);
     if (!d)
-        return nomem(c);
+        return wpm_nomem(c);
     c->m->dirs = d;
     d += c->m->dir_count;
     d->host = strdup(host);
@@ -584,7 +565,7 @@ static wasmplug_status add_dir(ctx *c, const yaml_node_t *at, const char *host,
     if (!d->host || !d->guest) {
         free(d->host);
         free(d->guest);
-        return nomem(c);
+        return wpm_nomem(c);
     }
     c->m->dir_count++;
     return WASMPLUG_OK;
@@ -595,12 +576,12 @@ static wasmplug_status dir_entry(ctx *c, const yaml_node_t *n)
     static const char *form =
         "'permissions.filesystem' entries must be \"host:guest[:ro|:rw]\" or a mapping "
         "{host: PATH, guest: PATH, mode: ro|rw}";
-    if (n->type == YAML_SCALAR_NODE && !is_null(n)) {
+    if (n->type == YAML_SCALAR_NODE && !wpm_is_null(n)) {
         char buf[2048];
-        snprintf(buf, sizeof buf, "%s", sval(n));
+        snprintf(buf, sizeof buf, "%s", wpm_sval(n));
         char *colon = strchr(buf, ':');
         if (!colon)
-            return fail(c, n, "%s (got '%.80s')", form, sval(n));
+            return wpm_fail(c, n, "%s (got '%.80s')", form, wpm_sval(n));
         *colon = '\0';
         char *guest = colon + 1, *mode = strchr(guest, ':');
         if (mode)
@@ -608,40 +589,40 @@ static wasmplug_status dir_entry(ctx *c, const yaml_node_t *n)
         return add_dir(c, n, buf, guest, mode);
     }
     if (n->type != YAML_MAPPING_NODE)
-        return fail(c, n, "%s (got %s)", form, kind_name(n));
+        return wpm_fail(c, n, "%s (got %s)", form, wpm_kind_name(n));
     const char *host = NULL, *guest = NULL, *mode = NULL;
     const yaml_node_t *mode_node = n;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
         yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
-        const char *ks = k->type == YAML_SCALAR_NODE ? sval(k) : "";
+        const char *ks = k->type == YAML_SCALAR_NODE ? wpm_sval(k) : "";
         const char **slot = !strcmp(ks, "host")    ? &host
                             : !strcmp(ks, "guest") ? &guest
                             : !strcmp(ks, "mode")  ? &mode
                                                    : NULL;
         if (!slot)
-            return fail(c, k,
+            return wpm_fail(c, k,
                         "unknown key '%.80s' in a 'permissions.filesystem' entry (expected one of: "
                         "host, guest, mode)",
                         ks);
-        if (v->type != YAML_SCALAR_NODE || is_null(v))
-            return fail(c, v, "'permissions.filesystem' %s must be a string (got %s)", ks,
-                        kind_name(v));
-        *slot = sval(v);
+        if (v->type != YAML_SCALAR_NODE || wpm_is_null(v))
+            return wpm_fail(c, v, "'permissions.filesystem' %s must be a string (got %s)", ks,
+                        wpm_kind_name(v));
+        *slot = wpm_sval(v);
         if (slot == &mode)
             mode_node = v;
     }
     if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
-        return fail(c, mode_node, "'permissions.filesystem' mode must be ro or rw (got '%.40s')", mode);
+        return wpm_fail(c, mode_node, "'permissions.filesystem' mode must be ro or rw (got '%.40s')", mode);
     if (!host || !guest)
-        return fail(c, n, "a 'permissions.filesystem' entry needs both host and guest");
+        return wpm_fail(c, n, "a 'permissions.filesystem' entry needs both host and guest");
     return add_dir(c, n, host, guest, mode);
 }
 
 static wasmplug_status f_dirs(ctx *c, const char *key, const yaml_node_t *n)
 {
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(c, n, "'permissions.%s' must be a list (got %s)", key, kind_name(n));
+        return wpm_fail(c, n, "'permissions.%s' must be a list (got %s)", key, wpm_kind_name(n));
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
         wasmplug_status st = dir_entry(c, yaml_document_get_node(&c->ydoc, *it));
@@ -654,7 +635,7 @@ static wasmplug_status f_dirs(ctx *c, const char *key, const yaml_node_t *n)
 static wasmplug_status f_publish(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return get_strlist(c, "permissions.events.publish", v, &c->m->events_publish, false,
+    return wpm_get_strlist(c, "permissions.events.publish", v, &c->m->events_publish, false,
                        valid_topic_pattern,
                        "topic patterns such as words.* (dot-separated, '*' one segment, "
                        "'>' the rest)");
@@ -667,17 +648,17 @@ static wasmplug_status add_subscription(ctx *c, const yaml_node_t *n, const char
 {
     char why[WASMPLUG_ERROR_MESSAGE_MAX];
     if (wasmplug_topic_check(topic, strlen(topic), true, why, sizeof why))
-        return fail(c, n, "'permissions.events.subscribe': %s", why);
+        return wpm_fail(c, n, "'permissions.events.subscribe': %s", why);
     wasmplug_manifest_doc *m = c->m;
     wasmplug_manifest_subscription *grown =
         realloc(m->subscriptions, (m->subscription_count + 1) * sizeof *grown);
     if (!grown)
-        return nomem(c);
+        return wpm_nomem(c);
     m->subscriptions = grown;
     c->sub = &grown[m->subscription_count];
     memset(c->sub, 0, sizeof *c->sub);
     if (!(c->sub->topic = strdup(topic)))
-        return nomem(c);
+        return wpm_nomem(c);
     m->subscription_count++;
     return strlist_add(c, &m->events_subscribe, topic);
 }
@@ -693,10 +674,10 @@ static wasmplug_status f_sub_topic(ctx *c, const char *key, const yaml_node_t *v
 static wasmplug_status f_sub_handler(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    wasmplug_status st = get_string(c, "permissions.events.subscribe.handler", v,
+    wasmplug_status st = wpm_get_string(c, "permissions.events.subscribe.handler", v,
                                     &c->sub->handler);
     if (st == WASMPLUG_OK && (!*c->sub->handler || strlen(c->sub->handler) >= WASMPLUG_NAME_MAX))
-        return fail(c, v, "'permissions.events.subscribe.handler' must be an export name of "
+        return wpm_fail(c, v, "'permissions.events.subscribe.handler' must be an export name of "
                           "1..%d bytes", WASMPLUG_NAME_MAX - 1);
     return st;
 }
@@ -706,7 +687,7 @@ static wasmplug_status get_count(ctx *c, const char *key, const yaml_node_t *n, 
                                  uint64_t max, uint32_t *out)
 {
     uint64_t v = 0;
-    if (n->type == YAML_SCALAR_NODE && strcmp(sval(n), "0") == 0) {
+    if (n->type == YAML_SCALAR_NODE && strcmp(wpm_sval(n), "0") == 0) {
         *out = 0;
         return WASMPLUG_OK;
     }
@@ -727,10 +708,10 @@ static wasmplug_status f_sub_on_full(ctx *c, const char *key, const yaml_node_t 
 {
     (void)key;
     wasmplug_bus_full_policy policy;
-    if (v->type != YAML_SCALAR_NODE || !wasmplug_bus_full_policy_parse(sval(v), &policy))
-        return fail(c, v, "'permissions.events.subscribe.on_full' must be drop_oldest, reject "
+    if (v->type != YAML_SCALAR_NODE || !wasmplug_bus_full_policy_parse(wpm_sval(v), &policy))
+        return wpm_fail(c, v, "'permissions.events.subscribe.on_full' must be drop_oldest, reject "
                           "or block (got '%.80s')",
-                    v->type == YAML_SCALAR_NODE ? sval(v) : kind_name(v));
+                    v->type == YAML_SCALAR_NODE ? wpm_sval(v) : wpm_kind_name(v));
     c->sub->on_full = (int)policy;
     return WASMPLUG_OK;
 }
@@ -776,7 +757,7 @@ static const field BATCH_FIELDS[] = {{"max", f_batch_max}, {"window_ms", f_batch
 static wasmplug_status f_sub_batch(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return walk_mapping(c, "'permissions.events.subscribe.batch'", v, BATCH_FIELDS);
+    return wpm_walk_mapping(c, "'permissions.events.subscribe.batch'", v, BATCH_FIELDS);
 }
 
 static const field SUBSCRIPTION_FIELDS[] = {
@@ -788,33 +769,33 @@ static const field SUBSCRIPTION_FIELDS[] = {
 
 static wasmplug_status f_subscribe_entry(ctx *c, const yaml_node_t *item)
 {
-    if (item->type == YAML_SCALAR_NODE && !is_null(item))
-        return add_subscription(c, item, sval(item));
+    if (item->type == YAML_SCALAR_NODE && !wpm_is_null(item))
+        return add_subscription(c, item, wpm_sval(item));
     if (item->type != YAML_MAPPING_NODE)
-        return fail(c, item,
+        return wpm_fail(c, item,
                     "'permissions.events.subscribe' items must be topic patterns or mappings "
                     "{topic: ..., batch: {max: N, window_ms: N}, ...} (got %s)",
-                    kind_name(item));
+                    wpm_kind_name(item));
     const yaml_node_t *topic = NULL;
     for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
-        if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), "topic") == 0)
+        if (k->type == YAML_SCALAR_NODE && strcmp(wpm_sval(k), "topic") == 0)
             topic = yaml_document_get_node(&c->ydoc, p->value);
     }
     if (!topic)
-        return fail(c, item, "a 'permissions.events.subscribe' mapping needs 'topic' (a topic "
+        return wpm_fail(c, item, "a 'permissions.events.subscribe' mapping needs 'topic' (a topic "
                              "pattern such as content.*)");
-    if (topic->type != YAML_SCALAR_NODE || is_null(topic))
-        return fail(c, topic, "'permissions.events.subscribe.topic' must be a string (got %s)",
-                    kind_name(topic));
-    wasmplug_status st = add_subscription(c, topic, sval(topic));
+    if (topic->type != YAML_SCALAR_NODE || wpm_is_null(topic))
+        return wpm_fail(c, topic, "'permissions.events.subscribe.topic' must be a string (got %s)",
+                    wpm_kind_name(topic));
+    wasmplug_status st = add_subscription(c, topic, wpm_sval(topic));
     if (st == WASMPLUG_OK)
-        st = walk_mapping(c, "a 'permissions.events.subscribe' entry", item,
+        st = wpm_walk_mapping(c, "a 'permissions.events.subscribe' entry", item,
                           SUBSCRIPTION_FIELDS);
     if (st == WASMPLUG_OK && c->sub->batch_max > 1 && c->sub->queue &&
         c->sub->batch_max > c->sub->queue)
-        return fail(c, item, "'permissions.events.subscribe': batch.max (%u) is larger than "
+        return wpm_fail(c, item, "'permissions.events.subscribe': batch.max (%u) is larger than "
                              "queue (%u)",
                     c->sub->batch_max, c->sub->queue);
     return st;
@@ -824,9 +805,9 @@ static wasmplug_status f_subscribe(ctx *c, const char *key, const yaml_node_t *v
 {
     (void)key;
     if (v->type != YAML_SEQUENCE_NODE)
-        return fail(c, v, "'permissions.events.subscribe' must be a list of topic patterns or "
+        return wpm_fail(c, v, "'permissions.events.subscribe' must be a list of topic patterns or "
                           "{topic: ..., ...} mappings (got %s)",
-                    kind_name(v));
+                    wpm_kind_name(v));
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
          it++) {
         wasmplug_status st = f_subscribe_entry(c, yaml_document_get_node(&c->ydoc, *it));
@@ -844,21 +825,21 @@ static wasmplug_status f_events(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
     if (v->type == YAML_SEQUENCE_NODE) {
-        wasmplug_status st = get_strlist(c, "permissions.events", v, &c->m->events_publish, false,
+        wasmplug_status st = wpm_get_strlist(c, "permissions.events", v, &c->m->events_publish, false,
                                          valid_topic_pattern, "topic patterns such as words.*");
         for (yaml_node_item_t *it = v->data.sequence.items.start;
              st == WASMPLUG_OK && it < v->data.sequence.items.top; it++) {
             yaml_node_t *item = yaml_document_get_node(&c->ydoc, *it);
-            st = add_subscription(c, item, sval(item));
+            st = add_subscription(c, item, wpm_sval(item));
         }
         return st;
     }
     if (v->type != YAML_MAPPING_NODE)
-        return fail(c, v,
+        return wpm_fail(c, v,
                     "'permissions.events' must be a list of topic patterns or a mapping "
                     "{publish: [...], subscribe: [...]} (got %s)",
-                    kind_name(v));
-    return walk_mapping(c, "'permissions.events'", v, EVENT_FIELDS);
+                    wpm_kind_name(v));
+    return wpm_walk_mapping(c, "'permissions.events'", v, EVENT_FIELDS);
 }
 
 static wasmplug_status f_quota(ctx *c, const char *key, const yaml_node_t *v)
@@ -886,14 +867,14 @@ static wasmplug_status service_switch(ctx *c, const char *key, const yaml_node_t
     snprintf(what, sizeof what, "'permissions.%s'", key);
     if (v->type == YAML_MAPPING_NODE && fields) {
         *on = true;
-        return walk_mapping(c, what, v, fields);
+        return wpm_walk_mapping(c, what, v, fields);
     }
     bool b = false;
-    if (plain_bool(v, &b)) {
+    if (wpm_plain_bool(v, &b)) {
         *on = b;
         return WASMPLUG_OK;
     }
-    return fail(c, v, "%s must be %s (got %s)", what, form, kind_name(v));
+    return wpm_fail(c, v, "%s must be %s (got %s)", what, form, wpm_kind_name(v));
 }
 
 static wasmplug_status f_storage(ctx *c, const char *key, const yaml_node_t *v)
@@ -936,7 +917,7 @@ static bool valid_http_rule(const char *s)
 static wasmplug_status f_http_allow(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return get_strlist(c, "permissions.http.allow", v, &c->m->http_hosts, false,
+    return wpm_get_strlist(c, "permissions.http.allow", v, &c->m->http_hosts, false,
                        valid_http_rule, HTTP_FORM);
 }
 
@@ -947,8 +928,8 @@ static wasmplug_status f_http(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
     if (v->type == YAML_MAPPING_NODE)
-        return walk_mapping(c, "'permissions.http'", v, HTTP_FIELDS);
-    return get_strlist(c, "permissions.http", v, &c->m->http_hosts, false, valid_http_rule,
+        return wpm_walk_mapping(c, "'permissions.http'", v, HTTP_FIELDS);
+    return wpm_get_strlist(c, "permissions.http", v, &c->m->http_hosts, false, valid_http_rule,
                        HTTP_FORM);
 }
 
@@ -962,7 +943,7 @@ static const field PERMISSION_FIELDS[] = {
 static wasmplug_status f_permissions(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return walk_mapping(c, "'permissions'", v, PERMISSION_FIELDS);
+    return wpm_walk_mapping(c, "'permissions'", v, PERMISSION_FIELDS);
 }
 
 /* resources.* */
@@ -1032,20 +1013,20 @@ static const field RESOURCE_FIELDS[] = {
 static wasmplug_status f_resources(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return walk_mapping(c, "'resources'", v, RESOURCE_FIELDS);
+    return wpm_walk_mapping(c, "'resources'", v, RESOURCE_FIELDS);
 }
 
 /* nodes: workflow node types */
 static wasmplug_status node_string(ctx *c, const char *key, const yaml_node_t *v, char **out)
 {
     (void)key;
-    return get_string(c, "nodes[].*", v, out);
+    return wpm_get_string(c, "nodes[].*", v, out);
 }
 static wasmplug_status f_node_name(ctx *c, const char *key, const yaml_node_t *v)
 {
     wasmplug_status st = node_string(c, key, v, &c->node->name);
-    if (st == WASMPLUG_OK && !valid_id(c->node->name))
-        return fail(c, v, "node type names are 1-127 characters of a-z A-Z 0-9 - _ . "
+    if (st == WASMPLUG_OK && !wpm_valid_id(c->node->name))
+        return wpm_fail(c, v, "node type names are 1-127 characters of a-z A-Z 0-9 - _ . "
                           "(got '%.80s')", c->node->name);
     return st;
 }
@@ -1076,42 +1057,48 @@ static wasmplug_status f_node_post(ctx *c, const char *key, const yaml_node_t *v
 static wasmplug_status f_node_actions(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return get_strlist(c, "nodes[].actions", v, &c->node->actions, false, valid_export,
+    return wpm_get_strlist(c, "nodes[].actions", v, &c->node->actions, false, valid_export,
                        "non-empty names");
 }
 
 static const char *const SCHEMA_TYPES[] = {"string", "number", "integer", "boolean",
                                            "list",   "object", "any",     NULL};
 
-static wasmplug_status f_node_config(ctx *c, const char *key, const yaml_node_t *n)
+wasmplug_status wpm_type_schema(ctx *c, const char *what, const yaml_node_t *n,
+                                wasmplug_kv **items, size_t *count)
 {
-    (void)key;
-    wasmplug_manifest_node_type *t = c->node;
     if (n->type != YAML_MAPPING_NODE)
-        return fail(c, n, "a node type's 'config' must map keys to types, e.g. "
-                          "{threshold: number} (got %s)", kind_name(n));
+        return wpm_fail(c, n, "%s must map keys to types, e.g. {threshold: number} (got %s)",
+                        what, wpm_kind_name(n));
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
         yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
-        if (k->type != YAML_SCALAR_NODE || is_null(k))
-            return fail(c, k, "a node type's config keys must be strings");
+        if (k->type != YAML_SCALAR_NODE || wpm_is_null(k))
+            return wpm_fail(c, k, "the keys of %s must be strings", what);
         size_t i = 0;
-        while (v->type == YAML_SCALAR_NODE && SCHEMA_TYPES[i] && strcmp(SCHEMA_TYPES[i], sval(v)))
+        while (v->type == YAML_SCALAR_NODE && SCHEMA_TYPES[i] && strcmp(SCHEMA_TYPES[i], wpm_sval(v)))
             i++;
         if (v->type != YAML_SCALAR_NODE || !SCHEMA_TYPES[i])
-            return fail(c, v, "config key '%.80s' must have a type: string, number, integer, "
-                              "boolean, list, object or any", sval(k));
-        wasmplug_kv *kv = realloc(t->config_schema, (t->config_schema_count + 1) * sizeof *kv);
+            return wpm_fail(c, v, "key '%.80s' of %s must have a type: string, number, integer, "
+                                  "boolean, list, object or any", wpm_sval(k), what);
+        wasmplug_kv *kv = realloc(*items, (*count + 1) * sizeof *kv);
         if (!kv)
-            return nomem(c);
-        t->config_schema = kv;
-        kv[t->config_schema_count].key = strdup(sval(k));
-        kv[t->config_schema_count].value = strdup(sval(v));
-        t->config_schema_count++;
-        if (!kv[t->config_schema_count - 1].key || !kv[t->config_schema_count - 1].value)
-            return nomem(c);
+            return wpm_nomem(c);
+        *items = kv;
+        kv[*count].key = strdup(wpm_sval(k));
+        kv[*count].value = strdup(wpm_sval(v));
+        (*count)++;
+        if (!kv[*count - 1].key || !kv[*count - 1].value)
+            return wpm_nomem(c);
     }
     return WASMPLUG_OK;
+}
+
+static wasmplug_status f_node_config(ctx *c, const char *key, const yaml_node_t *n)
+{
+    (void)key;
+    return wpm_type_schema(c, "a node type's 'config'", n, &c->node->config_schema,
+                           &c->node->config_schema_count);
 }
 
 static const field NODE_FIELDS[] = {
@@ -1125,7 +1112,7 @@ static wasmplug_status f_nodes(ctx *c, const char *key, const yaml_node_t *n)
 {
     (void)key;
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(c, n, "'nodes' must be a list of node types (got %s)", kind_name(n));
+        return wpm_fail(c, n, "'nodes' must be a list of node types (got %s)", wpm_kind_name(n));
     wasmplug_status result = WASMPLUG_OK;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
@@ -1133,20 +1120,20 @@ static wasmplug_status f_nodes(ctx *c, const char *key, const yaml_node_t *n)
         wasmplug_manifest_node_type *types =
             realloc(c->m->node_types, (c->m->node_type_count + 1) * sizeof *types);
         if (!types)
-            return nomem(c);
+            return wpm_nomem(c);
         c->m->node_types = types;
         c->node = &types[c->m->node_type_count++];
         memset(c->node, 0, sizeof *c->node);
-        wasmplug_status st = walk_mapping(c, "a node type", item, NODE_FIELDS);
+        wasmplug_status st = wpm_walk_mapping(c, "a node type", item, NODE_FIELDS);
         if (st == WASMPLUG_ERR_NOMEM)
             return st;
         if (st)
             result = st;
         else if (!c->node->name)
-            result = fail(c, item, "a node type needs a 'name'");
+            result = wpm_fail(c, item, "a node type needs a 'name'");
         for (size_t i = 0; c->node->name && i + 1 < c->m->node_type_count; i++)
             if (types[i].name && strcmp(types[i].name, c->node->name) == 0)
-                result = fail(c, item, "node type '%.80s' is declared twice", c->node->name);
+                result = wpm_fail(c, item, "node type '%.80s' is declared twice", c->node->name);
     }
     return result;
 }
@@ -1156,7 +1143,7 @@ static const field TOP_FIELDS[] = {
     {"description", f_description}, {"authors", f_authors}, {"license", f_license},
     {"module", f_module},   {"abi", f_abi},         {"exports", f_exports},
     {"config", f_config},   {"permissions", f_permissions}, {"resources", f_resources},
-    {"nodes", f_nodes},     {NULL, NULL}};
+    {"nodes", f_nodes},     {"ui", wpm_ui_section}, {NULL, NULL}};
 
 /* ------------------------------------------------------------------------ */
 /* Entry points                                                             */
@@ -1204,6 +1191,7 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
         free(t->actions.items);
     }
     free(m->node_types);
+    wpm_ui_items_free(m->ui_items, m->ui_item_count);
     for (size_t i = 0; i < m->dir_count; i++) {
         free(m->dirs[i].host);
         free(m->dirs[i].guest);
@@ -1238,13 +1226,13 @@ static wasmplug_status add_kv(ctx *c, wasmplug_kv **items, size_t *count, const 
         return WASMPLUG_OK;
     wasmplug_kv *kv = realloc(*items, (*count + 1) * sizeof *kv);
     if (!kv)
-        return nomem(c);
+        return wpm_nomem(c);
     *items = kv;
     char *k = strdup(key), *v = strdup(value);
     if (!k || !v) {
         free(k);
         free(v);
-        return nomem(c);
+        return wpm_nomem(c);
     }
     kv[*count].key = k;
     kv[*count].value = v;
@@ -1259,7 +1247,7 @@ static bool has_key(ctx *c, const yaml_node_t *map, const char *key)
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
-        if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), key) == 0)
+        if (k->type == YAML_SCALAR_NODE && strcmp(wpm_sval(k), key) == 0)
             return true;
     }
     return false;
@@ -1281,7 +1269,7 @@ static wasmplug_status add_setting(ctx *c, const char *key, uint64_t value)
 
 /* Every permission the manifest requests, in the host's vocabulary (host
  * functions, then kv, db, notify, events.publish:P, events.subscribe:P,
- * http:H), and the service settings (quotas). */
+ * http:H, ui, ui.scripts), and the service settings (quotas). */
 static wasmplug_status add_permissions(ctx *c)
 {
     wasmplug_manifest_doc *m = c->m;
@@ -1306,6 +1294,13 @@ static wasmplug_status add_permissions(ctx *c)
             snprintf(perm, sizeof perm, "%s%s", prefixed[k].prefix, prefixed[k].list->items[i]);
             st = strlist_add(c, &m->permissions, perm);
         }
+    bool scripts = false;
+    for (size_t i = 0; i < m->ui_item_count; i++)
+        scripts = scripts || m->ui_items[i].scripts;
+    if (st == WASMPLUG_OK && m->ui_item_count)
+        st = strlist_add(c, &m->permissions, "ui");
+    if (st == WASMPLUG_OK && scripts)
+        st = strlist_add(c, &m->permissions, "ui.scripts");
     if (st == WASMPLUG_OK && m->storage)
         st = add_setting(c, "kv.max_bytes", m->storage_quota);
     if (st == WASMPLUG_OK && m->storage)
@@ -1321,14 +1316,14 @@ static wasmplug_status finish(ctx *c, const yaml_node_t *root)
     wasmplug_manifest_doc *m = c->m;
     /* Missing, not merely wrong (a wrong value has its own error). */
     if (!m->id && !has_key(c, root, "id"))
-        fail(c, root, "missing required key 'id' (e.g. id: word-counter)");
+        wpm_fail(c, root, "missing required key 'id' (e.g. id: word-counter)");
     if (!m->version && !has_key(c, root, "version"))
-        fail(c, root, "missing required key 'version' (a semantic version, e.g. "
+        wpm_fail(c, root, "missing required key 'version' (a semantic version, e.g. "
                       "version: 1.0.0)");
     if (c->errors)
         return WASMPLUG_ERR_MANIFEST;
     if (!m->module && !(m->module = strdup(WASMPLUG_MANIFEST_DEFAULT_MODULE)))
-        return nomem(c);
+        return wpm_nomem(c);
     char authors[1024] = "";
     size_t at = 0;
     for (size_t i = 0; i < m->authors.count && at < sizeof authors; i++)
@@ -1430,7 +1425,7 @@ static wasmplug_status parse_doc(const char *text, size_t len, const char *filen
 
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
-        return nomem(&c);
+        return wpm_nomem(&c);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &c.ydoc)) {
         syntax_error(&c, &parser, text, len);
@@ -1461,23 +1456,23 @@ static wasmplug_status parse_doc(const char *text, size_t len, const char *filen
     yaml_node_t *root = yaml_document_get_root_node(&c.ydoc);
     c.m = calloc(1, sizeof *c.m);
     if (!c.m) {
-        st = nomem(&c);
+        st = wpm_nomem(&c);
         goto out;
     }
     c.m->path = strdup(c.file);
     c.m->dir = dir_of(path_for_dir);
     if (!c.m->path || !c.m->dir) {
-        st = nomem(&c);
+        st = wpm_nomem(&c);
         goto out;
     }
     if (!root) {
-        st = fail(&c, NULL, "the manifest is empty (expected a mapping with at least id and "
+        st = wpm_fail(&c, NULL, "the manifest is empty (expected a mapping with at least id and "
                             "version)");
         if (diag)
             diag->line = diag->column = 1;
         goto out;
     }
-    st = walk_mapping(&c, "the manifest", root, TOP_FIELDS);
+    st = wpm_walk_mapping(&c, "the manifest", root, TOP_FIELDS);
     if (st != WASMPLUG_ERR_NOMEM && root->type == YAML_MAPPING_NODE)
         st = finish(&c, root);
 out:
