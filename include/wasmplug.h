@@ -1030,7 +1030,25 @@ typedef struct wasmplug_metrics {
     uint32_t memory_pages;     /* pages of the most recently used instance */
     uint32_t memory_pages_max; /* largest memory seen */
     uint64_t fallbacks;        /* failed calls answered by the fallback (counted in errors too) */
+    /* Latency quantiles of the calls counted, from a histogram
+     * (wasmplug_latency_quantile: within 25%, never above max_ns); 0
+     * before the first call. */
+    uint64_t p50_ns, p90_ns, p99_ns;
 } wasmplug_metrics;
+
+/**
+ * Latency histograms (a plugin's calls, the event bus's deliveries):
+ * WASMPLUG_LATENCY_BUCKETS counters, four buckets per power of two of
+ * nanoseconds up to 2^40 ns (18 minutes; longer ones count in the last).
+ * wasmplug_latency_bucket gives the bucket of a latency;
+ * wasmplug_latency_quantile the quantile per_mille (500: the median, 990:
+ * p99) of a histogram as the top of the bucket it falls in (so within
+ * 25%), at most max; 0 for an empty histogram.
+ */
+#define WASMPLUG_LATENCY_BUCKETS 160
+WASMPLUG_API unsigned wasmplug_latency_bucket(uint64_t ns);
+WASMPLUG_API uint64_t wasmplug_latency_quantile(const uint64_t *hist, unsigned per_mille,
+                                                uint64_t max);
 
 /** A snapshot of a plugin's state (self-contained copy). */
 typedef struct wasmplug_plugin_info {

@@ -288,6 +288,7 @@ struct wasmplug_plugin {
     atomic_bool killed;           /* also read without the lock (a cancelled call says why) */
     uint32_t running;
     wasmplug_metrics metrics;
+    uint64_t latency_hist[WASMPLUG_LATENCY_BUCKETS]; /* of metrics.calls */
     wph_ring errors;
     uint8_t *embedded;            /* compat plugin_get_manifest bytes */
     size_t embedded_len;

@@ -1,6 +1,7 @@
 /*
  * metrics.c - what a host can read about a plugin: metrics (calls, errors,
- * latency, fuel, memory, host calls, bytes), an info snapshot, exports,
+ * latency with a histogram for its quantiles, fuel, memory, host calls,
+ * bytes), an info snapshot, exports,
  * metadata (readable and updatable), the error history and the embedded
  * manifest of compatibility-ABI plugins. Everything is copied out under
  * p->lock so readers never see a half-updated value.
@@ -10,10 +11,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bucket of ns: its power of two and the next two bits below the top one. */
+unsigned wasmplug_latency_bucket(uint64_t ns)
+{
+    if (ns < 4)
+        return (unsigned)ns;
+    unsigned top = 63u - (unsigned)__builtin_clzll(ns);
+    unsigned b = top * 4 + (unsigned)((ns >> (top - 2)) & 3u);
+    return b < WASMPLUG_LATENCY_BUCKETS ? b : WASMPLUG_LATENCY_BUCKETS - 1;
+}
+
+/* The largest latency bucket b holds. */
+static uint64_t latency_bucket_top(unsigned b)
+{
+    if (b < 4)
+        return b;
+    unsigned top = b / 4, sub = b % 4;
+    return ((uint64_t)(4 + sub + 1) << (top - 2)) - 1;
+}
+
+uint64_t wasmplug_latency_quantile(const uint64_t *hist, unsigned per_mille, uint64_t max)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < WASMPLUG_LATENCY_BUCKETS; i++)
+        total += hist[i];
+    if (total == 0)
+        return 0;
+    uint64_t want = (total * per_mille + 999) / 1000, seen = 0;
+    for (unsigned i = 0; i < WASMPLUG_LATENCY_BUCKETS; i++) {
+        seen += hist[i];
+        if (seen >= want) {
+            uint64_t top = latency_bucket_top(i);
+            return top < max ? top : max;
+        }
+    }
+    return max;
+}
+
+/* The metrics with their quantiles. Caller holds p->lock. */
+static wasmplug_metrics metrics_now(const wasmplug_plugin *p)
+{
+    wasmplug_metrics m = p->metrics;
+    m.p50_ns = wasmplug_latency_quantile(p->latency_hist, 500, m.max_ns);
+    m.p90_ns = wasmplug_latency_quantile(p->latency_hist, 900, m.max_ns);
+    m.p99_ns = wasmplug_latency_quantile(p->latency_hist, 990, m.max_ns);
+    return m;
+}
+
 void wph_metrics_add(wasmplug_plugin *p, const wph_call_stats *cs)
 {
     wasmplug_metrics *m = &p->metrics;
     m->calls++;
+    p->latency_hist[wasmplug_latency_bucket(cs->ns)]++;
     if (cs->failed)
         m->errors++;
     if (cs->trapped)
@@ -38,7 +87,7 @@ wasmplug_status wasmplug_plugin_get_metrics(wasmplug_plugin *p, wasmplug_metrics
     if (!p || !out)
         return WASMPLUG_ERR_ARGUMENT;
     pthread_mutex_lock(&p->lock);
-    *out = p->metrics;
+    *out = metrics_now(p);
     pthread_mutex_unlock(&p->lock);
     return WASMPLUG_OK;
 }
@@ -49,6 +98,7 @@ void wasmplug_plugin_reset_metrics(wasmplug_plugin *p)
         return;
     pthread_mutex_lock(&p->lock);
     memset(&p->metrics, 0, sizeof p->metrics);
+    memset(p->latency_hist, 0, sizeof p->latency_hist);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -72,7 +122,7 @@ wasmplug_status wasmplug_plugin_get_info(wasmplug_plugin *p, wasmplug_plugin_inf
     info->running = p->running;
     info->metadata_count = p->metadata.count;
     info->error_count = p->errors.count;
-    info->metrics = p->metrics;
+    info->metrics = metrics_now(p);
     pthread_mutex_unlock(&p->lock);
     return WASMPLUG_OK;
 }

@@ -15,10 +15,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-/* Latency histogram: four buckets per power of two of nanoseconds (the
- * quantiles it gives are within 25%), up to 2^40 ns (18 minutes). */
-#define EV_LATENCY_OCTAVES 40
-#define EV_LATENCY_BUCKETS (EV_LATENCY_OCTAVES * 4)
 /* Most topics tracked with their own counters. */
 #define EV_TOPICS_MAX 4096
 /* Events a worker takes from an unbatched queue at once. */
@@ -76,7 +72,7 @@ typedef struct ev_sub {
     uint64_t enqueued, delivered, deliveries, dropped, rejected, failed, retries, discarded;
     uint32_t queue_max;
     uint64_t latency_total_ns, latency_max_ns;
-    uint64_t latency_hist[EV_LATENCY_BUCKETS];
+    uint64_t latency_hist[WASMPLUG_LATENCY_BUCKETS]; /* <wasmplug.h> */
 
     /* under bus->sched_mu */
     int list;

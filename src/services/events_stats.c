@@ -161,50 +161,12 @@ wasmplug_status wasmplug_bus_list_topics(wasmplug_bus *bus, wasmplug_topic_stats
 /* Subscriptions                                                            */
 /* ------------------------------------------------------------------------ */
 
-/* Bucket of ns: its power of two and the next two bits below the top one. */
-static unsigned latency_bucket(uint64_t ns)
-{
-    if (ns < 4)
-        return (unsigned)ns;
-    unsigned top = 63u - (unsigned)__builtin_clzll(ns);
-    unsigned b = top * 4 + (unsigned)((ns >> (top - 2)) & 3u);
-    return b < EV_LATENCY_BUCKETS ? b : EV_LATENCY_BUCKETS - 1;
-}
-
-/* The largest latency bucket b holds. */
-static uint64_t latency_bucket_top(unsigned b)
-{
-    if (b < 4)
-        return b;
-    unsigned top = b / 4, sub = b % 4;
-    return ((uint64_t)(4 + sub + 1) << (top - 2)) - 1;
-}
-
 void ev_sub_record_latency(ev_sub *sub, uint64_t ns)
 {
     sub->latency_total_ns += ns;
     if (ns > sub->latency_max_ns)
         sub->latency_max_ns = ns;
-    sub->latency_hist[latency_bucket(ns)]++;
-}
-
-/* The top of the bucket holding the quantile (per mille), at most max. */
-static uint64_t hist_quantile(const uint64_t *hist, unsigned per_mille, uint64_t max)
-{
-    uint64_t total = 0;
-    for (unsigned i = 0; i < EV_LATENCY_BUCKETS; i++)
-        total += hist[i];
-    if (total == 0)
-        return 0;
-    uint64_t want = (total * per_mille + 999) / 1000, seen = 0;
-    for (unsigned i = 0; i < EV_LATENCY_BUCKETS; i++) {
-        seen += hist[i];
-        if (seen >= want) {
-            uint64_t top = latency_bucket_top(i);
-            return top < max ? top : max;
-        }
-    }
-    return max;
+    sub->latency_hist[wasmplug_latency_bucket(ns)]++;
 }
 
 /* Caller holds sub->mu. */
@@ -226,8 +188,8 @@ void ev_sub_fill_stats(ev_sub *sub, wasmplug_subscription_stats *out)
     out->queue_max = sub->queue_max;
     out->latency_total_ns = sub->latency_total_ns;
     out->latency_max_ns = sub->latency_max_ns;
-    out->latency_p50_ns = hist_quantile(sub->latency_hist, 500, sub->latency_max_ns);
-    out->latency_p99_ns = hist_quantile(sub->latency_hist, 990, sub->latency_max_ns);
+    out->latency_p50_ns = wasmplug_latency_quantile(sub->latency_hist, 500, sub->latency_max_ns);
+    out->latency_p99_ns = wasmplug_latency_quantile(sub->latency_hist, 990, sub->latency_max_ns);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -637,12 +637,16 @@ static void test_calls(void)
     CHECK(mt.memory_pages >= 2 && mt.memory_pages_max >= mt.memory_pages);
     CHECK_EQ(mt.instances_created, 3); /* first, after "hard", after 666 */
     CHECK_EQ(mt.fuel_used, 0); /* fuel unlimited: not counted */
+    /* Quantiles from the latency histogram: ordered, never above the max. */
+    CHECK(mt.p50_ns > 0 && mt.p50_ns <= mt.p90_ns && mt.p90_ns <= mt.p99_ns &&
+          mt.p99_ns <= mt.max_ns);
     CHECK_CODE(wasmplug_plugin_get_metrics(p, NULL), WASMPLUG_ERR_ARGUMENT, NULL);
     CHECK_CODE(wasmplug_plugin_get_metrics(NULL, &mt), WASMPLUG_ERR_ARGUMENT, NULL);
     wasmplug_plugin_reset_metrics(p);
     wasmplug_plugin_reset_metrics(NULL);
     CHECK_CODE(wasmplug_plugin_get_metrics(p, &mt), WASMPLUG_OK, NULL);
     CHECK_EQ(mt.calls, 0);
+    CHECK(mt.p50_ns == 0 && mt.p99_ns == 0); /* the histogram is reset too */
 
     /* Error history: bounded, oldest first, clearable. */
     wasmplug_plugin_error hist[64], last;
@@ -959,10 +963,34 @@ static void test_hostcall_null(void)
     CHECK_CODE(wasmplug_hostcall_write(NULL, "x", 1), WASMPLUG_ERR_ARGUMENT, NULL);
 }
 
+/* The latency histogram: four buckets per power of two, quantiles as the
+ * top of their bucket (within 25%), capped at max. */
+static void test_latency_histogram(void)
+{
+    CHECK_EQ(wasmplug_latency_bucket(0), 0);
+    CHECK_EQ(wasmplug_latency_bucket(3), 3);
+    CHECK_EQ(wasmplug_latency_bucket(4), 8);    /* 2^2: bucket 2*4 + 0 */
+    CHECK_EQ(wasmplug_latency_bucket(7), 11);   /* 2^2 + 3: its last quarter */
+    CHECK_EQ(wasmplug_latency_bucket(1000), 39); /* 2^9 = 512, quarters of 128: 1000 in the 4th */
+    CHECK_EQ(wasmplug_latency_bucket(UINT64_MAX), WASMPLUG_LATENCY_BUCKETS - 1);
+    uint64_t hist[WASMPLUG_LATENCY_BUCKETS] = {0};
+    CHECK_EQ(wasmplug_latency_quantile(hist, 500, 100), 0);
+    /* 90 calls of 1000 ns, 10 of 1,000,000 ns. */
+    hist[wasmplug_latency_bucket(1000)] += 90;
+    hist[wasmplug_latency_bucket(1000000)] += 10;
+    uint64_t p50 = wasmplug_latency_quantile(hist, 500, 1000000);
+    uint64_t p99 = wasmplug_latency_quantile(hist, 990, 1000000);
+    CHECK(p50 >= 1000 && p50 < 1250);
+    CHECK_EQ(p99, 1000000); /* the bucket's top, capped at the max */
+    CHECK_EQ(wasmplug_latency_quantile(hist, 900, 1000000), p50);
+    CHECK(wasmplug_latency_quantile(hist, 910, 2000000) >= 1000000);
+}
+
 int main(int argc, char **argv)
 {
     host_test_init(&argc, argv);
     test_strings();
+    test_latency_histogram();
     test_host_object();
     test_register();
     test_load_errors();
