@@ -776,6 +776,26 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_call(wasmplug_plugin *plugin, const
                                                   const uint8_t *in, size_t in_len,
                                                   wasmplug_buf *out,
                                                   wasmplug_plugin_error *err);
+/** Limits of one call that can only lower the plugin's (0: the plugin's). */
+typedef struct wasmplug_call_limits {
+    uint32_t timeout_ms; /* wall clock of this call */
+    uint64_t fuel;       /* instructions of this call */
+} wasmplug_call_limits;
+
+/**
+ * wasmplug_plugin_call with limits for this call alone (limits may be NULL):
+ * each given limit lower than the plugin's replaces it for the call (a
+ * server lets a request ask for less time or fuel than the installed
+ * plugin's, never more). Calls the plugin makes in turn (through host
+ * functions) keep their own plugins' limits. Same errors; the timeout and
+ * fuel messages name the limit the call ran with.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_call_limited(wasmplug_plugin *plugin,
+                                                          const char *func, const uint8_t *in,
+                                                          size_t in_len,
+                                                          const wasmplug_call_limits *limits,
+                                                          wasmplug_buf *out,
+                                                          wasmplug_plugin_error *err);
 /**
  * Call any exported function with typed values: counts and types must match
  * (ERR_ARGUMENT otherwise). Same limits and errors as wasmplug_plugin_call.

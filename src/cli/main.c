@@ -123,6 +123,33 @@ static const command COMMANDS[] = {
      "none) into DIR/packages, adds them to DIR/index.json, raises the index\n"
      "version and signs the index. --expires-days N (default 30): clients refuse the index\n"
      "after that, so publish (or re-publish) regularly.\n"},
+    {"serve", CLI_DIST(cmd_serve),
+     "serve [--listen ADDR:PORT] [--token-file F] [--public-read] [--threads N] [--pool N]\n"
+     "        [--max-body SIZE] [--idle-timeout DURATION] [--drain-timeout DURATION]\n"
+     "        [--access-log FILE|-|off] [--max-connections-per-ip N] [--no-load]",
+     "serve the store's plugins over HTTP (JSON API, Prometheus metrics)",
+     "Loads every installed plugin (newest version) with the permissions granted at\n"
+     "install, and answers an HTTP API: plugins and their info, load/reload/kill/\n"
+     "dispose, calls (POST /v1/plugins/NAME/call/FUNC: body in, output out),\n"
+     "events and dead letters, metrics and error histories, GET /metrics\n"
+     "(Prometheus), GET /healthz and /readyz. See wasmplug(1).\n"
+     "  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; port 0 picks a\n"
+     "                       free one; the address is printed on stdout)\n"
+     "  --token-file F       bearer token (first line, >= 16 characters, mode 600):\n"
+     "                       needed by every endpoint but health; without it the\n"
+     "                       server is read-only and listens on loopback only\n"
+     "  --public-read        read-only endpoints answer without the token\n"
+     "  --threads N          server threads (default: 2 per CPU); calls run on them\n"
+     "  --pool N             instances per plugin (default 4)\n"
+     "  --max-body SIZE      largest call input (default 1MiB)\n"
+     "  --idle-timeout D     close idle or stalled connections after D (default 15s)\n"
+     "  --drain-timeout D    on SIGTERM, wait up to D for requests in progress\n"
+     "                       (default 10s), then cancel the calls still running\n"
+     "  --access-log FILE    one JSON line per request (default: stderr; off: none)\n"
+     "  --max-connections-per-ip N  connections one client address may hold\n"
+     "  --no-load            start with no plugin loaded (POST /v1/plugins loads)\n"
+     "SIGHUP syncs with the store: new plugins are loaded, changed ones reloaded\n"
+     "without dropping calls, removed ones killed. SIGTERM/SIGINT drain and stop.\n"},
     {"remove", cmd_remove, "remove ID[@VERSION] [--purge]",
      "remove a plugin (every version unless one is given)",
      "The plugin's stored data (key-value, SQL: see --data-dir) is kept, so a\n"

@@ -202,7 +202,7 @@ wasmplug_status wph_classify(wph_slot *s, wasmplug_status st, const wasmplug_err
         } else {
             code = WASMPLUG_ERR_TIMEOUT;
             snprintf(msg, sizeof msg, "the call ran longer than its timeout of %u ms",
-                     p->limits.timeout_ms);
+                     s->timeout_ms);
         }
     } else if (s->pending != WASMPLUG_OK) {
         code = s->pending;
@@ -210,7 +210,7 @@ wasmplug_status wph_classify(wph_slot *s, wasmplug_status st, const wasmplug_err
     } else if (e->trap == WASMPLUG_TRAP_OUT_OF_FUEL) {
         code = WASMPLUG_ERR_FUEL;
         snprintf(msg, sizeof msg, "the call used all of its fuel (%llu instructions)",
-                 (unsigned long long)p->limits.fuel);
+                 (unsigned long long)s->fuel);
     } else if (e->trap == WASMPLUG_TRAP_CALL_STACK_EXHAUSTED ||
                e->trap == WASMPLUG_TRAP_VALUE_STACK_EXHAUSTED) {
         code = WASMPLUG_ERR_CALL_DEPTH;

@@ -249,6 +249,9 @@ typedef struct wph_slot {
     uint64_t grows_refused_before; /* the instance's refused memory.grow count at call start */
     atomic_int interrupted;       /* WPH_INT_* bits sent during this call */
     wph_deadline deadline;
+    const wasmplug_call_limits *request; /* the caller's per-call limits, or NULL */
+    uint32_t timeout_ms;          /* this call's limits: the plugin's, lowered by */
+    uint64_t fuel;                /* request (wph_exec_begin) */
     struct wph_slot *outer;       /* the thread's enclosing call (re-entrancy check) */
     wasmplug_wasi_ctx *wasi;      /* WASI context of this slot's instance, or NULL */
     bool svc_begun;               /* services' call_begin ran for this call */

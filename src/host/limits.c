@@ -184,15 +184,21 @@ void wph_exec_begin(wph_slot *s)
     s->err_set = false;
     s->errmsg[0] = '\0';
     s->result_len = 0;
-    wasmplug_instance_set_fuel(s->inst, p->limits.fuel);
+    s->timeout_ms = p->limits.timeout_ms;
+    s->fuel = p->limits.fuel;
+    if (s->request && s->request->timeout_ms && s->request->timeout_ms < s->timeout_ms)
+        s->timeout_ms = s->request->timeout_ms;
+    if (s->request && s->request->fuel && s->request->fuel < s->fuel)
+        s->fuel = s->request->fuel;
+    wasmplug_instance_set_fuel(s->inst, s->fuel);
     s->grows_refused_before = wasmplug_instance_grows_refused(s->inst);
     s->deadline.armed = false;
-    if (p->limits.timeout_ms != WASMPLUG_NO_TIMEOUT) {
+    if (s->timeout_ms != WASMPLUG_NO_TIMEOUT) {
         s->deadline.inst = s->inst;
         s->deadline.flags = &s->interrupted;
         /* If the timer cannot start the call runs without a timeout; fuel
          * and cancel still apply. */
-        (void)wph_timer_arm(&p->host->timer, &s->deadline, p->limits.timeout_ms);
+        (void)wph_timer_arm(&p->host->timer, &s->deadline, s->timeout_ms);
     }
     wph_services_begin(s);
 }
@@ -200,6 +206,6 @@ void wph_exec_begin(wph_slot *s)
 void wph_exec_end(wph_slot *s)
 {
     /* Always through the lock: the timer thread may be firing right now. */
-    if (s->plugin->limits.timeout_ms != WASMPLUG_NO_TIMEOUT)
+    if (s->timeout_ms != WASMPLUG_NO_TIMEOUT)
         wph_timer_disarm(&s->plugin->host->timer, &s->deadline);
 }

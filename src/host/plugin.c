@@ -20,6 +20,9 @@
 /* The calls running on this thread, innermost first (a host function may
  * call another plugin; calling its own plugin would deadlock). */
 static _Thread_local wph_slot *tl_current;
+/* The per-call limits of wasmplug_plugin_call_limited, taken by the call's
+ * start (so calls the plugin makes in turn do not inherit them). */
+static _Thread_local const wasmplug_call_limits *tl_request;
 
 /* ------------------------------------------------------------------------ */
 /* References                                                               */
@@ -961,11 +964,10 @@ static bool leaves_bad_state(wasmplug_status st, const wasmplug_plugin_error *e)
 
 static void gather(wph_slot *s, wph_call_stats *cs)
 {
-    wasmplug_plugin *p = s->plugin;
     cs->host_calls = s->host_calls;
     cs->denials = s->denials;
     if (s->inst) {
-        if (p->limits.fuel != WASMPLUG_FUEL_UNLIMITED)
+        if (s->fuel != WASMPLUG_FUEL_UNLIMITED)
             cs->fuel = wasmplug_instance_fuel_consumed(s->inst);
         wasmplug_memory *m = wasmplug_instance_memory(s->inst);
         if (m) {
@@ -983,6 +985,8 @@ static wasmplug_status start_call(wph_slot *s, const char *func, wasmplug_func *
         return wph_fail(e, WASMPLUG_ERR_NOT_FOUND, WASMPLUG_PHASE_CALL, s->plugin->name, func,
                         "plugin '%s' exports no function '%s'", s->plugin->name, func);
     s->func = func;
+    s->request = tl_request;
+    tl_request = NULL;
     s->host_calls = 0;
     s->denials = 0;
     s->out_len = 0;
@@ -999,6 +1003,7 @@ static void stop_call(wph_slot *s)
     wph_async_stopped(s);
     wph_exec_end(s);
     wph_wasi_end(s);
+    s->request = NULL;
     tl_current = s->outer;
 }
 
@@ -1135,6 +1140,17 @@ wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const
         st = wph_fallback(p, st, func, in, in_len, out, &e);
     if (err)
         *err = e;
+    return st;
+}
+
+wasmplug_status wasmplug_plugin_call_limited(wasmplug_plugin *p, const char *func,
+                                             const uint8_t *in, size_t in_len,
+                                             const wasmplug_call_limits *limits,
+                                             wasmplug_buf *out, wasmplug_plugin_error *err)
+{
+    tl_request = limits;
+    wasmplug_status st = wasmplug_plugin_call(p, func, in, in_len, out, err);
+    tl_request = NULL;
     return st;
 }
 

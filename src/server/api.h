@@ -1,0 +1,46 @@
+/*
+ * api.h - the route groups of `wasmplug serve`, one per file api_<group>.c,
+ * each defining `const server_route api_<group>_routes[]` (ending with a
+ * zeroed entry). To add a group: write api_<group>.c and add X(<group>) to
+ * SERVE_API_GROUPS below; serve_api_groups() then lists it. Handlers reach
+ * the plugins with `serve_app *app = server_app(req)` (serve_app.h).
+ *
+ * Endpoints (wasmplug(1), SERVE, has the details):
+ *   health    GET /healthz, GET /readyz
+ *   plugins   GET /v1/plugins, GET /v1/store, POST /v1/plugins (load),
+ *             GET /v1/plugins/{name}, POST /v1/plugins/{name}/reload,
+ *             POST /v1/plugins/{name}/dispose, DELETE /v1/plugins/{name} (kill),
+ *             GET /v1/plugins/{name}/metrics, GET /v1/plugins/{name}/errors,
+ *             GET /v1/errors
+ *   call      POST /v1/plugins/{name}/call/{func}
+ *   events    POST /v1/events/{topic}, GET /v1/events,
+ *             GET /v1/dead-letters, DELETE /v1/dead-letters
+ *   metrics   GET /metrics (Prometheus text)
+ */
+#ifndef WASMPLUG_SERVE_API_H
+#define WASMPLUG_SERVE_API_H
+
+#include "serve_app.h"
+#include "server.h"
+
+#define SERVE_API_GROUPS(X) X(health) X(plugins) X(call) X(events) X(metrics)
+
+#define SERVE_API_DECLARE(group) extern const server_route api_##group##_routes[];
+SERVE_API_GROUPS(SERVE_API_DECLARE)
+#undef SERVE_API_DECLARE
+
+/** The groups above, NULL-terminated, for server_config.groups. */
+const server_route *const *serve_api_groups(void);
+
+/** Largest JSON body of the control endpoints (load, reload, ...). */
+#define SERVE_CONTROL_BODY_MAX (16u * 1024)
+
+/** The plugin called by the route's {name}, or NULL after answering 404. A
+ *  reference: release it with wasmplug_plugin_release. */
+wasmplug_plugin *serve_api_plugin(server_request *req);
+
+/** Answer with a failed operation's error: the status for code, the
+ *  error object with its backtrace. */
+void serve_api_fail(server_request *req, wasmplug_status code, const wasmplug_plugin_error *err);
+
+#endif
