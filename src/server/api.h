@@ -16,6 +16,10 @@
  *   events    POST /v1/events/{topic}, GET /v1/events,
  *             GET /v1/dead-letters, DELETE /v1/dead-letters
  *   metrics   GET /metrics (Prometheus text)
+ *   ui        GET / (the dashboard), GET /v1/dashboard, GET /v1/ui,
+ *             POST /v1/ui/frame, GET /ui/frame/{ticket},
+ *             POST /v1/plugins/{name}/ui/render/{kind}/{id},
+ *             POST /v1/plugins/{name}/ui/command/{id}
  */
 #ifndef WASMPLUG_SERVE_API_H
 #define WASMPLUG_SERVE_API_H
@@ -23,7 +27,7 @@
 #include "serve_app.h"
 #include "server.h"
 
-#define SERVE_API_GROUPS(X) X(health) X(plugins) X(call) X(events) X(metrics)
+#define SERVE_API_GROUPS(X) X(health) X(plugins) X(call) X(events) X(metrics) X(ui)
 
 #define SERVE_API_DECLARE(group) extern const server_route api_##group##_routes[];
 SERVE_API_GROUPS(SERVE_API_DECLARE)

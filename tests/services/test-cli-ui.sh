@@ -49,10 +49,10 @@ expect "a misspelt key is located, with a hint (exit 4)" 4 "plugin.yaml:6:15: un
 
 echo "# install asks for ui and ui.scripts"
 run "$W" install tally
-expect "install lists the UI requests" 2 "tally requests 2 permissions (ui, ui.scripts)" \
+expect "install lists the UI requests" 2 "tally requests 3 permissions (kv, ui, ui.scripts)" \
     "contribute UI: 2 panels, 1 block type, 1 command" \
     "wide: scripts in its frames"
-run "$W" install tally --grant ui
+run "$W" install tally --grant kv --grant ui
 expect "install --grant ui" 0
 run "$W" info tally
 expect "info shows the grant" 0 "Granted (at install)"

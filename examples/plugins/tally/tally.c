@@ -4,6 +4,7 @@
  * total, the plugin's metrics and recent errors, a clock panel that needs
  * scripts, a "badge" block type and a "reset" command.
  *
+ * The total is kept in the plugin's key-value storage (grant kv).
  * Exports:
  *   add     input a number: adds it to the total, outputs the new total
  *   split   input a number n: outputs total / n, an integer division, so
@@ -15,7 +16,16 @@
  */
 #include "wasmplug_pdk.h"
 
-static long long running_total;
+/* The total lives in the plugin's key-value storage (grant kv), so every
+ * instance of a pool and every version of the plugin sees the same one. */
+static long long stored_total(void)
+{
+    long long n = 0;
+    const char *v = wp_kv_get_str("total");
+    if (v)
+        wp_parse_int(v, &n);
+    return n;
+}
 
 static long long input_number(void)
 {
@@ -24,17 +34,28 @@ static long long input_number(void)
     return n;
 }
 
-static int output_total(void)
+static int output_number(long long n)
 {
     wp_buf b = {0};
-    wp_buf_int(&b, running_total);
+    wp_buf_int(&b, n);
     return wp_output_buf(&b);
 }
 
+/* Compare-and-set, so adds running at once on several instances all count. */
 WP_FN(add)
 {
-    running_total += input_number();
-    return output_total();
+    long long add = input_number();
+    for (;;) {
+        size_t old_len;
+        const char *old = wp_kv_get("total", 5, &old_len);
+        long long n = 0;
+        if (old)
+            wp_parse_int(old, &n);
+        wp_buf b = {0};
+        wp_buf_int(&b, n + add);
+        if (wp_kv_cas("total", 5, old, old_len, b.data, b.len))
+            return output_number(n + add);
+    }
 }
 
 /* Not inlined, so a trap here shows two frames: share_of, split. */
@@ -46,19 +67,19 @@ __attribute__((noinline)) static int share_of(int amount, int parts)
 WP_FN(split)
 {
     wp_buf b = {0};
-    wp_buf_int(&b, share_of((int)running_total, (int)input_number()));
+    wp_buf_int(&b, share_of((int)stored_total(), (int)input_number()));
     return wp_output_buf(&b);
 }
 
 WP_FN(total)
 {
-    return output_total();
+    return output_number(stored_total());
 }
 
 WP_FN(reset)
 {
-    running_total = 0;
-    return output_total();
+    wp_kv_delete("total", 5);
+    return output_number(0);
 }
 
 /* ---- HTML --------------------------------------------------------------- */
@@ -108,7 +129,7 @@ WP_FN(render_overview)
     wp_buf b = {0};
     wp_buf_str(&b, STYLE);
     wp_buf_str(&b, "<p>Total: <span class=\"total\" id=\"total\">");
-    wp_buf_int(&b, running_total);
+    wp_buf_int(&b, stored_total());
     wp_buf_str(&b, "</span></p><p id=\"scripts\">scripts are off</p>"
                    "<script>document.getElementById('scripts').textContent='scripts are on'"
                    "</script>");
