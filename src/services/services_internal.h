@@ -70,6 +70,12 @@ extern const wps_module wps_kv_module;
 extern const wps_module wps_sql_module;
 extern const wps_module wps_events_module; /* events_plugin.c */
 
+/* workflow_validate.c: whether JSON value v has the type of a manifest
+ * schema (node configs, UI props): string, number, integer, boolean, list,
+ * object or any. */
+struct json_t;
+bool wps_schema_match(const char *type, const struct json_t *v);
+
 /* manifest.c: Levenshtein distance of two short strings (99 when either is
  * longer than 40 bytes), for "did you mean" hints. */
 size_t wps_edit_distance(const char *a, const char *b);

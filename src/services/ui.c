@@ -6,12 +6,12 @@
  */
 #include <wasmplug/ui.h>
 
+#include "events_internal.h" /* ev_fail: a plugin error filled in */
 #include "services_internal.h"
 
 #include <jansson.h>
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,26 +54,6 @@ bool wasmplug_ui_kind_parse(const char *s, wasmplug_ui_kind *out)
             return true;
         }
     return false;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
-#endif
-static wasmplug_status fail(wasmplug_plugin_error *err, wasmplug_status code, const char *plugin,
-                            const char *function, const char *fmt, ...)
-{
-    if (!err)
-        return code;
-    wasmplug_plugin_error_clear(err);
-    err->code = code;
-    err->phase = WASMPLUG_PHASE_CALL;
-    snprintf(err->plugin, sizeof err->plugin, "%s", plugin ? plugin : "");
-    snprintf(err->function, sizeof err->function, "%s", function ? function : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return code;
 }
 
 /* ---- registry ----------------------------------------------------------- */
@@ -363,7 +343,7 @@ static wasmplug_status find(wasmplug_ui_registry *reg, const char *plugin, wasmp
 {
     memset(t, 0, sizeof *t);
     if (!reg || !plugin || !id)
-        return fail(err, WASMPLUG_ERR_ARGUMENT, plugin, NULL, "registry, plugin and id needed");
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, plugin, NULL, "registry, plugin and id needed");
     wasmplug_status st = WASMPLUG_ERR_NOT_FOUND;
     pthread_mutex_lock(&reg->lock);
     for (size_t i = 0; i < reg->count && st == WASMPLUG_ERR_NOT_FOUND; i++) {
@@ -385,31 +365,14 @@ static wasmplug_status find(wasmplug_ui_registry *reg, const char *plugin, wasmp
     }
     pthread_mutex_unlock(&reg->lock);
     if (st == WASMPLUG_ERR_NOT_FOUND)
-        return fail(err, st, plugin, NULL, "plugin '%s' has no %s '%s' registered", plugin,
+        return ev_fail(err, st, plugin, NULL, "plugin '%s' has no %s '%s' registered", plugin,
                     wasmplug_ui_kind_string(kind), id);
     if (st != WASMPLUG_OK) {
         json_decref(t->props);
         t->props = NULL;
-        return fail(err, st, plugin, NULL, "out of memory");
+        return ev_fail(err, st, plugin, NULL, "out of memory");
     }
     return st;
-}
-
-static bool type_matches(const char *type, const json_t *v)
-{
-    if (!strcmp(type, "string"))
-        return json_is_string(v);
-    if (!strcmp(type, "number"))
-        return json_is_number(v);
-    if (!strcmp(type, "integer"))
-        return json_is_integer(v);
-    if (!strcmp(type, "boolean"))
-        return json_is_boolean(v);
-    if (!strcmp(type, "list"))
-        return json_is_array(v);
-    if (!strcmp(type, "object"))
-        return json_is_object(v);
-    return true; /* any */
 }
 
 /* Parse in (NULL: {}) as a JSON object whose keys are declared props of the
@@ -422,12 +385,12 @@ static wasmplug_status check_props(const char *plugin, const char *what, const c
     json_t *v = in ? json_loadb((const char *)in, in_len, JSON_REJECT_DUPLICATES, &je)
                    : json_object();
     if (!v)
-        return fail(err, WASMPLUG_ERR_ARGUMENT, plugin, t->export_name,
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, plugin, t->export_name,
                     "the props of %s '%s' are not JSON: %s (line %d, column %d)", what, id,
                     je.text, je.line, je.column);
     if (!json_is_object(v)) {
         json_decref(v);
-        return fail(err, WASMPLUG_ERR_ARGUMENT, plugin, t->export_name,
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, plugin, t->export_name,
                     "the props of %s '%s' must be a JSON object", what, id);
     }
     const char *key;
@@ -435,8 +398,8 @@ static wasmplug_status check_props(const char *plugin, const char *what, const c
     json_object_foreach(v, key, value) {
         json_t *type = t->props ? json_object_get(t->props, key) : NULL;
         const char *ty = type ? json_string_value(type) : NULL;
-        if (!ty || !type_matches(ty, value)) {
-            wasmplug_status st = fail(
+        if (!ty || !wps_schema_match(ty, value)) {
+            wasmplug_status st = ev_fail(
                 err, WASMPLUG_ERR_ARGUMENT, plugin, t->export_name,
                 ty ? "prop '%.80s' of %s '%s' must be of type %s"
                    : "prop '%.80s' is not one %s '%s' declares%s",
@@ -502,7 +465,7 @@ static wasmplug_status panel_input(wasmplug_ui_registry *reg, const char *plugin
 {
     wasmplug_plugin *p;
     if (wasmplug_host_get(reg->host, plugin, &p) != WASMPLUG_OK)
-        return fail(err, WASMPLUG_ERR_NOT_FOUND, plugin, NULL, "plugin '%s' is not loaded",
+        return ev_fail(err, WASMPLUG_ERR_NOT_FOUND, plugin, NULL, "plugin '%s' is not loaded",
                     plugin);
     wasmplug_plugin_info info;
     wasmplug_status st = wasmplug_plugin_get_info(p, &info);
@@ -520,7 +483,7 @@ static wasmplug_status panel_input(wasmplug_ui_registry *reg, const char *plugin
     }
     json_decref(o);
     wasmplug_plugin_release(p);
-    return st == WASMPLUG_OK ? st : fail(err, st, plugin, NULL, "cannot read plugin '%s': %s",
+    return st == WASMPLUG_OK ? st : ev_fail(err, st, plugin, NULL, "cannot read plugin '%s': %s",
                                           plugin, wasmplug_strerror(st));
 }
 
@@ -553,13 +516,13 @@ static wasmplug_status call_bounded(wasmplug_ui_registry *reg, const char *plugi
     if (out->len > max) {
         size_t got = out->len;
         wasmplug_buf_free(out);
-        return fail(err, WASMPLUG_ERR_OUTPUT_TOO_LARGE, plugin, t->export_name,
+        return ev_fail(err, WASMPLUG_ERR_OUTPUT_TOO_LARGE, plugin, t->export_name,
                     "%s '%s' returned %zu bytes; the most is %u (wasmplug_ui_config)", what, id,
                     got, max);
     }
     if (utf8 && !wps_utf8_valid(out->data, out->len)) {
         wasmplug_buf_free(out);
-        return fail(err, WASMPLUG_ERR_SERIALIZATION, plugin, t->export_name,
+        return ev_fail(err, WASMPLUG_ERR_SERIALIZATION, plugin, t->export_name,
                     "%s '%s' returned HTML that is not UTF-8 text", what, id);
     }
     return WASMPLUG_OK;
@@ -571,7 +534,7 @@ static wasmplug_status check_input_size(wasmplug_ui_registry *reg, const char *p
 {
     if (in_len <= reg->cfg.max_input_bytes)
         return WASMPLUG_OK;
-    return fail(err, WASMPLUG_ERR_INPUT_TOO_LARGE, plugin, t->export_name,
+    return ev_fail(err, WASMPLUG_ERR_INPUT_TOO_LARGE, plugin, t->export_name,
                 "input of %zu bytes; the most is %u (wasmplug_ui_config.max_input_bytes)", in_len,
                 reg->cfg.max_input_bytes);
 }
@@ -584,7 +547,7 @@ wasmplug_status wasmplug_ui_render(wasmplug_ui_registry *reg, const char *plugin
         return WASMPLUG_ERR_ARGUMENT;
     memset(html, 0, sizeof *html);
     if (kind != WASMPLUG_UI_PANEL && kind != WASMPLUG_UI_BLOCK)
-        return fail(err, WASMPLUG_ERR_ARGUMENT, plugin, NULL,
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, plugin, NULL,
                     "only panels and blocks render (a command runs: wasmplug_ui_command)");
     target t;
     wasmplug_status st = find(reg, plugin, kind, id, &t, err);
@@ -601,7 +564,7 @@ wasmplug_status wasmplug_ui_render(wasmplug_ui_registry *reg, const char *plugin
         json_t *o = st == WASMPLUG_OK ? json_pack("{s:s, s:o}", "block", id, "props", props)
                                       : NULL;
         if (st == WASMPLUG_OK && (!o || dump(o, &input) != WASMPLUG_OK))
-            st = fail(err, WASMPLUG_ERR_NOMEM, plugin, t.export_name, "out of memory");
+            st = ev_fail(err, WASMPLUG_ERR_NOMEM, plugin, t.export_name, "out of memory");
         json_decref(o);
         in = input.data;
         in_len = input.len;

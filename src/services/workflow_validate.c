@@ -5,11 +5,12 @@
  * formed, grants cover what the plugins request, every node is reachable.
  */
 #include "workflow_internal.h"
+#include "services_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static bool schema_match(const char *type, const json_t *v)
+bool wps_schema_match(const char *type, const json_t *v)
 {
     if (!strcmp(type, "any"))
         return true;
@@ -45,7 +46,7 @@ static bool check_config(const wasmplug_flow *f, const wf_node *n, wasmplug_flow
             wf_diag(diag, f->path, at, "node '%s': config key '%s' is not in node type '%s''s "
                     "schema", n->name, k, t->name);
             ok = false;
-        } else if (!schema_match(t->config_schema[i].value, v)) {
+        } else if (!wps_schema_match(t->config_schema[i].value, v)) {
             wf_diag(diag, f->path, at, "node '%s': config '%s' must be %s %s", n->name, k,
                     t->config_schema[i].value[0] == 'i' ? "an" : "a", t->config_schema[i].value);
             ok = false;
