@@ -143,6 +143,29 @@ async function main() {
   res = await fetch(base + '/v1/plugins/tally/ui/render/block/badge', { method: 'POST',
     headers: auth, body: JSON.stringify({ value: 'seven' }) });
   check('  ... props of the wrong type: 400', res.status === 400, res.status);
+  // Bad requests.
+  res = await fetch(base + '/v1/ui/frame', { method: 'POST', headers: auth, body: '{"plugin": ' });
+  check('a frame request that is not JSON: 400', res.status === 400, res.status);
+  res = await fetch(base + '/v1/ui/frame', { method: 'POST', headers: auth,
+    body: JSON.stringify({ plugin: 'tally', id: 'badge', kind: 'block' }) });
+  check('frames are for panels only: 400', res.status === 400, res.status);
+  res = await fetch(base + '/v1/ui/frame', { method: 'POST',
+    body: JSON.stringify({ plugin: 'tally', id: 'overview' }) });
+  check('no frame ticket without the token: 401', res.status === 401, res.status);
+  res = await fetch(base + '/ui/frame/' + 'f'.repeat(32));
+  check('an unknown ticket: 404, still under the sandboxing CSP', res.status === 404 &&
+        /^sandbox;/.test(res.headers.get('content-security-policy') || ''), res.status);
+  res = await fetch(base + '/v1/plugins/tally/ui/render/command/reset', { method: 'POST', headers: auth });
+  check('commands do not render: 404', res.status === 404, res.status);
+  res = await fetch(base + '/v1/plugins/nobody/ui/render/panel/overview', { method: 'POST', headers: auth });
+  check('an unknown plugin: 404', res.status === 404, res.status);
+  res = await fetch(base + '/v1/plugins/tally/ui/command/reset', { method: 'POST' });
+  check('a command without the token: 401', res.status === 401, res.status);
+  res = await fetch(base + '/');
+  const pageCsp = res.headers.get('content-security-policy') || '';
+  check('the dashboard page is served under its own strict CSP', res.status === 200 &&
+        pageCsp.includes("default-src 'none'") && pageCsp.includes("script-src 'self'") &&
+        pageCsp.includes("frame-ancestors 'none'"), pageCsp);
 
   // ---- the browser ----------------------------------------------------
   browser = Browser.launch(CHROMIUM, path.join(T, 'chromium'));
