@@ -373,6 +373,15 @@ async function main() {
     open.kill('SIGTERM');
     await new Promise((r) => open.exitCode !== null ? r() : open.on('exit', r));
   }
+
+  // The server drains and exits 0 on SIGTERM, with nothing from the
+  // sanitizers (in the ASan build) on its stderr.
+  await browser.close();
+  browser = null;
+  server.kill('SIGTERM');
+  const code = await new Promise((r) => server.exitCode !== null ? r(server.exitCode) : server.on('exit', r));
+  check('the server stops cleanly on SIGTERM (exit 0, no sanitizer report)',
+        code === 0 && !/Sanitizer|runtime error/.test(serverOut), `exit ${code}\n${serverOut.slice(-2000)}`);
   if (frameLogs.length) console.log('     (plugin frames were refused: ' + frameLogs.length + ' message(s))');
 }
 
