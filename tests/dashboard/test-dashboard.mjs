@@ -9,7 +9,8 @@
 //   - asks for the token, taken from the keyboard, and lists the plugins
 //     with state, version, ABI and grants,
 //   - shows a plugin's calls change after calls made through the API,
-//   - shows an error (a trap) with its wasm backtrace,
+//   - shows an error (a trap) with its wasm backtrace, and a topic
+//     published through the API in the event bus's table,
 //   - renders tally's panels in sandboxed frames: the overview's inline
 //     script does not run (not granted for that panel), the clock's does
 //     (granted ui.scripts) yet cannot reach the dashboard (opaque origin:
@@ -252,6 +253,18 @@ async function main() {
   check('  ... with its latency percentiles', /µs|ms/.test(p50), p50);
   check('  ... the call-rate chart draws a line', await until('a chart line',
         () => evaluate("document.querySelectorAll('#rate-chart polyline').length >= 1")));
+
+  // The event bus: a topic published through the API appears with its count.
+  res = await fetch(base + '/v1/events/dashboard.demo', { method: 'POST', headers: auth,
+    body: JSON.stringify({ hello: 'bus' }) });
+  check('publish an event through the API', res.status < 300, res.status + ' ' + await res.text());
+  const topicRow = await until('the topic on the page', () => evaluate(`(() => {
+      const tr = Array.from(document.querySelectorAll('#topics tbody tr')).find(
+        (r) => r.children[0].textContent === 'dashboard.demo');
+      return tr && Array.from(tr.children).map((c) => c.textContent);
+    })()`));
+  check('the event bus section shows the topic and its count', topicRow[1] === '1',
+        JSON.stringify(topicRow));
 
   // An error with its wasm backtrace: split by 0 traps.
   res = await fetch(base + '/v1/plugins/tally/call/split', { method: 'POST', headers: auth, body: '0' });
