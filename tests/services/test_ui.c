@@ -3,7 +3,8 @@
  * section with located errors, the permissions and install requests it
  * adds, registration only with the grant "ui" (scripts only with
  * "ui.scripts"), listing, panel input, renders and commands with checked
- * props and bounded input and output (too large, not UTF-8, a trap).
+ * props and bounded input and output (too large, not UTF-8, a trap), and
+ * threads calling while the plugin is registered and unregistered.
  * Plugin: tests/services/plugins/ui_widgets.c.
  */
 #include "host_test.h"
@@ -13,6 +14,8 @@
 
 #include "services/grants.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -355,6 +358,77 @@ static void test_registry(void)
     wasmplug_manifest_doc_free(doc);
 }
 
+/* Threads rendering, listing and running commands while another registers
+ * and unregisters the plugin over and over: every call either works or
+ * finds the contribution gone (ERR_NOT_FOUND), nothing else; TSan and ASan
+ * builds check the rest. */
+typedef struct race {
+    wasmplug_ui_registry *ui;
+    const wasmplug_manifest_doc *doc;
+    atomic_bool stop;
+    atomic_int ok, gone, other;
+} race;
+
+static void *race_caller(void *arg)
+{
+    race *r = arg;
+    for (int i = 0; i < 300 && !atomic_load(&r->stop); i++) {
+        wasmplug_buf out;
+        wasmplug_plugin_error err;
+        wasmplug_status st =
+            i % 3 == 0 ? wasmplug_ui_render(r->ui, "racer", WASMPLUG_UI_PANEL, "echo", NULL, 0,
+                                            &out, &err)
+            : i % 3 == 1
+                ? wasmplug_ui_render(r->ui, "racer", WASMPLUG_UI_BLOCK, "card",
+                                     (const uint8_t *)"{\"n\":1}", 7, &out, &err)
+                : wasmplug_ui_command(r->ui, "racer", "plain", (const uint8_t *)"x", 1, &out,
+                                      &err);
+        wasmplug_buf_free(&out);
+        atomic_fetch_add(st == WASMPLUG_OK ? &r->ok
+                         : st == WASMPLUG_ERR_NOT_FOUND ? &r->gone
+                                                        : &r->other,
+                         1);
+        wasmplug_ui_contribution *list;
+        size_t n;
+        if (wasmplug_ui_list(r->ui, NULL, &list, &n) == WASMPLUG_OK) {
+            for (size_t j = 0; j < n; j++)
+                if (strcmp(list[j].plugin, "racer") || !*list[j].title)
+                    atomic_fetch_add(&r->other, 1);
+            wasmplug_free(list);
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    wasmplug_manifest_diag diag;
+    wasmplug_manifest_doc *doc = parse(WIDGETS_YAML, &diag);
+    if (!CHECK(doc != NULL))
+        return;
+    wasmplug_host *h = host_test_new(NULL);
+    CHECK_STATUS(wasmplug_host_grant(h, "*", "ui"), WASMPLUG_OK);
+    wasmplug_plugin *p = load(h, "racer", doc);
+    race r = {.doc = doc};
+    CHECK_STATUS(wasmplug_ui_registry_new(h, NULL, &r.ui), WASMPLUG_OK);
+    pthread_t callers[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&callers[i], NULL, race_caller, &r);
+    for (int i = 0; i < 200; i++) {
+        CHECK_STATUS(wasmplug_ui_register(r.ui, "racer", doc, NULL, 0), WASMPLUG_OK);
+        if (i % 2)
+            wasmplug_ui_unregister(r.ui, "racer");
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(callers[i], NULL);
+    CHECK_EQ(atomic_load(&r.other), 0);
+    CHECK(atomic_load(&r.ok) + atomic_load(&r.gone) == 4 * 300);
+    wasmplug_ui_registry_free(r.ui);
+    wasmplug_plugin_release(p);
+    wasmplug_host_free(h);
+    wasmplug_manifest_doc_free(doc);
+}
+
 static void test_kinds(void)
 {
     wasmplug_ui_kind k;
@@ -369,6 +443,7 @@ int main(int argc, char **argv)
     host_test_init(&argc, argv);
     test_manifest();
     test_registry();
+    test_threads();
     test_kinds();
     return test_done();
 }
