@@ -17,7 +17,8 @@
 //     the parent's title is unchanged, the frame says "isolated"),
 //   - a panel's frame URL is single-use and its response carries a CSP
 //     with `sandbox` (scripts only for the clock),
-//   - is usable by keyboard and labelled (inputs, frames, tables, charts),
+//   - is usable by keyboard, labelled (inputs, frames, tables, charts) and
+//     has text contrast of at least 4.5:1,
 //   - on a phone-sized screen too.
 // Screenshots go to OUT_DIR (dashboard-desktop.png, dashboard-phone.png).
 // Everything is bounded in time; the server and Chromium are stopped.
@@ -348,6 +349,28 @@ async function main() {
   check('inputs labelled, frames titled, tables captioned, charts named',
         a11y.unlabelled === 0 && a11y.untitledFrames === 0 && a11y.tablesWithoutCaption === 0 &&
         a11y.chartsWithoutName === 0 && a11y.lang === 'en', JSON.stringify(a11y));
+
+  // Contrast: every element with text of its own against the background
+  // it is drawn on, at least 4.5:1 (WCAG AA for normal text).
+  const lowContrast = await evaluate(`(() => {
+      const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+      const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+        .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+      const bg = (e) => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+      const bad = [];
+      for (const e of document.querySelectorAll('body *')) {
+        if (!e.offsetParent || e.closest('svg')) continue;
+        if (!Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+        const a = lum(rgb(getComputedStyle(e).color)), b = lum(bg(e));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        if (ratio < 4.5) bad.push(e.tagName + '.' + e.className + ' ' + ratio.toFixed(2));
+      }
+      return bad;
+    })()`);
+  check('text contrast at least 4.5:1 everywhere on the page', lowContrast.length === 0,
+        lowContrast.join(', '));
 
   // Screenshots: desktop, then a phone (one column, nothing wider than the screen).
   await sleep(300);
