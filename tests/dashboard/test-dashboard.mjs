@@ -328,6 +328,10 @@ async function main() {
         frames.filter((f) => f.sandbox === 'allow-scripts').length === 1 &&
         frames.filter((f) => f.sandbox === '').length === 1, JSON.stringify(frames));
 
+  const block = await evaluate("(document.querySelector('#blocks li[data-block=\"tally/badge\"]') || {}).textContent");
+  check('the block types are listed with their props', block ===
+        'Badge (tally/badge): label string, value number — A label and a number', block);
+
   // Commands: the reset button, by keyboard.
   await evaluate("document.querySelector('#commands button').focus(), true");
   await key('Enter', 13, '\r');

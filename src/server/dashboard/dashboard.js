@@ -285,6 +285,22 @@
     if (last && last.ui) renderPanels(last.ui, true);
   });
 
+  let blockKeys = '';
+  function renderBlocks(ui) {
+    const blocks = ui.filter((c) => c.kind === 'block');
+    const key = JSON.stringify(blocks);
+    if (key === blockKeys) return;
+    blockKeys = key;
+    $('blocks-empty').hidden = blocks.length > 0;
+    $('blocks').replaceChildren(...blocks.map((c) => {
+      const props = Object.keys(c.props || {}).map((k) => k + ' ' + c.props[k]).join(', ');
+      const li = el('li', c.title + ' (' + c.plugin + '/' + c.id + ')' +
+        (props ? ': ' + props : '') + (c.description ? ' — ' + c.description : ''));
+      li.dataset.block = c.plugin + '/' + c.id;
+      return li;
+    }));
+  }
+
   function renderCommands(ui) {
     const cmds = ui.filter((c) => c.kind === 'command');
     const key = JSON.stringify(cmds);
@@ -324,6 +340,7 @@
       last.ui = data.ui;
       drawCharts();
       renderPanels(data.ui, false);
+      renderBlocks(data.ui);
       renderCommands(data.ui);
       status(data.plugins.length + ' plugin' + (data.plugins.length === 1 ? '' : 's') +
         ', updated ' + new Date(data.time_ms).toLocaleTimeString());
