@@ -29,6 +29,8 @@ int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
 /* Print msg (made safe) as the error for st; returns the exit code. */
 int cli_dist_fail(int st, const char *msg);
 #define CLI_DIST(fn) fn

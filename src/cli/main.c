@@ -154,6 +154,37 @@ static const command COMMANDS[] = {
      "remove a plugin (every version unless one is given)",
      "The plugin's stored data (key-value, SQL: see --data-dir) is kept, so a\n"
      "reinstall finds it, unless --purge is given with every version removed.\n"},
+    {"worker", CLI_DIST(cmd_worker),
+     "worker --redis URL --stream NAME --group GROUP [--concurrency N] [--consumer NAME]\n"
+     "        [--claim-idle DURATION] [--max-deliveries N] [--idempotency-ttl DURATION]\n"
+     "        [--batch N] [--metrics [HOST:]PORT]",
+     "run plugin calls queued on a Redis stream",
+     "Joins consumer group GROUP of stream NAME (both created if missing) on the\n"
+     "Redis at URL (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH) and\n"
+     "runs the calls queued there (by `wasmplug submit` or the C API,\n"
+     "<wasmplug/queue.h>) on plugins installed in the store, each with what was\n"
+     "granted at install, N calls at a time on N instances (--concurrency, default\n"
+     "1). Each answer goes to the caller's reply stream and the entry is\n"
+     "acknowledged in the same step (at least once: a call whose worker died is\n"
+     "claimed by another after --claim-idle, default 30s, and may run twice, but\n"
+     "is answered once). Calls with the same idempotency key get the cached\n"
+     "result (--idempotency-ttl, default 24h). An entry delivered more than\n"
+     "--max-deliveries times (default 5) without an answer, or malformed, moves\n"
+     "to NAME:dead and its caller gets the reason. Lost connections are retried\n"
+     "with backoff. SIGTERM or Ctrl-C: finish and answer the calls in hand, exit.\n"
+     "  --metrics [HOST:]PORT  Prometheus counters at /metrics (127.0.0.1 unless\n"
+     "                     HOST; port 0 picks one, printed on stderr)\n"},
+    {"submit", CLI_DIST(cmd_submit),
+     "submit --redis URL --stream NAME PLUGIN FUNCTION [INPUT | --input-file F]\n"
+     "        [--timeout DURATION] [--idempotency-key KEY] [--call-timeout DURATION]\n"
+     "        [--fuel N] [--max-memory SIZE]",
+     "queue a plugin call on a Redis stream and wait for its answer",
+     "Queues the call for the workers of stream NAME and prints the output (as\n"
+     "`run` does; --json: {ok, status, output or error, worker, deliveries,\n"
+     "cached}). --timeout (default 30s) is how long to wait for the answer (exit\n"
+     "6 when none came); --call-timeout, --fuel and --max-memory limit the call\n"
+     "on the worker. Calls with the same --idempotency-key are answered with the\n"
+     "first one's result. Exit codes of a failed call are those of `run`.\n"},
     {"kv", cmd_kv,
      "kv PLUGIN list [PREFIX] [--limit N] [--after KEY] | get KEY | set KEY VALUE|- | "
      "delete KEY | export [FILE] | import FILE|- [--replace]",

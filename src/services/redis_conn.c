@@ -319,6 +319,8 @@ const char *wps_redis_label(const wps_redis *r) { return r->label; }
 bool wps_redis_connected(const wps_redis *r) { return r->ctx != NULL; }
 uint64_t wps_redis_reconnects(const wps_redis *r) { return r->connects ? r->connects - 1 : 0; }
 
+void wps_redis_set_stop(wps_redis *r, const atomic_bool *stop) { r->opt.stop = stop; }
+
 void wps_redis_set_command_timeout(wps_redis *r, uint32_t ms)
 {
     r->timeout_ms = ms ? ms : r->opt.command_timeout_ms;

@@ -121,6 +121,9 @@ wps_redis_status wps_redis_append(wps_redis *r, char *msg, size_t msg_size, int 
                                   const char **argv, const size_t *argvlen);
 wps_redis_status wps_redis_next(wps_redis *r, redisReply **reply, char *msg, size_t msg_size);
 
+/* Replace the stop flag of opts (NULL: never stop waiting before the deadline). */
+void wps_redis_set_stop(wps_redis *r, const atomic_bool *stop);
+
 /* Set the socket timeout of the following commands (0: the option's). */
 void wps_redis_set_command_timeout(wps_redis *r, uint32_t ms);
 

@@ -1,0 +1,434 @@
+/*
+ * cmd_queue.c - `wasmplug worker` and `wasmplug submit`: plugin calls
+ * through Redis Streams (<wasmplug/queue.h>). In wasmplug-dist (hiredis is
+ * linked there; the static wasmplug forwards these commands).
+ *
+ * The worker runs installed plugins only (the store, --store), each with
+ * what the operator granted it at install (as `run` does), loaded once per
+ * plugin and set of request limits with an instance pool of --concurrency
+ * instances, in one host with the services (data under --data-dir). Its
+ * counters are served as Prometheus text on --metrics ADDR:PORT/metrics.
+ */
+#include "cli.h"
+#include "cli_dist.h"
+#include "run_opts.h"
+#include "worker_metrics.h"
+
+#include <wasmplug/queue.h>
+#include <wasmplug/services.h>
+
+#include "services/grants.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    Q_REDIS = 1, Q_STREAM, Q_GROUP, Q_CONCURRENCY, Q_CONSUMER, Q_CLAIM_IDLE, Q_MAX_DELIVERIES,
+    Q_IDEM_TTL, Q_METRICS, Q_BATCH, Q_TIMEOUT, Q_KEY, Q_INPUT_FILE, Q_FUEL, Q_MAX_MEMORY
+};
+
+/* ---- plugins of the worker ----------------------------------------------- */
+
+typedef struct loaded {
+    char key[WASMPLUG_NAME_MAX * 2 + 64]; /* "ref|timeout|fuel|pages" */
+    wasmplug_plugin *plugin;
+} loaded;
+
+typedef struct worker_ctx {
+    wasmplug_host *host;
+    unsigned pool;
+    pthread_mutex_t lock;
+    loaded *plugins;
+    size_t count, cap;
+    bool quiet;
+} worker_ctx;
+
+/* The plugin for a request (loaded on first use). Sets *retry when this
+ * worker cannot have it now (not installed here, store unreadable). */
+static wasmplug_status plugin_for(worker_ctx *c, const wasmplug_queue_request *req,
+                                  wasmplug_plugin **out, bool *retry, char *msg, size_t msg_size)
+{
+    char key[sizeof c->plugins->key];
+    snprintf(key, sizeof key, "%s|%" PRIu32 "|%" PRIu64 "|%" PRIu32, req->plugin, req->timeout_ms,
+             req->fuel, req->max_memory_pages);
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->count; i++)
+        if (!strcmp(c->plugins[i].key, key)) {
+            *out = c->plugins[i].plugin;
+            wasmplug_plugin_retain(*out);
+            pthread_mutex_unlock(&c->lock);
+            return WASMPLUG_OK;
+        }
+    /* Loading under the lock: one load per plugin, the others wait for it. */
+    wps_entry e;
+    memset(&e, 0, sizeof e);
+    wasmplug_status st = wps_find(G.store, NULL, req->plugin, &e, msg, msg_size);
+    if (st == WASMPLUG_ERR_NOT_FOUND || st == WASMPLUG_ERR_IO) {
+        *retry = true;
+        goto out;
+    }
+    if (st != WASMPLUG_OK)
+        goto out;
+    if (!e.doc) {
+        st = WASMPLUG_ERR_MANIFEST;
+        snprintf(msg, msg_size, "installed plugin '%s' has an invalid manifest: %s", req->plugin,
+                 e.diag.message);
+        goto out;
+    }
+    char name[WASMPLUG_NAME_MAX];
+    snprintf(name, sizeof name, "%.80s@%.24s#%zu", e.doc->id, e.doc->version ? e.doc->version : "",
+             c->count);
+    /* What the operator granted at install, for this plugin only. */
+    wps_grants granted = {NULL, 0};
+    st = wps_grants_load(e.dir, &granted, msg, msg_size);
+    if (st == WASMPLUG_ERR_NOT_FOUND)
+        st = WASMPLUG_OK;
+    for (size_t i = 0; st == WASMPLUG_OK && i < granted.count; i++)
+        st = wasmplug_host_grant(c->host, name, granted.items[i]);
+    wps_grants_free(&granted);
+    if (st != WASMPLUG_OK) {
+        *retry = st == WASMPLUG_ERR_IO;
+        goto out;
+    }
+    wasmplug_manifest hm;
+    wasmplug_manifest_to_host(e.doc, &hm);
+    char *module = wasmplug_manifest_module_path(e.doc);
+    wasmplug_wasi_config wasi;
+    wasmplug_wasi_config_init(&wasi);
+    wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
+    lo.manifest = &hm;
+    lo.pool_size = c->pool;
+    lo.init = true;
+    lo.wasi = &wasi;
+    lo.limits.timeout_ms = req->timeout_ms;
+    lo.limits.fuel = req->fuel;
+    lo.limits.max_memory_pages = req->max_memory_pages;
+    wasmplug_plugin_error err;
+    wasmplug_plugin_error_clear(&err);
+    wasmplug_plugin *p = NULL;
+    st = module ? wasmplug_host_load_file(c->host, name, module, &lo, &p, &err)
+                : WASMPLUG_ERR_NOMEM;
+    free(module);
+    if (st != WASMPLUG_OK) {
+        wasmplug_plugin_error_format(&err, msg, msg_size);
+        *retry = st == WASMPLUG_ERR_IO; /* the module file went away meanwhile */
+        if (p) {
+            wasmplug_host_kill(c->host, name);
+            wasmplug_plugin_release(p);
+        }
+        goto out;
+    }
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        loaded *l = realloc(c->plugins, cap * sizeof *l);
+        if (!l) {
+            wasmplug_host_kill(c->host, name);
+            wasmplug_plugin_release(p);
+            st = WASMPLUG_ERR_NOMEM;
+            snprintf(msg, msg_size, "out of memory");
+            goto out;
+        }
+        c->plugins = l;
+        c->cap = cap;
+    }
+    snprintf(c->plugins[c->count].key, sizeof c->plugins[c->count].key, "%s", key);
+    c->plugins[c->count++].plugin = p;
+    wasmplug_plugin_retain(p);
+    *out = p;
+out:
+    wps_entry_clear(&e);
+    pthread_mutex_unlock(&c->lock);
+    return st;
+}
+
+static wasmplug_status run_request(void *user, unsigned thread, const wasmplug_queue_request *req,
+                                   wasmplug_buf *out, bool *retry, char *msg, size_t msg_size)
+{
+    (void)thread;
+    worker_ctx *c = user;
+    wasmplug_plugin *p = NULL;
+    wasmplug_status st = plugin_for(c, req, &p, retry, msg, msg_size);
+    if (st != WASMPLUG_OK)
+        return st;
+    wasmplug_plugin_error err;
+    wasmplug_plugin_error_clear(&err);
+    st = wasmplug_plugin_call(p, req->function, req->input, req->input_len, out, &err);
+    if (st != WASMPLUG_OK)
+        wasmplug_plugin_error_format(&err, msg, msg_size);
+    wasmplug_plugin_release(p);
+    return st;
+}
+
+/* ---- worker -------------------------------------------------------------- */
+
+static atomic_bool stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_requested, true);
+}
+
+static void on_worker_log(void *user, const char *line)
+{
+    if (((worker_ctx *)user)->quiet)
+        return;
+    /* From worker threads: term_escape, not term_field's shared buffers. */
+    char *safe = term_escape(line, strlen(line), TERM_FIELD);
+    fprintf(stderr, "wasmplug worker: %s\n", safe ? safe : "?");
+    free(safe);
+}
+
+static bool parse_count(const char *opt, const char *s, uint64_t max, uint64_t *v)
+{
+    if (cli_parse_u64(s, v) && *v >= 1 && *v <= max)
+        return true;
+    cli_error("%s takes a number from 1 to %" PRIu64 ", not '%s'", opt, max, s);
+    return false;
+}
+
+static bool parse_ms(const char *opt, const char *s, uint32_t *ms)
+{
+    if (cli_parse_duration_ms(s, ms) && *ms > 0)
+        return true;
+    cli_error("%s takes a duration (500ms, 30s), not '%s'", opt, s);
+    return false;
+}
+
+static const cli_opt WORKER_OPTS[] = {
+    {"redis", 0, true, Q_REDIS}, {"stream", 0, true, Q_STREAM}, {"group", 0, true, Q_GROUP},
+    {"concurrency", 'c', true, Q_CONCURRENCY}, {"consumer", 0, true, Q_CONSUMER},
+    {"claim-idle", 0, true, Q_CLAIM_IDLE}, {"max-deliveries", 0, true, Q_MAX_DELIVERIES},
+    {"idempotency-ttl", 0, true, Q_IDEM_TTL}, {"metrics", 0, true, Q_METRICS},
+    {"batch", 0, true, Q_BATCH}, {NULL, 0, false, 0}};
+
+int cmd_worker(int argc, char **argv)
+{
+    cli_args a = {argc, argv, 1, false};
+    wasmplug_worker_config wc;
+    memset(&wc, 0, sizeof wc);
+    const char *arg, *metrics_addr = NULL;
+    uint64_t n;
+    int id, rc;
+    while ((id = cli_next(&a, WORKER_OPTS, "worker", &arg)) != -1) {
+        bool ok = id != -2;
+        switch (id) {
+        case 0:
+            cli_error("worker takes no arguments ('%s'); see wasmplug worker --help", arg);
+            ok = false;
+            break;
+        case Q_REDIS: wc.url = arg; break;
+        case Q_STREAM: wc.stream = arg; break;
+        case Q_GROUP: wc.group = arg; break;
+        case Q_CONSUMER: wc.consumer = arg; break;
+        case Q_METRICS: metrics_addr = arg; break;
+        case Q_CONCURRENCY:
+            ok = parse_count("--concurrency", arg, 256, &n), wc.concurrency = (unsigned)n;
+            break;
+        case Q_BATCH: ok = parse_count("--batch", arg, 1000, &n), wc.batch = (unsigned)n; break;
+        case Q_MAX_DELIVERIES:
+            ok = parse_count("--max-deliveries", arg, 1000000, &n), wc.max_deliveries = (uint32_t)n;
+            break;
+        case Q_CLAIM_IDLE: ok = parse_ms("--claim-idle", arg, &wc.claim_idle_ms); break;
+        case Q_IDEM_TTL: ok = parse_ms("--idempotency-ttl", arg, &wc.idempotency_ttl_ms); break;
+        default: break;
+        }
+        if (!ok)
+            return EXIT_USAGE;
+    }
+    if (!wc.url || !wc.stream || !wc.group) {
+        cli_error("usage: wasmplug worker --redis URL --stream NAME --group GROUP [options] "
+                  "(see wasmplug worker --help)");
+        return EXIT_USAGE;
+    }
+    if ((rc = cli_setup()) != EXIT_OK || (rc = cli_need_store()) != EXIT_OK)
+        return rc;
+
+    worker_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.pool = wc.concurrency ? wc.concurrency : 1;
+    ctx.quiet = G.quiet;
+    pthread_mutex_init(&ctx.lock, NULL);
+    wc.run = run_request;
+    wc.user = &ctx;
+    wc.stop = &stop_requested;
+    wc.on_log = on_worker_log;
+    char msg[1024];
+    wasmplug_worker *w = NULL;
+    worker_metrics *metrics = NULL;
+    wasmplug_status st = wasmplug_worker_new(&wc, &w, msg, sizeof msg);
+    if (st != WASMPLUG_OK) {
+        rc = cli_fail_json(st == WASMPLUG_ERR_ARGUMENT ? EXIT_USAGE : EXIT_INTERNAL, "usage", msg);
+        goto out;
+    }
+    /* Signals before any thread starts, so every thread inherits them. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    wasmplug_host_config hc;
+    memset(&hc, 0, sizeof hc);
+    if (wasmplug_host_new(&hc, &ctx.host) != WASMPLUG_OK ||
+        cli_register_host_functions(ctx.host) != WASMPLUG_OK) {
+        rc = cli_fail_json(EXIT_INTERNAL, NULL, "cannot create the plugin host");
+        goto out;
+    }
+    if ((st = cli_attach_services(ctx.host, msg, sizeof msg)) != WASMPLUG_OK) {
+        rc = cli_fail_json(cli_exit_for(st), NULL, msg);
+        goto out;
+    }
+    if (metrics_addr) {
+        char where[128];
+        if (!worker_metrics_start(metrics_addr, w, ctx.host, wc.stream, &metrics, where,
+                                  sizeof where, msg, sizeof msg)) {
+            rc = cli_fail_json(EXIT_USAGE, "usage", msg);
+            goto out;
+        }
+        if (!G.quiet)
+            fprintf(stderr, "wasmplug worker: metrics on http://%s/metrics\n", where);
+    }
+    if (!G.quiet)
+        fprintf(stderr, "wasmplug worker: %s consuming %s (group %s)\n",
+                term_field(wasmplug_worker_consumer(w)), term_field(wc.stream),
+                term_field(wc.group));
+    st = wasmplug_worker_run(w, msg, sizeof msg);
+    wasmplug_worker_stats s;
+    wasmplug_worker_stats_get(w, &s);
+    if (!G.quiet)
+        fprintf(stderr, "wasmplug worker: stopped: %" PRIu64 " answered (%" PRIu64 " failed, %"
+                PRIu64 " cached), %" PRIu64 " claimed, %" PRIu64 " dead-lettered\n",
+                s.processed, s.failed, s.cached, s.claimed, s.dead_lettered);
+    rc = st == WASMPLUG_OK ? EXIT_OK : cli_fail_json(EXIT_IO, "io", msg);
+out:
+    worker_metrics_stop(metrics);
+    for (size_t i = 0; i < ctx.count; i++)
+        wasmplug_plugin_release(ctx.plugins[i].plugin);
+    free(ctx.plugins);
+    cli_detach_services();
+    if (ctx.host)
+        wasmplug_host_free(ctx.host);
+    wasmplug_worker_free(w);
+    pthread_mutex_destroy(&ctx.lock);
+    return rc;
+}
+
+/* ---- submit -------------------------------------------------------------- */
+
+static const cli_opt SUBMIT_OPTS[] = {
+    {"redis", 0, true, Q_REDIS}, {"stream", 0, true, Q_STREAM}, {"timeout", 0, true, Q_TIMEOUT},
+    {"idempotency-key", 0, true, Q_KEY}, {"input-file", 0, true, Q_INPUT_FILE},
+    {"fuel", 0, true, Q_FUEL}, {"max-memory", 0, true, Q_MAX_MEMORY},
+    {"call-timeout", 0, true, Q_CLAIM_IDLE}, {NULL, 0, false, 0}};
+
+int cmd_submit(int argc, char **argv)
+{
+    cli_args a = {argc, argv, 1, false};
+    const char *url = NULL, *stream = NULL, *pos[3] = {NULL, NULL, NULL}, *arg,
+               *input_file = NULL;
+    uint32_t wait_ms = 30000;
+    wasmplug_queue_call call = WASMPLUG_QUEUE_CALL_INIT;
+    int npos = 0, id, rc;
+    uint64_t bytes;
+    while ((id = cli_next(&a, SUBMIT_OPTS, "submit", &arg)) != -1) {
+        bool ok = id != -2;
+        switch (id) {
+        case 0:
+            if (npos < 3)
+                pos[npos++] = arg;
+            else
+                ok = false, cli_error("submit takes PLUGIN FUNCTION [INPUT], not '%s'", arg);
+            break;
+        case Q_REDIS: url = arg; break;
+        case Q_STREAM: stream = arg; break;
+        case Q_KEY: call.idempotency_key = arg; break;
+        case Q_INPUT_FILE: input_file = arg; break;
+        case Q_TIMEOUT: ok = parse_ms("--timeout", arg, &wait_ms); break;
+        case Q_CLAIM_IDLE: ok = parse_ms("--call-timeout", arg, &call.timeout_ms); break;
+        case Q_FUEL: ok = parse_count("--fuel", arg, UINT64_MAX >> 1, &call.fuel); break;
+        case Q_MAX_MEMORY:
+            ok = cli_parse_size(arg, &bytes) && bytes >= 65536 && bytes / 65536 <= 65536;
+            if (!ok)
+                cli_error("--max-memory takes a size from 64KiB to 4GiB, not '%s'", arg);
+            call.max_memory_pages = (uint32_t)(bytes / 65536);
+            break;
+        default: break;
+        }
+        if (!ok)
+            return EXIT_USAGE;
+    }
+    if (!url || !stream || npos < 2 || (input_file && npos > 2)) {
+        cli_error("usage: wasmplug submit --redis URL --stream NAME PLUGIN FUNCTION "
+                  "[INPUT | --input-file F] [options] (see wasmplug submit --help)");
+        return EXIT_USAGE;
+    }
+    if ((rc = cli_setup()) != EXIT_OK)
+        return rc;
+    call.plugin = pos[0];
+    call.function = pos[1];
+    uint8_t *input = NULL;
+    size_t inlen = 0;
+    if (input_file) {
+        if (!(input = cli_read_input(input_file, &inlen)))
+            return cli_fail_json(EXIT_NOT_FOUND, "not_found", G.last_error);
+    } else if (pos[2]) {
+        inlen = strlen(pos[2]);
+    }
+    call.input = input ? input : (const uint8_t *)pos[2];
+    call.input_len = inlen;
+
+    char msg[1024];
+    wasmplug_queue *q = NULL;
+    wasmplug_queue_result res;
+    memset(&res, 0, sizeof res);
+    wasmplug_status st = wasmplug_queue_open(url, stream, NULL, &q, msg, sizeof msg);
+    if (st == WASMPLUG_OK)
+        st = wasmplug_queue_run(q, &call, wait_ms, &res, msg, sizeof msg);
+    free(input);
+    if (st != WASMPLUG_OK) {
+        rc = cli_fail_json(st == WASMPLUG_ERR_ARGUMENT ? EXIT_USAGE
+                           : st == WASMPLUG_ERR_TIMEOUT ? EXIT_LIMIT : EXIT_IO,
+                           st == WASMPLUG_ERR_TIMEOUT ? "timeout" : "io", msg);
+    } else if (G.json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "ok", json_boolean(res.status == WASMPLUG_OK));
+        json_object_set_new(o, "status", json_string(wasmplug_status_name(res.status)));
+        if (res.status == WASMPLUG_OK)
+            json_object_set_new(o, "output", cli_json_bytes(res.output.data, res.output.len));
+        else
+            json_object_set_new(o, "error",
+                                cli_json_bytes((const uint8_t *)res.error, strlen(res.error)));
+        json_object_set_new(o, "worker", cli_json_bytes((const uint8_t *)res.worker,
+                                                        strlen(res.worker)));
+        json_object_set_new(o, "deliveries", json_integer(res.deliveries));
+        json_object_set_new(o, "cached", json_boolean(res.cached));
+        cli_json_print(o);
+        rc = res.status == WASMPLUG_OK ? EXIT_OK : cli_exit_for(res.status);
+    } else if (res.status == WASMPLUG_OK) {
+        /* Plugin output: as it is into a pipe, escaped on a terminal. */
+        if (term_is_tty(stdout)) {
+            term_stream ts;
+            term_stream_init(&ts, stdout, TERM_TEXT);
+            term_stream_write(&ts, res.output.data, res.output.len);
+            term_stream_finish(&ts);
+            putchar('\n');
+        } else {
+            fwrite(res.output.data, 1, res.output.len, stdout);
+        }
+        rc = EXIT_OK;
+    } else {
+        cli_error("call failed on worker %s (%s): %s", res.worker,
+                  wasmplug_status_name(res.status), res.error);
+        rc = cli_exit_for(res.status);
+    }
+    wasmplug_queue_result_free(&res);
+    wasmplug_queue_free(q);
+    return rc;
+}

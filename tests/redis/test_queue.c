@@ -1,0 +1,194 @@
+/*
+ * test_queue.c - plugin calls through Redis with three `wasmplug worker`
+ * processes: outputs and failures answered to the caller, per-call limits,
+ * idempotency keys, calls spread over the workers, /metrics, a graceful
+ * stop (SIGTERM) with every call in hand answered, and the API's errors.
+ */
+#include "queue_test.h"
+
+static char msg[1024];
+
+static bool call(wasmplug_queue *q, const char *function, const char *input, const char *key,
+                 uint32_t timeout_ms, wasmplug_queue_result *res)
+{
+    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
+    c.plugin = "echo-plugin";
+    c.function = function;
+    c.input = (const uint8_t *)input;
+    c.input_len = strlen(input);
+    c.idempotency_key = key;
+    c.timeout_ms = timeout_ms;
+    wasmplug_status st = wasmplug_queue_run(q, &c, 20000, res, msg, sizeof msg);
+    if (st != WASMPLUG_OK)
+        printf("     run %s: %s\n", function, msg);
+    return st == WASMPLUG_OK;
+}
+
+int main(void)
+{
+    queue_test t;
+    if (!CHECK(qt_setup(&t, false))) {
+        qt_teardown(&t);
+        return test_done();
+    }
+    int metrics_port = redis_test_free_port();
+    char mport[16];
+    snprintf(mport, sizeof mport, "%d", metrics_port);
+    const char *first[] = {"--concurrency", "2", "--metrics", mport, NULL};
+    const char *others[] = {"--concurrency", "2", NULL};
+    CHECK(qt_worker_start(&t, 0, first));
+    CHECK(qt_worker_start(&t, 1, others));
+    CHECK(qt_worker_start(&t, 2, others));
+    wps_redis *r;
+    CHECK_EQ(wps_redis_open(t.url, NULL, &r, msg, sizeof msg), WPS_REDIS_OK);
+    CHECK(qt_wait_consumers(&t, r, 3));
+
+    wasmplug_queue *q;
+    CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
+    wasmplug_queue_result res;
+
+    /* Outputs, and failures as answers with the plugin's message. */
+    if (CHECK(call(q, "echo", "hello", NULL, 0, &res))) {
+        CHECK_STATUS(res.status, WASMPLUG_OK);
+        CHECK(res.output.len == 5 && !memcmp(res.output.data, "hello", 5));
+        CHECK_EQ(res.deliveries, 1);
+        CHECK(!res.cached);
+        CHECK(!strncmp(res.worker, "worker-", 7));
+    }
+    wasmplug_queue_result_free(&res);
+    if (CHECK(call(q, "fail", "", NULL, 0, &res))) {
+        CHECK_STATUS(res.status, WASMPLUG_ERR_PLUGIN);
+        CHECK_CONTAINS(res.error, "something went wrong");
+        CHECK_EQ(res.output.len, 0);
+    }
+    wasmplug_queue_result_free(&res);
+    if (CHECK(call(q, "trap", "", NULL, 0, &res))) {
+        CHECK_STATUS(res.status, WASMPLUG_ERR_TRAP);
+        CHECK_CONTAINS(res.error, "unreachable");
+    }
+    wasmplug_queue_result_free(&res);
+    if (CHECK(call(q, "nope", "", NULL, 0, &res))) {
+        CHECK_STATUS(res.status, WASMPLUG_ERR_NOT_FOUND);
+        CHECK_CONTAINS(res.error, "nope");
+    }
+    wasmplug_queue_result_free(&res);
+    /* The request's limit: spin stops after 200 ms, not the manifest's 5 s. */
+    if (CHECK(call(q, "spin", "", NULL, 200, &res))) {
+        CHECK_STATUS(res.status, WASMPLUG_ERR_TIMEOUT);
+        CHECK_CONTAINS(res.error, "200");
+    }
+    wasmplug_queue_result_free(&res);
+
+    /* Idempotency: the second call with the key gets the first's result. */
+    if (CHECK(call(q, "echo", "first", "order-17", 0, &res)))
+        CHECK(!res.cached && res.output.len == 5 && !memcmp(res.output.data, "first", 5));
+    wasmplug_queue_result_free(&res);
+    if (CHECK(call(q, "echo", "second", "order-17", 0, &res)))
+        CHECK(res.cached && res.output.len == 5 && !memcmp(res.output.data, "first", 5));
+    wasmplug_queue_result_free(&res);
+
+    /* 600 calls submitted at once, answered in any order, spread over the
+     * three workers. */
+    enum { N = 600 };
+    static char ids[N][WASMPLUG_QUEUE_ID_MAX];
+    bool seen[3] = {false, false, false};
+    int right = 0;
+    for (int i = 0; i < N; i++) {
+        char in[32];
+        snprintf(in, sizeof in, "call %d", i);
+        wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
+        c.plugin = "echo-plugin";
+        c.function = "echo";
+        c.input = (const uint8_t *)in;
+        c.input_len = strlen(in);
+        if (wasmplug_queue_submit(q, &c, ids[i], msg, sizeof msg) != WASMPLUG_OK)
+            printf("     submit %d: %s\n", i, msg);
+    }
+    for (int i = N - 1; i >= 0; i--) {
+        char in[32];
+        snprintf(in, sizeof in, "call %d", i);
+        if (wasmplug_queue_wait(q, ids[i], 20000, &res, msg, sizeof msg) == WASMPLUG_OK &&
+            res.status == WASMPLUG_OK && res.output.len == strlen(in) &&
+            !memcmp(res.output.data, in, res.output.len))
+            right++;
+        int w = res.worker[0] ? atoi(res.worker + 7) : -1;
+        if (w >= 0 && w < 3)
+            seen[w] = true;
+        wasmplug_queue_result_free(&res);
+    }
+    CHECK_EQ(right, N);
+    CHECK(seen[0] && seen[1] && seen[2]);
+    /* Each call is answered once, and a returned call is not waited again. */
+    CHECK_STATUS(wasmplug_queue_wait(q, ids[0], 10, &res, msg, sizeof msg),
+                 WASMPLUG_ERR_NOT_FOUND);
+    CHECK_STATUS(wasmplug_queue_wait(q, "someone-else-1", 10, &res, msg, sizeof msg),
+                 WASMPLUG_ERR_NOT_FOUND);
+
+    /* Nobody answers a call to a stream without workers: a timeout. */
+    wasmplug_queue *lonely;
+    CHECK_STATUS(wasmplug_queue_open(t.url, "nobody-home", NULL, &lonely, msg, sizeof msg),
+                 WASMPLUG_OK);
+    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
+    c.plugin = "echo-plugin";
+    c.function = "echo";
+    CHECK_STATUS(wasmplug_queue_run(lonely, &c, 300, &res, msg, sizeof msg),
+                 WASMPLUG_ERR_TIMEOUT);
+    CHECK_CONTAINS(msg, "no answer to call");
+    c.function = NULL;
+    char id[WASMPLUG_QUEUE_ID_MAX];
+    CHECK_STATUS(wasmplug_queue_submit(lonely, &c, id, msg, sizeof msg), WASMPLUG_ERR_ARGUMENT);
+    wasmplug_queue_free(lonely);
+    CHECK_STATUS(wasmplug_queue_open("http://x", "calls", NULL, &lonely, msg, sizeof msg),
+                 WASMPLUG_ERR_ARGUMENT);
+    CHECK_STATUS(wasmplug_queue_open(t.url, "has space", NULL, &lonely, msg, sizeof msg),
+                 WASMPLUG_ERR_ARGUMENT);
+
+    /* The first worker's counters. */
+    char text[8192];
+    if (CHECK(qt_metrics(metrics_port, text, sizeof text))) {
+        CHECK_CONTAINS(text, "# TYPE wasmplug_worker_processed_total counter");
+        CHECK_CONTAINS(text, "consumer=\"worker-0\"");
+        long long processed = qt_metric(text, "wasmplug_worker_processed_total{");
+        CHECK(processed > 0 && processed <= N + 7);
+        CHECK(qt_metric(text, "wasmplug_worker_in_flight{") >= 0);
+        CHECK(qt_metric(text, "wasmplug_worker_lag{") >= 0);
+    }
+
+    /* Graceful stop with calls in hand: submitted, then SIGTERM at once;
+     * every call is answered (by the stopping workers or the last one). */
+    const char *last[] = {"--concurrency", "2", "--claim-idle", "500ms", NULL};
+    CHECK(qt_worker_start(&t, 3, last));
+    CHECK(qt_wait_consumers(&t, r, 4));
+    for (int i = 0; i < 200; i++) {
+        wasmplug_queue_call s = WASMPLUG_QUEUE_CALL_INIT;
+        s.plugin = "echo-plugin";
+        s.function = "echo";
+        s.input = (const uint8_t *)"x";
+        s.input_len = 1;
+        wasmplug_queue_submit(q, &s, ids[i], msg, sizeof msg);
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(qt_worker_stop(&t, i, SIGTERM), 0);
+    right = 0;
+    for (int i = 0; i < 200; i++) {
+        if (wasmplug_queue_wait(q, ids[i], 20000, &res, msg, sizeof msg) == WASMPLUG_OK &&
+            res.status == WASMPLUG_OK)
+            right++;
+        wasmplug_queue_result_free(&res);
+    }
+    CHECK_EQ(right, 200);
+    /* Nothing left pending or in the stream. */
+    redisReply *rep;
+    long long v = -1;
+    CHECK_EQ(wps_redis_command(r, &rep, msg, sizeof msg, "XLEN calls"), WPS_REDIS_OK);
+    CHECK(wps_redis_reply_int(rep, &v) && v == 0);
+    freeReplyObject(rep);
+    CHECK_EQ(qt_worker_stop(&t, 3, SIGTERM), 0);
+    if (test_failed_count)
+        for (int i = 0; i < 4; i++)
+            qt_worker_log(&t, i);
+    wasmplug_queue_free(q);
+    wps_redis_free(r);
+    qt_teardown(&t);
+    return test_done();
+}

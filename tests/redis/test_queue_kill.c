@@ -1,0 +1,153 @@
+/*
+ * test_queue_kill.c - 10,000 calls through three workers, one of them
+ * killed with SIGKILL in the middle of the run: every call is answered with
+ * its own output, none is lost, each request entry is answered exactly once
+ * (the reply stream holds one reply per entry) although entries the dead
+ * worker held run again on the others (at least once), and calls submitted
+ * again with the same idempotency keys get the cached results.
+ */
+#include "queue_test.h"
+
+enum { N = 10000, AGAIN = 300 };
+
+static char msg[1024];
+static char ids[N][WASMPLUG_QUEUE_ID_MAX];
+
+static bool submit(wasmplug_queue *q, int i, char *id)
+{
+    char in[32], key[32];
+    snprintf(in, sizeof in, "payload %d", i);
+    snprintf(key, sizeof key, "job-%d", i);
+    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
+    c.plugin = "echo-plugin";
+    c.function = "echo";
+    c.input = (const uint8_t *)in;
+    c.input_len = strlen(in);
+    c.idempotency_key = key;
+    if (wasmplug_queue_submit(q, &c, id, msg, sizeof msg) == WASMPLUG_OK)
+        return true;
+    printf("     submit %d: %s\n", i, msg);
+    return false;
+}
+
+/* Wait for call i; true if answered OK with its own payload. */
+static bool answered(wasmplug_queue *q, int i, const char *id, bool *cached)
+{
+    char in[32];
+    snprintf(in, sizeof in, "payload %d", i);
+    wasmplug_queue_result res;
+    bool ok = wasmplug_queue_wait(q, id, 60000, &res, msg, sizeof msg) == WASMPLUG_OK &&
+              res.status == WASMPLUG_OK && res.output.len == strlen(in) &&
+              !memcmp(res.output.data, in, res.output.len);
+    if (!ok)
+        printf("     call %d: %s %s\n", i, msg, res.error);
+    if (cached)
+        *cached = res.cached;
+    wasmplug_queue_result_free(&res);
+    return ok;
+}
+
+static long long redis_int(wps_redis *r, const char *cmd)
+{
+    redisReply *rep = NULL;
+    long long v = -1;
+    if (wps_redis_command(r, &rep, msg, sizeof msg, cmd) == WPS_REDIS_OK)
+        wps_redis_reply_int(rep, &v);
+    freeReplyObject(rep);
+    return v;
+}
+
+int main(void)
+{
+    queue_test t;
+    if (!CHECK(qt_setup(&t, false))) {
+        qt_teardown(&t);
+        return test_done();
+    }
+    /* Batches of 16 per thread: the killed worker holds entries when it dies. */
+    const char *flags[] = {"--concurrency", "2", "--batch", "16", "--claim-idle", "1s", NULL};
+    for (int i = 0; i < 3; i++)
+        CHECK(qt_worker_start(&t, i, flags));
+    wps_redis *r;
+    CHECK_EQ(wps_redis_open(t.url, NULL, &r, msg, sizeof msg), WPS_REDIS_OK);
+    CHECK(qt_wait_consumers(&t, r, 3));
+    wasmplug_queue *q;
+    CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
+
+    /* From call 2,000 on, SIGKILL worker-1 as soon as it holds entries
+     * (delivered to it, not answered yet); the other calls follow. */
+    int right = 0, next = 0, killed_at = -1;
+    long long held = 0, unanswered = 0;
+    for (int i = 0; i < N; i++) {
+        submit(q, i, ids[i]);
+        if (killed_at >= 0 || i < 2000 || i % 4)
+            continue;
+        redisReply *rep = NULL;
+        if (wps_redis_command(r, &rep, msg, sizeof msg,
+                              "XPENDING calls workers - + 1000 worker-1") == WPS_REDIS_OK)
+            held = rep->type == REDIS_REPLY_ARRAY ? (long long)rep->elements : 0;
+        freeReplyObject(rep);
+        if (held > 0) {
+            CHECK_EQ(qt_worker_stop(&t, 1, SIGKILL), 128 + SIGKILL);
+            killed_at = i + 1;
+            unanswered = redis_int(r, "XLEN calls");
+        }
+    }
+    CHECK(held > 0 && killed_at < N);
+    printf("killed worker-1 holding %lld entries, %lld entries unanswered, %d of %d calls "
+           "submitted\n", held, unanswered, killed_at, N);
+    for (; next < N; next++)
+        right += answered(q, next, ids[next], NULL);
+    CHECK_EQ(right, N);
+
+    /* Exactly one reply per entry in this client's reply stream. */
+    char cmd[200];
+    CHECK_EQ(redis_int(r, "XLEN calls"), 0);
+    const char *count_keys[] = {"EVAL", "return #redis.call('KEYS', 'calls:idem:*')", "0"};
+    long long keys = -1;
+    redisReply *rep = NULL;
+    if (wps_redis_commandv(r, &rep, msg, sizeof msg, 3, count_keys, NULL) == WPS_REDIS_OK)
+        wps_redis_reply_int(rep, &keys);
+    freeReplyObject(rep);
+    CHECK_EQ(keys, N);
+    long long replies = -1;
+    if (wps_redis_command(r, &rep, msg, sizeof msg, "KEYS calls:reply:*") == WPS_REDIS_OK &&
+        rep->type == REDIS_REPLY_ARRAY && rep->elements == 1) {
+        snprintf(cmd, sizeof cmd, "XLEN %s", rep->element[0]->str);
+        replies = redis_int(r, cmd);
+    }
+    freeReplyObject(rep);
+    CHECK_EQ(replies, N);
+
+    /* The same jobs submitted again (a client retrying): cached answers. */
+    int cached = 0;
+    for (int i = 0; i < AGAIN; i++)
+        submit(q, i * (N / AGAIN), ids[i]);
+    for (int i = 0; i < AGAIN; i++) {
+        bool c = false;
+        CHECK(answered(q, i * (N / AGAIN), ids[i], &c));
+        cached += c;
+    }
+    CHECK_EQ(cached, AGAIN);
+
+    /* The survivors stop cleanly; their counters show the claims. */
+    CHECK_EQ(qt_worker_stop(&t, 0, SIGTERM), 0);
+    CHECK_EQ(qt_worker_stop(&t, 2, SIGTERM), 0);
+    if (held > 0) {
+        char grep[800];
+        snprintf(grep, sizeof grep,
+                 "grep -h 'stopped:' %s/worker-0.log %s/worker-2.log | grep -qv ' 0 claimed'",
+                 t.dir, t.dir);
+        CHECK(qt_shell(grep));
+    }
+    if (test_failed_count)
+        for (int i = 0; i < 3; i++)
+            qt_worker_log(&t, i);
+    else
+        for (int i = 0; i < 3; i += 2)
+            qt_worker_log(&t, i);
+    wasmplug_queue_free(q);
+    wps_redis_free(r);
+    qt_teardown(&t);
+    return test_done();
+}

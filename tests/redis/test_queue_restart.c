@@ -1,0 +1,84 @@
+/*
+ * test_queue_restart.c - Redis restarted in the middle of a run: two
+ * workers and the client lose their connections, reconnect with backoff
+ * when Redis is back (with its data: appendonly) and finish; every call is
+ * answered once, and the workers count their reconnects on /metrics.
+ */
+#include "queue_test.h"
+
+enum { N = 3000 };
+
+static char msg[1024];
+static char ids[N][WASMPLUG_QUEUE_ID_MAX];
+
+int main(void)
+{
+    queue_test t;
+    if (!CHECK(qt_setup(&t, true))) {
+        qt_teardown(&t);
+        return test_done();
+    }
+    int port = redis_test_free_port();
+    char mport[16];
+    snprintf(mport, sizeof mport, "%d", port);
+    const char *first[] = {"--concurrency", "2", "--claim-idle", "1s", "--metrics", mport, NULL};
+    const char *second[] = {"--concurrency", "2", "--claim-idle", "1s", NULL};
+    CHECK(qt_worker_start(&t, 0, first));
+    CHECK(qt_worker_start(&t, 1, second));
+    wps_redis *r;
+    CHECK_EQ(wps_redis_open(t.url, NULL, &r, msg, sizeof msg), WPS_REDIS_OK);
+    CHECK(qt_wait_consumers(&t, r, 2));
+    wasmplug_queue *q;
+    CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
+
+    int submitted = 0, right = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == N / 2) {
+            /* Away for 1.5 s, back with its data on the same port. */
+            redis_test_halt(&t.redis, false);
+            redis_test_sleep_ms(1500);
+            CHECK(redis_test_start(&t.redis));
+        }
+        char in[32];
+        snprintf(in, sizeof in, "payload %d", i);
+        wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
+        c.plugin = "echo-plugin";
+        c.function = "echo";
+        c.input = (const uint8_t *)in;
+        c.input_len = strlen(in);
+        if (wasmplug_queue_submit(q, &c, ids[i], msg, sizeof msg) == WASMPLUG_OK)
+            submitted++;
+        else
+            printf("     submit %d: %s\n", i, msg);
+    }
+    CHECK_EQ(submitted, N);
+    for (int i = 0; i < N; i++) {
+        char in[32];
+        snprintf(in, sizeof in, "payload %d", i);
+        wasmplug_queue_result res;
+        if (wasmplug_queue_wait(q, ids[i], 60000, &res, msg, sizeof msg) == WASMPLUG_OK &&
+            res.status == WASMPLUG_OK && res.output.len == strlen(in) &&
+            !memcmp(res.output.data, in, res.output.len))
+            right++;
+        else
+            printf("     call %d: %s %s\n", i, msg, res.error);
+        wasmplug_queue_result_free(&res);
+    }
+    CHECK_EQ(right, N);
+
+    char text[8192];
+    if (CHECK(qt_metrics(port, text, sizeof text)))
+        CHECK(qt_metric(text, "wasmplug_worker_reconnects_total{") >= 1);
+    CHECK_EQ(qt_worker_stop(&t, 0, SIGTERM), 0);
+    CHECK_EQ(qt_worker_stop(&t, 1, SIGTERM), 0);
+    char grep[800];
+    snprintf(grep, sizeof grep, "grep -q 'reconnected to redis' %s/worker-1.log", t.dir);
+    CHECK(qt_shell(grep));
+    if (test_failed_count)
+        for (int i = 0; i < 2; i++)
+            qt_worker_log(&t, i);
+    wasmplug_queue_free(q);
+    wps_redis_free(r);
+    qt_teardown(&t);
+    return test_done();
+}
