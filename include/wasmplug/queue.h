@@ -28,7 +28,7 @@
  *   NAME               the request stream: one entry per call, fields v=1,
  *                      id (the call id), plugin, function, input (bytes),
  *                      reply (the reply stream), idem (idempotency key) and
- *                      optionally timeout_ms, fuel, max_memory_pages
+ *                      optionally timeout_ms and fuel
  *   NAME:reply:CLIENT  one reply stream per client: fields id, entry (the
  *                      request entry), status (wasmplug_status_name: "OK",
  *                      "ERR_TRAP", ...), output (bytes) or error (message),
@@ -118,14 +118,13 @@ typedef struct wasmplug_queue_call {
      * the workers cache it. NULL: the call id (a redelivered entry is
      * still answered once). */
     const char *idempotency_key;
-    /* Limits for this call (0: the plugin's); they can only lower the
-     * manifest's and the worker's. */
+    /* Limits for this call (0: the plugin's); they only lower the plugin's
+     * (wasmplug_plugin_call_limited). */
     uint32_t timeout_ms;
     uint64_t fuel;
-    uint32_t max_memory_pages;
 } wasmplug_queue_call;
 
-#define WASMPLUG_QUEUE_CALL_INIT {NULL, NULL, NULL, 0, NULL, 0, 0, 0}
+#define WASMPLUG_QUEUE_CALL_INIT {NULL, NULL, NULL, 0, NULL, 0, 0}
 
 /** A call's answer. */
 typedef struct wasmplug_queue_result {
@@ -182,8 +181,7 @@ typedef struct wasmplug_queue_request {
     const uint8_t *input;
     size_t input_len;
     uint32_t timeout_ms;      /* 0: not limited by the request */
-    uint64_t fuel;
-    uint32_t max_memory_pages;
+    uint64_t fuel;            /* 0: not limited by the request */
     uint32_t deliveries;      /* 1 on the first delivery */
 } wasmplug_queue_request;
 

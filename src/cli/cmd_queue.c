@@ -4,23 +4,24 @@
  * linked there; the static wasmplug forwards these commands).
  *
  * The worker runs installed plugins only (the store, --store), each with
- * what the operator granted it at install (as `run` does), loaded once per
- * plugin and set of request limits with an instance pool of --concurrency
- * instances, in one host with the services (data under --data-dir). Its
- * counters are served as Prometheus text on --metrics ADDR:PORT/metrics.
+ * what the operator granted it at install (as `run` and `serve` do: the
+ * server library's serve_app), loaded on first request with an instance
+ * pool of --concurrency instances, in one host with the services (data
+ * under --data-dir); a request's timeout and fuel only lower the plugin's.
+ * Its counters and its plugins' metrics are served as Prometheus text on
+ * --metrics ADDR:PORT/metrics.
  */
 #include "cli.h"
 #include "cli_dist.h"
 #include "run_opts.h"
 #include "worker_metrics.h"
 
+#include "serve_app.h"
+
 #include <wasmplug/queue.h>
 #include <wasmplug/services.h>
 
-#include "services/grants.h"
-
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -29,121 +30,57 @@
 
 enum {
     Q_REDIS = 1, Q_STREAM, Q_GROUP, Q_CONCURRENCY, Q_CONSUMER, Q_CLAIM_IDLE, Q_MAX_DELIVERIES,
-    Q_IDEM_TTL, Q_METRICS, Q_BATCH, Q_TIMEOUT, Q_KEY, Q_INPUT_FILE, Q_FUEL, Q_MAX_MEMORY
+    Q_IDEM_TTL, Q_METRICS, Q_BATCH, Q_TIMEOUT, Q_KEY, Q_INPUT_FILE, Q_FUEL
 };
 
 /* ---- plugins of the worker ----------------------------------------------- */
 
-typedef struct loaded {
-    char key[WASMPLUG_NAME_MAX * 2 + 64]; /* "ref|timeout|fuel|pages" */
-    wasmplug_plugin *plugin;
-} loaded;
-
+/* The worker's plugins: the server library's store-backed host (serve_app:
+ * plugins from the store under their ids, with their recorded grants, the
+ * services and a bus), loaded on their first request. */
 typedef struct worker_ctx {
-    wasmplug_host *host;
+    serve_app *app;
     unsigned pool;
-    pthread_mutex_t lock;
-    loaded *plugins;
-    size_t count, cap;
     bool quiet;
 } worker_ctx;
 
-/* The plugin for a request (loaded on first use). Sets *retry when this
- * worker cannot have it now (not installed here, store unreadable). */
-static wasmplug_status plugin_for(worker_ctx *c, const wasmplug_queue_request *req,
-                                  wasmplug_plugin **out, bool *retry, char *msg, size_t msg_size)
+/* The plugin for ref ("ID" or "ID@VERSION"), loaded on first use. Sets
+ * *retry when this worker cannot have it now (not installed here, store
+ * unreadable: another worker, or a later try, may). */
+static wasmplug_status plugin_for(worker_ctx *c, const char *ref, wasmplug_plugin **out,
+                                  bool *retry, char *msg, size_t msg_size)
 {
-    char key[sizeof c->plugins->key];
-    snprintf(key, sizeof key, "%s|%" PRIu32 "|%" PRIu64 "|%" PRIu32, req->plugin, req->timeout_ms,
-             req->fuel, req->max_memory_pages);
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->count; i++)
-        if (!strcmp(c->plugins[i].key, key)) {
-            *out = c->plugins[i].plugin;
-            wasmplug_plugin_retain(*out);
-            pthread_mutex_unlock(&c->lock);
-            return WASMPLUG_OK;
-        }
-    /* Loading under the lock: one load per plugin, the others wait for it. */
-    wps_entry e;
-    memset(&e, 0, sizeof e);
-    wasmplug_status st = wps_find(G.store, NULL, req->plugin, &e, msg, msg_size);
-    if (st == WASMPLUG_ERR_NOT_FOUND || st == WASMPLUG_ERR_IO) {
-        *retry = true;
-        goto out;
-    }
-    if (st != WASMPLUG_OK)
-        goto out;
-    if (!e.doc) {
-        st = WASMPLUG_ERR_MANIFEST;
-        snprintf(msg, msg_size, "installed plugin '%s' has an invalid manifest: %s", req->plugin,
-                 e.diag.message);
-        goto out;
-    }
-    char name[WASMPLUG_NAME_MAX];
-    snprintf(name, sizeof name, "%.80s@%.24s#%zu", e.doc->id, e.doc->version ? e.doc->version : "",
-             c->count);
-    /* What the operator granted at install, for this plugin only. */
-    wps_grants granted = {NULL, 0};
-    st = wps_grants_load(e.dir, &granted, msg, msg_size);
-    if (st == WASMPLUG_ERR_NOT_FOUND)
-        st = WASMPLUG_OK;
-    for (size_t i = 0; st == WASMPLUG_OK && i < granted.count; i++)
-        st = wasmplug_host_grant(c->host, name, granted.items[i]);
-    wps_grants_free(&granted);
-    if (st != WASMPLUG_OK) {
-        *retry = st == WASMPLUG_ERR_IO;
-        goto out;
-    }
-    wasmplug_manifest hm;
-    wasmplug_manifest_to_host(e.doc, &hm);
-    char *module = wasmplug_manifest_module_path(e.doc);
-    wasmplug_wasi_config wasi;
-    wasmplug_wasi_config_init(&wasi);
-    wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
-    lo.manifest = &hm;
-    lo.pool_size = c->pool;
-    lo.init = true;
-    lo.wasi = &wasi;
-    lo.limits.timeout_ms = req->timeout_ms;
-    lo.limits.fuel = req->fuel;
-    lo.limits.max_memory_pages = req->max_memory_pages;
+    char id[WASMPLUG_NAME_MAX];
+    snprintf(id, sizeof id, "%.*s", (int)strcspn(ref, "@"), ref);
+    const char *version = strchr(ref, '@');
     wasmplug_plugin_error err;
     wasmplug_plugin_error_clear(&err);
-    wasmplug_plugin *p = NULL;
-    st = module ? wasmplug_host_load_file(c->host, name, module, &lo, &p, &err)
-                : WASMPLUG_ERR_NOMEM;
-    free(module);
+    wasmplug_status st = wasmplug_host_get(c->app->host, id, out);
+    if (st == WASMPLUG_ERR_NOT_FOUND) {
+        st = serve_app_load(c->app, ref, c->pool, &err);
+        if (st == WASMPLUG_ERR_DUPLICATE) /* another thread loaded it meanwhile */
+            st = WASMPLUG_OK;
+        if (st != WASMPLUG_OK) {
+            wasmplug_plugin_error_format(&err, msg, msg_size);
+            *retry = st == WASMPLUG_ERR_NOT_FOUND || st == WASMPLUG_ERR_IO;
+            return st;
+        }
+        st = wasmplug_host_get(c->app->host, id, out);
+    }
     if (st != WASMPLUG_OK) {
-        wasmplug_plugin_error_format(&err, msg, msg_size);
-        *retry = st == WASMPLUG_ERR_IO; /* the module file went away meanwhile */
-        if (p) {
-            wasmplug_host_kill(c->host, name);
-            wasmplug_plugin_release(p);
-        }
-        goto out;
+        snprintf(msg, msg_size, "plugin '%s' is not loaded: %s", id, wasmplug_strerror(st));
+        *retry = true;
+        return st;
     }
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        loaded *l = realloc(c->plugins, cap * sizeof *l);
-        if (!l) {
-            wasmplug_host_kill(c->host, name);
-            wasmplug_plugin_release(p);
-            st = WASMPLUG_ERR_NOMEM;
-            snprintf(msg, msg_size, "out of memory");
-            goto out;
-        }
-        c->plugins = l;
-        c->cap = cap;
+    if (version && strcmp(version + 1, wasmplug_plugin_version(*out)) != 0) {
+        snprintf(msg, msg_size, "this worker runs %s@%s, not %s", id,
+                 wasmplug_plugin_version(*out), ref);
+        wasmplug_plugin_release(*out);
+        *out = NULL;
+        *retry = true; /* another worker may run that version */
+        return WASMPLUG_ERR_NOT_FOUND;
     }
-    snprintf(c->plugins[c->count].key, sizeof c->plugins[c->count].key, "%s", key);
-    c->plugins[c->count++].plugin = p;
-    wasmplug_plugin_retain(p);
-    *out = p;
-out:
-    wps_entry_clear(&e);
-    pthread_mutex_unlock(&c->lock);
-    return st;
+    return WASMPLUG_OK;
 }
 
 static wasmplug_status run_request(void *user, unsigned thread, const wasmplug_queue_request *req,
@@ -152,12 +89,14 @@ static wasmplug_status run_request(void *user, unsigned thread, const wasmplug_q
     (void)thread;
     worker_ctx *c = user;
     wasmplug_plugin *p = NULL;
-    wasmplug_status st = plugin_for(c, req, &p, retry, msg, msg_size);
+    wasmplug_status st = plugin_for(c, req->plugin, &p, retry, msg, msg_size);
     if (st != WASMPLUG_OK)
         return st;
     wasmplug_plugin_error err;
     wasmplug_plugin_error_clear(&err);
-    st = wasmplug_plugin_call(p, req->function, req->input, req->input_len, out, &err);
+    wasmplug_call_limits limits = {req->timeout_ms, req->fuel};
+    st = wasmplug_plugin_call_limited(p, req->function, req->input, req->input_len, &limits, out,
+                                      &err);
     if (st != WASMPLUG_OK)
         wasmplug_plugin_error_format(&err, msg, msg_size);
     wasmplug_plugin_release(p);
@@ -253,7 +192,6 @@ int cmd_worker(int argc, char **argv)
     memset(&ctx, 0, sizeof ctx);
     ctx.pool = wc.concurrency ? wc.concurrency : 1;
     ctx.quiet = G.quiet;
-    pthread_mutex_init(&ctx.lock, NULL);
     wc.run = run_request;
     wc.user = &ctx;
     wc.stop = &stop_requested;
@@ -274,20 +212,14 @@ int cmd_worker(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    wasmplug_host_config hc;
-    memset(&hc, 0, sizeof hc);
-    if (wasmplug_host_new(&hc, &ctx.host) != WASMPLUG_OK ||
-        cli_register_host_functions(ctx.host) != WASMPLUG_OK) {
-        rc = cli_fail_json(EXIT_INTERNAL, NULL, "cannot create the plugin host");
-        goto out;
-    }
-    if ((st = cli_attach_services(ctx.host, msg, sizeof msg)) != WASMPLUG_OK) {
+    serve_app_config ac = {G.store, G.data_dir, ctx.pool, WASMPLUG_BOUNDS_AUTO};
+    if ((st = serve_app_new(&ac, &ctx.app, msg, sizeof msg)) != WASMPLUG_OK) {
         rc = cli_fail_json(cli_exit_for(st), NULL, msg);
         goto out;
     }
     if (metrics_addr) {
         char where[128];
-        if (!worker_metrics_start(metrics_addr, w, ctx.host, wc.stream, &metrics, where,
+        if (!worker_metrics_start(metrics_addr, w, ctx.app->host, wc.stream, &metrics, where,
                                   sizeof where, msg, sizeof msg)) {
             rc = cli_fail_json(EXIT_USAGE, "usage", msg);
             goto out;
@@ -309,14 +241,8 @@ int cmd_worker(int argc, char **argv)
     rc = st == WASMPLUG_OK ? EXIT_OK : cli_fail_json(EXIT_IO, "io", msg);
 out:
     worker_metrics_stop(metrics);
-    for (size_t i = 0; i < ctx.count; i++)
-        wasmplug_plugin_release(ctx.plugins[i].plugin);
-    free(ctx.plugins);
-    cli_detach_services();
-    if (ctx.host)
-        wasmplug_host_free(ctx.host);
+    serve_app_free(ctx.app);
     wasmplug_worker_free(w);
-    pthread_mutex_destroy(&ctx.lock);
     return rc;
 }
 
@@ -325,7 +251,7 @@ out:
 static const cli_opt SUBMIT_OPTS[] = {
     {"redis", 0, true, Q_REDIS}, {"stream", 0, true, Q_STREAM}, {"timeout", 0, true, Q_TIMEOUT},
     {"idempotency-key", 0, true, Q_KEY}, {"input-file", 0, true, Q_INPUT_FILE},
-    {"fuel", 0, true, Q_FUEL}, {"max-memory", 0, true, Q_MAX_MEMORY},
+    {"fuel", 0, true, Q_FUEL},
     {"call-timeout", 0, true, Q_CLAIM_IDLE}, {NULL, 0, false, 0}};
 
 int cmd_submit(int argc, char **argv)
@@ -336,7 +262,6 @@ int cmd_submit(int argc, char **argv)
     uint32_t wait_ms = 30000;
     wasmplug_queue_call call = WASMPLUG_QUEUE_CALL_INIT;
     int npos = 0, id, rc;
-    uint64_t bytes;
     while ((id = cli_next(&a, SUBMIT_OPTS, "submit", &arg)) != -1) {
         bool ok = id != -2;
         switch (id) {
@@ -353,12 +278,6 @@ int cmd_submit(int argc, char **argv)
         case Q_TIMEOUT: ok = parse_ms("--timeout", arg, &wait_ms); break;
         case Q_CLAIM_IDLE: ok = parse_ms("--call-timeout", arg, &call.timeout_ms); break;
         case Q_FUEL: ok = parse_count("--fuel", arg, UINT64_MAX >> 1, &call.fuel); break;
-        case Q_MAX_MEMORY:
-            ok = cli_parse_size(arg, &bytes) && bytes >= 65536 && bytes / 65536 <= 65536;
-            if (!ok)
-                cli_error("--max-memory takes a size from 64KiB to 4GiB, not '%s'", arg);
-            call.max_memory_pages = (uint32_t)(bytes / 65536);
-            break;
         default: break;
         }
         if (!ok)

@@ -177,14 +177,15 @@ static const command COMMANDS[] = {
     {"submit", CLI_DIST(cmd_submit),
      "submit --redis URL --stream NAME PLUGIN FUNCTION [INPUT | --input-file F]\n"
      "        [--timeout DURATION] [--idempotency-key KEY] [--call-timeout DURATION]\n"
-     "        [--fuel N] [--max-memory SIZE]",
+     "        [--fuel N]",
      "queue a plugin call on a Redis stream and wait for its answer",
      "Queues the call for the workers of stream NAME and prints the output (as\n"
      "`run` does; --json: {ok, status, output or error, worker, deliveries,\n"
      "cached}). --timeout (default 30s) is how long to wait for the answer (exit\n"
-     "6 when none came); --call-timeout, --fuel and --max-memory limit the call\n"
-     "on the worker. Calls with the same --idempotency-key are answered with the\n"
-     "first one's result. Exit codes of a failed call are those of `run`.\n"},
+     "6 when none came); --call-timeout and --fuel limit the call on the worker\n"
+     "(below the plugin's own limits only). Calls with the same --idempotency-key\n"
+     "are answered with the first one's result. Exit codes of a failed call are\n"
+     "those of `run`.\n"},
     {"kv", cmd_kv,
      "kv PLUGIN list [PREFIX] [--limit N] [--after KEY] | get KEY | set KEY VALUE|- | "
      "delete KEY | export [FILE] | import FILE|- [--replace]",

@@ -196,7 +196,7 @@ wasmplug_status wasmplug_queue_submit(wasmplug_queue *q, const wasmplug_queue_ca
     uint64_t n = q->count + 1;
     snprintf(id, WASMPLUG_QUEUE_ID_MAX, "%s-%" PRIu64, q->client, n);
 
-    char limits[3][24];
+    char limits[2][24];
     const char *argv[32];
     size_t len[32];
     int argc = 0;
@@ -214,10 +214,6 @@ wasmplug_status wasmplug_queue_submit(wasmplug_queue *q, const wasmplug_queue_ca
     if (call->fuel) {
         snprintf(limits[1], sizeof limits[1], "%" PRIu64, call->fuel);
         STR("fuel"), STR(limits[1]);
-    }
-    if (call->max_memory_pages) {
-        snprintf(limits[2], sizeof limits[2], "%" PRIu32, call->max_memory_pages);
-        STR("max_memory_pages"), STR(limits[2]);
     }
 #undef STR
 #undef ARG

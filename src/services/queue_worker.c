@@ -317,7 +317,7 @@ typedef struct entry {
     const redisReply *fields;
     uint32_t deliveries;
     const redisReply *call_id, *plugin, *function, *input, *reply, *idem;
-    uint32_t timeout_ms, max_memory_pages;
+    uint32_t timeout_ms;
     uint64_t fuel;
     char idem_key[WPS_QUEUE_KEY_MAX];
     char deliveries_str[16];
@@ -358,10 +358,9 @@ static void parse_entry(wasmplug_worker *w, entry *e, char *reason, size_t size)
         if (!*slots[i] && !reason[0])
             snprintf(reason, size, "malformed request: no '%s' field", required[i]);
     }
-    uint64_t t, f, m;
+    uint64_t t, f;
     if (!reason[0] && (!field_u64(e->fields, "timeout_ms", UINT32_MAX, &t) ||
-                       !field_u64(e->fields, "fuel", UINT64_MAX >> 1, &f) ||
-                       !field_u64(e->fields, "max_memory_pages", 65536, &m)))
+                       !field_u64(e->fields, "fuel", UINT64_MAX >> 1, &f)))
         snprintf(reason, size, "malformed request: a limit is not a number in range");
     if (!reason[0] && (e->reply->len == 0 || e->reply->len > WPS_QUEUE_KEY_MAX ||
                        e->idem->len == 0 ||
@@ -372,7 +371,6 @@ static void parse_entry(wasmplug_worker *w, entry *e, char *reason, size_t size)
         return;
     e->timeout_ms = (uint32_t)t;
     e->fuel = f;
-    e->max_memory_pages = (uint32_t)m;
     snprintf(e->idem_key, sizeof e->idem_key, "%s:idem:%.*s", w->stream, (int)e->idem->len,
              e->idem->str);
 }
@@ -495,8 +493,7 @@ static void process(worker_thread *t, const char *id, const redisReply *fields,
         wasmplug_queue_request req = {
             .entry = id, .plugin = plugin, .function = function,
             .input = (const uint8_t *)e.input->str, .input_len = e.input->len,
-            .timeout_ms = e.timeout_ms, .fuel = e.fuel,
-            .max_memory_pages = e.max_memory_pages, .deliveries = deliveries};
+            .timeout_ms = e.timeout_ms, .fuel = e.fuel, .deliveries = deliveries};
         char callid[WASMPLUG_QUEUE_ID_MAX + 64] = "";
         field_str(e.call_id, callid, sizeof callid);
         req.id = callid;

@@ -152,6 +152,8 @@ int main(void)
         CHECK(processed > 0 && processed <= N + 7);
         CHECK(qt_metric(text, "wasmplug_worker_in_flight{") >= 0);
         CHECK(qt_metric(text, "wasmplug_worker_lag{") >= 0);
+        /* Its plugins' metrics too (the server library's writer). */
+        CHECK(qt_metric(text, "wasmplug_plugin_calls_total{plugin=\"echo-plugin\"") > 0);
     }
 
     /* Graceful stop with calls in hand: submitted, then SIGTERM at once;
