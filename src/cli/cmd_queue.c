@@ -22,6 +22,7 @@
 #include <wasmplug/services.h>
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ typedef struct worker_ctx {
     serve_app *app;
     unsigned pool;
     bool quiet;
+    /* First loads: a plugin is in the host (host_get finds it) while it
+     * initializes, so threads wait here rather than call it half-ready. */
+    pthread_mutex_t load_lock;
 } worker_ctx;
 
 /* The plugin for ref ("ID" or "ID@VERSION"), loaded on first use. Sets
@@ -56,16 +60,25 @@ static wasmplug_status plugin_for(worker_ctx *c, const char *ref, wasmplug_plugi
     wasmplug_plugin_error err;
     wasmplug_plugin_error_clear(&err);
     wasmplug_status st = wasmplug_host_get(c->app->host, id, out);
+    if (st == WASMPLUG_OK && wasmplug_plugin_state_get(*out) != WASMPLUG_STATE_READY) {
+        wasmplug_plugin_release(*out);
+        st = WASMPLUG_ERR_NOT_FOUND;
+    }
     if (st == WASMPLUG_ERR_NOT_FOUND) {
-        st = serve_app_load(c->app, ref, c->pool, &err);
-        if (st == WASMPLUG_ERR_DUPLICATE) /* another thread loaded it meanwhile */
-            st = WASMPLUG_OK;
+        pthread_mutex_lock(&c->load_lock);
+        st = wasmplug_host_get(c->app->host, id, out);
+        if (st == WASMPLUG_ERR_NOT_FOUND) {
+            st = serve_app_load(c->app, ref, c->pool, &err);
+            if (st == WASMPLUG_OK)
+                st = wasmplug_host_get(c->app->host, id, out);
+            else
+                wasmplug_plugin_error_format(&err, msg, msg_size);
+        }
+        pthread_mutex_unlock(&c->load_lock);
         if (st != WASMPLUG_OK) {
-            wasmplug_plugin_error_format(&err, msg, msg_size);
             *retry = st == WASMPLUG_ERR_NOT_FOUND || st == WASMPLUG_ERR_IO;
             return st;
         }
-        st = wasmplug_host_get(c->app->host, id, out);
     }
     if (st != WASMPLUG_OK) {
         snprintf(msg, msg_size, "plugin '%s' is not loaded: %s", id, wasmplug_strerror(st));
@@ -192,6 +205,7 @@ int cmd_worker(int argc, char **argv)
     memset(&ctx, 0, sizeof ctx);
     ctx.pool = wc.concurrency ? wc.concurrency : 1;
     ctx.quiet = G.quiet;
+    pthread_mutex_init(&ctx.load_lock, NULL);
     wc.run = run_request;
     wc.user = &ctx;
     wc.stop = &stop_requested;
@@ -243,6 +257,7 @@ out:
     worker_metrics_stop(metrics);
     serve_app_free(ctx.app);
     wasmplug_worker_free(w);
+    pthread_mutex_destroy(&ctx.load_lock);
     return rc;
 }
 
