@@ -11,7 +11,8 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 
 "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log"
-for f in include/wasmplug/engine.h include/wasmplug/services.h include/wasmplug/manifest.h; do
+for f in include/wasmplug/engine.h include/wasmplug/services.h include/wasmplug/manifest.h \
+    include/wasmplug/ui.h; do
     test -f "$prefix/$f" || { echo "missing $f in the installed tree"; exit 1; }
 done
 pcdir=$(dirname "$(find "$prefix" -name wasmplug.pc | head -n1)")
