@@ -60,9 +60,10 @@ int main(int argc, char **argv)
     int ok = svc && grant && strcmp(grant, "notify") == 0 && hm.permission_count == 3 &&
              strcmp(hm.permissions[1], "notify") == 0 && strcmp(hm.permissions[2], "ui") == 0 &&
              ui_ok;
-    printf("wasmplug services %s: %s requests %zu permissions (%s, %s); notify needs '%s'\n",
+    printf("wasmplug services %s: %s requests %zu permissions (%s, %s, %s); notify needs '%s'\n",
            wasmplug_version(), doc->id, hm.permission_count, hm.permissions[0],
-           hm.permissions[1], grant ? grant : "?");
+           hm.permissions[1], hm.permission_count > 2 ? hm.permissions[2] : "-",
+           grant ? grant : "?");
     wasmplug_host_free(host);
     wasmplug_manifest_doc_free(doc);
     return ok ? 0 : 1;
