@@ -19,7 +19,7 @@ export class Browser {
       '--headless=new', '--remote-debugging-pipe', '--no-first-run',
       '--no-default-browser-check', '--disable-gpu', '--disable-extensions',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-default-apps', '--mute-audio', '--hide-scrollbars',
+      '--disable-default-apps', '--mute-audio', '--hide-scrollbars', '--disable-dev-shm-usage',
       `--user-data-dir=${userDataDir}`,
     ];
     // Chromium's own sandbox refuses to start as root (CI containers).
