@@ -101,6 +101,11 @@ typedef struct wph_timer {
     pthread_t thread;
     bool started, stop;
     wph_deadline *head;      /* sorted by at_ns */
+    /* When the thread wakes by itself next (UINT64_MAX: only when
+     * signalled). An arm signals only for a deadline before it, so calls
+     * with the usual timeout cost no wake-up of the thread. */
+    uint64_t wake_ns;
+    uint64_t arms, arms_seen; /* arms so far; as of the last idle tick */
 } wph_timer;
 
 WPH_INTERNAL wasmplug_status wph_timer_init(wph_timer *t);

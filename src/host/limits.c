@@ -83,11 +83,23 @@ static void *timer_main(void *arg)
     pthread_mutex_lock(&t->lock);
     while (!t->stop) {
         wph_deadline *d = t->head;
+        uint64_t now = wph_now_ns();
         if (!d) {
-            pthread_cond_wait(&t->cond, &t->lock);
+            /* Idle, but calls with deadlines keep coming: tick once a
+             * second, so their arms need not wake us; after a second with
+             * none, sleep until signalled. */
+            if (t->arms == t->arms_seen) {
+                t->wake_ns = UINT64_MAX;
+                pthread_cond_wait(&t->cond, &t->lock);
+            } else {
+                t->arms_seen = t->arms;
+                t->wake_ns = now + 1000000000u;
+                struct timespec tick = {(time_t)(t->wake_ns / 1000000000u),
+                                        (long)(t->wake_ns % 1000000000u)};
+                pthread_cond_timedwait(&t->cond, &t->lock, &tick);
+            }
             continue;
         }
-        uint64_t now = wph_now_ns();
         if (d->at_ns <= now) {
             /* Expired: unlink, then interrupt. The owner disarms under this
              * lock, so the instance is alive while we hold it. */
@@ -102,6 +114,7 @@ static void *timer_main(void *arg)
         struct timespec ts;
         ts.tv_sec = (time_t)(d->at_ns / 1000000000u);
         ts.tv_nsec = (long)(d->at_ns % 1000000000u);
+        t->wake_ns = d->at_ns;
         pthread_cond_timedwait(&t->cond, &t->lock, &ts);
     }
     pthread_mutex_unlock(&t->lock);
@@ -148,7 +161,8 @@ wasmplug_status wph_timer_arm(wph_timer *t, wph_deadline *d, uint32_t timeout_ms
     else
         t->head = d;
     d->armed = true;
-    if (t->head == d)
+    t->arms++;
+    if (d->at_ns < t->wake_ns) /* else the thread wakes in time by itself */
         pthread_cond_signal(&t->cond);
     pthread_mutex_unlock(&t->lock);
     return WASMPLUG_OK;
