@@ -4,7 +4,8 @@
 # micro-benchmarks (wasmplug-micro), the event bus (wasmplug-bench-events),
 # the key-value service (wasmplug-bench-kv), distribution
 # (bench/dist/bench_dist.py: a registry of 1,000 plugins over HTTP: search,
-# resolve + install) and outbound HTTP (wasmplug-bench-http).
+# resolve + install), outbound HTTP (wasmplug-bench-http) and `wasmplug
+# serve` under 64 keep-alive clients (bench/serve/serve_load.sh, with wrk).
 # See docs/PERFORMANCE.md.
 #
 #   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
@@ -97,5 +98,13 @@ if [ -x "$bin/wasmplug-bench-http" ]; then
     else
         "$bin/wasmplug-bench-http" || status=1
     fi
+fi
+if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/echo.wasm" ] &&
+    command -v wrk >/dev/null 2>&1; then
+    echo
+    secs=30
+    [ $quick = 1 ] && secs=3
+    sh "$root/bench/serve/serve_load.sh" "$build/wasmplug" \
+        "$build/tests/cli/plugins/echo.wasm" $secs || status=1
 fi
 exit $status

@@ -30,7 +30,8 @@ static json_t *limits_json(const wasmplug_plugin_limits *l)
 
 static json_t *metrics_json(const wasmplug_metrics *m)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, "
+                     "s:I, s:I, s:I}",
                      "calls", (json_int_t)m->calls, "errors", (json_int_t)m->errors, "traps",
                      (json_int_t)m->traps, "denials", (json_int_t)m->denials, "fallbacks",
                      (json_int_t)m->fallbacks, "total_ns", (json_int_t)m->total_ns, "max_ns",
@@ -38,7 +39,9 @@ static json_t *metrics_json(const wasmplug_metrics *m)
                      (json_int_t)m->host_calls, "bytes_in", (json_int_t)m->bytes_in,
                      "bytes_out", (json_int_t)m->bytes_out, "instances_created",
                      (json_int_t)m->instances_created, "memory_pages", (int)m->memory_pages,
-                     "memory_pages_max", (int)m->memory_pages_max);
+                     "memory_pages_max", (int)m->memory_pages_max, "p50_ns",
+                     (json_int_t)m->p50_ns, "p90_ns", (json_int_t)m->p90_ns, "p99_ns",
+                     (json_int_t)m->p99_ns);
 }
 
 /* The summary of a plugin (list) or, with detail, everything known. */

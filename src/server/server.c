@@ -56,6 +56,7 @@ struct server_request {
     uint8_t *body;
     size_t body_len, body_cap;
     bool answered;
+    bool too_large; /* a body over max_body: dropped, answered 413 at its end */
     bool counted;
     unsigned status;
     uint64_t bytes;
@@ -474,10 +475,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (n > req->max_body - req->body_len) {
-            server_respond_error(req, 413, "body_too_large", NULL,
-                                 "the body is over the limit of %zu bytes for %s %s",
-                                 req->max_body, req->method, req->route->pattern);
+        if (req->too_large || n > req->max_body - req->body_len) {
+            /* Read and dropped: libmicrohttpd answers once the body ends. */
+            req->too_large = true;
             return MHD_YES;
         }
         if (req->body_len + n + 1 > req->body_cap) {
@@ -497,7 +497,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->body[req->body_len] = 0;
         return MHD_YES;
     }
-    run_handler(req);
+    if (req->too_large)
+        server_respond_error(req, 413, "body_too_large", NULL,
+                             "the body is over the limit of %zu bytes for %s %s", req->max_body,
+                             req->method, req->route->pattern);
+    else
+        run_handler(req);
     return MHD_YES;
 }
 
@@ -669,7 +674,7 @@ wasmplug_status server_start(const server_config *cfg, server **out, char *msg, 
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : 1024u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->max_header_bytes ? cfg->max_header_bytes : (size_t)32 * 1024,
+        cfg->max_header_bytes ? cfg->max_header_bytes : (size_t)16 * 1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(msg, msgsize, "cannot start the HTTP server on %s (libmicrohttpd refused "

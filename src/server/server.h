@@ -104,7 +104,7 @@ typedef struct server_config {
     unsigned connection_timeout_s; /* idle connections closed after; 0: 15 */
     unsigned max_connections; /* open connections; 0: 1024 */
     unsigned per_ip_connections; /* per client address; 0: no limit */
-    size_t max_header_bytes;  /* request line + headers per connection; 0: 32 KiB */
+    size_t max_header_bytes;  /* request line + headers per connection; 0: 16 KiB */
     size_t max_body;          /* for routes with SERVER_BODY_CONFIGURED; 0: 1 MiB */
     /* The route groups, NULL-terminated; each group ends with a zeroed entry. */
     const server_route *const *groups;
@@ -223,8 +223,9 @@ void server_text_label(server_text *t, const char *s);
  * (label plugin="NAME", and id/version when the manifest has them) the
  * counters wasmplug_plugin_calls_total, _errors_total, _traps_total,
  * _denials_total, _fallbacks_total, _fuel_used_total, _host_calls_total,
- * _input_bytes_total, _output_bytes_total, _instances_created_total,
- * _call_seconds_total, and the gauges wasmplug_plugin_call_seconds_max,
+ * _input_bytes_total, _output_bytes_total, _instances_created_total, the
+ * summary wasmplug_plugin_call_seconds (quantiles 0.5, 0.9, 0.99, _sum,
+ * _count), and the gauges wasmplug_plugin_call_seconds_max,
  * _memory_bytes, _memory_max_bytes, _instances, _running_calls,
  * _pool_size, wasmplug_plugin_state{state="..."} (1 for the current state)
  * and wasmplug_plugins (count). Usable by any host (`wasmplug serve`,

@@ -77,7 +77,6 @@ COUNTER(bytes_in)
 COUNTER(bytes_out)
 COUNTER(instances_created)
 #undef COUNTER
-static double v_seconds(const wasmplug_plugin_info *i) { return (double)i->metrics.total_ns / 1e9; }
 static double v_max(const wasmplug_plugin_info *i) { return (double)i->metrics.max_ns / 1e9; }
 static double v_mem(const wasmplug_plugin_info *i)
 {
@@ -108,7 +107,6 @@ static const family FAMILIES[] = {
      v_bytes_out},
     {"wasmplug_plugin_instances_created_total", "counter", "Instances created.",
      v_instances_created},
-    {"wasmplug_plugin_call_seconds_total", "counter", "Time spent in calls.", v_seconds},
     {"wasmplug_plugin_call_seconds_max", "gauge", "The slowest call.", v_max},
     {"wasmplug_plugin_memory_bytes", "gauge", "Linear memory of the most recently used instance.",
      v_mem},
@@ -170,6 +168,26 @@ void server_metrics_prometheus(wasmplug_host *host, server_text *t)
             labels(t, &infos[i]);
             server_text_append(t, "} %.17g\n", FAMILIES[f].value(&infos[i]));
         }
+    }
+    /* Call latency as a summary: quantiles from the host's histogram. */
+    server_text_append(t, "# HELP wasmplug_plugin_call_seconds Call latency (quantiles within "
+                          "25%%).\n# TYPE wasmplug_plugin_call_seconds summary\n");
+    for (size_t i = 0; i < n; i++) {
+        const wasmplug_metrics *m = &infos[i].metrics;
+        const struct {
+            const char *q;
+            uint64_t ns;
+        } qs[] = {{"0.5", m->p50_ns}, {"0.9", m->p90_ns}, {"0.99", m->p99_ns}};
+        for (size_t k = 0; k < 3; k++) {
+            server_text_append(t, "wasmplug_plugin_call_seconds{");
+            labels(t, &infos[i]);
+            server_text_append(t, ",quantile=\"%s\"} %.9g\n", qs[k].q, (double)qs[k].ns / 1e9);
+        }
+        server_text_append(t, "wasmplug_plugin_call_seconds_sum{");
+        labels(t, &infos[i]);
+        server_text_append(t, "} %.9g\nwasmplug_plugin_call_seconds_count{", (double)m->total_ns / 1e9);
+        labels(t, &infos[i]);
+        server_text_append(t, "} %llu\n", (unsigned long long)m->calls);
     }
     server_text_append(t, "# HELP wasmplug_plugin_state The plugin's lifecycle state (1 for "
                           "the current one).\n# TYPE wasmplug_plugin_state gauge\n");

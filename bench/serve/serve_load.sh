@@ -1,0 +1,77 @@
+#!/bin/sh
+# serve_load.sh - the load test of `wasmplug serve` (docs/PERFORMANCE.md,
+# "Serving over HTTP"): 64 keep-alive clients (wrk, 2 threads) call a
+# trivial plugin (echo.wasm's noop: ABI v1, no input, no output) for 30 s.
+# Reports throughput, latency p50/p99, errors (wrk's socket errors and
+# non-2xx answers, and the plugin's failed calls from /metrics), the
+# server's RSS at start and end, and the load average around the run.
+#
+#   bench/serve/serve_load.sh WASMPLUG ECHO_WASM [SECONDS] [--access-log]
+#
+# WASMPLUG is the wasmplug command (build-bench/wasmplug after
+# `bench/run.sh`), ECHO_WASM the CLI tests' plugin (build-bench/tests/cli/
+# plugins/echo.wasm). --access-log writes the access log to a file (the
+# default run has it off, measuring the request path alone).
+# Exit status: non-zero on any error or a failed call.
+set -eu
+wasmplug=$1
+echo_wasm=$2
+secs=${3:-30}
+log=off
+[ "${4:-}" = "--access-log" ] && log=file
+command -v wrk >/dev/null || { echo "serve_load.sh: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/wasmplug-serve-bench.XXXXXX")
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+export WASMPLUG_STORE="$T/store"
+mkdir "$T/echo"
+cp "$echo_wasm" "$T/echo/echo.wasm"
+printf 'id: bench-echo\nversion: 1.0.0\nmodule: echo.wasm\nabi: v1\n' >"$T/echo/plugin.yaml"
+"$wasmplug" install "$T/echo" --yes >/dev/null
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/token"
+chmod 600 "$T/token"
+[ $log = file ] && access="$T/access.log" || access=off
+"$wasmplug" serve --listen 127.0.0.1:0 --token-file "$T/token" --access-log "$access" \
+    --data-dir "$T/data" >"$T/out" 2>"$T/err" &
+pid=$!
+i=0
+until grep -q "listening on" "$T/out" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -gt 300 ] && { cat "$T/err" >&2; echo "serve_load.sh: the server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+url=$(sed -n 's/.*listening on //p' "$T/out")
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
+cat >"$T/call.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $(cat "$T/token")"
+LUA
+# Warm up (instances of the pool created, pages touched), then measure.
+wrk -t2 -c64 -d2s -s "$T/call.lua" "$url/v1/plugins/bench-echo/call/noop" >/dev/null
+rss_start=$(rss)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+wrk -t2 -c64 -d"${secs}s" --latency -s "$T/call.lua" "$url/v1/plugins/bench-echo/call/noop" \
+    >"$T/wrk.txt"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+rss_end=$(rss)
+metrics=$(curl -s -H "Authorization: Bearer $(cat "$T/token")" "$url/metrics")
+failed=$(echo "$metrics" | awk '/^wasmplug_plugin_errors_total\{plugin="bench-echo"/ { print $2 }')
+calls=$(echo "$metrics" | awk '/^wasmplug_plugin_calls_total\{plugin="bench-echo"/ { print $2 }')
+rps=$(awk '/^Requests\/sec/ { print $2 }' "$T/wrk.txt")
+reqs=$(awk '/requests in/ { print $1 }' "$T/wrk.txt")
+p50=$(awk '$1 == "50%" { print $2 }' "$T/wrk.txt")
+p99=$(awk '$1 == "99%" { print $2 }' "$T/wrk.txt")
+sock=$(awk '/Socket errors/ { print }' "$T/wrk.txt")
+non2xx=$(awk '/Non-2xx/ { print $NF }' "$T/wrk.txt")
+echo "wasmplug serve: 64 keep-alive clients (wrk -t2 -c64), ${secs} s, trivial call, access log ${log}"
+printf '  throughput   %s calls/s (%s requests)\n' "$rps" "$reqs"
+printf '  latency      p50 %s, p99 %s\n' "$p50" "$p99"
+printf '  errors       %s non-2xx, %s, %s failed calls of %s (server metrics)\n' \
+    "${non2xx:-0}" "${sock:-no socket errors}" "${failed:-?}" "${calls:-?}"
+printf '  RSS          %s KiB at start, %s KiB at end\n' "$rss_start" "$rss_end"
+printf '  load average %s before, %s after (%s CPUs)\n' "$load_before" "$load_after" "$(nproc)"
+[ -z "$non2xx" ] && [ -z "$sock" ] && [ "${failed:-1}" = 0 ]
