@@ -4,7 +4,10 @@
 # trivial plugin (echo.wasm's noop: ABI v1, no input, no output) for 30 s.
 # Reports throughput, latency p50/p99, errors (wrk's socket errors and
 # non-2xx answers, and the plugin's failed calls from /metrics), the
-# server's RSS at start and end, and the load average around the run.
+# server's RSS at start and end, the load average around the run, and the
+# CPU time per call of the server and of wrk: on a machine shared with other
+# jobs the throughput follows their load, the CPU per call does not (the
+# calls/s the two cores could serve is about 2 s / (server + wrk CPU)).
 #
 #   bench/serve/serve_load.sh WASMPLUG ECHO_WASM [SECONDS] [--access-log]
 #
@@ -46,6 +49,9 @@ until grep -q "listening on" "$T/out" 2>/dev/null; do
 done
 url=$(sed -n 's/.*listening on //p' "$T/out")
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
+# CPU ticks: the server's (utime + stime), and this shell's waited children (wrk).
+cpu_server() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+cpu_children() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
 cat >"$T/call.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $(cat "$T/token")"
@@ -54,9 +60,13 @@ LUA
 wrk -t2 -c64 -d2s -s "$T/call.lua" "$url/v1/plugins/bench-echo/call/noop" >/dev/null
 rss_start=$(rss)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+srv0=$(cpu_server)
+wrk0=$(cpu_children)
 wrk -t2 -c64 -d"${secs}s" --latency -s "$T/call.lua" "$url/v1/plugins/bench-echo/call/noop" \
     >"$T/wrk.txt"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+srv1=$(cpu_server)
+wrk1=$(cpu_children)
 rss_end=$(rss)
 metrics=$(curl -s -H "Authorization: Bearer $(cat "$T/token")" "$url/metrics")
 failed=$(echo "$metrics" | awk '/^wasmplug_plugin_errors_total\{plugin="bench-echo"/ { print $2 }')
@@ -72,6 +82,11 @@ printf '  throughput   %s calls/s (%s requests)\n' "$rps" "$reqs"
 printf '  latency      p50 %s, p99 %s\n' "$p50" "$p99"
 printf '  errors       %s non-2xx, %s, %s failed calls of %s (server metrics)\n' \
     "${non2xx:-0}" "${sock:-no socket errors}" "${failed:-?}" "${calls:-?}"
+hz=$(getconf CLK_TCK)
+awk -v s=$((srv1 - srv0)) -v w=$((wrk1 - wrk0)) -v n="$reqs" -v hz="$hz" 'BEGIN {
+    su = s / hz * 1e6 / n; wu = w / hz * 1e6 / n
+    printf "  CPU per call %.1f us server, %.1f us wrk (2 cores: ~%.0f calls/s if alone)\n",
+           su, wu, 2e6 / (su + wu) }'
 printf '  RSS          %s KiB at start, %s KiB at end\n' "$rss_start" "$rss_end"
 printf '  load average %s before, %s after (%s CPUs)\n' "$load_before" "$load_after" "$(nproc)"
 [ -z "$non2xx" ] && [ -z "$sock" ] && [ "${failed:-1}" = 0 ]
