@@ -24,6 +24,16 @@ static bool call(wasmplug_queue *q, const char *function, const char *input, con
     return st == WASMPLUG_OK;
 }
 
+/* Run a shell command; its stdout into out, its exit status returned. */
+static int cli_output(const char *cmd, char *out, size_t size)
+{
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose(p) : -1;
+    return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int main(void)
 {
     queue_test t;
@@ -142,6 +152,38 @@ int main(void)
                  WASMPLUG_ERR_ARGUMENT);
     CHECK_STATUS(wasmplug_queue_open(t.url, "has space", NULL, &lonely, msg, sizeof msg),
                  WASMPLUG_ERR_ARGUMENT);
+
+    /* The command line: wasmplug submit (through the static command's
+     * forwarding when it is static), its exit codes and --json. */
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof cmd, "%s --json submit --redis %s --stream calls echo-plugin echo "
+             "'hi there' --idempotency-key cli-1", WP_CLI, t.url);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "\"output\": \"hi there\"");
+    CHECK_CONTAINS(out, "\"cached\": false");
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "\"cached\": true");
+    snprintf(cmd, sizeof cmd, "%s submit --redis %s --stream calls echo-plugin echo plain",
+             WP_CLI, t.url);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 0);
+    CHECK(!strcmp(out, "plain"));
+    snprintf(cmd, sizeof cmd, "%s submit --redis %s --stream calls echo-plugin trap 2>&1",
+             WP_CLI, t.url);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "ERR_TRAP");
+    snprintf(cmd, sizeof cmd, "%s submit --redis %s --stream calls echo-plugin spin "
+             "--call-timeout 100ms 2>&1", WP_CLI, t.url);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 6);
+    snprintf(cmd, sizeof cmd, "%s submit --redis %s --stream nobody echo-plugin echo "
+             "--timeout 200ms 2>&1", WP_CLI, t.url);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 6);
+    CHECK_CONTAINS(out, "no answer to call");
+    snprintf(cmd, sizeof cmd, "%s submit --redis rediss://h --stream s p f 2>&1", WP_CLI);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "TLS is not supported");
+    snprintf(cmd, sizeof cmd, "%s worker --stream s --group g 2>&1", WP_CLI);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "usage: wasmplug worker");
 
     /* The first worker's counters. */
     char text[8192];
