@@ -4,8 +4,10 @@
 # micro-benchmarks (wasmplug-micro), the event bus (wasmplug-bench-events),
 # the key-value service (wasmplug-bench-kv), distribution
 # (bench/dist/bench_dist.py: a registry of 1,000 plugins over HTTP: search,
-# resolve + install), outbound HTTP (wasmplug-bench-http) and `wasmplug
-# serve` under 64 keep-alive clients (bench/serve/serve_load.sh, with wrk).
+# resolve + install), outbound HTTP (wasmplug-bench-http), `wasmplug
+# serve` under 64 keep-alive clients (bench/serve/serve_load.sh, with wrk)
+# and plugin calls through Redis with 1, 2 and 4 workers
+# (wasmplug-bench-queue).
 # See docs/PERFORMANCE.md.
 #
 #   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
@@ -39,7 +41,8 @@ if [ $do_build = 1 ]; then
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
         --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events \
-        wasmplug_cli cli_test_plugins wasmplug-bench-kv wasmplug-bench-http wasmplug-bench-flow
+        wasmplug_cli cli_test_plugins wasmplug-bench-kv wasmplug-bench-http wasmplug-bench-flow \
+        wasmplug-bench-queue
 fi
 
 bin="$build/bench"
@@ -106,5 +109,13 @@ if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/echo.wasm" ] &&
     [ $quick = 1 ] && secs=3
     sh "$root/bench/serve/serve_load.sh" "$build/wasmplug" \
         "$build/tests/cli/plugins/echo.wasm" $secs || status=1
+fi
+if [ -x "$bin/wasmplug-bench-queue" ] && command -v redis-server >/dev/null 2>&1; then
+    echo
+    if [ $quick = 1 ]; then
+        "$bin/wasmplug-bench-queue" --rounds 1 --calls 2000 --latency-calls 200 || status=1
+    else
+        "$bin/wasmplug-bench-queue" || status=1
+    fi
 fi
 exit $status

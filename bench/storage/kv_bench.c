@@ -13,6 +13,8 @@
  */
 #include <wasmplug/services.h>
 
+#include "bench_stats.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +25,6 @@
 #define BENCH_KV_PLUGIN "kv_plugin.wasm"
 #endif
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static bool run(wasmplug_plugin *p, const char *func, int n)
 {
@@ -116,17 +106,17 @@ int main(int argc, char **argv)
     double *sets = calloc((size_t)rounds, sizeof *sets);
     bool ok = gets && sets;
     for (int r = 0; ok && r < rounds; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         ok = run(p, "get_1000", get_calls);
-        double t1 = now_s();
+        double t1 = bench_now_s();
         ok = ok && run(p, "set_one", calls);
-        double t2 = now_s();
+        double t2 = bench_now_s();
         gets[r] = get_calls * 1000.0 / (t1 - t0);
         sets[r] = calls / (t2 - t1);
     }
     if (ok) {
-        qsort(gets, (size_t)rounds, sizeof *gets, cmp_double);
-        qsort(sets, (size_t)rounds, sizeof *sets, cmp_double);
+        qsort(gets, (size_t)rounds, sizeof *gets, bench_cmp_double);
+        qsort(sets, (size_t)rounds, sizeof *sets, bench_cmp_double);
         printf("key-value service (SQLite WAL in %s, median of %d rounds)\n", dir, rounds);
         printf("  kv_get through a plugin:          %10.0f gets/s   (target >= 100000)\n",
                gets[rounds / 2]);

@@ -14,30 +14,14 @@
 #include <wasmplug.h>
 #include <wasmplug/workflow.h>
 
+#include "bench_stats.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* A chain of n nodes of the given type (and extra node keys). */
 static char *chain(int n, const char *type, const char *extra)
@@ -61,9 +45,9 @@ static double run_once(wasmplug_flow *f)
     if (wasmplug_flow_run_new(f, NULL, &run))
         return -1;
     char msg[512];
-    double t0 = now_s();
+    double t0 = bench_now_s();
     wasmplug_status st = wasmplug_flow_run_exec(run, "{\"last\":\"\"}", NULL, msg, sizeof msg);
-    double t = now_s() - t0;
+    double t = bench_now_s() - t0;
     wasmplug_flow_run_free(run);
     if (st) {
         fprintf(stderr, "run failed: %s\n", msg);
@@ -137,14 +121,14 @@ int main(int argc, char **argv)
     run_once(fp_flow); /* warm up */
     for (int r = 0; r < rounds; r++) {
         flow_t[r] = run_once(fp_flow);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (int i = 0; i < nodes; i++) {
             wasmplug_buf out = {0};
             if (wasmplug_plugin_call(p, "noop", (const uint8_t *)input, strlen(input), &out, NULL))
                 return 1;
             wasmplug_buf_free(&out);
         }
-        call_t[r] = now_s() - t0;
+        call_t[r] = bench_now_s() - t0;
         builtin_t[r] = run_once(fb_flow);
         if (flow_t[r] < 0 || builtin_t[r] < 0)
             return 1;
@@ -152,8 +136,8 @@ int main(int argc, char **argv)
     double overhead[1000];
     for (int r = 0; r < rounds; r++)
         overhead[r] = (flow_t[r] - call_t[r]) / nodes * 1e6;
-    double mf = median(flow_t, rounds), mc = median(call_t, rounds),
-           mb = median(builtin_t, rounds), mo = median(overhead, rounds);
+    double mf = bench_median(flow_t, rounds), mc = bench_median(call_t, rounds),
+           mb = bench_median(builtin_t, rounds), mo = bench_median(overhead, rounds);
     printf("workflow of %d plugin nodes: %.3f ms per run, %.2f us per node\n", nodes, mf * 1e3,
            mf / nodes * 1e6);
     printf("the same %d plugin calls made directly: %.3f ms, %.2f us per call\n", nodes, mc * 1e3,

@@ -724,8 +724,8 @@ static bool parse_with_units(const char *s, const char *const *names, const uint
 
 bool cli_parse_duration_ms(const char *s, uint32_t *ms)
 {
-    static const char *const names[] = {"ms", "s", "m", "min", NULL};
-    static const uint64_t muls[] = {1, 1000, 60000, 60000};
+    static const char *const names[] = {"ms", "s", "m", "min", "h", NULL};
+    static const uint64_t muls[] = {1, 1000, 60000, 60000, 3600000};
     uint64_t v;
     if (!parse_with_units(s, names, muls, &v) || v == 0 || v >= UINT32_MAX)
         return false;
