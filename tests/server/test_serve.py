@@ -6,10 +6,12 @@ reload / dispose / kill, events and dead letters, metrics and error
 histories, CORS and Host checks, slow and stalled clients, SIGHUP store
 syncs, the access log and SIGTERM."""
 
+import http.client
 import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -43,7 +45,7 @@ env = Env(WASMPLUG)
 try:
     env.install(ECHO % "1.2.0", ECHO_WASM, "echo.wasm")
     env.install(SINK, SINK_WASM, "ev_sink.wasm")
-    srv = Server(env, "--idle-timeout", "3s", "--threads", "4")
+    srv = Server(env, "--idle-timeout", "8s", "--threads", "4")
     R, J = srv.request, srv.json
     bad = "wrong-" + env.token
 
@@ -341,7 +343,7 @@ try:
         times.append((time.time() - t0, st, out))
     check("40 stalled and 1 slow client do not hold the 4 threads: 50 calls answered",
           all(st == 200 and out == b"fast" for _, st, out in times)
-          and max(d for d, _, _ in times) < 2.0, max(times))
+          and max(d for d, _, _ in times) < 4.0, max(times))  # held: 8 s and more
     t.join(30)
     check("the slow client (one byte at a time) is answered in the end",
           slow_reply and slow_reply[0].startswith(b"HTTP/1.1 200"), slow_reply)
@@ -350,14 +352,14 @@ try:
     closed = 0
     for s in stalled:
         try:
-            s.settimeout(max(0.1, 15 - (time.time() - t0)))
+            s.settimeout(max(0.1, 25 - (time.time() - t0)))
             if s.recv(100) == b"":
                 closed += 1
         except OSError:
             pass
         s.close()
-    check("stalled connections are closed by the idle timeout (3 s)",
-          closed == len(stalled) and time.time() - t0 < 15, (closed, time.time() - t0))
+    check("stalled connections are closed by the idle timeout (8 s)",
+          closed == len(stalled) and time.time() - t0 < 25, (closed, time.time() - t0))
 
     # ---- SIGHUP: the store again ------------------------------------------
     env.install(ECHO.replace("echo-plugin", "echo-two") % "0.1.0", ECHO_WASM, "echo.wasm")
@@ -388,6 +390,38 @@ try:
           r.returncode == 2 and "not a loopback address" in r.stderr, r.stderr)
     r = env.cli("serve", "--listen", "127.0.0.1:99999")
     check("a bad port: exit 2", r.returncode == 2 and "0..65535" in r.stderr, r.stderr)
+    r = env.cli("serve", "--listen", "127.0.0.1:%d" % srv.port, "--no-load")
+    check("a port in use: exit 7 naming the address", r.returncode == 7
+          and "cannot listen on 127.0.0.1:%d" % srv.port in r.stderr, r.stderr)
+    v6 = subprocess.Popen([WASMPLUG, "serve", "--listen", "[::1]:0", "--no-load", "--access-log",
+                           "off", "--data-dir", env.data], env=env.env, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True)
+    line = v6.stdout.readline()
+    v6_status = None
+    if "listening on http://[::1]:" in line:
+        c = http.client.HTTPConnection("::1", int(line.rsplit(":", 1)[1]), timeout=10)
+        c.request("GET", "/healthz")
+        v6_status = c.getresponse().status
+        c.close()
+    v6.terminate()
+    check("IPv6 loopback: [::1]:0", v6_status == 200 and v6.wait(30) == 0, line)
+    lim = Server(env, "--no-load", "--max-connections-per-ip", "3")
+    held = [socket.create_connection(("127.0.0.1", lim.port), timeout=10) for _ in range(3)]
+    try:
+        st = lim.request("GET", "/healthz", timeout=5)[0]
+    except (OSError, http.client.HTTPException):
+        st = "refused"
+    for s in held:
+        s.close()
+    def healthy():
+        try:
+            return lim.request("GET", "/healthz", timeout=5)[0] == 200
+        except (OSError, http.client.HTTPException):
+            return False  # the closed connections not yet noticed
+    st2 = wait_for(healthy)
+    check("--max-connections-per-ip: a 4th connection is refused, served again once one closes",
+          st == "refused" and st2, st)
+    lim.stop()
     os.chmod(env.token_file, 0o644)
     r = env.cli("serve", "--token-file", env.token_file)
     check("a token file others can read is refused", r.returncode == 2
