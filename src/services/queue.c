@@ -83,6 +83,7 @@ struct wasmplug_queue {
     char reply[WPS_QUEUE_STREAM_MAX + 64];
     char client[17];
     char last_id[48];   /* reply stream position */
+    unsigned untrimmed; /* replies read since the stream was last trimmed */
     uint32_t reconnect_ms;
     slot *slots;        /* call n is slots[n - 1] */
     uint64_t count, cap;
@@ -335,8 +336,16 @@ wasmplug_status wasmplug_queue_wait(wasmplug_queue *q, const char *id, uint32_t 
             const redisReply *entries = rep->element[0]->element[1];
             for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++)
                 take_answer(q, entries->element[i]);
+            if (entries->type == REDIS_REPLY_ARRAY)
+                q->untrimmed += (unsigned)entries->elements;
         }
         freeReplyObject(rep);
+        /* A long-lived client's reply stream would only grow: now and then
+         * drop what was read (best effort; the stream also expires). */
+        if (q->untrimmed >= 256 &&
+            wps_redis_command(q->r, NULL, msg, msg_size, "XTRIM %s MINID %s", q->reply,
+                              q->last_id) == WPS_REDIS_OK)
+            q->untrimmed = 0;
     }
     *res = *s->res;
     free(s->res);

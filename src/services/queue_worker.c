@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* KEYS: request stream, reply stream, idempotency key.
+/* KEYS: request stream, reply stream, idempotency key, errors hash.
  * ARGV: group, entry, idempotency TTL ms, reply TTL ms, call id, deliveries,
  * then the result's field/value pairs (none: answer only from the cache).
  * Returns 0 (not pending: already answered), 1 (answered), 2 (answered from
@@ -45,6 +45,7 @@ static const char ANSWER[] =
     "           'cached', tostring(cached), unpack(res))\n"
     "redis.call('PEXPIRE', KEYS[2], ARGV[4])\n"
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "redis.call('HDEL', KEYS[4], ARGV[2])\n"
     "return 1 + cached\n";
 
 /* KEYS: request stream, dead-letter stream, reply stream ("" when unknown),
@@ -427,12 +428,13 @@ static long long answer(worker_thread *t, entry *e, bool with_result, wasmplug_s
     if (!field_str(e->reply, reply, sizeof reply) ||
         !field_str(e->call_id, callid, sizeof callid))
         snprintf(callid, sizeof callid, "?"), snprintf(reply, sizeof reply, "%s", w->dead);
-    const char *argv[20];
-    size_t len[20];
+    const char *argv[24];
+    size_t len[24];
     int argc = 0;
 #define ARG(s, l) (argv[argc] = (s), len[argc] = (l), argc++)
 #define STR(s) ARG(s, strlen(s))
-    STR("EVAL"), STR(ANSWER), STR("3"), STR(w->stream), STR(reply), STR(e->idem_key);
+    STR("EVAL"), STR(ANSWER), STR("4"), STR(w->stream), STR(reply), STR(e->idem_key);
+    STR(w->errors);
     STR(w->group), STR(e->id), STR(w->idem_ttl), STR(REPLY_TTL), STR(callid);
     STR(e->deliveries_str);
     if (with_result) {

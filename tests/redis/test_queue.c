@@ -128,6 +128,19 @@ int main(void)
     }
     CHECK_EQ(right, N);
     CHECK(seen[0] && seen[1] && seen[2]);
+    /* The client trims the replies it read from its stream. */
+    redisReply *keys = NULL;
+    if (CHECK(wps_redis_command(r, &keys, msg, sizeof msg, "KEYS calls:reply:*") ==
+                  WPS_REDIS_OK && keys->type == REDIS_REPLY_ARRAY && keys->elements == 1)) {
+        redisReply *len = NULL;
+        long long n = -1;
+        if (wps_redis_command(r, &len, msg, sizeof msg, "XLEN %s", keys->element[0]->str) ==
+            WPS_REDIS_OK)
+            wps_redis_reply_int(len, &n);
+        freeReplyObject(len);
+        CHECK(n >= 0 && n < 300);
+    }
+    freeReplyObject(keys);
     /* Each call is answered once, and a returned call is not waited again. */
     CHECK_STATUS(wasmplug_queue_wait(q, ids[0], 10, &res, msg, sizeof msg),
                  WASMPLUG_ERR_NOT_FOUND);
