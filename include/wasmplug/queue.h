@@ -73,8 +73,6 @@
 
 #include <wasmplug.h>
 
-#include <stdatomic.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -213,9 +211,6 @@ typedef struct wasmplug_worker_config {
                                    this long while Redis is away; 0: 10000 */
     wasmplug_queue_run_fn run;
     void *user;
-    /* Set (e.g. from a SIGTERM handler) to stop: threads finish and answer
-     * the entries they hold, then wasmplug_worker_run returns. */
-    const atomic_bool *stop;
     /* Diagnostics (connection lost, reconnected, dead-lettered), one line
      * each, from any worker thread; NULL: none. */
     void (*on_log)(void *user, const char *line);
@@ -244,7 +239,7 @@ WASMPLUG_API wasmplug_status wasmplug_worker_new(const wasmplug_worker_config *c
                                                  wasmplug_worker **out, char *msg,
                                                  size_t msg_size);
 /**
- * Run until *cfg.stop is set: connect (waiting with backoff while Redis is
+ * Run until wasmplug_worker_stop: connect (waiting with backoff while Redis is
  * unreachable), create the group if missing, then read, claim, run and
  * answer. Connection losses are survived (reconnect with backoff; an
  * answer whose write was cut off is written again, and answered once).
@@ -252,6 +247,12 @@ WASMPLUG_API wasmplug_status wasmplug_worker_new(const wasmplug_worker_config *c
  * password, a stream key of another type) in msg.
  */
 WASMPLUG_API wasmplug_status wasmplug_worker_run(wasmplug_worker *w, char *msg, size_t msg_size);
+/**
+ * Stop: the threads finish and answer the entries they hold (trying for up
+ * to stop_grace_ms while Redis is away), then wasmplug_worker_run returns.
+ * From any thread, and from a signal handler (it only sets an atomic flag).
+ */
+WASMPLUG_API void wasmplug_worker_stop(wasmplug_worker *w);
 /** The worker's counters, from any thread. */
 WASMPLUG_API void wasmplug_worker_stats_get(wasmplug_worker *w, wasmplug_worker_stats *out);
 /** The consumer name. */

@@ -24,7 +24,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,12 +117,14 @@ static wasmplug_status run_request(void *user, unsigned thread, const wasmplug_q
 
 /* ---- worker -------------------------------------------------------------- */
 
-static atomic_bool stop_requested;
+/* The running worker, for the signal handler (set before it is installed). */
+static wasmplug_worker *running_worker;
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    atomic_store(&stop_requested, true);
+    if (running_worker)
+        wasmplug_worker_stop(running_worker); /* async-signal-safe: an atomic store */
 }
 
 static void on_worker_log(void *user, const char *line)
@@ -208,7 +209,6 @@ int cmd_worker(int argc, char **argv)
     pthread_mutex_init(&ctx.load_lock, NULL);
     wc.run = run_request;
     wc.user = &ctx;
-    wc.stop = &stop_requested;
     wc.on_log = on_worker_log;
     char msg[1024];
     wasmplug_worker *w = NULL;
@@ -219,6 +219,7 @@ int cmd_worker(int argc, char **argv)
         goto out;
     }
     /* Signals before any thread starts, so every thread inherits them. */
+    running_worker = w;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
@@ -246,6 +247,9 @@ int cmd_worker(int argc, char **argv)
                 term_field(wasmplug_worker_consumer(w)), term_field(wc.stream),
                 term_field(wc.group));
     st = wasmplug_worker_run(w, msg, sizeof msg);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    running_worker = NULL;
     wasmplug_worker_stats s;
     wasmplug_worker_stats_get(w, &s);
     if (!G.quiet)

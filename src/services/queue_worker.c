@@ -16,6 +16,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ struct wasmplug_worker {
     char consumer[WASMPLUG_NAME_MAX];
     char dead[WPS_QUEUE_KEY_MAX], errors[WPS_QUEUE_KEY_MAX];
     char idem_ttl[16];
+    atomic_bool stop;   /* wasmplug_worker_stop */
     atomic_bool failed; /* a thread met an error that stops the worker */
     pthread_mutex_t lock;
     char fatal[512];
@@ -124,7 +126,7 @@ static void wlog(wasmplug_worker *w, const char *fmt, ...)
 
 static bool stopping(wasmplug_worker *w)
 {
-    return (w->cfg.stop && atomic_load(w->cfg.stop)) || atomic_load(&w->failed);
+    return atomic_load(&w->stop) || atomic_load(&w->failed);
 }
 
 static void fail(wasmplug_worker *w, const char *msg)
@@ -206,6 +208,8 @@ void wasmplug_worker_free(wasmplug_worker *w)
 
 const char *wasmplug_worker_consumer(wasmplug_worker *w) { return w->consumer; }
 
+void wasmplug_worker_stop(wasmplug_worker *w) { atomic_store(&w->stop, true); }
+
 void wasmplug_worker_stats_get(wasmplug_worker *w, wasmplug_worker_stats *o)
 {
     o->read = atomic_load(&w->read);
@@ -239,7 +243,7 @@ static bool ensure_connected(worker_thread *t, bool answering)
     if (st == WPS_REDIS_STOPPED && answering && !atomic_load(&w->failed)) {
         wps_redis_set_stop(t->r, NULL);
         st = wps_redis_connect(t->r, w->cfg.stop_grace_ms, msg, sizeof msg);
-        wps_redis_set_stop(t->r, w->cfg.stop);
+        wps_redis_set_stop(t->r, &w->stop);
     }
     if (st == WPS_REDIS_USAGE)
         fail(w, msg);
@@ -677,7 +681,7 @@ wasmplug_status wasmplug_worker_run(wasmplug_worker *w, char *msg, size_t msg_si
     wps_redis_url u;
     wps_redis_url_parse(w->url, &u, msg, msg_size); /* checked by wasmplug_worker_new */
     /* Blocking reads must return before the socket times out. */
-    wps_redis_options ro = {.command_timeout_ms = w->cfg.block_ms + 10000, .stop = w->cfg.stop};
+    wps_redis_options ro = {.command_timeout_ms = w->cfg.block_ms + 10000, .stop = &w->stop};
     unsigned started = 0;
     if (ts && tids) {
         for (; started < n; started++) {
