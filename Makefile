@@ -4,8 +4,8 @@
 #   make test      install missing packages, build, run every test (ctest)
 #   make asan      the tests under AddressSanitizer + UBSan (build-asan/)
 #   make switch    the tests with the portable switch interpreter (build-switch/)
-#   make tsan      the host, event-bus and server tests (threads, chaos, HTTP)
-#                  under ThreadSanitizer (build-tsan/)
+#   make tsan      the host, event-bus, server and Redis queue tests (threads,
+#                  chaos, HTTP, workers) under ThreadSanitizer (build-tsan/)
 #   make spec SPEC_DIR=/path/to/json   the official spec suite (see README)
 #   make wasi-testsuite [WASI_TESTSUITE_DIR=dir]   the official WASI test suite
 #                  (a copy made by scripts/fetch-wasi-testsuite.sh; see README)
@@ -101,8 +101,8 @@ tsan: deps
 	$(CMAKE) -S . -B $(TSAN_DIR) -DWASMPLUG_TSAN=ON -DWASMPLUG_EXAMPLES=OFF \
 	    -DWASMPLUG_BENCH=OFF $(CMAKE_FLAGS)
 	$(CMAKE) --build $(TSAN_DIR) -j$(JOBS) --target host_tests events_tests \
-	    wasmplug_cli cli_test_plugins events_plugin_modules
-	cd $(TSAN_DIR) && $(CTEST) $(CTEST_FLAGS) -L 'host|events|server'
+	    redis_tests wasmplug_cli cli_test_plugins events_plugin_modules
+	cd $(TSAN_DIR) && $(CTEST) $(CTEST_FLAGS) -L 'host|events|server|redis'
 
 # Every *.json in SPEC_DIR (the whole core suite); the runner prints a line
 # per file and the total.
