@@ -55,6 +55,28 @@
  * one); with data_per_version, <data_dir>/<plugin id>@<version>/. The
  * directory is created when a storage service first needs it.
  *
+ * Key-value data on Redis
+ * -----------------------
+ * With kv_redis_url, key-value data lives in Redis instead, so that hosts
+ * on several machines share it: for each plugin id (or id@version) the
+ * keys <prefix>{<id>}:data (a hash of the plugin's keys and values),
+ * :order (a sorted set of its keys, for listing in byte order), :usage
+ * (bytes and keys) and :lock. The semantics are SQLite's: quotas are the
+ * same and exact; a call's key-value imports are one transaction, taking
+ * the plugin's lock (a key set with a random token, 60 s expiry) at its
+ * first import, reading through to Redis, keeping its writes in memory and
+ * applying them at the call's end with one Lua script that first checks
+ * the lock is still the call's; a call that traps, fails or hits a limit
+ * writes nothing. Calls of one plugin id take turns across every host (a
+ * call waits up to 5 s for the lock, as for SQLite's busy timeout). A call
+ * that loses its connection is reconnected with backoff (up to 10 s);
+ * when the reply to the commit script is lost the service asks Redis
+ * whether it ran (a marker key kept 60 s), so a call reports success only
+ * when its writes are in Redis. They are as durable as the Redis server
+ * makes them (appendonly yes with appendfsync always: every acknowledged
+ * commit survives a Redis restart). The host API (wasmplug_kv_*) works on
+ * the same data.
+ *
  * Ownership and threads
  * ---------------------
  * The host owns the services object: wasmplug_host_free frees it (after its
@@ -119,6 +141,14 @@ typedef struct wasmplug_services_config {
     uint64_t db_max_bytes;        /* database file size; default 256 MiB */
     uint32_t db_max_result_bytes; /* one db_query's JSON result; default 4 MiB */
     uint32_t db_statement_ms;     /* one SQL statement's time; default 5000 */
+
+    /* kv on Redis instead of SQLite files (shared by every host using the
+     * same Redis): a URL redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or
+     * unix:///PATH[?db=N]. NULL (default): SQLite under data_dir. See
+     * "Key-value data on Redis" above. */
+    const char *kv_redis_url;
+    /* Prefix of the Redis keys; NULL: "wasmplug:kv:". */
+    const char *kv_redis_prefix;
 
     /* notify: the callback (NULL: notifications are counted and dropped). */
     wasmplug_notify_fn on_notify;

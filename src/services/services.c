@@ -81,7 +81,9 @@ wasmplug_status wasmplug_services_attach(wasmplug_host *host, const wasmplug_ser
     /* From here on the host owns svc (freed by the owner's finalizer). */
     for (size_t m = 0; m < NMODULES; m++) {
         const wps_module *mod = MODULES[m];
-        if (!(cfg->enable & mod->flag) || (mod->needs_data_dir && !svc->data_dir))
+        /* Key-value data on Redis needs no data directory. */
+        bool has_storage = svc->data_dir || (mod == &wps_kv_module && cfg->kv_redis_url);
+        if (!(cfg->enable & mod->flag) || (mod->needs_data_dir && !has_storage))
             continue;
         wasmplug_service_def def;
         memset(&def, 0, sizeof def);
@@ -155,18 +157,37 @@ static bool valid_dir_name(const char *s)
     return true;
 }
 
-char *wasmplug_services_data_path(wasmplug_services *svc, const char *id, const char *version)
+char *wps_data_name(wasmplug_services *svc, const char *id, const char *version)
 {
-    if (!svc || !svc->data_dir || !id || !valid_dir_name(id))
+    if (!svc || !id || !valid_dir_name(id))
         return NULL;
     bool per_version = svc->cfg.data_per_version && version && *version;
     if (per_version && !valid_dir_name(version))
         return NULL;
-    size_t n = strlen(svc->data_dir) + strlen(id) + (per_version ? strlen(version) + 1 : 0) + 2;
+    size_t n = strlen(id) + (per_version ? strlen(version) + 1 : 0) + 1;
+    char *name = malloc(n);
+    if (name)
+        snprintf(name, n, "%s%s%s", id, per_version ? "@" : "", per_version ? version : "");
+    return name;
+}
+
+char *wps_plugin_data_name(wasmplug_services *svc, wasmplug_plugin *plugin)
+{
+    const char *id = wasmplug_plugin_id(plugin);
+    return wps_data_name(svc, *id ? id : wasmplug_plugin_name(plugin),
+                         wasmplug_plugin_version(plugin));
+}
+
+char *wasmplug_services_data_path(wasmplug_services *svc, const char *id, const char *version)
+{
+    char *name = svc && svc->data_dir ? wps_data_name(svc, id, version) : NULL;
+    if (!name)
+        return NULL;
+    size_t n = strlen(svc->data_dir) + strlen(name) + 2;
     char *path = malloc(n);
     if (path)
-        snprintf(path, n, "%s/%s%s%s", svc->data_dir, id, per_version ? "@" : "",
-                 per_version ? version : "");
+        snprintf(path, n, "%s/%s", svc->data_dir, name);
+    free(name);
     return path;
 }
 

@@ -57,6 +57,12 @@ struct wasmplug_services {
  * created (with its parents) if missing; malloc'd. NULL with msg on failure. */
 char *wps_plugin_dir(wasmplug_services *svc, wasmplug_plugin *plugin, char *msg,
                      size_t msg_size);
+/* The name a plugin's data goes by: "<id>" or, with data_per_version,
+ * "<id>@<version>" (the directory under data_dir, the Redis key part);
+ * malloc'd, NULL for an id or version that cannot be a directory name. */
+char *wps_data_name(wasmplug_services *svc, const char *id, const char *version);
+/* The same for a loaded plugin (its manifest id, or its name without one). */
+char *wps_plugin_data_name(wasmplug_services *svc, wasmplug_plugin *plugin);
 /* A manifest setting as a number, or 0 if absent or not a number. */
 uint64_t wps_setting_u64(wasmplug_plugin *plugin, const char *key);
 /* min(requested (0 = default_value), policy). */

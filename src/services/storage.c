@@ -114,30 +114,26 @@ static bool step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE;
 }
 
-bool wps_txn_enter(wasmplug_hostcall *call, wps_base *service, wps_db *d, char *msg,
-                   size_t msg_size)
+bool wps_txn_begin(wps_db *d, char *msg, size_t msg_size)
 {
-    void **state = wasmplug_hostcall_call_state(call, service->id);
-    if (*state == d)
-        return true;
     pthread_mutex_lock(&d->lock);
     if (!step_done(d->begin)) {
         snprintf(msg, msg_size, "cannot begin a transaction: %s", sqlite3_errmsg(d->db));
         pthread_mutex_unlock(&d->lock);
         return false;
     }
-    *state = d;
     return true;
 }
 
-bool wps_txn_host(wps_db *d, char *msg, size_t msg_size)
+bool wps_txn_enter(wasmplug_hostcall *call, wps_base *service, wps_db *d, char *msg,
+                   size_t msg_size)
 {
-    pthread_mutex_lock(&d->lock);
-    if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(msg, msg_size, "cannot begin a transaction: %s", sqlite3_errmsg(d->db));
-        pthread_mutex_unlock(&d->lock);
+    void **state = wasmplug_hostcall_call_state(call, service->id);
+    if (*state == d)
+        return true;
+    if (!wps_txn_begin(d, msg, msg_size))
         return false;
-    }
+    *state = d;
     return true;
 }
 

@@ -46,6 +46,9 @@ void wps_db_close(wps_db *d);
 wps_db *wps_db_of(wasmplug_hostcall *call, wps_base *service, const char *name,
                   const char *schema, char *msg, size_t msg_size);
 
+/* Lock d and BEGIN IMMEDIATE (end with wps_txn_end); the host API uses it
+ * directly. false with msg. */
+bool wps_txn_begin(wps_db *d, char *msg, size_t msg_size);
 /* Inside an import: make sure the call holds d's lock with a transaction
  * open (the first time in a call: lock, BEGIN). false with msg on failure. */
 bool wps_txn_enter(wasmplug_hostcall *call, wps_base *service, wps_db *d, char *msg,
@@ -53,8 +56,6 @@ bool wps_txn_enter(wasmplug_hostcall *call, wps_base *service, wps_db *d, char *
 /* The service's call_end: commit (status OK) or roll back the call's
  * transaction, then unlock. state is the call state (the wps_db or NULL). */
 wasmplug_status wps_txn_end(wps_db *d, wasmplug_status status, char *msg, size_t msg_size);
-/* Host API: lock, BEGIN IMMEDIATE; end with wps_txn_end. */
-bool wps_txn_host(wps_db *d, char *msg, size_t msg_size);
 
 /* Fail the call with ERR_STORAGE and SQLite's message about d. Returns 1. */
 int wps_db_fail(wasmplug_hostcall *call, wps_db *d, const char *what);

@@ -6,17 +6,21 @@
  * as one transaction (a trap, a failing return, a timeout: nothing stays),
  * denied grants, the host API (get/set/delete/list/usage/export/import),
  * data surviving a new host, versions sharing data (or not), and parallel
- * calls of a pooled plugin.
+ * calls of a pooled plugin. All of it twice: on SQLite (the default), then
+ * on Redis (kv_redis_url) with a redis-server of its own.
  */
 #include "host_test.h"
+#include "redis/redis_test.h"
 
 #include <wasmplug/services.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char data_dir[256];
+static const char *redis_url; /* NULL: SQLite */
 
 typedef struct kvtest {
     wasmplug_host *host;
@@ -33,6 +37,7 @@ static kvtest kv_host(const wasmplug_services_config *over)
     else
         wasmplug_services_config_init(&sc);
     sc.data_dir = data_dir;
+    sc.kv_redis_url = redis_url;
     char msg[256];
     CHECK_CODE(wasmplug_services_attach(t.host, &sc, &t.svc, msg, sizeof msg), WASMPLUG_OK,
                NULL);
@@ -165,6 +170,7 @@ static void test_timeout(void)
     wasmplug_services_config sc;
     wasmplug_services_config_init(&sc);
     sc.data_dir = data_dir;
+    sc.kv_redis_url = redis_url;
     char msg[256];
     wasmplug_services *svc = NULL;
     CHECK_CODE(wasmplug_services_attach(h, &sc, &svc, msg, sizeof msg), WASMPLUG_OK, NULL);
@@ -416,6 +422,18 @@ static void test_parallel(void)
     wasmplug_host_free(t.host);
 }
 
+static void run_all(const char *backend)
+{
+    printf("-- key-value on %s\n", backend);
+    test_imports();
+    test_timeout();
+    test_quotas();
+    test_denied();
+    test_host_api();
+    test_persistence_and_versions();
+    test_parallel();
+}
+
 int main(int argc, char **argv)
 {
     host_test_init(&argc, argv);
@@ -425,15 +443,29 @@ int main(int argc, char **argv)
         printf("FAIL: cannot create a temporary directory\n");
         return 1;
     }
-    test_imports();
-    test_timeout();
-    test_quotas();
-    test_denied();
-    test_host_api();
-    test_persistence_and_versions();
-    test_parallel();
+    char sqlite_dir[200];
+    snprintf(sqlite_dir, sizeof sqlite_dir, "%.190s", data_dir);
+    run_all("sqlite");
+    /* The same on Redis, with a fresh data directory that must stay without
+     * key-value files. */
+    snprintf(data_dir, sizeof data_dir, "%s/redis-run", sqlite_dir);
+    CHECK(mkdir(data_dir, 0700) == 0);
+    redis_test_server srv;
+    memset(&srv, 0, sizeof srv);
+    char url[64];
+    CHECK(redis_test_start(&srv));
+    if (srv.pid > 0) {
+        redis_url = redis_test_url(&srv, url, sizeof url);
+        run_all("redis");
+        redis_test_stop(&srv);
+        char path[400];
+        snprintf(path, sizeof path, "%s/notes/kv.sqlite", data_dir);
+        CHECK(access(path, F_OK) != 0);
+        snprintf(path, sizeof path, "%s/notes/kv.sqlite", sqlite_dir);
+        CHECK(access(path, F_OK) == 0);
+    }
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", data_dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", sqlite_dir);
     if (system(cmd) != 0)
         printf("note: could not remove %s\n", data_dir);
     return test_done();
