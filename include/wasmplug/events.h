@@ -197,9 +197,13 @@ typedef struct wasmplug_subscription_options {
     uint32_t batch_window_ms;   /* with batch_max: wait up to this long for a full batch */
     uint32_t retries;           /* further attempts after a failed delivery */
     uint32_t retry_backoff_ms;  /* pause before each retry */
+    /* Subscriber group, for topics bridged to Redis (<wasmplug/events_bridge.h>):
+     * each event reaches one subscription of a group across all machines.
+     * NULL: the subscriber's name (the plugin's, or "host"). Copied. */
+    const char *group;
 } wasmplug_subscription_options;
 
-#define WASMPLUG_SUBSCRIPTION_OPTIONS_INIT {0, WASMPLUG_FULL_DROP_OLDEST, 0, 0, 0, 0, 0}
+#define WASMPLUG_SUBSCRIPTION_OPTIONS_INIT {0, WASMPLUG_FULL_DROP_OLDEST, 0, 0, 0, 0, 0, NULL}
 
 /** One event as a host subscriber sees it (valid during the callback). */
 typedef struct wasmplug_event {

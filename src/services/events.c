@@ -71,6 +71,17 @@ static void event_unref(ev_event *ev)
         free(ev);
 }
 
+void ev_settle(ev_event *ev, ev_outcome outcome, uint32_t attempts, wasmplug_status code,
+               const char *error)
+{
+    ev_done_fn done = ev->done;
+    if (!done)
+        return;
+    /* An event with a done callback is in one queue only: no race here. */
+    ev->done = NULL;
+    done(ev->done_ctx, ev, outcome, attempts, code, error);
+}
+
 /* Drop every queued event of s (caller holds s->mu); returns how many. */
 static uint64_t discard_queue(ev_sub *s)
 {
@@ -79,6 +90,7 @@ static uint64_t discard_queue(ev_sub *s)
     for (uint32_t i = 0; i < s->count; i++) {
         ev_event *ev = s->ring[(s->head + i) % cap];
         atomic_fetch_add(&ev->stats->dropped, 1);
+        ev_settle(ev, EV_DISCARDED, 0, WASMPLUG_ERR_CANCELLED, "discarded");
         event_unref(ev);
     }
     s->head = 0;
@@ -86,6 +98,11 @@ static uint64_t discard_queue(ev_sub *s)
     s->discarded += n;
     pthread_cond_broadcast(&s->not_full);
     return n;
+}
+
+void ev_sub_ref(ev_sub *s)
+{
+    atomic_fetch_add(&s->refs, 1);
 }
 
 static void sub_unref(ev_sub *s)
@@ -381,10 +398,13 @@ static uint32_t deliver(wasmplug_bus *bus, ev_sub *s, ev_event **evs, size_t n, 
             break;
         pause_ms(bus, s->opt.retry_backoff_ms);
     }
+    for (size_t i = 0; *ok && i < n; i++)
+        ev_settle(evs[i], EV_DELIVERED, attempts, WASMPLUG_OK, NULL);
     if (!*ok) {
         for (size_t i = 0; i < n; i++) {
             ev_dead_add(bus, s, evs[i], attempts, code, msg);
             atomic_fetch_add(&evs[i]->stats->failed, 1);
+            ev_settle(evs[i], EV_FAILED, attempts, code, msg);
         }
         wasmplug_plugin_error e;
         ev_fail(&e, code, s->subscriber, s->is_plugin ? s->resolved_handler : "",
@@ -432,8 +452,10 @@ static void run_sub(wasmplug_bus *bus, ev_sub *s)
         ev_event **unit = taken + u * per_unit;
         if (atomic_load_explicit(&s->removed, memory_order_relaxed)) {
             discarded += per_unit;
-            for (size_t i = 0; i < per_unit; i++)
+            for (size_t i = 0; i < per_unit; i++) {
                 atomic_fetch_add(&unit[i]->stats->dropped, 1);
+                ev_settle(unit[i], EV_DISCARDED, 0, WASMPLUG_ERR_CANCELLED, "unsubscribed");
+            }
             continue;
         }
         bool ok;
@@ -539,6 +561,7 @@ wasmplug_status wasmplug_bus_new(wasmplug_host *host, const wasmplug_bus_config 
     atomic_init(&bus->next_sub_id, 1);
     atomic_init(&bus->next_inbox, 1);
     pthread_rwlock_init(&bus->subs_lock, NULL);
+    pthread_rwlock_init(&bus->bridge_lock, NULL);
     pthread_mutex_init(&bus->sched_mu, NULL);
     cond_init_monotonic(&bus->work_cv);
     pthread_mutex_init(&bus->pause_mu, NULL);
@@ -564,7 +587,7 @@ wasmplug_status wasmplug_bus_new(wasmplug_host *host, const wasmplug_bus_config 
 }
 
 /* A snapshot of the subscriptions, each with a reference (caller unrefs). */
-static ev_sub **subs_snapshot(wasmplug_bus *bus, size_t *count)
+ev_sub **ev_subs_snapshot(wasmplug_bus *bus, size_t *count)
 {
     pthread_rwlock_rdlock(&bus->subs_lock);
     ev_sub **list = malloc((bus->sub_count ? bus->sub_count : 1) * sizeof *list);
@@ -579,7 +602,7 @@ static ev_sub **subs_snapshot(wasmplug_bus *bus, size_t *count)
     return list;
 }
 
-static void subs_release(ev_sub **list, size_t n)
+void ev_subs_release(ev_sub **list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         sub_unref(list[i]);
@@ -614,7 +637,7 @@ wasmplug_status wasmplug_bus_shutdown(wasmplug_bus *bus, wasmplug_bus_shutdown_m
     /* Wake blocked publishers and waiting requesters; wait for publishes in
      * progress to finish so nothing is queued behind our back. */
     size_t n;
-    ev_sub **subs = subs_snapshot(bus, &n);
+    ev_sub **subs = ev_subs_snapshot(bus, &n);
     if (!subs)
         n = 0;
     for (size_t i = 0; i < n; i++) {
@@ -687,7 +710,7 @@ wasmplug_status wasmplug_bus_shutdown(wasmplug_bus *bus, wasmplug_bus_shutdown_m
         report->failed = failed1 - failed0;
         report->discarded = discarded;
     }
-    subs_release(subs, n);
+    ev_subs_release(subs, n);
     bus->shut_down = true;
     return WASMPLUG_OK;
 }
@@ -708,6 +731,7 @@ void wasmplug_bus_free(wasmplug_bus *bus)
     ev_topics_free(bus);
     ev_dead_free(bus);
     pthread_rwlock_destroy(&bus->subs_lock);
+    pthread_rwlock_destroy(&bus->bridge_lock);
     pthread_mutex_destroy(&bus->sched_mu);
     pthread_cond_destroy(&bus->work_cv);
     pthread_mutex_destroy(&bus->pause_mu);
@@ -770,6 +794,12 @@ static wasmplug_status add_sub(wasmplug_bus *bus, const char *pattern,
         o.queue_size = DEFAULT_QUEUE;
     if (!o.block_timeout_ms)
         o.block_timeout_ms = DEFAULT_BLOCK_MS;
+    if (o.group && (strlen(o.group) >= WASMPLUG_NAME_MAX ||
+                    wasmplug_topic_check(o.group, strlen(o.group), false, NULL, 0)))
+        return ev_fail(err, WASMPLUG_ERR_ARGUMENT, who, "events.subscribe",
+                       "subscription to '%s': a group name is 1..%d bytes written as a topic "
+                       "(no spaces, '*' or '>')",
+                       pattern, WASMPLUG_NAME_MAX - 1);
     if (o.queue_size > MAX_QUEUE || (uint32_t)o.on_full > WASMPLUG_FULL_BLOCK ||
         o.batch_max > o.queue_size)
         return ev_fail(err, WASMPLUG_ERR_ARGUMENT, who, "events.subscribe",
@@ -791,6 +821,8 @@ static wasmplug_status add_sub(wasmplug_bus *bus, const char *pattern,
     s->id = atomic_fetch_add(&bus->next_sub_id, 1);
     snprintf(s->pattern, sizeof s->pattern, "%s", pattern);
     snprintf(s->subscriber, sizeof s->subscriber, "%s", who);
+    snprintf(s->group, sizeof s->group, "%s", o.group && *o.group ? o.group : who);
+    s->opt.group = NULL; /* the copy above is the subscription's */
     s->is_plugin = plugin != NULL;
     snprintf(s->handler, sizeof s->handler, "%s", handler ? handler : "");
     s->fn = fn;
@@ -816,6 +848,10 @@ static wasmplug_status add_sub(wasmplug_bus *bus, const char *pattern,
     pthread_rwlock_unlock(&bus->subs_lock);
     if (id)
         *id = s->id;
+    pthread_rwlock_rdlock(&bus->bridge_lock);
+    if (bus->bridge)
+        ev_bridge_sub_added(bus->bridge, s);
+    pthread_rwlock_unlock(&bus->bridge_lock);
     return WASMPLUG_OK;
 }
 
@@ -845,6 +881,11 @@ wasmplug_status wasmplug_bus_subscribe_plugin(wasmplug_bus *bus, const char *pat
  * caller now holds and gives up here). */
 static uint64_t retire_sub(wasmplug_bus *bus, ev_sub *s)
 {
+    /* Its bridge readers stop first: nothing more is queued from Redis. */
+    pthread_rwlock_rdlock(&bus->bridge_lock);
+    if (bus->bridge)
+        ev_bridge_sub_removed(bus->bridge, s);
+    pthread_rwlock_unlock(&bus->bridge_lock);
     pthread_mutex_lock(&s->mu);
     uint64_t before = s->discarded;
     atomic_store(&s->removed, true);
@@ -928,6 +969,7 @@ static wasmplug_status enqueue(wasmplug_bus *bus, ev_sub *s, ev_event *ev,
     uint32_t cap = s->opt.queue_size;
     pthread_mutex_lock(&s->mu);
     if (atomic_load(&s->removed)) {
+        ev_settle(ev, EV_DISCARDED, 0, WASMPLUG_ERR_CANCELLED, "unsubscribed");
         pthread_mutex_unlock(&s->mu);
         return WASMPLUG_OK;
     }
@@ -943,6 +985,7 @@ static wasmplug_status enqueue(wasmplug_bus *bus, ev_sub *s, ev_event *ev,
             s->count--;
             s->dropped++;
             atomic_fetch_add(&dropped->stats->dropped, 1);
+            ev_settle(dropped, EV_DISCARDED, 0, WASMPLUG_ERR_LIMIT, "dropped from a full queue");
         } else {
             struct timespec ts = abs_time(deadline_after_ms(s->opt.block_timeout_ms));
             bool timed_out = policy == WASMPLUG_FULL_REJECT;
@@ -951,6 +994,7 @@ static wasmplug_status enqueue(wasmplug_bus *bus, ev_sub *s, ev_event *ev,
                 timed_out = pthread_cond_timedwait(&s->not_full, &s->mu, &ts) == ETIMEDOUT &&
                             s->count == cap;
             if (atomic_load(&s->removed)) {
+                ev_settle(ev, EV_DISCARDED, 0, WASMPLUG_ERR_CANCELLED, "unsubscribed");
                 pthread_mutex_unlock(&s->mu);
                 return WASMPLUG_OK;
             }
@@ -1094,6 +1138,8 @@ static wasmplug_status event_new(wasmplug_bus *bus, const char *source, uint32_t
     ev->payload_len = payload_len;
     p += payload_len + 1;
     atomic_init(&ev->refs, 1);
+    ev->done = NULL;
+    ev->done_ctx = NULL;
     ev->hops = hops;
     ev->id = atomic_fetch_add(&bus->next_event_id, 1);
     ev->time_ms = ev_wall_ms();
@@ -1176,6 +1222,39 @@ void ev_event_unref(ev_event *ev)
     event_unref(ev);
 }
 
+void ev_sub_unref(ev_sub *s)
+{
+    sub_unref(s);
+}
+
+wasmplug_status ev_enqueue_one(wasmplug_bus *bus, ev_sub *s, ev_event *ev)
+{
+    wasmplug_status st = enqueue(bus, s, ev, NULL);
+    if (st != WASMPLUG_OK)
+        ev_settle(ev, EV_DISCARDED, 0, st, "refused by the subscription's queue");
+    event_unref(ev);
+    return st;
+}
+
+/* An event on a bridged topic goes to Redis only: every bus (this one
+ * included) delivers it from its stream. Requests stay local. */
+static bool dispatch_bridged(wasmplug_bus *bus, ev_event *ev, wasmplug_status *st,
+                             wasmplug_plugin_error *err)
+{
+    if (ev->reply_to)
+        return false;
+    pthread_rwlock_rdlock(&bus->bridge_lock);
+    bool routed = bus->bridge && ev_bridge_routes(bus->bridge, ev->topic);
+    if (routed)
+        *st = ev_bridge_publish(bus->bridge, ev, err);
+    pthread_rwlock_unlock(&bus->bridge_lock);
+    if (routed && *st == WASMPLUG_OK) {
+        atomic_fetch_add(&ev->stats->published, 1);
+        atomic_fetch_add(&bus->published, 1);
+    }
+    return routed;
+}
+
 wasmplug_status ev_dispatch(wasmplug_bus *bus, ev_event *ev, size_t *matched,
                             wasmplug_plugin_error *err)
 {
@@ -1183,6 +1262,11 @@ wasmplug_status ev_dispatch(wasmplug_bus *bus, ev_event *ev, size_t *matched,
     size_t n = 0;
     if (matched)
         *matched = 0;
+    wasmplug_status bridged;
+    if (dispatch_bridged(bus, ev, &bridged, err)) {
+        event_unref(ev);
+        return bridged;
+    }
     pthread_rwlock_rdlock(&bus->subs_lock);
     if (bus->sub_count > 32 && !(targets = malloc(bus->sub_count * sizeof *targets))) {
         pthread_rwlock_unlock(&bus->subs_lock);
@@ -1418,7 +1502,7 @@ wasmplug_status wasmplug_bus_subscription_stats(wasmplug_bus *bus, uint64_t id,
     if (!bus || !out)
         return WASMPLUG_ERR_ARGUMENT;
     size_t n;
-    ev_sub **subs = subs_snapshot(bus, &n);
+    ev_sub **subs = ev_subs_snapshot(bus, &n);
     if (!subs)
         return WASMPLUG_ERR_NOMEM;
     wasmplug_status st = WASMPLUG_ERR_NOT_FOUND;
@@ -1429,7 +1513,7 @@ wasmplug_status wasmplug_bus_subscription_stats(wasmplug_bus *bus, uint64_t id,
             pthread_mutex_unlock(&subs[i]->mu);
             st = WASMPLUG_OK;
         }
-    subs_release(subs, n);
+    ev_subs_release(subs, n);
     return st;
 }
 
@@ -1440,11 +1524,11 @@ wasmplug_status wasmplug_bus_list_subscriptions(wasmplug_bus *bus,
     if (!bus || !out || !count)
         return WASMPLUG_ERR_ARGUMENT;
     size_t n;
-    ev_sub **subs = subs_snapshot(bus, &n);
+    ev_sub **subs = ev_subs_snapshot(bus, &n);
     wasmplug_subscription_stats *list = subs ? calloc(n ? n : 1, sizeof *list) : NULL;
     if (!list) {
         if (subs)
-            subs_release(subs, n);
+            ev_subs_release(subs, n);
         return WASMPLUG_ERR_NOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1452,7 +1536,7 @@ wasmplug_status wasmplug_bus_list_subscriptions(wasmplug_bus *bus,
         ev_sub_fill_stats(subs[i], &list[i]);
         pthread_mutex_unlock(&subs[i]->mu);
     }
-    subs_release(subs, n);
+    ev_subs_release(subs, n);
     *out = list;
     *count = n;
     return WASMPLUG_OK;

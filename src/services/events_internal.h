@@ -5,7 +5,10 @@
  *
  * Locks, in the only order they may nest: sub->mu, then bus->sched_mu.
  * bus->subs_lock (rwlock) is never held while taking a sub->mu; topic_mu,
- * dl_mu, err_mu and req_mu are leaves.
+ * dl_mu, err_mu and req_mu are leaves. bus->bridge_lock (rwlock) is taken
+ * before any of them (read by publishers and subscribers, written when a
+ * bridge is attached or detached); a bridge reader's own mutex is a leaf,
+ * which is what lets ev_settle run under sub->mu.
  */
 #ifndef WASMPLUG_EVENTS_INTERNAL_H
 #define WASMPLUG_EVENTS_INTERNAL_H
@@ -27,8 +30,21 @@ typedef struct ev_topic {
     _Atomic uint64_t published, delivered, dropped, failed, unmatched;
 } ev_topic;
 
+/* How the delivery of an event to one subscription ended (ev_event.done). */
+typedef enum ev_outcome {
+    EV_DELIVERED, /* the handler succeeded */
+    EV_FAILED,    /* failed for good: retried, then dead-lettered */
+    EV_DISCARDED  /* never delivered: dropped from a full queue, unsubscribed, shutdown */
+} ev_outcome;
+
+typedef struct ev_event ev_event;
+/* Told how an event queued for exactly one subscription ended (the bridge
+ * acknowledges its stream entry); called once, possibly under sub->mu. */
+typedef void (*ev_done_fn)(void *ctx, const ev_event *ev, ev_outcome outcome, uint32_t attempts,
+                           wasmplug_status code, const char *error);
+
 /* One published event, shared (reference counted) by every queue it is in. */
-typedef struct ev_event {
+struct ev_event {
     _Atomic uint32_t refs;
     uint32_t hops;
     uint64_t id;
@@ -42,8 +58,10 @@ typedef struct ev_event {
     size_t payload_len;
     char *json;            /* the event JSON delivered to plugins (in data) */
     size_t json_len;
+    ev_done_fn done;       /* NULL, or set by the bridge for one subscription */
+    void *done_ctx;
     char data[];           /* topic, source, reply_to, payload, json, NUL-terminated */
-} ev_event;
+};
 
 enum { EV_LIST_NONE = 0, EV_LIST_READY, EV_LIST_DELAYED };
 
@@ -52,6 +70,7 @@ typedef struct ev_sub {
     uint64_t id;
     char pattern[WASMPLUG_TOPIC_MAX + 1];
     char subscriber[WASMPLUG_NAME_MAX]; /* plugin name or "host" */
+    char group[WASMPLUG_NAME_MAX];      /* subscriber group (bridged topics) */
     bool is_plugin;
     char handler[WASMPLUG_NAME_MAX];    /* "" = choose from the exports */
     wasmplug_event_fn fn;
@@ -93,6 +112,7 @@ typedef struct ev_waiter {
 } ev_waiter;
 
 typedef struct ev_link ev_link;
+typedef struct wasmplug_bus_bridge ev_bridge; /* events_bridge.c */
 
 typedef struct ev_dead {
     wasmplug_dead_letter letter; /* letter.json owned */
@@ -139,6 +159,8 @@ struct wasmplug_bus {
     _Atomic uint64_t published, publish_errors, hop_limited, requests, replies,
         request_timeouts, dead_letters, dead_letters_evicted, uncommitted;
     ev_link *link; /* set by wasmplug_bus_attach (owned by the host) */
+    pthread_rwlock_t bridge_lock;
+    ev_bridge *bridge; /* under bridge_lock: the Redis bridge, or NULL */
     bool shut_down;
 };
 
@@ -150,6 +172,15 @@ void ev_escape(char *dst, size_t size, const char *text, size_t len);
 /* ---- events_plugin.c ---- */
 /* Stop the host from reaching the bus (waits for imports in progress). */
 void ev_link_detach(wasmplug_bus *bus);
+
+/* ---- events_bridge.c (called with bus->bridge_lock read-held) ---- */
+/* Whether events on topic go through Redis rather than to the local queues. */
+bool ev_bridge_routes(ev_bridge *b, const char *topic);
+/* Write ev to its stream (XADD): OK only once Redis acknowledged it. */
+wasmplug_status ev_bridge_publish(ev_bridge *b, const ev_event *ev, wasmplug_plugin_error *err);
+/* A subscription was added / is being removed: start / stop its readers. */
+void ev_bridge_sub_added(ev_bridge *b, ev_sub *s);
+void ev_bridge_sub_removed(ev_bridge *b, ev_sub *s);
 
 /* ---- events_stats.c ---- */
 wasmplug_status ev_topics_init(wasmplug_bus *bus);
@@ -185,6 +216,20 @@ wasmplug_status ev_prepare(wasmplug_bus *bus, const char *source, uint32_t hops,
 wasmplug_status ev_dispatch(wasmplug_bus *bus, ev_event *ev, size_t *matched,
                             wasmplug_plugin_error *err);
 void ev_event_unref(ev_event *ev);
+/* Queue ev (its done callback set) for s alone, as the bridge does with a
+ * stream entry; consumes the reference. A refusal (full queue under REJECT
+ * or BLOCK, removed subscription) settles it as EV_DISCARDED. */
+wasmplug_status ev_enqueue_one(wasmplug_bus *bus, ev_sub *s, ev_event *ev);
+/* Tell ev's done callback (if any) how its delivery ended; once only. */
+void ev_settle(ev_event *ev, ev_outcome outcome, uint32_t attempts, wasmplug_status code,
+               const char *error);
+/* Take and drop a reference to a subscription (the bridge's readers). */
+void ev_sub_ref(ev_sub *s);
+void ev_sub_unref(ev_sub *s);
+/* A snapshot of the subscriptions, each with a reference (release with
+ * ev_subs_release). */
+ev_sub **ev_subs_snapshot(wasmplug_bus *bus, size_t *count);
+void ev_subs_release(ev_sub **list, size_t n);
 /* A string as a JSON string (escaped by jansson): malloc'd, NULL if it is
  * not UTF-8 or memory ran out. */
 char *ev_json_string(const char *s, size_t len, size_t *out_len);

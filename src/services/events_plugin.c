@@ -251,19 +251,29 @@ static int import_request(wasmplug_hostcall *call, void *user, const wasmplug_ho
 static wasmplug_status call_end(void *user, wasmplug_plugin *plugin, void *call_state,
                                 wasmplug_status status, char *msg, size_t msg_size)
 {
-    (void)msg;
-    (void)msg_size;
     ev_link *link = user;
     ev_pending *p = call_state;
     if (!p)
         return WASMPLUG_OK;
     wasmplug_bus *bus = link_enter(link);
     size_t sent = 0;
+    wasmplug_status st = WASMPLUG_OK;
     if (bus && status == WASMPLUG_OK &&
         ev_publish_enter(bus, wasmplug_plugin_name(plugin), NULL)) {
-        for (; sent < p->count; sent++) {
+        while (sent < p->count) {
             wasmplug_plugin_error err;
-            if (ev_dispatch(bus, p->events[sent], NULL, &err) != WASMPLUG_OK) {
+            wasmplug_status one = ev_dispatch(bus, p->events[sent++], NULL, &err);
+            if (one == WASMPLUG_ERR_IO) {
+                /* A bridged event Redis did not take: the call fails, so
+                 * no publisher is told an event was sent that is not. */
+                atomic_fetch_add(&bus->publish_errors, 1);
+                ev_error_record(bus, &err);
+                snprintf(msg, msg_size, "%s (%zu later event(s) of the call not sent)",
+                         err.message, p->count - sent);
+                st = WASMPLUG_ERR_IO;
+                break;
+            }
+            if (one != WASMPLUG_OK) {
                 /* The call succeeded already: the refusal (a full queue) is
                  * recorded and counted, the other subscribers got it. */
                 atomic_fetch_add(&bus->publish_errors, 1);
@@ -280,7 +290,7 @@ static wasmplug_status call_end(void *user, wasmplug_plugin *plugin, void *call_
         ev_event_unref(p->events[i]);
     free(p->events);
     free(p);
-    return WASMPLUG_OK;
+    return st;
 }
 
 static void plugin_free(void *user, wasmplug_plugin *plugin, void *plugin_state)
