@@ -16,179 +16,23 @@
  *   api:      bad configurations, an unreachable Redis, local topics.
  */
 #include "events_test.h"
-#include "redis/redis_test.h"
+#include "redis/share_test.h"
 #include "wasmplug/events_bridge.h"
 #include "wasmplug/services.h"
 
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define PREFIX "wasmplug:events:"
 static const char *const BRIDGED[] = {"orders.>", "jobs.*", "ticks.*"};
 
-/* ------------------------------------------------------------------------ */
-/* Child processes                                                          */
-/* ------------------------------------------------------------------------ */
-
-typedef struct child {
-    pid_t pid;
-    FILE *out; /* its stdout */
-    int in;    /* its stdin: closed to tell it to stop */
-    char name[32];
-} child;
-
-static char self_path[4096];
-
-static child spawn(const char *name, const char *const *args)
-{
-    child c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.name, sizeof c.name, "%s", name);
-    int out[2], in[2];
-    /* Close-on-exec: later children must not hold this one's pipes open. */
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
-        printf("FAIL: pipe\n");
-        exit(1);
-    }
-    c.pid = fork();
-    if (c.pid == 0) {
-        dup2(out[1], 1);
-        dup2(in[0], 0);
-        close(out[0]);
-        close(in[1]);
-        const char *argv[16] = {self_path, "--role"};
-        int n = 2;
-        for (; args[n - 2] && n < 15; n++)
-            argv[n] = args[n - 2];
-        argv[n] = NULL;
-        execv(self_path, (char *const *)argv);
-        _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    c.out = fdopen(out[0], "r");
-    /* Unbuffered, so that poll() on its descriptor tells the truth. */
-    setvbuf(c.out, NULL, _IONBF, 0);
-    c.in = in[1];
-    return c;
-}
-
-/* Read lines of c until one starts with prefix (copied to line), up to
- * timeout_ms. */
-static bool expect(child *c, const char *prefix, char *line, size_t size, unsigned timeout_ms)
-{
-    uint64_t deadline = ev_test_now_ms() + timeout_ms;
-    for (;;) {
-        uint64_t now = ev_test_now_ms();
-        if (now >= deadline)
-            break;
-        struct pollfd p = {fileno(c->out), POLLIN, 0};
-        if (poll(&p, 1, (int)(deadline - now)) <= 0)
-            break;
-        if (!fgets(line, (int)size, c->out))
-            break;
-        if (strncmp(line, prefix, strlen(prefix)) == 0)
-            return true;
-    }
-    printf("     %s: no \"%s\" line within %u ms\n", c->name, prefix, timeout_ms);
-    return false;
-}
-
-/* Tell c to stop; everything it prints until it exits goes into out (up
- * to 30 s). Returns its exit status (-1: no clean exit). */
-static int finish(child *c, char *out, size_t size)
-{
-    close(c->in);
-    size_t len = 0;
-    uint64_t deadline = ev_test_now_ms() + 30000;
-    char line[65536];
-    out[0] = 0;
-    while (ev_test_now_ms() < deadline) {
-        struct pollfd p = {fileno(c->out), POLLIN, 0};
-        if (poll(&p, 1, 1000) <= 0)
-            continue;
-        if (!fgets(line, sizeof line, c->out))
-            break;
-        size_t n = strlen(line);
-        if (len + n < size) {
-            memcpy(out + len, line, n + 1);
-            len += n;
-        }
-    }
-    int status = 0;
-    while (waitpid(c->pid, &status, WNOHANG) == 0) {
-        if (ev_test_now_ms() >= deadline) {
-            kill(c->pid, SIGKILL);
-            waitpid(c->pid, &status, 0);
-            printf("     %s: did not stop within 30 s\n", c->name);
-            break;
-        }
-        ev_test_sleep_ms(5);
-    }
-    fclose(c->out);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The line of text starting with prefix, or "" (static copy). */
-static const char *find_line(const char *text, const char *prefix)
-{
-    static char line[65536];
-    size_t plen = strlen(prefix);
-    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, prefix, plen) == 0) {
-            const char *end = strchr(p, '\n');
-            size_t n = end ? (size_t)(end - p) : strlen(p);
-            if (n >= sizeof line)
-                n = sizeof line - 1;
-            memcpy(line, p, n);
-            line[n] = 0;
-            return line;
-        }
-    line[0] = 0;
-    return line;
-}
-
-static void kill_child(child *c)
-{
-    kill(c->pid, SIGKILL);
-    waitpid(c->pid, NULL, 0);
-    close(c->in);
-    fclose(c->out);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Redis, seen from the test                                                */
-/* ------------------------------------------------------------------------ */
-
-static int redis_port;
 static redis_test_server srv;
-
-static redisReply *rcmd(const char *fmt, ...)
-{
-    redisContext *ctx = redisConnect("127.0.0.1", redis_port);
-    if (!ctx || ctx->err) {
-        redisFree(ctx);
-        return NULL;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(ctx, fmt, ap);
-    va_end(ap);
-    redisFree(ctx);
-    return r;
-}
 
 /* Entries pending in a group (-1 if it does not exist). */
 static long long pending(const char *stream, const char *group)
 {
-    redisReply *r = rcmd("XPENDING %s %s", stream, group);
+    redisReply *r = share_redis("XPENDING %s %s", stream, group);
     long long n = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 ? r->element[0]->integer
                                                                        : -1;
     freeReplyObject(r);
@@ -197,7 +41,7 @@ static long long pending(const char *stream, const char *group)
 
 static long long xlen(const char *stream)
 {
-    redisReply *r = rcmd("XLEN %s", stream);
+    redisReply *r = share_redis("XLEN %s", stream);
     long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
     return n;
@@ -208,7 +52,7 @@ static const char *group_info(const char *stream, const char *group, const char 
 {
     static char value[128];
     value[0] = 0;
-    redisReply *r = rcmd("XINFO GROUPS %s", stream);
+    redisReply *r = share_redis("XINFO GROUPS %s", stream);
     for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         redisReply *g = r->element[i];
         bool mine = false;
@@ -235,7 +79,7 @@ static bool group_exists(const char *stream, const char *group)
 /* The id of the stream's last entry ("" if none). */
 static void last_id(const char *stream, char *out, size_t size)
 {
-    redisReply *r = rcmd("XREVRANGE %s + - COUNT 1", stream);
+    redisReply *r = share_redis("XREVRANGE %s + - COUNT 1", stream);
     out[0] = 0;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
         snprintf(out, size, "%s", r->element[0]->element[0]->str);
@@ -268,7 +112,7 @@ static bool wait_drained(const char *stream, const char *const *groups, size_t n
 static size_t dead_letters(const char *group, char *error, size_t esize, char *attempts,
                            size_t asize)
 {
-    redisReply *r = rcmd("XRANGE " PREFIX "dead - +");
+    redisReply *r = share_redis("XRANGE " PREFIX "dead - +");
     size_t n = 0;
     for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         redisReply *f = r->element[i]->element[1];
@@ -361,7 +205,7 @@ static int role_sub_main(int argc, char **argv)
     if (argc < 5)
         return 2;
     const char *url = argv[0];
-    redis_port = atoi(strrchr(url, ':') + 1);
+    share_redis_port = atoi(strrchr(url, ':') + 1);
     wasmplug_bus *bus;
     if (wasmplug_bus_new(NULL, NULL, &bus) != WASMPLUG_OK)
         return 3;
@@ -558,15 +402,15 @@ static void test_groups(void)
     const char *a_args[] = {"sub", url, "a", "30000", "5", "billing:orders.*:poison",
                             "audit:orders.>:ok", NULL};
     const char *b_args[] = {"sub", url, "b", "30000", "5", "billing:orders.*:poison", NULL};
-    child a = spawn("sub-a", a_args), b = spawn("sub-b", b_args);
+    share_child a = share_spawn("sub-a", a_args), b = share_spawn("sub-b", b_args);
     char line[256];
-    CHECK(expect(&a, "ready", line, sizeof line, 20000));
-    CHECK(expect(&b, "ready", line, sizeof line, 20000));
+    CHECK(share_expect(&a, "ready", line, sizeof line, 20000));
+    CHECK(share_expect(&b, "ready", line, sizeof line, 20000));
     /* 100 host publishes, 20 from a plugin, 3 poison. */
     const char *p_args[] = {"pub", url, "orders.created", "0", "100", "3", "0", "20", NULL};
-    child p = spawn("pub", p_args);
-    CHECK_EQ(finish(&p, out_p, sizeof out_p), 0);
-    CHECK(strcmp(find_line(out_p, "published"), "published 123 0") == 0);
+    share_child p = share_spawn("pub", p_args);
+    CHECK_EQ(share_finish(&p, out_p, sizeof out_p), 0);
+    CHECK(strcmp(share_line(out_p, "published"), "published 123 0") == 0);
 
     static const char *const groups[] = {"billing|orders.*", "audit|orders.>"};
     CHECK(wait_drained(PREFIX "orders.>", groups, 2, 30000));
@@ -576,13 +420,13 @@ static void test_groups(void)
     CHECK(strcmp(attempts, "3") == 0); /* 1 + 2 retries */
     CHECK_EQ(dead_letters("audit|orders.>", error, sizeof error, attempts, sizeof attempts), 0);
 
-    CHECK_EQ(finish(&a, out_a, sizeof out_a), 0);
-    CHECK_EQ(finish(&b, out_b, sizeof out_b), 0);
+    CHECK_EQ(share_finish(&a, out_a, sizeof out_a), 0);
+    CHECK_EQ(share_finish(&b, out_b, sizeof out_b), 0);
     unsigned billing[1100] = {0}, audit[1100] = {0};
     long odd = 0;
-    count_got(find_line(out_a, "got billing"), billing, 1100, &odd);
-    count_got(find_line(out_b, "got billing"), billing, 1100, &odd);
-    count_got(find_line(out_a, "got audit"), audit, 1100, &odd);
+    count_got(share_line(out_a, "got billing"), billing, 1100, &odd);
+    count_got(share_line(out_b, "got billing"), billing, 1100, &odd);
+    count_got(share_line(out_a, "got audit"), audit, 1100, &odd);
     CHECK_EQ(odd, 0);
     /* Every event once per group across A and B; poison never delivered to
      * billing, but to audit, whose handler takes it. */
@@ -598,11 +442,11 @@ static void test_groups(void)
         CHECK_EQ(audit[n], 1);
     }
     /* Each poison event was tried three times, in A or B. */
-    long poison = atol(find_line(out_a, "poison billing") + 15) +
-                  atol(find_line(out_b, "poison billing") + 15);
+    long poison = atol(share_line(out_a, "poison billing") + 15) +
+                  atol(share_line(out_b, "poison billing") + 15);
     CHECK_EQ(poison, 9);
-    printf("groups: A %s\n", find_line(out_a, "stats"));
-    printf("        B %s\n", find_line(out_b, "stats"));
+    printf("groups: A %s\n", share_line(out_a, "stats"));
+    printf("        B %s\n", share_line(out_b, "stats"));
 }
 
 /* A subscriber killed inside its handler: the group's entries it held are
@@ -615,33 +459,33 @@ static void test_crash(void)
     for (int round = 0; round < 2; round++) {
         const char *c_args[] = {"sub", url, round ? "c2" : "c1", "300", "5", "work:jobs.*:hang",
                                 NULL};
-        child c = spawn("sub-hang", c_args);
-        CHECK(expect(&c, "ready", line, sizeof line, 20000));
+        share_child c = share_spawn("sub-hang", c_args);
+        CHECK(share_expect(&c, "ready", line, sizeof line, 20000));
         /* Round 0: jobs 1 and 2; round 1: job 3. */
         const char *p_args[] = {"pub", url, "jobs.run", round ? "3" : "1", round ? "1" : "2",
                                 "0", "0", "0", NULL};
-        child p = spawn("pub", p_args);
-        CHECK_EQ(finish(&p, out_p, sizeof out_p), 0);
-        CHECK(expect(&c, round ? "entered 3" : "entered 1", line, sizeof line, 20000));
-        kill_child(&c);
+        share_child p = share_spawn("pub", p_args);
+        CHECK_EQ(share_finish(&p, out_p, sizeof out_p), 0);
+        CHECK(share_expect(&c, round ? "entered 3" : "entered 1", line, sizeof line, 20000));
+        share_kill(&c);
         CHECK_EQ(pending(PREFIX "jobs.*", "work|jobs.*"), round ? 1 : 2);
         /* Round 1 allows one hand-out: the claim would be the second. */
         const char *d_args[] = {"sub", url, round ? "d2" : "d1", "300", round ? "1" : "5",
                                 "work:jobs.*:ok", NULL};
-        child d = spawn("sub-ok", d_args);
-        CHECK(expect(&d, "ready", line, sizeof line, 20000));
+        share_child d = share_spawn("sub-ok", d_args);
+        CHECK(share_expect(&d, "ready", line, sizeof line, 20000));
         CHECK(wait_drained(PREFIX "jobs.*", groups, 1, 30000));
-        CHECK_EQ(finish(&d, out_b, sizeof out_b), 0);
+        CHECK_EQ(share_finish(&d, out_b, sizeof out_b), 0);
         unsigned got[8] = {0};
         long odd = 0;
-        count_got(find_line(out_b, "got work"), got, 8, &odd);
+        count_got(share_line(out_b, "got work"), got, 8, &odd);
         CHECK_EQ(odd, 0);
         char error[256] = "", attempts[16] = "";
         size_t dead = dead_letters("work|jobs.*", error, sizeof error, attempts, sizeof attempts);
         if (round == 0) {
             CHECK(got[1] == 1 && got[2] == 1); /* delivered again, once each */
             CHECK_EQ(dead, 0);
-            CHECK_CONTAINS(find_line(out_b, "stats"), "claimed=2");
+            CHECK_CONTAINS(share_line(out_b, "stats"), "claimed=2");
         } else {
             CHECK_EQ(got[3], 0);
             CHECK_EQ(dead, 1);
@@ -656,22 +500,22 @@ static void test_restart(void)
 {
     char line[256];
     const char *r_args[] = {"sub", url, "r", "2000", "100", "tick:ticks.*:ok", NULL};
-    child r = spawn("sub-r", r_args);
-    CHECK(expect(&r, "ready", line, sizeof line, 20000));
+    share_child r = share_spawn("sub-r", r_args);
+    CHECK(share_expect(&r, "ready", line, sizeof line, 20000));
     const char *p_args[] = {"pub", url, "ticks.t", "0", "200", "0", "10", "0", NULL};
-    child p = spawn("pub", p_args);
-    CHECK(expect(&p, "progress 50", line, sizeof line, 30000));
+    share_child p = share_spawn("pub", p_args);
+    CHECK(share_expect(&p, "progress 50", line, sizeof line, 30000));
     redis_test_halt(&srv, true);
     ev_test_sleep_ms(500);
     CHECK(redis_test_start(&srv));
-    CHECK_EQ(finish(&p, out_p, sizeof out_p), 0);
-    CHECK(strcmp(find_line(out_p, "published"), "published 200 0") == 0);
+    CHECK_EQ(share_finish(&p, out_p, sizeof out_p), 0);
+    CHECK(strcmp(share_line(out_p, "published"), "published 200 0") == 0);
     static const char *const groups[] = {"tick|ticks.*"};
     CHECK(wait_drained(PREFIX "ticks.*", groups, 1, 30000));
-    CHECK_EQ(finish(&r, out_a, sizeof out_a), 0);
+    CHECK_EQ(share_finish(&r, out_a, sizeof out_a), 0);
     unsigned got[200] = {0};
     long odd = 0;
-    count_got(find_line(out_a, "got tick"), got, 200, &odd);
+    count_got(share_line(out_a, "got tick"), got, 200, &odd);
     size_t seen = 0, twice = 0;
     for (int n = 0; n < 200; n++) {
         seen += got[n] > 0;
@@ -680,7 +524,7 @@ static void test_restart(void)
     CHECK_EQ(seen, 200);
     CHECK_EQ(odd, 0);
     printf("restart: %zu of 200 delivered, %zu more than once; %s\n", seen, twice,
-           find_line(out_a, "stats"));
+           share_line(out_a, "stats"));
 }
 
 static int reply_pong(void *user, wasmplug_bus *bus, const wasmplug_event *events, size_t count,
@@ -777,19 +621,14 @@ int main(int argc, char **argv)
             return role_pub_main(argc - 3, argv + 3);
         return 2;
     }
-    ssize_t n = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
-    if (n <= 0) {
-        printf("FAIL: readlink /proc/self/exe\n");
+    if (!share_init())
         return 1;
-    }
-    self_path[n] = 0;
-    signal(SIGPIPE, SIG_IGN);
     srv.appendonly = true;
     if (!redis_test_start(&srv)) {
         printf("FAIL: no redis-server\n");
         return 1;
     }
-    redis_port = srv.port;
+    share_redis_port = srv.port;
     redis_test_url(&srv, url, sizeof url);
     test_groups();
     test_crash();
