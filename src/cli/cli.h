@@ -39,6 +39,9 @@ typedef struct cli_globals {
     char *store;            /* resolved store root (malloc'd) */
     const char *data_opt;   /* --data-dir DIR */
     char *data_dir;         /* plugins' data (kv, db) root (malloc'd), or NULL */
+    const char *kv_redis;   /* --kv-redis URL: key-value data on Redis */
+    const char *events_redis; /* --events-redis URL: bridge events to Redis */
+    const char *bridge;     /* --bridge PATTERN[,PATTERN...]: the bridged topics */
     bool json;
     bool color;             /* ANSI colour on stderr/stdout (terminal only) */
     bool quiet;             /* -q: no notes, no plugin log lines */

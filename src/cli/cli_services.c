@@ -3,15 +3,23 @@
  * (run, validate): attached with the plugin data directory (--data-dir),
  * notifications printed on stderr with the plugin's text escaped (term.h),
  * and an event bus whose events (what the plugin publishes) are printed on
- * stderr too, escaped.
+ * stderr too, escaped. With --kv-redis the key-value data is on Redis; with
+ * --events-redis the bus is bridged to Redis Streams for the --bridge
+ * topics (then what the plugin publishes there goes to Redis, and is not
+ * printed: other hosts receive it).
  */
 #include "cli.h"
 
 #include <wasmplug/events.h>
+#include <wasmplug/events_bridge.h>
 #include <wasmplug/services.h>
 
-/* The event bus of the command's host (one host per command). */
+#include <stdlib.h>
+
+/* The event bus of the command's host (one host per command), and its
+ * bridge to Redis (--events-redis). */
 static wasmplug_bus *cli_bus;
+static wasmplug_bus_bridge *cli_bridge;
 
 static int print_event(void *user, wasmplug_bus *bus, const wasmplug_event *events,
                        size_t count, const char **error)
@@ -60,17 +68,48 @@ const char *cli_service_hint(const char *grant)
     return "the service's key (docs/ABI.md)";
 }
 
+/* Bridge cli_bus to --events-redis for the --bridge patterns. */
+static wasmplug_status attach_bridge(char *msg, size_t msg_size)
+{
+    char *patterns = strdup(G.bridge && *G.bridge ? G.bridge : ">");
+    const char *topics[64];
+    size_t n = 0;
+    for (char *save = NULL, *t = patterns ? strtok_r(patterns, ",", &save) : NULL; t && n < 64;
+         t = strtok_r(NULL, ",", &save))
+        topics[n++] = t;
+    wasmplug_bridge_config bc;
+    wasmplug_bridge_config_init(&bc);
+    bc.redis_url = G.events_redis;
+    bc.topics = topics;
+    bc.topic_count = n;
+    wasmplug_plugin_error err;
+    wasmplug_status st = patterns ? wasmplug_bus_bridge_new(cli_bus, &bc, &cli_bridge, &err)
+                                  : WASMPLUG_ERR_NOMEM;
+    if (st != WASMPLUG_OK)
+        snprintf(msg, msg_size, "--events-redis: %s",
+                 patterns ? err.message : "out of memory");
+    free(patterns);
+    return st;
+}
+
 wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size)
 {
     wasmplug_services_config sc;
     wasmplug_services_config_init(&sc);
     sc.data_dir = G.data_dir;
+    sc.kv_redis_url = G.kv_redis;
     sc.on_notify = on_notify;
     /* Without a bus the event imports still link but refuse to publish. */
     if (wasmplug_bus_new(h, NULL, &cli_bus) == WASMPLUG_OK) {
-        if (!G.quiet)
+        /* Bridged, a catch-all subscription would read every stream. */
+        if (!G.quiet && !G.events_redis)
             wasmplug_bus_subscribe(cli_bus, ">", NULL, print_event, NULL, NULL, NULL);
         sc.bus = cli_bus;
+    }
+    if (cli_bus && G.events_redis) {
+        wasmplug_status st = attach_bridge(msg, msg_size);
+        if (st != WASMPLUG_OK)
+            return st;
     }
     return wasmplug_services_attach(h, &sc, NULL, msg, msg_size);
 }
@@ -79,6 +118,8 @@ void cli_detach_services(void)
 {
     if (!cli_bus)
         return;
+    wasmplug_bus_bridge_free(cli_bridge, 2000);
+    cli_bridge = NULL;
     /* What the plugin published is printed before the command ends. */
     wasmplug_bus_shutdown(cli_bus, WASMPLUG_BUS_DRAIN, 2000, NULL);
     wasmplug_bus_free(cli_bus);

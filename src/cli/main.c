@@ -310,6 +310,11 @@ static const char GLOBAL_HELP[] =
     "  --data-dir DIR  plugins' stored data, DIR/<plugin id>/ (default:\n"
     "                $WASMPLUG_PLUGIN_DATA, else $XDG_STATE_HOME/wasmplug, else\n"
     "                ~/.local/state/wasmplug)\n"
+    "  --kv-redis URL  plugins' key-value data on Redis (redis://HOST[:PORT][/DB]),\n"
+    "                shared by every host using it, instead of DIR/<id>/kv.sqlite\n"
+    "  --events-redis URL  bridge events to Redis Streams, so that hosts on other\n"
+    "                machines receive them (with --bridge)\n"
+    "  --bridge PATTERNS  the bridged topics, comma-separated (default: >, all)\n"
     "  --json        machine-readable output on stdout\n"
     "  --color WHEN  auto (default: only on a terminal), always, never\n"
     "  -q, --quiet   no progress, notes or plugin log lines\n"
@@ -349,11 +354,13 @@ static void usage_command(const command *c, FILE *f)
 /* ------------------------------------------------------------------------ */
 
 enum { G_STORE = 1000, G_JSON, G_COLOR, G_NO_COLOR, G_QUIET, G_HELP, G_VERBOSE, G_LOG_LEVEL,
-       G_DATA_DIR };
+       G_DATA_DIR, G_KV_REDIS, G_EVENTS_REDIS, G_BRIDGE };
 
 static const cli_opt GLOBAL_OPTS[] = {
     {"store", 0, true, G_STORE},  {"json", 0, false, G_JSON},
     {"data-dir", 0, true, G_DATA_DIR},
+    {"kv-redis", 0, true, G_KV_REDIS}, {"events-redis", 0, true, G_EVENTS_REDIS},
+    {"bridge", 0, true, G_BRIDGE},
     {"color", 0, true, G_COLOR},  {"colour", 0, true, G_COLOR},
     {"no-color", 0, false, G_NO_COLOR}, {"quiet", 'q', false, G_QUIET},
     {"verbose", 'v', false, G_VERBOSE}, {"log-level", 0, true, G_LOG_LEVEL},
@@ -419,6 +426,15 @@ static bool apply_global(int id, const char *val, const char *cmd)
         return true;
     case G_DATA_DIR:
         G.data_opt = val;
+        return true;
+    case G_KV_REDIS:
+        G.kv_redis = val;
+        return true;
+    case G_EVENTS_REDIS:
+        G.events_redis = val;
+        return true;
+    case G_BRIDGE:
+        G.bridge = val;
         return true;
     case G_HELP: {
         const command *c = cmd ? find_command(cmd) : NULL;

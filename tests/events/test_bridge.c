@@ -13,7 +13,8 @@
  *             with max_deliveries exceeded they are dead-lettered instead.
  *   restart:  Redis killed and restarted while events are published and
  *             delivered: every publish acknowledged, every event delivered.
- *   api:      bad configurations, an unreachable Redis, local topics.
+ *   api:      bad configurations, an unreachable Redis, local topics, a
+ *             plugin call failing when Redis does not take its events.
  */
 #include "events_test.h"
 #include "redis/share_test.h"
@@ -612,6 +613,57 @@ static void test_api(void)
     CHECK(redis_test_start(&srv));
 }
 
+/* A plugin call whose bridged events Redis does not take fails (ERR_IO):
+ * no plugin is told an event went out that did not. */
+static void test_plugin_refused(void)
+{
+    wasmplug_host *host = NULL;
+    wasmplug_host_config hc;
+    memset(&hc, 0, sizeof hc);
+    CHECK_STATUS(wasmplug_host_new(&hc, &host), WASMPLUG_OK);
+    wasmplug_bus *bus;
+    wasmplug_plugin_error err;
+    CHECK_STATUS(wasmplug_bus_new(host, NULL, &bus), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_bus_attach(bus, &err), WASMPLUG_OK);
+    wasmplug_bridge_config bc = bridge_config(url);
+    bc.publish_timeout_ms = 300;
+    wasmplug_bus_bridge *b = NULL;
+    CHECK_STATUS(wasmplug_bus_bridge_new(bus, &bc, &b, &err), WASMPLUG_OK);
+    static const char *const perms[] = {"events.publish:orders.>"};
+    wasmplug_host_grant(host, "*", "events.publish:orders.>");
+    wasmplug_manifest m;
+    memset(&m, 0, sizeof m);
+    m.permissions = perms;
+    m.permission_count = 1;
+    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
+    o.manifest = &m;
+    o.init = true;
+    wasmplug_plugin *p = NULL;
+    CHECK_STATUS(wasmplug_host_load_file(host, "publisher", WP_EVENTS_PLUGINS "/ev_pub.wasm", &o,
+                                         &p, &err),
+                 WASMPLUG_OK);
+    static const char in[] = "orders.created\n{\"n\":1}";
+    wasmplug_buf out;
+    if (p) {
+        CHECK_STATUS(wasmplug_plugin_call(p, "publish", (const uint8_t *)in, sizeof in - 1, &out,
+                                          &err),
+                     WASMPLUG_OK);
+        wasmplug_buf_free(&out);
+        redis_test_halt(&srv, false);
+        CHECK_STATUS(wasmplug_plugin_call(p, "publish", (const uint8_t *)in, sizeof in - 1, &out,
+                                          &err),
+                     WASMPLUG_ERR_IO);
+        CHECK_CONTAINS(err.message, "service events");
+        CHECK_CONTAINS(err.message, "not published to Redis stream");
+        wasmplug_buf_free(&out);
+        wasmplug_plugin_release(p);
+        CHECK(redis_test_start(&srv));
+    }
+    wasmplug_bus_bridge_free(b, 100);
+    wasmplug_bus_free(bus);
+    wasmplug_host_free(host);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[1], "--role") == 0) {
@@ -634,6 +686,7 @@ int main(int argc, char **argv)
     test_crash();
     test_restart();
     test_api();
+    test_plugin_refused();
     redis_test_stop(&srv);
     return test_done();
 }
