@@ -132,6 +132,8 @@ typedef struct wasmplug_manifest_dir {
 typedef struct wasmplug_manifest_subscription {
     char *topic;               /* the pattern (also listed in events_subscribe) */
     char *handler;             /* NULL: the default handler */
+    char *group;               /* subscriber group for bridged topics
+                                  (<wasmplug/events_bridge.h>); NULL: the plugin's name */
     uint32_t queue;
     int on_full;               /* a wasmplug_bus_full_policy (<wasmplug/events.h>) */
     uint32_t block_timeout_ms;

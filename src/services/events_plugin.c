@@ -441,6 +441,7 @@ wasmplug_status wasmplug_bus_subscribe_doc(wasmplug_bus *bus, wasmplug_plugin *p
         subs[i].options.batch_window_ms = m->batch_window_ms;
         subs[i].options.retries = m->retries;
         subs[i].options.retry_backoff_ms = m->retry_backoff_ms;
+        subs[i].options.group = m->group;
     }
     wasmplug_status st = wasmplug_bus_subscribe_manifest(bus, plugin, subs, n, err);
     free(subs);

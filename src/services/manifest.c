@@ -671,14 +671,33 @@ static wasmplug_status f_sub_topic(ctx *c, const char *key, const yaml_node_t *v
     return WASMPLUG_OK; /* read first, by f_subscribe_entry */
 }
 
+/* A subscription's name-like string (handler, group): 1..NAME_MAX-1 bytes. */
+static wasmplug_status sub_name(ctx *c, const char *key, const yaml_node_t *v, char **out,
+                                const char *what)
+{
+    wasmplug_status st = wpm_get_string(c, key, v, out);
+    if (st == WASMPLUG_OK && (!**out || strlen(*out) >= WASMPLUG_NAME_MAX))
+        return wpm_fail(c, v, "'%s' must be %s of 1..%d bytes", key, what,
+                        WASMPLUG_NAME_MAX - 1);
+    return st;
+}
+
 static wasmplug_status f_sub_handler(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    wasmplug_status st = wpm_get_string(c, "permissions.events.subscribe.handler", v,
-                                    &c->sub->handler);
-    if (st == WASMPLUG_OK && (!*c->sub->handler || strlen(c->sub->handler) >= WASMPLUG_NAME_MAX))
-        return wpm_fail(c, v, "'permissions.events.subscribe.handler' must be an export name of "
-                          "1..%d bytes", WASMPLUG_NAME_MAX - 1);
+    return sub_name(c, "permissions.events.subscribe.handler", v, &c->sub->handler,
+                    "an export name");
+}
+
+static wasmplug_status f_sub_group(ctx *c, const char *key, const yaml_node_t *v)
+{
+    (void)key;
+    wasmplug_status st = sub_name(c, "permissions.events.subscribe.group", v, &c->sub->group,
+                                  "a group name");
+    if (st == WASMPLUG_OK &&
+        wasmplug_topic_check(c->sub->group, strlen(c->sub->group), false, NULL, 0) != WASMPLUG_OK)
+        return wpm_fail(c, v, "'permissions.events.subscribe.group' is written as a topic "
+                              "(no spaces, '*' or '>')");
     return st;
 }
 
@@ -761,7 +780,7 @@ static wasmplug_status f_sub_batch(ctx *c, const char *key, const yaml_node_t *v
 }
 
 static const field SUBSCRIPTION_FIELDS[] = {
-    {"topic", f_sub_topic},       {"handler", f_sub_handler},
+    {"topic", f_sub_topic},       {"handler", f_sub_handler}, {"group", f_sub_group},
     {"queue", f_sub_queue},       {"on_full", f_sub_on_full},
     {"block_timeout_ms", f_sub_block_timeout}, {"retries", f_sub_retries},
     {"retry_backoff_ms", f_sub_retry_backoff}, {"batch", f_sub_batch},
@@ -1200,6 +1219,7 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
     for (size_t i = 0; i < m->subscription_count; i++) {
         free(m->subscriptions[i].topic);
         free(m->subscriptions[i].handler);
+        free(m->subscriptions[i].group);
     }
     free(m->subscriptions);
     free(m->path);

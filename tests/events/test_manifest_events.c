@@ -1,7 +1,7 @@
 /*
  * test_manifest_events.c - permissions.events in plugin.yaml: subscribe
  * entries as patterns or mappings with options (batch, queue, on_full,
- * retries, handler), their errors with line and column, and a plugin
+ * retries, handler, group), their errors with line and column, and a plugin
  * subscribed from its parsed manifest (wasmplug_bus_subscribe_doc) getting
  * the batches its manifest asked for.
  */
@@ -21,6 +21,7 @@ static const char good[] =
     "      - content.created\n"
     "      - topic: 'batch.*'\n"
     "        handler: on_event\n"
+    "        group: indexers\n"
     "        batch: {max: 16, window_ms: 5s}\n"
     "        queue: 64\n"
     "        on_full: block\n"
@@ -50,7 +51,8 @@ static void test_parse(void)
     if (doc->subscription_count == 2) {
         const wasmplug_manifest_subscription *a = &doc->subscriptions[0], *b = &doc->subscriptions[1];
         CHECK(strcmp(a->topic, "content.created") == 0);
-        CHECK(a->handler == NULL && a->batch_max == 0 && a->queue == 0);
+        CHECK(a->handler == NULL && a->group == NULL && a->batch_max == 0 && a->queue == 0);
+        CHECK(b->group && strcmp(b->group, "indexers") == 0);
         CHECK(strcmp(b->topic, "batch.*") == 0);
         CHECK(b->handler && strcmp(b->handler, "on_event") == 0);
         CHECK_EQ(b->batch_max, 16);
@@ -81,6 +83,8 @@ static void test_parse(void)
          "batch.max (8) is larger than queue (4)", 6, 17},
         {"    subscribe: [{topic: a, batch: {max: x}}]\n", "'permissions.events.subscribe.batch.max'", 6, 41},
         {"    subscribe: [[a]]\n", "items must be topic patterns or mappings", 6, 17},
+        {"    subscribe: [{topic: a, group: 'x y'}]\n",
+         "'permissions.events.subscribe.group' is written as a topic", 6, 35},
         {"    publish: ['a.>.b']\n", "topic patterns such as words.*", 6, 15},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
