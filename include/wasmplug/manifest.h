@@ -30,6 +30,14 @@
  *       database: {max_size: 8MiB}                      # or true (grant "db")
  *       notify: true                                    # (grant "notify")
  *       http: [api.example.org]  # URL patterns (wasmplug/http.h), or {allow: [...]}
+ *       resources: {...}          # the same as the top-level resources below
+ *       capabilities:             # coarse capabilities, turned into requests:
+ *         network: false          # true: http "*" (a wide request); or [hosts]
+ *         filesystem: read-only   # the current directory as "/" (read-only;
+ *                                 # read-write: writable; none/false: nothing)
+ *                                 # host_functions may also list bare function
+ *                                 # names: get_file_content means
+ *                                 # "*.get_file_content" (any module)
  *     nodes:                      # workflow node types (wasmplug/workflow.h)
  *       - name: count-words
  *         description: Counts the words of the state's text
@@ -55,7 +63,7 @@
  *         - {id: reset, title: Reset counts, handler: reset}  # default <id> ('-' as '_')
  *     resources:
  *       max_memory: 16MiB         # bytes with an optional KiB/MiB/GiB suffix
- *       timeout: 500ms            # ms, s or m
+ *       timeout: 500ms            # ms, s or m (also called max_execution_time)
  *       fuel: 100000000
  *       max_call_depth: 1000
  *       max_input: 1MiB

@@ -114,7 +114,7 @@ wasmplug_status wpm_get_string(ctx *c, const char *key, const yaml_node_t *n, ch
     return *out ? WASMPLUG_OK : wpm_nomem(c);
 }
 
-static wasmplug_status strlist_add(ctx *c, wasmplug_strlist *l, const char *s)
+wasmplug_status wpm_strlist_add(ctx *c, wasmplug_strlist *l, const char *s)
 {
     char **items = realloc(l->items, (l->count + 1) * sizeof *items);
     if (!items)
@@ -135,7 +135,7 @@ wasmplug_status wpm_get_strlist(ctx *c, const char *key, const yaml_node_t *n,
     if (scalar_ok && n->type == YAML_SCALAR_NODE && !wpm_is_null(n)) {
         if (check && !check(wpm_sval(n)))
             return wpm_fail(c, n, "'%s' items must be %s (got '%.80s')", key, form, wpm_sval(n));
-        return strlist_add(c, out, wpm_sval(n));
+        return wpm_strlist_add(c, out, wpm_sval(n));
     }
     if (n->type != YAML_SEQUENCE_NODE)
         return wpm_fail(c, n, "'%s' must be a list of strings, e.g. [a, b] (got %s)", key,
@@ -147,7 +147,7 @@ wasmplug_status wpm_get_strlist(ctx *c, const char *key, const yaml_node_t *n,
             return wpm_fail(c, item, "'%s' items must be strings (got %s)", key, wpm_kind_name(item));
         if (check && !check(wpm_sval(item)))
             return wpm_fail(c, item, "'%s' items must be %s (got '%.80s')", key, form, wpm_sval(item));
-        wasmplug_status st = strlist_add(c, out, wpm_sval(item));
+        wasmplug_status st = wpm_strlist_add(c, out, wpm_sval(item));
         if (st)
             return st;
     }
@@ -346,13 +346,14 @@ bool wpm_valid_id(const char *s)
     return true;
 }
 
-/* "module.name" with '*' wildcards, or "*". */
+/* "module.name" with '*' wildcards, "*", or a bare function name (any
+ * module's function of that name: "*.name"). */
 static bool valid_hostfn(const char *s)
 {
     if (strcmp(s, "*") == 0)
         return true;
     const char *dot = strchr(s, '.');
-    if (!dot || dot == s || !dot[1] || strlen(s) > 255)
+    if ((dot && (dot == s || !dot[1])) || !*s || strlen(s) > 255)
         return false;
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
@@ -529,8 +530,25 @@ static wasmplug_status f_config(ctx *c, const char *key, const yaml_node_t *n)
 static wasmplug_status f_host_functions(ctx *c, const char *key, const yaml_node_t *v)
 {
     (void)key;
-    return wpm_get_strlist(c, "permissions.host_functions", v, &c->m->host_functions, false,
-                       valid_hostfn, "'module.name' patterns such as host.log or env.*");
+    wasmplug_strlist *l = &c->m->host_functions;
+    size_t before = l->count;
+    wasmplug_status st =
+        wpm_get_strlist(c, "permissions.host_functions", v, l, false, valid_hostfn,
+                        "'module.name' patterns such as host.log or env.*, or function names");
+    /* A bare name asks for that function from whichever module the host
+     * registers it in, as manifests that list plain function names mean. */
+    for (size_t i = before; !st && i < l->count; i++) {
+        if (strchr(l->items[i], '.') || !strcmp(l->items[i], "*"))
+            continue;
+        size_t n = strlen(l->items[i]) + 3;
+        char *any = malloc(n);
+        if (!any)
+            return wpm_nomem(c);
+        snprintf(any, n, "*.%s", l->items[i]);
+        free(l->items[i]);
+        l->items[i] = any;
+    }
+    return st;
 }
 
 static wasmplug_status f_env(ctx *c, const char *key, const yaml_node_t *v)
@@ -540,8 +558,8 @@ static wasmplug_status f_env(ctx *c, const char *key, const yaml_node_t *v)
                        "environment variable names such as LANG (optionally ending in *)");
 }
 
-static wasmplug_status add_dir(ctx *c, const yaml_node_t *at, const char *host,
-                               const char *guest, const char *mode)
+wasmplug_status wpm_add_dir(ctx *c, const yaml_node_t *at, const char *host, const char *guest,
+                            const char *mode)
 {
     if (!*host || !*guest)
         return wpm_fail(c, at, "'permissions.filesystem' entries need a host and a guest path");
@@ -586,7 +604,7 @@ static wasmplug_status dir_entry(ctx *c, const yaml_node_t *n)
         char *guest = colon + 1, *mode = strchr(guest, ':');
         if (mode)
             *mode++ = '\0';
-        return add_dir(c, n, buf, guest, mode);
+        return wpm_add_dir(c, n, buf, guest, mode);
     }
     if (n->type != YAML_MAPPING_NODE)
         return wpm_fail(c, n, "%s (got %s)", form, wpm_kind_name(n));
@@ -616,7 +634,7 @@ static wasmplug_status dir_entry(ctx *c, const yaml_node_t *n)
         return wpm_fail(c, mode_node, "'permissions.filesystem' mode must be ro or rw (got '%.40s')", mode);
     if (!host || !guest)
         return wpm_fail(c, n, "a 'permissions.filesystem' entry needs both host and guest");
-    return add_dir(c, n, host, guest, mode);
+    return wpm_add_dir(c, n, host, guest, mode);
 }
 
 static wasmplug_status f_dirs(ctx *c, const char *key, const yaml_node_t *n)
@@ -660,7 +678,7 @@ static wasmplug_status add_subscription(ctx *c, const yaml_node_t *n, const char
     if (!(c->sub->topic = strdup(topic)))
         return wpm_nomem(c);
     m->subscription_count++;
-    return strlist_add(c, &m->events_subscribe, topic);
+    return wpm_strlist_add(c, &m->events_subscribe, topic);
 }
 
 static wasmplug_status f_sub_topic(ctx *c, const char *key, const yaml_node_t *v)
@@ -925,7 +943,7 @@ static wasmplug_status f_notify(ctx *c, const char *key, const yaml_node_t *v)
 
 /* The HTTP service's rule syntax (wasmplug/http.h): "api.example.org",
  * "*.example.org", "GET,POST https://host:8443/v1/" followed by '*'. */
-static bool valid_http_rule(const char *s)
+bool wpm_valid_http_rule(const char *s)
 {
     return wasmplug_http_rule_check(s, NULL, 0) == WASMPLUG_OK;
 }
@@ -937,7 +955,7 @@ static wasmplug_status f_http_allow(ctx *c, const char *key, const yaml_node_t *
 {
     (void)key;
     return wpm_get_strlist(c, "permissions.http.allow", v, &c->m->http_hosts, false,
-                       valid_http_rule, HTTP_FORM);
+                       wpm_valid_http_rule, HTTP_FORM);
 }
 
 static const field HTTP_FIELDS[] = {{"allow", f_http_allow}, {NULL, NULL}};
@@ -948,15 +966,20 @@ static wasmplug_status f_http(ctx *c, const char *key, const yaml_node_t *v)
     (void)key;
     if (v->type == YAML_MAPPING_NODE)
         return wpm_walk_mapping(c, "'permissions.http'", v, HTTP_FIELDS);
-    return wpm_get_strlist(c, "permissions.http", v, &c->m->http_hosts, false, valid_http_rule,
-                       HTTP_FORM);
+    return wpm_get_strlist(c, "permissions.http", v, &c->m->http_hosts, false,
+                           wpm_valid_http_rule, HTTP_FORM);
 }
 
+static wasmplug_status f_resources(ctx *c, const char *key, const yaml_node_t *v);
+
+/* "resources" and "capabilities" under permissions: the layout of manifests
+ * that keep limits and coarse capabilities with the permissions. */
 static const field PERMISSION_FIELDS[] = {
     {"host_functions", f_host_functions}, {"env", f_env},         {"filesystem", f_dirs},
     {"dirs", f_dirs},
     {"events", f_events},                 {"storage", f_storage}, {"http", f_http},
-    {"database", f_database},             {"notify", f_notify},
+    {"database", f_database},             {"notify", f_notify},   {"resources", f_resources},
+    {"capabilities", wpm_capabilities_section},
     {NULL, NULL}};
 
 static wasmplug_status f_permissions(ctx *c, const char *key, const yaml_node_t *v)
@@ -1027,6 +1050,7 @@ static wasmplug_status f_max_output(ctx *c, const char *key, const yaml_node_t *
 static const field RESOURCE_FIELDS[] = {
     {"max_memory", f_max_memory}, {"timeout", f_timeout},       {"fuel", f_fuel},
     {"max_call_depth", f_depth},  {"max_input", f_max_input},   {"max_output", f_max_output},
+    {"max_execution_time", f_timeout}, /* another name for timeout */
     {NULL, NULL}};
 
 static wasmplug_status f_resources(ctx *c, const char *key, const yaml_node_t *v)
@@ -1295,13 +1319,13 @@ static wasmplug_status add_permissions(ctx *c)
     wasmplug_manifest_doc *m = c->m;
     wasmplug_status st = WASMPLUG_OK;
     for (size_t i = 0; st == WASMPLUG_OK && i < m->host_functions.count; i++)
-        st = strlist_add(c, &m->permissions, m->host_functions.items[i]);
+        st = wpm_strlist_add(c, &m->permissions, m->host_functions.items[i]);
     if (st == WASMPLUG_OK && m->storage)
-        st = strlist_add(c, &m->permissions, "kv");
+        st = wpm_strlist_add(c, &m->permissions, "kv");
     if (st == WASMPLUG_OK && m->database)
-        st = strlist_add(c, &m->permissions, "db");
+        st = wpm_strlist_add(c, &m->permissions, "db");
     if (st == WASMPLUG_OK && m->notify)
-        st = strlist_add(c, &m->permissions, "notify");
+        st = wpm_strlist_add(c, &m->permissions, "notify");
     const struct {
         const char *prefix;
         const wasmplug_strlist *list;
@@ -1312,15 +1336,15 @@ static wasmplug_status add_permissions(ctx *c)
         for (size_t i = 0; st == WASMPLUG_OK && i < prefixed[k].list->count; i++) {
             char perm[600];
             snprintf(perm, sizeof perm, "%s%s", prefixed[k].prefix, prefixed[k].list->items[i]);
-            st = strlist_add(c, &m->permissions, perm);
+            st = wpm_strlist_add(c, &m->permissions, perm);
         }
     bool scripts = false;
     for (size_t i = 0; i < m->ui_item_count; i++)
         scripts = scripts || m->ui_items[i].scripts;
     if (st == WASMPLUG_OK && m->ui_item_count)
-        st = strlist_add(c, &m->permissions, "ui");
+        st = wpm_strlist_add(c, &m->permissions, "ui");
     if (st == WASMPLUG_OK && scripts)
-        st = strlist_add(c, &m->permissions, "ui.scripts");
+        st = wpm_strlist_add(c, &m->permissions, "ui.scripts");
     if (st == WASMPLUG_OK && m->storage)
         st = add_setting(c, "kv.max_bytes", m->storage_quota);
     if (st == WASMPLUG_OK && m->storage)

@@ -72,6 +72,17 @@ bool wpm_valid_id(const char *s);
 wasmplug_status wpm_type_schema(wpm_ctx *c, const char *what, const yaml_node_t *n,
                                 wasmplug_kv **items, size_t *count);
 
+/* Append a copy of s to l. */
+wasmplug_status wpm_strlist_add(wpm_ctx *c, wasmplug_strlist *l, const char *s);
+/* A preopened directory (mode "ro", "rw" or NULL: read-only); at locates errors. */
+wasmplug_status wpm_add_dir(wpm_ctx *c, const yaml_node_t *at, const char *host,
+                            const char *guest, const char *mode);
+/* An HTTP allow rule (<wasmplug/http.h> syntax). */
+bool wpm_valid_http_rule(const char *s);
+
+/* manifest_caps.c: permissions.capabilities (network, filesystem). */
+wasmplug_status wpm_capabilities_section(wpm_ctx *c, const char *key, const yaml_node_t *n);
+
 /* manifest_ui.c: the `ui:` section, and freeing what it read. */
 wasmplug_status wpm_ui_section(wpm_ctx *c, const char *key, const yaml_node_t *n);
 void wpm_ui_items_free(wasmplug_manifest_ui_item *items, size_t count);

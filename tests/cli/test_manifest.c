@@ -173,7 +173,7 @@ static void test_errors(void)
     bad("id: x\nversion: 1.0.0\nabi: v2\n", 3, 6, "v1, compat, none");
     bad("id: x\nversion: 1.0.0\nexports: count\n", 3, 10, "must be a list");
     bad("id: x\nversion: 1.0.0\nconfig: {a: [1]}\n", 3, 13, "'config.a'");
-    bad("id: x\nversion: 1.0.0\npermissions:\n  host_functions: [log]\n", 4, 20, "module.name");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  host_functions: [log.]\n", 4, 20, "module.name");
     bad("id: x\nversion: 1.0.0\npermissions:\n  env: [\"A B\"]\n", 4, 9, "environment variable");
     bad("id: x\nversion: 1.0.0\npermissions:\n  filesystem: [nocolon]\n", 4, 16, "host:guest");
     bad("id: x\nversion: 1.0.0\npermissions:\n  filesystem: [\"a:rel\"]\n", 4, 16, "absolute");
@@ -283,12 +283,81 @@ static void test_semver(void)
     CHECK(wasmplug_semver_compare("1.0.0+a", "1.0.0+b") == 0); /* build metadata ignored */
 }
 
+/* Limits and coarse capabilities under permissions, bare host function
+ * names: the layout some manifests use, verbatim. */
+static void test_capabilities(void)
+{
+    static const char text[] =
+        "id: file-tools\n"
+        "version: 1.0.0\n"
+        "# plugin.yaml\n"
+        "permissions:\n"
+        "  host_functions:\n"
+        "    - get_file_content      # \xe2\x9c\x85 Allowed\n"
+        "    - open_file             # \xe2\x9c\x85 Allowed\n"
+        "    # NOT listed =  Denied\n"
+        "\n"
+        "  resources:\n"
+        "    max_execution_time: 5s\n"
+        "    max_memory: 50MB\n"
+        "    max_call_depth: 100\n"
+        "\n"
+        "  capabilities:\n"
+        "    network: false          #  No network access\n"
+        "    filesystem: read-only   # \xe2\x9c\x85 Read-only filesystem\n";
+    wasmplug_manifest_doc *d = NULL;
+    wasmplug_manifest_diag diag;
+    CHECK(wasmplug_manifest_parse(text, sizeof text - 1, "f.yaml", &d, &diag) == WASMPLUG_OK);
+    if (!d) {
+        fprintf(stderr, "  %u:%u: %s\n", diag.line, diag.column, diag.message);
+        return;
+    }
+    CHECK(d->host_functions.count == 2 && !strcmp(d->host_functions.items[0], "*.get_file_content") &&
+          !strcmp(d->host_functions.items[1], "*.open_file"));
+    CHECK(d->resources.timeout_ms == 5000);
+    CHECK(d->resources.max_memory_pages == (50000000 + 65535) / 65536);
+    CHECK(d->resources.max_call_depth == 100);
+    CHECK(d->http_hosts.count == 0);
+    CHECK(d->dir_count == 1 && !strcmp(d->dirs[0].host, ".") && !strcmp(d->dirs[0].guest, "/") &&
+          d->dirs[0].readonly);
+    wasmplug_manifest doc_view;
+    CHECK(wasmplug_manifest_to_host(d, &doc_view) == WASMPLUG_OK);
+    CHECK(doc_view.permission_count >= 2 && !strcmp(doc_view.permissions[0], "*.get_file_content"));
+    wasmplug_manifest_doc_free(d);
+
+    static const char open_net[] = "id: n\nversion: 1.0.0\npermissions:\n  capabilities:\n"
+                                   "    network: true\n    filesystem: read-write\n";
+    CHECK(wasmplug_manifest_parse(open_net, sizeof open_net - 1, "n.yaml", &d, &diag) == WASMPLUG_OK);
+    if (d) {
+        CHECK(d->http_hosts.count == 1 && !strcmp(d->http_hosts.items[0], "*"));
+        CHECK(d->dir_count == 1 && !d->dirs[0].readonly);
+        wasmplug_manifest_doc_free(d);
+    }
+    static const char some_net[] = "id: n\nversion: 1.0.0\npermissions:\n  capabilities:\n"
+                                   "    network: [api.example.org]\n    filesystem: none\n";
+    CHECK(wasmplug_manifest_parse(some_net, sizeof some_net - 1, "n.yaml", &d, &diag) == WASMPLUG_OK);
+    if (d) {
+        CHECK(d->http_hosts.count == 1 && !strcmp(d->http_hosts.items[0], "api.example.org"));
+        CHECK(d->dir_count == 0);
+        wasmplug_manifest_doc_free(d);
+    }
+    bad("id: x\nversion: 1.0.0\npermissions:\n  capabilities:\n    network: sometimes\n", 5, 14,
+        "must be true, false or a list of hosts");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  capabilities:\n    filesystem: all\n", 5, 17,
+        "must be read-only, read-write, none or false");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  capabilities:\n    gpu: true\n", 5, 5,
+        "expected one of: network, filesystem");
+    bad("id: x\nversion: 1.0.0\npermissions:\n  resources:\n    max_execution_time: soon\n", 5, 25,
+        "duration");
+}
+
 int main(void)
 {
     test_full();
     test_errors();
     test_all_errors();
     test_services();
+    test_capabilities();
     test_embedded();
     test_semver();
     printf("%d passed, %d failed\n", passed, failed);
