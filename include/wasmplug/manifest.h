@@ -260,9 +260,14 @@ WASMPLUG_API wasmplug_status wasmplug_manifest_load(const char *path,
                                                     wasmplug_manifest_doc **out,
                                                     wasmplug_manifest_diag *diag);
 /**
- * Parse the manifest embedded in a module's custom section
- * WASMPLUG_MANIFEST_SECTION. ERR_NOT_FOUND when the module has none. The
- * module is only scanned for sections, not validated.
+ * Parse the manifest embedded in a module: its custom section
+ * WASMPLUG_MANIFEST_SECTION, else the text its plugin_get_manifest() -> i64
+ * export answers (the compatibility ABI: address << 32 | length), YAML or
+ * JSON. For the export the module is instantiated on its own: every
+ * imported function traps, memory is at most 64 MiB and the call has a
+ * fuel budget, so nothing it is or isn't granted matters. ERR_NOT_FOUND
+ * when the module has neither; ERR_MANIFEST when plugin_get_manifest fails
+ * (diag says how) or its text is not a valid manifest.
  */
 WASMPLUG_API wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, size_t size,
                                                            const char *filename,

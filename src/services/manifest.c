@@ -1605,13 +1605,37 @@ wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, size_t size,
     size_t len;
     wasmplug_status st = wasmplug_binary_custom_section(wasm, size, WASMPLUG_MANIFEST_SECTION,
                                                         &data, &len);
+    if (st == WASMPLUG_ERR_NOT_FOUND) {
+        /* No section: what its plugin_get_manifest export answers, if any. */
+        char *text = NULL, why[400];
+        st = wpm_manifest_from_export(wasm, size, filename, &text, &len, why, sizeof why);
+        if (st == WASMPLUG_OK) {
+            char label[300];
+            snprintf(label, sizeof label, "%s[plugin_get_manifest]",
+                     filename ? filename : "<module>");
+            st = parse_doc(text, len, label, filename, out, diag);
+            free(text);
+            return st;
+        }
+        if (st != WASMPLUG_ERR_NOT_FOUND) {
+            if (diag) {
+                memset(diag, 0, sizeof *diag);
+                snprintf(diag->file, sizeof diag->file, "%s", filename ? filename : "<module>");
+                snprintf(diag->message, sizeof diag->message,
+                         "cannot read the manifest from its plugin_get_manifest export: %s", why);
+            }
+            *out = NULL;
+            return st == WASMPLUG_ERR_NOMEM ? st : WASMPLUG_ERR_MANIFEST;
+        }
+    }
     if (st != WASMPLUG_OK) {
         if (diag) {
             memset(diag, 0, sizeof *diag);
             snprintf(diag->file, sizeof diag->file, "%s", filename ? filename : "<module>");
             snprintf(diag->message, sizeof diag->message, "%s",
                      st == WASMPLUG_ERR_NOT_FOUND
-                         ? "the module has no " WASMPLUG_MANIFEST_SECTION " custom section"
+                         ? "the module has no " WASMPLUG_MANIFEST_SECTION
+                           " custom section and no plugin_get_manifest export"
                          : "not a WebAssembly module (bad section layout)");
         }
         *out = NULL;

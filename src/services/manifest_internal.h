@@ -83,6 +83,14 @@ bool wpm_valid_http_rule(const char *s);
 /* manifest_caps.c: permissions.capabilities (network, filesystem). */
 wasmplug_status wpm_capabilities_section(wpm_ctx *c, const char *key, const yaml_node_t *n);
 
+/* manifest_export.c: the text plugin_get_manifest() -> i64 answers, run
+ * in a sandbox of its own (imports trap, small memory and fuel). *text is
+ * malloc'd. ERR_NOT_FOUND when the module has no such export; other errors
+ * with why. */
+wasmplug_status wpm_manifest_from_export(const uint8_t *wasm, size_t size, const char *filename,
+                                         char **text, size_t *text_len, char *why,
+                                         size_t why_size);
+
 /* manifest_ui.c: the `ui:` section, and freeing what it read. */
 wasmplug_status wpm_ui_section(wpm_ctx *c, const char *key, const yaml_node_t *n);
 void wpm_ui_items_free(wasmplug_manifest_ui_item *items, size_t count);

@@ -192,4 +192,19 @@ if [ -f "$DEMO" ] && [ -n "$EXAMPLES" ]; then
         test -z "$(ls -A "$T/home")"
 fi
 
+echo "# a module's own manifest (plugin_get_manifest)"
+run "$W" info "$PLUG/getman_ok.wasm"
+expect "info reads the manifest its export answers" 0 "self-described 2.1.0" "*.get_file_content" \
+    "timeout         5000 ms"
+run "$W" run "$PLUG/getman_ok.wasm" answer
+expect "  ... and run loads it with it" 0
+run "$W" info "$PLUG/getman_oob.wasm"
+expect "an answer outside memory is refused, saying so (exit 4)" 4 \
+    "plugin_get_manifest returned 100 bytes at address 65530, outside the plugin's memory"
+run "$W" info "$PLUG/getman_spin.wasm"
+expect "an export that never returns runs out of fuel (exit 4)" 4 "plugin_get_manifest failed" "fuel"
+run "$W" info "$PLUG/getman_import.wasm"
+expect "an export calling the host is refused (exit 4)" 4 \
+    "import env.get_file_content called while reading the manifest"
+
 cli_done

@@ -40,6 +40,7 @@ sentiment_analyzer_incremental) RUNTIME=incremental sh "$ex/sentiment-analyzer/b
 json_transformer) sh "$ex/json-transformer/build.sh" "$out" ;;
 file_icons) sh "$ex/file-icons/build.sh" "$out" ;;
 event_counter_compat) sh "$ex/event-counter-compat/build.sh" "$out" ;;
+file_watcher) sh "$ex/file-watcher/build.sh" "$out" ;;
 tpl_c) TARGET=freestanding sh "$tpl/c/build.sh" "$out" ;;
 tpl_c_wasi) TARGET=wasi sh "$tpl/c/build.sh" "$out" ;;
 tpl_assemblyscript) sh "$tpl/assemblyscript/build.sh" "$out" ;;

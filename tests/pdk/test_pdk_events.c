@@ -4,12 +4,19 @@
  * the events it handles to pdk.echo (published with its PDK's publish,
  * committed with the call), answers a request through its PDK's reply,
  * makes a request itself, reports a refused publish, and handles a batch
- * one event at a time, in order.
+ * one event at a time, in order. And file_watcher (examples/plugins/
+ * file-watcher, Rust in the standard WASM module interface): its manifest
+ * read from its plugin_get_manifest export (id, version, permissions in the
+ * permissions.resources / capabilities layout), and events delivered in
+ * batches of the size and window it asks for (handleEventBatch).
  *
- *   test_pdk_events [--bounds MODE] PLUGIN_DIR NAME...   (names events_*; others ignored)
+ *   test_pdk_events [--bounds MODE] PLUGIN_DIR NAME...   (names events_*,
+ *   file_watcher; others ignored)
  */
 #include "events/events_test.h"
 #include "host/host_test.h" /* CHECK_CODE */
+
+#include <wasmplug/manifest.h>
 
 static wasmplug_bounds_mode bounds;
 static const char *plugin_dir;
@@ -182,6 +189,127 @@ static void test_plugin(const char *name)
     pthread_mutex_destroy(&e.mu);
 }
 
+
+/* The plugin's answer to {"type":"stats"}: its counters. */
+static json_t *watcher_stats(wasmplug_plugin *p)
+{
+    static const char q[] = "{\"type\":\"stats\"}";
+    wasmplug_buf out;
+    wasmplug_plugin_error err;
+    json_t *j = NULL;
+    if (wasmplug_plugin_call(p, "plugin_handle_event", (const uint8_t *)q, sizeof q - 1, &out,
+                             &err) == WASMPLUG_OK)
+        j = json_loadb((const char *)out.data, out.len, 0, NULL);
+    else
+        wasmplug_plugin_error_clear(&err);
+    wasmplug_buf_free(&out);
+    return j;
+}
+
+static json_int_t watcher_count(wasmplug_plugin *p, const char *key)
+{
+    json_t *j = watcher_stats(p);
+    json_int_t v = j ? json_integer_value(json_object_get(j, key)) : -1;
+    json_decref(j);
+    return v;
+}
+
+static bool watcher_wait(wasmplug_plugin *p, json_int_t events)
+{
+    uint64_t end = ev_test_now_ms() + 10000;
+    while (watcher_count(p, "events") < events && ev_test_now_ms() < end)
+        ev_test_sleep_ms(5);
+    return watcher_count(p, "events") == events;
+}
+
+static void test_standard_interface(const char *name)
+{
+    printf("-- %s\n", name);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.wasm", plugin_dir, name);
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    static uint8_t bytes[1 << 20];
+    size_t len = fread(bytes, 1, sizeof bytes, fp);
+    fclose(fp);
+
+    /* The manifest comes from the module itself. */
+    wasmplug_manifest_doc *doc = NULL;
+    wasmplug_manifest_diag diag;
+    CHECK_STATUS(wasmplug_manifest_from_module(bytes, len, path, &doc, &diag), WASMPLUG_OK);
+    if (!doc) {
+        printf("     %s:%u:%u: %s\n", diag.file, diag.line, diag.column, diag.message);
+        return;
+    }
+    CHECK(doc->id && !strcmp(doc->id, "file-watcher") && doc->version &&
+          !strcmp(doc->version, "1.0.0"));
+    CHECK(doc->host_functions.count == 1 &&
+          !strcmp(doc->host_functions.items[0], "*.get_file_content"));
+    CHECK_EQ(doc->resources.timeout_ms, 5000);
+    CHECK_EQ(doc->resources.max_call_depth, 100);
+    CHECK(doc->dir_count == 1 && doc->dirs[0].readonly && doc->http_hosts.count == 0);
+    CHECK_EQ(doc->subscription_count, 1);
+    if (doc->subscription_count != 1) {
+        wasmplug_manifest_doc_free(doc);
+        return;
+    }
+    const wasmplug_manifest_subscription *ms = &doc->subscriptions[0];
+    CHECK(!strcmp(ms->topic, "file.*") && ms->handler && !strcmp(ms->handler, "plugin_handle_event"));
+    CHECK(ms->batch_max == 4 && ms->batch_window_ms == 100);
+
+    /* Loaded with what it asked for, subscribed as it asked. */
+    wasmplug_host *host = ev_test_host(bounds, "events.subscribe:file.*");
+    wasmplug_bus *bus;
+    CHECK_STATUS(wasmplug_bus_new(host, NULL, &bus), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_bus_attach(bus, NULL), WASMPLUG_OK);
+    wasmplug_manifest hm;
+    CHECK_STATUS(wasmplug_manifest_to_host(doc, &hm), WASMPLUG_OK);
+    wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
+    opt.init = true;
+    opt.manifest = &hm;
+    wasmplug_plugin *p = NULL;
+    wasmplug_plugin_error err;
+    CHECK_CODE(wasmplug_host_load_file(host, "watcher", path, &opt, &p, &err), WASMPLUG_OK, &err);
+    if (p) {
+        wasmplug_plugin_info info;
+        CHECK_STATUS(wasmplug_plugin_get_info(p, &info), WASMPLUG_OK);
+        CHECK_EQ(info.abi, WASMPLUG_ABI_COMPAT);
+        wasmplug_bus_plugin_sub sub;
+        memset(&sub, 0, sizeof sub);
+        sub.pattern = ms->topic;
+        sub.handler = ms->handler;
+        sub.options.batch_max = ms->batch_max;
+        sub.options.batch_window_ms = ms->batch_window_ms;
+        CHECK_CODE(wasmplug_bus_subscribe_manifest(bus, p, &sub, 1, &err), WASMPLUG_OK, &err);
+        json_t *st = watcher_stats(p);
+        CHECK(json_is_true(json_object_get(st, "initialized"))); /* plugin_initialize ran */
+        json_decref(st);
+
+        /* 10 events at once: batches of at most 4, every event delivered */
+        for (int i = 0; i < 10; i++) {
+            char payload[32];
+            int n = snprintf(payload, sizeof payload, "{\"n\":%d}", i);
+            CHECK_STATUS(wasmplug_bus_publish(bus, "file.saved", payload, (size_t)n, NULL, NULL),
+                         WASMPLUG_OK);
+        }
+        CHECK(watcher_wait(p, 10));
+        CHECK(watcher_count(p, "batches") >= 3);
+        CHECK(watcher_count(p, "largest") <= 4 && watcher_count(p, "largest") >= 1);
+        CHECK_EQ(watcher_count(p, "single"), 0);
+        /* one more, alone: the window closes on it */
+        json_int_t batches = watcher_count(p, "batches");
+        CHECK_STATUS(wasmplug_bus_publish(bus, "file.closed", "{}", 2, NULL, NULL), WASMPLUG_OK);
+        CHECK(watcher_wait(p, 11));
+        CHECK_EQ(watcher_count(p, "batches"), batches + 1);
+        wasmplug_plugin_release(p);
+    }
+    wasmplug_bus_free(bus);
+    wasmplug_host_free(host);
+    wasmplug_manifest_doc_free(doc);
+}
+
 int main(int argc, char **argv)
 {
     bounds = test_bounds(&argc, argv);
@@ -194,6 +322,9 @@ int main(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         if (lang_of(argv[i])) {
             test_plugin(argv[i]);
+            tested++;
+        } else if (!strcmp(argv[i], "file_watcher")) {
+            test_standard_interface(argv[i]);
             tested++;
         }
     printf("%d PDK event plugin(s) tested\n", tested);
