@@ -1608,7 +1608,7 @@ wasmplug_status wasmplug_manifest_from_module(const uint8_t *wasm, size_t size,
     if (st == WASMPLUG_ERR_NOT_FOUND) {
         /* No section: what its plugin_get_manifest export answers, if any. */
         char *text = NULL, why[400];
-        st = wpm_manifest_from_export(wasm, size, filename, &text, &len, why, sizeof why);
+        st = wpm_manifest_from_export(wasm, size, &text, &len, why, sizeof why);
         if (st == WASMPLUG_OK) {
             char label[300];
             snprintf(label, sizeof label, "%s[plugin_get_manifest]",

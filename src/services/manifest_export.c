@@ -125,11 +125,9 @@ static wasmplug_status call_export(wasmplug_instance *inst, char **text, size_t 
     return WASMPLUG_OK;
 }
 
-wasmplug_status wpm_manifest_from_export(const uint8_t *wasm, size_t size, const char *filename,
-                                         char **text, size_t *text_len, char *why,
-                                         size_t why_size)
+wasmplug_status wpm_manifest_from_export(const uint8_t *wasm, size_t size, char **text,
+                                         size_t *text_len, char *why, size_t why_size)
 {
-    (void)filename;
     *text = NULL;
     why[0] = '\0';
     wasmplug_engine_config ec;

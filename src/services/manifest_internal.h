@@ -87,9 +87,8 @@ wasmplug_status wpm_capabilities_section(wpm_ctx *c, const char *key, const yaml
  * in a sandbox of its own (imports trap, small memory and fuel). *text is
  * malloc'd. ERR_NOT_FOUND when the module has no such export; other errors
  * with why. */
-wasmplug_status wpm_manifest_from_export(const uint8_t *wasm, size_t size, const char *filename,
-                                         char **text, size_t *text_len, char *why,
-                                         size_t why_size);
+wasmplug_status wpm_manifest_from_export(const uint8_t *wasm, size_t size, char **text,
+                                         size_t *text_len, char *why, size_t why_size);
 
 /* manifest_ui.c: the `ui:` section, and freeing what it read. */
 wasmplug_status wpm_ui_section(wpm_ctx *c, const char *key, const yaml_node_t *n);
