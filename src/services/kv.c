@@ -126,7 +126,7 @@ size_t wps_kv_prefix_end(const uint8_t *prefix, size_t len, uint8_t *out)
 static bool op_list(kv_data *k, const uint8_t *prefix, size_t plen, const uint8_t *after,
                     size_t alen, bool has_after, uint32_t limit, kv_list_fn fn, void *user)
 {
-    uint8_t end[KV_KEY_MAX];
+    uint8_t end[KV_KEY_MAX] = {0}; /* read only up to elen, but gcc -O3 cannot see that */
     size_t elen = wps_kv_prefix_end(prefix, plen, end);
     return k->ops->list(k, prefix, plen, end, elen, after, alen, has_after, limit, fn, user);
 }
