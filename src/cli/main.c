@@ -140,6 +140,7 @@ static const command COMMANDS[] = {
      "                       server is read-only and listens on loopback only\n"
      "  --public-read        read-only endpoints answer without the token\n"
      "  --threads N          server threads (default: 2 per CPU); calls run on them\n"
+     "                       (a long call delays its thread's other connections)\n"
      "  --pool N             instances per plugin (default 4)\n"
      "  --max-body SIZE      largest call input (default 1MiB)\n"
      "  --idle-timeout D     close idle or stalled connections after D (default 15s)\n"

@@ -37,6 +37,11 @@ struct server {
     void *access_user;
     atomic_size_t in_flight;
     atomic_bool draining;
+    /* Set before the daemon stops: requests read from then on are closed
+     * unanswered (and unlogged) instead of answered on a socket about to
+     * close. With in_flight, a handshake: a request counts itself first,
+     * then looks; the stopping thread sets this, then waits for zero. */
+    atomic_bool closing;
 };
 
 typedef struct response_header {
@@ -57,7 +62,6 @@ struct server_request {
     size_t body_len, body_cap;
     bool answered;
     bool too_large; /* a body over max_body: dropped, answered 413 at its end */
-    bool counted;
     unsigned status;
     uint64_t bytes;
     uint64_t t0_ns;
@@ -453,16 +457,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     server *s = cls;
     server_request *req = *req_cls;
     if (!req) {
-        req = calloc(1, sizeof *req);
-        if (!req)
-            return MHD_NO;
+        atomic_fetch_add(&s->in_flight, 1);
+        if (atomic_load(&s->closing) || !(req = calloc(1, sizeof *req))) {
+            atomic_fetch_sub(&s->in_flight, 1);
+            return MHD_NO; /* the connection is closed without an answer */
+        }
         req->s = s;
         req->conn = conn;
         req->method = method;
         req->path = url;
         req->t0_ns = now_ns();
-        req->counted = true;
-        atomic_fetch_add(&s->in_flight, 1);
         *req_cls = req;
         if (admit(req) && !body_expected(req))
             run_handler(req);
@@ -540,8 +544,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         free(req->headers[i].value);
     }
     free(req->body);
-    if (req->counted)
-        atomic_fetch_sub(&s->in_flight, 1);
+    atomic_fetch_sub(&s->in_flight, 1);
     free(req);
 }
 
@@ -712,8 +715,17 @@ void server_free(server *s)
 {
     if (!s)
         return;
-    if (s->daemon)
+    if (s->daemon) {
+        /* Requests already being answered finish first (their answers are
+         * sent before the sockets close); later ones are refused. */
+        atomic_store(&s->closing, true);
+        uint64_t end = now_ns() + 2000000000u;
+        while (atomic_load(&s->in_flight) && now_ns() < end) {
+            struct timespec ts = {0, 2 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
         MHD_stop_daemon(s->daemon);
+    }
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     free(s->token);

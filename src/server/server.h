@@ -138,7 +138,12 @@ size_t server_drain(server *s, uint32_t deadline_ms);
 bool server_draining(const server *s);
 /** Requests between their headers and their completion, now. */
 size_t server_in_flight(const server *s);
-/** Stop (closing every connection) and free. NULL is fine. */
+/**
+ * Stop and free: requests being answered finish (up to 2 s more), requests
+ * read from then on are closed without an answer (the client got no byte,
+ * so it may retry elsewhere; they are not in the access log), then every
+ * connection closes. NULL is fine.
+ */
 void server_free(server *s);
 
 /* ---- inside a handler -------------------------------------------------- */
