@@ -41,6 +41,10 @@
  *                      entry, deliveries and reason
  *   NAME:errors        why the last delivery of a pending entry was not
  *                      answered (a hash by entry id), for the dead letter
+ *   NAME:alive:CONSUMER  a worker's liveness (renewed at least every second,
+ *                      expiring after three claim idle times, 3 s at least);
+ *                      consumers holding nothing whose key expired are
+ *                      deleted from the group (XGROUP DELCONSUMER)
  * Workers of one consumer group share the work; each request entry is
  * deleted from NAME once answered, so one group per stream.
  *

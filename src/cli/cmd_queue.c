@@ -84,13 +84,19 @@ static wasmplug_status plugin_for(worker_ctx *c, const char *ref, wasmplug_plugi
         *retry = true;
         return st;
     }
-    if (version && strcmp(version + 1, wasmplug_plugin_version(*out)) != 0) {
-        snprintf(msg, msg_size, "this worker runs %s@%s, not %s", id,
-                 wasmplug_plugin_version(*out), ref);
-        wasmplug_plugin_release(*out);
-        *out = NULL;
-        *retry = true; /* another worker may run that version */
-        return WASMPLUG_ERR_NOT_FOUND;
+    /* The version installed now (a SIGHUP may have reloaded it). */
+    serve_entry e;
+    if (version && serve_app_entry(c->app, id, &e) == WASMPLUG_OK) {
+        bool other = strcmp(version + 1, e.version) != 0;
+        if (other)
+            snprintf(msg, msg_size, "this worker runs %s@%s, not %s", id, e.version, ref);
+        serve_entry_clear(&e);
+        if (other) {
+            wasmplug_plugin_release(*out);
+            *out = NULL;
+            *retry = true; /* another worker may run that version */
+            return WASMPLUG_ERR_NOT_FOUND;
+        }
     }
     return WASMPLUG_OK;
 }
@@ -117,14 +123,22 @@ static wasmplug_status run_request(void *user, unsigned thread, const wasmplug_q
 
 /* ---- worker -------------------------------------------------------------- */
 
-/* The running worker, for the signal handler (set before it is installed). */
-static wasmplug_worker *running_worker;
+/* The worker runs on its own thread; the command's thread waits for
+ * signals: SIGHUP syncs with the store, SIGTERM and SIGINT stop the worker,
+ * SIGUSR1 says the worker stopped by itself. */
+typedef struct worker_run {
+    wasmplug_worker *w;
+    pthread_t waiter;
+    wasmplug_status st;
+    char msg[1024];
+} worker_run;
 
-static void on_stop_signal(int sig)
+static void *run_worker(void *arg)
 {
-    (void)sig;
-    if (running_worker)
-        wasmplug_worker_stop(running_worker); /* async-signal-safe: an atomic store */
+    worker_run *run = arg;
+    run->st = wasmplug_worker_run(run->w, run->msg, sizeof run->msg);
+    pthread_kill(run->waiter, SIGUSR1);
+    return NULL;
 }
 
 static void on_worker_log(void *user, const char *line)
@@ -218,14 +232,15 @@ int cmd_worker(int argc, char **argv)
         rc = cli_fail_json(st == WASMPLUG_ERR_ARGUMENT ? EXIT_USAGE : EXIT_INTERNAL, "usage", msg);
         goto out;
     }
-    /* Signals before any thread starts, so every thread inherits them. */
-    running_worker = w;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    /* Signals go to this thread's sigwait: blocked before any thread (host
+     * timer, bus, metrics, workers) starts, so every thread inherits that. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     serve_app_config ac = {G.store, G.data_dir, ctx.pool, WASMPLUG_BOUNDS_AUTO};
     if ((st = serve_app_new(&ac, &ctx.app, msg, sizeof msg)) != WASMPLUG_OK) {
@@ -246,10 +261,28 @@ int cmd_worker(int argc, char **argv)
         fprintf(stderr, "wasmplug worker: %s consuming %s (group %s)\n",
                 term_field(wasmplug_worker_consumer(w)), term_field(wc.stream),
                 term_field(wc.group));
-    st = wasmplug_worker_run(w, msg, sizeof msg);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    running_worker = NULL;
+    worker_run run = {.w = w, .waiter = pthread_self()};
+    pthread_t runner;
+    if (pthread_create(&runner, NULL, run_worker, &run) != 0) {
+        rc = cli_fail_json(EXIT_INTERNAL, NULL, "cannot start the worker's thread");
+        goto out;
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        size_t loaded, reloaded, killed, failed;
+        serve_app_sync_store(ctx.app, &loaded, &reloaded, &killed, &failed);
+        if (!G.quiet)
+            fprintf(stderr, "wasmplug worker: store synced: %zu loaded, %zu reloaded, %zu "
+                    "killed, %zu failed\n", loaded, reloaded, killed, failed);
+    }
+    wasmplug_worker_stop(w);
+    pthread_join(runner, NULL);
+    st = run.st;
+    snprintf(msg, sizeof msg, "%s", run.msg);
     wasmplug_worker_stats s;
     wasmplug_worker_stats_get(w, &s);
     if (!G.quiet)

@@ -173,6 +173,7 @@ static const command COMMANDS[] = {
      "--max-deliveries times (default 5) without an answer, or malformed, moves\n"
      "to NAME:dead and its caller gets the reason. Lost connections are retried\n"
      "with backoff. SIGTERM or Ctrl-C: finish and answer the calls in hand, exit.\n"
+     "SIGHUP: sync with the store (new plugins loaded, new versions hot-reloaded).\n"
      "  --metrics [HOST:]PORT  Prometheus counters at /metrics (127.0.0.1 unless\n"
      "                     HOST; port 0 picks one, printed on stderr)\n"},
     {"submit", CLI_DIST(cmd_submit),

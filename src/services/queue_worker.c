@@ -73,6 +73,23 @@ static const char DEAD_LETTER[] =
     "redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "return 1\n";
 
+/* KEYS: request stream. ARGV: group, the liveness key prefix. Deletes the
+ * group's consumers that hold nothing and whose worker stopped renewing its
+ * liveness key (it exited or died, and its entries were claimed): the
+ * group's consumer list stays the live workers, not every one there was.
+ * Returns how many it deleted. */
+static const char FORGET[] =
+    "local gone = 0\n"
+    "for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do\n"
+    "  local f = {}\n"
+    "  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end\n"
+    "  if f['pending'] == 0 and redis.call('EXISTS', ARGV[2] .. f['name']) == 0 then\n"
+    "    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])\n"
+    "    gone = gone + 1\n"
+    "  end\n"
+    "end\n"
+    "return gone\n";
+
 #define REPLY_TTL "3600000"
 #define ERRORS_TTL "86400000"
 
@@ -81,6 +98,8 @@ struct wasmplug_worker {
     char *url, *stream, *group;
     char consumer[WASMPLUG_NAME_MAX];
     char dead[WPS_QUEUE_KEY_MAX], errors[WPS_QUEUE_KEY_MAX];
+    char alive_prefix[WPS_QUEUE_KEY_MAX], alive[WPS_QUEUE_KEY_MAX + WASMPLUG_NAME_MAX];
+    char alive_ttl[16];
     char idem_ttl[16];
     atomic_bool stop;   /* wasmplug_worker_stop */
     atomic_bool failed; /* a thread met an error that stops the worker */
@@ -97,6 +116,7 @@ typedef struct worker_thread {
     uint64_t connects_seen;
     char claim_cursor[48];
     uint64_t next_poll_ms;
+    unsigned polls;
 } worker_thread;
 
 static uint64_t now_ms(void)
@@ -189,6 +209,12 @@ wasmplug_status wasmplug_worker_new(const wasmplug_worker_config *cfg, wasmplug_
     w->cfg.consumer = w->consumer;
     wps_queue_key(w->dead, sizeof w->dead, w->stream, ":dead");
     wps_queue_key(w->errors, sizeof w->errors, w->stream, ":errors");
+    wps_queue_key(w->alive_prefix, sizeof w->alive_prefix, w->stream, ":alive:");
+    snprintf(w->alive, sizeof w->alive, "%s%s", w->alive_prefix, w->consumer);
+    /* A worker renews its key every poll (at most 1 s apart): three claim
+     * idle times (at least 3 s) without it mean the worker is gone. */
+    uint64_t alive_ms = (uint64_t)w->cfg.claim_idle_ms * 3;
+    snprintf(w->alive_ttl, sizeof w->alive_ttl, "%" PRIu64, alive_ms < 3000 ? 3000 : alive_ms);
     snprintf(w->idem_ttl, sizeof w->idem_ttl, "%" PRIu32, w->cfg.idempotency_ttl_ms);
     pthread_mutex_init(&w->lock, NULL);
     *out = w;
@@ -272,9 +298,14 @@ static bool ensure_group(worker_thread *t)
                                             "XGROUP CREATE %s %s 0 MKSTREAM", w->stream,
                                             w->group);
     if (st == WPS_REDIS_OK || (st == WPS_REDIS_ERROR && strstr(msg, "BUSYGROUP"))) {
-        /* Listed in XINFO CONSUMERS from now on, not from its first entry. */
-        st = wps_redis_command(t->r, NULL, msg, sizeof msg, "XGROUP CREATECONSUMER %s %s %s",
-                               w->stream, w->group, w->consumer);
+        /* Listed in XINFO CONSUMERS from now on, not from its first entry;
+         * alive first, so that no other worker forgets it in between. */
+        st = wps_redis_command(t->r, NULL, msg, sizeof msg, "SET %s 1 PX %s", w->alive,
+                               w->alive_ttl);
+        if (st == WPS_REDIS_OK)
+            st = wps_redis_command(t->r, NULL, msg, sizeof msg,
+                                   "XGROUP CREATECONSUMER %s %s %s", w->stream, w->group,
+                                   w->consumer);
         if (st == WPS_REDIS_OK)
             return true;
     }
@@ -649,6 +680,26 @@ static void poll_stats(worker_thread *t)
     freeReplyObject(b);
 }
 
+/* This worker is alive (a key with a TTL); every tenth poll, forget the
+ * consumers of workers that are not. */
+static void heartbeat(worker_thread *t)
+{
+    wasmplug_worker *w = t->w;
+    char msg[512];
+    (void)wps_redis_command(t->r, NULL, msg, sizeof msg, "SET %s 1 PX %s", w->alive,
+                            w->alive_ttl);
+    if (t->polls++ % 10 != 0)
+        return;
+    const char *argv[] = {"EVAL", FORGET, "1", w->stream, w->group, w->alive_prefix};
+    redisReply *rep = NULL;
+    long long gone = 0;
+    if (wps_redis_commandv(t->r, &rep, msg, sizeof msg, 6, argv, NULL) == WPS_REDIS_OK &&
+        wps_redis_reply_int(rep, &gone) && gone > 0)
+        wlog(w, "forgot %lld consumer%s of workers gone from group %s", gone,
+             gone > 1 ? "s" : "", w->group);
+    freeReplyObject(rep);
+}
+
 static void *thread_main(void *arg)
 {
     worker_thread *t = arg;
@@ -662,6 +713,7 @@ static void *thread_main(void *arg)
         if (!group_ready && !(group_ready = ensure_group(t)))
             continue;
         if (t->index == 0 && now_ms() >= t->next_poll_ms) {
+            heartbeat(t);
             poll_stats(t);
             claim(t);
             t->next_poll_ms = now_ms() + poll_ms;
@@ -669,6 +721,10 @@ static void *thread_main(void *arg)
                 break;
         }
         read_new(t);
+    }
+    if (t->index == 0 && wps_redis_connected(t->r)) {
+        char msg[512]; /* gone: no need to wait for the key to expire */
+        (void)wps_redis_command(t->r, NULL, msg, sizeof msg, "DEL %s", w->alive);
     }
     return NULL;
 }

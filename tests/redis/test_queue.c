@@ -97,6 +97,33 @@ int main(void)
         CHECK(res.cached && res.output.len == 5 && !memcmp(res.output.data, "first", 5));
     wasmplug_queue_result_free(&res);
 
+    /* A new version installed, SIGHUP: the workers reload it (hot) and
+     * answer calls for ID@VERSION with it. */
+    char sh[4096];
+    snprintf(sh, sizeof sh,
+             "mkdir -p %s/echo13 && sed 's/^version: 1.2.0/version: 1.3.0/' %s/echo/plugin.yaml "
+             "> %s/echo13/plugin.yaml && cp %s/echo/echo.wasm %s/echo13/ && "
+             "%s --store %s/store install %s/echo13 --yes >/dev/null",
+             t.dir, t.dir, t.dir, t.dir, t.dir, WP_CLI, t.dir, t.dir);
+    CHECK(qt_shell(sh));
+    for (int i = 0; i < 3; i++)
+        kill(t.workers[i], SIGHUP);
+    snprintf(sh, sizeof sh, "for i in $(seq 100); do [ $(cat %s/worker-[012].log | grep -c "
+             "'store synced: 0 loaded, 1 reloaded') = 3 ] && exit 0; sleep 0.05; done; exit 1",
+             t.dir);
+    CHECK(qt_shell(sh));
+    wasmplug_queue_call v13 = WASMPLUG_QUEUE_CALL_INIT;
+    v13.plugin = "echo-plugin@1.3.0";
+    v13.function = "echo";
+    v13.input = (const uint8_t *)"new";
+    v13.input_len = 3;
+    for (int i = 0; i < 6; i++) { /* whichever worker takes it */
+        CHECK_STATUS(wasmplug_queue_run(q, &v13, 20000, &res, msg, sizeof msg), WASMPLUG_OK);
+        CHECK_STATUS(res.status, WASMPLUG_OK);
+        CHECK(res.output.len == 3 && !memcmp(res.output.data, "new", 3));
+        wasmplug_queue_result_free(&res);
+    }
+
     /* 600 calls submitted at once, answered in any order, spread over the
      * three workers. */
     enum { N = 600 };

@@ -151,6 +151,28 @@ int main(void)
     }
     CHECK_EQ(cached, AGAIN);
 
+    /* The dead worker's consumer is forgotten once it holds nothing and
+     * its liveness key expired (3 s with --claim-idle 1s); the others stay. */
+    bool forgotten = false;
+    for (int k = 0; k < 200 && !forgotten; k++) {
+        redisReply *c = NULL;
+        if (wps_redis_command(r, &c, msg, sizeof msg, "XINFO CONSUMERS calls workers") ==
+                WPS_REDIS_OK &&
+            c->type == REDIS_REPLY_ARRAY) {
+            bool one = false;
+            for (size_t i = 0; i < c->elements; i++)
+                for (size_t j = 0; j + 1 < c->element[i]->elements; j += 2)
+                    if (wps_redis_reply_is(c->element[i]->element[j], "name") &&
+                        wps_redis_reply_is(c->element[i]->element[j + 1], "worker-1"))
+                        one = true;
+            forgotten = !one && c->elements == 2;
+        }
+        freeReplyObject(c);
+        if (!forgotten)
+            redis_test_sleep_ms(50);
+    }
+    CHECK(forgotten);
+
     /* The survivors stop cleanly; their counters show the claims. */
     CHECK_EQ(qt_worker_stop(&t, 0, SIGTERM), 0);
     CHECK_EQ(qt_worker_stop(&t, 2, SIGTERM), 0);
