@@ -248,6 +248,27 @@ static bool in_flight(br_reader *rd, uint32_t stream, const char *id)
     return false;
 }
 
+/* A new record at the end of the done list (caller holds rd->mu), zeroed
+ * but for the entry; NULL out of memory (the entry is not acknowledged
+ * then, so it is delivered again later). */
+static br_done *done_push(br_reader *rd, uint32_t stream, const char *id, ev_outcome outcome)
+{
+    if (rd->ndone == rd->done_cap) {
+        size_t cap = rd->done_cap ? rd->done_cap * 2 : 16;
+        br_done *grown = realloc(rd->done, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        rd->done = grown;
+        rd->done_cap = cap;
+    }
+    br_done *d = &rd->done[rd->ndone++];
+    memset(d, 0, sizeof *d);
+    d->stream = stream;
+    snprintf(d->id, sizeof d->id, "%s", id);
+    d->outcome = outcome;
+    return d;
+}
+
 /* The done callback of an entry's event (a bus worker, maybe under sub->mu). */
 static void entry_done(void *ctx, const ev_event *ev, ev_outcome outcome, uint32_t attempts,
                        wasmplug_status code, const char *error)
@@ -261,21 +282,8 @@ static void entry_done(void *ctx, const ev_event *ev, ev_outcome outcome, uint32
             rd->flight[i] = rd->flight[--rd->nflight];
             break;
         }
-    if (outcome != EV_DISCARDED && rd->ndone == rd->done_cap) {
-        size_t cap = rd->done_cap ? rd->done_cap * 2 : 16;
-        br_done *grown = realloc(rd->done, cap * sizeof *grown);
-        if (grown) {
-            rd->done = grown;
-            rd->done_cap = cap;
-        }
-    }
-    /* Out of memory: not acknowledged, so delivered again later. */
-    if (outcome != EV_DISCARDED && rd->ndone < rd->done_cap) {
-        br_done *d = &rd->done[rd->ndone++];
-        memset(d, 0, sizeof *d);
-        d->stream = p->stream;
-        snprintf(d->id, sizeof d->id, "%s", p->id);
-        d->outcome = outcome;
+    br_done *d = outcome != EV_DISCARDED ? done_push(rd, p->stream, p->id, outcome) : NULL;
+    if (d) {
         d->attempts = attempts;
         snprintf(d->error, sizeof d->error, "%s", error ? error : "");
         if (outcome == EV_FAILED) {
@@ -349,20 +357,8 @@ static void dead_now(br_reader *rd, uint32_t stream, const char *id, const redis
 {
     const redisReply *topic = field(fields, "topic"), *payload = field(fields, "payload");
     pthread_mutex_lock(&rd->mu);
-    if (rd->ndone == rd->done_cap) {
-        size_t cap = rd->done_cap ? rd->done_cap * 2 : 16;
-        br_done *grown = realloc(rd->done, cap * sizeof *grown);
-        if (grown) {
-            rd->done = grown;
-            rd->done_cap = cap;
-        }
-    }
-    if (rd->ndone < rd->done_cap) {
-        br_done *d = &rd->done[rd->ndone++];
-        memset(d, 0, sizeof *d);
-        d->stream = stream;
-        snprintf(d->id, sizeof d->id, "%s", id);
-        d->outcome = EV_FAILED;
+    br_done *d = done_push(rd, stream, id, EV_FAILED);
+    if (d) {
         d->attempts = attempts;
         snprintf(d->error, sizeof d->error, "%s", why);
         d->topic = strdup(topic ? topic->str : "");
@@ -438,21 +434,7 @@ static void take_entry(br_reader *rd, uint32_t stream, const redisReply *entry)
     /* Not for this subscription: acknowledge without delivering. */
     free(p);
     pthread_mutex_lock(&rd->mu);
-    if (rd->ndone == rd->done_cap) {
-        size_t cap = rd->done_cap ? rd->done_cap * 2 : 16;
-        br_done *grown = realloc(rd->done, cap * sizeof *grown);
-        if (grown) {
-            rd->done = grown;
-            rd->done_cap = cap;
-        }
-    }
-    if (rd->ndone < rd->done_cap) {
-        br_done *d = &rd->done[rd->ndone++];
-        memset(d, 0, sizeof *d);
-        d->stream = stream;
-        snprintf(d->id, sizeof d->id, "%s", id);
-        d->outcome = EV_DISCARDED; /* acknowledged, not counted */
-    }
+    done_push(rd, stream, id, EV_DISCARDED); /* acknowledged, not counted */
     pthread_mutex_unlock(&rd->mu);
 }
 

@@ -512,6 +512,16 @@ static const char *op_error(kv_data *k)
     return of(k)->err;
 }
 
+/* A ZRANGEBYLEX bound: mark ('[' inclusive, '(' exclusive) and the key, or
+ * '-' / '+' alone. Returns its length. */
+static size_t lex_bound(uint8_t *out, char mark, const uint8_t *key, size_t len)
+{
+    out[0] = (uint8_t)mark;
+    if (len)
+        memcpy(out + 1, key, len);
+    return len + 1;
+}
+
 /* A page of keys from Redis in [min, max), with their value lengths. */
 typedef struct kvr_page {
     redisReply *keys;
@@ -572,9 +582,7 @@ static bool page_fetch(kvr_txn *t, kvr_page *p, uint8_t *bound, size_t *bound_le
         freeReplyObject(reply);
     }
     const redisReply *lastkey = p->keys->element[n - 1];
-    bound[0] = '(';
-    memcpy(bound + 1, lastkey->str, lastkey->len);
-    *bound_len = lastkey->len + 1;
+    *bound_len = lex_bound(bound, '(', (const uint8_t *)lastkey->str, lastkey->len);
     return true;
 }
 
@@ -590,27 +598,11 @@ static bool op_list(kv_data *k, const uint8_t *prefix, size_t plen, const uint8_
     kvr_txn *t = of(k);
     /* Redis's range: from the larger of [prefix and (after, below (end. */
     uint8_t bound[KV_KEY_MAX + 1], max[KV_KEY_MAX + 1];
-    size_t bound_len, max_len;
-    if (has_after && wps_kv_key_cmp(after, alen, prefix, plen) >= 0) {
-        bound[0] = '(';
-        memcpy(bound + 1, after, alen);
-        bound_len = alen + 1;
-    } else if (plen) {
-        bound[0] = '[';
-        memcpy(bound + 1, prefix, plen);
-        bound_len = plen + 1;
-    } else {
-        bound[0] = '-';
-        bound_len = 1;
-    }
-    if (elen) {
-        max[0] = '(';
-        memcpy(max + 1, end, elen);
-        max_len = elen + 1;
-    } else {
-        max[0] = '+';
-        max_len = 1;
-    }
+    size_t bound_len = has_after && wps_kv_key_cmp(after, alen, prefix, plen) >= 0
+                           ? lex_bound(bound, '(', after, alen)
+                       : plen ? lex_bound(bound, '[', prefix, plen)
+                              : lex_bound(bound, '-', NULL, 0);
+    size_t max_len = elen ? lex_bound(max, '(', end, elen) : lex_bound(max, '+', NULL, 0);
     /* Merge Redis's keys with the write set's, which win. */
     kvr_page page = {NULL, NULL, 0, t->cleared};
     size_t wi = 0;

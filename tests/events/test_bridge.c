@@ -282,6 +282,23 @@ static int role_sub_main(int argc, char **argv)
     return 0;
 }
 
+/* The ev_pub test plugin, granted to publish on orders.>. */
+static wasmplug_status load_publisher(wasmplug_host *host, wasmplug_plugin **p,
+                                      wasmplug_plugin_error *err)
+{
+    static const char *const perms[] = {"events.publish:orders.>"};
+    wasmplug_host_grant(host, "*", "events.publish:orders.>");
+    wasmplug_manifest m;
+    memset(&m, 0, sizeof m);
+    m.permissions = perms;
+    m.permission_count = 1;
+    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
+    o.manifest = &m;
+    o.init = true;
+    return wasmplug_host_load_file(host, "publisher", WP_EVENTS_PLUGINS "/ev_pub.wasm", &o, p,
+                                   err);
+}
+
 /* pub URL TOPIC FROM COUNT POISON PAUSE_MS PLUGIN_COUNT: publishes {"n":FROM..} as the host,
  * then PLUGIN_COUNT more through a plugin's event_publish, then POISON
  * events {"n":1000+i,"poison":true}; prints "progress K" every 50 and
@@ -327,18 +344,8 @@ static int role_pub_main(int argc, char **argv)
             ev_test_sleep_ms(pause);
     }
     if (plugin_count > 0) {
-        static const char *const perms[] = {"events.publish:orders.>"};
-        wasmplug_host_grant(host, "*", "events.publish:orders.>");
-        wasmplug_manifest m;
-        memset(&m, 0, sizeof m);
-        m.permissions = perms;
-        m.permission_count = 1;
-        wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
-        o.manifest = &m;
-        o.init = true;
         wasmplug_plugin *p = NULL;
-        if (wasmplug_host_load_file(host, "publisher", WP_EVENTS_PLUGINS "/ev_pub.wasm", &o, &p,
-                                    &err) != WASMPLUG_OK) {
+        if (load_publisher(host, &p, &err) != WASMPLUG_OK) {
             printf("load: %s\n", err.message);
             return 6;
         }
@@ -629,19 +636,8 @@ static void test_plugin_refused(void)
     bc.publish_timeout_ms = 300;
     wasmplug_bus_bridge *b = NULL;
     CHECK_STATUS(wasmplug_bus_bridge_new(bus, &bc, &b, &err), WASMPLUG_OK);
-    static const char *const perms[] = {"events.publish:orders.>"};
-    wasmplug_host_grant(host, "*", "events.publish:orders.>");
-    wasmplug_manifest m;
-    memset(&m, 0, sizeof m);
-    m.permissions = perms;
-    m.permission_count = 1;
-    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
-    o.manifest = &m;
-    o.init = true;
     wasmplug_plugin *p = NULL;
-    CHECK_STATUS(wasmplug_host_load_file(host, "publisher", WP_EVENTS_PLUGINS "/ev_pub.wasm", &o,
-                                         &p, &err),
-                 WASMPLUG_OK);
+    CHECK_STATUS(load_publisher(host, &p, &err), WASMPLUG_OK);
     static const char in[] = "orders.created\n{\"n\":1}";
     wasmplug_buf out;
     if (p) {
@@ -675,13 +671,8 @@ int main(int argc, char **argv)
     }
     if (!share_init())
         return 1;
-    srv.appendonly = true;
-    if (!redis_test_start(&srv)) {
-        printf("FAIL: no redis-server\n");
+    if (!share_start_redis(&srv, url, sizeof url))
         return 1;
-    }
-    share_redis_port = srv.port;
-    redis_test_url(&srv, url, sizeof url);
     test_groups();
     test_crash();
     test_restart();

@@ -172,6 +172,21 @@ static inline const char *share_line(const char *text, const char *prefix)
     return line;
 }
 
+/* In the parent: start the test's redis-server (append-only, every write
+ * synced, so a restart keeps what was acknowledged), its URL into url, and
+ * point share_redis() at it. */
+static inline bool share_start_redis(redis_test_server *srv, char *url, size_t size)
+{
+    srv->appendonly = true;
+    if (!redis_test_start(srv)) {
+        printf("FAIL: no redis-server\n");
+        return false;
+    }
+    share_redis_port = srv->port;
+    redis_test_url(srv, url, size);
+    return true;
+}
+
 /* One command to 127.0.0.1:share_redis_port on a connection of its own
  * (freeReplyObject the reply); NULL if Redis is not there. */
 static inline redisReply *share_redis(const char *fmt, ...)

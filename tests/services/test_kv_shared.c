@@ -65,16 +65,24 @@ static wasmplug_plugin *kv_plugin(const char *redis_url, const char *id, const c
 /* Roles                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* A role's plugin (kv_plugin), or NULL with "load: why" printed. */
+static wasmplug_plugin *role_plugin(const char *redis_url, const char *id, const char *max_keys,
+                                    wasmplug_host **host)
+{
+    char msg[512] = "";
+    wasmplug_plugin *p = kv_plugin(redis_url, id, max_keys, host, msg, sizeof msg);
+    if (!p)
+        printf("load: %s\n", msg);
+    return p;
+}
+
 /* ops URL ID MAX_KEYS FUNC=INPUT...: "out STATUS OUTPUT" per call. */
 static int role_ops(int argc, char **argv)
 {
     wasmplug_host *host;
-    char msg[512];
-    wasmplug_plugin *p = kv_plugin(argv[0], argv[1], argv[2], &host, msg, sizeof msg);
-    if (!p) {
-        printf("load: %s\n", msg);
+    wasmplug_plugin *p = role_plugin(argv[0], argv[1], argv[2], &host);
+    if (!p)
         return 3;
-    }
     for (int i = 3; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         *eq = 0;
@@ -97,12 +105,9 @@ static int role_fill(int argc, char **argv)
     if (argc < 5)
         return 2;
     wasmplug_host *host;
-    char msg[512];
-    wasmplug_plugin *p = kv_plugin(argv[0], argv[1], argv[2], &host, msg, sizeof msg);
-    if (!p) {
-        printf("load: %s\n", msg);
+    wasmplug_plugin *p = role_plugin(argv[0], argv[1], argv[2], &host);
+    if (!p)
         return 3;
-    }
     int n = atoi(argv[4]), ok = 0, quota = 0, other = 0;
     for (int i = 0; i < n; i++) {
         char in[64];
@@ -133,12 +138,9 @@ static int role_ticker(int argc, char **argv)
     if (argc < 4)
         return 2;
     wasmplug_host *host;
-    char msg[512];
-    wasmplug_plugin *p = kv_plugin(argv[0], argv[1], "0", &host, msg, sizeof msg);
-    if (!p) {
-        printf("load: %s\n", msg);
+    wasmplug_plugin *p = role_plugin(argv[0], argv[1], "0", &host);
+    if (!p)
         return 3;
-    }
     int n = atoi(argv[2]), pause = atoi(argv[3]), ok = 0, failed = 0;
     char *failures = calloc((size_t)n, 8);
     for (int i = 0; i < n; i++) {
@@ -338,13 +340,8 @@ int main(int argc, char **argv)
     host_test_init(&argc, argv);
     if (!share_init())
         return 1;
-    srv.appendonly = true;
-    if (!redis_test_start(&srv)) {
-        printf("FAIL: no redis-server\n");
+    if (!share_start_redis(&srv, url, sizeof url))
         return 1;
-    }
-    share_redis_port = srv.port;
-    redis_test_url(&srv, url, sizeof url);
     test_shared();
     test_quota();
     test_restart();
