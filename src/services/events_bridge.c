@@ -385,10 +385,7 @@ static void take_entry(br_reader *rd, uint32_t stream, const redisReply *entry)
     }
     wasmplug_bus *bus = rd->b->bus;
     br_pending *p = NULL;
-    if (!wasmplug_topic_matches(rd->sub->pattern, topic->str)) {
-        /* Another subscription's topic on a shared stream: done here. */
-        p = calloc(1, sizeof *p);
-    } else {
+    if (wasmplug_topic_matches(rd->sub->pattern, topic->str)) {
         ev_event *ev = NULL;
         wasmplug_plugin_error err;
         wasmplug_status st = ev_prepare(bus, source->str, (uint32_t)strtoul(hops->str, NULL, 10),
@@ -431,8 +428,8 @@ static void take_entry(br_reader *rd, uint32_t stream, const redisReply *entry)
         ev_publish_leave(bus, WASMPLUG_OK);
         return;
     }
-    /* Not for this subscription: acknowledge without delivering. */
-    free(p);
+    /* Another subscription's topic on a shared stream: acknowledged
+     * without delivering. */
     pthread_mutex_lock(&rd->mu);
     done_push(rd, stream, id, EV_DISCARDED); /* acknowledged, not counted */
     pthread_mutex_unlock(&rd->mu);

@@ -201,26 +201,20 @@ static kv_data *call_begin(kv_service *ks, wasmplug_hostcall *call, char *msg, s
     wps_db *d = wps_db_of(call, &ks->base, KV_FILE, KV_SCHEMA, msg, msg_size);
     if (!d)
         return NULL;
-    if (!d->service) {
-        /* First use by this plugin: statements and quotas (under the lock,
-         * since another instance may get here at the same time). */
-        pthread_mutex_lock(&d->lock);
-        if (!d->service) {
-            kv_sqlite *s = kv_sqlite_new(d, msg, msg_size);
-            if (s)
-                wps_kv_plugin_quotas(ks, wasmplug_hostcall_plugin(call), &s->k);
-        }
-        bool ok = d->service != NULL;
-        pthread_mutex_unlock(&d->lock);
-        if (!ok)
-            return NULL;
-    }
     char why[WASMPLUG_ERROR_MESSAGE_MAX];
     if (!wps_txn_begin(d, why, sizeof why)) {
         snprintf(msg, msg_size, "plugin '%s': %s", d->plugin, why);
         return NULL;
     }
+    /* Under the database's lock from here: the first use by this plugin
+     * prepares its statements and reads its quotas. */
     kv_sqlite *s = d->service;
+    if (!s && (s = kv_sqlite_new(d, msg, msg_size)) != NULL)
+        wps_kv_plugin_quotas(ks, wasmplug_hostcall_plugin(call), &s->k);
+    if (!s) {
+        wps_txn_end(d, WASMPLUG_ERR_STORAGE, why, sizeof why);
+        return NULL;
+    }
     if (!usage_load(s)) {
         snprintf(msg, msg_size, "plugin '%s': cannot read the key-value usage: %s", d->plugin,
                  sqlite3_errmsg(d->db));
