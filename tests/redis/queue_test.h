@@ -179,4 +179,57 @@ static inline bool qt_wait_consumers(queue_test *t, wps_redis *r, size_t count)
     return false;
 }
 
+/* A call of the echo plugin's function with input (a C string, kept by
+ * the caller). */
+static inline wasmplug_queue_call qt_call(const char *function, const char *input)
+{
+    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
+    c.plugin = "echo-plugin";
+    c.function = function;
+    c.input = (const uint8_t *)input;
+    c.input_len = input ? strlen(input) : 0;
+    return c;
+}
+
+/* Submit call i of a run: echo of "payload i" (with idempotency key
+ * "job-i" when keyed); false (printed) on failure. */
+static inline bool qt_submit_payload(wasmplug_queue *q, int i, bool keyed, char *id)
+{
+    char in[32], key[32], msg[512];
+    snprintf(in, sizeof in, "payload %d", i);
+    snprintf(key, sizeof key, "job-%d", i);
+    wasmplug_queue_call c = qt_call("echo", in);
+    c.idempotency_key = keyed ? key : NULL;
+    if (wasmplug_queue_submit(q, &c, id, msg, sizeof msg) == WASMPLUG_OK)
+        return true;
+    printf("     submit %d: %s\n", i, msg);
+    return false;
+}
+
+/* Wait for call i of a run; true if answered OK with "payload i" (*cached,
+ * if not NULL: from the idempotency cache). */
+static inline bool qt_answered(wasmplug_queue *q, int i, const char *id, bool *cached)
+{
+    char in[32], msg[512];
+    snprintf(in, sizeof in, "payload %d", i);
+    wasmplug_queue_result res;
+    bool ok = wasmplug_queue_wait(q, id, 60000, &res, msg, sizeof msg) == WASMPLUG_OK &&
+              res.status == WASMPLUG_OK && res.output.len == strlen(in) &&
+              !memcmp(res.output.data, in, res.output.len);
+    if (!ok)
+        printf("     call %d: %s %s\n", i, msg, res.error);
+    if (cached)
+        *cached = res.cached;
+    wasmplug_queue_result_free(&res);
+    return ok;
+}
+
+/* A free port for --metrics, as a string in buf; returns the port. */
+static inline int qt_metrics_port(char *buf, size_t size)
+{
+    int port = redis_test_free_port();
+    snprintf(buf, size, "%d", port);
+    return port;
+}
+
 #endif

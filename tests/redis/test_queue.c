@@ -11,11 +11,7 @@ static char msg[1024];
 static bool call(wasmplug_queue *q, const char *function, const char *input, const char *key,
                  uint32_t timeout_ms, wasmplug_queue_result *res)
 {
-    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
-    c.plugin = "echo-plugin";
-    c.function = function;
-    c.input = (const uint8_t *)input;
-    c.input_len = strlen(input);
+    wasmplug_queue_call c = qt_call(function, input);
     c.idempotency_key = key;
     c.timeout_ms = timeout_ms;
     wasmplug_status st = wasmplug_queue_run(q, &c, 20000, res, msg, sizeof msg);
@@ -41,9 +37,8 @@ int main(void)
         qt_teardown(&t);
         return test_done();
     }
-    int metrics_port = redis_test_free_port();
     char mport[16];
-    snprintf(mport, sizeof mport, "%d", metrics_port);
+    int metrics_port = qt_metrics_port(mport, sizeof mport);
     const char *first[] = {"--concurrency", "2", "--metrics", mport, NULL};
     const char *others[] = {"--concurrency", "2", NULL};
     CHECK(qt_worker_start(&t, 0, first));
@@ -112,11 +107,8 @@ int main(void)
              "'store synced: 0 loaded, 1 reloaded') = 3 ] && exit 0; sleep 0.05; done; exit 1",
              t.dir);
     CHECK(qt_shell(sh));
-    wasmplug_queue_call v13 = WASMPLUG_QUEUE_CALL_INIT;
+    wasmplug_queue_call v13 = qt_call("echo", "new");
     v13.plugin = "echo-plugin@1.3.0";
-    v13.function = "echo";
-    v13.input = (const uint8_t *)"new";
-    v13.input_len = 3;
     for (int i = 0; i < 6; i++) { /* whichever worker takes it */
         CHECK_STATUS(wasmplug_queue_run(q, &v13, 20000, &res, msg, sizeof msg), WASMPLUG_OK);
         CHECK_STATUS(res.status, WASMPLUG_OK);
@@ -133,11 +125,7 @@ int main(void)
     for (int i = 0; i < N; i++) {
         char in[32];
         snprintf(in, sizeof in, "call %d", i);
-        wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
-        c.plugin = "echo-plugin";
-        c.function = "echo";
-        c.input = (const uint8_t *)in;
-        c.input_len = strlen(in);
+        wasmplug_queue_call c = qt_call("echo", in);
         if (wasmplug_queue_submit(q, &c, ids[i], msg, sizeof msg) != WASMPLUG_OK)
             printf("     submit %d: %s\n", i, msg);
     }
@@ -178,9 +166,7 @@ int main(void)
     wasmplug_queue *lonely;
     CHECK_STATUS(wasmplug_queue_open(t.url, "nobody-home", NULL, &lonely, msg, sizeof msg),
                  WASMPLUG_OK);
-    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
-    c.plugin = "echo-plugin";
-    c.function = "echo";
+    wasmplug_queue_call c = qt_call("echo", NULL);
     CHECK_STATUS(wasmplug_queue_run(lonely, &c, 300, &res, msg, sizeof msg),
                  WASMPLUG_ERR_TIMEOUT);
     CHECK_CONTAINS(msg, "no answer to call");
@@ -244,11 +230,7 @@ int main(void)
     CHECK(qt_worker_start(&t, 3, last));
     CHECK(qt_wait_consumers(&t, r, 4));
     for (int i = 0; i < 200; i++) {
-        wasmplug_queue_call s = WASMPLUG_QUEUE_CALL_INIT;
-        s.plugin = "echo-plugin";
-        s.function = "echo";
-        s.input = (const uint8_t *)"x";
-        s.input_len = 1;
+        wasmplug_queue_call s = qt_call("echo", "x");
         wasmplug_queue_submit(q, &s, ids[i], msg, sizeof msg);
     }
     for (int i = 0; i < 3; i++)

@@ -13,40 +13,6 @@ enum { N = 10000, AGAIN = 300 };
 static char msg[1024];
 static char ids[N][WASMPLUG_QUEUE_ID_MAX];
 
-static bool submit(wasmplug_queue *q, int i, char *id)
-{
-    char in[32], key[32];
-    snprintf(in, sizeof in, "payload %d", i);
-    snprintf(key, sizeof key, "job-%d", i);
-    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
-    c.plugin = "echo-plugin";
-    c.function = "echo";
-    c.input = (const uint8_t *)in;
-    c.input_len = strlen(in);
-    c.idempotency_key = key;
-    if (wasmplug_queue_submit(q, &c, id, msg, sizeof msg) == WASMPLUG_OK)
-        return true;
-    printf("     submit %d: %s\n", i, msg);
-    return false;
-}
-
-/* Wait for call i; true if answered OK with its own payload. */
-static bool answered(wasmplug_queue *q, int i, const char *id, bool *cached)
-{
-    char in[32];
-    snprintf(in, sizeof in, "payload %d", i);
-    wasmplug_queue_result res;
-    bool ok = wasmplug_queue_wait(q, id, 60000, &res, msg, sizeof msg) == WASMPLUG_OK &&
-              res.status == WASMPLUG_OK && res.output.len == strlen(in) &&
-              !memcmp(res.output.data, in, res.output.len);
-    if (!ok)
-        printf("     call %d: %s %s\n", i, msg, res.error);
-    if (cached)
-        *cached = res.cached;
-    wasmplug_queue_result_free(&res);
-    return ok;
-}
-
 static long long redis_int(wps_redis *r, const char *cmd)
 {
     redisReply *rep = NULL;
@@ -93,7 +59,7 @@ int main(void)
     int right = 0, next = 0, killed_at = -1, tries = 0;
     long long held = 0, unanswered = 0;
     for (int i = 0; i < N; i++) {
-        submit(q, i, ids[i]);
+        qt_submit_payload(q, i, true, ids[i]);
         if (killed_at >= 0 || i < 2000 || i > N - 2000 || i % 4)
             continue;
         if (pending_of(r, "worker-1") <= 0)
@@ -112,7 +78,7 @@ int main(void)
     printf("killed worker-1 (try %d) holding %lld entries, %lld entries unanswered, %d of %d "
            "calls submitted\n", tries, held, unanswered, killed_at, N);
     for (; next < N; next++)
-        right += answered(q, next, ids[next], NULL);
+        right += qt_answered(q, next, ids[next], NULL);
     CHECK_EQ(right, N);
 
     /* Exactly one reply per entry in this client's reply stream. */
@@ -143,10 +109,10 @@ int main(void)
     /* The same jobs submitted again (a client retrying): cached answers. */
     int cached = 0;
     for (int i = 0; i < AGAIN; i++)
-        submit(q, i * (N / AGAIN), ids[i]);
+        qt_submit_payload(q, i * (N / AGAIN), true, ids[i]);
     for (int i = 0; i < AGAIN; i++) {
         bool c = false;
-        CHECK(answered(q, i * (N / AGAIN), ids[i], &c));
+        CHECK(qt_answered(q, i * (N / AGAIN), ids[i], &c));
         cached += c;
     }
     CHECK_EQ(cached, AGAIN);

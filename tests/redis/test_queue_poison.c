@@ -24,9 +24,8 @@ int main(void)
     wasmplug_queue *q;
     CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
 
-    wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
+    wasmplug_queue_call c = qt_call("echo", NULL);
     c.plugin = "ghost";
-    c.function = "echo";
     wasmplug_queue_result res;
     CHECK_STATUS(wasmplug_queue_run(q, &c, 20000, &res, msg, sizeof msg), WASMPLUG_OK);
     CHECK_STATUS(res.status, WASMPLUG_ERR_LIMIT);
@@ -46,9 +45,7 @@ int main(void)
              WPS_REDIS_OK);
     CHECK_EQ(wps_redis_command(r, NULL, msg, sizeof msg, "XADD calls * junk 1"), WPS_REDIS_OK);
     /* The good call after them is still served. */
-    c.plugin = "echo-plugin";
-    c.input = (const uint8_t *)"fine";
-    c.input_len = 4;
+    c = qt_call("echo", "fine");
     CHECK_STATUS(wasmplug_queue_run(q, &c, 20000, &res, msg, sizeof msg), WASMPLUG_OK);
     CHECK_STATUS(res.status, WASMPLUG_OK);
     wasmplug_queue_result_free(&res);

@@ -18,9 +18,8 @@ int main(void)
         qt_teardown(&t);
         return test_done();
     }
-    int port = redis_test_free_port();
     char mport[16];
-    snprintf(mport, sizeof mport, "%d", port);
+    int port = qt_metrics_port(mport, sizeof mport);
     const char *first[] = {"--concurrency", "2", "--claim-idle", "1s", "--metrics", mport, NULL};
     const char *second[] = {"--concurrency", "2", "--claim-idle", "1s", NULL};
     CHECK(qt_worker_start(&t, 0, first));
@@ -39,31 +38,11 @@ int main(void)
             redis_test_sleep_ms(1500);
             CHECK(redis_test_start(&t.redis));
         }
-        char in[32];
-        snprintf(in, sizeof in, "payload %d", i);
-        wasmplug_queue_call c = WASMPLUG_QUEUE_CALL_INIT;
-        c.plugin = "echo-plugin";
-        c.function = "echo";
-        c.input = (const uint8_t *)in;
-        c.input_len = strlen(in);
-        if (wasmplug_queue_submit(q, &c, ids[i], msg, sizeof msg) == WASMPLUG_OK)
-            submitted++;
-        else
-            printf("     submit %d: %s\n", i, msg);
+        submitted += qt_submit_payload(q, i, false, ids[i]);
     }
     CHECK_EQ(submitted, N);
-    for (int i = 0; i < N; i++) {
-        char in[32];
-        snprintf(in, sizeof in, "payload %d", i);
-        wasmplug_queue_result res;
-        if (wasmplug_queue_wait(q, ids[i], 60000, &res, msg, sizeof msg) == WASMPLUG_OK &&
-            res.status == WASMPLUG_OK && res.output.len == strlen(in) &&
-            !memcmp(res.output.data, in, res.output.len))
-            right++;
-        else
-            printf("     call %d: %s %s\n", i, msg, res.error);
-        wasmplug_queue_result_free(&res);
-    }
+    for (int i = 0; i < N; i++)
+        right += qt_answered(q, i, ids[i], NULL);
     CHECK_EQ(right, N);
 
     char text[8192];
