@@ -232,4 +232,26 @@ static inline int qt_metrics_port(char *buf, size_t size)
     return port;
 }
 
+/* A plain connection for checks (*r) and a client of stream "calls" (*q),
+ * once `consumers` workers joined the group; false (printed) otherwise. */
+static inline bool qt_connect(queue_test *t, size_t consumers, wps_redis **r,
+                              wasmplug_queue **q)
+{
+    char msg[512];
+    *q = NULL;
+    if (wps_redis_open(t->url, NULL, r, msg, sizeof msg) != WPS_REDIS_OK) {
+        printf("queue_test: %s\n", msg);
+        return false;
+    }
+    if (!qt_wait_consumers(t, *r, consumers)) {
+        printf("queue_test: %zu workers did not join the group\n", consumers);
+        return false;
+    }
+    if (wasmplug_queue_open(t->url, "calls", NULL, q, msg, sizeof msg) != WASMPLUG_OK) {
+        printf("queue_test: %s\n", msg);
+        return false;
+    }
+    return true;
+}
+
 #endif

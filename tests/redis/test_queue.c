@@ -45,11 +45,9 @@ int main(void)
     CHECK(qt_worker_start(&t, 1, others));
     CHECK(qt_worker_start(&t, 2, others));
     wps_redis *r;
-    CHECK_EQ(wps_redis_open(t.url, NULL, &r, msg, sizeof msg), WPS_REDIS_OK);
-    CHECK(qt_wait_consumers(&t, r, 3));
-
     wasmplug_queue *q;
-    CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
+    CHECK(qt_connect(&t, 3, &r, &q));
+
     wasmplug_queue_result res;
 
     /* Outputs, and failures as answers with the plugin's message. */

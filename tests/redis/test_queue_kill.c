@@ -47,10 +47,8 @@ int main(void)
     for (int i = 0; i < 3; i++)
         CHECK(qt_worker_start(&t, i, flags));
     wps_redis *r;
-    CHECK_EQ(wps_redis_open(t.url, NULL, &r, msg, sizeof msg), WPS_REDIS_OK);
-    CHECK(qt_wait_consumers(&t, r, 3));
     wasmplug_queue *q;
-    CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
+    CHECK(qt_connect(&t, 3, &r, &q));
 
     /* From call 2,000 on, SIGKILL worker-1 as soon as it holds entries
      * (delivered to it, not answered yet); the other calls follow. If what

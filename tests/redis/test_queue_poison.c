@@ -19,10 +19,8 @@ int main(void)
     const char *flags[] = {"--max-deliveries", "3", "--claim-idle", "200ms", NULL};
     CHECK(qt_worker_start(&t, 0, flags));
     wps_redis *r;
-    CHECK_EQ(wps_redis_open(t.url, NULL, &r, msg, sizeof msg), WPS_REDIS_OK);
-    CHECK(qt_wait_consumers(&t, r, 1));
     wasmplug_queue *q;
-    CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
+    CHECK(qt_connect(&t, 1, &r, &q));
 
     wasmplug_queue_call c = qt_call("echo", NULL);
     c.plugin = "ghost";

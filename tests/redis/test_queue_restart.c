@@ -8,7 +8,6 @@
 
 enum { N = 3000 };
 
-static char msg[1024];
 static char ids[N][WASMPLUG_QUEUE_ID_MAX];
 
 int main(void)
@@ -25,10 +24,8 @@ int main(void)
     CHECK(qt_worker_start(&t, 0, first));
     CHECK(qt_worker_start(&t, 1, second));
     wps_redis *r;
-    CHECK_EQ(wps_redis_open(t.url, NULL, &r, msg, sizeof msg), WPS_REDIS_OK);
-    CHECK(qt_wait_consumers(&t, r, 2));
     wasmplug_queue *q;
-    CHECK_STATUS(wasmplug_queue_open(t.url, "calls", NULL, &q, msg, sizeof msg), WASMPLUG_OK);
+    CHECK(qt_connect(&t, 2, &r, &q));
 
     int submitted = 0, right = 0;
     for (int i = 0; i < N; i++) {
