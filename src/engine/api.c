@@ -6,6 +6,7 @@
  * host functions, and the memory/table/global accessors.
  */
 #include "runtime.h"
+#include "aot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -563,7 +564,7 @@ wasmplug_status wp_exec_call(wp_exec *exec, wasmplug_func *func, wasmplug_slot *
     exec->trap_message[0] = '\0';
 
     wasmplug_status st = WASMPLUG_OK;
-    if (wp_interp_call(exec, func, base)) {
+    if (wp_aot_ready(func) ? wp_aot_call(exec, func, base) : wp_interp_call(exec, func, base)) {
         if (t->rslots)
             memcpy(args_results, base, t->rslots * sizeof *base);
     } else {

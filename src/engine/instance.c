@@ -10,6 +10,7 @@
  * tables and memories stay, as the spec requires.
  */
 #include "runtime.h"
+#include "aot.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -505,6 +506,7 @@ static void instance_destroy(wasmplug_instance *inst)
     for (uint32_t i = 0; i < inst->nimports; i++)
         wasmplug_extern_release(inst->imports[i]);
     wp_free(e, inst->imports, (size_t)m->nimports * sizeof *inst->imports);
+    wp_aot_instance_release(inst);
     wp_exec_destroy(&inst->exec, e);
     wp_free(e, inst, sizeof *inst);
     wp_module_release(m);

@@ -1338,6 +1338,12 @@ bool wp_interp_call(wp_exec *exec, wasmplug_func *func, wasmplug_slot *args)
     return ok;
 }
 
+bool wp_interp_call_host(wp_exec *exec, wasmplug_func *f, wasmplug_instance *caller_inst,
+                         wasmplug_slot *slots)
+{
+    return call_host(exec, f, caller_inst, slots);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Operation cells                                                          */
 /* ------------------------------------------------------------------------ */

@@ -8,6 +8,7 @@
  */
 #include "module.h"
 #include "runtime.h"
+#include "aot.h"
 #include "reader.h"
 
 #include <string.h>
@@ -28,6 +29,7 @@ bool wp_functype_equal(const wp_functype *a, const wp_functype *b)
 void wp_module_release_contents(wasmplug_module *m)
 {
     wp_module_free_checked_code(m);
+    wp_aot_module_release(m);
     wp_arena_free(&m->arena);
     if (m->bytes)
         wp_free(m->engine, m->bytes, m->size);

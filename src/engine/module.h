@@ -220,6 +220,9 @@ struct wasmplug_module {
      * made on first need by a guard-mode engine; NULL until then. */
     _Atomic(wp_code *) checked_code;
     size_t checked_bytes;
+
+    /* aot.c: native code attached (wasmplug_module_attach_native), or NULL. */
+    _Atomic(struct wp_aot *) aot;
 };
 
 /* api.c: how the engine checks memory accesses (GUARD_PAGES or EXPLICIT),

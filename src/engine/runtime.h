@@ -161,6 +161,8 @@ struct wasmplug_instance {
     bool *elem_dropped;           /* per element segment */
     bool *data_dropped;           /* per data segment */
     bool start_pending;           /* defer_start: wasmplug_instance_start not run yet */
+    _Atomic uint8_t tier;         /* wasmplug_tier of the following calls (aot.c) */
+    struct wp_aot_inst *aot;      /* aot.c: native-tier state, made on the first native call */
 
     wp_exec exec;
 };
@@ -179,6 +181,10 @@ struct wasmplug_caller {
  * exec->trap_message set and exec->frames still describing the stack at the
  * trap (for the backtrace); the caller resets depth afterwards. */
 WP_INTERNAL bool wp_interp_call(wp_exec *exec, wasmplug_func *func, wasmplug_slot *args);
+/* interp.c: call host function f with caller_inst as its caller, arguments
+ * and results in slots (in exec's stack), with the same trap reporting. */
+WP_INTERNAL bool wp_interp_call_host(wp_exec *exec, wasmplug_func *f,
+                                     wasmplug_instance *caller_inst, wasmplug_slot *slots);
 
 /* api.c: run func from C on exec: sets up the stack, runs, builds err
  * (message + backtrace) on a trap. */

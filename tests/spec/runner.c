@@ -27,6 +27,7 @@
 #define _POSIX_C_SOURCE 200809L /* fork, pipe, strdup, strsignal */
 
 #include "wasmplug/engine.h"
+#include "wasmplug/native.h"
 
 #include <jansson.h>
 
@@ -51,6 +52,9 @@ typedef struct named_instance {
 
 /* --roundtrip: every module goes through serialize + deserialize. */
 static int roundtrip_modules;
+/* --native: every module the native tier can compile runs native code. */
+static int native_modules;
+
 
 typedef struct options {
     wasmplug_bounds_mode bounds;
@@ -588,6 +592,26 @@ static loaded load_module(run *r, const char *filename)
             return l;
         m = m2;
     }
+    if (native_modules) { /* --native: compile with cc, attach, run native code */
+        if (!wasmplug_native_supported(m, NULL, 0)) {
+            ; /* SIMD: stays in the interpreter */
+        } else {
+            /* a path per module: dlopen hands out an already loaded path again */
+            static unsigned long seq;
+            char so[96];
+            snprintf(so, sizeof so, "/tmp/wasmplug-spectest-%ld-%lu.so", (long)getpid(), ++seq);
+            l.status = wasmplug_native_compile(m, so, NULL, &l.err);
+            if (l.status == WASMPLUG_OK)
+                l.status = wasmplug_module_attach_native(m, so, &l.err);
+            unlink(so);
+            if (l.status != WASMPLUG_OK) {
+                fprintf(stderr, "native tier: %s: %s\n", filename, l.err.message);
+                wasmplug_module_free(m);
+                return l;
+            }
+
+        }
+    }
 
     l.stage = 1;
     uint32_t n = wasmplug_module_import_count(m);
@@ -1043,7 +1067,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: wasmplug-spectest [--bounds auto|guard|explicit] [--fuel N] [--no-fork]\n"
-            "                         [--timeout SECONDS] [--roundtrip] [-v] FILE.json...\n"
+            "                         [--timeout SECONDS] [--roundtrip] [--native] [-v] FILE.json...\n"
+            "  --native     compile every module with the native tier (cc) and run it natively\n"
             "  --roundtrip  run every module through wasmplug_module_serialize/_deserialize\n");
 }
 
@@ -1054,6 +1079,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
             opt.verbose = 1;
+        } else if (strcmp(argv[i], "--native") == 0) {
+            native_modules = 1;
         } else if (strcmp(argv[i], "--roundtrip") == 0) {
             roundtrip_modules = 1;
         } else if (strcmp(argv[i], "--no-fork") == 0) {
