@@ -474,7 +474,7 @@ void wp_aot_module_release(wasmplug_module *m)
  * contraction into FMA, sqrt without errno), nothing else exported. */
 static const char *const required_flags[] = {
     "-shared", "-fPIC", "-nostdlib", "-fno-stack-protector", "-fno-math-errno",
-    "-ffp-contract=off", "-fno-strict-aliasing", "-fvisibility=hidden",
+    "-ffp-contract=off", "-fsignaling-nans", "-fno-strict-aliasing", "-fvisibility=hidden",
     "-fno-asynchronous-unwind-tables", "-Wl,-z,defs", "-w", "-std=gnu11",
 };
 #define NREQUIRED (sizeof required_flags / sizeof required_flags[0])

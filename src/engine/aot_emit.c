@@ -445,7 +445,7 @@ static const numop numops[0xC5] = {
     [0xB6] = {'f', 'd', 1, "(float)$a"},
     [0xB7] = {'d', 'i', 1, "(double)(int32_t)$a"}, [0xB8] = {'d', 'i', 1, "(double)$a"},
     [0xB9] = {'d', 'j', 1, "(double)(int64_t)$a"}, [0xBA] = {'d', 'j', 1, "(double)$a"},
-    [0xBB] = {'d', 'f', 1, "(double)$a"},
+    [0xBB] = {'d', 'f', 1, "WP_PROMOTE($a)"},
     [0xBC] = {'i', 'f', 1, "wp_b32($a)"}, [0xBD] = {'j', 'd', 1, "wp_b64($a)"},
     [0xBE] = {'f', 'i', 1, "wp_f32($a)"}, [0xBF] = {'d', 'j', 1, "wp_f64($a)"},
     [0xC0] = {'i', 'i', 1, "wp_sext32($a, 8)"}, [0xC1] = {'i', 'i', 1, "wp_sext32($a, 16)"},
@@ -1076,14 +1076,14 @@ static bool step(fctx *c)
         uint32_t bits = 0;
         (void)wp_read_f32_bits(&c->r, &bits);
         push(c, 'f');
-        B(" %s = wp_f32(0x%xu);", var(c, c->h - 1, a), bits);
+        B(" %s = wp_f32(WP_OPAQUE(0x%xu));", var(c, c->h - 1, a), bits);
         return true;
     }
     case 0x44: {
         uint64_t bits = 0;
         (void)wp_read_f64_bits(&c->r, &bits);
         push(c, 'd');
-        B(" %s = wp_f64(0x%llxull);", var(c, c->h - 1, a), (unsigned long long)bits);
+        B(" %s = wp_f64(WP_OPAQUE(0x%llxull));", var(c, c->h - 1, a), (unsigned long long)bits);
         return true;
     }
     case 0xD0:

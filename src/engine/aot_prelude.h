@@ -49,6 +49,14 @@ __attribute__((visibility("hidden"))) void *memset(void *d, int v, size_t n)
         c->depth = d_ + 1;                                                      \
     } while (0)
 
+/* Float constants and promotions go through an empty asm the compiler
+ * cannot see into: otherwise it folds x - 0.0, x * 1.0, x / -1.0 or
+ * demote(promote(x)) to x, which keeps a signalling NaN the wasm operation
+ * must quiet (the compiler's flags cannot forbid it everywhere: clang has no
+ * -fsignaling-nans). */
+#define WP_OPAQUE(v) ({ __typeof__(v) o_ = (v); __asm__("" : "+r"(o_)); o_; })
+#define WP_PROMOTE(x) ({ double p_ = (double)(x); __asm__("" : "+g"(p_)); p_; })
+
 static inline float wp_f32(uint32_t b) { union { uint32_t u; float f; } x; x.u = b; return x.f; }
 static inline double wp_f64(uint64_t b) { union { uint64_t u; double f; } x; x.u = b; return x.f; }
 static inline uint32_t wp_b32(float f) { union { uint32_t u; float f; } x; x.f = f; return x.u; }
