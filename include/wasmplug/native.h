@@ -75,6 +75,10 @@ WASMPLUG_API wasmplug_status wasmplug_native_compile(const wasmplug_module *modu
 WASMPLUG_API wasmplug_status wasmplug_native_compiler_id(const wasmplug_native_options *options,
                                                          char *id, size_t id_size);
 
+/** The bounds mode engine resolved (GUARD_PAGES or EXPLICIT, never AUTO):
+ * native code is made for one, and cache keys include it. */
+WASMPLUG_API wasmplug_bounds_mode wasmplug_engine_bounds(const wasmplug_engine *engine);
+
 /** A key of this engine build (its sources and the native ABI) for cache keys. */
 WASMPLUG_API uint64_t wasmplug_native_engine_key(void);
 

@@ -174,6 +174,7 @@ int cmd_flow(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_kv(int argc, char **argv);
 

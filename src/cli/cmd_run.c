@@ -10,6 +10,9 @@
 
 #include <wasmplug/services.h>
 #include "services/cache.h"
+#include "services/native_cache.h"
+
+#include <wasmplug/native.h>
 #include "services/grants.h"
 #include "services/store.h"
 
@@ -50,7 +53,7 @@ const cli_opt RUN_COMMON_OPTS[] = {
     {"config", 'c', true, R_CONFIG},       {"grant", 'g', true, R_GRANT},
     {"deny", 0, true, R_DENY},             {"input-file", 'i', true, R_INPUT_FILE},
     {"manifest", 'm', true, R_MANIFEST},   {"no-cache", 0, false, R_NO_CACHE},
-    {"cache-dir", 0, true, R_CACHE_DIR},   {"max-input", 0, true, R_MAX_INPUT},
+    {"cache-dir", 0, true, R_CACHE_DIR},   {"tier", 0, true, R_TIER},   {"max-input", 0, true, R_MAX_INPUT},
     {"max-output", 0, true, R_MAX_OUTPUT}, {"allow-http", 0, true, R_ALLOW_HTTP},
     {"allow-http-address", 0, true, R_ALLOW_HTTP_ADDR},
     {"http-ca", 0, true, R_HTTP_CA},       {NULL, 0, false, 0}};
@@ -139,6 +142,18 @@ bool run_opts_apply(run_opts *o, int id, const char *arg)
         return true;
     case R_CACHE_DIR:
         o->cache_dir = arg;
+        return true;
+    case R_TIER:
+        if (!strcmp(arg, "auto"))
+            o->tier = 0;
+        else if (!strcmp(arg, "native"))
+            o->tier = 1;
+        else if (!strcmp(arg, "interp") || !strcmp(arg, "interpreter"))
+            o->tier = 2;
+        else {
+            cli_error("--tier takes auto, native or interp (got '%s')", arg);
+            return false;
+        }
         return true;
     case R_CONFIG: {
         const char *eq = strchr(arg, '=');
@@ -461,6 +476,8 @@ static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_
 
 /* What the compiled-module cache did for this run (for --stats). */
 static wps_cache_info cache_info;
+/* What the native-code cache did (--stats: which tier ran). */
+static wps_native_info native_info;
 
 /*
  * Load (and initialize) the plugin. The module comes from the compiled-module
@@ -513,6 +530,18 @@ static wasmplug_status load_plugin(wasmplug_host *h, const cli_plugin *p, const 
                              &ee);
         if (cache_info.note[0])
             cli_note("note: compiled-module cache: %s", cache_info.note);
+        /* Native code from the cache (--tier native: compiled when missing). */
+        if (lo.module && o->tier != 2) {
+            wps_native_attach(lo.module, wasm, len,
+                              wasmplug_engine_bounds(wasmplug_host_engine(h)), dir, o->tier == 1,
+                              &native_info);
+            /* quiet when there is simply nothing compiled (auto) */
+            bool quiet = o->tier == 0 && !native_info.rejected &&
+                         (native_info.result == WPS_NATIVE_MISSING ||
+                          native_info.result == WPS_NATIVE_UNSUPPORTED);
+            if (native_info.note[0] && !quiet)
+                cli_note("note: native code: %s", native_info.note);
+        }
         /* A module that does not compile: the host reports it as usual. */
         st = wasmplug_host_load(h, name, wasm, len, &lo, out, err);
     }
@@ -659,6 +688,9 @@ static void print_stats(json_t *stats)
     fprintf(stderr, "memory:       %" JSON_INTEGER_FORMAT " bytes (peak)\n",
             json_integer_value(json_object_get(stats, "memory_bytes")));
     fprintf(stderr, "cache:        %s\n", json_string_value(json_object_get(stats, "cache")));
+    fprintf(stderr, "tier:         %s (native code: %s)\n",
+            json_string_value(json_object_get(stats, "tier")),
+            json_string_value(json_object_get(stats, "native")));
     json_t *hs = json_object_get(stats, "http"), *st = json_object_get(hs, "status");
     if (hs)
         fprintf(stderr,
@@ -1055,6 +1087,13 @@ int cmd_run(int argc, char **argv)
                               (now_ns() - t_start) / 1e6, "fuel_used", (json_int_t)mt.fuel_used,
                               "memory_bytes", (json_int_t)mt.memory_pages_max * 65536);
     json_object_set_new(stats, "cache", json_string(wps_cache_result_name(cache_info.result)));
+    bool native = native_info.result == WPS_NATIVE_HIT ||
+                  native_info.result == WPS_NATIVE_COMPILED ||
+                  native_info.result == WPS_NATIVE_REBUILT;
+    json_object_set_new(stats, "tier", json_string(native ? "native" : "interpreter"));
+    json_object_set_new(stats, "native", json_string(wps_native_result_name(native_info.result)));
+    if (native_info.compile_ms > 0)
+        json_object_set_new(stats, "native_compile_ms", json_real(native_info.compile_ms));
     json_t *http_stats = cli_http_stats(h, pl);
     if (http_stats)
         json_object_set_new(stats, "http", http_stats);

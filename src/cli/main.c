@@ -265,6 +265,9 @@ static const command COMMANDS[] = {
      "  --no-cache           compile the module, don't use the compiled-module cache\n"
      "  --cache-dir DIR      compiled-module cache (default $WASMPLUG_CACHE_DIR, else\n"
      "                       $XDG_CACHE_HOME/wasmplug/modules)\n"
+     "  --tier auto|native|interp  auto: native code made by `wasmplug compile`\n"
+     "                       when the cache has it (default); native: compile it\n"
+     "                       now when missing; interp: the interpreter only\n"
      "The plugin's WASI stdout/stderr (in the result with --json) and its log\n"
      "lines go to stderr; stdout carries the call's output alone.\n"
      "The CLI provides these host functions (granted only when requested):\n"
@@ -279,6 +282,14 @@ static const command COMMANDS[] = {
      "runtime itself use the codes below. Put options before FILE, or use --\n"
      "before ARGS that start with '-'.\n" WASI_FLAGS LIMIT_FLAGS
      "  --stats              print time, fuel and memory to stderr\n"},
+    {"compile", cmd_compile, "compile FILE.wasm [--cache-dir DIR]",
+     "make a module's native code (system C compiler) for run and exec",
+     "Translates the module to C, compiles it with the system C compiler (cc,\n"
+     "or $CC / $WASMPLUG_CC) at -O2 and keeps the shared object in the\n"
+     "native-code cache (<cache dir>/native: only you may write there; its\n"
+     "SHA-256 is recorded now and checked before every load). `run` and `exec`\n"
+     "then run the module natively (`--stats` says which tier ran). Modules\n"
+     "using SIMD are not compiled: they run in the interpreter.\n"},
     {"inspect", cmd_inspect, "inspect FILE.wasm",
      "show a module's sections, imports, exports, features and sizes", ""},
     {"new", cmd_new, "new LANG NAME [--dir DIR]",

@@ -9,7 +9,7 @@
 
 enum {
     R_ALLOW_ENV = 1, R_DIR, R_TIMEOUT, R_FUEL, R_MAX_MEMORY, R_MAX_DEPTH, R_STATS,
-    R_CONFIG, R_GRANT, R_DENY, R_INPUT_FILE, R_MANIFEST, R_NO_CACHE, R_CACHE_DIR,
+    R_CONFIG, R_GRANT, R_DENY, R_INPUT_FILE, R_MANIFEST, R_NO_CACHE, R_CACHE_DIR, R_TIER,
     R_MAX_INPUT, R_MAX_OUTPUT, R_ALLOW_HTTP, R_ALLOW_HTTP_ADDR, R_HTTP_CA
 };
 
@@ -36,6 +36,8 @@ typedef struct run_opts {
     const char *manifest;
     bool no_cache;                 /* run: --no-cache (compiled-module cache off) */
     const char *cache_dir;         /* run: --cache-dir DIR */
+    int tier;                      /* run: --tier: 0 auto (native code from the cache),
+                                      1 native (compile when missing), 2 interpreter */
     const char **http;             /* run, info: --allow-http PATTERN */
     size_t http_count;
     const char **http_addrs;       /* run: --allow-http-address HOST=CIDR */

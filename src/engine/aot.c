@@ -710,6 +710,11 @@ wasmplug_status wasmplug_native_compiler_id(const wasmplug_native_options *opt, 
     return WASMPLUG_OK;
 }
 
+wasmplug_bounds_mode wasmplug_engine_bounds(const wasmplug_engine *engine)
+{
+    return wp_engine_bounds(engine);
+}
+
 uint64_t wasmplug_native_engine_key(void)
 {
     return wp_aot_engine_key();
