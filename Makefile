@@ -7,6 +7,7 @@
 #   make tsan      the host, event-bus, server and Redis queue tests (threads,
 #                  chaos, HTTP, workers) under ThreadSanitizer (build-tsan/)
 #   make spec SPEC_DIR=/path/to/json   the official spec suite (see README)
+#   make spec-native SPEC_DIR=...      the same through the native tier (cc)
 #   make wasi-testsuite [WASI_TESTSUITE_DIR=dir]   the official WASI test suite
 #                  (a copy made by scripts/fetch-wasi-testsuite.sh; see README)
 #   make bench     the benchmark suite (bench/run.sh, build-bench/)
@@ -41,7 +42,7 @@ SPEC_FLAGS ?=
 # The WASI test suite's copy (scripts/fetch-wasi-testsuite.sh makes it).
 WASI_TESTSUITE_DIR ?= wasi-testsuite
 
-.PHONY: all deps build test demo asan switch tsan spec wasi-testsuite bench install clean
+.PHONY: all deps build test demo asan switch tsan spec spec-native wasi-testsuite bench install clean
 
 # Keep the nested makes CMake generates quiet about directories.
 MAKEFLAGS += --no-print-directory
@@ -111,6 +112,11 @@ spec: build
 	@files=$$(ls "$(SPEC_DIR)"/*.json); \
 	test -n "$$files" || { echo "no *.json in $(SPEC_DIR)" >&2; exit 2; }; \
 	"$(BUILD_DIR)/wasmplug-spectest" $(SPEC_FLAGS) $$files
+
+# The same suite through the native tier: every module the tier can compile
+# (all but SIMD) is compiled with cc and run natively (a few minutes).
+spec-native: build
+	$(MAKE) spec SPEC_DIR="$(SPEC_DIR)" SPEC_FLAGS="--native $(SPEC_FLAGS)"
 
 # Every wasm32-wasip1 test of the suite through `wasmplug exec`.
 wasi-testsuite: build

@@ -633,6 +633,26 @@ WASMPLUG_API const char *wasmplug_plugin_version(wasmplug_plugin *plugin);
 /* Loading                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/**
+ * Which code runs a plugin's calls: the interpreter, which starts at once,
+ * or native code made by the engine's native tier (<wasmplug/native.h>: the
+ * module translated to C and compiled by the system C compiler; the same
+ * semantics, limits and host API). A module the native tier cannot compile
+ * (SIMD) runs in the interpreter; wasmplug_plugin_tier says why.
+ */
+typedef enum wasmplug_tiering {
+    WASMPLUG_TIERING_DEFAULT = 0,   /* $WASMPLUG_TIER if set (interp, native, tiered,
+                                       auto), else AUTO */
+    WASMPLUG_TIERING_AUTO,          /* native code already attached to the module (e.g.
+                                       from a cache, see wasmplug_load_options.module),
+                                       else the interpreter */
+    WASMPLUG_TIERING_INTERPRETER,   /* the interpreter only */
+    WASMPLUG_TIERING_NATIVE,        /* compile at load (the load waits for the compiler) */
+    WASMPLUG_TIERING_TIERED         /* the interpreter at once; native code compiled in
+                                       the background, each call that starts after it is
+                                       ready runs it (no call lost, same results) */
+} wasmplug_tiering;
+
 typedef struct wasmplug_load_options {
     const wasmplug_manifest *manifest; /* may be NULL: then no permissions (see Permissions) */
     const wasmplug_kv *config;         /* config values (override the manifest's) */
@@ -659,10 +679,11 @@ typedef struct wasmplug_load_options {
      * module cache); it must come from the host's engine. The host takes
      * over this reference whether the load succeeds or fails. */
     wasmplug_module *module;
+    wasmplug_tiering tiering;          /* interpreter or native code (see wasmplug_tiering) */
 } wasmplug_load_options;
 
 #define WASMPLUG_LOAD_OPTIONS_INIT \
-    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL, NULL}
+    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL, NULL, WASMPLUG_TIERING_DEFAULT}
 
 /**
  * Load a plugin from a binary module under a unique name (1..127 bytes).
@@ -1090,6 +1111,15 @@ typedef struct wasmplug_plugin_info {
 /** Fill *info. */
 WASMPLUG_API wasmplug_status wasmplug_plugin_get_info(wasmplug_plugin *plugin,
                                                       wasmplug_plugin_info *info);
+/**
+ * Which code runs the plugin's next call: "native", "interpreter" or
+ * "compiling" (the interpreter while native code is being made). For the
+ * interpreter, why (may be NULL) says why when there is a reason: the
+ * policy, a module the native tier cannot compile, a failed compile.
+ */
+WASMPLUG_API const char *wasmplug_plugin_tier(wasmplug_plugin *plugin, char *why,
+                                              size_t why_size);
+
 /** The metrics alone. */
 WASMPLUG_API wasmplug_status wasmplug_plugin_get_metrics(wasmplug_plugin *plugin,
                                                          wasmplug_metrics *out);

@@ -11,6 +11,7 @@
 #define WASMPLUG_TEST_H
 
 #include "wasmplug/engine.h"
+#include "wasmplug/native.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,26 @@ static inline wasmplug_val test_v128(uint64_t lo, uint64_t hi)
     r.of.u64 = lo;
     r.of_hi.u64 = hi;
     return r;
+}
+
+/* wasmplug_module_new, and with WASMPLUG_TEST_TIER=native the module's
+ * native code compiled and attached (a module the native tier cannot
+ * compile stays interpreted), so a test runs through the native tier. */
+static inline wasmplug_status test_module_new(wasmplug_engine *e, const uint8_t *bytes,
+                                              size_t size, wasmplug_module **out,
+                                              wasmplug_error *err)
+{
+    wasmplug_status st = wasmplug_module_new(e, bytes, size, out, err);
+    const char *tier = getenv("WASMPLUG_TEST_TIER");
+    if (st == WASMPLUG_OK && tier && !strcmp(tier, "native") &&
+        wasmplug_native_supported(*out, NULL, 0)) {
+        wasmplug_error cerr;
+        if (wasmplug_module_compile_native(*out, NULL, &cerr) != WASMPLUG_OK) {
+            printf("FAIL: native tier: %s\n", cerr.message);
+            test_failed_count++;
+        }
+    }
+    return st;
 }
 
 #endif

@@ -94,6 +94,42 @@ WASMPLUG_API uint64_t wasmplug_native_engine_key(void);
 WASMPLUG_API wasmplug_status wasmplug_module_attach_native(wasmplug_module *module,
                                                            const char *so_path,
                                                            wasmplug_error *err);
+/**
+ * Compile module (as wasmplug_native_compile, into a directory made for it
+ * with mode 0700 under options->tmp_dir) and attach the code; the file is
+ * removed once loaded. OK at once when native code is attached already.
+ */
+WASMPLUG_API wasmplug_status wasmplug_module_compile_native(wasmplug_module *module,
+                                                            const wasmplug_native_options *options,
+                                                            wasmplug_error *err);
+
+/** Where a module's native code stands. */
+typedef enum wasmplug_native_state {
+    WASMPLUG_NATIVE_NONE = 0,     /* not compiled, no compile running */
+    WASMPLUG_NATIVE_COMPILING,    /* a background compile runs */
+    WASMPLUG_NATIVE_READY,        /* attached: new calls run native code */
+    WASMPLUG_NATIVE_FAILED,       /* the background compile failed (why says why) */
+    WASMPLUG_NATIVE_UNSUPPORTED   /* the tier cannot compile this module (why says why) */
+} wasmplug_native_state;
+
+/**
+ * Tier up in the background: a thread compiles and attaches the module's
+ * native code (wasmplug_module_compile_native) while its instances keep
+ * serving calls in the interpreter; each call that starts after the code is
+ * attached runs natively, none is lost or changes its result. Freeing the
+ * module stops the compile and waits for its thread. OK when started (or already running or
+ * done); ERR_UNSUPPORTED when the tier cannot compile the module.
+ */
+WASMPLUG_API wasmplug_status wasmplug_module_compile_native_async(
+    wasmplug_module *module, const wasmplug_native_options *options);
+/** The state of the module's native code, and for FAILED and UNSUPPORTED
+ * why (why may be NULL). */
+WASMPLUG_API wasmplug_native_state wasmplug_module_native_state(const wasmplug_module *module,
+                                                                char *why, size_t why_size);
+/** Wait for a background compile of module to end; with cancel, stop the
+ * compiler first (the state becomes FAILED, "cancelled"). */
+WASMPLUG_API void wasmplug_module_native_wait(wasmplug_module *module, bool cancel);
+
 /** Whether native code is attached to module. */
 WASMPLUG_API bool wasmplug_module_has_native(const wasmplug_module *module);
 

@@ -25,6 +25,7 @@
 #include "wp_engine_key.h"
 
 #include <dlfcn.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -48,6 +49,19 @@ _Static_assert(sizeof(atomic_int) == sizeof(int), "interrupt flag layout");
 struct wp_aot {
     void *handle;
     const wp_aot_module_info *info;
+};
+
+/* A background compile of a module (wasmplug_module_compile_native_async). */
+struct wp_aot_job {
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    bool running;
+    bool cancelled;
+    bool joinable;                /* thread started and not joined yet */
+    pthread_t thread;
+    pid_t pid;                    /* the compiler while it runs, else 0 */
+    wasmplug_native_state state;
+    char message[WASMPLUG_ERROR_MESSAGE_MAX];
 };
 
 /* An instance's native state; ctx first (the run-time functions get it). */
@@ -458,6 +472,14 @@ void wp_aot_instance_release(wasmplug_instance *inst)
 
 void wp_aot_module_release(wasmplug_module *m)
 {
+    /* a background compile reads the module: stop it first */
+    wasmplug_module_native_wait(m, true);
+    struct wp_aot_job *job = atomic_exchange(&m->aot_job, NULL);
+    if (job) {
+        pthread_mutex_destroy(&job->lock);
+        pthread_cond_destroy(&job->done);
+        wp_free(m->engine, job, sizeof *job);
+    }
     struct wp_aot *a = atomic_exchange(&m->aot, NULL);
     if (!a)
         return;
@@ -512,9 +534,11 @@ static size_t split_words(char *copy, char **argv, size_t max)
     return n;
 }
 
+
 /* Run argv with stdout and stderr to log_fd; the exit status, or -1 with
- * errno when it could not start. */
-static int run_command(char *const *argv, int log_fd)
+ * errno when it could not start. With a job, its pid is published there
+ * (so a cancel can stop it) and a cancelled job starts nothing. */
+static int run_command(char *const *argv, int log_fd, struct wp_aot_job *job)
 {
     posix_spawn_file_actions_t fa;
     if (posix_spawn_file_actions_init(&fa) != 0)
@@ -522,16 +546,31 @@ static int run_command(char *const *argv, int log_fd)
     posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
     posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    if (job)
+        pthread_mutex_lock(&job->lock);
+    int rc = job && job->cancelled ? ECANCELED
+                                   : posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    if (job) {
+        if (rc == 0)
+            job->pid = pid;
+        pthread_mutex_unlock(&job->lock);
+    }
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
         errno = rc;
         return -1;
     }
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    int w;
+    while ((w = (int)waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    if (job) {
+        pthread_mutex_lock(&job->lock);
+        job->pid = 0;
+        pthread_mutex_unlock(&job->lock);
+    }
+    if (w < 0)
+        return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -608,8 +647,9 @@ void wasmplug_native_free(char *p)
     free(p);
 }
 
-wasmplug_status wasmplug_native_compile(const wasmplug_module *m, const char *so_path,
-                                        const wasmplug_native_options *opt, wasmplug_error *err)
+static wasmplug_status compile_to(const wasmplug_module *m, const char *so_path,
+                                  const wasmplug_native_options *opt, wasmplug_error *err,
+                                  struct wp_aot_job *job)
 {
     if (!m || !so_path)
         return wp_error(err, WASMPLUG_ERR_ARGUMENT, WP_NO_OFFSET,
@@ -659,7 +699,7 @@ wasmplug_status wasmplug_native_compile(const wasmplug_module *m, const char *so
     argv[argc++] = cpath;
     argv[argc++] = (char *)"-lgcc"; /* the compiler's own helpers (popcount, ...) */
     argv[argc] = NULL;
-    int rc = argc > NREQUIRED + 3 ? run_command(argv, log_fd) : -1;
+    int rc = argc > NREQUIRED + 3 ? run_command(argv, log_fd, job) : -1;
     char log[200];
     first_lines(log_fd, log, sizeof log);
     close(log_fd);
@@ -676,6 +716,194 @@ wasmplug_status wasmplug_native_compile(const wasmplug_module *m, const char *so
                         log[0] ? log : "(no output)");
     }
     return WASMPLUG_OK;
+}
+
+wasmplug_status wasmplug_native_compile(const wasmplug_module *m, const char *so_path,
+                                        const wasmplug_native_options *opt, wasmplug_error *err)
+{
+    return compile_to(m, so_path, opt, err, NULL);
+}
+
+/* Compile into a private directory (0700, made for this compile) and
+ * attach; the object is unlinked once loaded (the mapping stays). */
+static wasmplug_status compile_attach(wasmplug_module *m, const wasmplug_native_options *opt,
+                                      wasmplug_error *err, struct wp_aot_job *job)
+{
+    char dir[4096], so[4200];
+    snprintf(dir, sizeof dir, "%s/wasmplug-native-XXXXXX", temp_dir(opt));
+    if (!mkdtemp(dir))
+        return wp_error(err, WASMPLUG_ERR_IO, WP_NO_OFFSET, "cannot create a directory in %s: %s",
+                        temp_dir(opt), strerror(errno));
+    snprintf(so, sizeof so, "%s/module.so", dir);
+    wasmplug_native_options o = opt ? *opt : (wasmplug_native_options){NULL, NULL, NULL};
+    o.tmp_dir = dir;
+    wasmplug_status st = compile_to(m, so, &o, err, job);
+    if (st == WASMPLUG_OK)
+        st = wasmplug_module_attach_native(m, so, err);
+    unlink(so);
+    rmdir(dir);
+    return st;
+}
+
+wasmplug_status wasmplug_module_compile_native(wasmplug_module *m,
+                                               const wasmplug_native_options *opt,
+                                               wasmplug_error *err)
+{
+    if (!m)
+        return wp_error(err, WASMPLUG_ERR_ARGUMENT, WP_NO_OFFSET,
+                        "wasmplug_module_compile_native: module is required");
+    if (wasmplug_module_has_native(m))
+        return WASMPLUG_OK;
+    return compile_attach(m, opt, err, NULL);
+}
+
+typedef struct job_start {
+    wasmplug_module *m;
+    wasmplug_native_options opt;
+    char cc[1024], cflags[1024], tmp[1024];
+} job_start;
+
+static void *job_main(void *arg)
+{
+    job_start *js = arg;
+    wasmplug_module *m = js->m;
+    struct wp_aot_job *job = atomic_load(&m->aot_job);
+    wasmplug_error err;
+    wasmplug_error_clear(&err);
+    wasmplug_status st = compile_attach(m, &js->opt, &err, job);
+    free(js);
+    pthread_mutex_lock(&job->lock);
+    if (st == WASMPLUG_OK)
+        job->state = WASMPLUG_NATIVE_READY;
+    else
+        job->state = st == WASMPLUG_ERR_UNSUPPORTED ? WASMPLUG_NATIVE_UNSUPPORTED
+                                                    : WASMPLUG_NATIVE_FAILED;
+    if (st != WASMPLUG_OK)
+        snprintf(job->message, sizeof job->message, "%s",
+                 job->cancelled ? "cancelled" : err.message);
+    job->running = false;
+    pthread_cond_broadcast(&job->done);
+    pthread_mutex_unlock(&job->lock);
+    return NULL;
+}
+
+static struct wp_aot_job *module_job(wasmplug_module *m)
+{
+    struct wp_aot_job *job = atomic_load(&m->aot_job);
+    if (job)
+        return job;
+    job = wp_calloc(m->engine, 1, sizeof *job);
+    if (!job)
+        return NULL;
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->done, NULL);
+    struct wp_aot_job *expected = NULL;
+    if (!atomic_compare_exchange_strong(&m->aot_job, &expected, job)) {
+        pthread_mutex_destroy(&job->lock);
+        pthread_cond_destroy(&job->done);
+        wp_free(m->engine, job, sizeof *job);
+        return expected;
+    }
+    return job;
+}
+
+wasmplug_status wasmplug_module_compile_native_async(wasmplug_module *m,
+                                                     const wasmplug_native_options *opt)
+{
+    if (!m)
+        return WASMPLUG_ERR_ARGUMENT;
+    struct wp_aot_job *job = module_job(m);
+    if (!job)
+        return WASMPLUG_ERR_NOMEM;
+    pthread_mutex_lock(&job->lock);
+    if (job->running || wasmplug_module_has_native(m)) {
+        pthread_mutex_unlock(&job->lock);
+        return WASMPLUG_OK;
+    }
+    char why[WASMPLUG_ERROR_MESSAGE_MAX];
+    if (!wp_aot_supported(m, why, sizeof why)) {
+        job->state = WASMPLUG_NATIVE_UNSUPPORTED;
+        snprintf(job->message, sizeof job->message, "%s", why);
+        pthread_mutex_unlock(&job->lock);
+        return WASMPLUG_ERR_UNSUPPORTED;
+    }
+    job_start *js = calloc(1, sizeof *js);
+    if (!js) {
+        pthread_mutex_unlock(&job->lock);
+        return WASMPLUG_ERR_NOMEM;
+    }
+    js->m = m;
+    if (opt) { /* copied: the caller's strings need not outlive the call */
+        snprintf(js->cc, sizeof js->cc, "%s", opt->cc ? opt->cc : "");
+        snprintf(js->cflags, sizeof js->cflags, "%s", opt->cflags ? opt->cflags : "");
+        snprintf(js->tmp, sizeof js->tmp, "%s", opt->tmp_dir ? opt->tmp_dir : "");
+        js->opt.cc = opt->cc ? js->cc : NULL;
+        js->opt.cflags = opt->cflags ? js->cflags : NULL;
+        js->opt.tmp_dir = opt->tmp_dir ? js->tmp : NULL;
+    }
+    job->running = true;
+    job->cancelled = false;
+    job->state = WASMPLUG_NATIVE_COMPILING;
+    job->message[0] = '\0';
+    if (job->joinable) { /* an earlier compile's thread (it failed): reap it */
+        job->joinable = false;
+        pthread_join(job->thread, NULL);
+    }
+    int rc = pthread_create(&job->thread, NULL, job_main, js);
+    if (rc != 0) {
+        job->running = false;
+        job->state = WASMPLUG_NATIVE_FAILED;
+        snprintf(job->message, sizeof job->message, "cannot start a thread: %s", strerror(rc));
+        pthread_mutex_unlock(&job->lock);
+        free(js);
+        return WASMPLUG_ERR_NOMEM;
+    }
+    job->joinable = true;
+    pthread_mutex_unlock(&job->lock);
+    return WASMPLUG_OK;
+}
+
+wasmplug_native_state wasmplug_module_native_state(const wasmplug_module *m, char *why,
+                                                   size_t why_size)
+{
+    if (why && why_size)
+        why[0] = '\0';
+    if (!m)
+        return WASMPLUG_NATIVE_NONE;
+    if (wasmplug_module_has_native(m))
+        return WASMPLUG_NATIVE_READY;
+    struct wp_aot_job *job = atomic_load(&((wasmplug_module *)(uintptr_t)m)->aot_job);
+    if (!job) {
+        if (!wp_aot_supported(m, why ? why : (char[8]){0}, why ? why_size : 8))
+            return WASMPLUG_NATIVE_UNSUPPORTED;
+        return WASMPLUG_NATIVE_NONE;
+    }
+    pthread_mutex_lock(&job->lock);
+    wasmplug_native_state s = job->state;
+    if (why && why_size)
+        snprintf(why, why_size, "%s", job->message);
+    pthread_mutex_unlock(&job->lock);
+    return s;
+}
+
+void wasmplug_module_native_wait(wasmplug_module *m, bool cancel)
+{
+    struct wp_aot_job *job = m ? atomic_load(&m->aot_job) : NULL;
+    if (!job)
+        return;
+    pthread_mutex_lock(&job->lock);
+    if (cancel && job->running) {
+        job->cancelled = true;
+        if (job->pid > 0)
+            kill(job->pid, SIGKILL);
+    }
+    while (job->running)
+        pthread_cond_wait(&job->done, &job->lock);
+    bool join = job->joinable;
+    job->joinable = false;
+    pthread_mutex_unlock(&job->lock);
+    if (join)
+        pthread_join(job->thread, NULL);
 }
 
 wasmplug_status wasmplug_native_compiler_id(const wasmplug_native_options *opt, char *id,
@@ -696,7 +924,7 @@ wasmplug_status wasmplug_native_compiler_id(const wasmplug_native_options *opt, 
     size_t argc = split_words(cc_copy, argv, 16);
     argv[argc++] = (char *)"--version";
     argv[argc] = NULL;
-    int rc = argc > 1 ? run_command(argv, fd) : -1;
+    int rc = argc > 1 ? run_command(argv, fd, NULL) : -1;
     char line[200];
     first_lines(fd, line, sizeof line);
     close(fd);

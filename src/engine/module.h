@@ -223,6 +223,7 @@ struct wasmplug_module {
 
     /* aot.c: native code attached (wasmplug_module_attach_native), or NULL. */
     _Atomic(struct wp_aot *) aot;
+    _Atomic(struct wp_aot_job *) aot_job; /* a background compile, made on first use */
 };
 
 /* api.c: how the engine checks memory accesses (GUARD_PAGES or EXPLICIT),

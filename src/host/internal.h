@@ -270,6 +270,8 @@ struct wasmplug_plugin {
     char id[WASMPLUG_NAME_MAX];
     char version[WASMPLUG_NAME_MAX];
     wasmplug_module *module;
+    wasmplug_tiering tiering;     /* resolved policy (tier.c): never DEFAULT */
+    char tier_note[WASMPLUG_ERROR_MESSAGE_MAX]; /* why the interpreter runs it, if a reason */
     wasmplug_abi abi;
     wasmplug_extern *imports;
     uint32_t nimports;
@@ -402,6 +404,13 @@ WPH_INTERNAL void wph_async_shutdown(wasmplug_host *h);
 /* lifecycle.c: run a lifecycle hook for a handle (versions have none). */
 enum { WPH_HOOK_LOAD, WPH_HOOK_READY, WPH_HOOK_DISPOSE };
 WPH_INTERNAL void wph_lifecycle(wasmplug_plugin *p, int which);
+
+/* tier.c: apply the load's tiering policy to the plugin's module (compile
+ * now, or start a background compile); a compile that fails leaves the
+ * interpreter and a note, never a failed load. */
+WPH_INTERNAL void wph_tier_load(wasmplug_plugin *p, wasmplug_tiering policy);
+/* tier.c: a new instance of the plugin follows the policy. */
+WPH_INTERNAL void wph_tier_instance(const wasmplug_plugin *p, wasmplug_instance *inst);
 /* The error boundary of a failed bytes call on handle p: WASMPLUG_OK with
  * *out when the fallback answered it (counted), else st. */
 WPH_INTERNAL wasmplug_status wph_fallback(wasmplug_plugin *p, wasmplug_status st,

@@ -405,6 +405,8 @@ wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm
         st = wph_link_imports(p, &e);
     if (st == WASMPLUG_OK)
         st = inspect_exports(p, o->manifest, &e);
+    if (st == WASMPLUG_OK)
+        wph_tier_load(p, o->tiering);
     if (st != WASMPLUG_OK) {
         change_state(p, WASMPLUG_STATE_ERROR);
         wph_record(h, wph_handle(p), &e);
@@ -579,6 +581,7 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
         tl_current = s->outer;
         return st;
     }
+    wph_tier_instance(p, inst);
     pthread_mutex_lock(&p->lock);
     s->inst = inst;
     bool cancelled = atomic_load(&s->interrupted) != 0;

@@ -46,19 +46,25 @@ static const char *untrusted(const struct stat *st)
     return NULL;
 }
 
-/* <cache_dir>/native, made 0700 if missing; NULL (note set) when it is not
- * safe to use. */
-static char *native_dir(const char *cache_dir, char *note, size_t note_size)
+/* <cache_dir>/native, made 0700 if missing and create; NULL (note set
+ * when it exists but is not safe to use). */
+static char *native_dir(const char *cache_dir, bool create, char *note, size_t note_size)
 {
     size_t n = strlen(cache_dir) + sizeof "/native";
     char *dir = malloc(n);
     if (!dir)
         return NULL;
     snprintf(dir, n, "%s/native", cache_dir);
-    (void)mkdir(cache_dir, 0700);
-    (void)mkdir(dir, 0700);
+    if (create) {
+        (void)mkdir(cache_dir, 0700);
+        (void)mkdir(dir, 0700);
+    }
     struct stat st;
     const char *why = NULL;
+    if (lstat(dir, &st) != 0 && !create && errno == ENOENT) {
+        free(dir); /* nothing compiled yet */
+        return NULL;
+    }
     if (lstat(dir, &st) != 0)
         why = strerror(errno);
     else if (!S_ISDIR(st.st_mode))
@@ -293,9 +299,12 @@ void wps_native_attach(wasmplug_module *m, const uint8_t *wasm, size_t size,
         snprintf(info->note, sizeof info->note, "libsodium cannot start");
         return;
     }
-    char *dir = native_dir(cache_dir, info->note, sizeof info->note);
-    if (!dir)
+    char *dir = native_dir(cache_dir, compile, info->note, sizeof info->note);
+    if (!dir) {
+        if (!info->note[0])
+            info->result = WPS_NATIVE_MISSING;
         return;
+    }
     char id[8192], key[65];
     if (!compiler_identity(id, sizeof id)) {
         /* no compiler: objects compiled earlier cannot be matched to one */

@@ -208,7 +208,7 @@ int main(int argc, char **argv)
     wasmplug_error err;
     wasmplug_error_clear(&err);
     wasmplug_module *module = NULL;
-    wasmplug_status st = wasmplug_module_new(engine, bytes, size, &module, &err);
+    wasmplug_status st = test_module_new(engine, bytes, size, &module, &err);
     if (!test_check(st == WASMPLUG_OK, __FILE__, __LINE__, "module loads")) {
         printf("     %s at offset %" PRIu64 ": %s\n", wasmplug_strerror(st), err.offset,
                err.message);

@@ -21,7 +21,7 @@ static wasmplug_instance *instantiate(wasmplug_engine *e, const wasmplug_instanc
     wasmplug_module *m = NULL;
     wasmplug_error err;
     wasmplug_instance *inst = NULL;
-    CHECK_STATUS(wasmplug_module_new(e, fixture, fixture_size, &m, &err), WASMPLUG_OK);
+    CHECK_STATUS(test_module_new(e, fixture, fixture_size, &m, &err), WASMPLUG_OK);
     if (!m)
         return NULL;
     CHECK_STATUS(wasmplug_instance_new(m, NULL, 0, cfg, &inst, &err), WASMPLUG_OK);
@@ -172,7 +172,7 @@ static void test_deferred_start(wasmplug_engine *e)
         return;
     wasmplug_module *m = NULL;
     wasmplug_error err;
-    CHECK_STATUS(wasmplug_module_new(e, bytes, size, &m, &err), WASMPLUG_OK);
+    CHECK_STATUS(test_module_new(e, bytes, size, &m, &err), WASMPLUG_OK);
     free(bytes);
     if (!m)
         return;
