@@ -638,15 +638,17 @@ static void *reader_main(void *arg)
         ready = st == WPS_REDIS_OK;
         if (st == WPS_REDIS_OK)
             st = flush_done(rd);
+        /* A bus shutting down takes no more entries: they stay in Redis. */
+        bool taking = !atomic_load(&b->bus->shutting);
         uint64_t now = now_ms();
         uint32_t every = b->claim_idle_ms / 2 < 100 ? 100 : b->claim_idle_ms / 2;
-        if (st == WPS_REDIS_OK && now - rd->last_claim_ms >= every) {
+        if (st == WPS_REDIS_OK && taking && now - rd->last_claim_ms >= every) {
             rd->last_claim_ms = now;
             st = claim(rd);
         }
         if (st == WPS_REDIS_OK) {
             pthread_mutex_lock(&rd->mu);
-            size_t room = b->in_flight_max - rd->nflight;
+            size_t room = taking ? b->in_flight_max - rd->nflight : 0;
             if (room == 0 && rd->ndone == 0) {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);

@@ -14,7 +14,8 @@
  *   restart:  Redis killed and restarted while events are published and
  *             delivered: every publish acknowledged, every event delivered.
  *   api:      bad configurations, an unreachable Redis, local topics, a
- *             plugin call failing when Redis does not take its events.
+ *             plugin call failing when Redis does not take its events, a bus
+ *             shutting down leaving new entries to the group's next reader.
  */
 #include "events_test.h"
 #include "redis/share_test.h"
@@ -475,8 +476,13 @@ static void test_crash(void)
         share_child p = share_spawn("pub", p_args);
         CHECK_EQ(share_finish(&p, out_p, sizeof out_p), 0);
         CHECK(share_expect(&c, round ? "entered 3" : "entered 1", line, sizeof line, 20000));
+        /* The hanging process holds every job (job 2 may come in a second
+         * read) when it dies. */
+        long long want = round ? 1 : 2;
+        for (int i = 0; i < 1000 && pending(PREFIX "jobs.*", "work|jobs.*") != want; i++)
+            ev_test_sleep_ms(10);
         share_kill(&c);
-        CHECK_EQ(pending(PREFIX "jobs.*", "work|jobs.*"), round ? 1 : 2);
+        CHECK_EQ(pending(PREFIX "jobs.*", "work|jobs.*"), want);
         /* Round 1 allows one hand-out: the claim would be the second. */
         const char *d_args[] = {"sub", url, round ? "d2" : "d1", "300", round ? "1" : "5",
                                 "work:jobs.*:ok", NULL};
@@ -660,6 +666,53 @@ static void test_plugin_refused(void)
     wasmplug_host_free(host);
 }
 
+static int count_events(void *user, wasmplug_bus *bus, const wasmplug_event *events,
+                        size_t count, const char **error)
+{
+    (void)bus;
+    (void)events;
+    (void)error;
+    atomic_fetch_add((atomic_int *)user, (int)count);
+    return 0;
+}
+
+/* A bus shutting down takes no more entries: they stay in Redis for the
+ * next subscriber of the group. */
+static void test_shutdown_leaves_entries(void)
+{
+    wasmplug_bus *a, *b;
+    wasmplug_plugin_error err;
+    CHECK_STATUS(wasmplug_bus_new(NULL, NULL, &a), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_bus_new(NULL, NULL, &b), WASMPLUG_OK);
+    wasmplug_bridge_config bc = bridge_config(url);
+    wasmplug_bus_bridge *ba = NULL, *bb = NULL;
+    CHECK_STATUS(wasmplug_bus_bridge_new(a, &bc, &ba, &err), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_bus_bridge_new(b, &bc, &bb, &err), WASMPLUG_OK);
+    atomic_int got_a = 0, got_b = 0;
+    wasmplug_subscription_options o = WASMPLUG_SUBSCRIPTION_OPTIONS_INIT;
+    o.group = "late";
+    CHECK_STATUS(wasmplug_bus_subscribe(a, "orders.late", &o, count_events, &got_a, NULL, &err),
+                 WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_bus_shutdown(a, WASMPLUG_BUS_DRAIN, 1000, NULL), WASMPLUG_OK);
+    /* A read already blocking in Redis (up to 100 ms) may still take one:
+     * that entry would wait claim_idle_ms for another reader. */
+    ev_test_sleep_ms(300);
+    CHECK_STATUS(wasmplug_bus_publish(b, "orders.late", "1", 1, NULL, &err), WASMPLUG_OK);
+    ev_test_sleep_ms(500);
+    CHECK_EQ(pending(PREFIX "orders.>", "late|orders.late"), 0); /* not read */
+    wasmplug_bus_bridge_free(ba, 100);
+    wasmplug_bus_free(a);
+    /* The group's next subscriber gets it. */
+    CHECK_STATUS(wasmplug_bus_subscribe(b, "orders.late", &o, count_events, &got_b, NULL, &err),
+                 WASMPLUG_OK);
+    for (int i = 0; i < 500 && atomic_load(&got_b) == 0; i++)
+        ev_test_sleep_ms(10);
+    CHECK_EQ(atomic_load(&got_b), 1);
+    CHECK_EQ(atomic_load(&got_a), 0);
+    wasmplug_bus_bridge_free(bb, 1000);
+    wasmplug_bus_free(b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[1], "--role") == 0) {
@@ -678,6 +731,7 @@ int main(int argc, char **argv)
     test_restart();
     test_api();
     test_plugin_refused();
+    test_shutdown_leaves_entries();
     redis_test_stop(&srv);
     return test_done();
 }
