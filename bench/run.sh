@@ -5,9 +5,9 @@
 # the key-value service (wasmplug-bench-kv), distribution
 # (bench/dist/bench_dist.py: a registry of 1,000 plugins over HTTP: search,
 # resolve + install), outbound HTTP (wasmplug-bench-http), `wasmplug
-# serve` under 64 keep-alive clients (bench/serve/serve_load.sh, with wrk)
-# and plugin calls through Redis with 1, 2 and 4 workers
-# (wasmplug-bench-queue).
+# serve` under 64 keep-alive clients (bench/serve/serve_load.sh, with wrk),
+# plugin calls through Redis with 1, 2 and 4 workers (wasmplug-bench-queue),
+# and CoreMark when COREMARK_DIR names a checkout of it (bench/coremark.py).
 # See docs/PERFORMANCE.md.
 #
 #   bench/run.sh [--build-dir DIR] [--no-build] [--no-micro] [--quick] [-- BENCH_ARGS...]
@@ -59,6 +59,16 @@ if [ $micro = 1 ]; then
     echo
 fi
 "$bin/wasmplug-bench" "$@" || status=1
+if [ -n "${COREMARK_DIR:-}" ] && [ -x "$build/wasmplug" ]; then
+    # CoreMark from a checkout outside the repository (bench/coremark.py).
+    echo
+    if [ $quick = 1 ]; then
+        python3 "$root/bench/coremark.py" --wasmplug "$build/wasmplug" --rounds 1 \
+            --iterations 100 || status=1
+    else
+        python3 "$root/bench/coremark.py" --wasmplug "$build/wasmplug" || status=1
+    fi
+fi
 if [ -x "$bin/wasmplug-bench-events" ]; then
     echo
     if [ $quick = 1 ]; then
