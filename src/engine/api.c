@@ -637,7 +637,8 @@ wasmplug_status wasmplug_func_call(wasmplug_func *func, const wasmplug_val *args
     }
     if (n == 0)
         slots[0].u64 = 0;
-    wasmplug_status st = wasmplug_func_call_slots(func, slots, err);
+    wasmplug_status st = func->code ? wp_exec_call(&func->instance->exec, func, slots, err)
+                                    : wasmplug_func_call_slots(func, slots, err);
     if (st == WASMPLUG_OK) {
         const wasmplug_valtype *rt = wp_functype_results(t);
         for (size_t i = 0, k = 0; i < result_count; i++) {

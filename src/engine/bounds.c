@@ -90,12 +90,9 @@ static void guard_keys_init(void)
  * store, or calls anything (which might). Code that cannot needs no fault
  * handler, so calls into it skip the handler check (signals.c). Computed on
  * first use and cached in the code; racing threads store the same answer. */
-bool wp_code_may_fault(const wp_code *c)
+bool wp_code_may_fault_scan(const wp_code *c)
 {
     _Atomic uint8_t *cls = (_Atomic uint8_t *)&c->fault_class;
-    uint8_t known = atomic_load_explicit(cls, memory_order_relaxed);
-    if (known)
-        return known == 2;
     pthread_once(&guard_keys_once, guard_keys_init);
     bool may = false;
     uint32_t pc = 0;

@@ -1328,9 +1328,12 @@ bool wp_interp_call(wp_exec *exec, wasmplug_func *func, wasmplug_slot *args)
 {
     wasmplug_slot *saved_top = exec->stack_top;
     bool ok;
+    /* Code without loads, stores or calls never touches a guard page: it
+     * needs neither the jump buffer nor the handler check. */
     if (func->code == NULL)
         ok = call_host(exec, func, NULL, args);
-    else if (func->instance->engine->bounds == WASMPLUG_BOUNDS_GUARD_PAGES)
+    else if (func->instance->engine->bounds == WASMPLUG_BOUNDS_GUARD_PAGES &&
+             wp_code_may_fault(func->code))
         ok = run_guarded(exec, func, args);
     else
         ok = run(exec, func, args);

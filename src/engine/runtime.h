@@ -228,8 +228,14 @@ WP_INTERNAL void wp_op_keys(wp_opkey *keys, wasmplug_bounds_mode bounds);
 /* The operation number, or -1 for a cell that is no operation's. */
 WP_INTERNAL int wp_op_of_cell(const wp_opkey *keys, wp_cell cell);
 /* bounds.c: whether running this code can fault on a guard page (see
- * wp_fault_handler_verify); cached in the code after the first call. */
-WP_INTERNAL bool wp_code_may_fault(const wp_code *c);
+ * wp_fault_handler_verify); computed by the scan on the first call and
+ * cached in the code, so later calls only read the cached answer. */
+WP_INTERNAL bool wp_code_may_fault_scan(const wp_code *c);
+static inline bool wp_code_may_fault(const wp_code *c)
+{
+    uint8_t known = atomic_load_explicit(&c->fault_class, memory_order_relaxed);
+    return known ? known == 2 : wp_code_may_fault_scan(c);
+}
 /* bounds.c: the module's code with explicit bounds checks, for instances of
  * a guard-mode engine whose memory has no guard pages (built on first use,
  * kept with the module); NULL when out of memory. */
