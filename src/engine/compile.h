@@ -60,6 +60,7 @@ typedef struct wp_fusion {
     uint16_t update;   /* F64_<op>_LOAD: the form storing back to the same address */
     uint16_t add_br;   /* BR_IF, BR_IF_NOT, BR_IF_I32_<cmp>: the form with an
                           I32_ADD_IMM in front (ADD_BR_IF...) */
+    uint16_t addr_add; /* load/store: the form addressing (a + b) mod 2^32 + off */
 } wp_fusion;
 WP_INTERNAL extern const wp_fusion wp_fusions[WP_OP_COUNT];
 

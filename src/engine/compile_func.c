@@ -54,6 +54,9 @@
  *     when the branch is taken on false);
  *   - an ADD_IMM feeding a load/store with offset 0 becomes its _ADDR_IMM
  *     form ((a + imm) wraps at 32 bits, so imm cannot become the offset);
+ *   - an I32_ADD (alone or the second of an I32_ADD2) feeding a load/store
+ *     becomes its _ADDR_ADD form (base + index, any offset);
+ *   - an I32_SHL_IMM feeding an i32.add becomes I32_ADD_SHL (scaled index);
  *   - f64 add/sub/mul of an f64.load just emitted becomes F64_<op>_LOAD;
  *   - an F64_<op>_LOAD stored back to where it loaded from becomes
  *     F64_<op>_STORE (memory updated in place), and F64_MUL_ADD_STORE when
@@ -1760,6 +1763,34 @@ static bool take_addr_add(cctx *c, cval *addr, size_t pos, wp_op *op, uint64_t *
 }
 
 /*
+ * An access whose address (popped from pos) is the sum the I32_ADD emitted
+ * last computed, read by nothing else (base + index): the add is removed
+ * and the access becomes its _ADDR_ADD form, which adds the two values
+ * itself ((a + b) mod 2^32, then the offset). When that add was the second
+ * half of an I32_ADD2, the pair goes back to a single I32_ADD.
+ */
+static bool take_addr_sum(cctx *c, cval addr, size_t pos, wp_op *op, uint32_t *a, uint32_t *b)
+{
+    if (!wp_fusions[*op].addr_add || c->dead || c->nomem || c->last_dst == NONE ||
+        (c->last_op != WP_OP_I32_ADD && c->last_op != WP_OP_I32_ADD2) ||
+        addr.slot != canon(c, pos) || c->code[c->last_dst].u32 != addr.slot)
+        return false;
+    *a = c->code[c->last_dst + 1].u32;
+    *b = c->code[c->last_dst + 2].u32;
+    *op = (wp_op)wp_fusions[*op].addr_add;
+    if (c->last_op == WP_OP_I32_ADD2) {
+        /* [I32_ADD2 d1 a1 b1 d2 a2 b2]: keep [I32_ADD d1 a1 b1] */
+        c->code[c->last_dst - 4] = c->opcells[WP_OP_I32_ADD];
+        c->ncode = c->last_dst;
+    } else {
+        c->ncode = c->last_dst - 1;
+    }
+    c->last_dst = NONE;
+    c->last_op = WP_OP_COUNT;
+    return true;
+}
+
+/*
  * An f64.store of val (popped from pos) to addr + off where val is the
  * result of the F64_<op>_LOAD emitted last, read by nothing else, and that
  * instruction loaded from the same slot and offset (a[i] += x): both become
@@ -1825,23 +1856,36 @@ static bool op_memory(cctx *c, const ins *in)
              * or constant slot, read at the same point either way) */
             if (op == WP_OP_F64_STORE && take_update(c, addr, val, c->nvals + 1, imm))
                 return true;
-            take_addr_add(c, &addr, c->nvals, &op, &imm);
-            emit_op(c, op);
-            emit_src(c, addr.slot);
+            uint32_t a, b;
+            if (take_addr_sum(c, addr, c->nvals, &op, &a, &b)) {
+                emit_op(c, op);
+                emit_src(c, a);
+                emit_src(c, b);
+            } else {
+                take_addr_add(c, &addr, c->nvals, &op, &imm);
+                emit_op(c, op);
+                emit_src(c, addr.slot);
+            }
             emit_src(c, val.slot);
             emit_u64(c, imm);
         }
         return true;
     }
     TRY(pop_expect(c, T_I32, &addr));
-    if (LIVE)
+    uint32_t a = NONE, b = NONE;
+    if (LIVE && !take_addr_sum(c, addr, c->nvals, &op, &a, &b))
         take_addr_add(c, &addr, c->nvals, &op, &imm);
     uint32_t d;
     TRY(push(c, mo->type, &d));
     if (LIVE) {
         emit_op(c, op);
         emit_dst(c, d);
-        emit_src(c, addr.slot);
+        if (a != NONE) {
+            emit_src(c, a);
+            emit_src(c, b);
+        } else {
+            emit_src(c, addr.slot);
+        }
         emit_u64(c, imm);
     }
     return true;
@@ -1902,6 +1946,32 @@ static bool take_f64_load(cctx *c, wp_op *op, cval *a, cval b, uint32_t *addr, u
     if (c->last_op == WP_OP_F64_LOAD_ADDR_IMM)
         f = wp_fusions[f].addr_imm;
     *op = (wp_op)f;
+    c->ncode = c->last_dst - 1;
+    c->last_dst = NONE;
+    c->last_op = WP_OP_COUNT;
+    return true;
+}
+
+/*
+ * An i32.add one of whose operands (a, or b; each popped from pos, pos + 1)
+ * is the result of the I32_SHL_IMM emitted last, read by nothing else (a
+ * scaled index: base + (i << k)): the shift is removed and *a, *b, *k
+ * become the I32_ADD_SHL operands (the add is commutative).
+ */
+static bool take_shifted(cctx *c, cval *a, cval *b, size_t pos, uint64_t *k)
+{
+    if (c->dead || c->nomem || c->last_dst == NONE || c->last_op != WP_OP_I32_SHL_IMM)
+        return false;
+    uint32_t shifted = c->code[c->last_dst].u32;
+    bool is_b = b->slot == canon(c, pos + 1) && shifted == b->slot;
+    /* (the shift can only be last for a when b needed no code) */
+    bool is_a = !is_b && a->slot == canon(c, pos) && shifted == a->slot;
+    if (!is_b && !is_a)
+        return false;
+    if (is_a)
+        *a = *b;
+    b->slot = c->code[c->last_dst + 1].u32;
+    *k = c->code[c->last_dst + 2].u64 & 31;
     c->ncode = c->last_dst - 1;
     c->last_dst = NONE;
     c->last_op = WP_OP_COUNT;
@@ -1973,6 +2043,16 @@ static bool op_numeric(cctx *c, const wp_numop *no)
         emit_dst(c, d);
         emit_src(c, a.slot);
         emit_src(c, addr);
+        emit_u64(c, imm);
+        return true;
+    }
+    if (LIVE && !has_imm && op == WP_OP_I32_ADD && take_shifted(c, &a, &b, c->nvals, &imm)) {
+        uint32_t d;
+        TRY(push(c, no->r, &d));
+        emit_op(c, WP_OP_I32_ADD_SHL);
+        emit_dst(c, d);
+        emit_src(c, a.slot);
+        emit_src(c, b.slot);
         emit_u64(c, imm);
         return true;
     }

@@ -245,12 +245,16 @@ const char *wp_opcode_name(uint32_t op)
  *   update  an F64_<op>_LOAD whose result an f64.store writes back to the
  *           address it loaded from (a[i] += x)
  *   add_br  a branch testing the result of the I32_ADD_IMM emitted just
- *           before it (a loop's i += k; i != n) */
-#define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0, 0, 0 }
-#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0, 0 }
-#define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD, 0, 0 }
-#define UPDATE(op) [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE, 0 }
-#define ADDBR(op) [WP_OP_##op] = { 0, 0, 0, 0, 0, 0, 0, WP_OP_ADD_##op }
+ *           before it (a loop's i += k; i != n)
+ *   addr_add  a load's or store's form taking the address as a + b (an
+ *           i32.add of two values feeding an access: base + index); not
+ *           f64.load, whose fused forms are the arithmetic on it */
+#define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0, 0, 0, 0 }
+#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0, 0, WP_OP_##op##_ADDR_ADD }
+#define ADDR_IMM_ONLY(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0, 0, 0 }
+#define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD, 0, 0, 0 }
+#define UPDATE(op) [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE, 0, 0 }
+#define ADDBR(op) [WP_OP_##op] = { 0, 0, 0, 0, 0, 0, 0, WP_OP_ADD_##op, 0 }
 const wp_fusion wp_fusions[WP_OP_COUNT] = {
     FU(I32_ADD, WP_OP_I32_ADD_IMM, WP_OP_I32_ADD, 0, 0),
     FU(I32_SUB, WP_OP_I32_ADD_IMM, 0, 0, 0),
@@ -317,7 +321,7 @@ const wp_fusion wp_fusions[WP_OP_COUNT] = {
     ADDR(I32_LOAD),
     ADDR(I64_LOAD),
     ADDR(F32_LOAD),
-    ADDR(F64_LOAD),
+    ADDR_IMM_ONLY(F64_LOAD),
     ADDR(I32_LOAD8_S),
     ADDR(I32_LOAD8_U),
     ADDR(I32_LOAD16_S),
@@ -359,6 +363,7 @@ const wp_fusion wp_fusions[WP_OP_COUNT] = {
 };
 #undef FU
 #undef ADDR
+#undef ADDR_IMM_ONLY
 #undef LOADOP
 #undef UPDATE
 #undef ADDBR

@@ -15,7 +15,7 @@
  *    both inside the same loop so cells of either kind can run together.
  *    Guard-page faults come back as a siglongjmp to wp_interp_call.
  *  - Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, WP_ADD_BRANCH_OPS,
- *    COPY2, I32_ADD2 and the fused memory forms) are ordinary handlers, one
+ *    COPY2, I32_ADD2, I32_ADD_SHL and the fused memory forms) are ordinary handlers, one
  *    explicit line each, written with the same shape macros (BINOP, BR_CMP,
  *    ADD_BR, LOAD_BITS...).
  *  - FUEL is one subtraction, a store of the fuel into exec and a single
@@ -616,6 +616,10 @@ dispatch:
         S(1).u32 = S(2).u32 + S(3).u32;
         S(4).u32 = S(5).u32 + S(6).u32;
         NEXT(7);
+    }
+    OP(I32_ADD_SHL) {
+        S(1).u32 = S(2).u32 + (S(3).u32 << (ip[4].u32 & 31));
+        NEXT(5);
     }
     OP(CONST) {
         S(1).u64 = IMM(2);

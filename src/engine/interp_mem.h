@@ -7,7 +7,9 @@
  *
  * Operands: loads are (d, a, off), stores (a, b, off); the effective address
  * is the u32 address plus the u64 offset, so it never wraps. The _ADDR_IMM
- * forms take (d, a, imm) / (a, b, imm) and access (a + imm) mod 2^32. The
+ * forms take (d, a, imm) / (a, b, imm) and access (a + imm) mod 2^32; the
+ * _ADDR_ADD forms (d, a, b, off) / (a, b, value, off) access
+ * ((a + b) mod 2^32) + off. The
  * F64_<op>_LOAD forms are (d, a, addr, off/imm): d = a op (f64 at addr);
  * the F64_<op>_STORE forms (a, b, off) update the f64 at a + off to
  * b op (its old value).
@@ -58,6 +60,23 @@
         T v_ = (T)S(2).field;                                                   \
         memcpy(p, &v_, n);                                                      \
         NEXT(4);                                                                \
+    }
+
+/* The _ADDR_ADD forms: address (a + b) mod 2^32, then + off (cell 4). */
+#define LOAD_ADD(T, n, field, cast)                                             \
+    {                                                                           \
+        MEM_AT((uint32_t)(S(2).u32 + S(3).u32), ip[4].u64, n);                  \
+        T v_;                                                                   \
+        memcpy(&v_, p, n);                                                      \
+        S(1).field = (cast)v_;                                                  \
+        NEXT(5);                                                                \
+    }
+#define STORE_ADD(T, n, field)                                                  \
+    {                                                                           \
+        MEM_AT((uint32_t)(S(1).u32 + S(2).u32), ip[4].u64, n);                  \
+        T v_ = (T)S(3).field;                                                   \
+        memcpy(p, &v_, n);                                                      \
+        NEXT(5);                                                                \
     }
 
 #define F64_LOAD_OP(expr, at)                                                   \
@@ -143,10 +162,25 @@ MOP(F64_SUB_STORE) F64_UPDATE(S(2).f64 - m_, AT_OFF(1))
 MOP(F64_MUL_STORE) F64_UPDATE(S(2).f64 * m_, AT_OFF(1))
 MOP(F64_MUL_ADD_STORE) F64_MUL_ADD(S(4).u32, ip[5].u64)
 MOP(F64_MUL_ADD_STORE_ADDR_IMM) F64_MUL_ADD((uint32_t)(S(4).u32 + ip[5].u32), 0)
+MOP(I32_LOAD_ADDR_ADD) LOAD_ADD(uint32_t, 4, u32, uint32_t)
+MOP(I64_LOAD_ADDR_ADD) LOAD_ADD(uint64_t, 8, u64, uint64_t)
+MOP(F32_LOAD_ADDR_ADD) LOAD_ADD(uint32_t, 4, f32_bits, uint32_t)
+MOP(I32_LOAD8_S_ADDR_ADD) LOAD_ADD(int8_t, 1, i32, int32_t)
+MOP(I32_LOAD8_U_ADDR_ADD) LOAD_ADD(uint8_t, 1, u32, uint32_t)
+MOP(I32_LOAD16_S_ADDR_ADD) LOAD_ADD(int16_t, 2, i32, int32_t)
+MOP(I32_LOAD16_U_ADDR_ADD) LOAD_ADD(uint16_t, 2, u32, uint32_t)
+MOP(I32_STORE_ADDR_ADD) STORE_ADD(uint32_t, 4, u32)
+MOP(I64_STORE_ADDR_ADD) STORE_ADD(uint64_t, 8, u64)
+MOP(F32_STORE_ADDR_ADD) STORE_ADD(uint32_t, 4, f32_bits)
+MOP(F64_STORE_ADDR_ADD) STORE_ADD(uint64_t, 8, f64_bits)
+MOP(I32_STORE8_ADDR_ADD) STORE_ADD(uint8_t, 1, u32)
+MOP(I32_STORE16_ADDR_ADD) STORE_ADD(uint16_t, 2, u32)
 
 #undef LOAD_BITS
 #undef LOAD_EXT
 #undef STORE_BITS
+#undef LOAD_ADD
+#undef STORE_ADD
 #undef MEM_AT
 #undef AT_OFF
 #undef AT_IMM

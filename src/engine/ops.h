@@ -35,13 +35,14 @@
  * returns with RETURN after the compiler has moved its results to fp[0..).
  *
  * Superinstructions (WP_IMM_OPS, WP_BRANCH_OPS, WP_ADD_BRANCH_OPS, COPY2,
- * I32_ADD2, the _ADDR_IMM, F64_<op>_LOAD, F64_<op>_STORE and
- * F64_MUL_ADD_STORE lines of WP_MEMORY_OPS) are ordinary table lines: the
- * compiler emits them in place of a CONST + binary operation, a compare +
- * BR_IF/BR_IF_NOT, an I32_ADD_IMM + branch, an I32_ADD_IMM + load/store, an
- * F64_LOAD + f64 add/sub/mul, such a load-and-compute + a store back to the
- * same address, or two COPYs / i32 adds in a row, when the first result is
- * read only by the second (compile_tables.c: wp_fusions maps each operation
+ * I32_ADD2, I32_ADD_SHL, the _ADDR_IMM, _ADDR_ADD, F64_<op>_LOAD,
+ * F64_<op>_STORE and F64_MUL_ADD_STORE lines of WP_MEMORY_OPS) are ordinary
+ * table lines: the compiler emits them in place of a CONST + binary
+ * operation, a compare + BR_IF/BR_IF_NOT, an I32_ADD_IMM + branch, an
+ * I32_ADD_IMM or I32_ADD + load/store, an I32_SHL_IMM + I32_ADD, an F64_LOAD
+ * + f64 add/sub/mul, such a load-and-compute + a store back to the same
+ * address, or two COPYs / i32 adds in a row, when the first result is read
+ * only by the second (compile_tables.c: wp_fusions maps each operation
  * to its fused forms; compile_func.c describes each fusion).
  *
  * Fuel and interrupts are checked by FUEL, which the compiler emits at the
@@ -84,6 +85,7 @@ typedef union wp_cell {
     X(COPY, "SS", "d = a (8 bytes)")                                                      \
     X(COPY2, "SSSS", "d1 = a1, then d2 = a2: two COPYs in a row (d1, a1, d2, a2)")     \
     X(I32_ADD2, "SSSSSS", "d1 = a1 + b1, then d2 = a2 + b2 (i32): two adds in a row")  \
+    X(I32_ADD_SHL, "SSSI", "d.i32 = a + (b << imm): an i32.shl by a constant feeding an add") \
     X(CONST, "SI", "d.u64 = imm")                                                         \
     X(GLOBAL_GET, "SX", "d = global x")                                                   \
     X(GLOBAL_SET, "XS", "global x = a")                                                   \
@@ -164,7 +166,23 @@ typedef union wp_cell {
     /* a[i] += k * b[j] (a, off, k, b, off2 / imm): f64 at a + off =      \
      * k.f64 * (f64 at b + off2, or at (b + imm) mod 2^32) + f64 at a + off. */ \
     X(F64_MUL_ADD_STORE, "SISSI", "f64 at a + off += k.f64 * f64 at b + off2") \
-    X(F64_MUL_ADD_STORE_ADDR_IMM, "SISSI", "f64 at a + off += k.f64 * f64 at b + imm")
+    X(F64_MUL_ADD_STORE_ADDR_IMM, "SISSI", "f64 at a + off += k.f64 * f64 at b + imm") \
+    /* Address (a.u32 + b.u32) mod 2^32 + off: an i32.add of two values     \
+     * feeding the access (loads d, a, b, off; stores a, b, value, off).    \
+     * No f64.load form: that one fuses with the arithmetic after it. */    \
+    X(I32_LOAD_ADDR_ADD, "SSSI", "d.i32 = load 4 bytes at a + b + off")   \
+    X(I64_LOAD_ADDR_ADD, "SSSI", "d.i64 = load 8 bytes at a + b + off")   \
+    X(F32_LOAD_ADDR_ADD, "SSSI", "d.f32 = load 4 bytes at a + b + off")   \
+    X(I32_LOAD8_S_ADDR_ADD, "SSSI", "d.i32 = sign-extended byte at a + b + off") \
+    X(I32_LOAD8_U_ADDR_ADD, "SSSI", "d.i32 = zero-extended byte at a + b + off") \
+    X(I32_LOAD16_S_ADDR_ADD, "SSSI", "d.i32 = sign-extended 16 bits at a + b + off") \
+    X(I32_LOAD16_U_ADDR_ADD, "SSSI", "d.i32 = zero-extended 16 bits at a + b + off") \
+    X(I32_STORE_ADDR_ADD, "SSSI", "store c.i32 at a + b + off")           \
+    X(I64_STORE_ADDR_ADD, "SSSI", "store c.i64 at a + b + off")           \
+    X(F32_STORE_ADDR_ADD, "SSSI", "store c.f32 bits at a + b + off")      \
+    X(F64_STORE_ADDR_ADD, "SSSI", "store c.f64 bits at a + b + off")      \
+    X(I32_STORE8_ADDR_ADD, "SSSI", "store low byte of c.i32 at a + b + off") \
+    X(I32_STORE16_ADDR_ADD, "SSSI", "store low 16 bits of c.i32 at a + b + off")
 
 /* Unary numeric operations: d = op(a). Semantics are the wasm instruction's
  * of the same name (I32_WRAP_I64 is i32.wrap_i64, and so on). */

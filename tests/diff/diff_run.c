@@ -17,7 +17,7 @@
  *
  * --coverage compiles the modules and checks that their code, together,
  * holds every superinstruction the compiler can fuse (the targets of
- * wp_fusions, COPY2 and I32_ADD2); it lists those never reached and exits 1
+ * wp_fusions, COPY2, I32_ADD2 and I32_ADD_SHL); it lists those never reached and exits 1
  * if there are any (gen_fused must reach them all).
  */
 #include "test.h"
@@ -56,12 +56,13 @@ static int coverage(wasmplug_engine *e, int n, char **paths)
     bool seen[WP_OP_COUNT] = {false}, fused[WP_OP_COUNT] = {false};
     for (int op = 0; op < WP_OP_COUNT; op++) {
         const wp_fusion *f = &wp_fusions[op];
-        const uint16_t targets[] = {f->imm, f->br, f->addr_imm, f->load_op, f->update, f->add_br};
+        const uint16_t targets[] = {f->imm,    f->br,     f->addr_imm, f->load_op,
+                                    f->update, f->add_br, f->addr_add};
         for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
             if (targets[i])
                 fused[targets[i]] = true;
     }
-    fused[WP_OP_COPY2] = fused[WP_OP_I32_ADD2] = true;
+    fused[WP_OP_COPY2] = fused[WP_OP_I32_ADD2] = fused[WP_OP_I32_ADD_SHL] = true;
     for (int i = 0; i < n; i++) {
         size_t size;
         uint8_t *bytes = test_read_file(paths[i], &size);

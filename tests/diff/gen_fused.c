@@ -4,7 +4,7 @@
  * compile_tables.c wp_fusions, ops.h): binary operations with a constant
  * operand on either side and with two locals, compares feeding br_if and
  * if, loops counting with an add feeding the branch, loads and stores at
- * local + constant, f64 add/sub/mul of a load and the a[i] op= x update,
+ * local + constant, local + local and local + (local << constant), f64 add/sub/mul of a load and the a[i] op= x update,
  * local-to-local copies; plus divisions, conversions and accesses that may
  * trap. Constants come from edge values (0, -1, min, max, shift counts...).
  *
@@ -196,12 +196,27 @@ static void memory_snippet(void)
 {
     int32_t base = address(), k = (int32_t)pick(64);
     unsigned off = pick(4) ? 0 : pick(32);
-    char addr[128];
-    if (pick(2))
+    char addr[160];
+    switch (pick(5)) {
+    case 0:
+    case 1:
         snprintf(addr, sizeof addr, "(i32.add (local.get $i) (i32.const %d))", k);
-    else
+        break;
+    case 2: /* base + index (wrapping when base is an edge value) */
+        snprintf(addr, sizeof addr, "(i32.add (local.get $i) (local.get $g))");
+        break;
+    case 3: /* base + scaled index */
+        snprintf(addr, sizeof addr,
+                 "(i32.add (local.get $i) (i32.shl (local.get $g) (i32.const %u)))",
+                 pick(4) ? pick(4) : 32 + pick(4));
+        break;
+    default:
         snprintf(addr, sizeof addr, "(local.get $i)");
+    }
     printf("    (local.set $i (i32.const %d))\n", base);
+    printf("    (local.set $g (i32.const %d))\n", pick(8) ? (int32_t)pick(64) : (int32_t)constant());
+    if (pick(3) == 0) /* an add right before the address's: an I32_ADD2 pair to split */
+        printf("    (local.set $c (i32.add (local.get $a) (local.get $b)))\n");
     if (pick(2)) {
         const char *ld = loads[pick(N(loads))];
         char e[256];
