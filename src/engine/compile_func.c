@@ -54,8 +54,9 @@
  *     when the branch is taken on false);
  *   - an ADD_IMM feeding a load/store with offset 0 becomes its _ADDR_IMM
  *     form ((a + imm) wraps at 32 bits, so imm cannot become the offset);
- *   - an I32_ADD (alone or the second of an I32_ADD2) feeding a load/store
- *     becomes its _ADDR_ADD form (base + index, any offset);
+ *   - an I32_ADD (alone or the second of an I32_ADD2) or I32_ADD_SHL
+ *     feeding a load/store becomes its _ADDR_ADD form (base + index, or
+ *     base + (index << k); any offset);
  *   - an I32_SHL_IMM feeding an i32.add becomes I32_ADD_SHL (scaled index);
  *   - f64 add/sub/mul of an f64.load just emitted becomes F64_<op>_LOAD;
  *   - an F64_<op>_LOAD stored back to where it loaded from becomes
@@ -1763,20 +1764,26 @@ static bool take_addr_add(cctx *c, cval *addr, size_t pos, wp_op *op, uint64_t *
 }
 
 /*
- * An access whose address (popped from pos) is the sum the I32_ADD emitted
- * last computed, read by nothing else (base + index): the add is removed
- * and the access becomes its _ADDR_ADD form, which adds the two values
- * itself ((a + b) mod 2^32, then the offset). When that add was the second
- * half of an I32_ADD2, the pair goes back to a single I32_ADD.
+ * An access whose address (popped from pos) is the sum the I32_ADD or
+ * I32_ADD_SHL emitted last computed, read by nothing else (base + index,
+ * base + scaled index): the add is removed and the access becomes its
+ * _ADDR_ADD form, which adds the two values itself ((a + (b << k)) mod
+ * 2^32, then the offset). When that add was the second half of an
+ * I32_ADD2, the pair goes back to a single I32_ADD.
  */
-static bool take_addr_sum(cctx *c, cval addr, size_t pos, wp_op *op, uint32_t *a, uint32_t *b)
+static bool take_addr_sum(cctx *c, cval addr, size_t pos, wp_op *op, uint32_t *a, uint32_t *b,
+                          uint64_t *off)
 {
     if (!wp_fusions[*op].addr_add || c->dead || c->nomem || c->last_dst == NONE ||
-        (c->last_op != WP_OP_I32_ADD && c->last_op != WP_OP_I32_ADD2) ||
+        (c->last_op != WP_OP_I32_ADD && c->last_op != WP_OP_I32_ADD2 &&
+         c->last_op != WP_OP_I32_ADD_SHL) ||
         addr.slot != canon(c, pos) || c->code[c->last_dst].u32 != addr.slot)
         return false;
     *a = c->code[c->last_dst + 1].u32;
     *b = c->code[c->last_dst + 2].u32;
+    /* a + (b << k): the shift packed above the 32-bit offset */
+    if (c->last_op == WP_OP_I32_ADD_SHL)
+        *off |= (c->code[c->last_dst + 3].u64 & 31) << 32;
     *op = (wp_op)wp_fusions[*op].addr_add;
     if (c->last_op == WP_OP_I32_ADD2) {
         /* [I32_ADD2 d1 a1 b1 d2 a2 b2]: keep [I32_ADD d1 a1 b1] */
@@ -1857,7 +1864,7 @@ static bool op_memory(cctx *c, const ins *in)
             if (op == WP_OP_F64_STORE && take_update(c, addr, val, c->nvals + 1, imm))
                 return true;
             uint32_t a, b;
-            if (take_addr_sum(c, addr, c->nvals, &op, &a, &b)) {
+            if (take_addr_sum(c, addr, c->nvals, &op, &a, &b, &imm)) {
                 emit_op(c, op);
                 emit_src(c, a);
                 emit_src(c, b);
@@ -1873,7 +1880,7 @@ static bool op_memory(cctx *c, const ins *in)
     }
     TRY(pop_expect(c, T_I32, &addr));
     uint32_t a = NONE, b = NONE;
-    if (LIVE && !take_addr_sum(c, addr, c->nvals, &op, &a, &b))
+    if (LIVE && !take_addr_sum(c, addr, c->nvals, &op, &a, &b, &imm))
         take_addr_add(c, &addr, c->nvals, &op, &imm);
     uint32_t d;
     TRY(push(c, mo->type, &d));

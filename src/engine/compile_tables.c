@@ -250,10 +250,12 @@ const char *wp_opcode_name(uint32_t op)
  *           i32.add of two values feeding an access: base + index); not
  *           f64.load, whose fused forms are the arithmetic on it */
 #define FU(op, imm, swap, br, negate) [WP_OP_##op] = { imm, swap, br, negate, 0, 0, 0, 0, 0 }
-#define ADDR(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0, 0, WP_OP_##op##_ADDR_ADD }
+#define ADDR(op)                                                                                  \
+    [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0, 0, WP_OP_##op##_ADDR_ADD }
 #define ADDR_IMM_ONLY(op) [WP_OP_##op] = { 0, 0, 0, 0, WP_OP_##op##_ADDR_IMM, 0, 0, 0, 0 }
 #define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD, 0, 0, 0 }
-#define UPDATE(op) [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE, 0, 0 }
+#define UPDATE(op)                                                                                \
+    [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE, 0, 0 }
 #define ADDBR(op) [WP_OP_##op] = { 0, 0, 0, 0, 0, 0, 0, WP_OP_ADD_##op, 0 }
 const wp_fusion wp_fusions[WP_OP_COUNT] = {
     FU(I32_ADD, WP_OP_I32_ADD_IMM, WP_OP_I32_ADD, 0, 0),

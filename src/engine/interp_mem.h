@@ -9,7 +9,8 @@
  * is the u32 address plus the u64 offset, so it never wraps. The _ADDR_IMM
  * forms take (d, a, imm) / (a, b, imm) and access (a + imm) mod 2^32; the
  * _ADDR_ADD forms (d, a, b, off) / (a, b, value, off) access
- * ((a + b) mod 2^32) + off. The
+ * ((a + (b << k)) mod 2^32) + off (k: a shift packed above the 32-bit
+ * offset, see SUM_AT). The
  * F64_<op>_LOAD forms are (d, a, addr, off/imm): d = a op (f64 at addr);
  * the F64_<op>_STORE forms (a, b, off) update the f64 at a + off to
  * b op (its old value).
@@ -62,10 +63,14 @@
         NEXT(4);                                                                \
     }
 
-/* The _ADDR_ADD forms: address (a + b) mod 2^32, then + off (cell 4). */
+/* The _ADDR_ADD forms: address (a + (b << k)) mod 2^32, then + off; cell 4
+ * holds off (32 bits) and above it the shift k (a scaled index, often 0). */
+#define SUM_AT(ka)                                                              \
+    (uint32_t)(S(ka).u32 + (S((ka) + 1).u32 << (ip[4].u64 >> 32 & 31))), (uint64_t)ip[4].u32
+#define MEM_AT_SUM(at, n) MEM_AT(at, n) /* (expands SUM_AT's two arguments) */
 #define LOAD_ADD(T, n, field, cast)                                             \
     {                                                                           \
-        MEM_AT((uint32_t)(S(2).u32 + S(3).u32), ip[4].u64, n);                  \
+        MEM_AT_SUM(SUM_AT(2), n);                                               \
         T v_;                                                                   \
         memcpy(&v_, p, n);                                                      \
         S(1).field = (cast)v_;                                                  \
@@ -73,7 +78,7 @@
     }
 #define STORE_ADD(T, n, field)                                                  \
     {                                                                           \
-        MEM_AT((uint32_t)(S(1).u32 + S(2).u32), ip[4].u64, n);                  \
+        MEM_AT_SUM(SUM_AT(1), n);                                               \
         T v_ = (T)S(3).field;                                                   \
         memcpy(p, &v_, n);                                                      \
         NEXT(5);                                                                \
@@ -181,6 +186,8 @@ MOP(I32_STORE16_ADDR_ADD) STORE_ADD(uint16_t, 2, u32)
 #undef STORE_BITS
 #undef LOAD_ADD
 #undef STORE_ADD
+#undef SUM_AT
+#undef MEM_AT_SUM
 #undef MEM_AT
 #undef AT_OFF
 #undef AT_IMM

@@ -169,7 +169,9 @@ typedef union wp_cell {
     X(F64_MUL_ADD_STORE_ADDR_IMM, "SISSI", "f64 at a + off += k.f64 * f64 at b + imm") \
     /* Address (a.u32 + b.u32) mod 2^32 + off: an i32.add of two values     \
      * feeding the access (loads d, a, b, off; stores a, b, value, off).    \
-     * No f64.load form: that one fuses with the arithmetic after it. */    \
+     * The off cell holds the 32-bit offset; bits 32-36 a shift k of b      \
+     * (from an I32_ADD_SHL): ((a + (b << k)) mod 2^32) + off. No f64.load  \
+     * form: that one fuses with the arithmetic after it. */                \
     X(I32_LOAD_ADDR_ADD, "SSSI", "d.i32 = load 4 bytes at a + b + off")   \
     X(I64_LOAD_ADDR_ADD, "SSSI", "d.i64 = load 8 bytes at a + b + off")   \
     X(F32_LOAD_ADDR_ADD, "SSSI", "d.f32 = load 4 bytes at a + b + off")   \
@@ -469,6 +471,13 @@ enum {
 static inline bool wp_is_memory_op(wp_op op)
 {
     return op >= WP_OP_I32_LOAD && op < WP_OP_I32_LOAD + WP_MEMORY_OP_COUNT;
+}
+
+/* Whether op's last I operand packs a shift count (bits 32-36) above its
+ * 32-bit offset: the _ADDR_ADD forms. */
+static inline bool wp_imm_packs_shift(wp_op op)
+{
+    return op >= WP_OP_I32_LOAD_ADDR_ADD && op <= WP_OP_I32_STORE16_ADDR_ADD;
 }
 
 /* interp.c: the operation cell for op in this build (handler address or number). */

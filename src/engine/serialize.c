@@ -364,15 +364,20 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
             else
                 c->cells[p].u32 = (uint32_t)v;
             /* A memory access adds its offset to a u32 address; guard pages
-             * cover exactly that range, so no offset may exceed 32 bits. */
+             * cover exactly that range, so no offset may exceed 32 bits. The
+             * last immediate of the scaled forms also holds a shift count
+             * (0-31) above its 32 bits; their handlers use nothing more. */
             bool memory_op = wp_is_memory_op(op);
+            uint64_t imm_max = j + 1 == fixed && wp_imm_packs_shift(op)
+                                   ? (uint64_t)31 << 32 | UINT32_MAX
+                                   : UINT32_MAX;
             /* SIMD operations may read two slots from any slot operand. */
             if ((l == 'S' && v + (op >= WP_OP_V128_CONST) >= c->frame_size) ||
                 (l == 'X' && v >= oi->xlim[xpos & 3]) ||
                 /* CALL runs a defined function's code: never an import's. */
                 (l == 'X' && op == WP_OP_CALL && v < m->num_imported_funcs) ||
                 (l == 'N' && is_call && v > c->frame_size) ||
-                (l == 'I' && memory_op && v > UINT32_MAX))
+                (l == 'I' && memory_op && v > imm_max))
                 st = FAIL("function %u: operand out of range at cell %u", fi, pc);
             /* The compiler costs a region with its number of wasm
              * instructions, at most the body's size in bytes: a larger cost

@@ -197,7 +197,7 @@ static void memory_snippet(void)
     int32_t base = address(), k = (int32_t)pick(64);
     unsigned off = pick(4) ? 0 : pick(32);
     char addr[160];
-    switch (pick(5)) {
+    switch (pick(6)) {
     case 0:
     case 1:
         snprintf(addr, sizeof addr, "(i32.add (local.get $i) (i32.const %d))", k);
@@ -210,11 +210,17 @@ static void memory_snippet(void)
                  "(i32.add (local.get $i) (i32.shl (local.get $g) (i32.const %u)))",
                  pick(4) ? pick(4) : 32 + pick(4));
         break;
+    case 4: /* constant base + scaled index (an array at a fixed address) */
+        snprintf(addr, sizeof addr,
+                 "(i32.add (i32.shl (local.get $g) (i32.const %u)) (i32.const %d))", pick(4),
+                 base);
+        break;
     default:
         snprintf(addr, sizeof addr, "(local.get $i)");
     }
     printf("    (local.set $i (i32.const %d))\n", base);
-    printf("    (local.set $g (i32.const %d))\n", pick(8) ? (int32_t)pick(64) : (int32_t)constant());
+    printf("    (local.set $g (i32.const %d))\n",
+           pick(8) ? (int32_t)pick(64) : (int32_t)constant());
     if (pick(3) == 0) /* an add right before the address's: an I32_ADD2 pair to split */
         printf("    (local.set $c (i32.add (local.get $a) (local.get $b)))\n");
     if (pick(2)) {
