@@ -50,14 +50,8 @@ static void puts_raw(const char *s)
 
 static void put_uint(uint64_t v)
 {
-    char d[24];
-    uint32_t n = 0;
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        put(d[--n]);
+    char digits[21];
+    puts_raw(wl_utoa(digits, v));
 }
 
 static const char *const names[] = {"id", "name", "email", "tags", "score", "active",

@@ -47,15 +47,8 @@ static void make_input(uint64_t seed)
         if (kind < 5) {
             pos = append(pos, words[(r >> 3) % (sizeof words / sizeof words[0])]);
         } else if (kind < 7) {
-            uint32_t v = (r >> 8) % 100000u;
-            char digits[8];
-            uint32_t nd = 0;
-            do {
-                digits[nd++] = (char)('0' + v % 10);
-                v /= 10;
-            } while (v);
-            while (nd && pos < IN_SIZE)
-                input[pos++] = (uint8_t)digits[--nd];
+            char digits[21];
+            pos = append(pos, wl_utoa(digits, (r >> 8) % 100000u));
         } else {
             for (uint32_t i = 0; i < 6 && pos < IN_SIZE; i++)
                 input[pos++] = (uint8_t)('a' + ((r >> (i * 4 + 8)) & 15));

@@ -330,14 +330,8 @@ static void put(const char *s)
 
 static void put_num(uint32_t v)
 {
-    char d[12];
-    uint32_t n = 0;
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n && text_len < TEXT_CAP - 1)
-        text[text_len++] = d[--n];
+    char digits[21];
+    put(wl_utoa(digits, v));
 }
 
 static const char *const fragments[] = {

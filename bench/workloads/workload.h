@@ -61,6 +61,19 @@ static inline uint64_t wl_double_bits(double d)
     return u;
 }
 
+/* The decimal digits of v in buf (21 bytes at least), NUL-terminated;
+ * returns where they start. */
+static inline const char *wl_utoa(char *buf, uint64_t v)
+{
+    char *p = buf + 20;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 #if defined(WL_NATIVE_NAME)
 #define WL_ENTRY()                                                            \
     uint64_t WL_NATIVE_NAME(uint32_t n);                                      \
