@@ -260,7 +260,8 @@ static void branch(fctx *c, uint32_t depth)
     char save[64];
     uint32_t nsave = n < sizeof save ? n : (uint32_t)sizeof save;
     /* copy_values rewrites the letters at dst; keep the stack as it was */
-    memcpy(save, c->stack + f->height, nsave);
+    if (nsave)
+        memcpy(save, c->stack + f->height, nsave);
     copy_values(c, f->height, n);
     if (f->kind == K_LOOP)
         B(" goto L%u;", f->id);
@@ -268,7 +269,7 @@ static void branch(fctx *c, uint32_t depth)
         B(" goto R;");
     else
         B(" goto B%u;", f->id);
-    if (f->height + nsave <= c->h)
+    if (nsave && f->height + nsave <= c->h)
         memcpy(c->stack + f->height, save, nsave);
 }
 
@@ -562,9 +563,11 @@ static void memory_op(fctx *c, uint8_t op)
     }
 }
 
-/* After anything that may grow or move memory (calls, memory.grow). */
+/* After anything that may grow or move memory (calls, memory.grow) or use
+ * fuel (calls). */
 static void reload_memory(fctx *c)
 {
+    B(" WP_RELOAD_FUEL();");
     if (c->m->nmemories == 0)
         return;
     B(" mem = *c->mem_base;");
@@ -670,7 +673,8 @@ static void call_indirect(fctx *c, uint32_t type_index, uint32_t table)
      * argument letters, emit one, restore, emit the other */
     char letters[256];
     uint32_t nl = ft->nparams < sizeof letters ? ft->nparams : (uint32_t)sizeof letters;
-    memcpy(letters, c->stack + base, nl);
+    if (nl)
+        memcpy(letters, c->stack + base, nl);
     B(" { const void *f_ = 0; void *n_ = wp_rt->indirect(c, %u, %u, %s, &f_);"
       " if (WP_LIKELY(n_ != 0)) {", table, type_index, idx);
     wp_text fp = {c->m->engine, NULL, 0, 0, false};
@@ -684,7 +688,8 @@ static void call_indirect(fctx *c, uint32_t type_index, uint32_t table)
     wp_text_free(&callee);
     B(" } else {");
     c->h = base + ft->nparams;
-    memcpy(c->stack + base, letters, nl);
+    if (nl)
+        memcpy(c->stack + base, letters, nl);
     call(c, type_index, NULL, "f_");
     B(" } }");
 }
@@ -1238,7 +1243,9 @@ static bool emit_function(const wasmplug_module *m, wasmplug_bounds_mode bounds,
         if (bounds == WASMPLUG_BOUNDS_EXPLICIT)
             wp_text_printf(out, " uint64_t msz = *c->mem_size; (void)msz;");
     }
-    wp_text_printf(out, " uint32_t d_ = c->depth;\n WP_ENTER(%u); WP_FUEL(K0);\n", fi);
+    wp_text_printf(out, " uint32_t d_ = c->depth; int64_t fuel_ = c->fuel;"
+                        " const int *const intr_ = c->interrupt;\n WP_ENTER(%u); WP_FUEL(K0);\n",
+                   fi);
     if (c->body.data)
         wp_text_put(out, c->body.data, c->body.len);
     wp_text_printf(out, "\n R: c->depth = d_;");

@@ -29,21 +29,36 @@ __attribute__((visibility("hidden"))) void *memset(void *d, int v, size_t n)
 #define WP_TRAP(k) wp_rt->trap(c, (k))
 
 /* Fuel: one subtraction and one test covering an interrupt as well (the
- * flag is 0 or -1), as the interpreter's FUEL. */
+ * flag is 0 or -1), as the interpreter's FUEL. The function keeps the fuel
+ * in a local (fuel_, reloaded after calls: WP_RELOAD_FUEL) and stores it
+ * into the context at every check, so a guard-page trap still accounts it
+ * exactly; the stores aliasing linear memory cannot force a reload. */
 #define WP_FUEL(cost)                                                           \
     do {                                                                        \
-        int64_t f_ = c->fuel - (int64_t)(cost);                                 \
-        c->fuel = f_;                                                           \
-        if (WP_UNLIKELY((f_ | (int64_t)__atomic_load_n(c->interrupt, __ATOMIC_RELAXED)) < 0)) \
+        fuel_ -= (int64_t)(cost);                                               \
+        c->fuel = fuel_;                                                        \
+        if (WP_UNLIKELY((fuel_ | (int64_t)__atomic_load_n(intr_, __ATOMIC_RELAXED)) < 0)) { \
             wp_rt->fuel(c);                                                     \
+            fuel_ = c->fuel;                                                    \
+        }                                                                       \
     } while (0)
+#define WP_RELOAD_FUEL() (fuel_ = c->fuel)
+
+/* The stack pointer, for the native stack bound (one instruction where we
+ * know it; __builtin_frame_address would force a frame pointer). */
+#if defined(__x86_64__)
+#define WP_SP() ({ const char *sp_; __asm__("mov %%rsp, %0" : "=r"(sp_)); sp_; })
+#elif defined(__aarch64__)
+#define WP_SP() ({ const char *sp_; __asm__("mov %0, sp" : "=r"(sp_)); sp_; })
+#else
+#define WP_SP() ((const char *)__builtin_frame_address(0))
+#endif
 
 /* Function entry: call depth and native stack bounded, the frame recorded
  * for backtraces. */
 #define WP_ENTER(index)                                                         \
     do {                                                                        \
-        if (WP_UNLIKELY(d_ >= c->max_depth ||                                   \
-                        (const char *)__builtin_frame_address(0) < c->stack_limit)) \
+        if (WP_UNLIKELY(d_ >= c->max_depth || WP_SP() < c->stack_limit))        \
             WP_TRAP(WP_TRAP_CALL_STACK_EXHAUSTED);                              \
         c->frames[d_].func = c->funcs[index];                                   \
         c->depth = d_ + 1;                                                      \
