@@ -3,6 +3,10 @@
  * JSON form of a manifest shared with other commands.
  */
 #include "cli.h"
+#include "services/cache.h"
+#include "services/native_cache.h"
+
+#include <wasmplug/native.h>
 #include "consent.h"
 #include "cli_dist.h"
 #include "run_opts.h"
@@ -252,7 +256,6 @@ static int check_module(const wasmplug_manifest_doc *doc, const char *module_pat
     wasmplug_module *m = NULL;
     wasmplug_error err;
     wasmplug_status st = wasmplug_module_new(eng, bytes, len, &m, &err);
-    free(bytes);
     int rc = EXIT_OK;
     if (st != WASMPLUG_OK) {
         if (st == WASMPLUG_ERR_UNSUPPORTED)
@@ -280,8 +283,20 @@ static int check_module(const wasmplug_manifest_doc *doc, const char *module_pat
                 rc = cli_fail_json(EXIT_INVALID, "invalid_module", msg);
             }
         }
+        /* Native code now, where a C compiler exists, so that runs start
+         * native ($WASMPLUG_INSTALL_NATIVE=0 skips it). */
+        const char *want = getenv("WASMPLUG_INSTALL_NATIVE");
+        if (rc == EXIT_OK && !(want && !strcmp(want, "0"))) {
+            char *dir = wps_cache_dir(NULL);
+            wps_native_info info;
+            wps_native_attach(m, bytes, len, wasmplug_engine_bounds(eng), dir, true, &info);
+            if (info.result == WPS_NATIVE_FAILED)
+                cli_note("note: no native code (%s); it runs in the interpreter", info.note);
+            free(dir);
+        }
         wasmplug_module_free(m);
     }
+    free(bytes);
     wasmplug_engine_free(eng);
     return rc;
 }
