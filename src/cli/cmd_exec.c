@@ -7,6 +7,10 @@
 #include "cli.h"
 #include "interrupt.h"
 #include "run_opts.h"
+#include "services/cache.h"
+#include "services/native_cache.h"
+
+#include <wasmplug/native.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -97,7 +101,8 @@ int cmd_exec(int argc, char **argv)
             id == R_MANIFEST || id == R_MAX_INPUT || id == R_MAX_OUTPUT || id == R_ALLOW_HTTP ||
             id == R_ALLOW_HTTP_ADDR || id == R_HTTP_CA) {
             cli_error("exec: that option is for `run` (exec takes --allow-env, --dir, "
-                      "--timeout, --fuel, --max-memory, --max-call-depth, --stats)");
+                      "--timeout, --fuel, --max-memory, --max-call-depth, --stats, --tier, "
+                      "--cache-dir, --no-cache)");
             run_opts_free(&o);
             return EXIT_USAGE;
         }
@@ -168,6 +173,19 @@ int cmd_exec(int argc, char **argv)
         goto out;
     }
     wasmplug_status st = wasmplug_module_new(eng, bytes, size, &m, &err);
+    /* Native code from the cache, as for run (--tier native: compiled when
+     * missing; interp: none). */
+    wps_native_info native;
+    memset(&native, 0, sizeof native);
+    if (st == WASMPLUG_OK && o.tier != 2 && !o.no_cache) {
+        char *dir = wps_cache_dir(o.cache_dir);
+        wps_native_attach(m, bytes, size, wasmplug_engine_bounds(eng), dir, o.tier == 1,
+                          &native);
+        free(dir);
+        if (native.note[0] && (native.rejected || native.result == WPS_NATIVE_FAILED ||
+                               (o.tier == 1 && native.result != WPS_NATIVE_HIT)))
+            cli_note("note: native code: %s", native.note);
+    }
     if (st != WASMPLUG_OK) {
         snprintf(msg, sizeof msg, "%s: %s: %s (at byte offset %llu)", file, wasmplug_strerror(st),
                  term_field(err.message), (unsigned long long)err.offset);
@@ -268,10 +286,13 @@ int cmd_exec(int argc, char **argv)
     if (o.stats) {
         wasmplug_memory *mem = wasmplug_instance_memory(inst);
         fprintf(stderr, "%s--- stats ---%s\nload+instantiate: %.3f ms\nrun:          %.3f ms\n"
-                        "fuel used:    %llu\nmemory:       %llu bytes\n",
+                        "fuel used:    %llu\nmemory:       %llu bytes\n"
+                        "tier:         %s (native code: %s)\n",
                 cli_bold(), cli_reset(), (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 (unsigned long long)wasmplug_instance_fuel_consumed(inst),
-                (unsigned long long)(mem ? (uint64_t)wasmplug_memory_pages(mem) * 65536 : 0));
+                (unsigned long long)(mem ? (uint64_t)wasmplug_memory_pages(mem) * 65536 : 0),
+                wasmplug_instance_native_calls(inst) ? "native" : "interpreter",
+                wps_native_result_name(native.result));
     }
     if (cli_interrupt_stop()) {
         snprintf(msg, sizeof msg, "%s: interrupted (SIGINT): the module was stopped", file);

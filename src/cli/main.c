@@ -281,7 +281,10 @@ static const command COMMANDS[] = {
      "directories granted. Exits with the module's exit code; failures of the\n"
      "runtime itself use the codes below. Put options before FILE, or use --\n"
      "before ARGS that start with '-'.\n" WASI_FLAGS LIMIT_FLAGS
-     "  --stats              print time, fuel and memory to stderr\n"},
+     "  --stats              print time, fuel, memory and the tier to stderr\n"
+     "  --tier auto|native|interp  native code from `wasmplug compile` (auto,\n"
+     "                       the default), compiled now when missing (native), or\n"
+     "                       the interpreter only (interp)\n"},
     {"compile", cmd_compile, "compile FILE.wasm [--cache-dir DIR]",
      "make a module's native code (system C compiler) for run and exec",
      "Translates the module to C, compiles it with the system C compiler (cc,\n"

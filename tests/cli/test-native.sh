@@ -8,7 +8,8 @@
 # refused (never loaded): the entry is deleted and rebuilt with --tier
 # native or by `compile`; --tier interp never loads native code.
 #
-#   test-native.sh WASMPLUG PLUGIN_DIR     (PLUGIN_DIR holds echo.wasm, empty.wasm, simd.wasm)
+#   test-native.sh WASMPLUG PLUGIN_DIR     (PLUGIN_DIR holds echo.wasm, empty.wasm, simd.wasm,
+#                                          wasi_exit3.wasm)
 W=$1
 P=$2
 if [ ! -x "$W" ] || [ ! -f "$P/echo.wasm" ]; then
@@ -99,6 +100,13 @@ run open-dir; tier_run open-dir interpreter off
 check "open-dir: note names the reason" 'grep -q "writable by other users" "$T/open-dir.err"' || cat "$T/open-dir.err"
 chmod 700 "$N"
 run back; tier_run back native hit
+
+# exec: a WASI command through the native tier keeps its exit status
+"$W" exec --tier native --stats "$P/wasi_exit3.wasm" >"$T/exec.out" 2>"$T/exec.err"
+check "exec native: the module's exit status" '[ $? = 3 ]'
+check "exec native: tier" 'grep -q "^tier: *native (native code: compiled)$" "$T/exec.err"'
+"$W" exec --stats "$P/wasi_exit3.wasm" >"$T/exec2.out" 2>"$T/exec2.err"
+check "exec from the cache" 'grep -q "^tier: *native (native code: hit)$" "$T/exec2.err"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
