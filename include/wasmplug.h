@@ -181,7 +181,10 @@ WASMPLUG_API const char *wasmplug_state_string(wasmplug_plugin_state state);
 typedef enum wasmplug_abi {
     WASMPLUG_ABI_NONE = 0, /* plain exports only: typed calls */
     WASMPLUG_ABI_V1 = 1,   /* imports module "wasmplug" or exports wasmplug_init/dispose */
-    WASMPLUG_ABI_COMPAT = 2 /* exports alloc, dealloc, plugin_handle_event, packed results */
+    WASMPLUG_ABI_COMPAT = 2, /* exports alloc, dealloc, plugin_handle_event, packed results */
+    WASMPLUG_ABI_BINDGEN = 3 /* a Rust module built with wasm-bindgen (imports
+                              * __wbindgen_placeholder__ or exports __wbindgen_malloc):
+                              * init/cleanup hooks, wasmplug_plugin_bindgen_call */
 } wasmplug_abi;
 
 /** The ABI version this host implements (docs/ABI.md): major.minor. Minor
@@ -680,10 +683,22 @@ typedef struct wasmplug_load_options {
      * over this reference whether the load succeeds or fails. */
     wasmplug_module *module;
     wasmplug_tiering tiering;          /* interpreter or native code (see wasmplug_tiering) */
+    /* A module that imports its memory (any import of kind memory, e.g.
+     * env.memory, as wasm-bindgen modules built with --import-memory have)
+     * gets a new memory per instance from the host, never shared between
+     * instances: this many 64 KiB pages initially (0 = 17, the size
+     * browser plugin systems give), at least the import's minimum, at most
+     * its maximum; it grows up to the import's maximum and the plugin's
+     * max_memory_pages. */
+    uint32_t imported_memory_pages;
 } wasmplug_load_options;
 
+/** The initial pages of an imported memory when imported_memory_pages is 0. */
+#define WASMPLUG_IMPORTED_MEMORY_PAGES 17u
+
 #define WASMPLUG_LOAD_OPTIONS_INIT \
-    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL, NULL, WASMPLUG_TIERING_DEFAULT}
+    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL, NULL,       \
+     WASMPLUG_TIERING_DEFAULT, 0}
 
 /**
  * Load a plugin from a binary module under a unique name (1..127 bytes).
@@ -828,6 +843,133 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *plugin,
                                                         wasmplug_val *results,
                                                         size_t result_count,
                                                         wasmplug_plugin_error *err);
+/* ------------------------------------------------------------------------ */
+/* wasm-bindgen plugins                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A Rust plugin built with wasm-bindgen (WASMPLUG_ABI_BINDGEN) is loaded as
+ * rustc writes it, without the wasm-bindgen CLI and without JavaScript
+ * (docs/ABI.md, "wasm-bindgen plugins"). The host provides the imports of
+ * module __wbindgen_placeholder__ that make sense outside a browser
+ * (__wbindgen_describe; __wbindgen_throw, which traps with the thrown
+ * message); every other import of that module and of
+ * __wbindgen_externref_xform__ (JavaScript values, closures, web APIs) links
+ * to a stub that fails the call with ERR_UNSUPPORTED naming the import.
+ * When the first instance is set up, the host runs each exported
+ * __wbindgen_describe_<name> and decodes the descriptor into the signature
+ * of <name>; each instance then runs the export init () -> () if there is
+ * one, and dispose runs cleanup () -> () in every instance.
+ */
+
+/** The types of a described function's parameters and result. */
+typedef enum wasmplug_bindgen_type {
+    WASMPLUG_BINDGEN_UNSUPPORTED = 0, /* a type needing JavaScript (JsValue, Option, ...) */
+    WASMPLUG_BINDGEN_UNIT,            /* () : a result of nothing */
+    WASMPLUG_BINDGEN_BOOL,
+    WASMPLUG_BINDGEN_I8,
+    WASMPLUG_BINDGEN_U8,
+    WASMPLUG_BINDGEN_I16,
+    WASMPLUG_BINDGEN_U16,
+    WASMPLUG_BINDGEN_I32,             /* also isize */
+    WASMPLUG_BINDGEN_U32,             /* also usize */
+    WASMPLUG_BINDGEN_I64,
+    WASMPLUG_BINDGEN_U64,
+    WASMPLUG_BINDGEN_F32,
+    WASMPLUG_BINDGEN_F64,
+    WASMPLUG_BINDGEN_CHAR,            /* a Unicode scalar value */
+    WASMPLUG_BINDGEN_STR,             /* &str */
+    WASMPLUG_BINDGEN_STRING           /* String */
+} wasmplug_bindgen_type;
+
+/** "i32", "&str", "String", "()", ... Never NULL. */
+WASMPLUG_API const char *wasmplug_bindgen_type_name(wasmplug_bindgen_type type);
+
+#define WASMPLUG_BINDGEN_PARAMS_MAX 16
+
+/** A described function's signature. */
+typedef struct wasmplug_bindgen_sig {
+    uint32_t param_count;
+    wasmplug_bindgen_type params[WASMPLUG_BINDGEN_PARAMS_MAX];
+    wasmplug_bindgen_type result;
+} wasmplug_bindgen_sig;
+
+/**
+ * The signature of the described function func of a wasm-bindgen plugin
+ * (its current version). ERR_ABI if the plugin is not a wasm-bindgen
+ * module, ERR_PLUGIN_STATE before its first init (the descriptors are read
+ * then), ERR_NOT_FOUND if func has no descriptor, ERR_UNSUPPORTED (with
+ * *sig filled, the unsupported positions WASMPLUG_BINDGEN_UNSUPPORTED) if a
+ * type needs JavaScript or it has more than WASMPLUG_BINDGEN_PARAMS_MAX
+ * parameters.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_bindgen_signature(wasmplug_plugin *plugin,
+                                                               const char *func,
+                                                               wasmplug_bindgen_sig *sig);
+
+/** What a wasmplug_value holds. */
+typedef enum wasmplug_value_kind {
+    WASMPLUG_VALUE_NONE = 0, /* a unit result */
+    WASMPLUG_VALUE_BOOL,
+    WASMPLUG_VALUE_INT,      /* i8 ... i64, u8 ... u64 (up to INT64_MAX), char (code point) */
+    WASMPLUG_VALUE_FLOAT,    /* f32, f64 */
+    WASMPLUG_VALUE_STRING    /* UTF-8 bytes */
+} wasmplug_value_kind;
+
+/**
+ * An argument or result of wasmplug_plugin_bindgen_call. As an argument,
+ * str points to len bytes the caller owns (a string need not be
+ * NUL-terminated). As a result, str is malloc'd by the host, NUL-terminated
+ * after len bytes, and released with wasmplug_value_clear.
+ */
+typedef struct wasmplug_value {
+    wasmplug_value_kind kind;
+    bool b;
+    int64_t i;
+    double f;
+    const char *str;
+    size_t len;
+} wasmplug_value;
+
+/** Free a result's string and reset the value to NONE. NULL is allowed. */
+WASMPLUG_API void wasmplug_value_clear(wasmplug_value *value);
+
+/**
+ * Call the described function func of a wasm-bindgen plugin with values
+ * converted to its parameter types: BOOL for bool; INT for the integer
+ * types (ERR_ARGUMENT if out of the type's range) and for f32/f64; FLOAT
+ * for f32/f64, or for an integer type when it holds an integral number in
+ * range; STRING for &str and String (copied into memory from the module's
+ * __wbindgen_malloc, which the plugin then owns and frees) and for char
+ * (exactly one UTF-8 character). A String result is read through a return
+ * area from __wbindgen_malloc and released with __wbindgen_free. *result
+ * gets NONE (unit), BOOL, INT, FLOAT or STRING (release with
+ * wasmplug_value_clear); result may be NULL to drop it.
+ * A wrong argument count or type is ERR_ARGUMENT naming the argument, its
+ * position and the signature (nothing runs); a throw (wasm_bindgen::throw_str)
+ * is ERR_TRAP with the thrown message; an import that needs JavaScript is
+ * ERR_UNSUPPORTED; otherwise the errors of wasmplug_plugin_call_typed.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_bindgen_call(wasmplug_plugin *plugin,
+                                                          const char *func,
+                                                          const wasmplug_value *args,
+                                                          size_t arg_count,
+                                                          wasmplug_value *result,
+                                                          wasmplug_plugin_error *err);
+/**
+ * wasmplug_plugin_bindgen_call with arguments given as text (a command
+ * line's words), each converted by its described parameter type: "true" /
+ * "false" (also 1 / 0) for bool, decimal (or 0x hex) integers, decimal
+ * floats, the text itself for &str, String and char. ERR_ARGUMENT names an
+ * argument that does not convert.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_bindgen_call_text(wasmplug_plugin *plugin,
+                                                               const char *func,
+                                                               const char *const *args,
+                                                               size_t arg_count,
+                                                               wasmplug_value *result,
+                                                               wasmplug_plugin_error *err);
+
 /** wasmplug_plugin_call on the plugin called name (looked up on each call). */
 WASMPLUG_API wasmplug_status wasmplug_host_call(wasmplug_host *host, const char *name,
                                                 const char *func, const uint8_t *in,

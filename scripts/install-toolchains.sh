@@ -20,7 +20,7 @@ check_only=0
 
 # Debian packages (bookworm names). nodejs/npm only when npm is absent: the
 # project's machines already have a newer Node.js.
-DEB_PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt rustc cargo libstd-rust-dev-wasm32 librust-serde-json-dev"
+DEB_PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt rustc cargo libstd-rust-dev-wasm32 librust-serde-json-dev librust-wasm-bindgen-dev"
 command -v npm >/dev/null 2>&1 || DEB_PACKAGES="$DEB_PACKAGES nodejs npm"
 
 log() { echo "install-toolchains: $*"; }

@@ -670,6 +670,32 @@ static void write_output(const uint8_t *data, size_t len)
     term_stream_finish(&ts);
 }
 
+static json_t *value_json(const wasmplug_value *v)
+{
+    switch (v->kind) {
+    case WASMPLUG_VALUE_BOOL: return json_boolean(v->b);
+    case WASMPLUG_VALUE_INT: return json_integer(v->i);
+    case WASMPLUG_VALUE_FLOAT: return json_real(v->f);
+    case WASMPLUG_VALUE_STRING: return cli_json_bytes((const uint8_t *)v->str, v->len);
+    default: return json_null();
+    }
+}
+
+/* A wasm-bindgen result: numbers and booleans as text, strings escaped. */
+static void print_value(const wasmplug_value *v)
+{
+    switch (v->kind) {
+    case WASMPLUG_VALUE_BOOL: printf("%s\n", v->b ? "true" : "false"); break;
+    case WASMPLUG_VALUE_INT: printf("%lld\n", (long long)v->i); break;
+    case WASMPLUG_VALUE_FLOAT: printf("%.17g\n", v->f); break;
+    case WASMPLUG_VALUE_STRING:
+        write_output((const uint8_t *)v->str, v->len);
+        fputc('\n', stdout);
+        break;
+    default: break;
+    }
+}
+
 static void print_stats(json_t *stats)
 {
     if (output_open_line)
@@ -985,6 +1011,13 @@ int cmd_run(int argc, char **argv)
                                   (wasmplug_plugin_has_function(pl, "alloc") &&
                                    wasmplug_plugin_has_function(pl, "dealloc"))));
 
+    /* wasm-bindgen functions: arguments converted by their described types. */
+    wasmplug_bindgen_sig bsig;
+    bool bindgen = info.abi == WASMPLUG_ABI_BINDGEN &&
+                   wasmplug_plugin_bindgen_signature(pl, func, &bsig) != WASMPLUG_ERR_NOT_FOUND;
+    if (bindgen)
+        bytes_call = false;
+
     json_t *result = json_object();
     uint64_t t_call = now_ns(), call_ns;
     if (bytes_call) {
@@ -1031,51 +1064,69 @@ int cmd_run(int argc, char **argv)
             words[nw++] = tok;
         for (size_t i = 0; i < nextra && nw < 64; i++)
             words[nw++] = extra[i];
-        char ty[256];
-        cli_functype_str(&ft, ty, sizeof ty);
-        if (nw != ft.param_count) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s%s takes %u argument%s, got %zu", func, ty,
-                     ft.param_count, ft.param_count == 1 ? "" : "s", nw);
+        if (bindgen) {
+            t_call = now_ns();
+            wasmplug_value rv;
+            st = wasmplug_plugin_bindgen_call_text(pl, func, words, nw, &rv, &err);
+            call_ns = now_ns() - t_call;
             free(copy);
-            json_decref(result);
-            rc = cli_fail_json(EXIT_USAGE, "usage", msg);
-            goto out;
-        }
-        wasmplug_val args[64], res[64];
-        for (size_t i = 0; i < nw; i++)
-            if (!parse_val(words[i], ft.params[i], &args[i])) {
+            if (interrupted(st, func, &rc)) {
+                json_decref(result);
+                goto out;
+            }
+            if (st == WASMPLUG_OK) {
+                json_object_set_new(result, "result", value_json(&rv));
+                if (!G.json)
+                    print_value(&rv);
+            }
+            wasmplug_value_clear(&rv);
+        } else {
+            char ty[256];
+            cli_functype_str(&ft, ty, sizeof ty);
+            if (nw != ft.param_count) {
                 char msg[512];
-                snprintf(msg, sizeof msg, "argument %zu of %s%s: '%s' is not a valid %s", i + 1,
-                         func, ty, words[i], wasmplug_valtype_name(ft.params[i]));
+                snprintf(msg, sizeof msg, "%s%s takes %u argument%s, got %zu", func, ty,
+                         ft.param_count, ft.param_count == 1 ? "" : "s", nw);
                 free(copy);
                 json_decref(result);
                 rc = cli_fail_json(EXIT_USAGE, "usage", msg);
                 goto out;
             }
-        free(copy);
-        if (ft.result_count > 64) {
-            json_decref(result);
-            rc = cli_fail_json(EXIT_USAGE, "usage", "too many results");
-            goto out;
-        }
-        t_call = now_ns();
-        st = wasmplug_plugin_call_typed(pl, func, args, nw, res, ft.result_count, &err);
-        call_ns = now_ns() - t_call;
-        if (interrupted(st, func, &rc)) {
-            json_decref(result);
-            goto out;
-        }
-        if (st == WASMPLUG_OK) {
-            json_t *arr = json_array();
-            for (uint32_t i = 0; i < ft.result_count; i++) {
-                res[i].type = ft.results[i];
-                if (G.json)
-                    json_array_append_new(arr, val_json(&res[i]));
-                else
-                    print_val(&res[i]);
+            wasmplug_val args[64], res[64];
+            for (size_t i = 0; i < nw; i++)
+                if (!parse_val(words[i], ft.params[i], &args[i])) {
+                    char msg[512];
+                    snprintf(msg, sizeof msg, "argument %zu of %s%s: '%s' is not a valid %s", i + 1,
+                             func, ty, words[i], wasmplug_valtype_name(ft.params[i]));
+                    free(copy);
+                    json_decref(result);
+                    rc = cli_fail_json(EXIT_USAGE, "usage", msg);
+                    goto out;
+                }
+            free(copy);
+            if (ft.result_count > 64) {
+                json_decref(result);
+                rc = cli_fail_json(EXIT_USAGE, "usage", "too many results");
+                goto out;
             }
-            json_object_set_new(result, "results", arr);
+            t_call = now_ns();
+            st = wasmplug_plugin_call_typed(pl, func, args, nw, res, ft.result_count, &err);
+            call_ns = now_ns() - t_call;
+            if (interrupted(st, func, &rc)) {
+                json_decref(result);
+                goto out;
+            }
+            if (st == WASMPLUG_OK) {
+                json_t *arr = json_array();
+                for (uint32_t i = 0; i < ft.result_count; i++) {
+                    res[i].type = ft.results[i];
+                    if (G.json)
+                        json_array_append_new(arr, val_json(&res[i]));
+                    else
+                        print_val(&res[i]);
+                }
+                json_object_set_new(result, "results", arr);
+            }
         }
     }
     fflush(stdout);

@@ -287,9 +287,9 @@ const char *wph_abi_name(int i)
 /* Compatibility ABI (alloc/dealloc, packed results)                       */
 /* ------------------------------------------------------------------------ */
 
-static wasmplug_status run_func(wph_slot *s, wasmplug_func *f, const char *name,
-                                const wasmplug_val *args, size_t nargs, wasmplug_val *res,
-                                size_t nres, wasmplug_plugin_error *err)
+wasmplug_status wph_run_func(wph_slot *s, wasmplug_func *f, const char *name,
+                             const wasmplug_val *args, size_t nargs, wasmplug_val *res, size_t nres,
+                             wasmplug_plugin_error *err)
 {
     wasmplug_error e;
     wasmplug_error_clear(&e);
@@ -328,7 +328,7 @@ static wasmplug_status take_packed(wph_slot *s, uint64_t packed, wasmplug_func *
         return wph_fail(err, st, phase, p->name, fname, "cannot keep the result");
     if (dealloc && rlen) {
         wasmplug_val a[2] = {val_i32(rptr), val_i32(rlen)};
-        st = run_func(s, dealloc, "dealloc", a, 2, NULL, 0, err);
+        st = wph_run_func(s, dealloc, "dealloc", a, 2, NULL, 0, err);
         if (st != WASMPLUG_OK) {
             if (err)
                 err->phase = phase;
@@ -351,7 +351,7 @@ wasmplug_status wph_compat_call(wph_slot *s, wasmplug_func *f, const char *fname
                         fname);
     uint32_t len = (uint32_t)s->in_len;
     wasmplug_val a = val_i32(len), r;
-    wasmplug_status st = run_func(s, alloc, "alloc", &a, 1, &r, 1, err);
+    wasmplug_status st = wph_run_func(s, alloc, "alloc", &a, 1, &r, 1, err);
     if (st != WASMPLUG_OK)
         return st;
     uint32_t ptr = r.of.u32;
@@ -362,13 +362,13 @@ wasmplug_status wph_compat_call(wph_slot *s, wasmplug_func *f, const char *fname
     if (len)
         memcpy(dst, s->in, len);
     wasmplug_val args[2] = {val_i32(ptr), val_i32(len)};
-    st = run_func(s, f, fname, args, 2, &r, 1, err);
+    st = wph_run_func(s, f, fname, args, 2, &r, 1, err);
     if (st != WASMPLUG_OK)
         return st;
     st = take_packed(s, r.of.u64, dealloc, fname, WASMPLUG_PHASE_CALL, err);
     if (st != WASMPLUG_OK)
         return st;
-    return run_func(s, dealloc, "dealloc", args, 2, NULL, 0, err);
+    return wph_run_func(s, dealloc, "dealloc", args, 2, NULL, 0, err);
 }
 
 wasmplug_status wph_compat_manifest(wph_slot *s, wasmplug_plugin_error *err)
@@ -378,7 +378,7 @@ wasmplug_status wph_compat_manifest(wph_slot *s, wasmplug_plugin_error *err)
     if (!wph_type_is(f, "", "I"))
         return WASMPLUG_OK;
     wasmplug_val r;
-    wasmplug_status st = run_func(s, f, "plugin_get_manifest", NULL, 0, &r, 1, err);
+    wasmplug_status st = wph_run_func(s, f, "plugin_get_manifest", NULL, 0, &r, 1, err);
     if (st == WASMPLUG_OK) {
         wasmplug_func *dealloc = wasmplug_instance_func(s->inst, "dealloc");
         s->out_len = 0;

@@ -260,6 +260,7 @@ typedef struct wph_slot {
     struct wph_slot *outer;       /* the thread's enclosing call (re-entrancy check) */
     wasmplug_wasi_ctx *wasi;      /* WASI context of this slot's instance, or NULL */
     bool svc_begun;               /* services' call_begin ran for this call */
+    struct wph_words *describe;   /* bindgen.c: where __wbindgen_describe writes, or NULL */
     void *svc_call[WASMPLUG_SERVICES_MAX]; /* per-call service state */
 } wph_slot;
 
@@ -309,6 +310,14 @@ struct wasmplug_plugin {
     bool hook_init, hook_dispose; /* wasmplug_init / wasmplug_dispose () -> i32 */
     bool hook_pinit, hook_pdispose; /* plugin_initialize / plugin_dispose () -> i32 */
     bool hook_pmanifest;          /* plugin_get_manifest () -> i64 */
+    bool hook_bg_init, hook_bg_cleanup; /* wasm-bindgen init / cleanup () -> () */
+    struct wph_bindgen *bindgen;  /* bindgen.c: described signatures (set once, under lock) */
+
+    /* An imported memory (permissions.c): a new one per instance. */
+    bool has_memory_import;
+    uint32_t memory_import;       /* its import index */
+    wasmplug_limits memory_type;  /* the import's limits */
+    uint32_t imported_memory_pages; /* initial pages asked for (0 = the default) */
 
     struct wph_wasi *wasi;        /* WASI configuration (permissions.c), or NULL */
     wph_kvs settings;             /* manifest settings for services (immutable) */
@@ -430,6 +439,36 @@ WPH_INTERNAL void wph_exec_end(wph_slot *s);
 WPH_INTERNAL wasmplug_status wph_classify(wph_slot *s, wasmplug_status st,
                                           const wasmplug_error *e, wasmplug_phase phase,
                                           const char *function, wasmplug_plugin_error *err);
+
+/* permissions.c: a host function owned by p (freed with it); info is
+ * freed with free() when the function is. */
+WPH_INTERNAL wasmplug_status wph_own_func(wasmplug_plugin *p, const wasmplug_functype *type,
+                                          wasmplug_host_fn fn, void *info, wasmplug_func **out);
+
+/* plugin.c: run a call on the current version of handle p: the slot's
+ * instance is ready, limits, services and metrics apply as for a typed
+ * call; run does the work with the export f called func. */
+typedef wasmplug_status (*wph_run_fn)(wph_slot *s, wasmplug_func *f, void *ctx,
+                                      wasmplug_plugin_error *e);
+WPH_INTERNAL wasmplug_status wph_plugin_run(wasmplug_plugin *p, const char *func, wph_run_fn run,
+                                            void *ctx, wasmplug_plugin_error *err);
+/* abi.c: call f on s's instance, classifying a failure as a call of name. */
+WPH_INTERNAL wasmplug_status wph_run_func(wph_slot *s, wasmplug_func *f, const char *name,
+                                          const wasmplug_val *args, size_t nargs,
+                                          wasmplug_val *res, size_t nres,
+                                          wasmplug_plugin_error *err);
+
+/* bindgen.c: wasm-bindgen modules. module: whether an import module is one
+ * of wasm-bindgen's; link: link such an import; setup: read the
+ * descriptors (once per plugin) and run init in a new instance; free:
+ * p's descriptors. */
+WPH_INTERNAL bool wph_bindgen_module(const char *mod, size_t len);
+WPH_INTERNAL wasmplug_status wph_bindgen_link(wasmplug_plugin *p, const char *name,
+                                              size_t namelen, const char *full,
+                                              const wasmplug_functype *type,
+                                              wasmplug_extern *slot, wasmplug_plugin_error *err);
+WPH_INTERNAL wasmplug_status wph_bindgen_setup(wph_slot *s, wasmplug_plugin_error *e);
+WPH_INTERNAL void wph_bindgen_free(wasmplug_plugin *p);
 
 /* abi.c: compat-ABI bytes call, and reading plugin_get_manifest. */
 WPH_INTERNAL wasmplug_status wph_compat_call(wph_slot *s, wasmplug_func *f, const char *fname,

@@ -178,6 +178,12 @@ static int denied_stub(wasmplug_caller *caller, void *user, wasmplug_slot *slots
 static wasmplug_status add_stub(wasmplug_plugin *p, const wasmplug_functype *type,
                                 wasmplug_host_fn fn, stub_info *info, wasmplug_func **out)
 {
+    return wph_own_func(p, type, fn, info, out);
+}
+
+wasmplug_status wph_own_func(wasmplug_plugin *p, const wasmplug_functype *type,
+                             wasmplug_host_fn fn, void *info, wasmplug_func **out)
+{
     wasmplug_func **owned = realloc(p->owned, (p->nowned + 1) * sizeof *owned);
     if (!owned) {
         free(info);
@@ -264,6 +270,26 @@ static wasmplug_status link_service(wasmplug_plugin *p, uint32_t i, const char *
                                     size_t namelen, const char *full,
                                     const wasmplug_functype *want, wasmplug_plugin_error *err);
 
+/* An imported memory: each instance gets its own (wph_instance_memory). */
+static wasmplug_status link_memory(wasmplug_plugin *p, uint32_t i, const char *full,
+                                   wasmplug_limits want, wasmplug_plugin_error *err)
+{
+    if (p->has_memory_import)
+        return wph_fail(err, WASMPLUG_ERR_LINK, WASMPLUG_PHASE_LOAD, p->name, full,
+                        "import %s: a plugin may import one memory only", full);
+    uint32_t limit = p->limits.max_memory_pages;
+    if (want.min > limit)
+        return wph_fail(err, WASMPLUG_ERR_MEMORY_LIMIT, WASMPLUG_PHASE_LOAD, p->name, full,
+                        "import %s needs at least %u pages; the plugin's max_memory_pages is %u",
+                        full, want.min, limit);
+    p->has_memory_import = true;
+    p->memory_import = i;
+    p->memory_type = want;
+    p->imports[i].kind = WASMPLUG_EXTERN_MEMORY;
+    p->imports[i].of.memory = NULL; /* per instance */
+    return WASMPLUG_OK;
+}
+
 static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_error *err)
 {
     wasmplug_host *h = p->host;
@@ -276,14 +302,18 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
     char full[WASMPLUG_NAME_MAX];
     snprintf(full, sizeof full, "%.*s.%.*s", (int)(modlen > 60 ? 60 : modlen), mod,
              (int)(namelen > 60 ? 60 : namelen), name);
+    if (type.kind == WASMPLUG_EXTERN_MEMORY)
+        return link_memory(p, i, full, type.of.memory, err);
     if (type.kind != WASMPLUG_EXTERN_FUNC)
         return wph_fail(err, WASMPLUG_ERR_LINK, WASMPLUG_PHASE_LOAD, p->name, full,
-                        "import %s: plugins may import functions only (this is a %s)", full,
-                        type.kind == WASMPLUG_EXTERN_MEMORY  ? "memory"
-                        : type.kind == WASMPLUG_EXTERN_TABLE ? "table"
-                                                             : "global");
+                        "import %s: plugins may import functions and a memory only (this is "
+                        "a %s)",
+                        full, type.kind == WASMPLUG_EXTERN_TABLE ? "table" : "global");
     wasmplug_extern *slot = &p->imports[i];
     slot->kind = WASMPLUG_EXTERN_FUNC;
+
+    if (wph_bindgen_module(mod, modlen))
+        return wph_bindgen_link(p, name, namelen, full, &type.of.func, slot, err);
 
     if (mod_is(mod, modlen, "wasmplug")) {
         int k = wph_abi_lookup(name, namelen);

@@ -37,6 +37,7 @@ static void plugin_destroy(wasmplug_plugin *p)
     if (p->previous && p->previous != p)
         wasmplug_plugin_release(p->previous);
     wph_services_plugin_free(p);
+    wph_bindgen_free(p);
     for (uint32_t i = 0; p->slots && i < p->pool_size; i++) {
         wph_slot *s = &p->slots[i];
         if (s->inst)
@@ -218,7 +219,7 @@ static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manife
             p->func_exports[p->nfunc_exports++] = i;
     }
     wasmplug_status st;
-    bool alloc_, dealloc_, handle;
+    bool alloc_, dealloc_, handle, bg_malloc;
     if ((st = hook(p, "_initialize", "", "", "() -> ()", &p->hook_initialize, e)) ||
         (st = hook(p, "wasmplug_init", "", "i", "() -> i32", &p->hook_init, e)) ||
         (st = hook(p, "wasmplug_dispose", "", "i", "() -> i32", &p->hook_dispose, e)) ||
@@ -227,7 +228,16 @@ static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manife
         (st = hook(p, "plugin_get_manifest", "", "I", "() -> i64", &p->hook_pmanifest, e)) ||
         (st = hook(p, "alloc", "i", "i", "(i32) -> i32", &alloc_, e)) ||
         (st = hook(p, "dealloc", "ii", "", "(i32, i32) -> ()", &dealloc_, e)) ||
-        (st = hook(p, "plugin_handle_event", "ii", "I", "(i32, i32) -> i64", &handle, e)))
+        (st = hook(p, "plugin_handle_event", "ii", "I", "(i32, i32) -> i64", &handle, e)) ||
+        (st = hook(p, "__wbindgen_malloc", "i", "i", "(i32) -> i32", &bg_malloc, e)))
+        return st;
+    /* wasm-bindgen: its imports (permissions.c) or its allocator. Its init
+     * and cleanup are the plain names, so they are hooks of such modules only. */
+    if (bg_malloc && p->abi == WASMPLUG_ABI_NONE)
+        p->abi = WASMPLUG_ABI_BINDGEN;
+    if (p->abi == WASMPLUG_ABI_BINDGEN &&
+        ((st = hook(p, "init", "", "", "() -> ()", &p->hook_bg_init, e)) ||
+         (st = hook(p, "cleanup", "", "", "() -> ()", &p->hook_bg_cleanup, e))))
         return st;
     /* The v1 hooks decide first; otherwise the compatibility-ABI exports mark a
      * compatibility module even if it also imports wasmplug.log or
@@ -281,6 +291,7 @@ static wasmplug_status plugin_new(wasmplug_host *h, const char *name,
         wph_limits_cap(&p->limits, &m->resources);
     p->pool_size = o->pool_size ? o->pool_size : 1;
     p->keep_on_trap = o->keep_instance_on_trap;
+    p->imported_memory_pages = o->imported_memory_pages;
     p->user_data = o->user_data;
     p->slots = calloc(p->pool_size, sizeof *p->slots);
     bool ok = p->name && p->slots;
@@ -542,6 +553,40 @@ static void drop_instance(wph_slot *s)
         wasmplug_instance_free(inst);
 }
 
+/* Instantiate p's module for a slot; a module importing its memory gets a
+ * new one (never shared with another instance). */
+static wasmplug_status instantiate(wasmplug_plugin *p, const wasmplug_instance_config *cfg,
+                                   wasmplug_instance **inst, wasmplug_error *ee)
+{
+    if (!p->has_memory_import)
+        return wasmplug_instance_new(p->module, p->imports, p->nimports, cfg, inst, ee);
+    wasmplug_limits want = p->memory_type, l;
+    uint32_t max = p->limits.max_memory_pages;
+    if (want.has_max && want.max < max)
+        max = want.max;
+    uint32_t pages = p->imported_memory_pages ? p->imported_memory_pages
+                                              : WASMPLUG_IMPORTED_MEMORY_PAGES;
+    l.min = pages < want.min ? want.min : pages > max ? max : pages;
+    l.max = max;
+    l.has_max = true;
+    wasmplug_extern *imports = malloc(p->nimports * sizeof *imports);
+    wasmplug_memory *mem = NULL;
+    wasmplug_status st = imports ? wasmplug_memory_new(p->host->engine, l, &mem)
+                                 : WASMPLUG_ERR_NOMEM;
+    if (st == WASMPLUG_OK) {
+        memcpy(imports, p->imports, p->nimports * sizeof *imports);
+        imports[p->memory_import].of.memory = mem;
+        st = wasmplug_instance_new(p->module, imports, p->nimports, cfg, inst, ee);
+        wasmplug_memory_free(mem); /* the instance holds its own reference */
+    } else {
+        wasmplug_error_clear(ee);
+        snprintf(ee->message, sizeof ee->message,
+                 "cannot create the imported memory (%u pages, at most %u)", l.min, l.max);
+    }
+    free(imports);
+    return st;
+}
+
 /* Create and initialize the instance of a busy slot: instantiate (start
  * section), _initialize, wasmplug_init(config) or plugin_initialize, and
  * capture plugin_get_manifest once. On failure the slot has no instance. */
@@ -572,7 +617,7 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
         return st;
     }
     wph_wasi_begin(s);
-    st = wasmplug_instance_new(p->module, p->imports, p->nimports, &cfg, &inst, &ee);
+    st = instantiate(p, &cfg, &inst, &ee);
     if (st != WASMPLUG_OK) {
         wph_wasi_end(s);
         st = wph_classify(s, st, &ee, WASMPLUG_PHASE_INIT, "(start)", e);
@@ -604,6 +649,8 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
     }
     if (st == WASMPLUG_OK && p->hook_initialize)
         st = run0(s, "_initialize", WASMPLUG_PHASE_INIT, NULL, e);
+    if (st == WASMPLUG_OK && p->abi == WASMPLUG_ABI_BINDGEN)
+        st = wph_bindgen_setup(s, e); /* descriptors once, then init */
     if (st == WASMPLUG_OK && p->hook_init)
         st = run_hook(s, "wasmplug_init", WASMPLUG_PHASE_INIT, e);
     else if (st == WASMPLUG_OK && p->hook_pinit)
@@ -784,8 +831,10 @@ wasmplug_status wph_dispose_instances(wasmplug_plugin *p, wasmplug_plugin_error 
     pthread_mutex_unlock(&p->lock);
 
     wasmplug_status st = WASMPLUG_OK;
-    const char *hookname = p->hook_dispose ? "wasmplug_dispose"
-                           : p->hook_pdispose ? "plugin_dispose" : NULL;
+    const char *hookname = p->hook_dispose      ? "wasmplug_dispose"
+                           : p->hook_pdispose   ? "plugin_dispose"
+                           : p->hook_bg_cleanup ? "cleanup"
+                                                : NULL;
     atomic_fetch_add(&p->host->active_calls, 1);
     for (uint32_t i = 0; i < p->pool_size; i++) {
         wph_slot *s = &p->slots[i];
@@ -799,7 +848,9 @@ wasmplug_status wph_dispose_instances(wasmplug_plugin *p, wasmplug_plugin_error 
             s->in_len = 0;
             s->out_len = 0;
             wph_exec_begin(s);
-            wasmplug_status hs = run_hook(s, hookname, WASMPLUG_PHASE_DISPOSE, &he);
+            wasmplug_status hs = p->hook_bg_cleanup && !p->hook_dispose && !p->hook_pdispose
+                                     ? run0(s, hookname, WASMPLUG_PHASE_DISPOSE, NULL, &he)
+                                     : run_hook(s, hookname, WASMPLUG_PHASE_DISPOSE, &he);
             hs = wph_services_end(s, hs, &he, WASMPLUG_PHASE_DISPOSE, hookname);
             wph_exec_end(s);
             tl_current = s->outer;
@@ -1090,15 +1141,14 @@ wasmplug_status wph_version_call(wasmplug_plugin *p, const char *func, const uin
     return finish(p, st, &e, err);
 }
 
-static wasmplug_status version_call_typed(wasmplug_plugin *p, const char *func,
-                                          const wasmplug_val *args, size_t arg_count,
-                                          wasmplug_val *results, size_t result_count,
-                                          wasmplug_plugin_error *err)
+/* A call on one version whose work is done by run (typed calls, bindgen.c). */
+static wasmplug_status version_run(wasmplug_plugin *p, const char *func, wph_run_fn run,
+                                   void *ctx, wasmplug_plugin_error *err)
 {
     wasmplug_plugin_error e;
     e.code = WASMPLUG_OK;
     e.trap = WASMPLUG_TRAP_NONE;
-    if (!p || !func || (!args && arg_count) || (!results && result_count))
+    if (!p || !func)
         return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_CALL, p ? p->name : "",
                         func ? func : "", "invalid argument");
     uint64_t t0 = wph_now_ns();
@@ -1110,10 +1160,7 @@ static wasmplug_status version_call_typed(wasmplug_plugin *p, const char *func,
         wasmplug_func *f;
         st = start_call(s, func, &f, &e);
         if (st == WASMPLUG_OK) {
-            wasmplug_error ee;
-            wasmplug_error_clear(&ee);
-            st = wasmplug_func_call(f, args, arg_count, results, result_count, &ee);
-            st = wph_classify(s, st, &ee, WASMPLUG_PHASE_CALL, func, &e);
+            st = run(s, f, ctx, &e);
             st = wph_services_end(s, st, &e, WASMPLUG_PHASE_CALL, func);
             stop_call(s);
         }
@@ -1127,6 +1174,31 @@ static wasmplug_status version_call_typed(wasmplug_plugin *p, const char *func,
     else
         add_metrics(p, &cs);
     return finish(p, st, &e, err);
+}
+
+wasmplug_status wph_plugin_run(wasmplug_plugin *p, const char *func, wph_run_fn run, void *ctx,
+                               wasmplug_plugin_error *err)
+{
+    if (!p)
+        return version_run(p, func, run, ctx, err);
+    wasmplug_plugin *v = wph_version_pin(p);
+    wasmplug_status st = version_run(v, func, run, ctx, err);
+    wph_version_unpin(p, v, true, st != WASMPLUG_OK);
+    return st;
+}
+
+typedef struct typed_call {
+    const wasmplug_val *args;
+    size_t arg_count;
+    wasmplug_val *results;
+    size_t result_count;
+} typed_call;
+
+static wasmplug_status run_typed(wph_slot *s, wasmplug_func *f, void *ctx,
+                                 wasmplug_plugin_error *e)
+{
+    typed_call *c = ctx;
+    return wph_run_func(s, f, s->func, c->args, c->arg_count, c->results, c->result_count, e);
 }
 
 /* The public calls run on the version current when they start. */
@@ -1162,10 +1234,9 @@ wasmplug_status wasmplug_plugin_call_typed(wasmplug_plugin *p, const char *func,
                                            wasmplug_val *results, size_t result_count,
                                            wasmplug_plugin_error *err)
 {
-    if (!p)
-        return version_call_typed(p, func, args, arg_count, results, result_count, err);
-    wasmplug_plugin *v = wph_version_pin(p);
-    wasmplug_status st = version_call_typed(v, func, args, arg_count, results, result_count, err);
-    wph_version_unpin(p, v, true, st != WASMPLUG_OK);
-    return st;
+    if ((!args && arg_count) || (!results && result_count))
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_CALL, p ? p->name : "",
+                        func ? func : "", "invalid argument");
+    typed_call c = {args, arg_count, results, result_count};
+    return wph_plugin_run(p, func, run_typed, &c, err);
 }

@@ -1259,7 +1259,10 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
 
 const char *wasmplug_abi_string(wasmplug_abi abi)
 {
-    return abi == WASMPLUG_ABI_V1 ? "v1" : abi == WASMPLUG_ABI_COMPAT ? "compat" : "none";
+    return abi == WASMPLUG_ABI_V1        ? "v1"
+           : abi == WASMPLUG_ABI_COMPAT  ? "compat"
+           : abi == WASMPLUG_ABI_BINDGEN ? "wasm-bindgen"
+                                         : "none";
 }
 
 /* Append a copy of key = value (nothing when value is NULL). */

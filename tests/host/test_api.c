@@ -374,9 +374,6 @@ static void test_load_errors(void)
     host_test_path(path, sizeof path, "bad_hook");
     CHECK_CODE(wasmplug_host_load_file(h, "u", path, &o, &p, &err), WASMPLUG_ERR_ABI, &err);
     CHECK_CONTAINS(err.message, "wasmplug_init must be a function () -> i32");
-    host_test_path(path, sizeof path, "memory_import");
-    CHECK_CODE(wasmplug_host_load_file(h, "u", path, &o, &p, &err), WASMPLUG_ERR_LINK, &err);
-    CHECK_CONTAINS(err.message, "functions only");
 
     /* ABI version from the custom section. */
     uint8_t mod[64];
@@ -421,6 +418,67 @@ static void test_load_errors(void)
 /* Deny mode STUB: the load succeeds, the call fails with PERMISSION_DENIED. */
 /* Without a manifest nothing is requested, so nothing is granted; one line
  * (WASMPLUG_PERMISSIONS) requests what the policy then grants. */
+static int32_t call_i32(wasmplug_plugin *p, const char *func, int32_t arg, bool has_arg,
+                        wasmplug_status want)
+{
+    wasmplug_plugin_error err;
+    wasmplug_val a = {.type = WASMPLUG_I32, .of = {.i32 = arg}};
+    wasmplug_val r = {.type = WASMPLUG_I32, .of = {.i32 = -1}};
+    bool result = strcmp(func, "poke") != 0 && strcmp(func, "crash") != 0;
+    CHECK_CODE(wasmplug_plugin_call_typed(p, func, &a, has_arg, &r, result, &err), want, &err);
+    return r.of.i32;
+}
+
+/* A module importing its memory gets a new one per instance. */
+static void test_memory_import(void)
+{
+    wasmplug_host *h = host_test_new(NULL);
+    char path[1024], maxpath[1024];
+    host_test_path(path, sizeof path, "memory_import");
+    host_test_path(maxpath, sizeof maxpath, "memory_import_max");
+    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
+    o.init = true;
+    wasmplug_plugin *p = NULL;
+    wasmplug_plugin_error err;
+    CHECK_CODE(wasmplug_host_load_file(h, "mem", path, &o, &p, &err), WASMPLUG_OK, &err);
+    if (p) {
+        CHECK_EQ(call_i32(p, "pages", 0, false, WASMPLUG_OK), WASMPLUG_IMPORTED_MEMORY_PAGES);
+        call_i32(p, "poke", 42, true, WASMPLUG_OK);
+        CHECK_EQ(call_i32(p, "peek", 0, false, WASMPLUG_OK), 42);
+        /* After a trap the next instance has a memory of its own, fresh. */
+        call_i32(p, "crash", 0, false, WASMPLUG_ERR_TRAP);
+        CHECK_EQ(call_i32(p, "peek", 0, false, WASMPLUG_OK), 0);
+        wasmplug_plugin_release(p);
+    }
+    o.imported_memory_pages = 20;
+    CHECK_CODE(wasmplug_host_load_file(h, "mem20", path, &o, &p, &err), WASMPLUG_OK, &err);
+    if (p) {
+        CHECK_EQ(call_i32(p, "pages", 0, false, WASMPLUG_OK), 20);
+        wasmplug_plugin_release(p);
+    }
+    /* Within the import's limits: 2 to 4 pages, growth up to its maximum. */
+    o.imported_memory_pages = 0;
+    CHECK_CODE(wasmplug_host_load_file(h, "max", maxpath, &o, &p, &err), WASMPLUG_OK, &err);
+    if (p) {
+        CHECK_EQ(call_i32(p, "pages", 0, false, WASMPLUG_OK), 4);
+        CHECK_EQ(call_i32(p, "grow", 0, false, WASMPLUG_OK), -1);
+        wasmplug_plugin_release(p);
+    }
+    o.imported_memory_pages = 1;
+    CHECK_CODE(wasmplug_host_load_file(h, "min", maxpath, &o, &p, &err), WASMPLUG_OK, &err);
+    if (p) {
+        CHECK_EQ(call_i32(p, "pages", 0, false, WASMPLUG_OK), 2);
+        CHECK_EQ(call_i32(p, "grow", 0, false, WASMPLUG_OK), 2);
+        wasmplug_plugin_release(p);
+    }
+    /* An import needing more than max_memory_pages does not load. */
+    o.limits.max_memory_pages = 1;
+    CHECK_CODE(wasmplug_host_load_file(h, "big", maxpath, &o, &p, &err),
+               WASMPLUG_ERR_MEMORY_LIMIT, &err);
+    CHECK_CONTAINS(err.message, "import env.memory needs at least 2 pages");
+    wasmplug_host_free(h);
+}
+
 static void test_no_manifest(void)
 {
     wasmplug_host *h = host_test_new(NULL);
@@ -995,6 +1053,7 @@ int main(int argc, char **argv)
     test_register();
     test_load_errors();
     test_no_manifest();
+    test_memory_import();
     test_deny_stub();
     test_calls();
     test_history_bound();
