@@ -182,10 +182,19 @@ typedef enum wasmplug_abi {
     WASMPLUG_ABI_NONE = 0, /* plain exports only: typed calls */
     WASMPLUG_ABI_V1 = 1,   /* imports module "wasmplug" or exports wasmplug_init/dispose */
     WASMPLUG_ABI_COMPAT = 2, /* exports alloc, dealloc, plugin_handle_event, packed results */
-    WASMPLUG_ABI_BINDGEN = 3 /* a Rust module built with wasm-bindgen (imports
-                              * __wbindgen_placeholder__ or exports __wbindgen_malloc):
-                              * init/cleanup hooks, wasmplug_plugin_bindgen_call */
+    WASMPLUG_ABI_BINDGEN = 3, /* a Rust module built with wasm-bindgen (imports
+                               * __wbindgen_placeholder__ or exports __wbindgen_malloc):
+                               * init/cleanup hooks, wasmplug_plugin_bindgen_call */
+    WASMPLUG_ABI_COMMAND = 4  /* exports initialize(ptr, len), handle_command(ptr, len),
+                               * shutdown() (all -> u32 status) and alloc/dealloc:
+                               * docs/ABI.md "Command plugins" */
 } wasmplug_abi;
+
+/* The statuses of command plugins (WASMPLUG_ABI_COMMAND) the PDKs return;
+ * any non-zero status is ERR_PLUGIN with plugin_code = the status. */
+#define WASMPLUG_COMMAND_FAILED 1  /* the command (or initialize, shutdown) failed */
+#define WASMPLUG_COMMAND_UNKNOWN 2 /* no such action */
+#define WASMPLUG_COMMAND_INVALID 3 /* not a JSON object with an "action" string */
 
 /** The ABI version this host implements (docs/ABI.md): major.minor. Minor
  *  versions only add imports (1.1: the service imports kv_*, db_*, notify,

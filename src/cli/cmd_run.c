@@ -1003,10 +1003,14 @@ int cmd_run(int argc, char **argv)
     bool compat = ft.param_count == 2 && ft.params[0] == WASMPLUG_I32 &&
                   ft.params[1] == WASMPLUG_I32 && ft.result_count == 1 &&
                   ft.results[0] == WASMPLUG_I64;
-    /* As the host decides per function: () -> i32 in an ABI v1 plugin, or
-     * (i32, i32) -> i64 with an allocator (compatibility ABI); anything
-     * else, and plain modules, get typed calls. */
-    bool bytes_call = (v1 && info.abi != WASMPLUG_ABI_NONE) ||
+    /* As the host decides per function: () -> i32 in an ABI v1 plugin,
+     * (i32, i32) -> i64 with an allocator (compatibility ABI), or
+     * (i32, i32) -> i32 in a command plugin; anything else, and plain
+     * modules, get typed calls. */
+    bool command = info.abi == WASMPLUG_ABI_COMMAND && ft.param_count == 2 &&
+                   ft.result_count == 1 && ft.params[0] == WASMPLUG_I32 &&
+                   ft.params[1] == WASMPLUG_I32 && ft.results[0] == WASMPLUG_I32;
+    bool bytes_call = (v1 && info.abi != WASMPLUG_ABI_NONE) || command ||
                       (compat && (info.abi == WASMPLUG_ABI_COMPAT ||
                                   (wasmplug_plugin_has_function(pl, "alloc") &&
                                    wasmplug_plugin_has_function(pl, "dealloc"))));

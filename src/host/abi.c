@@ -297,7 +297,7 @@ wasmplug_status wph_run_func(wph_slot *s, wasmplug_func *f, const char *name,
     return wph_classify(s, st, &e, WASMPLUG_PHASE_CALL, name, err);
 }
 
-static wasmplug_val val_i32(uint32_t v)
+wasmplug_val wph_val_i32(uint32_t v)
 {
     wasmplug_val r;
     r.type = WASMPLUG_I32;
@@ -327,7 +327,7 @@ static wasmplug_status take_packed(wph_slot *s, uint64_t packed, wasmplug_func *
     if (st != WASMPLUG_OK)
         return wph_fail(err, st, phase, p->name, fname, "cannot keep the result");
     if (dealloc && rlen) {
-        wasmplug_val a[2] = {val_i32(rptr), val_i32(rlen)};
+        wasmplug_val a[2] = {wph_val_i32(rptr), wph_val_i32(rlen)};
         st = wph_run_func(s, dealloc, "dealloc", a, 2, NULL, 0, err);
         if (st != WASMPLUG_OK) {
             if (err)
@@ -350,7 +350,7 @@ wasmplug_status wph_compat_call(wph_slot *s, wasmplug_func *f, const char *fname
                         "dealloc (i32, i32)",
                         fname);
     uint32_t len = (uint32_t)s->in_len;
-    wasmplug_val a = val_i32(len), r;
+    wasmplug_val a = wph_val_i32(len), r;
     wasmplug_status st = wph_run_func(s, alloc, "alloc", &a, 1, &r, 1, err);
     if (st != WASMPLUG_OK)
         return st;
@@ -361,7 +361,7 @@ wasmplug_status wph_compat_call(wph_slot *s, wasmplug_func *f, const char *fname
                         "alloc(%u) returned address %u, outside the plugin's memory", len, ptr);
     if (len)
         memcpy(dst, s->in, len);
-    wasmplug_val args[2] = {val_i32(ptr), val_i32(len)};
+    wasmplug_val args[2] = {wph_val_i32(ptr), wph_val_i32(len)};
     st = wph_run_func(s, f, fname, args, 2, &r, 1, err);
     if (st != WASMPLUG_OK)
         return st;

@@ -452,6 +452,8 @@ typedef wasmplug_status (*wph_run_fn)(wph_slot *s, wasmplug_func *f, void *ctx,
                                       wasmplug_plugin_error *e);
 WPH_INTERNAL wasmplug_status wph_plugin_run(wasmplug_plugin *p, const char *func, wph_run_fn run,
                                             void *ctx, wasmplug_plugin_error *err);
+/* abi.c: an i32 value. */
+WPH_INTERNAL wasmplug_val wph_val_i32(uint32_t v);
 /* abi.c: call f on s's instance, classifying a failure as a call of name. */
 WPH_INTERNAL wasmplug_status wph_run_func(wph_slot *s, wasmplug_func *f, const char *name,
                                           const wasmplug_val *args, size_t nargs,
@@ -469,6 +471,13 @@ WPH_INTERNAL wasmplug_status wph_bindgen_link(wasmplug_plugin *p, const char *na
                                               wasmplug_extern *slot, wasmplug_plugin_error *err);
 WPH_INTERNAL wasmplug_status wph_bindgen_setup(wph_slot *s, wasmplug_plugin_error *e);
 WPH_INTERNAL void wph_bindgen_free(wasmplug_plugin *p);
+
+/* command.c: call initialize or handle_command (f, called fname) of a
+ * command plugin with len bytes of in, through its alloc/dealloc; a
+ * non-zero status is ERR_PLUGIN (errors in err, with phase). */
+WPH_INTERNAL wasmplug_status wph_command_call(wph_slot *s, wasmplug_func *f, const char *fname,
+                                              const uint8_t *in, size_t len,
+                                              wasmplug_phase phase, wasmplug_plugin_error *err);
 
 /* abi.c: compat-ABI bytes call, and reading plugin_get_manifest. */
 WPH_INTERNAL wasmplug_status wph_compat_call(wph_slot *s, wasmplug_func *f, const char *fname,

@@ -239,6 +239,19 @@ static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manife
         ((st = hook(p, "init", "", "", "() -> ()", &p->hook_bg_init, e)) ||
          (st = hook(p, "cleanup", "", "", "() -> ()", &p->hook_bg_cleanup, e))))
         return st;
+    /* The command ABI: its three exports decide (a module may export one of
+     * these names for other reasons), then the allocator is required. */
+    wasmplug_functype ct;
+    bool cf = false;
+    if (export_type(p->module, "initialize", &ct, &cf) && cf && sig_is(&ct, "ii", "i") &&
+        export_type(p->module, "handle_command", &ct, &cf) && cf && sig_is(&ct, "ii", "i") &&
+        export_type(p->module, "shutdown", &ct, &cf) && cf && sig_is(&ct, "", "i")) {
+        if (!alloc_ || !dealloc_)
+            return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, "handle_command",
+                            "a command plugin (initialize, handle_command, shutdown) needs "
+                            "exports alloc (i32) -> i32 and dealloc (i32, i32)");
+        p->abi = WASMPLUG_ABI_COMMAND;
+    }
     /* The v1 hooks decide first; otherwise the compatibility-ABI exports mark a
      * compatibility module even if it also imports wasmplug.log or
      * wasmplug.config_get (docs/ABI.md allows that). */
@@ -651,6 +664,10 @@ static wasmplug_status instance_setup(wph_slot *s, wasmplug_plugin_error *e)
         st = run0(s, "_initialize", WASMPLUG_PHASE_INIT, NULL, e);
     if (st == WASMPLUG_OK && p->abi == WASMPLUG_ABI_BINDGEN)
         st = wph_bindgen_setup(s, e); /* descriptors once, then init */
+    if (st == WASMPLUG_OK && p->abi == WASMPLUG_ABI_COMMAND) /* with the config JSON */
+        st = wph_command_call(s, wasmplug_instance_func(inst, "initialize"), "initialize",
+                              (const uint8_t *)p->config_json, p->config_json_len,
+                              WASMPLUG_PHASE_INIT, e);
     if (st == WASMPLUG_OK && p->hook_init)
         st = run_hook(s, "wasmplug_init", WASMPLUG_PHASE_INIT, e);
     else if (st == WASMPLUG_OK && p->hook_pinit)
@@ -834,6 +851,7 @@ wasmplug_status wph_dispose_instances(wasmplug_plugin *p, wasmplug_plugin_error 
     const char *hookname = p->hook_dispose      ? "wasmplug_dispose"
                            : p->hook_pdispose   ? "plugin_dispose"
                            : p->hook_bg_cleanup ? "cleanup"
+                           : p->abi == WASMPLUG_ABI_COMMAND ? "shutdown"
                                                 : NULL;
     atomic_fetch_add(&p->host->active_calls, 1);
     for (uint32_t i = 0; i < p->pool_size; i++) {
@@ -1108,10 +1126,13 @@ wasmplug_status wph_version_call(wasmplug_plugin *p, const char *func, const uin
                 }
             } else if (sig_is(&t, "ii", "I")) {
                 st = wph_compat_call(s, f, func, &e);
+            } else if (p->abi == WASMPLUG_ABI_COMMAND && sig_is(&t, "ii", "i")) {
+                st = wph_command_call(s, f, func, in, in_len, WASMPLUG_PHASE_CALL, &e);
             } else {
                 st = wph_fail(&e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_CALL, p->name, func,
-                              "bytes calls need () -> i32 (ABI v1) or (i32, i32) -> i64 "
-                              "(compatibility ABI); '%s' has another type: use a typed call",
+                              "bytes calls need () -> i32 (ABI v1), (i32, i32) -> i64 "
+                              "(compatibility ABI) or (i32, i32) -> i32 (command ABI); '%s' "
+                              "has another type: use a typed call",
                               func);
             }
             /* Services commit (or roll back) what the call did. */

@@ -1262,6 +1262,7 @@ const char *wasmplug_abi_string(wasmplug_abi abi)
     return abi == WASMPLUG_ABI_V1        ? "v1"
            : abi == WASMPLUG_ABI_COMPAT  ? "compat"
            : abi == WASMPLUG_ABI_BINDGEN ? "wasm-bindgen"
+           : abi == WASMPLUG_ABI_COMMAND ? "command"
                                          : "none";
 }
 

@@ -7,7 +7,7 @@
 #
 # NAME: word_counter word_counter_freestanding sentiment_analyzer
 #       sentiment_analyzer_incremental sentiment_analyzer_stub json_transformer file_icons
-#       event_counter_compat greeter_bindgen serde_plugin c_checks c_checks_wasi as_checks
+#       event_counter_compat greeter_bindgen block_renderer serde_plugin c_checks c_checks_wasi as_checks
 #       tpl_c tpl_c_wasi tpl_assemblyscript tpl_rust tpl_zig
 #       events_c events_as events_rust events_zig (tests/events/pdk: the event API)
 # Tools from the environment: CLANG, ASC, RUSTC, CARGO, ZIG (defaults as in
@@ -42,6 +42,7 @@ file_icons) sh "$ex/file-icons/build.sh" "$out" ;;
 event_counter_compat) sh "$ex/event-counter-compat/build.sh" "$out" ;;
 file_watcher) sh "$ex/file-watcher/build.sh" "$out" ;;
 greeter_bindgen) sh "$ex/greeter-bindgen/build.sh" "$out" ;;
+block_renderer) sh "$ex/block-renderer/build.sh" "$out" ;;
 tpl_c) TARGET=freestanding sh "$tpl/c/build.sh" "$out" ;;
 tpl_c_wasi) TARGET=wasi sh "$tpl/c/build.sh" "$out" ;;
 tpl_assemblyscript) sh "$tpl/assemblyscript/build.sh" "$out" ;;

@@ -18,7 +18,10 @@
 //! With the `serde` feature, [`Json<T>`] reads and writes any serde type
 //! through serde_json. Panics become the call's error message (then trap).
 //! [`http`] sends outbound HTTP requests when the host grants them.
+//! [`command`] is the command ABI: a [`command::Plugin`] trait and
+//! [`plugin_main!`].
 
+pub mod command;
 pub mod http;
 pub mod json;
 pub mod services;
