@@ -636,9 +636,11 @@ WASMPLUG_API bool wasmplug_plugin_granted(wasmplug_plugin *plugin, const char *p
 /** A manifest setting (wasmplug_manifest.settings), or NULL. Valid while the
  *  handle is. */
 WASMPLUG_API const char *wasmplug_plugin_setting(wasmplug_plugin *plugin, const char *key);
-/** The plugin's manifest id ("" if none; valid while the handle is). */
+/** The plugin's manifest id ("" if none; valid while the handle is; after
+ *  a reload, the current version's). */
 WASMPLUG_API const char *wasmplug_plugin_id(wasmplug_plugin *plugin);
-/** The plugin's manifest version ("" if none; valid while the handle is). */
+/** The plugin's manifest version ("" if none; valid while the handle is;
+ *  after a reload, the current version's). */
 WASMPLUG_API const char *wasmplug_plugin_version(wasmplug_plugin *plugin);
 
 /* ------------------------------------------------------------------------ */
@@ -736,7 +738,10 @@ WASMPLUG_API wasmplug_status wasmplug_host_load_file(wasmplug_host *host, const 
                                                      wasmplug_plugin **out,
                                                      wasmplug_plugin_error *err);
 
-/** A new reference to the plugin called name, or ERR_NOT_FOUND. */
+/** A new reference to the plugin called name, or ERR_NOT_FOUND. A plugin
+ *  is found (and listed, and counted) once it is built: while its load is
+ *  still compiling and linking it, its name is taken (another load of that
+ *  name fails with ERR_DUPLICATE) but it is not found yet. */
 WASMPLUG_API wasmplug_status wasmplug_host_get(wasmplug_host *host, const char *name,
                                                wasmplug_plugin **out);
 /** Take another reference. */
@@ -1012,9 +1017,11 @@ WASMPLUG_API size_t wasmplug_plugin_cancel(wasmplug_plugin *plugin);
  * history, service state (KV, SQL, ...: wasmplug_plugin_service_state of a
  * version is the handle's). What belongs to each version: module, exports,
  * instances, limits, manifest id/version and settings, config, WASI.
- * wasmplug_plugin_id/_version/_has_function/_export_* on the handle describe
- * the version loaded first; wasmplug_plugin_reload_get_info has the current
- * one's id and version. The state callback reports the handle only.
+ * wasmplug_plugin_id, _version, _has_function, _export_count, _export_at,
+ * _get_info, _permissions and _embedded_manifest on the handle describe the current
+ * version (the one new calls go to); the strings they return stay valid
+ * while the handle is, across reloads. The state callback reports the
+ * handle only.
  * Dispose and kill of the handle dispose or kill every version.
  */
 

@@ -51,6 +51,16 @@ static inline int test_check(int ok, const char *file, int line, const char *wha
                    wasmplug_strerror(want));                                      \
     } while (0)
 
+/* CHECK_STR(a, b): strings, printing both on failure. */
+#define CHECK_STR(a, b)                                                                \
+    do {                                                                               \
+        const char *test_sa_ = (a), *test_sb_ = (b);                                   \
+        if (!test_check(test_sa_ && strcmp(test_sa_, test_sb_) == 0, __FILE__,         \
+                        __LINE__, #a " == " #b))                                       \
+            printf("     got \"%s\", expected \"%s\"\n", test_sa_ ? test_sa_ : "(null)", \
+                   test_sb_);                                                          \
+    } while (0)
+
 /* CHECK_STR_CONTAINS(haystack, needle) */
 #define CHECK_CONTAINS(hay, needle)                                                    \
     do {                                                                               \

@@ -345,7 +345,10 @@ WASMPLUG_API wasmplug_status wasmplug_bus_reply(wasmplug_bus *bus, const wasmplu
  * A full REJECT or BLOCK queue met when they are sent can no longer fail
  * the call: it is recorded in the bus's errors. Requests (and replies) go
  * at once. event_request waits for the reply on the plugin's thread: it
- * returns the reply's length, the reply being the result.
+ * returns the reply's length, the reply being the result. No reply within
+ * its timeout_ms is a soft error (-ERR_TIMEOUT); the calling plugin's own
+ * call timeout, a cancel or a kill ends the wait too (looked at every 10
+ * ms) and fails the call with ERR_TIMEOUT or ERR_CANCELLED.
  *
  * A plugin delivering an event that publishes gives the new event that
  * event's hop count + 1 (see "Hops and cycles").

@@ -136,13 +136,20 @@ static size_t name_hash(const char *s)
     return (size_t)x;
 }
 
-/* Call with host->lock held. */
+/* Call with host->lock held. Finds reserved names too (a plugin being
+ * built): use registry_find_visible for lookups. */
 static wasmplug_plugin *registry_find(wasmplug_host *h, const char *name)
 {
     for (wasmplug_plugin *p = h->buckets[name_hash(name) & (h->nbuckets - 1)]; p; p = p->hnext)
         if (strcmp(p->name, name) == 0)
             return p;
     return NULL;
+}
+
+static wasmplug_plugin *registry_find_visible(wasmplug_host *h, const char *name)
+{
+    wasmplug_plugin *p = registry_find(h, name);
+    return p && p->visible ? p : NULL;
 }
 
 static void registry_grow(wasmplug_host *h)
@@ -170,7 +177,7 @@ wasmplug_status wph_registry_add(wasmplug_host *h, wasmplug_plugin *p)
         pthread_mutex_unlock(&h->lock);
         return WASMPLUG_ERR_DUPLICATE;
     }
-    if (h->count + 1 > h->nbuckets)
+    if (h->entries + 1 > h->nbuckets)
         registry_grow(h);
     size_t i = name_hash(p->name) & (h->nbuckets - 1);
     p->hnext = h->buckets[i];
@@ -182,7 +189,7 @@ wasmplug_status wph_registry_add(wasmplug_host *h, wasmplug_plugin *p)
     else
         h->first = p;
     h->last = p;
-    h->count++;
+    h->entries++;
     p->registered = true;
     atomic_fetch_add(&p->refs, 1);
     pthread_mutex_unlock(&h->lock);
@@ -207,8 +214,21 @@ static void registry_unlink(wasmplug_host *h, wasmplug_plugin *p)
     else
         h->last = p->prev;
     p->prev = p->next = p->hnext = NULL;
-    h->count--;
+    if (p->visible)
+        h->count--;
+    h->entries--;
     p->registered = false;
+    p->visible = false;
+}
+
+void wph_registry_publish(wasmplug_host *h, wasmplug_plugin *p)
+{
+    pthread_mutex_lock(&h->lock);
+    if (p->registered && !p->visible) {
+        p->visible = true;
+        h->count++;
+    }
+    pthread_mutex_unlock(&h->lock);
 }
 
 void wph_registry_remove(wasmplug_host *h, wasmplug_plugin *p)
@@ -228,7 +248,7 @@ wasmplug_status wasmplug_host_get(wasmplug_host *h, const char *name, wasmplug_p
         return WASMPLUG_ERR_ARGUMENT;
     *out = NULL;
     pthread_mutex_lock(&h->lock);
-    wasmplug_plugin *p = registry_find(h, name);
+    wasmplug_plugin *p = registry_find_visible(h, name);
     if (p)
         atomic_fetch_add(&p->refs, 1);
     pthread_mutex_unlock(&h->lock);
@@ -251,7 +271,8 @@ wasmplug_status wasmplug_host_list(wasmplug_host *h, char ***names, size_t *coun
     }
     size_t i = 0;
     for (wasmplug_plugin *p = h->first; p; p = p->next)
-        tmp[i++] = p->name;
+        if (p->visible)
+            tmp[i++] = p->name;
     char **block = wph_strings_block(tmp, n);
     pthread_mutex_unlock(&h->lock);
     free(tmp);
@@ -277,7 +298,7 @@ wasmplug_status wasmplug_host_kill(wasmplug_host *h, const char *name)
     if (!h || !name)
         return WASMPLUG_ERR_ARGUMENT;
     pthread_mutex_lock(&h->lock);
-    wasmplug_plugin *p = registry_find(h, name);
+    wasmplug_plugin *p = registry_find_visible(h, name);
     if (p)
         registry_unlink(h, p);
     pthread_mutex_unlock(&h->lock);

@@ -210,7 +210,8 @@ struct wasmplug_host {
     pthread_mutex_t lock;
     atomic_uint active_calls;     /* calls in progress (host_free waits for 0) */
     wasmplug_plugin **buckets;    /* name hash -> chain via hnext */
-    size_t nbuckets, count;
+    size_t nbuckets, count;       /* count: visible plugins */
+    size_t entries;               /* plugins in the table (reserved names too) */
     wasmplug_plugin *first, *last; /* load order */
     wph_hostfn *hostfns, *hostfns_last;
     wph_rule *rules;
@@ -325,6 +326,10 @@ struct wasmplug_plugin {
 
     wasmplug_plugin *hnext, *prev, *next; /* registry links (host->lock) */
     bool registered;
+    /* host->lock: found by name, listed and counted. Set once the plugin is
+     * built (module, imports and exports in place), so no other thread can
+     * reach a half-built handle; its name is reserved from the start. */
+    bool visible;
 
     /* Hot reload (reload.c). A handle (what the host registers and the
      * embedder holds) is also the first version of its plugin; a reload
@@ -341,6 +346,15 @@ struct wasmplug_plugin {
     uint32_t pins;                /* calls dispatched to this version, not finished */
     bool retired, reaped;         /* replaced; disposed (or being disposed) */
     uint32_t gate_left, gate_calls, gate_failed, gate_max_percent;
+    /* Handles: the id and version of the current version, for
+     * wasmplug_plugin_id/_version (strings valid while the handle is:
+     * every pair served is kept in idents until the handle is freed; ident
+     * NULL: the handle's own), and the versions whose export names were
+     * handed out by wasmplug_plugin_export_at (kept alive likewise). */
+    struct wph_ident *idents;
+    _Atomic(struct wph_ident *) ident;
+    wasmplug_plugin **kept;
+    size_t nkept, capkept;
 
     /* Error boundary (lifecycle.c, under lock). */
     bool has_fallback;
@@ -400,6 +414,12 @@ WPH_INTERNAL wasmplug_status wph_version_call(wasmplug_plugin *v, const char *fu
 WPH_INTERNAL wasmplug_plugin *wph_version_pin(wasmplug_plugin *p);
 WPH_INTERNAL void wph_version_unpin(wasmplug_plugin *p, wasmplug_plugin *v, bool call,
                                     bool failed);
+/* Under the handle's lock: make v the version new calls of h go to. */
+WPH_INTERNAL void wph_set_current(wasmplug_plugin *h, wasmplug_plugin *v);
+/* Free what a handle kept for its accessors (idents, kept versions). */
+WPH_INTERNAL void wph_handle_views_free(wasmplug_plugin *h);
+/* Under the handle's lock: keep version v alive as long as handle h. */
+WPH_INTERNAL void wph_keep_version(wasmplug_plugin *h, wasmplug_plugin *v);
 /* Detach every version but p itself and dispose (or kill) them: p is being
  * disposed or killed. */
 WPH_INTERNAL void wph_versions_drop(wasmplug_plugin *p, bool kill);
@@ -505,6 +525,9 @@ typedef struct wph_call_stats {
 } wph_call_stats;
 /* Call with p->lock held. */
 WPH_INTERNAL void wph_metrics_add(wasmplug_plugin *p, const wph_call_stats *cs);
+/* Reserve p's name (ERR_DUPLICATE if taken); the registry takes a
+ * reference. p stays invisible until wph_registry_publish. */
 WPH_INTERNAL wasmplug_status wph_registry_add(wasmplug_host *h, wasmplug_plugin *p);
+WPH_INTERNAL void wph_registry_publish(wasmplug_host *h, wasmplug_plugin *p);
 
 #endif

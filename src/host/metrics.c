@@ -108,22 +108,28 @@ wasmplug_status wasmplug_plugin_get_info(wasmplug_plugin *p, wasmplug_plugin_inf
         return WASMPLUG_ERR_ARGUMENT;
     memset(info, 0, sizeof *info);
     wph_copy_name(info->name, p->name);
-    memcpy(info->id, p->id, sizeof info->id);
-    memcpy(info->version, p->version, sizeof info->version);
-    info->abi = p->abi;
-    info->export_count = p->nfunc_exports;
-    info->pool_size = p->pool_size;
-    info->limits = p->limits;
-    pthread_mutex_lock(&p->lock);
-    info->state = p->state;
-    for (uint32_t i = 0; i < p->pool_size; i++)
-        if (p->slots[i].inst)
+    /* What the plugin runs now: the current version (see Hot reload). */
+    wasmplug_plugin *v = wph_version_pin(p);
+    memcpy(info->id, v->id, sizeof info->id);
+    memcpy(info->version, v->version, sizeof info->version);
+    info->abi = v->abi;
+    info->export_count = v->nfunc_exports;
+    info->pool_size = v->pool_size;
+    info->limits = v->limits;
+    pthread_mutex_lock(&v->lock);
+    info->state = v->state;
+    for (uint32_t i = 0; i < v->pool_size; i++)
+        if (v->slots[i].inst)
             info->instances++;
-    info->running = p->running;
-    info->metadata_count = p->metadata.count;
-    info->error_count = p->errors.count;
-    info->metrics = metrics_now(p);
-    pthread_mutex_unlock(&p->lock);
+    info->running = v->running;
+    pthread_mutex_unlock(&v->lock);
+    wph_version_unpin(p, v, false, false);
+    wasmplug_plugin *h = wph_handle(p); /* what follows the plugin across versions */
+    pthread_mutex_lock(&h->lock);
+    info->metadata_count = h->metadata.count;
+    info->error_count = h->errors.count;
+    info->metrics = metrics_now(h);
+    pthread_mutex_unlock(&h->lock);
     return WASMPLUG_OK;
 }
 
@@ -151,28 +157,45 @@ void *wasmplug_plugin_user_data(wasmplug_plugin *p)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Exports (immutable after load: no lock)                                  */
+/* Exports (immutable after load: no lock; a handle's are its current    */
+/* version's)                                                               */
 /* ------------------------------------------------------------------------ */
 
-bool wasmplug_plugin_has_function(wasmplug_plugin *p, const char *name)
+static bool has_function(wasmplug_plugin *v, const char *name)
 {
-    if (!p || !name || !p->module)
+    if (!v->module)
         return false;
     size_t n = strlen(name);
-    for (uint32_t i = 0; i < p->nfunc_exports; i++) {
+    for (uint32_t i = 0; i < v->nfunc_exports; i++) {
         const char *en;
         size_t len;
         wasmplug_externtype t;
-        if (wasmplug_module_export(p->module, p->func_exports[i], &en, &len, &t) == WASMPLUG_OK &&
+        if (wasmplug_module_export(v->module, v->func_exports[i], &en, &len, &t) ==
+                WASMPLUG_OK &&
             len == n && memcmp(en, name, n) == 0)
             return true;
     }
     return false;
 }
 
+bool wasmplug_plugin_has_function(wasmplug_plugin *p, const char *name)
+{
+    if (!p || !name)
+        return false;
+    wasmplug_plugin *v = wph_version_pin(p);
+    bool found = has_function(v, name);
+    wph_version_unpin(p, v, false, false);
+    return found;
+}
+
 uint32_t wasmplug_plugin_export_count(wasmplug_plugin *p)
 {
-    return p ? p->nfunc_exports : 0;
+    if (!p)
+        return 0;
+    wasmplug_plugin *v = wph_version_pin(p);
+    uint32_t n = v->nfunc_exports;
+    wph_version_unpin(p, v, false, false);
+    return n;
 }
 
 wasmplug_status wasmplug_plugin_export_at(wasmplug_plugin *p, uint32_t i, const char **name,
@@ -180,12 +203,21 @@ wasmplug_status wasmplug_plugin_export_at(wasmplug_plugin *p, uint32_t i, const 
 {
     if (!p)
         return WASMPLUG_ERR_ARGUMENT;
-    if (i >= p->nfunc_exports)
-        return WASMPLUG_ERR_NOT_FOUND;
-    const char *en;
+    wasmplug_plugin *v = wph_version_pin(p);
+    wasmplug_status st = WASMPLUG_ERR_NOT_FOUND;
+    const char *en = NULL;
     size_t len;
     wasmplug_externtype t;
-    wasmplug_status st = wasmplug_module_export(p->module, p->func_exports[i], &en, &len, &t);
+    if (i < v->nfunc_exports)
+        st = wasmplug_module_export(v->module, v->func_exports[i], &en, &len, &t);
+    if (st == WASMPLUG_OK && name && v != p) {
+        /* The name lives in v's module: keep v while the handle lives. */
+        wasmplug_plugin *h = wph_handle(p);
+        pthread_mutex_lock(&h->lock);
+        wph_keep_version(h, v);
+        pthread_mutex_unlock(&h->lock);
+    }
+    wph_version_unpin(p, v, false, false);
     if (st != WASMPLUG_OK)
         return st;
     if (name)
@@ -294,18 +326,20 @@ wasmplug_status wasmplug_plugin_embedded_manifest(wasmplug_plugin *p, wasmplug_b
         return WASMPLUG_ERR_ARGUMENT;
     out->data = NULL;
     out->len = 0;
-    pthread_mutex_lock(&p->lock);
+    wasmplug_plugin *v = wph_version_pin(p);
+    pthread_mutex_lock(&v->lock);
     wasmplug_status st = WASMPLUG_ERR_NOT_FOUND;
-    if (p->has_embedded) {
-        out->data = malloc(p->embedded_len + 1);
+    if (v->has_embedded) {
+        out->data = malloc(v->embedded_len + 1);
         if (out->data) {
-            memcpy(out->data, p->embedded, p->embedded_len + 1);
-            out->len = p->embedded_len;
+            memcpy(out->data, v->embedded, v->embedded_len + 1);
+            out->len = v->embedded_len;
             st = WASMPLUG_OK;
         } else {
             st = WASMPLUG_ERR_NOMEM;
         }
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&v->lock);
+    wph_version_unpin(p, v, false, false);
     return st;
 }

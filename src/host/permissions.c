@@ -135,17 +135,22 @@ wasmplug_status wasmplug_plugin_permissions(wasmplug_plugin *p, char ***perms, s
 {
     if (!p || !perms || !count)
         return WASMPLUG_ERR_ARGUMENT;
-    const char **granted = malloc((p->nrequested ? p->nrequested : 1) * sizeof(char *));
-    if (!granted)
+    wasmplug_plugin *v = wph_version_pin(p); /* the current version's request */
+    const char **granted = malloc((v->nrequested ? v->nrequested : 1) * sizeof(char *));
+    if (!granted) {
+        wph_version_unpin(p, v, false, false);
         return WASMPLUG_ERR_NOMEM;
+    }
     size_t n = 0;
     pthread_mutex_lock(&p->host->lock);
-    for (size_t i = 0; i < p->nrequested; i++)
-        if (policy_allows(p->host, p, p->requested[i]))
-            granted[n++] = p->requested[i];
+    for (size_t i = 0; i < v->nrequested; i++)
+        if (policy_allows(p->host, v, v->requested[i]))
+            granted[n++] = v->requested[i];
     pthread_mutex_unlock(&p->host->lock);
-    /* requested[] is immutable after load, so the pointers stay valid. */
+    /* requested[] is immutable after load and v is pinned: the pointers
+     * stay valid while the block is made. */
     *perms = wph_strings_block(granted, n);
+    wph_version_unpin(p, v, false, false);
     free(granted);
     if (!*perms)
         return WASMPLUG_ERR_NOMEM;

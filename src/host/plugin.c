@@ -30,6 +30,7 @@ static _Thread_local const wasmplug_call_limits *tl_request;
 
 static void plugin_destroy(wasmplug_plugin *p)
 {
+    wph_handle_views_free(p);
     /* A handle's references on its versions (normally dropped already by
      * dispose or kill). */
     if (p->current && p->current != p)
@@ -441,6 +442,8 @@ wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm
             *err = e;
         return st;
     }
+    if (!front) /* built: other threads may find it by name from now on */
+        wph_registry_publish(h, p);
     change_state(p, WASMPLUG_STATE_LOADED);
     wph_lifecycle(p, WPH_HOOK_LOAD);
     if (o->init) {

@@ -69,6 +69,82 @@ static void reap(wasmplug_plugin *h, reap_list *r)
     r->count = 0;
 }
 
+/* One id/version pair a handle served (wasmplug_plugin_id/_version). */
+struct wph_ident {
+    struct wph_ident *next;
+    char id[WASMPLUG_NAME_MAX];
+    char version[WASMPLUG_NAME_MAX];
+};
+
+void wph_set_current(wasmplug_plugin *h, wasmplug_plugin *v)
+{
+    h->current = v;
+    struct wph_ident *found = NULL;
+    if (v != h) {
+        for (found = h->idents; found; found = found->next)
+            if (!strcmp(found->id, v->id) && !strcmp(found->version, v->version))
+                break;
+        if (!found && (found = malloc(sizeof *found)) != NULL) {
+            memcpy(found->id, v->id, sizeof found->id);
+            memcpy(found->version, v->version, sizeof found->version);
+            found->next = h->idents;
+            h->idents = found;
+        }
+        if (!found) /* out of memory: keep describing the previous pair */
+            return;
+    }
+    atomic_store(&h->ident, found);
+}
+
+void wph_keep_version(wasmplug_plugin *h, wasmplug_plugin *v)
+{
+    if (v == h)
+        return;
+    for (size_t i = 0; i < h->nkept; i++)
+        if (h->kept[i] == v)
+            return;
+    if (h->nkept == h->capkept) {
+        size_t cap = h->capkept ? h->capkept * 2 : 4;
+        wasmplug_plugin **k = realloc(h->kept, cap * sizeof *k);
+        if (!k)
+            return; /* the names stay valid until the version is replaced */
+        h->kept = k;
+        h->capkept = cap;
+    }
+    wasmplug_plugin_retain(v);
+    h->kept[h->nkept++] = v;
+}
+
+void wph_handle_views_free(wasmplug_plugin *h)
+{
+    while (h->idents) {
+        struct wph_ident *n = h->idents->next;
+        free(h->idents);
+        h->idents = n;
+    }
+    for (size_t i = 0; i < h->nkept; i++)
+        wasmplug_plugin_release(h->kept[i]);
+    free(h->kept);
+    h->kept = NULL;
+    h->nkept = h->capkept = 0;
+}
+
+const char *wasmplug_plugin_id(wasmplug_plugin *p)
+{
+    if (!p)
+        return "";
+    struct wph_ident *i = p->front ? NULL : atomic_load(&p->ident);
+    return i ? i->id : p->id;
+}
+
+const char *wasmplug_plugin_version(wasmplug_plugin *p)
+{
+    if (!p)
+        return "";
+    struct wph_ident *i = p->front ? NULL : atomic_load(&p->ident);
+    return i ? i->version : p->version;
+}
+
 wasmplug_plugin *wph_version_pin(wasmplug_plugin *p)
 {
     if (p->front)
@@ -108,7 +184,7 @@ static bool gate_count(wasmplug_plugin *h, wasmplug_plugin *v, bool failed, reap
     snprintf(why, whysize,
              "rolled back: %u of the first %u calls after the reload failed (more than %u%%)",
              v->gate_failed, v->gate_calls, v->gate_max_percent);
-    h->current = prev;
+    wph_set_current(h, prev);
     h->reload_info.rollbacks++;
     h->reload_info.generation++;
     memcpy(h->reload_info.last_failure, why, sizeof h->reload_info.last_failure);
@@ -153,7 +229,7 @@ void wph_versions_drop(wasmplug_plugin *p, bool kill)
         v->reaped = true; /* disposed here, not by its last call */
         drop[n++] = v;
     }
-    p->current = p;
+    wph_set_current(p, p);
     p->previous = NULL;
     p->reload_info.gate_pending = false;
     pthread_mutex_unlock(&p->lock);
@@ -261,7 +337,7 @@ wasmplug_status wasmplug_plugin_reload(wasmplug_plugin *p, const uint8_t *wasm, 
         } else {
             retire(old, &r);
         }
-        p->current = nv; /* the handle's reference from wph_load */
+        wph_set_current(p, nv); /* the handle's reference from wph_load */
         p->reload_info.generation++;
         p->reload_info.reloads++;
         p->reload_info.gate_pending = ro->health_calls > 0;

@@ -190,12 +190,3 @@ const char *wasmplug_plugin_setting(wasmplug_plugin *p, const char *key)
     return wph_kvs_get(&p->settings, key, strlen(key));
 }
 
-const char *wasmplug_plugin_id(wasmplug_plugin *p)
-{
-    return p ? p->id : "";
-}
-
-const char *wasmplug_plugin_version(wasmplug_plugin *p)
-{
-    return p ? p->version : "";
-}

@@ -1421,6 +1421,16 @@ wasmplug_status wasmplug_bus_request_from(wasmplug_bus *bus, const char *source,
                                           uint32_t timeout_ms, wasmplug_buf *reply,
                                           wasmplug_plugin_error *err)
 {
+    return ev_request(bus, source, hops, topic, topic_len, payload, payload_len, timeout_ms,
+                      NULL, NULL, reply, err);
+}
+
+wasmplug_status ev_request(wasmplug_bus *bus, const char *source, uint32_t hops,
+                           const char *topic, size_t topic_len, const char *payload,
+                           size_t payload_len, uint32_t timeout_ms,
+                           wasmplug_status (*stop)(void *user), void *stop_user,
+                           wasmplug_buf *reply, wasmplug_plugin_error *err)
+{
     const char *src = source && *source ? source : "host";
     if (!bus || !reply || (!payload && payload_len))
         return ev_fail(err, WASMPLUG_ERR_ARGUMENT, src, "events.request",
@@ -1455,12 +1465,23 @@ wasmplug_status wasmplug_bus_request_from(wasmplug_bus *bus, const char *source,
     }
     pthread_mutex_lock(&bus->req_mu);
     if (st == WASMPLUG_OK) {
-        struct timespec ts = abs_time(timeout_ms == WASMPLUG_NO_TIMEOUT
-                                          ? UINT64_MAX / 2
-                                          : deadline_after_ms(timeout_ms));
+        uint64_t deadline =
+            timeout_ms == WASMPLUG_NO_TIMEOUT ? UINT64_MAX / 2 : deadline_after_ms(timeout_ms);
         bool timed_out = false;
-        while (!w.done && !w.cancelled && !timed_out)
-            timed_out = pthread_cond_timedwait(&w.cv, &bus->req_mu, &ts) == ETIMEDOUT;
+        wasmplug_status stopped = WASMPLUG_OK;
+        while (!w.done && !w.cancelled && !timed_out && !stopped) {
+            uint64_t until = deadline;
+            if (stop) { /* wake up to look at the calling plugin's call */
+                uint64_t poll = deadline_after_ms(EV_REQUEST_POLL_MS);
+                if (poll < until)
+                    until = poll;
+            }
+            struct timespec ts = abs_time(until);
+            timed_out = pthread_cond_timedwait(&w.cv, &bus->req_mu, &ts) == ETIMEDOUT &&
+                        ev_now_ns() >= deadline;
+            if (stop && !w.done)
+                stopped = stop(stop_user);
+        }
         if (w.done) {
             *reply = w.reply;
             if (!reply->data)
@@ -1468,6 +1489,13 @@ wasmplug_status wasmplug_bus_request_from(wasmplug_bus *bus, const char *source,
         } else if (w.cancelled) {
             st = ev_fail(err, WASMPLUG_ERR_CANCELLED, src, "events.request",
                          "the event bus shut down while waiting for a reply on %s", inbox);
+        } else if (stopped) {
+            char shown[128];
+            ev_escape(shown, sizeof shown, topic, topic_len);
+            st = ev_fail(err, stopped, src, "events.request",
+                         "the call %s while waiting for a reply to the request on '%s'",
+                         stopped == WASMPLUG_ERR_TIMEOUT ? "timed out" : "was cancelled",
+                         shown);
         } else {
             atomic_fetch_add(&bus->request_timeouts, 1);
             char shown[128];

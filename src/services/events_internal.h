@@ -237,6 +237,15 @@ char *ev_json_string(const char *s, size_t len, size_t *out_len);
 bool ev_publish_enter(wasmplug_bus *bus, const char *source, wasmplug_plugin_error *err);
 wasmplug_status ev_publish_leave(wasmplug_bus *bus, wasmplug_status st);
 /* Request inboxes: "_inbox.<n>" topics route straight to a waiting request. */
+/* wasmplug_bus_request_from for a plugin's call: the wait for the reply
+ * also ends when stop(stop_user) returns a failure (the call's timeout or
+ * cancel), with that status; checked every EV_REQUEST_POLL_MS. */
+#define EV_REQUEST_POLL_MS 10
+wasmplug_status ev_request(wasmplug_bus *bus, const char *source, uint32_t hops,
+                           const char *topic, size_t topic_len, const char *payload,
+                           size_t payload_len, uint32_t timeout_ms,
+                           wasmplug_status (*stop)(void *user), void *stop_user,
+                           wasmplug_buf *reply, wasmplug_plugin_error *err);
 bool ev_is_inbox(const char *topic, size_t topic_len);
 void ev_reply_to_inbox(wasmplug_bus *bus, const char *topic, size_t topic_len,
                        const void *data, size_t len);

@@ -218,6 +218,12 @@ static int import_publish(wasmplug_hostcall *call, void *user, const wasmplug_ho
     return 0;
 }
 
+/* Whether the plugin's call must stop (its timeout, a cancel). */
+static wasmplug_status call_stopped(void *call)
+{
+    return wasmplug_hostcall_check(call);
+}
+
 /* wasmplug.event_request(topic_ptr, topic_len, payload_ptr, payload_len,
  * timeout_ms) -> i32: the reply's length (the reply is the result). */
 static int import_request(wasmplug_hostcall *call, void *user, const wasmplug_hostarg *args,
@@ -230,10 +236,17 @@ static int import_request(wasmplug_hostcall *call, void *user, const wasmplug_ho
         return 0;
     wasmplug_plugin_error err;
     wasmplug_buf reply = {NULL, 0};
-    wasmplug_status st = wasmplug_bus_request_from(
-        bus, wasmplug_hostcall_plugin_name(call), hops, (const char *)args[0].ptr, args[0].len,
-        (const char *)args[1].ptr, args[1].len, (uint32_t)args[2].value.i32, &reply, &err);
+    wasmplug_status st = ev_request(bus, wasmplug_hostcall_plugin_name(call), hops,
+                                    (const char *)args[0].ptr, args[0].len,
+                                    (const char *)args[1].ptr, args[1].len,
+                                    (uint32_t)args[2].value.i32, call_stopped, call, &reply, &err);
     link_leave(link);
+    if ((st == WASMPLUG_ERR_TIMEOUT || st == WASMPLUG_ERR_CANCELLED) &&
+        wasmplug_hostcall_check(call) != WASMPLUG_OK) {
+        /* The call itself is over (its timeout, a cancel, a kill). */
+        wasmplug_hostcall_fail(call, wasmplug_hostcall_check(call), "%s", err.message);
+        return 1;
+    }
     if (st)
         return soft_error(call, results, st, err.message);
     if (reply.len > INT32_MAX ||

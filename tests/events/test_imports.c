@@ -148,6 +148,77 @@ static void test_transactional(void)
     fixture_free(&f);
 }
 
+/* A request whose reply never comes ends with the plugin's call: its
+ * timeout (not the request's 60 s) or a cancel stops the wait and fails
+ * the call with that status. Bounded: 20 s would mean the wait ignored
+ * them. */
+typedef struct request_call {
+    wasmplug_plugin *p;
+    wasmplug_status st;
+    wasmplug_plugin_error err;
+} request_call;
+
+static void *run_request(void *arg)
+{
+    request_call *rc = arg;
+    const char *in = "ask.silent\n60000\n{}";
+    wasmplug_buf out = {NULL, 0};
+    rc->st = wasmplug_plugin_call(rc->p, "request", (const uint8_t *)in, strlen(in), &out,
+                                  &rc->err);
+    wasmplug_buf_free(&out);
+    return NULL;
+}
+
+static void test_request_ends_with_call(void)
+{
+    fixture f;
+    fixture_init(&f, 0);
+    collector silent;
+    collector_init(&silent);
+    CHECK_STATUS(wasmplug_bus_subscribe(f.bus, "ask.silent", NULL, collect, &silent, NULL, NULL),
+                 WASMPLUG_OK);
+    wasmplug_manifest m;
+    memset(&m, 0, sizeof m);
+    m.id = "asker";
+    m.version = "1.0.0";
+    m.permissions = pub_perms;
+    m.permission_count = 4;
+    m.resources.timeout_ms = 200;
+    wasmplug_load_options opt = WASMPLUG_LOAD_OPTIONS_INIT;
+    opt.init = true;
+    opt.manifest = &m;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ev_pub.wasm", WP_EVENTS_PLUGINS);
+    request_call rc = {NULL, WASMPLUG_OK, {0}};
+    CHECK_STATUS(wasmplug_host_load_file(f.host, "asker", path, &opt, &rc.p, &rc.err),
+                 WASMPLUG_OK);
+    uint64_t t0 = ev_test_now_ms();
+    run_request(&rc);
+    CHECK_STATUS(rc.st, WASMPLUG_ERR_TIMEOUT);
+    CHECK_CONTAINS(rc.err.message, "timed out while waiting for a reply");
+    CHECK(ev_test_now_ms() - t0 < 20000);
+
+    /* Cancelled while waiting (no call timeout this time). */
+    wasmplug_plugin_release(rc.p);
+    CHECK_STATUS(wasmplug_host_kill(f.host, "asker"), WASMPLUG_OK);
+    m.resources.timeout_ms = 0;
+    CHECK_STATUS(wasmplug_host_load_file(f.host, "asker", path, &opt, &rc.p, &rc.err),
+                 WASMPLUG_OK);
+    pthread_t th;
+    t0 = ev_test_now_ms();
+    pthread_create(&th, NULL, run_request, &rc);
+    CHECK(collector_wait(&silent, 2)); /* the second request reached the subscriber */
+    while (wasmplug_plugin_cancel(rc.p) == 0 && ev_test_now_ms() - t0 < 20000)
+        ev_test_sleep_ms(1);
+    pthread_join(th, NULL);
+    CHECK_STATUS(rc.st, WASMPLUG_ERR_CANCELLED);
+    CHECK_CONTAINS(rc.err.message, "was cancelled while waiting for a reply");
+    CHECK(ev_test_now_ms() - t0 < 20000);
+    wasmplug_plugin_release(rc.p);
+    fixture_free(&f);
+    collector_destroy(&silent);
+}
+
 static void test_request(void)
 {
     fixture f;
@@ -355,6 +426,7 @@ int main(int argc, char **argv)
     test_publish();
     test_transactional();
     test_request();
+    test_request_ends_with_call();
     test_cycle_and_manifest();
     test_grants_and_attach();
     test_services_attach();

@@ -1044,6 +1044,73 @@ static void test_latency_histogram(void)
     CHECK(wasmplug_latency_quantile(hist, 910, 2000000) >= 1000000);
 }
 
+/* What another thread sees of a plugin whose load is still building it:
+ * its name is taken, but it is neither found, listed nor counted (a
+ * handle is never visible half-built). Looked at from the state callback,
+ * which runs on the loading thread at each step. */
+typedef struct building_probe {
+    wasmplug_host *host;
+    int loading_seen, loaded_seen;
+    wasmplug_status get_loading, dup_loading, get_loaded;
+    size_t count_loading;
+} building_probe;
+
+static void probe_state(void *user, wasmplug_plugin *plugin, const char *name,
+                        wasmplug_plugin_state from, wasmplug_plugin_state to)
+{
+    (void)plugin;
+    (void)from;
+    building_probe *b = user;
+    if (strcmp(name, "building") != 0)
+        return;
+    wasmplug_plugin *found = NULL;
+    if (to == WASMPLUG_STATE_LOADING) {
+        b->loading_seen++;
+        b->get_loading = wasmplug_host_get(b->host, name, &found);
+        b->count_loading = wasmplug_host_count(b->host);
+        size_t size;
+        uint8_t *wasm = host_test_plugin("reload_a", &size);
+        b->dup_loading = wasmplug_host_load(b->host, name, wasm, size, NULL, NULL, NULL);
+        free(wasm);
+    } else if (to == WASMPLUG_STATE_LOADED) {
+        b->loaded_seen++;
+        b->get_loaded = wasmplug_host_get(b->host, name, &found);
+    }
+    wasmplug_plugin_release(found);
+}
+
+static void test_not_found_while_building(void)
+{
+    building_probe b;
+    memset(&b, 0, sizeof b);
+    wasmplug_host_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.on_state = probe_state;
+    cfg.callback_user = &b;
+    b.host = host_test_new(&cfg);
+    size_t size;
+    uint8_t *wasm = host_test_plugin("reload_a", &size);
+    wasmplug_plugin_error err;
+    CHECK_CODE(wasmplug_host_load(b.host, "other", wasm, size, NULL, NULL, &err), WASMPLUG_OK,
+               &err);
+    CHECK_CODE(wasmplug_host_load(b.host, "building", wasm, size, NULL, NULL, &err), WASMPLUG_OK,
+               &err);
+    CHECK_EQ(b.loading_seen, 1);
+    CHECK_EQ(b.loaded_seen, 1);
+    CHECK_EQ(b.get_loading, WASMPLUG_ERR_NOT_FOUND);
+    CHECK_EQ(b.count_loading, 1);
+    CHECK_EQ(b.dup_loading, WASMPLUG_ERR_DUPLICATE);
+    CHECK_EQ(b.get_loaded, WASMPLUG_OK);
+    CHECK_EQ(wasmplug_host_count(b.host), 2);
+    char **names = NULL;
+    size_t n = 0;
+    CHECK_CODE(wasmplug_host_list(b.host, &names, &n), WASMPLUG_OK, NULL);
+    CHECK_EQ(n, 2);
+    wasmplug_free(names);
+    free(wasm);
+    wasmplug_host_free(b.host);
+}
+
 int main(int argc, char **argv)
 {
     host_test_init(&argc, argv);
@@ -1061,5 +1128,6 @@ int main(int argc, char **argv)
     test_compat();
     test_lifecycle();
     test_hostcall_null();
+    test_not_found_while_building();
     return test_done();
 }

@@ -271,6 +271,79 @@ static void test_soak(wasmplug_host *h)
     CHECK_EQ(wasmplug_host_kill(h, "soak"), WASMPLUG_OK);
 }
 
+/* The handle's accessors describe the current version: id, version,
+ * exports, info, permissions; strings handed out stay valid across
+ * reloads (ASan checks). */
+static void test_handle_follows_version(wasmplug_host *h)
+{
+    wasmplug_manifest ma = {0}, mf = {0};
+    static const char *const perms_a[] = {"env.add"}, *const perms_f[] = {"env.upper"};
+    ma.id = "alpha";
+    ma.version = "1.0.0";
+    ma.permissions = perms_a;
+    ma.permission_count = 1;
+    mf.id = "alpha-flaky";
+    mf.version = "2.0.0";
+    mf.permissions = perms_f;
+    mf.permission_count = 1;
+    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
+    o.init = true;
+    o.manifest = &ma;
+    wasmplug_plugin *p = NULL;
+    wasmplug_plugin_error err;
+    CHECK_CODE(wasmplug_host_load(h, "follow", wasm_a, size_a, &o, &p, &err), WASMPLUG_OK, &err);
+    if (!p)
+        return;
+    const char *id1 = wasmplug_plugin_id(p), *v1 = wasmplug_plugin_version(p);
+    CHECK_STR(id1, "alpha");
+    CHECK_STR(v1, "1.0.0");
+    CHECK(wasmplug_plugin_has_function(p, "state_save"));
+    uint32_t n1 = wasmplug_plugin_export_count(p);
+    CHECK(n1 >= 4);
+    const char *name0 = NULL;
+    CHECK_CODE(wasmplug_plugin_export_at(p, 0, &name0, NULL), WASMPLUG_OK, NULL);
+
+    wasmplug_load_options of = WASMPLUG_LOAD_OPTIONS_INIT;
+    of.manifest = &mf;
+    wasmplug_reload_options ro = {0};
+    ro.load = &of;
+    CHECK_CODE(wasmplug_plugin_reload(p, wasm_flaky, size_flaky, &ro, &err), WASMPLUG_OK, &err);
+    CHECK_STR(wasmplug_plugin_id(p), "alpha-flaky");
+    CHECK_STR(wasmplug_plugin_version(p), "2.0.0");
+    CHECK(!wasmplug_plugin_has_function(p, "state_save"));
+    CHECK(wasmplug_plugin_has_function(p, "who"));
+    CHECK_EQ(wasmplug_plugin_export_count(p), 2);
+    const char *flaky0 = NULL;
+    CHECK_CODE(wasmplug_plugin_export_at(p, 1, &flaky0, NULL), WASMPLUG_OK, NULL);
+    CHECK_STR(flaky0, "who");
+    wasmplug_plugin_info info;
+    CHECK_CODE(wasmplug_plugin_get_info(p, &info), WASMPLUG_OK, NULL);
+    CHECK_STR(info.id, "alpha-flaky");
+    CHECK_STR(info.version, "2.0.0");
+    CHECK_EQ(info.export_count, 2);
+    char **perms = NULL;
+    size_t nperms = 0;
+    CHECK_CODE(wasmplug_plugin_permissions(p, &perms, &nperms), WASMPLUG_OK, NULL);
+    CHECK_EQ(nperms, 1);
+    if (nperms == 1)
+        CHECK_STR(perms[0], "env.upper");
+    wasmplug_free(perms);
+    /* The strings of the first version are still readable. */
+    CHECK_STR(id1, "alpha");
+    CHECK_STR(v1, "1.0.0");
+    CHECK_STR(name0, "wasmplug_init");
+
+    /* Back to A (same id and version as at first), then to B: the name
+     * handed out from the replaced version's module stays valid. */
+    CHECK_CODE(wasmplug_plugin_reload(p, wasm_a, size_a, NULL, &err), WASMPLUG_OK, &err);
+    CHECK_STR(wasmplug_plugin_id(p), "");
+    CHECK_CODE(wasmplug_plugin_reload(p, wasm_b, size_b, NULL, &err), WASMPLUG_OK, &err);
+    CHECK_STR(flaky0, "who");
+    CHECK(wasmplug_plugin_has_function(p, "state_save"));
+    wasmplug_plugin_release(p);
+    CHECK_CODE(wasmplug_host_kill(h, "follow"), WASMPLUG_OK, NULL);
+}
+
 int main(int argc, char **argv)
 {
     host_test_init(&argc, argv);
@@ -281,6 +354,7 @@ int main(int argc, char **argv)
     wasmplug_host *h = host_test_new(NULL);
     if (wasm_a && wasm_b && wasm_bad && wasm_flaky && h) {
         test_switch_and_failures(h);
+        test_handle_follows_version(h);
         test_state_handover(h);
         test_health_gate(h);
         test_soak(h);

@@ -87,12 +87,6 @@ static const char *call(wasmplug_plugin *p, const char *func, const char *in,
     return out;
 }
 #define CALL(p, f, in, want) call((p), (f), (in), (want), &err, __LINE__)
-#define CHECK_STR(a, b)                                                                \
-    do {                                                                               \
-        const char *a_ = (a), *b_ = (b);                                               \
-        if (!test_check(strcmp(a_, b_) == 0, __FILE__, __LINE__, #a " == " #b))        \
-            printf("     got \"%s\", expected \"%s\"\n", a_, b_);                      \
-    } while (0)
 
 static void test_imports(void)
 {
