@@ -693,6 +693,18 @@ typedef struct wasmplug_load_options {
      * module cache); it must come from the host's engine. The host takes
      * over this reference whether the load succeeds or fails. */
     wasmplug_module *module;
+    /* Lazy loading: register the plugin now (its name, manifest id,
+     * version, metadata, permissions and limits: found, listed and
+     * described by wasmplug_plugin_get_info at once, in state UNLOADED)
+     * and build it (read the file, compile, link, check, and init when
+     * init is set) on its first use: a call, wasmplug_plugin_has_function
+     * or _export_*, _init, _embedded_manifest, or wasmplug_plugin_build
+     * (to build it ahead, e.g. from a background thread). A host with
+     * hundreds of plugins starts without compiling any. A failed build
+     * leaves the plugin in state ERROR with the load error recorded, and
+     * every use returns that error. wasmplug_host_load_file reads the file
+     * at the build too. */
+    bool lazy;
     wasmplug_tiering tiering;          /* interpreter or native code (see wasmplug_tiering) */
     /* A module that imports its memory (any import of kind memory, e.g.
      * env.memory, as wasm-bindgen modules built with --import-memory have)
@@ -708,7 +720,7 @@ typedef struct wasmplug_load_options {
 #define WASMPLUG_IMPORTED_MEMORY_PAGES 17u
 
 #define WASMPLUG_LOAD_OPTIONS_INIT \
-    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL, NULL,       \
+    {NULL, NULL, 0, {0, 0, 0, 0, 0, 0}, 0, false, false, NULL, NULL, NULL, false,          \
      WASMPLUG_TIERING_DEFAULT, 0}
 
 /**
@@ -737,6 +749,15 @@ WASMPLUG_API wasmplug_status wasmplug_host_load_file(wasmplug_host *host, const 
                                                      const wasmplug_load_options *opts,
                                                      wasmplug_plugin **out,
                                                      wasmplug_plugin_error *err);
+
+/**
+ * Build a plugin registered with opts.lazy now (see wasmplug_load_options):
+ * WASMPLUG_OK once it is built (at once if it was, or was not lazy), else
+ * its build error (the same on every later use). Several threads may call
+ * it; one builds, the others wait for it.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_build(wasmplug_plugin *plugin,
+                                                   wasmplug_plugin_error *err);
 
 /** A new reference to the plugin called name, or ERR_NOT_FOUND. A plugin
  *  is found (and listed, and counted) once it is built: while its load is

@@ -363,7 +363,15 @@ struct wasmplug_plugin {
     wasmplug_fallback_fn fallback_fn;
     void *fallback_user;
     bool disposing_notified;      /* before_dispose ran */
+
+    /* Lazy loading (plugin.c): registered, built on first use. lazy is a
+     * WPH_LAZY_* (under lock); the source is taken by the one builder. */
+    int lazy;
+    struct wph_lazy *lazy_src;
+    wasmplug_plugin_error *lazy_err; /* the build's error when FAILED */
 };
+
+enum { WPH_LAZY_NONE = 0, WPH_LAZY_PENDING, WPH_LAZY_BUILDING, WPH_LAZY_FAILED };
 
 /* host.c */
 WPH_INTERNAL void wph_registry_remove(wasmplug_host *host, wasmplug_plugin *p);
@@ -399,6 +407,9 @@ WPH_INTERNAL wasmplug_status wph_load(wasmplug_host *h, const char *name, const 
                                       size_t size, const wasmplug_load_options *opts,
                                       wasmplug_plugin *front, wasmplug_plugin **out,
                                       wasmplug_plugin_error *err);
+/* Build a lazily registered handle if it still needs it (waiting for
+ * another thread building it): WASMPLUG_OK, or its build error in e. */
+WPH_INTERNAL wasmplug_status wph_lazy_build(wasmplug_plugin *p, wasmplug_plugin_error *e);
 /* Run the dispose hook in every instance of p and drop them (p's calls
  * must be over and none may start). First failure in e. */
 WPH_INTERNAL wasmplug_status wph_dispose_instances(wasmplug_plugin *p, wasmplug_plugin_error *e);

@@ -112,11 +112,13 @@ wasmplug_status wasmplug_plugin_get_info(wasmplug_plugin *p, wasmplug_plugin_inf
     wasmplug_plugin *v = wph_version_pin(p);
     memcpy(info->id, v->id, sizeof info->id);
     memcpy(info->version, v->version, sizeof info->version);
-    info->abi = v->abi;
-    info->export_count = v->nfunc_exports;
     info->pool_size = v->pool_size;
     info->limits = v->limits;
     pthread_mutex_lock(&v->lock);
+    if (v->lazy == WPH_LAZY_NONE) { /* a lazy plugin's module is not known before its build */
+        info->abi = v->abi;
+        info->export_count = v->nfunc_exports;
+    }
     info->state = v->state;
     for (uint32_t i = 0; i < v->pool_size; i++)
         if (v->slots[i].inst)
@@ -182,6 +184,9 @@ bool wasmplug_plugin_has_function(wasmplug_plugin *p, const char *name)
 {
     if (!p || !name)
         return false;
+    wasmplug_plugin_error e;
+    if (wph_lazy_build(p, &e) != WASMPLUG_OK) /* a lazy plugin is built by its first use */
+        return 0;
     wasmplug_plugin *v = wph_version_pin(p);
     bool found = has_function(v, name);
     wph_version_unpin(p, v, false, false);
@@ -191,6 +196,9 @@ bool wasmplug_plugin_has_function(wasmplug_plugin *p, const char *name)
 uint32_t wasmplug_plugin_export_count(wasmplug_plugin *p)
 {
     if (!p)
+        return 0;
+    wasmplug_plugin_error e;
+    if (wph_lazy_build(p, &e) != WASMPLUG_OK) /* a lazy plugin is built by its first use */
         return 0;
     wasmplug_plugin *v = wph_version_pin(p);
     uint32_t n = v->nfunc_exports;
@@ -203,6 +211,9 @@ wasmplug_status wasmplug_plugin_export_at(wasmplug_plugin *p, uint32_t i, const 
 {
     if (!p)
         return WASMPLUG_ERR_ARGUMENT;
+    wasmplug_plugin_error e;
+    if (wph_lazy_build(p, &e) != WASMPLUG_OK) /* a lazy plugin is built by its first use */
+        return e.code;
     wasmplug_plugin *v = wph_version_pin(p);
     wasmplug_status st = WASMPLUG_ERR_NOT_FOUND;
     const char *en = NULL;
@@ -326,6 +337,9 @@ wasmplug_status wasmplug_plugin_embedded_manifest(wasmplug_plugin *p, wasmplug_b
         return WASMPLUG_ERR_ARGUMENT;
     out->data = NULL;
     out->len = 0;
+    wasmplug_plugin_error e;
+    if (wph_lazy_build(p, &e) != WASMPLUG_OK)
+        return e.code;
     wasmplug_plugin *v = wph_version_pin(p);
     pthread_mutex_lock(&v->lock);
     wasmplug_status st = WASMPLUG_ERR_NOT_FOUND;

@@ -28,9 +28,34 @@ static _Thread_local const wasmplug_call_limits *tl_request;
 /* References                                                               */
 /* ------------------------------------------------------------------------ */
 
+/* What a lazily registered plugin is built from on first use. */
+typedef struct wph_lazy {
+    uint8_t *wasm;            /* a copy of the bytes, or */
+    char *path;               /* the file to read, or */
+    wasmplug_module *module;  /* a precompiled module */
+    size_t size;
+    char **exports;           /* the manifest's exports to check (one block) */
+    size_t nexports;
+    wasmplug_tiering tiering;
+    bool init;
+} wph_lazy;
+
+static void lazy_free(wph_lazy *z)
+{
+    if (!z)
+        return;
+    free(z->wasm);
+    free(z->path);
+    wasmplug_module_free(z->module);
+    free(z->exports);
+    free(z);
+}
+
 static void plugin_destroy(wasmplug_plugin *p)
 {
     wph_handle_views_free(p);
+    lazy_free(p->lazy_src);
+    free(p->lazy_err);
     /* A handle's references on its versions (normally dropped already by
      * dispose or kill). */
     if (p->current && p->current != p)
@@ -204,8 +229,8 @@ static wasmplug_status check_abi_section(wasmplug_plugin *p, wasmplug_plugin_err
     return WASMPLUG_OK;
 }
 
-static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manifest *m,
-                                       wasmplug_plugin_error *e)
+static wasmplug_status inspect_exports(wasmplug_plugin *p, const char *const *exports,
+                                       size_t nexports, wasmplug_plugin_error *e)
 {
     uint32_t n = wasmplug_module_export_count(p->module);
     p->func_exports = malloc((n ? n : 1) * sizeof *p->func_exports);
@@ -260,15 +285,14 @@ static wasmplug_status inspect_exports(wasmplug_plugin *p, const wasmplug_manife
         p->abi = WASMPLUG_ABI_V1;
     else if (alloc_ && dealloc_ && handle)
         p->abi = WASMPLUG_ABI_COMPAT;
-    for (size_t i = 0; m && i < m->export_count; i++) {
+    for (size_t i = 0; i < nexports; i++) {
         wasmplug_functype t;
         bool is_func = false;
-        if (!export_type(p->module, m->exports[i], &t, &is_func) || !is_func)
-            return wph_fail(e, WASMPLUG_ERR_NOT_FOUND, WASMPLUG_PHASE_LOAD, p->name,
-                            m->exports[i],
+        if (!export_type(p->module, exports[i], &t, &is_func) || !is_func)
+            return wph_fail(e, WASMPLUG_ERR_NOT_FOUND, WASMPLUG_PHASE_LOAD, p->name, exports[i],
                             "the manifest lists export '%s' but the module exports no such "
                             "function",
-                            m->exports[i]);
+                            exports[i]);
     }
     return WASMPLUG_OK;
 }
@@ -363,6 +387,165 @@ static wasmplug_status check_options(const char *name, const wasmplug_load_optio
     return WASMPLUG_OK;
 }
 
+/* Compile (unless given), check the ABI section, link and inspect the
+ * exports of p (WASI prepared already): state LOADING, or ERROR with the
+ * error recorded. */
+static wasmplug_status build_module(wasmplug_plugin *p, const uint8_t *wasm, size_t size,
+                                    wasmplug_module *given, const char *const *exports,
+                                    size_t nexports, wasmplug_tiering tiering,
+                                    wasmplug_plugin_error *e)
+{
+    change_state(p, WASMPLUG_STATE_LOADING);
+    wasmplug_status st = WASMPLUG_OK;
+    wasmplug_error ee;
+    wasmplug_error_clear(&ee);
+    if (given)
+        p->module = given;
+    else
+        st = wasmplug_module_new(p->host->engine, wasm, size, &p->module, &ee);
+    if (st != WASMPLUG_OK) {
+        wph_fail(e, st, WASMPLUG_PHASE_LOAD, p->name, "", "%s", ee.message);
+        e->offset = ee.offset;
+    }
+    if (st == WASMPLUG_OK)
+        st = check_abi_section(p, e);
+    if (st == WASMPLUG_OK)
+        st = wph_link_imports(p, e);
+    if (st == WASMPLUG_OK)
+        st = inspect_exports(p, exports, nexports, e);
+    if (st == WASMPLUG_OK)
+        wph_tier_load(p, tiering);
+    if (st != WASMPLUG_OK) {
+        change_state(p, WASMPLUG_STATE_ERROR);
+        wph_record(p->host, wph_handle(p), e);
+        return st;
+    }
+    return WASMPLUG_OK; /* the caller moves it to LOADED */
+}
+
+/* Keep what a lazy registration needs to build p later (path: read then). */
+static wasmplug_status lazy_register(wasmplug_plugin *p, const uint8_t *wasm, size_t size,
+                                     const char *path, const wasmplug_load_options *o,
+                                     wasmplug_plugin_error *e)
+{
+    wph_lazy *z = calloc(1, sizeof *z);
+    bool ok = z != NULL;
+    if (ok) {
+        z->init = o->init;
+        z->tiering = o->tiering;
+        z->module = o->module;
+        if (path)
+            ok = (z->path = wph_strdup(path)) != NULL;
+        else if (!o->module && size)
+            ok = (z->wasm = malloc(size)) != NULL;
+        if (z->wasm)
+            memcpy(z->wasm, wasm, size);
+        z->size = size;
+    }
+    if (ok && o->manifest && o->manifest->export_count) {
+        z->exports = wph_strings_block(o->manifest->exports, o->manifest->export_count);
+        z->nexports = o->manifest->export_count;
+        ok = z->exports != NULL;
+    }
+    if (!ok) {
+        if (z)
+            z->module = NULL; /* freed by the caller */
+        lazy_free(z);
+        return wph_fail(e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_LOAD, p->name, "", "out of memory");
+    }
+    p->lazy_src = z;
+    p->lazy = WPH_LAZY_PENDING;
+    return WASMPLUG_OK;
+}
+
+static wasmplug_status init_now(wasmplug_plugin *p, wasmplug_plugin_error *err);
+
+/* Build p if it is still lazy; with init, initialize it too (before other
+ * users waiting for the build go on). *built: this call did the build. */
+static wasmplug_status lazy_build(wasmplug_plugin *p, bool init, bool *built,
+                                  wasmplug_plugin_error *e)
+{
+    *built = false;
+    if (p->front)
+        return WASMPLUG_OK;
+    pthread_mutex_lock(&p->lock);
+    while (p->lazy == WPH_LAZY_BUILDING)
+        pthread_cond_wait(&p->cond, &p->lock);
+    if (p->lazy == WPH_LAZY_FAILED) {
+        *e = *p->lazy_err;
+        pthread_mutex_unlock(&p->lock);
+        return e->code;
+    }
+    /* Built, not lazy, replaced by a reload, or ending: nothing to build. */
+    if (p->lazy != WPH_LAZY_PENDING || p->closing || p->current != p) {
+        pthread_mutex_unlock(&p->lock);
+        return WASMPLUG_OK;
+    }
+    p->lazy = WPH_LAZY_BUILDING;
+    wph_lazy *z = p->lazy_src;
+    p->lazy_src = NULL;
+    pthread_mutex_unlock(&p->lock);
+    *built = true;
+
+    wasmplug_status st = WASMPLUG_OK;
+    if (z->path && !wph_read_file(z->path, &z->wasm, &z->size)) {
+        st = wph_fail(e, WASMPLUG_ERR_IO, WASMPLUG_PHASE_LOAD, p->name, "", "cannot read '%.200s'",
+                      z->path);
+        change_state(p, WASMPLUG_STATE_ERROR);
+        wph_record(p->host, p, e);
+    }
+    if (st == WASMPLUG_OK) {
+        wasmplug_module *given = z->module;
+        z->module = NULL; /* build_module takes it over */
+        st = build_module(p, z->wasm, z->size, given, (const char *const *)z->exports,
+                          z->nexports, z->tiering, e);
+    }
+    init = init || z->init;
+    lazy_free(z);
+    if (st == WASMPLUG_OK) {
+        change_state(p, WASMPLUG_STATE_LOADED);
+        wph_lifecycle(p, WPH_HOOK_LOAD);
+        /* An init failure leaves the plugin in ERROR, as after an eager load. */
+        wasmplug_status ist = init ? init_now(p, e) : WASMPLUG_OK;
+        pthread_mutex_lock(&p->lock);
+        p->lazy = WPH_LAZY_NONE;
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+        return ist;
+    }
+    wasmplug_plugin_error *keep = malloc(sizeof *keep);
+    pthread_mutex_lock(&p->lock);
+    if (keep) {
+        *keep = *e;
+        free(p->lazy_err);
+        p->lazy_err = keep;
+        p->lazy = WPH_LAZY_FAILED;
+    } else {
+        p->lazy = WPH_LAZY_NONE; /* no memory to keep the error: uses see state ERROR */
+    }
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+wasmplug_status wph_lazy_build(wasmplug_plugin *p, wasmplug_plugin_error *e)
+{
+    bool built;
+    return lazy_build(p, false, &built, e);
+}
+
+wasmplug_status wasmplug_plugin_build(wasmplug_plugin *p, wasmplug_plugin_error *err)
+{
+    wasmplug_plugin_error e;
+    wasmplug_plugin_error_clear(&e);
+    if (!p)
+        return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, "", "", "no plugin");
+    wasmplug_status st = wph_lazy_build(p, &e);
+    if (err)
+        *err = e;
+    return st;
+}
+
 wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uint8_t *wasm,
                                    size_t size, const wasmplug_load_options *opts,
                                    wasmplug_plugin **out, wasmplug_plugin_error *err)
@@ -370,9 +553,11 @@ wasmplug_status wasmplug_host_load(wasmplug_host *h, const char *name, const uin
     return wph_load(h, name, wasm, size, opts, NULL, out, err);
 }
 
-wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm, size_t size,
-                         const wasmplug_load_options *opts, wasmplug_plugin *front,
-                         wasmplug_plugin **out, wasmplug_plugin_error *err)
+/* wph_load, or with path a lazy registration that reads the file later. */
+static wasmplug_status load(wasmplug_host *h, const char *name, const uint8_t *wasm,
+                            size_t size, const char *path, const wasmplug_load_options *opts,
+                            wasmplug_plugin *front, wasmplug_plugin **out,
+                            wasmplug_plugin_error *err)
 {
     static const wasmplug_load_options defaults = WASMPLUG_LOAD_OPTIONS_INIT;
     wasmplug_plugin_error e;
@@ -391,6 +576,7 @@ wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm
         return e.code;
     }
     const wasmplug_load_options *o = opts ? opts : &defaults;
+    bool lazy = o->lazy && !front;
     wasmplug_plugin *p = NULL;
     wasmplug_status st = check_options(name, o, &e);
     if (st == WASMPLUG_OK)
@@ -400,6 +586,12 @@ wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm
     if (st == WASMPLUG_OK && !front && wph_registry_add(h, p) != WASMPLUG_OK)
         st = wph_fail(&e, WASMPLUG_ERR_DUPLICATE, WASMPLUG_PHASE_LOAD, name, "",
                       "a plugin called '%s' is already loaded", name);
+    if (st == WASMPLUG_OK) /* WASI: the granted part of o->wasi, before linking */
+        st = wph_wasi_prepare(p, o->wasi, &e);
+    if (st == WASMPLUG_OK && lazy)
+        st = lazy_register(p, wasm, size, path, o, &e);
+    if (st != WASMPLUG_OK && p && !front)
+        wph_registry_remove(h, p);
     if (st != WASMPLUG_OK) {
         wasmplug_module_free(given);
         if (st != WASMPLUG_ERR_ARGUMENT)
@@ -410,31 +602,20 @@ wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm
             *err = e;
         return st;
     }
-
-    change_state(p, WASMPLUG_STATE_LOADING);
-    wasmplug_error ee;
-    wasmplug_error_clear(&ee);
-    if (given)
-        p->module = given;
-    else
-        st = wasmplug_module_new(h->engine, wasm, size, &p->module, &ee);
-    if (st != WASMPLUG_OK) {
-        wph_fail(&e, st, WASMPLUG_PHASE_LOAD, name, "", "%s", ee.message);
-        e.offset = ee.offset;
+    if (lazy) {
+        wph_registry_publish(h, p);
+        if (out)
+            *out = p;
+        else
+            wasmplug_plugin_release(p);
+        wasmplug_plugin_error_clear(err);
+        return WASMPLUG_OK;
     }
-    if (st == WASMPLUG_OK)
-        st = check_abi_section(p, &e);
-    if (st == WASMPLUG_OK) /* WASI: the granted part of o->wasi, before linking */
-        st = wph_wasi_prepare(p, o->wasi, &e);
-    if (st == WASMPLUG_OK)
-        st = wph_link_imports(p, &e);
-    if (st == WASMPLUG_OK)
-        st = inspect_exports(p, o->manifest, &e);
-    if (st == WASMPLUG_OK)
-        wph_tier_load(p, o->tiering);
+
+    const wasmplug_manifest *m = o->manifest;
+    st = build_module(p, wasm, size, given, m ? m->exports : NULL, m ? m->export_count : 0,
+                      o->tiering, &e);
     if (st != WASMPLUG_OK) {
-        change_state(p, WASMPLUG_STATE_ERROR);
-        wph_record(h, wph_handle(p), &e);
         if (!front)
             wph_registry_remove(h, p);
         wasmplug_plugin_release(p);
@@ -463,6 +644,13 @@ wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm
     if (err)
         wasmplug_plugin_error_clear(err);
     return WASMPLUG_OK;
+}
+
+wasmplug_status wph_load(wasmplug_host *h, const char *name, const uint8_t *wasm, size_t size,
+                         const wasmplug_load_options *opts, wasmplug_plugin *front,
+                         wasmplug_plugin **out, wasmplug_plugin_error *err)
+{
+    return load(h, name, wasm, size, NULL, opts, front, out, err);
 }
 
 bool wph_read_file(const char *path, uint8_t **out, size_t *out_len)
@@ -510,6 +698,8 @@ wasmplug_status wasmplug_host_load_file(wasmplug_host *h, const char *name, cons
         return wph_fail(err, WASMPLUG_ERR_ARGUMENT, WASMPLUG_PHASE_LOAD, name ? name : "", "",
                         "no path");
     }
+    if (opts && opts->lazy) /* read at the build */
+        return load(h, name, NULL, 0, path, opts, NULL, out, err);
     uint8_t *data = NULL;
     size_t len = 0;
     bool ok = wph_read_file(path, &data, &len);
@@ -729,6 +919,21 @@ wasmplug_status wasmplug_plugin_init(wasmplug_plugin *p, wasmplug_plugin_error *
         return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_INIT, p->name, "",
                                   "init called from inside the plugin's own call"),
                       &e, err);
+    bool built;
+    wasmplug_status lst = lazy_build(p, true, &built, &e); /* a lazy plugin: built, then init */
+    if (lst != WASMPLUG_OK || built) {
+        if (err)
+            *err = e; /* recorded by the build */
+        return lst;
+    }
+    return init_now(p, err);
+}
+
+/* wasmplug_plugin_init once p is built. */
+static wasmplug_status init_now(wasmplug_plugin *p, wasmplug_plugin_error *err)
+{
+    wasmplug_plugin_error e;
+    wasmplug_plugin_error_clear(&e);
     wasmplug_instance **old = malloc(p->pool_size * sizeof *old);
     if (!old)
         return finish(p, wph_fail(&e, WASMPLUG_ERR_NOMEM, WASMPLUG_PHASE_INIT, p->name, "",
@@ -796,16 +1001,26 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
                                   "", "dispose called from inside the plugin's own call"),
                       &e, err);
     pthread_mutex_lock(&p->lock);
+    while (p->lazy == WPH_LAZY_BUILDING)
+        pthread_cond_wait(&p->cond, &p->lock);
+    /* A lazy plugin never used is disposed without being built. */
+    wph_lazy *unbuilt = NULL;
+    if (p->lazy == WPH_LAZY_PENDING && !p->closing) {
+        unbuilt = p->lazy_src;
+        p->lazy_src = NULL;
+        p->lazy = WPH_LAZY_NONE;
+    }
     bool live = !p->closing && (p->state == WASMPLUG_STATE_READY ||
                                 p->state == WASMPLUG_STATE_LOADED ||
-                                p->state == WASMPLUG_STATE_ERROR);
+                                p->state == WASMPLUG_STATE_ERROR || unbuilt);
     pthread_mutex_unlock(&p->lock);
+    lazy_free(unbuilt);
     if (live) /* the embedder's before_dispose, while the plugin still answers */
         wph_lifecycle(p, WPH_HOOK_DISPOSE);
     pthread_mutex_lock(&p->lock);
     if (p->closing || p->state == WASMPLUG_STATE_DISPOSED ||
         p->state == WASMPLUG_STATE_INITIALIZING || p->state == WASMPLUG_STATE_LOADING ||
-        p->state == WASMPLUG_STATE_UNLOADED) {
+        (p->state == WASMPLUG_STATE_UNLOADED && !unbuilt)) {
         wasmplug_plugin_state cur = p->state;
         pthread_mutex_unlock(&p->lock);
         return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_DISPOSE, p->name,
@@ -1205,8 +1420,15 @@ wasmplug_status wph_plugin_run(wasmplug_plugin *p, const char *func, wph_run_fn 
 {
     if (!p)
         return version_run(p, func, run, ctx, err);
+    wasmplug_plugin_error e;
+    wasmplug_status st = wph_lazy_build(p, &e); /* a lazy plugin: built by its first use */
+    if (st != WASMPLUG_OK) {
+        if (err)
+            *err = e;
+        return st;
+    }
     wasmplug_plugin *v = wph_version_pin(p);
-    wasmplug_status st = version_run(v, func, run, ctx, err);
+    st = version_run(v, func, run, ctx, err);
     wph_version_unpin(p, v, true, st != WASMPLUG_OK);
     return st;
 }
@@ -1232,9 +1454,15 @@ wasmplug_status wasmplug_plugin_call(wasmplug_plugin *p, const char *func, const
     if (!p)
         return wph_version_call(p, func, in, in_len, out, err);
     wasmplug_plugin_error e;
-    wasmplug_plugin *v = wph_version_pin(p);
-    wasmplug_status st = wph_version_call(v, func, in, in_len, out, &e);
-    wph_version_unpin(p, v, true, st != WASMPLUG_OK);
+    wasmplug_status st = wph_lazy_build(p, &e);
+    if (st == WASMPLUG_OK) {
+        wasmplug_plugin *v = wph_version_pin(p);
+        st = wph_version_call(v, func, in, in_len, out, &e);
+        wph_version_unpin(p, v, true, st != WASMPLUG_OK);
+    } else if (out) {
+        out->data = NULL;
+        out->len = 0;
+    }
     if (out) /* the error boundary answers a failed call */
         st = wph_fallback(p, st, func, in, in_len, out, &e);
     if (err)
