@@ -303,6 +303,11 @@ typedef struct wasmplug_manifest {
      * with wasmplug_plugin_setting; the core host only stores them. */
     const wasmplug_kv *settings;
     size_t setting_count;
+    /* Plugins this one needs: key = a manifest id, value = a version range
+     * of it ("^1.2", see Semantic versions; "" or "*": any). See
+     * "Dependencies" below. */
+    const wasmplug_kv *dependencies;
+    size_t dependency_count;
 } wasmplug_manifest;
 
 /**
@@ -322,8 +327,41 @@ typedef struct wasmplug_manifest {
         .permission_count =                                                                \
             sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)})
 
+/* ------------------------------------------------------------------------ */
+/* Semantic versions                                                        */
+/* ------------------------------------------------------------------------ */
+
 /** Check that s is a semantic version (semver.org 2.0). */
 WASMPLUG_API bool wasmplug_semver_valid(const char *s);
+
+/** Compare two semantic versions by semver precedence (<0, 0, >0). */
+WASMPLUG_API int wasmplug_semver_compare(const char *a, const char *b);
+
+/*
+ * Version ranges, as npm and Cargo write them (plugin dependencies, install
+ * specs). A range is one or more alternatives separated by "||"; an
+ * alternative is one or more comparators separated by spaces, all of which
+ * must hold:
+ *
+ *   1.2.3  =1.2.3        exactly 1.2.3
+ *   >1.2.3 >=1.2 <2 <=2.1  comparisons (missing parts are wildcards:
+ *                        >1.2 means >=1.3.0, <=2.1 means <2.2.0)
+ *   ^1.2.3               >=1.2.3 <2.0.0 (^0.2.3: <0.3.0; ^0.0.3: <0.0.4)
+ *   ~1.2.3               >=1.2.3 <1.3.0 (~1: <2.0.0)
+ *   1.x  1.2.x  1  1.2   x, X or * for any number in that place
+ *   *  x  (or empty)     any version
+ *
+ * Pre-release versions (1.3.0-beta.1) match only a comparator that names a
+ * pre-release of the same major.minor.patch, so "^1.2" never picks a
+ * beta. Precedence is wasmplug_semver_compare's.
+ */
+
+/** Check a range's syntax: WASMPLUG_ERR_ARGUMENT with the offending part in msg. */
+WASMPLUG_API wasmplug_status wasmplug_semver_range_check(const char *range, char *msg,
+                                                        size_t msgsize);
+
+/** Whether version (a valid semantic version) satisfies range (false if either is invalid). */
+WASMPLUG_API bool wasmplug_semver_satisfies(const char *version, const char *range);
 
 /* ------------------------------------------------------------------------ */
 /* Host                                                                     */
@@ -782,10 +820,13 @@ WASMPLUG_API size_t wasmplug_host_count(wasmplug_host *host);
 /**
  * Kill the plugin called name: remove it from the host (the name becomes
  * free), cancel its running calls (they fail with ERR_CANCELLED) and move it
- * to DISPOSED without running plugin code. ERR_NOT_FOUND if no such plugin.
+ * to DISPOSED without running plugin code. ERR_NOT_FOUND if no such plugin;
+ * ERR_IN_USE if other live plugins depend on it (see Dependencies).
  */
 WASMPLUG_API wasmplug_status wasmplug_host_kill(wasmplug_host *host, const char *name);
-/** Kill every plugin. */
+/** wasmplug_host_kill even if other plugins depend on it (they stay loaded). */
+WASMPLUG_API wasmplug_status wasmplug_host_kill_forced(wasmplug_host *host, const char *name);
+/** Kill every plugin (dependencies do not hold it back). */
 WASMPLUG_API void wasmplug_host_kill_all(wasmplug_host *host);
 
 /**
@@ -818,6 +859,32 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_init(wasmplug_plugin *plugin,
  */
 WASMPLUG_API wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *plugin,
                                                      wasmplug_plugin_error *err);
+/** wasmplug_plugin_dispose even if other plugins depend on it (see
+ *  Dependencies; they stay loaded). */
+WASMPLUG_API wasmplug_status wasmplug_plugin_dispose_forced(wasmplug_plugin *plugin,
+                                                            wasmplug_plugin_error *err);
+
+/*
+ * Dependencies
+ * ------------
+ * A manifest's dependencies ({id: range}) name plugins that must be in the
+ * host before this one loads. At a load (and a lazy registration, and a
+ * reload) each is resolved to a plugin of the host whose manifest id is
+ * that id and whose version satisfies the range (the first in load order;
+ * disposed and killed plugins do not count): a dependency registered
+ * lazily is built first, so a plugin loads only after what it depends on.
+ * Failures name the plugin and the dependency: ERR_DEPENDENCY_MISSING (no
+ * plugin with that id, or it failed to build), ERR_DEPENDENCY_VERSION (only
+ * versions outside the range), ERR_DEPENDENCY_CYCLE (a plugin depending on
+ * itself, directly or through others: "a -> b -> a"; a reload that would
+ * close a cycle fails and the old version keeps serving). While a live
+ * plugin depends on another, wasmplug_host_kill and wasmplug_plugin_dispose
+ * of that other fail with ERR_IN_USE naming its dependents, unless forced
+ * (wasmplug_host_kill_forced, wasmplug_plugin_dispose_forced). A set of
+ * plugin.yaml manifests is put in dependency order by the services
+ * library (wasmplug/catalog.h).
+ */
+
 /** The current state. */
 WASMPLUG_API wasmplug_plugin_state wasmplug_plugin_state_get(wasmplug_plugin *plugin);
 /** The plugin's name (valid while the handle is). */

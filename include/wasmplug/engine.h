@@ -106,7 +106,11 @@ WASMPLUG_API const char *wasmplug_version(void);
     X(ERR_ABI, "plugin ABI mismatch")                                        \
     X(ERR_QUOTA, "storage quota exceeded")                                   \
     X(ERR_STORAGE, "storage error")                                          \
-    X(ERR_WORKFLOW, "workflow failed")
+    X(ERR_WORKFLOW, "workflow failed")                                       \
+    X(ERR_DEPENDENCY_MISSING, "dependency missing")                          \
+    X(ERR_DEPENDENCY_VERSION, "dependency version not satisfied")            \
+    X(ERR_DEPENDENCY_CYCLE, "dependency cycle")                              \
+    X(ERR_IN_USE, "needed by other plugins")
 
 typedef enum wasmplug_status {
 #define WASMPLUG_X_ENUM(name, msg) WASMPLUG_##name,

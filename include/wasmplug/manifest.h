@@ -288,9 +288,6 @@ WASMPLUG_API wasmplug_status wasmplug_manifest_to_host(const wasmplug_manifest_d
 /** The module's path: doc->dir joined with doc->module (malloc'd, free()). */
 WASMPLUG_API char *wasmplug_manifest_module_path(const wasmplug_manifest_doc *doc);
 
-/** Compare two semantic versions by semver precedence (<0, 0, >0). */
-WASMPLUG_API int wasmplug_semver_compare(const char *a, const char *b);
-
 /** "v1", "compat" or "none". */
 WASMPLUG_API const char *wasmplug_abi_string(wasmplug_abi abi);
 

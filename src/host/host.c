@@ -293,20 +293,38 @@ size_t wasmplug_host_count(wasmplug_host *h)
     return n;
 }
 
-wasmplug_status wasmplug_host_kill(wasmplug_host *h, const char *name)
+static wasmplug_status host_kill(wasmplug_host *h, const char *name, bool force)
 {
     if (!h || !name)
         return WASMPLUG_ERR_ARGUMENT;
+    wasmplug_plugin_error e;
+    wasmplug_status st = WASMPLUG_OK;
     pthread_mutex_lock(&h->lock);
     wasmplug_plugin *p = registry_find_visible(h, name);
-    if (p)
+    if (p && !force) /* checked and unlinked under one lock: no new dependent between */
+        st = wph_dependents_locked(p, WASMPLUG_PHASE_NONE, &e);
+    if (p && st == WASMPLUG_OK)
         registry_unlink(h, p);
     pthread_mutex_unlock(&h->lock);
+    if (st != WASMPLUG_OK) {
+        wph_record(h, p, &e);
+        return st;
+    }
     if (!p)
         return WASMPLUG_ERR_NOT_FOUND;
     wph_plugin_kill(p);
     wasmplug_plugin_release(p); /* the registry's reference */
     return WASMPLUG_OK;
+}
+
+wasmplug_status wasmplug_host_kill(wasmplug_host *h, const char *name)
+{
+    return host_kill(h, name, false);
+}
+
+wasmplug_status wasmplug_host_kill_forced(wasmplug_host *h, const char *name)
+{
+    return host_kill(h, name, true);
 }
 
 void wasmplug_host_kill_all(wasmplug_host *h)

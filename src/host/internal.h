@@ -369,7 +369,19 @@ struct wasmplug_plugin {
     int lazy;
     struct wph_lazy *lazy_src;
     wasmplug_plugin_error *lazy_err; /* the build's error when FAILED */
+
+    /* Dependencies (deps.c): the manifest's, of this version; each target
+     * (a handle, referenced) is set under host->lock when resolved. */
+    struct wph_dep *deps;
+    size_t ndeps;
 };
+
+/* One dependency of a plugin version. */
+typedef struct wph_dep {
+    char *id;
+    char *range;
+    wasmplug_plugin *target;
+} wph_dep;
 
 enum { WPH_LAZY_NONE = 0, WPH_LAZY_PENDING, WPH_LAZY_BUILDING, WPH_LAZY_FAILED };
 
@@ -440,6 +452,20 @@ WPH_INTERNAL void wph_versions_drop(wasmplug_plugin *p, bool kill);
 WPH_INTERNAL void wph_async_started(wph_slot *s);
 WPH_INTERNAL void wph_async_stopped(wph_slot *s);
 WPH_INTERNAL void wph_async_shutdown(wasmplug_host *h);
+
+/* deps.c: copy the manifest's dependencies into p (at plugin_new); resolve
+ * them against the host (a load, a lazy registration, a reload: errors
+ * ERR_DEPENDENCY_*); build the lazy ones (before p's own build); list the
+ * live plugins that depend on handle p (ERR_IN_USE with their names in e;
+ * WASMPLUG_OK if none); free them. */
+WPH_INTERNAL wasmplug_status wph_deps_copy(wasmplug_plugin *p, const wasmplug_manifest *m);
+WPH_INTERNAL wasmplug_status wph_deps_resolve(wasmplug_plugin *p, wasmplug_plugin_error *e);
+WPH_INTERNAL wasmplug_status wph_deps_build(wasmplug_plugin *p, wasmplug_plugin_error *e);
+WPH_INTERNAL wasmplug_status wph_dependents(wasmplug_plugin *p, wasmplug_phase phase,
+                                            wasmplug_plugin_error *e);
+WPH_INTERNAL wasmplug_status wph_dependents_locked(wasmplug_plugin *p, wasmplug_phase phase,
+                                                   wasmplug_plugin_error *e); /* host->lock held */
+WPH_INTERNAL void wph_deps_free(wasmplug_plugin *p);
 
 /* lifecycle.c: run a lifecycle hook for a handle (versions have none). */
 enum { WPH_HOOK_LOAD, WPH_HOOK_READY, WPH_HOOK_DISPOSE };

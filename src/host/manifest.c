@@ -385,5 +385,22 @@ wasmplug_status wph_manifest_check(const wasmplug_manifest *m, char *msg, size_t
             snprintf(msg, msgsize, "manifest export %zu is empty", i);
             return WASMPLUG_ERR_MANIFEST;
         }
+    if (m->dependency_count && !m->dependencies) {
+        snprintf(msg, msgsize, "manifest has a count without its array");
+        return WASMPLUG_ERR_MANIFEST;
+    }
+    for (size_t i = 0; i < m->dependency_count; i++) {
+        const wasmplug_kv *d = &m->dependencies[i];
+        char why[128];
+        if (!d->key || !valid_id(d->key)) {
+            snprintf(msg, msgsize, "manifest dependency %zu: '%.64s' is not a plugin id", i,
+                     d->key ? d->key : "");
+            return WASMPLUG_ERR_MANIFEST;
+        }
+        if (d->value && wasmplug_semver_range_check(d->value, why, sizeof why) != WASMPLUG_OK) {
+            snprintf(msg, msgsize, "manifest dependency '%.64s': %s", d->key, why);
+            return WASMPLUG_ERR_MANIFEST;
+        }
+    }
     return WASMPLUG_OK;
 }

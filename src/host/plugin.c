@@ -56,6 +56,7 @@ static void plugin_destroy(wasmplug_plugin *p)
     wph_handle_views_free(p);
     lazy_free(p->lazy_src);
     free(p->lazy_err);
+    wph_deps_free(p);
     /* A handle's references on its versions (normally dropped already by
      * dispose or kill). */
     if (p->current && p->current != p)
@@ -358,6 +359,8 @@ static wasmplug_status plugin_new(wasmplug_host *h, const char *name,
             }
         }
     }
+    if (ok)
+        ok = wph_deps_copy(p, m) == WASMPLUG_OK;
     for (size_t i = 0; ok && i < o->config_count; i++)
         ok = wph_kvs_set(&p->config, o->config[i].key, o->config[i].value) == WASMPLUG_OK;
     if (ok)
@@ -487,8 +490,11 @@ static wasmplug_status lazy_build(wasmplug_plugin *p, bool init, bool *built,
     pthread_mutex_unlock(&p->lock);
     *built = true;
 
-    wasmplug_status st = WASMPLUG_OK;
-    if (z->path && !wph_read_file(z->path, &z->wasm, &z->size)) {
+    wasmplug_status st = wph_deps_build(p, e); /* what it depends on loads first */
+    if (st != WASMPLUG_OK) {
+        change_state(p, WASMPLUG_STATE_ERROR);
+        wph_record(p->host, p, e);
+    } else if (z->path && !wph_read_file(z->path, &z->wasm, &z->size)) {
         st = wph_fail(e, WASMPLUG_ERR_IO, WASMPLUG_PHASE_LOAD, p->name, "", "cannot read '%.200s'",
                       z->path);
         change_state(p, WASMPLUG_STATE_ERROR);
@@ -586,6 +592,10 @@ static wasmplug_status load(wasmplug_host *h, const char *name, const uint8_t *w
     if (st == WASMPLUG_OK && !front && wph_registry_add(h, p) != WASMPLUG_OK)
         st = wph_fail(&e, WASMPLUG_ERR_DUPLICATE, WASMPLUG_PHASE_LOAD, name, "",
                       "a plugin called '%s' is already loaded", name);
+    if (st == WASMPLUG_OK)
+        st = wph_deps_resolve(p, &e);
+    if (st == WASMPLUG_OK && !lazy) /* lazy dependencies: built before this one */
+        st = wph_deps_build(p, &e);
     if (st == WASMPLUG_OK) /* WASI: the granted part of o->wasi, before linking */
         st = wph_wasi_prepare(p, o->wasi, &e);
     if (st == WASMPLUG_OK && lazy)
@@ -990,7 +1000,19 @@ static wasmplug_status init_now(wasmplug_plugin *p, wasmplug_plugin_error *err)
     return finish(p, st, &e, err);
 }
 
+static wasmplug_status dispose(wasmplug_plugin *p, bool force, wasmplug_plugin_error *err);
+
 wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_error *err)
+{
+    return dispose(p, false, err);
+}
+
+wasmplug_status wasmplug_plugin_dispose_forced(wasmplug_plugin *p, wasmplug_plugin_error *err)
+{
+    return dispose(p, true, err);
+}
+
+static wasmplug_status dispose(wasmplug_plugin *p, bool force, wasmplug_plugin_error *err)
 {
     wasmplug_plugin_error e;
     wasmplug_plugin_error_clear(&e);
@@ -1000,6 +1022,8 @@ wasmplug_status wasmplug_plugin_dispose(wasmplug_plugin *p, wasmplug_plugin_erro
         return finish(p, wph_fail(&e, WASMPLUG_ERR_PLUGIN_STATE, WASMPLUG_PHASE_DISPOSE, p->name,
                                   "", "dispose called from inside the plugin's own call"),
                       &e, err);
+    if (!force && !p->front && wph_dependents(p, WASMPLUG_PHASE_DISPOSE, &e) != WASMPLUG_OK)
+        return finish(p, e.code, &e, err);
     pthread_mutex_lock(&p->lock);
     while (p->lazy == WPH_LAZY_BUILDING)
         pthread_cond_wait(&p->cond, &p->lock);

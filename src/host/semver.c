@@ -1,9 +1,10 @@
 /*
- * semver.c - semantic version ranges: each comparator is desugared into
- * plain bounds (>=, >, <=, <, =) over full versions, which
- * wasmplug_semver_compare orders. See wasmplug/semver.h for the syntax.
+ * semver.c - semantic versions: precedence (wasmplug_semver_compare) and
+ * ranges, each comparator desugared into plain bounds (>=, >, <=, <, =)
+ * over full versions. See "Semantic versions" in wasmplug.h for the
+ * syntax. In the core library: plugin dependencies (deps.c) check ranges.
  */
-#include <wasmplug/semver.h>
+#include "internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -266,4 +267,70 @@ bool wasmplug_semver_satisfies(const char *version, const char *range)
     if (!version || !wasmplug_semver_valid(version))
         return false;
     return evaluate(range, version, NULL, 0) == 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Semver precedence (semver.org section 11)                                */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_num(const char **a, const char **b)
+{
+    while (**a == '0' && (*a)[1] >= '0' && (*a)[1] <= '9')
+        (*a)++;
+    while (**b == '0' && (*b)[1] >= '0' && (*b)[1] <= '9')
+        (*b)++;
+    size_t la = strspn(*a, "0123456789"), lb = strspn(*b, "0123456789");
+    int r = la != lb ? (la < lb ? -1 : 1) : strncmp(*a, *b, la);
+    *a += la;
+    *b += lb;
+    return r;
+}
+
+int wasmplug_semver_compare(const char *a, const char *b)
+{
+    for (int i = 0; i < 3; i++) {
+        int r = cmp_num(&a, &b);
+        if (r)
+            return r < 0 ? -1 : 1;
+        if (*a == '.')
+            a++;
+        if (*b == '.')
+            b++;
+    }
+    bool pa = *a == '-', pb = *b == '-';
+    if (!pa || !pb)
+        return pa == pb ? 0 : pa ? -1 : 1; /* a pre-release sorts before the release */
+    a++;
+    b++;
+    for (;;) {
+        size_t la = strcspn(a, ".+"), lb = strcspn(b, ".+");
+        if (!la || !lb)
+            return la == lb ? 0 : la ? 1 : -1; /* more identifiers sort later */
+        bool na = strspn(a, "0123456789") == la, nb = strspn(b, "0123456789") == lb;
+        int r;
+        if (na && nb) {
+            const char *x = a, *y = b;
+            r = cmp_num(&x, &y);
+        } else if (na != nb) {
+            r = na ? -1 : 1; /* numeric identifiers sort before alphanumeric ones */
+        } else {
+            r = strncmp(a, b, la < lb ? la : lb);
+            if (!r && la != lb)
+                r = la < lb ? -1 : 1;
+        }
+        if (r)
+            return r < 0 ? -1 : 1;
+        a += la;
+        b += lb;
+        if (*a == '.')
+            a++;
+        else
+            a = "";
+        if (*b == '.')
+            b++;
+        else
+            b = "";
+        if (!*a || !*b)
+            return !*a && !*b ? 0 : *a ? 1 : -1;
+    }
 }
