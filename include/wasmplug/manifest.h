@@ -18,6 +18,7 @@
  *     abi: v1                     # v1 | compat | none
  *     exports: [count]
  *     config: {min_length: 3}
+ *     dependencies: {text-utils: ^1.2}   # plugin id: version range (wasmplug.h)
  *     permissions:
  *       host_functions: [host.log]
  *       env: [LANG]
@@ -247,6 +248,10 @@ typedef struct wasmplug_manifest_doc {
      * Any entry adds the permission "ui"; one with scripts "ui.scripts". */
     wasmplug_manifest_ui_item *ui_items;
     size_t ui_item_count;
+    /* Plugins this one needs: key = plugin id, value = version range ("" =
+     * any); see Dependencies in <wasmplug.h>. Keys and values owned. */
+    wasmplug_kv *dependencies;
+    size_t dependency_count;
 } wasmplug_manifest_doc;
 
 /** Parse YAML text. filename is used in messages (may be NULL). */

@@ -490,39 +490,76 @@ static wasmplug_status f_exports(ctx *c, const char *key, const yaml_node_t *v)
     return wpm_get_strlist(c, key, v, &c->m->exports, false, valid_export, "non-empty names");
 }
 
-static wasmplug_status f_config(ctx *c, const char *key, const yaml_node_t *n)
+/* Checks a value of a scalar map: NULL if fine, else what it must be. */
+typedef const char *(*map_value_check)(const char *key, const char *value, char *why,
+                                       size_t whysize);
+
+/* A mapping of scalars (config, dependencies) appended to *items. */
+static wasmplug_status get_scalar_map(ctx *c, const char *name, const yaml_node_t *n,
+                                      const char *shape, const char *hint, wasmplug_kv **items,
+                                      size_t *count, map_value_check check)
 {
-    (void)key;
     if (n->type != YAML_MAPPING_NODE)
-        return wpm_fail(c, n, "'config' must be a mapping of key: value (got %s)", wpm_kind_name(n));
+        return wpm_fail(c, n, "'%s' must be a mapping of %s (got %s)", name, shape,
+                        wpm_kind_name(n));
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&c->ydoc, p->key);
         yaml_node_t *v = yaml_document_get_node(&c->ydoc, p->value);
         if (k->type != YAML_SCALAR_NODE || wpm_is_null(k))
-            return wpm_fail(c, k, "'config' keys must be strings");
-        for (size_t i = 0; i < c->m->config_count; i++)
-            if (strcmp(c->m->config[i].key, wpm_sval(k)) == 0)
-                return wpm_fail(c, k, "duplicate key '%.80s' in 'config'", wpm_sval(k));
+            return wpm_fail(c, k, "'%s' keys must be strings", name);
+        for (size_t i = 0; i < *count; i++)
+            if (strcmp((*items)[i].key, wpm_sval(k)) == 0)
+                return wpm_fail(c, k, "duplicate key '%.80s' in '%s'", wpm_sval(k), name);
         if (v->type != YAML_SCALAR_NODE)
-            return wpm_fail(c, v,
-                        "'config.%.80s' must be a string, number or boolean (got %s); "
-                        "plugins receive config values as strings",
-                        wpm_sval(k), wpm_kind_name(v));
-        wasmplug_kv *kv = realloc(c->m->config, (c->m->config_count + 1) * sizeof *kv);
+            return wpm_fail(c, v, "'%s.%.80s' must be a string, number or boolean (got %s)%s",
+                            name, wpm_sval(k), wpm_kind_name(v), hint);
+        char why[256];
+        const char *value = wpm_is_null(v) ? "" : wpm_sval(v);
+        const char *bad = check ? check(wpm_sval(k), value, why, sizeof why) : NULL;
+        if (bad)
+            return wpm_fail(c, bad == why ? v : k, "'%s.%.80s': %s", name, wpm_sval(k), bad);
+        wasmplug_kv *kv = realloc(*items, (*count + 1) * sizeof *kv);
         if (!kv)
             return wpm_nomem(c);
-        c->m->config = kv;
-        char *ks = strdup(wpm_sval(k)), *vs = strdup(wpm_is_null(v) ? "" : wpm_sval(v));
+        *items = kv;
+        char *ks = strdup(wpm_sval(k)), *vs = strdup(value);
         if (!ks || !vs) {
             free(ks);
             free(vs);
             return wpm_nomem(c);
         }
-        kv[c->m->config_count].key = ks;
-        kv[c->m->config_count].value = vs;
-        c->m->config_count++;
+        kv[*count].key = ks;
+        kv[*count].value = vs;
+        (*count)++;
     }
     return WASMPLUG_OK;
+}
+
+static wasmplug_status f_config(ctx *c, const char *key, const yaml_node_t *n)
+{
+    (void)key;
+    return get_scalar_map(c, "config", n, "key: value",
+                          "; plugins receive config values as strings", &c->m->config,
+                          &c->m->config_count, NULL);
+}
+
+/* A dependency: a plugin id and a version range (empty: any version). */
+static const char *check_dependency(const char *id, const char *range, char *why,
+                                    size_t whysize)
+{
+    if (!wpm_valid_id(id))
+        return "a dependency must be a plugin id (A-Z a-z 0-9 . _ -)";
+    if (wasmplug_semver_range_check(range, why, whysize) != WASMPLUG_OK)
+        return why;
+    return NULL;
+}
+
+static wasmplug_status f_dependencies(ctx *c, const char *key, const yaml_node_t *n)
+{
+    (void)key;
+    return get_scalar_map(c, "dependencies", n,
+                          "plugin id: version range (e.g. {text-utils: ^1.2})", "",
+                          &c->m->dependencies, &c->m->dependency_count, check_dependency);
 }
 
 /* permissions.* */
@@ -1186,7 +1223,8 @@ static const field TOP_FIELDS[] = {
     {"description", f_description}, {"authors", f_authors}, {"license", f_license},
     {"module", f_module},   {"abi", f_abi},         {"exports", f_exports},
     {"config", f_config},   {"permissions", f_permissions}, {"resources", f_resources},
-    {"nodes", f_nodes},     {"ui", wpm_ui_section}, {NULL, NULL}};
+    {"nodes", f_nodes},     {"ui", wpm_ui_section}, {"dependencies", f_dependencies},
+    {NULL, NULL}};
 
 /* ------------------------------------------------------------------------ */
 /* Entry points                                                             */
@@ -1209,6 +1247,11 @@ void wasmplug_manifest_doc_free(wasmplug_manifest_doc *m)
         free((char *)m->config[i].value);
     }
     free(m->config);
+    for (size_t i = 0; i < m->dependency_count; i++) {
+        free((char *)m->dependencies[i].key);
+        free((char *)m->dependencies[i].value);
+    }
+    free(m->dependencies);
     for (size_t i = 0; i < m->metadata_count; i++) {
         free((char *)m->metadata[i].key);
         free((char *)m->metadata[i].value);
@@ -1671,6 +1714,8 @@ wasmplug_status wasmplug_manifest_to_host(const wasmplug_manifest_doc *doc, wasm
     out->config = doc->config;
     out->config_count = doc->config_count;
     out->resources = doc->resources;
+    out->dependencies = doc->dependencies;
+    out->dependency_count = doc->dependency_count;
     return WASMPLUG_OK;
 }
 

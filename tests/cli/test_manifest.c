@@ -35,6 +35,7 @@ static const char FULL[] =
     "config:\n"
     "  min_length: 3\n"
     "  stop: \"a,b\"\n"
+    "dependencies: {text-utils: ^1.2, tokenizer: \">=2 <3\", any-version: }\n"
     "permissions:\n"
     "  host_functions: [host.log, \"env.*\"]\n"
     "  env: [LANG, LC_*]\n"
@@ -69,6 +70,9 @@ static void test_full(void)
     CHECK(d->exports.count == 2 && !strcmp(d->exports.items[1], "count_text"));
     CHECK(d->config_count == 2 && !strcmp(d->config[0].value, "3") &&
           !strcmp(d->config[1].value, "a,b"));
+    CHECK(d->dependency_count == 3 && !strcmp(d->dependencies[0].key, "text-utils") &&
+          !strcmp(d->dependencies[0].value, "^1.2") &&
+          !strcmp(d->dependencies[1].value, ">=2 <3") && !strcmp(d->dependencies[2].value, ""));
     CHECK(d->host_functions.count == 2 && !strcmp(d->host_functions.items[1], "env.*"));
     CHECK(d->env.count == 2 && !strcmp(d->env.items[1], "LC_*"));
     CHECK(d->dir_count == 2);
@@ -90,7 +94,8 @@ static void test_full(void)
     wasmplug_manifest hm;
     CHECK(wasmplug_manifest_to_host(d, &hm) == WASMPLUG_OK);
     CHECK(!strcmp(hm.id, "word-counter") && hm.export_count == 2 && hm.config_count == 2 &&
-          hm.resources.fuel == 1000000);
+          hm.resources.fuel == 1000000 && hm.dependency_count == 3 &&
+          !strcmp(hm.dependencies[1].key, "tokenizer"));
     /* Every request in the host's vocabulary: host functions, then services. */
     static const char *const want_perms[] = {"host.log", "env.*", "kv",
                                              "events.publish:words.*",
@@ -173,6 +178,11 @@ static void test_errors(void)
     bad("id: x\nversion: 1.0.0\nabi: v2\n", 3, 6, "v1, compat, none");
     bad("id: x\nversion: 1.0.0\nexports: count\n", 3, 10, "must be a list");
     bad("id: x\nversion: 1.0.0\nconfig: {a: [1]}\n", 3, 13, "'config.a'");
+    bad("id: x\nversion: 1.0.0\ndependencies: [a]\n", 3, 15,
+        "'dependencies' must be a mapping of plugin id: version range");
+    bad("id: x\nversion: 1.0.0\ndependencies: {a: \"^^1\"}\n", 3, 19, "'dependencies.a':");
+    bad("id: x\nversion: 1.0.0\ndependencies: {\"a b\": 1}\n", 3, 16,
+        "'dependencies.a b': a dependency must be a plugin id");
     bad("id: x\nversion: 1.0.0\npermissions:\n  host_functions: [log.]\n", 4, 20, "module.name");
     bad("id: x\nversion: 1.0.0\npermissions:\n  env: [\"A B\"]\n", 4, 9, "environment variable");
     bad("id: x\nversion: 1.0.0\npermissions:\n  filesystem: [nocolon]\n", 4, 16, "host:guest");
