@@ -877,7 +877,9 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_dispose_forced(wasmplug_plugin *plu
  * plugin with that id, or it failed to build), ERR_DEPENDENCY_VERSION (only
  * versions outside the range), ERR_DEPENDENCY_CYCLE (a plugin depending on
  * itself, directly or through others: "a -> b -> a"; a reload that would
- * close a cycle fails and the old version keeps serving). While a live
+ * close a cycle fails and the old version keeps serving). A reload whose
+ * new version (id, version) falls outside the range of a plugin depending
+ * on it fails with ERR_DEPENDENCY_VERSION likewise. While a live
  * plugin depends on another, wasmplug_host_kill and wasmplug_plugin_dispose
  * of that other fail with ERR_IN_USE naming its dependents, unless forced
  * (wasmplug_host_kill_forced, wasmplug_plugin_dispose_forced). A set of

@@ -226,3 +226,34 @@ wasmplug_status wph_dependents_locked(wasmplug_plugin *p, wasmplug_phase phase,
                     p->name, names, count > 1 ? "they depend" : "it depends",
                     count > 1 ? "them" : "it");
 }
+
+wasmplug_status wph_deps_accept(wasmplug_plugin *h, wasmplug_plugin *nv, wasmplug_plugin_error *e)
+{
+    wasmplug_status st = WASMPLUG_OK;
+    pthread_mutex_lock(&h->host->lock);
+    for (wasmplug_plugin *q = h->host->first; q && st == WASMPLUG_OK; q = q->next) {
+        if (q == h)
+            continue;
+        pthread_mutex_lock(&q->lock);
+        bool live = !q->closing && !q->killed && q->state != WASMPLUG_STATE_DISPOSED;
+        wasmplug_plugin *v = q->current;
+        for (size_t i = 0; live && i < v->ndeps && st == WASMPLUG_OK; i++) {
+            const wph_dep *d = &v->deps[i];
+            if (d->target != h)
+                continue;
+            bool fits = strcmp(d->id, nv->id) == 0 &&
+                        (strcmp(d->range, "*") == 0 ||
+                         wasmplug_semver_satisfies(nv->version, d->range));
+            if (!fits)
+                st = wph_fail(e, WASMPLUG_ERR_DEPENDENCY_VERSION, WASMPLUG_PHASE_LOAD, h->name,
+                              "",
+                              "plugin '%s' depends on '%s' %s; the new version (%s %s) does "
+                              "not satisfy it",
+                              q->name, d->id, d->range, nv->id[0] ? nv->id : "no id",
+                              nv->version[0] ? nv->version : "(no version)");
+        }
+        pthread_mutex_unlock(&q->lock);
+    }
+    pthread_mutex_unlock(&h->host->lock);
+    return st;
+}

@@ -466,6 +466,11 @@ WPH_INTERNAL wasmplug_status wph_dependents(wasmplug_plugin *p, wasmplug_phase p
 WPH_INTERNAL wasmplug_status wph_dependents_locked(wasmplug_plugin *p, wasmplug_phase phase,
                                                    wasmplug_plugin_error *e); /* host->lock held */
 WPH_INTERNAL void wph_deps_free(wasmplug_plugin *p);
+/* Whether new version nv of handle h still satisfies every live plugin
+ * depending on h (ERR_DEPENDENCY_VERSION naming the first that it would
+ * not). */
+WPH_INTERNAL wasmplug_status wph_deps_accept(wasmplug_plugin *h, wasmplug_plugin *nv,
+                                             wasmplug_plugin_error *e);
 
 /* lifecycle.c: run a lifecycle hook for a handle (versions have none). */
 enum { WPH_HOOK_LOAD, WPH_HOOK_READY, WPH_HOOK_DISPOSE };

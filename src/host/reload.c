@@ -310,6 +310,14 @@ wasmplug_status wasmplug_plugin_reload(wasmplug_plugin *p, const uint8_t *wasm, 
     lo.init = true;
     wasmplug_plugin *nv = NULL;
     wasmplug_status st = wph_load(p->host, p->name, wasm, size, &lo, p, &nv, &e);
+    if (st == WASMPLUG_OK) { /* what depends on the plugin must accept the new version */
+        st = wph_deps_accept(p, nv, &e);
+        if (st != WASMPLUG_OK) {
+            wph_record(p->host, p, &e);
+            wasmplug_plugin_dispose(nv, NULL);
+            wasmplug_plugin_release(nv);
+        }
+    }
     if (st == WASMPLUG_OK && (ro->state_save || ro->state_restore)) {
         wasmplug_plugin *old = wph_version_pin(p);
         st = hand_over(old, nv, ro, &e);

@@ -287,7 +287,7 @@ static void free_names(char **names, size_t n)
     free(names);
 }
 
-static const char *entry_version(const wps_entry *e)
+const char *wps_entry_version(const wps_entry *e)
 {
     if (e->doc)
         return e->doc->version;
@@ -298,7 +298,7 @@ static const char *entry_version(const wps_entry *e)
 /* The entry's id: the manifest's, or (for an invalid manifest, so the caller
  * can report why it is broken) the directory name: plugins/<id>/<version> in
  * the store, plugins/<name> in a project. */
-static const char *entry_id(const wps_entry *e, char *buf, size_t size)
+const char *wps_entry_id(const wps_entry *e, char *buf, size_t size)
 {
     if (e->doc)
         return e->doc->id;
@@ -315,7 +315,7 @@ static const char *entry_id(const wps_entry *e, char *buf, size_t size)
 static int version_desc(const void *a, const void *b)
 {
     const wps_entry *x = a, *y = b;
-    const char *vx = entry_version(x), *vy = entry_version(y);
+    const char *vx = wps_entry_version(x), *vy = wps_entry_version(y);
     bool sx = wasmplug_semver_valid(vx), sy = wasmplug_semver_valid(vy);
     if (sx && sy)
         return -wasmplug_semver_compare(vx, vy);
@@ -413,9 +413,9 @@ wasmplug_status wps_find(const char *root, const char *project_dir, const char *
         for (size_t i = 0; i < n; i++) {
             wps_entry *e = &all[i];
             char eid[PATH_MAX];
-            if (e->source != order[pass] || strcmp(entry_id(e, eid, sizeof eid), id) != 0)
+            if (e->source != order[pass] || strcmp(wps_entry_id(e, eid, sizeof eid), id) != 0)
                 continue;
-            if (version && strcmp(entry_version(e), version) != 0)
+            if (version && strcmp(wps_entry_version(e), version) != 0)
                 continue;
             *out = *e;
             memset(e, 0, sizeof *e);

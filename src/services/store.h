@@ -55,6 +55,10 @@ char *wps_plugin_data_root(const char *explicit_root);
 wasmplug_status wps_list(const char *root, const char *project_dir, wps_entry **out,
                          size_t *count, char *msg, size_t msgsize);
 void wps_entries_free(wps_entry *e, size_t count);
+/** An entry's plugin id and version: its manifest's, else from its path
+ *  (buf holds the id then). */
+const char *wps_entry_id(const wps_entry *e, char *buf, size_t size);
+const char *wps_entry_version(const wps_entry *e);
 void wps_entry_clear(wps_entry *e);
 
 /** Find id (or "id@version") in the project's plugins, then the store; the
