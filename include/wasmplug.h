@@ -1173,6 +1173,62 @@ WASMPLUG_API wasmplug_status wasmplug_plugin_reload_get_info(wasmplug_plugin *pl
                                                              wasmplug_reload_info *out);
 
 /* ------------------------------------------------------------------------ */
+/* Watching files                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A watcher calls back when watched files change (Linux: inotify; on other
+ * systems every function returns ERR_UNSUPPORTED). Changes are debounced:
+ * a burst of changes to one watched path (an editor saving, a build
+ * writing) gives one callback, debounce_ms after the last of them. A file
+ * is watched through its directory, so a file replaced by a rename (what
+ * editors, build tools and `wasmplug install` do) is seen, and one that
+ * does not exist yet is seen when it appears; a directory is watched for
+ * changes to any file in it (recursive: in its subdirectories too, new
+ * ones included). Callbacks run on the watcher's own thread, one at a
+ * time, with no lock held.
+ */
+typedef struct wasmplug_watcher wasmplug_watcher;
+/** path: the file that changed (for a watched directory, the file in it). */
+typedef void (*wasmplug_watch_fn)(void *user, const char *path);
+
+/** Create a watcher and its thread. debounce_ms 0: 100 ms. ERR_ARGUMENT
+ *  (no fn), ERR_LIMIT (no inotify instance left), ERR_IO, ERR_NOMEM. */
+WASMPLUG_API wasmplug_status wasmplug_watcher_new(uint32_t debounce_ms, wasmplug_watch_fn fn,
+                                                  void *user, wasmplug_watcher **out);
+/** Watch path (a file or a directory that exists; paths up to 999 bytes).
+ *  ERR_NOT_FOUND, ERR_LIMIT (inotify's watch limit), ERR_IO. */
+WASMPLUG_API wasmplug_status wasmplug_watcher_add(wasmplug_watcher *watcher, const char *path,
+                                                  bool recursive);
+/** Ignore files and directories whose name matches pattern ('*' as in
+ *  wasmplug_glob: "*.o", ".git", "target") under watched directories
+ *  (subdirectories added from now on). */
+WASMPLUG_API wasmplug_status wasmplug_watcher_ignore(wasmplug_watcher *watcher,
+                                                     const char *pattern);
+/** Stop the thread (waiting for a callback in progress) and free. NULL is fine. */
+WASMPLUG_API void wasmplug_watcher_free(wasmplug_watcher *watcher);
+
+/** Told the outcome of a reload made by a watch (on the watcher thread). */
+typedef void (*wasmplug_reload_done_fn)(void *user, wasmplug_plugin *plugin,
+                                        wasmplug_status status,
+                                        const wasmplug_plugin_error *err);
+/**
+ * Reload plugin from path (wasmplug_plugin_reload_file with opts, which may
+ * be NULL; opts and what it points to must stay valid while the watch is)
+ * whenever that file changes, debounced, on the host's watcher thread
+ * (started by the first watch); done (may be NULL) gets each outcome. A
+ * failed reload leaves the running version serving, as always. The host
+ * holds a reference on the plugin until wasmplug_plugin_unwatch or
+ * wasmplug_host_free (which stops the watcher before anything else).
+ * ERR_ARGUMENT, ERR_NOT_FOUND (path), ERR_UNSUPPORTED, ERR_LIMIT, ERR_IO.
+ */
+WASMPLUG_API wasmplug_status wasmplug_plugin_watch(wasmplug_plugin *plugin, const char *path,
+                                                   const wasmplug_reload_options *opts,
+                                                   wasmplug_reload_done_fn done, void *user);
+/** Stop every watch of plugin (a reload in progress still completes). */
+WASMPLUG_API void wasmplug_plugin_unwatch(wasmplug_plugin *plugin);
+
+/* ------------------------------------------------------------------------ */
 /* Lifecycle hooks and the error boundary                                   */
 /* ------------------------------------------------------------------------ */
 

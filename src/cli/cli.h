@@ -177,6 +177,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_kv(int argc, char **argv);
+int cmd_dev(int argc, char **argv);
 
 /* Features of a module the engine recorded while compiling it (inspect.c). */
 json_t *cli_module_features(const wasmplug_module *m);

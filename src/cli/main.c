@@ -295,6 +295,16 @@ static const command COMMANDS[] = {
      "using SIMD are not compiled: they run in the interpreter.\n"},
     {"inspect", cmd_inspect, "inspect FILE.wasm",
      "show a module's sections, imports, exports, features and sizes", ""},
+    {"dev", cmd_dev, "dev DIR [FUNCTION [INPUT]] [--runs N] [--debounce MS]",
+     "rebuild, reload and rerun a plugin project on every change",
+     "Builds the plugin project DIR with its build.sh, loads it (granting what\n"
+     "its manifest requests, as `run` does for a project; no HTTP), calls\n"
+     "FUNCTION with INPUT and prints the output, or the error with its backtrace.\n"
+     "Then watches DIR (build products and hidden files aside) and on every\n"
+     "change builds again, hot-reloads the plugin and calls again. A failed build\n"
+     "or a version that does not load leaves the running one in place.\n"
+     "  --runs N        stop after N calls (default: until Ctrl-C)\n"
+     "  --debounce MS   wait for MS quiet milliseconds after a change (150)\n"},
     {"new", cmd_new, "new LANG NAME [--dir DIR]",
      "create a plugin project from a PDK template",
      "Copies the template for LANG (c, assemblyscript, rust, zig, ... whatever\n"

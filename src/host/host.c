@@ -93,6 +93,7 @@ void wasmplug_host_free(wasmplug_host *h)
 {
     if (!h)
         return;
+    wph_watches_free(h); /* no reload starts from now on */
     wph_async_shutdown(h);
     wasmplug_host_kill_all(h);
     /* Killed calls stop at their next check; wait for them to leave. */

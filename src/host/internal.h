@@ -229,6 +229,8 @@ struct wasmplug_host {
     uint32_t async_workers;       /* 0: the default (lock) */
     bool async_closed;            /* the host is being freed (lock) */
     wasmplug_lifecycle lifecycle; /* lifecycle.c (lock) */
+    wasmplug_watcher *watcher;    /* watch.c: plugin files watched (created under lock) */
+    struct wph_pwatch *watches;   /* watch.c (lock) */
 };
 
 /* ---- plugins ---- */
@@ -471,6 +473,9 @@ WPH_INTERNAL void wph_deps_free(wasmplug_plugin *p);
  * not). */
 WPH_INTERNAL wasmplug_status wph_deps_accept(wasmplug_plugin *h, wasmplug_plugin *nv,
                                              wasmplug_plugin_error *e);
+
+/* watch.c: stop the host's watcher and drop its plugin watches. */
+WPH_INTERNAL void wph_watches_free(wasmplug_host *h);
 
 /* lifecycle.c: run a lifecycle hook for a handle (versions have none). */
 enum { WPH_HOOK_LOAD, WPH_HOOK_READY, WPH_HOOK_DISPOSE };
