@@ -7,6 +7,7 @@
 # resolve + install), outbound HTTP (wasmplug-bench-http), `wasmplug
 # serve` under 64 keep-alive clients (bench/serve/serve_load.sh, with wrk),
 # plugin calls through Redis with 1, 2 and 4 workers (wasmplug-bench-queue),
+# the start of a host with 300 plugins, eager and lazy (wasmplug-bench-start),
 # and CoreMark when COREMARK_DIR names a checkout of it (bench/coremark.py).
 # See docs/PERFORMANCE.md.
 #
@@ -42,7 +43,7 @@ if [ $do_build = 1 ]; then
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" \
         --target wasmplug-bench wasmplug-micro bench_big_wasm wasmplug-bench-events \
         wasmplug_cli cli_test_plugins wasmplug-bench-kv wasmplug-bench-http wasmplug-bench-flow \
-        wasmplug-bench-queue
+        wasmplug-bench-queue wasmplug-bench-start
 fi
 
 bin="$build/bench"
@@ -91,6 +92,14 @@ if [ -x "$bin/wasmplug-bench-flow" ]; then
         "$bin/wasmplug-bench-flow" --rounds 3 || status=1
     else
         "$bin/wasmplug-bench-flow" || status=1
+    fi
+fi
+if [ -x "$bin/wasmplug-bench-start" ]; then
+    echo
+    if [ $quick = 1 ]; then
+        "$bin/wasmplug-bench-start" --rounds 1 --count 30 || status=1
+    else
+        "$bin/wasmplug-bench-start" || status=1
     fi
 fi
 if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/empty.wasm" ] &&
