@@ -14,7 +14,9 @@
  *         fprintf(stderr, "catalog: %s\n", msg);
  *     ...
  *     // later (SIGHUP, or a timer): reload what install/update replaced
- *     wasmplug_catalog_refresh(cat, msg, sizeof msg);
+ *     wasmplug_catalog_refresh(cat, NULL, msg, sizeof msg);
+ *     // or at once, by itself, whenever the store changes:
+ *     wasmplug_catalog_watch(cat, 0, NULL, NULL);
  *     for (size_t i = 0; i < wasmplug_catalog_count(cat); i++) ...  // what happened
  *     wasmplug_catalog_free(cat);            // the plugins stay in the host
  *
@@ -44,9 +46,11 @@
  * entry). Grants added at install are added to the policy; a grant removed
  * from the store is not withdrawn until the host restarts.
  *
- * Threads: the catalog's functions are not meant to run at the same time
- * on one catalog (call them from one thread, or serialize them); the
- * plugins themselves are used through the host from any thread.
+ * Threads: every function may be called from any thread (they take the
+ * catalog's lock; a refresh runs one at a time), but not from the host's
+ * callbacks (state, error, lifecycle hooks) while a refresh runs them.
+ * Free the catalog before the host. The plugins themselves are used
+ * through the host.
  */
 #ifndef WASMPLUG_CATALOG_H
 #define WASMPLUG_CATALOG_H
@@ -122,6 +126,21 @@ WASMPLUG_API wasmplug_status wasmplug_catalog_open(wasmplug_host *host,
  */
 WASMPLUG_API wasmplug_status wasmplug_catalog_refresh(wasmplug_catalog *catalog, size_t *changed,
                                                       char *msg, size_t msg_size);
+/**
+ * Refresh by itself whenever the store changes (an install, update,
+ * rollback or remove): the store's plugins directory is watched
+ * (wasmplug_watcher, debounce_ms of quiet first; 0: 300 ms) and each
+ * change runs wasmplug_catalog_refresh on the watcher's thread. done (may
+ * be NULL) is called after each such refresh, on that thread, with the
+ * number of plugins changed (the entries tell which). Refreshes never
+ * overlap: the catalog's functions take its lock. ERR_NOT_FOUND (the store
+ * has no plugins directory yet: install something first), ERR_UNSUPPORTED
+ * (no file watching on this system), ERR_PLUGIN_STATE (watched already).
+ */
+typedef void (*wasmplug_catalog_fn)(void *user, wasmplug_catalog *catalog, size_t changed);
+WASMPLUG_API wasmplug_status wasmplug_catalog_watch(wasmplug_catalog *catalog,
+                                                    uint32_t debounce_ms,
+                                                    wasmplug_catalog_fn done, void *user);
 /** The number of entries (plugins known, removed ones of the last refresh included). */
 WASMPLUG_API size_t wasmplug_catalog_count(wasmplug_catalog *catalog);
 /** Copy entry i (in load order) into *out; ERR_NOT_FOUND past the end. */

@@ -14,6 +14,7 @@
 #include "grants.h"
 #include "store.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,10 @@ typedef struct cat_item {
 } cat_item;
 
 struct wasmplug_catalog {
+    pthread_mutex_t lock;  /* every public function; refreshes never overlap */
+    wasmplug_watcher *watcher;
+    wasmplug_catalog_fn on_watch;
+    void *watch_user;
     wasmplug_host *host;
     char *root;
     char *project;
@@ -429,7 +434,8 @@ wasmplug_status wasmplug_catalog_open(wasmplug_host *host, const wasmplug_catalo
         return WASMPLUG_ERR_ARGUMENT;
     }
     wasmplug_catalog *c = calloc(1, sizeof *c);
-    if (!c) {
+    if (!c || pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
         say(msg, msg_size, "out of memory");
         return WASMPLUG_ERR_NOMEM;
     }
@@ -464,12 +470,64 @@ wasmplug_status wasmplug_catalog_refresh(wasmplug_catalog *c, size_t *changed, c
         say(msg, msg_size, "no catalog");
         return WASMPLUG_ERR_ARGUMENT;
     }
-    return sync_store(c, changed, msg, msg_size);
+    pthread_mutex_lock(&c->lock);
+    wasmplug_status st = sync_store(c, changed, msg, msg_size);
+    pthread_mutex_unlock(&c->lock);
+    return st;
+}
+
+/* The watcher's callback: the store changed. */
+static void store_changed(void *user, const char *path)
+{
+    (void)path;
+    wasmplug_catalog *c = user;
+    size_t changed = 0;
+    char msg[512];
+    wasmplug_catalog_refresh(c, &changed, msg, sizeof msg);
+    if (c->on_watch)
+        c->on_watch(c->watch_user, c, changed);
+}
+
+wasmplug_status wasmplug_catalog_watch(wasmplug_catalog *c, uint32_t debounce_ms,
+                                       wasmplug_catalog_fn done, void *user)
+{
+    if (!c)
+        return WASMPLUG_ERR_ARGUMENT;
+    size_t len = strlen(c->root) + sizeof "/plugins";
+    char *dir = malloc(len);
+    if (!dir)
+        return WASMPLUG_ERR_NOMEM;
+    snprintf(dir, len, "%s/plugins", c->root);
+    pthread_mutex_lock(&c->lock);
+    wasmplug_status st = c->watcher ? WASMPLUG_ERR_PLUGIN_STATE : WASMPLUG_OK;
+    if (st == WASMPLUG_OK) {
+        c->on_watch = done;
+        c->watch_user = user;
+        st = wasmplug_watcher_new(debounce_ms ? debounce_ms : 300, store_changed, c,
+                                  &c->watcher);
+    }
+    if (st == WASMPLUG_OK)
+        st = wasmplug_watcher_add(c->watcher, dir, true);
+    if (st != WASMPLUG_OK && st != WASMPLUG_ERR_PLUGIN_STATE) {
+        wasmplug_watcher *w = c->watcher;
+        c->watcher = NULL;
+        pthread_mutex_unlock(&c->lock);
+        wasmplug_watcher_free(w); /* no callback can have run: nothing is watched */
+    } else {
+        pthread_mutex_unlock(&c->lock);
+    }
+    free(dir);
+    return st;
 }
 
 size_t wasmplug_catalog_count(wasmplug_catalog *c)
 {
-    return c ? c->count : 0;
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->count;
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }
 
 wasmplug_status wasmplug_catalog_entry_at(wasmplug_catalog *c, size_t i,
@@ -477,10 +535,12 @@ wasmplug_status wasmplug_catalog_entry_at(wasmplug_catalog *c, size_t i,
 {
     if (!c || !out)
         return WASMPLUG_ERR_ARGUMENT;
-    if (i >= c->count)
-        return WASMPLUG_ERR_NOT_FOUND;
-    *out = c->items[i].e;
-    return WASMPLUG_OK;
+    pthread_mutex_lock(&c->lock);
+    wasmplug_status st = i < c->count ? WASMPLUG_OK : WASMPLUG_ERR_NOT_FOUND;
+    if (st == WASMPLUG_OK)
+        *out = c->items[i].e;
+    pthread_mutex_unlock(&c->lock);
+    return st;
 }
 
 const char *wasmplug_catalog_store(wasmplug_catalog *c)
@@ -492,8 +552,10 @@ void wasmplug_catalog_free(wasmplug_catalog *c)
 {
     if (!c)
         return;
+    wasmplug_watcher_free(c->watcher); /* waits for a refresh in progress */
     free(c->items);
     free(c->root);
     free(c->project);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }

@@ -6,12 +6,14 @@
  * the same version is installed again (calls then reach the new code),
  * leaves unchanged ones alone, keeps a removed plugin that others need
  * (ERR_IN_USE) and kills it once they are gone; invalid manifests are
- * failed entries; lazily registered catalogs build on first use.
+ * failed entries; lazily registered catalogs build on first use; a
+ * watched catalog reloads and loads what installs change, by itself.
  */
 #include "host_test.h"
 
 #include <wasmplug/catalog.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +214,50 @@ static void test_lazy(void)
     wasmplug_host_free(h);
 }
 
+static atomic_int watched_refreshes;
+
+static void on_refresh(void *user, wasmplug_catalog *c, size_t changed)
+{
+    (void)user;
+    (void)c;
+    (void)changed;
+    atomic_fetch_add(&watched_refreshes, 1);
+}
+
+/* Until name answers who with want (20 s at most). */
+static bool wait_who(wasmplug_host *h, const char *name, char want)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (who(h, name) == want)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* A watched catalog reloads what an install replaces, by itself. */
+static void test_watch(void)
+{
+    wasmplug_host *h = host_test_new(NULL);
+    wasmplug_catalog_config cc;
+    wasmplug_catalog_config_init(&cc);
+    cc.store_root = store;
+    install("w1", "1.0.0", "reload_a", NULL, NULL);
+    wasmplug_catalog *c = NULL;
+    char msg[512];
+    CHECK_STATUS(wasmplug_catalog_open(h, &cc, &c, msg, sizeof msg), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_catalog_watch(c, 100, on_refresh, NULL), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_catalog_watch(c, 100, on_refresh, NULL), WASMPLUG_ERR_PLUGIN_STATE);
+    CHECK_EQ(who(h, "w1"), 'A');
+    install("w1", "1.1.0", "reload_b", NULL, NULL);
+    CHECK(wait_who(h, "w1", 'B'));
+    install("w2", "1.0.0", "reload_a", NULL, NULL);
+    CHECK(wait_who(h, "w2", 'A'));
+    CHECK(atomic_load(&watched_refreshes) >= 2);
+    wasmplug_catalog_free(c); /* stops watching */
+    wasmplug_host_free(h);
+}
+
 int main(int argc, char **argv)
 {
     host_test_init(&argc, argv);
@@ -222,6 +268,7 @@ int main(int argc, char **argv)
     }
     test_open_and_refresh();
     test_lazy();
+    test_watch();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", store);
     run(cmd);
