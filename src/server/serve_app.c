@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 wasmplug_status serve_app_new(const serve_app_config *cfg, serve_app **out, char *msg,
                               size_t msgsize)
@@ -194,7 +195,21 @@ static bool entry_record(serve_app *app, const load_plan *p)
     snprintf(e->version, sizeof e->version, "%s", p->found.doc->version);
     e->dir = strdup(p->found.dir);
     e->grants_text = wps_grants_text(&p->grants);
+    struct stat sb;
+    if (stat(p->found.dir, &sb) == 0) {
+        e->dir_dev = sb.st_dev;
+        e->dir_ino = sb.st_ino;
+    }
     return e->dir && e->grants_text;
+}
+
+/* Whether the store holds another copy than the one e was loaded from: a
+ * newer version, or the same one installed again. */
+static bool entry_replaced(const serve_entry *e, const char *version, const char *dir)
+{
+    struct stat sb;
+    return strcmp(e->version, version) != 0 || strcmp(e->dir, dir) != 0 ||
+           (stat(dir, &sb) == 0 && (sb.st_dev != e->dir_dev || sb.st_ino != e->dir_ino));
 }
 
 static wasmplug_status load_locked(serve_app *app, const char *ref, uint32_t pool,
@@ -335,7 +350,7 @@ void serve_app_sync_store(serve_app *app, size_t *loaded, size_t *reloaded, size
                 (*loaded)++;
             else
                 (*failed)++;
-        } else if (strcmp(e->version, doc->version) != 0 || strcmp(e->dir, list[i].dir) != 0) {
+        } else if (entry_replaced(e, doc->version, list[i].dir)) {
             if (reload_locked(app, doc->id, NULL, &err) == WASMPLUG_OK)
                 (*reloaded)++;
             else

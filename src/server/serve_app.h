@@ -26,6 +26,7 @@
 #include <wasmplug/events.h>
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 
 typedef struct serve_app_config {
@@ -41,6 +42,8 @@ typedef struct serve_entry {
     char version[WASMPLUG_NAME_MAX];
     char *dir;   /* its store directory */
     char *grants_text; /* what it was granted, one per line */
+    dev_t dir_dev;     /* which directory that was: a reinstall of the same */
+    ino_t dir_ino;     /* version (install --force) puts a new one in place */
 } serve_entry;
 
 typedef struct serve_app {

@@ -372,6 +372,14 @@ try:
         return got if got.get("echo-two") == "0.1.0" and got.get("echo-plugin") == "1.4.0" else None
     check("SIGHUP loads new plugins and reloads changed ones", wait_for(synced),
           J("GET", "/v1/plugins"))
+    def generation():
+        body = J("GET", "/v1/plugins/echo-plugin")[1]
+        return body.get("plugin", {}).get("reloads", {}).get("generation", -1)
+    before = generation()
+    env.install(ECHO % "1.4.0", ECHO_WASM, "echo.wasm", "--force")
+    srv.signal(signal.SIGHUP)
+    check("SIGHUP reloads a version installed again (install --force)",
+          wait_for(lambda: generation() > before), (before, generation()))
     r = env.cli("remove", "echo-two")
     srv.signal(signal.SIGHUP)
     gone = wait_for(lambda: "echo-two" not in [p["name"] for p in
