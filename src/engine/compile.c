@@ -112,7 +112,7 @@ static wasmplug_status check_exports(wasmplug_module *m, wasmplug_error *err)
     return st;
 }
 
-static wasmplug_status check_module(wasmplug_module *m, wasmplug_error *err)
+wasmplug_status wp_validate_module(wasmplug_module *m, wasmplug_error *err)
 {
     wasmplug_status st;
     for (uint32_t i = 0; i < m->nimports; i++) {
@@ -186,5 +186,5 @@ wasmplug_status wp_validate_and_compile(wasmplug_module *m, wasmplug_error *err)
     wasmplug_status st = wp_compile_functions(m, err);
     if (st != WASMPLUG_OK)
         return st;
-    return check_module(m, err);
+    return wp_validate_module(m, err);
 }

@@ -21,6 +21,14 @@
 WP_INTERNAL wasmplug_status wp_compile_functions(wasmplug_module *m, wasmplug_error *err);
 
 /*
+ * The module-level rules (index spaces, limits, constant expressions and
+ * their types, segments against their tables and memories, exports, the
+ * start function), without the function bodies. Also run on modules loaded
+ * from compiled bytes (serialize.c), whose binary is not trusted either.
+ */
+WP_INTERNAL wasmplug_status wp_validate_module(wasmplug_module *m, wasmplug_error *err);
+
+/*
  * disasm.c: a text listing of compiled code, one instruction per line.
  * Writes at most size bytes (NUL-terminated when size > 0) and returns the
  * length of the whole listing, as snprintf does.

@@ -24,13 +24,19 @@
  * error, never a crash, and every fuel cost and backward branch so that a
  * forged file cannot lift the fuel limit or skip interrupt checks (each
  * function starts with FUEL, loops cost fuel, no cost exceeds the body's
- * size). It is not a security boundary: code is not re-validated, so a
- * deliberately forged file with a valid checksum could still make wasm code
- * compute wrong results (a cache directory must not be writable by
- * untrusted users).
+ * size). The module binary is validated again at module level
+ * (wp_validate_module) and the compiled code is verified (verify.c): slot
+ * kinds, so that nothing but a reference of the right type is ever used as
+ * one, the types of tables, globals, calls and results, and that code never
+ * runs past its end. What a forged file can still do is compute other
+ * results than the wasm code would (different arithmetic on numbers), within
+ * every limit and without touching anything outside its instance, as any
+ * wasm module could.
  */
 #include "module.h"
 #include "runtime.h"
+#include "verify.h"
+#include "compile.h"
 /* WP_ENGINE_SOURCE_HASH: a hash of the engine's sources (src/engine), made by
  * CMake at configure time. Any change to the compiler or the interpreter
  * could change what compiled code means, even with the same version and
@@ -50,7 +56,7 @@ static const char *const op_names[] = {
     WP_ALL_OPS(WP_X_NAME)
 #undef WP_X_NAME
 };
-static const char *const op_operands[] = {
+const char *const wp_op_operands[WP_OP_COUNT] = {
 #define WP_X_OPERANDS(name, operands, doc) operands,
     WP_ALL_OPS(WP_X_OPERANDS)
 #undef WP_X_OPERANDS
@@ -189,7 +195,7 @@ wasmplug_status wasmplug_module_serialize(const wasmplug_module *m, uint8_t **ou
                 break;
             }
             put_le(&b, (uint32_t)op, 2);
-            const char *ops = op_operands[op];
+            const char *ops = wp_op_operands[op];
             uint32_t p = pc + 1, last = 0;
             for (const char *l = ops; *l && *l != '.' && p < c->ncells; l++, p++) {
                 bool wide = *l == 'I' || *l == 'R';
@@ -308,15 +314,15 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
     if (ncells == 0 || ncells > (r->n - r->at) / 2)
         return FAIL("function %u: bad code size %u", fi, ncells);
     c->cells = wp_arena_alloc(&m->arena, (size_t)ncells * sizeof(wp_cell));
-    uint8_t *starts = calloc(ncells, 1);
-    if (!c->cells || !starts) {
-        free(starts);
+    uint16_t *ops_at = calloc(ncells, sizeof *ops_at); /* operation + 1 at each start */
+    if (!c->cells || !ops_at) {
+        free(ops_at);
         return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
     }
     c->ncells = ncells;
     uint32_t *targets = malloc((size_t)ncells * sizeof *targets);
     if (!targets) {
-        free(starts);
+        free(ops_at);
         return wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
     }
     uint32_t ntargets = 0;
@@ -342,7 +348,7 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
                       fi, pc);
             break;
         }
-        starts[pc] = 1;
+        ops_at[pc] = (uint16_t)(op + 1);
         c->cells[pc] = cells_for[op];
         const opinfo *oi = &info[op];
         bool rep = oi->rep, is_call = oi->is_call;
@@ -394,7 +400,7 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
                     st = FAIL("function %u: branch out of the function at cell %u", fi, pc);
                 else if (target > pc)
                     targets[ntargets++] = (uint32_t)target; /* checked at the end */
-                else if (c->cells[target].op != cells_for[WP_OP_FUEL].op || !starts[target])
+                else if (ops_at[target] != WP_OP_FUEL + 1)
                     /* backward: already read; the interpreter counts fuel there */
                     st = FAIL("function %u: backward branch to cell %u, not a loop header",
                               fi, (uint32_t)target);
@@ -414,61 +420,30 @@ static wasmplug_status read_code(wasmplug_module *m, rbuf *r, uint32_t fi, wp_co
     if (st == WASMPLUG_OK && pc != ncells)
         st = FAIL("function %u: code does not end on an instruction boundary", fi);
     for (uint32_t i = 0; st == WASMPLUG_OK && i < ntargets; i++)
-        if (!starts[targets[i]])
+        if (!ops_at[targets[i]])
             st = FAIL("function %u: branch into the middle of an instruction", fi);
+    /* The stream is well-formed: now what it does with each slot. */
+    if (st == WASMPLUG_OK)
+        st = wp_verify_code(m, fi, c, ops_at, err);
     free(targets);
-    free(starts);
+    free(ops_at);
     return st;
 }
 
-/* What validation (compile.c) fills in beyond decoding: the types of
- * global.get / ref.func constant expressions. Index checks keep a damaged
- * file from pointing outside the module. */
-static bool fix_const(const wasmplug_module *m, wp_constexpr *ce)
-{
-    if (ce->kind == WP_CONST_GLOBAL) {
-        if (ce->index >= m->nglobals)
-            return false;
-        ce->type = m->globals[ce->index].type;
-    } else if (ce->kind == WP_CONST_FUNC) {
-        if (ce->index >= m->nfuncs)
-            return false;
-        ce->type = WASMPLUG_FUNCREF;
-    }
-    return true;
-}
-
+/* The module as validation (compile.c) checks it, less the function bodies
+ * (read_code and verify.c check the compiled code instead): a global of a
+ * reference type initialized with a number would otherwise be trusted as a
+ * pointer. */
 static wasmplug_status restore_module_checks(wasmplug_module *m, wasmplug_error *err)
 {
-    for (uint32_t i = m->num_imported_globals; i < m->nglobals; i++)
-        if (!fix_const(m, &m->globals[i].init))
-            return FAIL("bad global initializer %u", i);
-    for (uint32_t i = 0; i < m->nelems; i++) {
-        wp_elem *e = &m->elems[i];
-        if (e->mode == WP_SEGMENT_ACTIVE && (e->table >= m->ntables || !fix_const(m, &e->offset)))
-            return FAIL("bad element segment %u", i);
-        for (uint32_t k = 0; k < e->count; k++)
-            if (!fix_const(m, &e->items[k]))
-                return FAIL("bad element segment %u", i);
-    }
-    for (uint32_t i = 0; i < m->ndatas; i++) {
-        wp_data *d = &m->datas[i];
-        if (d->mode == WP_SEGMENT_ACTIVE && (d->memory >= m->nmemories || !fix_const(m, &d->offset)))
-            return FAIL("bad data segment %u", i);
-    }
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (m->funcs[i].type_index >= m->ntypes)
             return FAIL("bad function type %u", i);
-    if (m->has_start && m->start >= m->nfuncs)
-        return FAIL("bad start function");
-    for (uint32_t i = 0; i < m->nexports; i++) {
-        const wp_export *e = &m->exports[i];
-        uint32_t limit = e->kind == WASMPLUG_EXTERN_FUNC ? m->nfuncs
-                         : e->kind == WASMPLUG_EXTERN_TABLE ? m->ntables
-                         : e->kind == WASMPLUG_EXTERN_MEMORY ? m->nmemories : m->nglobals;
-        if (e->index >= limit)
-            return FAIL("bad export %u", i);
-    }
+    wasmplug_error verr;
+    if (wp_validate_module(m, &verr) != WASMPLUG_OK)
+        return verr.status == WASMPLUG_ERR_NOMEM
+                   ? wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory")
+                   : FAIL("the module does not validate: %s", verr.message);
     return WASMPLUG_OK;
 }
 
@@ -539,7 +514,7 @@ wasmplug_status wasmplug_module_deserialize(wasmplug_engine *e, const uint8_t *d
         if (!info)
             st = wp_error(err, WASMPLUG_ERR_NOMEM, WP_NO_OFFSET, "out of memory");
         for (uint32_t op = 0; info && op < WP_OP_COUNT; op++) {
-            const char *ops = op_operands[op];
+            const char *ops = wp_op_operands[op];
             size_t nl = strlen(ops);
             opinfo *oi = &info[op];
             oi->rep = nl >= 4 && !strcmp(ops + nl - 3, "...");
