@@ -76,6 +76,20 @@ contains "$work/err" "no host policy rule matches it"
 # shellcheck disable=SC2086
 expect 5 "--deny http:*" "$cli" run "$work/wr" summary "$url" $allow $loop --deny 'http:*'
 
+# Installed with its http grant, the plugin needs no --allow-http: the
+# recorded grant is the operator's policy (the run continues in
+# wasmplug-dist); loopback still needs --allow-http-address, --deny wins.
+export WASMPLUG_STORE="$work/store"
+expect 0 "install granting http" "$cli" install "$work/wr" --grant "http:GET http://127.0.0.1:*/json"
+# shellcheck disable=SC2086
+expect 0 "installed run with the recorded grant" "$cli" run weather-report summary "$url" $loop
+contains "$work/out" '"city":"Lyon"'
+expect 1 "installed run, loopback not allowed" "$cli" run weather-report summary "$url"
+contains "$work/err" "127.0.0.1, a loopback address"
+# shellcheck disable=SC2086
+expect 5 "installed run, --deny http:*" "$cli" run weather-report summary "$url" $loop \
+    --deny 'http:*'
+
 # --json: the error schema.
 # shellcheck disable=SC2086
 expect 1 "--json refusal" "$cli" --json run "$work/wr" summary "$url" $allow
