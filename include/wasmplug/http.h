@@ -63,7 +63,14 @@
  * http and https only, also for redirects (followed by the service, never
  * by libcurl, at most max_redirects). TLS certificates and host names are
  * always verified; the operator may add a CA bundle. No proxy is taken
- * from the environment (only wasmplug_http_policy_set_proxy sets one). No
+ * from the environment (only wasmplug_http_policy_set_proxy sets one).
+ * Through a proxy the name is still resolved and checked here, and every
+ * request (http too) tunnels with CONNECT to the checked address (the
+ * first IPv4 one, else the first), so the proxy never resolves the name;
+ * TLS is verified against the name inside the tunnel. Name resolution runs
+ * in a thread of its own: a resolver that does not answer never holds a
+ * request past its timeout, deadline or interrupt (the lookup finishes on
+ * its own later). No
  * cookie is stored unless the policy enables per-plugin cookies, and then
  * they live in memory for one plugin only. Connections are kept alive per
  * plugin (never shared between plugins).
@@ -178,7 +185,9 @@ WASMPLUG_API wasmplug_status wasmplug_http_policy_allow_address(wasmplug_http_po
 /** A PEM CA bundle trusted in addition to the system's CA directory. */
 WASMPLUG_API wasmplug_status wasmplug_http_policy_set_ca_file(wasmplug_http_policy *pol,
                                                               const char *path);
-/** A proxy for every request ("http://proxy:3128"); NULL or "" = none. */
+/** A proxy for every request ("http://proxy:3128"); NULL or "" = none.
+ *  Requests tunnel through it (CONNECT) to the address the policy checked:
+ *  the proxy must allow CONNECT to port 80 as well as 443. */
 WASMPLUG_API wasmplug_status wasmplug_http_policy_set_proxy(wasmplug_http_policy *pol,
                                                             const char *proxy);
 /** Keep cookies between one plugin's requests (in memory, per plugin). Off

@@ -141,6 +141,9 @@ static struct wsh_conn *conn_take(wasmplug_http_client *c)
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROXY, pol->proxy ? pol->proxy : "");
+    /* Through a proxy every request, http as well, tunnels to the checked
+     * address (resolve() gives the connect-to entry). */
+    curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, pol->proxy ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (pol->ca_file)
@@ -484,10 +487,13 @@ static wasmplug_http_code parse_url(transfer *t, CURLU *u, const char *url, unsi
     return WASMPLUG_HTTP_OK;
 }
 
-/* Resolve host once, check every address, and prepare libcurl's pinned
- * resolve entries ("-host:port" then "host:port:addr,addr"). */
+/* Resolve host once, check every address, and prepare what makes libcurl
+ * connect to a checked address: its pinned resolve entries ("-host:port"
+ * then "host:port:addr,addr"), or with a proxy a connect-to entry
+ * ("host:port:addr:port") for the tunnel. */
 static wasmplug_http_code resolve(transfer *t, const char *url, const parsed_url *p,
-                                  struct curl_slist **pins)
+                                  struct curl_slist **pins, uint64_t deadline,
+                                  bool call_deadline)
 {
     char name[256];
     const char *host = p->host;
@@ -523,11 +529,19 @@ static wasmplug_http_code resolve(transfer *t, const char *url, const parsed_url
         t->naddrs = 1;
         return WASMPLUG_HTTP_OK;
     }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(name, NULL, &hints, &res);
+    struct addrinfo *res = NULL;
+    wasmplug_http_code stop;
+    bool late;
+    int rc = wsh_resolve(name, t->ctl, deadline, &res, &stop, &late);
+    if (late)
+        return failf(t, WASMPLUG_HTTP_TIMEOUT, url, "%s %s: '%s' not resolved before %s",
+                     t->method, url, name,
+                     call_deadline ? "the plugin call's deadline" : "the HTTP request timeout");
+    if (stop)
+        return failf(t, stop, url, "%s %s: %s while resolving '%s'", t->method, url,
+                     stop == WASMPLUG_HTTP_TIMEOUT ? "the plugin call timed out"
+                                                   : "the plugin call was cancelled",
+                     name);
     if (rc != 0)
         return failf(t, WASMPLUG_HTTP_DNS, url, "could not resolve host '%s': %s", name,
                      gai_strerror(rc));
@@ -561,13 +575,31 @@ static wasmplug_http_code resolve(transfer *t, const char *url, const parsed_url
         return code;
     if (t->naddrs == 0)
         return failf(t, WASMPLUG_HTTP_DNS, url, "host '%s' has no IPv4 or IPv6 address", name);
-    if (!t->pinned)
-        return WASMPLUG_HTTP_OK;
     char entry[sizeof list + 300];
+    struct curl_slist *a, *b;
+    if (!t->pinned) {
+        /* Through the operator's proxy: a tunnel (CONNECT) to one checked
+         * address, so the proxy never resolves the name itself; the first
+         * IPv4 one (proxies are often IPv4-only), else the first. */
+        size_t pick = 0;
+        while (pick < t->naddrs && t->addrs[pick].ss_family != AF_INET)
+            pick++;
+        if (pick == t->naddrs)
+            pick = 0;
+        char addr[INET6_ADDRSTRLEN];
+        wsh_addr_text((const struct sockaddr *)&t->addrs[pick], addr, sizeof addr);
+        snprintf(entry, sizeof entry, t->addrs[pick].ss_family == AF_INET6 ? "%s:%d:[%s]:%d"
+                                                                            : "%s:%d:%s:%d",
+                 name, p->target.port, addr, p->target.port);
+        if (!(b = curl_slist_append(NULL, entry)))
+            return failf(t, WASMPLUG_HTTP_NOMEM, url, "out of memory");
+        *pins = b;
+        return WASMPLUG_HTTP_OK;
+    }
     snprintf(entry, sizeof entry, "-%s:%d", name, p->target.port);
-    struct curl_slist *a = curl_slist_append(NULL, entry);
+    a = curl_slist_append(NULL, entry);
     snprintf(entry, sizeof entry, "%s:%d:%s", name, p->target.port, list);
-    struct curl_slist *b = a ? curl_slist_append(a, entry) : NULL;
+    b = a ? curl_slist_append(a, entry) : NULL;
     if (!b) {
         curl_slist_free_all(a);
         return failf(t, WASMPLUG_HTTP_NOMEM, url, "out of memory");
@@ -695,7 +727,7 @@ static wasmplug_http_code hop(transfer *t, struct wsh_conn *k, const char *url,
                               bool cross_origin, uint64_t deadline, bool call_deadline)
 {
     struct curl_slist *pins = NULL, *headers = NULL;
-    wasmplug_http_code code = resolve(t, url, p, &pins);
+    wasmplug_http_code code = resolve(t, url, p, &pins, deadline, call_deadline);
     if (code != WASMPLUG_HTTP_OK)
         return code;
     bool nomem;
@@ -708,7 +740,7 @@ static wasmplug_http_code hop(transfer *t, struct wsh_conn *k, const char *url,
     char errbuf[CURL_ERROR_SIZE] = "";
     /* Per request only: the rest was set when the handle was made. */
     curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    curl_easy_setopt(e, t->pinned ? CURLOPT_RESOLVE : CURLOPT_CONNECT_TO, pins);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers ? headers : k->no_expect);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
@@ -728,6 +760,7 @@ static wasmplug_http_code hop(transfer *t, struct wsh_conn *k, const char *url,
     /* The lists must outlive the transfer; drop libcurl's pointers to them. */
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(e, CURLOPT_RESOLVE, NULL);
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, NULL);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(headers);
     curl_slist_free_all(pins);

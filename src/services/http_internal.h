@@ -169,4 +169,18 @@ WSH_INTERNAL bool wsh_wire_response(const wasmplug_http_response *resp, wsh_wire
 WSH_INTERNAL void wsh_conn_pool_free(wasmplug_http_client *c);
 WSH_INTERNAL void wsh_share_free(void *share);
 
+/*
+ * http_dns.c: getaddrinfo(name) for SOCK_STREAM that the request can
+ * abandon: it runs in a thread of its own while this waits, returning when
+ * the deadline (CLOCK_MONOTONIC ns) passes or ctl->interrupted says so.
+ * Returns getaddrinfo's code with *res to freeaddrinfo on 0. When it stopped
+ * waiting, *interrupted is the interrupt's code or *late is true (the
+ * deadline passed); the lookup then finishes on its own, freeing what it
+ * got.
+ */
+struct addrinfo;
+WSH_INTERNAL int wsh_resolve(const char *name, const wasmplug_http_control *ctl,
+                             uint64_t deadline_ns, struct addrinfo **res,
+                             wasmplug_http_code *interrupted, bool *late);
+
 #endif

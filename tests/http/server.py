@@ -16,9 +16,15 @@ Paths:
   /json        a JSON document for the example plugin
   /count       the number of requests served before this one
   /hello       200 "hello" (the benchmark)
+  /connects    the CONNECT targets asked so far (JSON list)
+CONNECT ADDR:PORT  a tunnel, as a proxy (loopback addresses only; a host
+               name is refused with 403: the client must have resolved it)
 """
+import ipaddress
 import json
 import os
+import selectors
+import socket
 import ssl
 import sys
 import threading
@@ -28,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 count_lock = threading.Lock()
 count = 0
+connects = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -56,6 +63,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if url.path == "/hello":
             return self.send(200, b"hello")
+        if url.path == "/connects":
+            with count_lock:
+                return self.send(200, json.dumps(connects).encode())
         if url.path == "/count":
             return self.send(200, str(seen).encode())
         if url.path == "/echo":
@@ -100,6 +110,37 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(404, b"not found")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
+
+    def do_CONNECT(self):
+        with count_lock:
+            connects.append(self.path)
+        host, _, port = self.path.rpartition(":")
+        try:
+            addr = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return self.send(403, b"a name: the proxy would resolve it")
+        if not addr.is_loopback:
+            return self.send(403, b"not a loopback address")
+        try:
+            upstream = socket.create_connection((str(addr), int(port)), timeout=10)
+        except OSError:
+            return self.send(502, b"cannot connect")
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.close_connection = True
+        sel = selectors.DefaultSelector()
+        sel.register(self.connection, selectors.EVENT_READ, upstream)
+        sel.register(upstream, selectors.EVENT_READ, self.connection)
+        with upstream:
+            while True:
+                events = sel.select(timeout=30)
+                if not events:
+                    return
+                for key, _ in events:
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
 
 
 class Server(ThreadingHTTPServer):

@@ -3,7 +3,8 @@
  * servers started here on 127.0.0.1 (tests/http/server.py, plain and TLS
  * with a CA made by openssl for this run): rule syntax, address ranges,
  * allowed requests with binary bodies, and every refusal with its specific
- * code, checking that the refused server was never reached.
+ * code, checking that the refused server was never reached; a proxy; and a
+ * resolver that never answers.
  */
 #include "wasmplug/http.h"
 #include "http_internal.h" /* address ranges */
@@ -11,6 +12,8 @@
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -78,23 +81,31 @@ static void client_done(wasmplug_http_client *c, wasmplug_http_policy *pol)
     wasmplug_http_policy_free(pol);
 }
 
-/* How many requests the server on port saw (asked with an unrestricted client). */
-static int server_count(int port)
+/* GET path from the server on port (an unrestricted client), the body as
+ * text in out ("" on failure). */
+static void server_text(int port, const char *path, char *out, size_t cap)
 {
     const char *all[] = {"http://127.0.0.1:*"};
     wasmplug_http_policy *pol = make_policy(NULL, all, 1, "127.0.0.1");
     wasmplug_http_client *c = make_client(pol, all, 1);
     char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/count", port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     wasmplug_http_request req = {NULL, url, NULL, 0, NULL, 0};
     wasmplug_http_response resp;
-    int n = -1;
+    out[0] = '\0';
     if (wasmplug_http_perform(c, &req, NULL, &resp, NULL) == WASMPLUG_HTTP_OK) {
-        n = atoi((const char *)resp.body);
+        snprintf(out, cap, "%.*s", (int)resp.body_len, (const char *)resp.body);
         wasmplug_http_response_free(&resp);
     }
     client_done(c, pol);
-    return n;
+}
+
+/* How many requests the server on port saw. */
+static int server_count(int port)
+{
+    char n[32];
+    server_text(port, "/count", n, sizeof n);
+    return n[0] ? atoi(n) : -1;
 }
 
 #define CHECK_CODE(expr, want)                                                         \
@@ -639,8 +650,136 @@ static void test_no_env_proxy(void)
     client_done(c, pol);
 }
 
+/* A proxy set by the operator: each request tunnels (CONNECT) to the
+ * address the policy checked, never to the name (server.py, as a proxy,
+ * refuses names), for http and https (verified against the name); a name
+ * resolving to loopback without the exception is refused before the proxy
+ * is asked. */
+static void test_proxy(void)
+{
+    wasmplug_http_error err;
+    wasmplug_http_response resp;
+    char url[256], proxy[64], ca[300], seen[1024], want[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", other.port);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    const char *rules[] = {"localhost:*"};
+    wasmplug_http_policy *pol = make_policy(NULL, rules, 1, "localhost");
+    CHECK_STATUS(wasmplug_http_policy_set_proxy(pol, proxy), WASMPLUG_OK);
+    CHECK_STATUS(wasmplug_http_policy_set_ca_file(pol, ca), WASMPLUG_OK);
+    wasmplug_http_client *c = make_client(pol, rules, 1);
+    wasmplug_http_request req = {"POST", url, NULL, 0, (const uint8_t *)"via", 3};
+    int ports[] = {plain.port, tls.port};
+    for (int i = 0; i < 2; i++) {
+        snprintf(url, sizeof url, "%s://localhost:%d/echo", i ? "https" : "http", ports[i]);
+        CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_OK);
+        CHECK_EQ(resp.status, 200);
+        CHECK(resp.body_len == 3 && memcmp(resp.body, "via", 3) == 0);
+        wasmplug_http_response_free(&resp);
+    }
+    client_done(c, pol);
+    server_text(other.port, "/connects", seen, sizeof seen);
+    for (int i = 0; i < 2; i++) {
+        snprintf(want, sizeof want, "\"127.0.0.1:%d\"", ports[i]);
+        if (!CHECK(strstr(seen, want) != NULL))
+            printf("     the proxy saw %s, not %s\n", seen, want);
+    }
+    CHECK(strstr(seen, "localhost") == NULL);
+
+    pol = make_policy(NULL, rules, 1, NULL);
+    CHECK_STATUS(wasmplug_http_policy_set_proxy(pol, proxy), WASMPLUG_OK);
+    c = make_client(pol, rules, 1);
+    snprintf(url, sizeof url, "http://localhost:%d/echo", plain.port);
+    CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err),
+               WASMPLUG_HTTP_ADDRESS_NOT_ALLOWED);
+    client_done(c, pol);
+    char again[1024];
+    server_text(other.port, "/connects", again, sizeof again);
+    CHECK(strcmp(seen, again) == 0);
+}
+
+/* A resolver that never answers, for names ending in ".hang.test": this
+ * program's getaddrinfo takes the place of libc's (its definition wins over
+ * the shared library's; other names go on to libc's) and blocks, as
+ * getaddrinfo does while a DNS server does not answer, until the test
+ * releases it (or 60 s pass). */
+static int (*libc_getaddrinfo)(const char *, const char *, const struct addrinfo *,
+                               struct addrinfo **);
+static atomic_int hang_release, hang_waiting;
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    size_t n = node ? strlen(node) : 0;
+    if (n > 10 && strcmp(node + n - 10, ".hang.test") == 0) {
+        atomic_fetch_add(&hang_waiting, 1);
+        for (int i = 0; i < 6000 && !atomic_load(&hang_release); i++) {
+            struct timespec d = {0, 10000000};
+            nanosleep(&d, NULL);
+        }
+        atomic_fetch_sub(&hang_waiting, 1);
+        return EAI_AGAIN;
+    }
+    return libc_getaddrinfo(node, service, hints, res);
+}
+
+static wasmplug_http_code cancel_at(void *user)
+{
+    return ms_now() >= *(const uint64_t *)user ? WASMPLUG_HTTP_CANCELLED : WASMPLUG_HTTP_OK;
+}
+
+/* Resolution is abandoned at once when the call is cancelled, its deadline
+ * passes or the request times out, though the resolver never returns. */
+static void test_dns_abandoned(void)
+{
+    wasmplug_http_error err;
+    wasmplug_http_response resp;
+    const char *rules[] = {"x.hang.test:*"};
+    wasmplug_http_limits lim = {0};
+    lim.timeout_ms = 300;
+    wasmplug_http_policy *pol = make_policy(&lim, rules, 1, NULL);
+    wasmplug_http_client *c = make_client(pol, rules, 1);
+    wasmplug_http_request req = {NULL, "http://x.hang.test/", NULL, 0, NULL, 0};
+
+    uint64_t t0 = ms_now(), at = t0 + 100;
+    wasmplug_http_control cancel = {0, cancel_at, &at};
+    CHECK_CODE(wasmplug_http_perform(c, &req, &cancel, &resp, &err), WASMPLUG_HTTP_CANCELLED);
+    CHECK_CONTAINS(err.message, "cancelled while resolving 'x.hang.test'");
+    CHECK(ms_now() - t0 < 2000);
+
+    t0 = ms_now();
+    CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_TIMEOUT);
+    CHECK_CONTAINS(err.message, "'x.hang.test' not resolved before the HTTP request timeout");
+    CHECK(ms_now() - t0 < 2000);
+
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    wasmplug_http_control deadline = {
+        (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 100000000u, NULL, NULL};
+    t0 = ms_now();
+    CHECK_CODE(wasmplug_http_perform(c, &req, &deadline, &resp, &err), WASMPLUG_HTTP_TIMEOUT);
+    CHECK_CONTAINS(err.message, "not resolved before the plugin call's deadline");
+    CHECK(ms_now() - t0 < 2000);
+    client_done(c, pol);
+
+    /* The abandoned lookups end on their own once the resolver returns. */
+    CHECK_EQ(atomic_load(&hang_waiting), 3);
+    atomic_store(&hang_release, 1);
+    for (int i = 0; i < 500 && atomic_load(&hang_waiting); i++) {
+        struct timespec d = {0, 10000000};
+        nanosleep(&d, NULL);
+    }
+    CHECK_EQ(atomic_load(&hang_waiting), 0);
+    struct timespec d = {0, 50000000}; /* the threads free their lookups */
+    nanosleep(&d, NULL);
+}
+
 int main(void)
 {
+    *(void **)&libc_getaddrinfo = dlsym(RTLD_NEXT, "getaddrinfo");
+    if (!libc_getaddrinfo) {
+        printf("FAIL: libc's getaddrinfo not found\n");
+        return 1;
+    }
     snprintf(certs, sizeof certs, "/tmp/wasmplug-http-test-%d", (int)getpid());
     if (!test_make_certs(certs) || !test_server_start(&plain, NULL, NULL) ||
         !test_server_start(&other, NULL, NULL)) {
@@ -665,6 +804,8 @@ int main(void)
     test_cancel_and_concurrency();
     test_tls();
     test_no_env_proxy();
+    test_proxy();
+    test_dns_abandoned();
     test_server_stop(&plain);
     test_server_stop(&other);
     test_server_stop(&tls);
