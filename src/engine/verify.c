@@ -184,7 +184,7 @@ static bool no_destination(wp_op op)
 static wasmplug_status step(verifier *v, wp_op op)
 {
     const wasmplug_module *m = v->m;
-    const wp_simd_info *si;
+    const wp_simd_info *si = NULL;
     uint8_t k;
     switch (op) {
     case WP_OP_UNREACHABLE: case WP_OP_BR: case WP_OP_FUEL:

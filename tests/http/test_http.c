@@ -29,6 +29,16 @@ static uint64_t ms_now(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A control whose call deadline is ms milliseconds from now. */
+static wasmplug_http_control deadline_in(unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    wasmplug_http_control ctl = {
+        (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ms * 1000000ull, NULL, NULL};
+    return ctl;
+}
+
 /* A client for plugin "p" whose manifest entries and policy rules are the
  * same list, with loopback allowed for the hosts in loopback_hosts. */
 static wasmplug_http_policy *make_policy(const wasmplug_http_limits *lim,
@@ -526,10 +536,7 @@ static void test_limits(void)
     CHECK(took >= 1400 && took < 6000); /* the server needs 20 s */
     CHECK_CONTAINS(err.message, "the HTTP request timeout");
     /* ...and against a call deadline shorter than that. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    wasmplug_http_control ctl = {
-        (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 400000000u, NULL, NULL};
+    wasmplug_http_control ctl = deadline_in(400);
     t0 = ms_now();
     CHECK_CODE(wasmplug_http_perform(c, &req, &ctl, &resp, &err), WASMPLUG_HTTP_TIMEOUT);
     took = ms_now() - t0;
@@ -751,10 +758,7 @@ static void test_dns_abandoned(void)
     CHECK_CONTAINS(err.message, "'x.hang.test' not resolved before the HTTP request timeout");
     CHECK(ms_now() - t0 < 2000);
 
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    wasmplug_http_control deadline = {
-        (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 100000000u, NULL, NULL};
+    wasmplug_http_control deadline = deadline_in(100);
     t0 = ms_now();
     CHECK_CODE(wasmplug_http_perform(c, &req, &deadline, &resp, &err), WASMPLUG_HTTP_TIMEOUT);
     CHECK_CONTAINS(err.message, "not resolved before the plugin call's deadline");
