@@ -27,9 +27,33 @@
 
 /* A pooled transfer: a multi handle (whose connection cache keeps the
  * plugin's connections alive) and one easy handle. */
+/* A URL split by libcurl's parser; strings owned by the caller (curl_free)
+ * unless borrowed from a connection's cache. */
+typedef struct parsed_url {
+    char *scheme, *host, *port, *path;
+    wsh_target target;
+    bool borrowed;
+} parsed_url;
+
+static void parsed_free(parsed_url *p)
+{
+    if (!p->borrowed) {
+        curl_free(p->scheme);
+        curl_free(p->host);
+        curl_free(p->port);
+        curl_free(p->path);
+    }
+    memset(p, 0, sizeof *p);
+}
+
 struct wsh_conn {
     CURLM *multi;
     CURL *easy;
+    CURLU *url;                   /* the request's URL, parsed once: ours and libcurl's */
+    /* The first hop's URL that url holds, as text and split: the next
+     * request to the same URL (an API polled) is not parsed again. */
+    char *url_text;
+    parsed_url parsed;
     struct curl_slist *no_expect; /* "Expect:", for requests without headers */
     struct wsh_conn *next;
 };
@@ -81,6 +105,9 @@ void wsh_share_free(void *p)
 static void conn_free(struct wsh_conn *k)
 {
     curl_slist_free_all(k->no_expect);
+    curl_url_cleanup(k->url);
+    free(k->url_text);
+    parsed_free(&k->parsed);
     if (k->multi)
         curl_multi_cleanup(k->multi);
     if (k->easy)
@@ -128,8 +155,9 @@ static struct wsh_conn *conn_take(wasmplug_http_client *c)
         return NULL;
     k->multi = curl_multi_init();
     k->easy = curl_easy_init();
+    k->url = curl_url();
     k->no_expect = curl_slist_append(NULL, "Expect:");
-    if (!k->multi || !k->easy || !k->no_expect) {
+    if (!k->multi || !k->easy || !k->url || !k->no_expect) {
         conn_free(k);
         return NULL;
     }
@@ -438,20 +466,6 @@ oom:
     return NULL;
 }
 
-/* A URL split by libcurl's parser; strings owned by the caller (curl_free). */
-typedef struct parsed_url {
-    char *scheme, *host, *port, *path;
-    wsh_target target;
-} parsed_url;
-
-static void parsed_free(parsed_url *p)
-{
-    curl_free(p->scheme);
-    curl_free(p->host);
-    curl_free(p->port);
-    curl_free(p->path);
-    memset(p, 0, sizeof *p);
-}
 
 static wasmplug_http_code parse_url(transfer *t, CURLU *u, const char *url, unsigned method,
                                     bool redirect, parsed_url *p)
@@ -739,7 +753,10 @@ static wasmplug_http_code hop(transfer *t, struct wsh_conn *k, const char *url,
     CURL *e = k->easy;
     char errbuf[CURL_ERROR_SIZE] = "";
     /* Per request only: the rest was set when the handle was made. */
-    curl_easy_setopt(e, CURLOPT_URL, url);
+    /* The URL as parsed by parse_url: libcurl does not parse it again. Its
+     * string form is dropped, so libcurl takes the URL from the handle. */
+    curl_easy_setopt(e, CURLOPT_URL, NULL);
+    curl_easy_setopt(e, CURLOPT_CURLU, k->url);
     curl_easy_setopt(e, t->pinned ? CURLOPT_RESOLVE : CURLOPT_CONNECT_TO, pins);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers ? headers : k->no_expect);
@@ -836,41 +853,59 @@ static wasmplug_http_code perform(transfer *t, const wasmplug_http_request *req,
         call_deadline = true;
     }
     struct wsh_conn *k = conn_take(c);
-    CURLU *u = curl_url();
     char *url = strdup(req->url);
-    if (!k || !u || !url) {
+    if (!k || !url) {
         if (k)
             conn_give_back(c, k);
-        curl_url_cleanup(u);
         free(url);
         return failf(t, WASMPLUG_HTTP_NOMEM, req->url, "out of memory");
     }
     const uint8_t *body = req->body;
     size_t body_len = req->body_len;
     bool cross_origin = false;
-    char *origin = NULL;
+    parsed_url origin; /* the first hop's URL, kept for comparing redirects to */
+    memset(&origin, 0, sizeof origin);
     long status = 0;
     uint32_t redirects = 0;
     for (;;) {
         parsed_url p;
-        code = parse_url(t, u, url, bit, redirects > 0, &p);
-        if (code != WASMPLUG_HTTP_OK)
-            break;
-        char here[600];
-        snprintf(here, sizeof here, "%s://%s:%s", p.scheme, p.host, p.port);
-        if (!origin)
-            origin = strdup(here);
-        else if (!cross_origin && strcmp(origin, here) != 0)
+        if (!redirects && k->url_text && strcmp(k->url_text, url) == 0) {
+            p = k->parsed;
+            p.borrowed = true;
+            p.target.method = bit;
+        } else {
+            free(k->url_text); /* k->url changes */
+            k->url_text = NULL;
+            parsed_free(&k->parsed);
+            /* A first hop is parsed on its own, never relative to the
+             * connection's previous URL. */
+            if (!redirects)
+                curl_url_set(k->url, CURLUPART_URL, NULL, 0);
+            code = parse_url(t, k->url, url, bit, redirects > 0, &p);
+            if (code != WASMPLUG_HTTP_OK)
+                break;
+            if (!redirects && (k->url_text = strdup(url))) {
+                k->parsed = p;
+                p.borrowed = true;
+            }
+        }
+        if (!redirects)
+            origin = p;
+        else if (!cross_origin && (strcmp(origin.scheme, p.scheme) != 0 ||
+                                   strcmp(origin.host, p.host) != 0 ||
+                                   strcmp(origin.port, p.port) != 0))
             cross_origin = true;
         if (!wsh_client_allows(c, &p.target)) {
             code = not_allowed(t, &p.target, url, redirects > 0);
-            parsed_free(&p);
+            if (redirects)
+                parsed_free(&p);
             break;
         }
         reset_response(t);
         code = hop(t, k, url, &p, req, bit, body, body_len, cross_origin, deadline,
                    call_deadline);
-        parsed_free(&p);
+        if (redirects)
+            parsed_free(&p);
         if (code != WASMPLUG_HTTP_OK)
             break;
         char *next = NULL;
@@ -918,8 +953,7 @@ static wasmplug_http_code perform(transfer *t, const wasmplug_http_request *req,
     }
 done:
     free(url);
-    free(origin);
-    curl_url_cleanup(u);
+    parsed_free(&origin);
     conn_give_back(c, k);
     return code;
 }

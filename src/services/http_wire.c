@@ -115,17 +115,53 @@ void wsh_wire_free(wsh_wire_request *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The response's head (status and header lines) is gathered here and
+ * written in one piece: each write appends to the call's result and copies
+ * into the plugin's buffer, so a write per line would cost more than the
+ * lines. A head larger than the buffer is written in parts. */
+typedef struct head_buf {
+    char text[1024];
+    size_t n;
+    wsh_wire_write_fn write;
+    void *user;
+    bool ok;
+} head_buf;
+
+static void head_put(head_buf *b, const char *data, size_t n)
+{
+    if (!b->ok)
+        return;
+    if (n > sizeof b->text - b->n) {
+        b->ok = !b->n || b->write(b->user, b->text, b->n);
+        b->n = 0;
+        if (b->ok && n > sizeof b->text) {
+            b->ok = b->write(b->user, data, n);
+            return;
+        }
+    }
+    memcpy(b->text + b->n, data, n);
+    b->n += n;
+}
+
 bool wsh_wire_response(const wasmplug_http_response *resp, wsh_wire_write_fn write, void *user)
 {
-    char line[64];
-    snprintf(line, sizeof line, "%d\n", resp->status);
-    if (!write(user, line, strlen(line)))
-        return false;
+    head_buf b;
+    b.n = 0;
+    b.write = write;
+    b.user = user;
+    b.ok = true;
+    char status[16];
+    int sn = snprintf(status, sizeof status, "%d\n", resp->status);
+    head_put(&b, status, (size_t)sn);
     for (size_t i = 0; i < resp->header_count; i++) {
         const char *k = resp->headers[i].key, *v = resp->headers[i].value;
-        if (!write(user, k, strlen(k)) || !write(user, ": ", 2) || !write(user, v, strlen(v)) ||
-            !write(user, "\n", 1))
-            return false;
+        head_put(&b, k, strlen(k));
+        head_put(&b, ": ", 2);
+        head_put(&b, v, strlen(v));
+        head_put(&b, "\n", 1);
     }
-    return write(user, "\n", 1) && (!resp->body_len || write(user, resp->body, resp->body_len));
+    head_put(&b, "\n", 1);
+    if (!b.ok || !write(user, b.text, b.n))
+        return false;
+    return !resp->body_len || write(user, resp->body, resp->body_len);
 }

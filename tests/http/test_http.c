@@ -477,11 +477,25 @@ static void test_redirects(void)
     CHECK_EQ(resp.body_len, 0);
     wasmplug_http_response_free(&resp);
 
-    /* 307 keeps the method and the body. */
+    /* 307 keeps the method and the body; the same URL again (its parse
+     * cached by the connection, which the redirect moved on) is redirected
+     * again, and so is it after a request to another URL. */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/redirect?code=307&to=/echo", plain.port);
-    CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_OK);
-    CHECK_EQ(resp.body_len, 3);
-    wasmplug_http_response_free(&resp);
+    for (int i = 0; i < 3; i++) {
+        CHECK_CODE(wasmplug_http_perform(c, &req, NULL, &resp, &err), WASMPLUG_HTTP_OK);
+        CHECK_EQ(resp.body_len, 3);
+        CHECK_EQ(resp.redirects, 1);
+        CHECK(resp.url && strstr(resp.url, "/echo") != NULL);
+        wasmplug_http_response_free(&resp);
+        if (i == 1) {
+            char other_url[128];
+            snprintf(other_url, sizeof other_url, "http://127.0.0.1:%d/count", plain.port);
+            wasmplug_http_request count = {NULL, other_url, NULL, 0, NULL, 0};
+            CHECK_CODE(wasmplug_http_perform(c, &count, NULL, &resp, &err), WASMPLUG_HTTP_OK);
+            CHECK_EQ(resp.redirects, 0);
+            wasmplug_http_response_free(&resp);
+        }
+    }
 
     snprintf(url, sizeof url, "http://127.0.0.1:%d/loop", plain.port);
     req.method = "GET";
