@@ -874,6 +874,10 @@ static wasmplug_http_code perform(transfer *t, const wasmplug_http_request *req,
             p.borrowed = true;
             p.target.method = bit;
         } else {
+            if (origin.borrowed) { /* a redirect: the origin keeps the cached parts */
+                origin.borrowed = false;
+                memset(&k->parsed, 0, sizeof k->parsed);
+            }
             free(k->url_text); /* k->url changes */
             k->url_text = NULL;
             parsed_free(&k->parsed);
