@@ -159,7 +159,7 @@ typedef struct frame {
     uint32_t id;          /* label number */
     uint32_t height;      /* stack height below the block's parameters */
     uint32_t np, nr;
-    const wasmplug_valtype *params, *results;
+    const wasmplug_valtype *params, *results; /* results NULL: the one below */
     wasmplug_valtype one; /* storage for a single-value block type */
     bool dead_outside;    /* the code around the block was unreachable (skipped block) */
     bool had_else;
@@ -754,7 +754,9 @@ static void op_block(fctx *c, uint8_t op)
     f->nr = tmp.nr;
     f->one = tmp.one;
     f->params = tmp.params;
-    f->results = tmp.nr == 1 && tmp.results == &tmp.one ? &f->one : tmp.results;
+    /* A single-value type lives in the frame itself: kept as NULL and
+     * resolved at the end, since the frame array moves as blocks nest. */
+    f->results = tmp.results == &tmp.one ? NULL : tmp.results;
     f->height = c->h - f->np;
     if (op == 0x03) {
         open_region(c);
@@ -808,7 +810,7 @@ static bool op_end(fctx *c)
     if (f->kind != K_LOOP)
         B("\n B%u:;", f->id);
     c->dead = false;
-    set_stack(c, f, f->results, f->nr);
+    set_stack(c, f, f->results ? f->results : &f->one, f->nr);
     c->nctrl--;
     return true;
 }
