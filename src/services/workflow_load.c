@@ -7,6 +7,7 @@
  */
 #include "workflow_internal.h"
 #include "services_internal.h"
+#include "store.h"
 
 #include <yaml.h>
 
@@ -912,34 +913,15 @@ wasmplug_status wf_load(wasmplug_host *host, const char *path, unsigned depth,
                         const wasmplug_flow_load_options *opts, wasmplug_flow **out,
                         wasmplug_flow_diag *diag)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    size_t len;
+    char *text = wps_read_file(path, &len);
+    if (!text) {
+        int e = errno;
+        if (e == ENOMEM)
+            return WASMPLUG_ERR_NOMEM;
         wf_loc none = {0, 0};
-        wf_diag(diag, path, none, "cannot open the workflow file: %s", strerror(errno));
-        return errno == ENOENT ? WASMPLUG_ERR_NOT_FOUND : WASMPLUG_ERR_IO;
-    }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            char *t = realloc(text, cap = cap ? cap * 2 : 8192);
-            if (!t) {
-                free(text);
-                fclose(fp);
-                return WASMPLUG_ERR_NOMEM;
-            }
-            text = t;
-        }
-        size_t n = fread(text + len, 1, cap - len, fp);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(text);
-        return WASMPLUG_ERR_IO;
+        wf_diag(diag, path, none, "cannot open the workflow file: %s", strerror(e));
+        return e == ENOENT ? WASMPLUG_ERR_NOT_FOUND : WASMPLUG_ERR_IO;
     }
     char *dir = strdup(path);
     if (!dir) {
