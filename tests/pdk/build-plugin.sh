@@ -11,6 +11,7 @@
 #       tpl_c tpl_c_wasi tpl_assemblyscript tpl_rust tpl_zig
 #       events_c events_as events_rust events_zig (tests/events/pdk: the event API)
 #       http_as http_rust http_zig (tests/http/pdk: outbound HTTP)
+#       src:FILE.ts | src:FILE.rs | src:FILE.zig (one source file on its PDK)
 # Tools from the environment: CLANG, ASC, RUSTC, CARGO, ZIG (defaults as in
 # each build.sh); CARGO_TARGET_DIR / ZIG_CACHE keep caches between builds.
 set -eu
@@ -120,6 +121,9 @@ events_zig) zig_plugin "$root/tests/events/pdk" events_zig.zig ;;
 http_as) as_plugin "$root/tests/http/pdk" fetch.ts ;;
 http_rust) rust_plugin "$root/tests/http/pdk/fetch.rs" http_rust ;;
 http_zig) zig_plugin "$root/tests/http/pdk" fetch.zig ;;
+src:*.ts) as_plugin "$(dirname "${name#src:}")" "$(basename "${name#src:}")" ;;
+src:*.rs) rust_plugin "${name#src:}" "$(basename "${name#src:}" .rs)" ;;
+src:*.zig) zig_plugin "$(dirname "${name#src:}")" "$(basename "${name#src:}")" ;;
 *)
     echo "build-plugin.sh: unknown plugin '$name'" >&2
     exit 2
