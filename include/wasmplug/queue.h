@@ -170,6 +170,26 @@ WASMPLUG_API wasmplug_status wasmplug_queue_run(wasmplug_queue *q,
                                                 uint32_t timeout_ms, wasmplug_queue_result *res,
                                                 char *msg, size_t msg_size);
 
+/**
+ * Drop call id of q: its answer, arrived or still to come, is discarded
+ * (a caller that gave up waiting, so that q does not keep the answer). The
+ * call itself stays queued and may still run. ERR_NOT_FOUND when id is not
+ * a call of q waiting or arrived.
+ */
+WASMPLUG_API wasmplug_status wasmplug_queue_forget(wasmplug_queue *q, const char *id);
+/**
+ * How long the following submits and waits of q reconnect after a lost
+ * connection (as wasmplug_queue_options.reconnect_ms; 0: 30000): a caller
+ * with a deadline of its own, such as an HTTP request, sets what is left
+ * of it before each call.
+ */
+WASMPLUG_API void wasmplug_queue_set_reconnect(wasmplug_queue *q, uint32_t reconnect_ms);
+/** Calls submitted on q so far (each grows q's bookkeeping by a few bytes:
+ *  a long-lived caller opens a new client now and then). */
+WASMPLUG_API uint64_t wasmplug_queue_calls(const wasmplug_queue *q);
+/** Connections q made again after losing one. */
+WASMPLUG_API uint64_t wasmplug_queue_reconnects(const wasmplug_queue *q);
+
 /* ------------------------------------------------------------------------ */
 /* Workers                                                                  */
 /* ------------------------------------------------------------------------ */

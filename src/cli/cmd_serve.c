@@ -6,6 +6,9 @@
  * reloaded without dropping calls, removed ones killed), SIGTERM or SIGINT
  * drain (no new connections, requests in progress answered, up to
  * --drain-timeout; calls still running then are cancelled) and stop.
+ * With --queue-redis URL, calls to the plugins --queue-plugins names go to
+ * the workers of a Redis stream instead (src/server/serve_queue.h) and
+ * those plugins are not loaded here.
  * Only in the dynamically linked program (libmicrohttpd): the static
  * wasmplug forwards here (dist_forward.c).
  */
@@ -14,6 +17,7 @@
 
 #include "server/api.h"
 #include "server/serve_app.h"
+#include "server/serve_queue.h"
 #include "server/server.h"
 
 #include <errno.h>
@@ -24,7 +28,8 @@
 #include <unistd.h>
 
 enum { S_LISTEN = 1, S_TOKEN_FILE, S_THREADS, S_POOL, S_MAX_BODY, S_DRAIN, S_ACCESS_LOG,
-       S_PUBLIC_READ, S_NO_LOAD, S_TIMEOUT, S_PER_IP };
+       S_PUBLIC_READ, S_NO_LOAD, S_TIMEOUT, S_PER_IP, S_QUEUE_REDIS, S_QUEUE_STREAM,
+       S_QUEUE_PLUGINS, S_QUEUE_TIMEOUT };
 
 static const cli_opt SERVE_OPTS[] = {
     {"listen", 'l', true, S_LISTEN},          {"token-file", 0, true, S_TOKEN_FILE},
@@ -32,7 +37,9 @@ static const cli_opt SERVE_OPTS[] = {
     {"max-body", 0, true, S_MAX_BODY},        {"drain-timeout", 0, true, S_DRAIN},
     {"access-log", 0, true, S_ACCESS_LOG},    {"public-read", 0, false, S_PUBLIC_READ},
     {"no-load", 0, false, S_NO_LOAD},         {"idle-timeout", 0, true, S_TIMEOUT},
-    {"max-connections-per-ip", 0, true, S_PER_IP}, {NULL, 0, false, 0}};
+    {"max-connections-per-ip", 0, true, S_PER_IP}, {"queue-redis", 0, true, S_QUEUE_REDIS},
+    {"queue-stream", 0, true, S_QUEUE_STREAM},  {"queue-plugins", 0, true, S_QUEUE_PLUGINS},
+    {"queue-timeout", 0, true, S_QUEUE_TIMEOUT}, {NULL, 0, false, 0}};
 
 /* The token: the file's first line, at least 16 printable characters, in a
  * file only its owner can read. NULL after printing why. */
@@ -79,7 +86,8 @@ static bool parse_count(const char *flag, const char *s, unsigned max, unsigned 
     return true;
 }
 
-/* The store's plugins, newest versions, each with its grants. */
+/* The store's plugins, newest versions, each with its grants; not those
+ * whose calls go to the queue. */
 static void load_store(serve_app *app)
 {
     wps_entry *list = NULL;
@@ -97,6 +105,10 @@ static void load_store(serve_app *app)
         }
         if (i > 0 && list[i - 1].doc && !strcmp(list[i - 1].doc->id, d->id))
             continue; /* an older version */
+        if (serve_queue_routes(app->queue, d->id)) {
+            cli_note("%s %s: calls go to the queue", d->id, d->version);
+            continue;
+        }
         wasmplug_plugin_error err;
         if (serve_app_load(app, d->id, 0, &err) == WASMPLUG_OK)
             cli_note("loaded %s %s", d->id, d->version);
@@ -141,6 +153,7 @@ int cmd_serve(int argc, char **argv)
     server_config_init(&sc);
     sc.listen = "127.0.0.1:8080";
     uint32_t drain_ms = 10000, pool = 0, idle_ms = 15000;
+    serve_queue_config qc = {NULL, NULL, NULL, 30000};
     bool no_load = false;
     int id;
     while ((id = cli_next(&a, SERVE_OPTS, "serve", &arg)) != -1) {
@@ -197,7 +210,27 @@ int cmd_serve(int argc, char **argv)
         case S_NO_LOAD:
             no_load = true;
             break;
+        case S_QUEUE_REDIS:
+            qc.url = arg;
+            break;
+        case S_QUEUE_STREAM:
+            qc.stream = arg;
+            break;
+        case S_QUEUE_PLUGINS:
+            qc.plugins = arg;
+            break;
+        case S_QUEUE_TIMEOUT:
+            if (!cli_parse_duration_ms(arg, &qc.wait_ms) || qc.wait_ms < 1 ||
+                qc.wait_ms > 3600000) {
+                cli_error("--queue-timeout takes a duration from 1ms to 1h (got '%s')", arg);
+                return EXIT_USAGE;
+            }
+            break;
         }
+    }
+    if (!qc.url && (qc.stream || qc.plugins)) {
+        cli_error("--queue-stream and --queue-plugins need --queue-redis URL");
+        return EXIT_USAGE;
     }
     int rc = cli_setup();
     if (rc == EXIT_OK)
@@ -239,15 +272,25 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a Redis connection that broke is an error value */
 
     serve_app_config ac = {G.store, G.data_dir, pool, bounds_from_env()};
     serve_app *app = NULL;
+    serve_queue *queue = NULL;
     server *srv = NULL;
     char msg[1024];
     wasmplug_status st = serve_app_new(&ac, &app, msg, sizeof msg);
     if (st != WASMPLUG_OK) {
         rc = cli_fail_json(cli_exit_for(st), NULL, msg);
         goto out;
+    }
+    if (qc.url) {
+        if ((st = serve_queue_new(&qc, &queue, msg, sizeof msg)) != WASMPLUG_OK) {
+            rc = cli_fail_json(st == WASMPLUG_ERR_ARGUMENT ? EXIT_USAGE : EXIT_INTERNAL, "usage",
+                               msg);
+            goto out;
+        }
+        app->queue = queue;
     }
     if (!no_load)
         load_store(app);
@@ -282,6 +325,7 @@ int cmd_serve(int argc, char **argv)
         /* Past the deadline: the calls still running end as cancelled, and
          * their requests get that answer before the server stops. */
         cancel_all(app);
+        serve_queue_cancel(queue);
         left = server_drain(srv, 2000);
         cli_note("drain deadline passed: running calls cancelled (%zu requests unanswered)",
                  left);
@@ -290,6 +334,7 @@ int cmd_serve(int argc, char **argv)
 out:
     server_free(srv);
     serve_app_free(app);
+    serve_queue_free(queue);
     if (log)
         fclose(log);
     free(token);

@@ -126,7 +126,9 @@ static const command COMMANDS[] = {
     {"serve", CLI_DIST(cmd_serve),
      "serve [--listen ADDR:PORT] [--token-file F] [--public-read] [--threads N] [--pool N]\n"
      "        [--max-body SIZE] [--idle-timeout DURATION] [--drain-timeout DURATION]\n"
-     "        [--access-log FILE|-|off] [--max-connections-per-ip N] [--no-load]",
+     "        [--access-log FILE|-|off] [--max-connections-per-ip N] [--no-load]\n"
+     "        [--queue-redis URL [--queue-stream NAME] [--queue-plugins PATTERNS]\n"
+     "         [--queue-timeout DURATION]]",
      "serve the store's plugins over HTTP (JSON API, Prometheus metrics)",
      "Loads every installed plugin (newest version) with the permissions granted at\n"
      "install, and answers an HTTP API: plugins and their info, load/reload/kill/\n"
@@ -149,6 +151,16 @@ static const command COMMANDS[] = {
      "  --access-log FILE    one JSON line per request (default: stderr; off: none)\n"
      "  --max-connections-per-ip N  connections one client address may hold\n"
      "  --no-load            start with no plugin loaded (POST /v1/plugins loads)\n"
+     "  --queue-redis URL    forward calls to the workers of a Redis stream (`wasmplug\n"
+     "                       worker`) instead of running them here; same answers,\n"
+     "                       plus X-Wasmplug-Worker; Idempotency-Key: answered once;\n"
+     "                       Redis unreachable: 503 with Retry-After\n"
+     "  --queue-stream NAME  the workers' stream (default: calls)\n"
+     "  --queue-plugins PATTERNS  plugin ids forwarded, comma-separated, '*' wildcards\n"
+     "                       (default: *); the others load and run here\n"
+     "  --queue-timeout D    longest wait for a worker's answer (default 30s; at most\n"
+     "                       a request's timeout_ms + 1s): then 504. Each waiting\n"
+     "                       call holds a server thread (--threads)\n"
      "SIGHUP syncs with the store: new plugins are loaded, changed ones reloaded\n"
      "without dropping calls, removed ones killed. SIGTERM/SIGINT drain and stop.\n"},
     {"remove", cmd_remove, "remove ID[@VERSION] [--purge]",

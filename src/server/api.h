@@ -47,4 +47,13 @@ wasmplug_plugin *serve_api_plugin(server_request *req);
  *  error object with its backtrace. */
 void serve_api_fail(server_request *req, wasmplug_status code, const wasmplug_plugin_error *err);
 
+/**
+ * With --queue-redis (app->queue): append to plugins (the listing of
+ * GET /v1/plugins or of the dashboard) the store's plugins whose calls go
+ * to the queue and that are not loaded here, {name, id, version, state:
+ * "remote", mode: "queue"}, newest versions only; and set "mode" ("local"
+ * or "queue") on the listed ones. Nothing without a queue.
+ */
+void serve_api_mark_remote(serve_app *app, json_t *plugins);
+
 #endif

@@ -8,8 +8,13 @@
  * ?timeout_ms=N and ?fuel=N, or the headers X-Wasmplug-Timeout-Ms and
  * X-Wasmplug-Fuel. The input is bounded by the server's body limit
  * (--max-body) and the plugin's max_input_bytes.
+ *
+ * With --queue-redis, calls to the plugins it routes go to Redis workers
+ * instead (serve_queue.c), answered in the same shapes; NAME may then be
+ * ID@VERSION, the version the workers must run.
  */
 #include "api.h"
+#include "serve_queue.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +51,14 @@ static void call(server_request *req)
         !limit_arg(req, "fuel", "X-Wasmplug-Fuel", UINT64_MAX - 1, &lim.fuel))
         return;
     lim.timeout_ms = (uint32_t)timeout;
+    serve_app *app = server_app(req);
+    const char *name = server_param(req, "name");
+    if (serve_queue_routes(app->queue, name)) {
+        size_t len;
+        const uint8_t *in = server_body(req, &len);
+        serve_queue_call(app->queue, req, name, server_param(req, "func"), &lim, in, len);
+        return;
+    }
     wasmplug_plugin *p = serve_api_plugin(req);
     if (!p)
         return;

@@ -1,8 +1,10 @@
 /*
  * api_metrics.c - GET /metrics: the host's plugin metrics in the Prometheus
- * text format (server_metrics.c), plus the server's own gauges.
+ * text format (server_metrics.c), plus the server's own gauges and, with
+ * --queue-redis, the forwarded calls' counters (serve_queue.c).
  */
 #include "api.h"
+#include "serve_queue.h"
 
 #include <stdlib.h>
 
@@ -16,6 +18,8 @@ static void metrics(server_request *req)
                        "# TYPE wasmplug_serve_requests_in_flight gauge\n"
                        "wasmplug_serve_requests_in_flight %zu\n",
                        server_in_flight(server_of(req)));
+    if (app->queue)
+        serve_queue_metrics(app->queue, &t);
     if (t.failed) {
         free(t.data);
         server_respond_error(req, 500, "internal", NULL, "out of memory");

@@ -5,6 +5,7 @@
  * store installed, with what the operator granted.
  */
 #include "api.h"
+#include "serve_queue.h"
 
 #include "services/store.h"
 
@@ -129,7 +130,42 @@ static void list(server_request *req)
         wasmplug_plugin_release(p);
     }
     wasmplug_free(names);
-    server_respond_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "plugins", arr));
+    serve_api_mark_remote(app, arr);
+    server_respond_json(req, 200, json_pack("{s:b, s:o, s:o}", "ok", 1, "plugins", arr, "queue",
+                                            app->queue ? serve_queue_json(app->queue)
+                                                       : json_null()));
+}
+
+void serve_api_mark_remote(serve_app *app, json_t *plugins)
+{
+    if (!app->queue || !plugins)
+        return;
+    size_t i;
+    json_t *o;
+    json_array_foreach(plugins, i, o) {
+        const char *name = json_string_value(json_object_get(o, "name"));
+        json_object_set_new(o, "mode", json_string(serve_queue_routes(app->queue, name)
+                                                       ? "queue" : "local"));
+    }
+    wps_entry *entries = NULL;
+    size_t count = 0;
+    char msg[512];
+    if (wps_list(app->store, NULL, &entries, &count, msg, sizeof msg) != WASMPLUG_OK)
+        return; /* the local ones are listed; GET /v1/store says why */
+    for (size_t k = 0; k < count; k++) {
+        const wasmplug_manifest_doc *d = entries[k].doc;
+        if (!d || !serve_queue_routes(app->queue, d->id) ||
+            (k > 0 && entries[k - 1].doc && !strcmp(entries[k - 1].doc->id, d->id)))
+            continue; /* invalid, local, or an older version */
+        wasmplug_plugin *p = NULL;
+        bool loaded = wasmplug_host_get(app->host, d->id, &p) == WASMPLUG_OK;
+        wasmplug_plugin_release(p);
+        if (!loaded)
+            json_array_append_new(plugins, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", d->id,
+                                                     "id", d->id, "version", d->version,
+                                                     "state", "remote", "mode", "queue"));
+    }
+    wps_entries_free(entries, count);
 }
 
 static void info(server_request *req)
@@ -165,9 +201,11 @@ static void store(server_request *req)
         wasmplug_plugin *p = NULL;
         bool loaded = wasmplug_host_get(app->host, d->id, &p) == WASMPLUG_OK;
         wasmplug_plugin_release(p);
-        json_array_append_new(arr, json_pack("{s:b, s:s, s:s, s:s?, s:s?, s:b}", "valid", 1, "id",
-                                             d->id, "version", d->version, "name", d->name,
-                                             "description", d->description, "loaded", loaded));
+        json_array_append_new(arr, json_pack("{s:b, s:s, s:s, s:s?, s:s?, s:b, s:s}", "valid", 1,
+                                             "id", d->id, "version", d->version, "name", d->name,
+                                             "description", d->description, "loaded", loaded,
+                                             "mode", serve_queue_routes(app->queue, d->id)
+                                                         ? "queue" : "local"));
     }
     wps_entries_free(entries, count);
     server_respond_json(req, 200, json_pack("{s:b, s:o}", "ok", 1, "installed", arr));

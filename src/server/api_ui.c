@@ -32,6 +32,7 @@
  */
 #include "api.h"
 #include "dashboard_assets.h"
+#include "serve_queue.h"
 
 #include <wasmplug/manifest.h>
 #include <wasmplug/ui.h>
@@ -473,6 +474,7 @@ static void dashboard_state(server_request *req)
     json_t *ui = reg ? contributions_json(reg) : NULL;
     wasmplug_ui_registry_free(reg);
     json_t *plugins = plugins_json(app->host), *errors = errors_json(app->host);
+    serve_api_mark_remote(app, plugins);
     if (!ui || !plugins || !errors) {
         json_decref(ui);
         json_decref(plugins);
@@ -481,9 +483,10 @@ static void dashboard_state(server_request *req)
         return;
     }
     server_respond_json(req, 200,
-                        json_pack("{s:I, s:o, s:o, s:o, s:o}", "time_ms", (json_int_t)now_ms(),
-                                  "plugins", plugins, "errors", errors, "bus",
-                                  bus_json(app->bus), "ui", ui));
+                        json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "time_ms",
+                                  (json_int_t)now_ms(), "plugins", plugins, "errors", errors,
+                                  "bus", bus_json(app->bus), "ui", ui, "queue",
+                                  app->queue ? serve_queue_json(app->queue) : json_null()));
 }
 
 /* The dashboard's own files: code, no data. Its CSP lets it load only

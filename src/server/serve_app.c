@@ -4,6 +4,7 @@
  * errors as JSON. Rules in serve_app.h.
  */
 #include "serve_app.h"
+#include "serve_queue.h"
 
 #include "services/grants.h"
 #include "services/store.h"
@@ -345,6 +346,8 @@ void serve_app_sync_store(serve_app *app, size_t *loaded, size_t *reloaded, size
             continue;
         serve_entry *e = entry_find(app, doc->id);
         wasmplug_plugin_error err;
+        if (!e && serve_queue_routes(app->queue, doc->id))
+            continue; /* its calls go to the workers */
         if (!e) {
             if (load_locked(app, doc->id, 0, &err) == WASMPLUG_OK)
                 (*loaded)++;

@@ -58,6 +58,10 @@ typedef struct serve_app {
     serve_entry *entries;
     size_t nentries;
     atomic_uint_fast64_t calls_refused; /* calls refused while draining */
+    /* Calls forwarded to Redis workers (serve_queue.h), set by the command
+     * before listening; NULL: every call runs here. Plugins it routes are
+     * not loaded by serve_app_sync_store. Not owned. */
+    struct serve_queue *queue;
 } serve_app;
 
 /** Create the host (services attached, a bus), nothing loaded yet. */

@@ -354,6 +354,35 @@ wasmplug_status wasmplug_queue_wait(wasmplug_queue *q, const char *id, uint32_t 
     return WASMPLUG_OK;
 }
 
+wasmplug_status wasmplug_queue_forget(wasmplug_queue *q, const char *id)
+{
+    slot *s = id ? slot_of(q, id, strlen(id)) : NULL;
+    if (!s || s->state == SLOT_RETURNED)
+        return WASMPLUG_ERR_NOT_FOUND;
+    if (s->res) {
+        wasmplug_queue_result_free(s->res);
+        free(s->res);
+        s->res = NULL;
+    }
+    s->state = SLOT_RETURNED; /* a late answer is ignored (take_answer) */
+    return WASMPLUG_OK;
+}
+
+void wasmplug_queue_set_reconnect(wasmplug_queue *q, uint32_t reconnect_ms)
+{
+    q->reconnect_ms = reconnect_ms ? reconnect_ms : 30000;
+}
+
+uint64_t wasmplug_queue_calls(const wasmplug_queue *q)
+{
+    return q->count;
+}
+
+uint64_t wasmplug_queue_reconnects(const wasmplug_queue *q)
+{
+    return wps_redis_reconnects(q->r);
+}
+
 wasmplug_status wasmplug_queue_run(wasmplug_queue *q, const wasmplug_queue_call *call,
                                    uint32_t timeout_ms, wasmplug_queue_result *res, char *msg,
                                    size_t msg_size)

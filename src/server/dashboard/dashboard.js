@@ -92,9 +92,14 @@
       const th = el('th', p.name);
       th.scope = 'row';
       tr.appendChild(th);
+      // Calls to it go to the Redis workers (wasmplug serve --queue-redis).
+      if (p.mode === 'queue') {
+        tr.dataset.mode = 'queue';
+        th.appendChild(el('span', ' → queue', 'mode-queue'));
+      }
       cell(tr, p.state, 'state state-' + p.state);
       cell(tr, p.version || '–');
-      cell(tr, p.abi);
+      cell(tr, p.abi || '–');
       cell(tr, (p.grants || []).join(', ') || 'none', 'grants');
       const m = p.metrics || {};
       cell(tr, fmtInt(m.calls), 'num calls');
@@ -181,6 +186,7 @@
     const cur = {};
     let allCalls = 0;
     for (const p of data.plugins) {
+      if (!p.metrics) continue; // a plugin only the queue's workers run
       cur[p.name] = p.metrics;
       allCalls += p.metrics.calls;
     }
@@ -343,6 +349,8 @@
       renderBlocks(data.ui);
       renderCommands(data.ui);
       status(data.plugins.length + ' plugin' + (data.plugins.length === 1 ? '' : 's') +
+        (data.queue ? ', calls to ' + data.queue.plugins + ' go to the Redis queue ' +
+          data.queue.stream : '') +
         ', updated ' + new Date(data.time_ms).toLocaleTimeString());
       document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
     } catch (e) {
