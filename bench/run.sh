@@ -5,7 +5,8 @@
 # the key-value service (wasmplug-bench-kv), distribution
 # (bench/dist/bench_dist.py: a registry of 1,000 plugins over HTTP: search,
 # resolve + install), outbound HTTP (wasmplug-bench-http), `wasmplug
-# serve` under 64 keep-alive clients (bench/serve/serve_load.sh, with wrk),
+# serve` under 64 keep-alive clients, its calls run in the server and forwarded
+# to 1 and 2 workers through Redis (bench/serve/serve_load.sh, with wrk),
 # plugin calls through Redis with 1, 2 and 4 workers (wasmplug-bench-queue),
 # the start of a host with 300 plugins, eager and lazy (wasmplug-bench-start),
 # and CoreMark when COREMARK_DIR names a checkout of it (bench/coremark.py).
@@ -128,6 +129,14 @@ if [ -x "$build/wasmplug" ] && [ -f "$build/tests/cli/plugins/echo.wasm" ] &&
     [ $quick = 1 ] && secs=3
     sh "$root/bench/serve/serve_load.sh" "$build/wasmplug" \
         "$build/tests/cli/plugins/echo.wasm" $secs || status=1
+    # The same calls forwarded by serve to 1 and 2 workers through Redis.
+    if command -v redis-server >/dev/null 2>&1; then
+        for w in 1 2; do
+            echo
+            sh "$root/bench/serve/serve_load.sh" "$build/wasmplug" \
+                "$build/tests/cli/plugins/echo.wasm" $secs --queue $w || status=1
+        done
+    fi
 fi
 if [ -x "$bin/wasmplug-bench-queue" ] && command -v redis-server >/dev/null 2>&1; then
     echo

@@ -189,6 +189,9 @@ WASMPLUG_API void wasmplug_queue_set_reconnect(wasmplug_queue *q, uint32_t recon
 WASMPLUG_API uint64_t wasmplug_queue_calls(const wasmplug_queue *q);
 /** Connections q made again after losing one. */
 WASMPLUG_API uint64_t wasmplug_queue_reconnects(const wasmplug_queue *q);
+/** Whether q's connection is up, as far as its last command knows (a wait
+ *  that timed out while Redis was away leaves it down). */
+WASMPLUG_API bool wasmplug_queue_connected(const wasmplug_queue *q);
 
 /* ------------------------------------------------------------------------ */
 /* Workers                                                                  */

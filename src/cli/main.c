@@ -159,7 +159,7 @@ static const command COMMANDS[] = {
      "  --queue-plugins PATTERNS  plugin ids forwarded, comma-separated, '*' wildcards\n"
      "                       (default: *); the others load and run here\n"
      "  --queue-timeout D    longest wait for a worker's answer (default 30s; at most\n"
-     "                       a request's timeout_ms + 1s): then 504. Each waiting\n"
+     "                       a request's timeout_ms + 2s): then 504. Each waiting\n"
      "                       call holds a server thread (--threads)\n"
      "SIGHUP syncs with the store: new plugins are loaded, changed ones reloaded\n"
      "without dropping calls, removed ones killed. SIGTERM/SIGINT drain and stop.\n"},

@@ -48,11 +48,8 @@ static void metrics(server_request *req)
     for (size_t i = 0; i < sizeof M / sizeof *M; i++) {
         uint64_t v;
         memcpy(&v, (const char *)&s + M[i].offset, sizeof v);
-        const char *suffix = M[i].gauge ? "" : "_total";
-        server_text_append(&t, "# HELP wasmplug_worker_%s%s %s.\n# TYPE wasmplug_worker_%s%s %s\n"
-                           "wasmplug_worker_%s%s{stream=\"", M[i].name, suffix, M[i].help,
-                           M[i].name, suffix, M[i].gauge ? "gauge" : "counter", M[i].name,
-                           suffix);
+        server_text_metric(&t, "wasmplug_worker_", M[i].name, M[i].gauge, M[i].help);
+        server_text_append(&t, "stream=\"");
         server_text_label(&t, m->stream);
         server_text_append(&t, "\",consumer=\"");
         server_text_label(&t, wasmplug_worker_consumer(m->w));

@@ -21,7 +21,7 @@
 #define QUEUE_RECONNECT_MS 2000u
 /* What a forwarded call with a timeout of its own may wait beyond it: the
  * queue's round trip (submitted, read by a worker, answer read back). */
-#define QUEUE_SLACK_MS 1000u
+#define QUEUE_SLACK_MS 2000u
 /* Waits are made of slices this long, so that a cancel is seen soon. */
 #define QUEUE_SLICE_MS 250u
 /* A client is replaced after this many calls (its per-call slots). */
@@ -206,11 +206,13 @@ static void respond_answer(server_request *req, const char *id, const char *func
 }
 
 /* Wait for call id's answer until deadline (ms, monotonic) in slices, so
- * that serve_queue_cancel ends the wait: ERR_CANCELLED. */
+ * that serve_queue_cancel ends the wait (ERR_CANCELLED), and Redis away
+ * for QUEUE_RECONNECT_MS across slices is ERR_IO. */
 static wasmplug_status wait_answer(serve_queue *q, wasmplug_queue *c, const char *id,
                                    uint64_t deadline, wasmplug_queue_result *res, char *msg,
                                    size_t msg_size)
 {
+    uint64_t down_since = 0; /* when Redis was first seen away, 0: it is not */
     for (;;) {
         uint64_t now = now_ms();
         if (now >= deadline)
@@ -227,8 +229,18 @@ static wasmplug_status wait_answer(serve_queue *q, wasmplug_queue *c, const char
         wasmplug_status st = wasmplug_queue_wait(c, id, (uint32_t)(left < QUEUE_SLICE_MS
                                                                        ? left : QUEUE_SLICE_MS),
                                                  res, msg, msg_size);
-        if (st != WASMPLUG_ERR_TIMEOUT)
+        bool away = st == WASMPLUG_ERR_IO ||
+                    (st == WASMPLUG_ERR_TIMEOUT && !wasmplug_queue_connected(c));
+        if (!away && st != WASMPLUG_ERR_TIMEOUT)
             return st;
+        now = now_ms();
+        down_since = !away ? 0 : down_since ? down_since : now;
+        if (away && now - down_since >= QUEUE_RECONNECT_MS) {
+            if (st != WASMPLUG_ERR_IO)
+                snprintf(msg, msg_size, "redis %s: not reachable for %" PRIu64 " ms while "
+                         "waiting for the answer to call %s", q->label, now - down_since, id);
+            return WASMPLUG_ERR_IO;
+        }
     }
 }
 
@@ -327,30 +339,27 @@ json_t *serve_queue_json(const serve_queue *q)
 void serve_queue_metrics(serve_queue *q, server_text *t)
 {
     static const struct {
-        const char *name, *type, *help;
+        const char *name, *help;
+        bool gauge;
         size_t offset;
     } M[] = {
-#define C(f, type, help) {#f, type, help, offsetof(serve_queue, f)}
-        C(forwarded, "counter", "Calls sent to the Redis queue"),
-        C(answered, "counter", "Forwarded calls answered by a worker (successes and failures)"),
-        C(failed, "counter", "Forwarded calls a worker answered with a failure"),
-        C(cached, "counter", "Forwarded calls answered from the idempotency cache"),
-        C(timed_out, "counter", "Forwarded calls no worker answered in time (504)"),
-        C(redis_errors, "counter", "Forwarded calls failed because Redis was unreachable (503)"),
-        C(reconnects, "counter", "Connections to Redis made again after a loss"),
-        C(in_flight, "gauge", "Forwarded calls waiting for their answer now"),
-        C(clients, "gauge", "Queue clients (Redis connections) open"),
+#define C(f, g, help) {#f, help, g, offsetof(serve_queue, f)}
+        C(forwarded, false, "Calls sent to the Redis queue"),
+        C(answered, false, "Forwarded calls answered by a worker (successes and failures)"),
+        C(failed, false, "Forwarded calls a worker answered with a failure"),
+        C(cached, false, "Forwarded calls answered from the idempotency cache"),
+        C(timed_out, false, "Forwarded calls no worker answered in time (504)"),
+        C(redis_errors, false, "Forwarded calls failed because Redis was unreachable (503)"),
+        C(reconnects, false, "Connections to Redis made again after a loss"),
+        C(in_flight, true, "Forwarded calls waiting for their answer now"),
+        C(clients, true, "Queue clients (Redis connections) open"),
 #undef C
     };
     for (size_t i = 0; i < sizeof M / sizeof M[0]; i++) {
         const atomic_uint_fast64_t *v =
             (const atomic_uint_fast64_t *)((const char *)q + M[i].offset);
-        const char *suffix = strcmp(M[i].type, "counter") == 0 ? "_total" : "";
-        server_text_append(t, "# HELP wasmplug_serve_queue_%s%s %s.\n"
-                              "# TYPE wasmplug_serve_queue_%s%s %s\n"
-                              "wasmplug_serve_queue_%s%s{stream=\"",
-                           M[i].name, suffix, M[i].help, M[i].name, suffix, M[i].type,
-                           M[i].name, suffix);
+        server_text_metric(t, "wasmplug_serve_queue_", M[i].name, M[i].gauge, M[i].help);
+        server_text_append(t, "stream=\"");
         server_text_label(t, q->stream);
         server_text_append(t, "\"} %" PRIu64 "\n", (uint64_t)atomic_load(v));
     }

@@ -21,7 +21,7 @@
  *
  * Bounds: a forwarded call waits on the server thread that read it, for at
  * most --queue-timeout (default 30 s), and at most the request's
- * timeout_ms plus 1 s (for the queue's round trip) when it gives one. No
+ * timeout_ms plus 2 s (for the queue's round trip) when it gives one. No
  * answer by then: 504 "queue_timeout" (the call may still run later).
  * Redis unreachable for 2 s (or the rest of that wait, if shorter): 503
  * "queue_unavailable" with the reason and Retry-After. So at most --threads

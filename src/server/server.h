@@ -221,6 +221,14 @@ void server_text_append(server_text *t, const char *fmt, ...)
     ;
 /** Append s as a Prometheus label value (quotes not included): \\ \" \n escaped. */
 void server_text_label(server_text *t, const char *s);
+/**
+ * Append a metric's HELP and TYPE lines and the start of its sample, up to
+ * the brace opening its labels: the metric is PREFIX NAME, with "_total"
+ * for a counter ("# HELP wasmplug_worker_read_total HELP.\n# TYPE ... counter\n
+ * wasmplug_worker_read_total{"). The caller adds the labels and the value.
+ */
+void server_text_metric(server_text *t, const char *prefix, const char *name, bool gauge,
+                        const char *help);
 
 /**
  * Append the metrics of every plugin of host in the Prometheus text

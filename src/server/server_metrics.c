@@ -41,6 +41,15 @@ void server_text_append(server_text *t, const char *fmt, ...)
     }
 }
 
+void server_text_metric(server_text *t, const char *prefix, const char *name, bool gauge,
+                        const char *help)
+{
+    const char *suffix = gauge ? "" : "_total";
+    server_text_append(t, "# HELP %s%s%s %s.\n# TYPE %s%s%s %s\n%s%s%s{", prefix, name, suffix,
+                       help, prefix, name, suffix, gauge ? "gauge" : "counter", prefix, name,
+                       suffix);
+}
+
 void server_text_label(server_text *t, const char *s)
 {
     /* Runs of safe bytes at once; the three escapes of the format. */

@@ -383,6 +383,11 @@ uint64_t wasmplug_queue_reconnects(const wasmplug_queue *q)
     return wps_redis_reconnects(q->r);
 }
 
+bool wasmplug_queue_connected(const wasmplug_queue *q)
+{
+    return wps_redis_connected(q->r);
+}
+
 wasmplug_status wasmplug_queue_run(wasmplug_queue *q, const wasmplug_queue_call *call,
                                    uint32_t timeout_ms, wasmplug_queue_result *res, char *msg,
                                    size_t msg_size)
