@@ -31,7 +31,7 @@ log=off
 workers=0
 while [ $# -gt 0 ]; do
     case $1 in
-    --access-log) log=file ;;
+    --access-log) log="file" ;;
     --queue) workers=$2; shift ;;
     *) echo "serve_load.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -86,6 +86,12 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
 # CPU ticks: the server's (utime + stime), and this shell's waited children (wrk).
 cpu_server() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 cpu_children() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
+# Redis and the workers (--queue), still running: their own CPU ticks.
+cpu_others() {
+    n=0
+    for p in $others; do n=$((n + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+    echo $n
+}
 cat >"$T/call.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $(cat "$T/token")"
@@ -96,11 +102,13 @@ rss_start=$(rss)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 srv0=$(cpu_server)
 wrk0=$(cpu_children)
+oth0=$(cpu_others)
 wrk -t2 -c64 -d"${secs}s" --latency -s "$T/call.lua" "$url/v1/plugins/bench-echo/call/noop" \
     >"$T/wrk.txt"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 srv1=$(cpu_server)
 wrk1=$(cpu_children)
+oth1=$(cpu_others)
 rss_end=$(rss)
 metrics=$(curl -s -H "Authorization: Bearer $(cat "$T/token")" "$url/metrics")
 if [ "$workers" -gt 0 ]; then
@@ -126,10 +134,12 @@ printf '  latency      p50 %s, p99 %s\n' "$p50" "$p99"
 printf '  errors       %s non-2xx, %s, %s failed calls of %s (server metrics)\n' \
     "${non2xx:-0}" "${sock:-no socket errors}" "${failed:-?}" "${calls:-?}"
 hz=$(getconf CLK_TCK)
-awk -v s=$((srv1 - srv0)) -v w=$((wrk1 - wrk0)) -v n="$reqs" -v hz="$hz" 'BEGIN {
-    su = s / hz * 1e6 / n; wu = w / hz * 1e6 / n
-    printf "  CPU per call %.1f us server, %.1f us wrk (2 cores: ~%.0f calls/s if alone)\n",
-           su, wu, 2e6 / (su + wu) }'
+awk -v s=$((srv1 - srv0)) -v w=$((wrk1 - wrk0)) -v o=$((oth1 - oth0)) -v n="$reqs" \
+    -v hz="$hz" 'BEGIN {
+    su = s / hz * 1e6 / n; wu = w / hz * 1e6 / n; ou = o / hz * 1e6 / n
+    printf "  CPU per call %.1f us server, %.1f us wrk", su, wu
+    if (o > 0) printf ", %.1f us Redis and workers", ou
+    printf " (2 cores: ~%.0f calls/s if alone)\n", 2e6 / (su + wu + ou) }'
 printf '  RSS          %s KiB at start, %s KiB at end\n' "$rss_start" "$rss_end"
 printf '  load average %s before, %s after (%s CPUs)\n' "$load_before" "$load_after" "$(nproc)"
 [ -z "$non2xx" ] && [ -z "$sock" ] && [ "${failed:-1}" = 0 ]
