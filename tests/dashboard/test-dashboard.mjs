@@ -19,7 +19,10 @@
 //     with `sandbox` (scripts only for the clock),
 //   - is usable by keyboard, labelled (inputs, frames, tables, charts) and
 //     has text contrast of at least 4.5:1,
-//   - on a phone-sized screen too.
+//   - on a phone-sized screen too,
+//   - read-only with --public-read, on a server that forwards word-counter
+//     to a Redis queue (--queue-redis): that row marked "→ queue", state
+//     remote, and the status line saying where its calls go.
 // Screenshots go to OUT_DIR (dashboard-desktop.png, dashboard-phone.png).
 // Everything is bounded in time; the server and Chromium are stopped.
 import { spawn, spawnSync } from 'node:child_process';
@@ -391,8 +394,11 @@ async function main() {
   check('no console errors or exceptions on the dashboard', problems.length === 0, problems.join('\n     '));
 
   // A read-only public dashboard, only when the server is started so:
-  // reads without the token, commands still refused.
-  const open = spawn(W, ['serve', '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--public-read'],
+  // reads without the token, commands still refused. This one forwards
+  // word-counter's calls to a Redis queue (none is made: the address need
+  // not answer), so the dashboard marks that plugin.
+  const open = spawn(W, ['serve', '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--public-read',
+                         '--queue-redis', 'redis://127.0.0.1:1', '--queue-plugins', 'word-counter'],
                      { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let openOut = '';
   open.stdout.on('data', (d) => { openOut += d; });
@@ -409,6 +415,16 @@ async function main() {
     await until('the public dashboard', () => evaluate(
         "document.querySelectorAll('#plugins tbody tr').length === 2 && document.getElementById('login').hidden"));
     check('  ... /#public shows the plugins without signing in', true);
+    const queued = await evaluate(`(() => {
+        const tr = document.querySelector('#plugins tr[data-plugin="word-counter"]');
+        return tr ? [tr.dataset.mode, tr.children[0].textContent, tr.children[1].textContent].join('|') : '';
+      })()`);
+    check('  ... word-counter marked as run by the queue\'s workers (--queue-redis)',
+          queued === 'queue|word-counter → queue|remote', queued);
+    const line = await evaluate("document.getElementById('status').textContent");
+    check('  ... and the status line says where its calls go',
+          line.includes('calls to word-counter go to the Redis queue calls'), line);
+    check('  ... with no console errors', problems.length === 0, problems.join('\n     '));
   } finally {
     open.kill('SIGTERM');
     await new Promise((r) => open.exitCode !== null ? r() : open.on('exit', r));
