@@ -314,7 +314,9 @@ wasmplug_status wasmplug_queue_wait(wasmplug_queue *q, const char *id, uint32_t 
             return WASMPLUG_ERR_TIMEOUT;
         }
         uint64_t block = deadline - now < 1000 ? deadline - now : 1000;
-        wps_redis_set_command_timeout(q->r, (uint32_t)block + 5000);
+        /* Above the longest block; one value, so no socket option is set
+         * again per wait (wps_redis_set_command_timeout skips the same). */
+        wps_redis_set_command_timeout(q->r, 1000 + 5000);
         redisReply *rep = NULL;
         wps_redis_status st = wps_redis_command(q->r, &rep, msg, msg_size,
                                                 "XREAD COUNT 512 BLOCK %llu STREAMS %s %s",

@@ -323,7 +323,10 @@ void wps_redis_set_stop(wps_redis *r, const atomic_bool *stop) { r->opt.stop = s
 
 void wps_redis_set_command_timeout(wps_redis *r, uint32_t ms)
 {
-    r->timeout_ms = ms ? ms : r->opt.command_timeout_ms;
+    uint32_t t = ms ? ms : r->opt.command_timeout_ms;
+    if (t == r->timeout_ms)
+        return; /* the connection has it (a connection takes timeout_ms when made) */
+    r->timeout_ms = t;
     if (r->ctx)
         redisSetTimeout(r->ctx, tv_ms(r->timeout_ms));
 }
