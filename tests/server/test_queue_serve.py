@@ -159,6 +159,18 @@ try:
                    for w in workers)
 
     # ---- answers in the local call's shapes ----------------------------------
+    def both_warm():
+        """Calls in parallel until each worker has loaded the plugin (a cold
+        worker loads it inside the wait of the first call it takes, which a
+        call with a short timeout_ms should not measure)."""
+        batch = [threading.Thread(target=call, args=("echo-plugin", "noop")) for _ in range(4)]
+        for t in batch:
+            t.start()
+        for t in batch:
+            t.join(90)
+        return all(metric(w.metrics(), "wasmplug_plugin_calls_total", 'plugin="echo-plugin"') > 0
+                   for w in workers)
+    check("both workers run the plugin", wait_for(both_warm, 60, step=0))
     st, h, body = call("echo-plugin", "echo", b"hello over the queue")
     check("a forwarded call is answered by a worker", st == 200 and body == b"hello over the queue",
           (st, body[:200]))
