@@ -672,7 +672,7 @@ WASMPLUG_API void *wasmplug_plugin_service_state_set(wasmplug_plugin *plugin, un
  *  by the host policy), e.g. "events.publish:orders.created". */
 WASMPLUG_API bool wasmplug_plugin_granted(wasmplug_plugin *plugin, const char *permission);
 /** A manifest setting (wasmplug_manifest.settings), or NULL. Valid while the
- *  handle is. */
+ *  handle is; after a reload, the current version's. */
 WASMPLUG_API const char *wasmplug_plugin_setting(wasmplug_plugin *plugin, const char *key);
 /** The plugin's manifest id ("" if none; valid while the handle is; after
  *  a reload, the current version's). */
@@ -1107,11 +1107,11 @@ WASMPLUG_API size_t wasmplug_plugin_cancel(wasmplug_plugin *plugin);
  * history, service state (KV, SQL, ...: wasmplug_plugin_service_state of a
  * version is the handle's). What belongs to each version: module, exports,
  * instances, limits, manifest id/version and settings, config, WASI.
- * wasmplug_plugin_id, _version, _has_function, _export_count, _export_at,
- * _get_info, _permissions and _embedded_manifest on the handle describe the current
- * version (the one new calls go to); the strings they return stay valid
- * while the handle is, across reloads. The state callback reports the
- * handle only.
+ * wasmplug_plugin_id, _version, _setting, _has_function, _export_count,
+ * _export_at, _get_info, _permissions and _embedded_manifest on the handle
+ * describe the current version (the one new calls go to); the strings they
+ * return stay valid while the handle is, across reloads. The state
+ * callback reports the handle only.
  * Dispose and kill of the handle dispose or kill every version.
  */
 

@@ -355,6 +355,10 @@ struct wasmplug_plugin {
      * handed out by wasmplug_plugin_export_at (kept alive likewise). */
     struct wph_ident *idents;
     _Atomic(struct wph_ident *) ident;
+    /* Handles: setting values served from a later version
+     * (wasmplug_plugin_setting), one copy each, kept until the handle is
+     * freed. */
+    struct wph_kept_string *kept_strings;
     wasmplug_plugin **kept;
     size_t nkept, capkept;
 
@@ -445,6 +449,9 @@ WPH_INTERNAL void wph_set_current(wasmplug_plugin *h, wasmplug_plugin *v);
 WPH_INTERNAL void wph_handle_views_free(wasmplug_plugin *h);
 /* Under the handle's lock: keep version v alive as long as handle h. */
 WPH_INTERNAL void wph_keep_version(wasmplug_plugin *h, wasmplug_plugin *v);
+/* Under the handle's lock: a copy of s that lives as long as handle h (one
+ * per distinct text), or NULL when out of memory. */
+WPH_INTERNAL const char *wph_keep_string(wasmplug_plugin *h, const char *s);
 /* Detach every version but p itself and dispose (or kill) them: p is being
  * disposed or killed. */
 WPH_INTERNAL void wph_versions_drop(wasmplug_plugin *p, bool kill);

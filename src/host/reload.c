@@ -115,8 +115,34 @@ void wph_keep_version(wasmplug_plugin *h, wasmplug_plugin *v)
     h->kept[h->nkept++] = v;
 }
 
+/* A string a handle handed out from one of its later versions. */
+struct wph_kept_string {
+    struct wph_kept_string *next;
+    char text[];
+};
+
+const char *wph_keep_string(wasmplug_plugin *h, const char *s)
+{
+    for (struct wph_kept_string *k = h->kept_strings; k; k = k->next)
+        if (!strcmp(k->text, s))
+            return k->text;
+    size_t n = strlen(s) + 1;
+    struct wph_kept_string *k = malloc(sizeof *k + n);
+    if (!k)
+        return NULL;
+    memcpy(k->text, s, n);
+    k->next = h->kept_strings;
+    h->kept_strings = k;
+    return k->text;
+}
+
 void wph_handle_views_free(wasmplug_plugin *h)
 {
+    while (h->kept_strings) {
+        struct wph_kept_string *n = h->kept_strings->next;
+        free(h->kept_strings);
+        h->kept_strings = n;
+    }
     while (h->idents) {
         struct wph_ident *n = h->idents->next;
         free(h->idents);

@@ -187,6 +187,20 @@ const char *wasmplug_plugin_setting(wasmplug_plugin *p, const char *key)
 {
     if (!p || !key)
         return NULL;
-    return wph_kvs_get(&p->settings, key, strlen(key));
+    wasmplug_plugin *v = wph_version_pin(p); /* the current version's manifest */
+    const char *value = wph_kvs_get(&v->settings, key, strlen(key));
+    if (value && v != p) {
+        /* The text lives in v, which a later reload frees: hand out the
+         * handle's copy (or, out of memory, keep v as long as the handle). */
+        pthread_mutex_lock(&p->lock);
+        const char *kept = wph_keep_string(p, value);
+        if (kept)
+            value = kept;
+        else
+            wph_keep_version(p, v);
+        pthread_mutex_unlock(&p->lock);
+    }
+    wph_version_unpin(p, v, false, false);
+    return value;
 }
 

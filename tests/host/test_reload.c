@@ -6,6 +6,8 @@
  * (default 1000; CI's TSan run uses fewer), alternating versions A and B with
  * every fifth reload to a version whose init fails. Every call must succeed
  * with "A" or "B"; each failed reload must leave the old version serving.
+ * Also the handle's accessors after reloads (id, version, settings, exports,
+ * ...), and settings read by 2 threads while the plugin is reloaded.
  */
 #include "host_test.h"
 
@@ -278,14 +280,20 @@ static void test_handle_follows_version(wasmplug_host *h)
 {
     wasmplug_manifest ma = {0}, mf = {0};
     static const char *const perms_a[] = {"env.add"}, *const perms_f[] = {"env.upper"};
+    static const wasmplug_kv settings_a[] = {{"kv.max_keys", "10"}, {"kv.max_bytes", "4096"}},
+                             settings_f[] = {{"kv.max_keys", "20"}, {"db.max_bytes", "8192"}};
     ma.id = "alpha";
     ma.version = "1.0.0";
     ma.permissions = perms_a;
     ma.permission_count = 1;
+    ma.settings = settings_a;
+    ma.setting_count = 2;
     mf.id = "alpha-flaky";
     mf.version = "2.0.0";
     mf.permissions = perms_f;
     mf.permission_count = 1;
+    mf.settings = settings_f;
+    mf.setting_count = 2;
     wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
     o.init = true;
     o.manifest = &ma;
@@ -302,6 +310,10 @@ static void test_handle_follows_version(wasmplug_host *h)
     CHECK(n1 >= 4);
     const char *name0 = NULL;
     CHECK_CODE(wasmplug_plugin_export_at(p, 0, &name0, NULL), WASMPLUG_OK, NULL);
+    const char *keys1 = wasmplug_plugin_setting(p, "kv.max_keys");
+    CHECK_STR(keys1, "10");
+    CHECK_STR(wasmplug_plugin_setting(p, "kv.max_bytes"), "4096");
+    CHECK(wasmplug_plugin_setting(p, "db.max_bytes") == NULL);
 
     wasmplug_load_options of = WASMPLUG_LOAD_OPTIONS_INIT;
     of.manifest = &mf;
@@ -321,6 +333,11 @@ static void test_handle_follows_version(wasmplug_host *h)
     CHECK_STR(info.id, "alpha-flaky");
     CHECK_STR(info.version, "2.0.0");
     CHECK_EQ(info.export_count, 2);
+    /* The settings are the new manifest's: changed, added and gone. */
+    const char *keys2 = wasmplug_plugin_setting(p, "kv.max_keys");
+    CHECK_STR(keys2, "20");
+    CHECK_STR(wasmplug_plugin_setting(p, "db.max_bytes"), "8192");
+    CHECK(wasmplug_plugin_setting(p, "kv.max_bytes") == NULL);
     char **perms = NULL;
     size_t nperms = 0;
     CHECK_CODE(wasmplug_plugin_permissions(p, &perms, &nperms), WASMPLUG_OK, NULL);
@@ -332,16 +349,92 @@ static void test_handle_follows_version(wasmplug_host *h)
     CHECK_STR(id1, "alpha");
     CHECK_STR(v1, "1.0.0");
     CHECK_STR(name0, "wasmplug_init");
+    CHECK_STR(keys1, "10");
 
     /* Back to A (same id and version as at first), then to B: the name
      * handed out from the replaced version's module stays valid. */
     CHECK_CODE(wasmplug_plugin_reload(p, wasm_a, size_a, NULL, &err), WASMPLUG_OK, &err);
     CHECK_STR(wasmplug_plugin_id(p), "");
+    CHECK(wasmplug_plugin_setting(p, "kv.max_keys") == NULL); /* no manifest, no settings */
     CHECK_CODE(wasmplug_plugin_reload(p, wasm_b, size_b, NULL, &err), WASMPLUG_OK, &err);
     CHECK_STR(flaky0, "who");
+    CHECK_STR(keys2, "20"); /* served from a version since freed */
     CHECK(wasmplug_plugin_has_function(p, "state_save"));
     wasmplug_plugin_release(p);
     CHECK_CODE(wasmplug_host_kill(h, "follow"), WASMPLUG_OK, NULL);
+}
+
+/* ---- settings read during reloads ---- */
+
+enum { SETTING_READERS = 2 };
+static atomic_bool readers_stop;
+static atomic_long readers_seen, readers_wrong;
+
+/* Each value read must be one of the two versions' and stay readable: the
+ * first value seen is compared again at the end (TSan and ASan check). */
+static void *setting_reader(void *arg)
+{
+    wasmplug_plugin *p = arg;
+    const char *first = NULL;
+    do { /* at least once, however late the thread starts */
+        const char *v = wasmplug_plugin_setting(p, "label");
+        if (!first)
+            first = v;
+        if (!v || (strcmp(v, "version-a") != 0 && strcmp(v, "version-b") != 0)) {
+            if (atomic_fetch_add(&readers_wrong, 1) < 5)
+                printf("FAIL: setting during reloads: %s\n", v ? v : "(null)");
+        }
+        atomic_fetch_add(&readers_seen, 1);
+    } while (!atomic_load(&readers_stop));
+    if (!first || strncmp(first, "version-", 8) != 0)
+        atomic_fetch_add(&readers_wrong, 1);
+    return NULL;
+}
+
+static void test_settings_during_reloads(wasmplug_host *h)
+{
+    static const wasmplug_kv label_a[] = {{"label", "version-a"}},
+                             label_b[] = {{"label", "version-b"}};
+    wasmplug_manifest ma = {0}, mb = {0};
+    ma.id = mb.id = "labelled";
+    ma.version = "1.0.0";
+    mb.version = "2.0.0";
+    ma.settings = label_a;
+    mb.settings = label_b;
+    ma.setting_count = mb.setting_count = 1;
+    wasmplug_load_options oa = WASMPLUG_LOAD_OPTIONS_INIT, ob = WASMPLUG_LOAD_OPTIONS_INIT;
+    oa.manifest = &ma;
+    ob.manifest = &mb;
+    oa.init = ob.init = true;
+    wasmplug_plugin *p = NULL;
+    wasmplug_plugin_error err;
+    CHECK_CODE(wasmplug_host_load(h, "labelled", wasm_a, size_a, &oa, &p, &err), WASMPLUG_OK,
+               &err);
+    if (!p)
+        return;
+    pthread_t t[SETTING_READERS];
+    for (int i = 0; i < SETTING_READERS; i++)
+        pthread_create(&t[i], NULL, setting_reader, p);
+    long reloads = soak_count() / 5 + 2, switched = 0;
+    for (long i = 1; i <= reloads; i++) {
+        wasmplug_reload_options ro = {0};
+        ro.load = i % 2 ? &ob : &oa;
+        if (wasmplug_plugin_reload(p, i % 2 ? wasm_b : wasm_a, i % 2 ? size_b : size_a, &ro,
+                                   &err) == WASMPLUG_OK)
+            switched++;
+        /* The reloading thread sees the version it just put in place. */
+        CHECK_STR(wasmplug_plugin_setting(p, "label"), i % 2 ? "version-b" : "version-a");
+    }
+    atomic_store(&readers_stop, true);
+    for (int i = 0; i < SETTING_READERS; i++)
+        pthread_join(t[i], NULL);
+    printf("     settings: %ld reloads, %ld settings read by %d threads, %ld wrong\n", switched,
+           atomic_load(&readers_seen), SETTING_READERS, atomic_load(&readers_wrong));
+    CHECK_EQ(switched, reloads);
+    CHECK_EQ(atomic_load(&readers_wrong), 0);
+    CHECK(atomic_load(&readers_seen) >= SETTING_READERS);
+    wasmplug_plugin_release(p);
+    CHECK_CODE(wasmplug_host_kill(h, "labelled"), WASMPLUG_OK, NULL);
 }
 
 int main(int argc, char **argv)
@@ -355,6 +448,7 @@ int main(int argc, char **argv)
     if (wasm_a && wasm_b && wasm_bad && wasm_flaky && h) {
         test_switch_and_failures(h);
         test_handle_follows_version(h);
+        test_settings_during_reloads(h);
         test_state_handover(h);
         test_health_gate(h);
         test_soak(h);
