@@ -190,6 +190,19 @@ typedef enum wasmplug_abi {
                                * docs/ABI.md "Command plugins" */
 } wasmplug_abi;
 
+/**
+ * The plugin ABI a module follows, as a load detects it (docs/ABI.md), for
+ * tools that look at a module without loading it (wasmplug inspect): a
+ * wasmplug_abi custom section, else the first import from module
+ * "wasmplug" (V1) or from wasm-bindgen's modules (BINDGEN), else an export
+ * __wbindgen_malloc (BINDGEN); the command ABI's initialize, handle_command
+ * and shutdown with their types make it COMMAND; exports wasmplug_init or
+ * wasmplug_dispose make it V1 whatever came before, else exports alloc,
+ * dealloc and plugin_handle_event COMPAT. The other hooks' types are not
+ * checked here (a load fails on a wrong one). NONE for NULL.
+ */
+WASMPLUG_API wasmplug_abi wasmplug_module_abi(const wasmplug_module *module);
+
 /* The statuses of command plugins (WASMPLUG_ABI_COMMAND) the PDKs return;
  * any non-zero status is ERR_PLUGIN with plugin_code = the status. */
 #define WASMPLUG_COMMAND_FAILED 1  /* the command (or initialize, shutdown) failed */

@@ -15,7 +15,7 @@
  *     authors: [Ada <ada@example.org>]
  *     license: MIT
  *     module: word_counter.wasm
- *     abi: v1                     # v1 | compat | none
+ *     abi: v1                     # v1 | compat | wasm-bindgen | command | none
  *     exports: [count]
  *     config: {min_length: 3}
  *     dependencies: {text-utils: ^1.2}   # plugin id: version range (wasmplug.h)
@@ -293,7 +293,8 @@ WASMPLUG_API wasmplug_status wasmplug_manifest_to_host(const wasmplug_manifest_d
 /** The module's path: doc->dir joined with doc->module (malloc'd, free()). */
 WASMPLUG_API char *wasmplug_manifest_module_path(const wasmplug_manifest_doc *doc);
 
-/** "v1", "compat" or "none". */
+/** "v1", "compat", "wasm-bindgen", "command" or "none" (what a manifest's
+ *  abi: accepts). */
 WASMPLUG_API const char *wasmplug_abi_string(wasmplug_abi abi);
 
 #ifdef __cplusplus

@@ -1,7 +1,9 @@
 /*
  * cmd_inspect.c - `wasmplug inspect FILE.wasm`: the module's sections (with
  * offsets and sizes), custom sections, imports, exports with their types,
- * memories, the features it uses and whether the engine supports them.
+ * memories, the features it uses and whether the engine supports them, the
+ * plugin ABI it follows (v1, compat, wasm-bindgen, command or none) and an
+ * embedded manifest.
  *
  * The section table is read here directly (top-level headers only) so a
  * module the engine rejects can still be described. The features come from
@@ -210,24 +212,10 @@ int cmd_inspect(int argc, char **argv)
     json_object_set_new(out, "exports", exports);
     json_object_set_new(out, "features", features);
 
-    /* Plugin conventions: the ABI the imports/exports suggest, and an
-     * embedded manifest. */
-    bool imports_abi = false, has_alloc = false, has_dealloc = false, has_v1_hook = false;
-    size_t k;
-    json_t *it;
-    json_array_foreach(imports, k, it)
-        imports_abi |= !strcmp(json_string_value(json_object_get(it, "module")), "wasmplug");
-    json_array_foreach(exports, k, it)
-    {
-        const char *nm = json_string_value(json_object_get(it, "name"));
-        has_alloc |= !strcmp(nm, "alloc");
-        has_dealloc |= !strcmp(nm, "dealloc");
-        has_v1_hook |= !strcmp(nm, "wasmplug_init") || !strcmp(nm, "wasmplug_dispose");
-    }
-    const char *abi = has_alloc && has_dealloc      ? "compat"
-                      : imports_abi || has_v1_hook ? "v1"
-                                                   : "none";
-    json_object_set_new(out, "abi", m ? json_string(abi) : json_null());
+    /* Plugin conventions: the ABI a load would detect (wasmplug_module_abi),
+     * and an embedded manifest. */
+    json_object_set_new(out, "abi", m ? json_string(wasmplug_abi_string(wasmplug_module_abi(m)))
+                                      : json_null());
     wasmplug_manifest_doc *emb = NULL;
     wasmplug_manifest_diag ediag;
     wasmplug_status est = wasmplug_manifest_from_module(bytes, size, file, &emb, &ediag);

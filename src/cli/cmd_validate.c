@@ -199,6 +199,13 @@ int cmd_validate(int argc, char **argv)
                       full, grant, cli_service_hint(grant));
             continue;
         }
+        if (wasmplug_module_abi(m) == WASMPLUG_ABI_BINDGEN &&
+            (!strcmp(mod, "__wbindgen_placeholder__") ||
+             !strcmp(mod, "__wbindgen_externref_xform__"))) {
+            check(&r, "ok", "import", "%s (wasm-bindgen: fails if called, unless describe or "
+                  "throw)", full);
+            continue;
+        }
         if (!strcmp(mod, "wasi_snapshot_preview1")) {
             if (is_wasi_name(name, nl))
                 check(&r, "ok", "import", "%s (WASI preview 1)", full);
@@ -259,10 +266,11 @@ int cmd_validate(int argc, char **argv)
                 wasmplug_plugin_get_info(pl, &info);
                 /* A plugin may follow both conventions (compat exports plus
                  * wasmplug imports for logging): check what was declared. */
-                bool has_compat = wasmplug_plugin_has_function(pl, "alloc") &&
+                bool has_compat = info.abi != WASMPLUG_ABI_COMMAND &&
+                                  wasmplug_plugin_has_function(pl, "alloc") &&
                                   wasmplug_plugin_has_function(pl, "dealloc");
                 bool abi_ok = !d || !d->abi_given || d->abi == WASMPLUG_ABI_NONE ||
-                              (d->abi == WASMPLUG_ABI_V1 && info.abi == WASMPLUG_ABI_V1) ||
+                              d->abi == info.abi ||
                               (d->abi == WASMPLUG_ABI_COMPAT && has_compat);
                 if (has_compat && info.abi == WASMPLUG_ABI_V1)
                     info.abi = d && d->abi_given ? d->abi : info.abi;
@@ -270,7 +278,9 @@ int cmd_validate(int argc, char **argv)
                     check(&r, "fail", "abi",
                           "the manifest declares abi %s but the module follows %s",
                           wasmplug_abi_string(d->abi),
-                          has_compat ? "compat" : wasmplug_abi_string(info.abi));
+                          has_compat && info.abi == WASMPLUG_ABI_V1
+                              ? "compat"
+                              : wasmplug_abi_string(info.abi));
                 else
                     check(&r, "ok", "load", "loads in a host (ABI %s)",
                           wasmplug_abi_string(info.abi));

@@ -4,7 +4,8 @@
  * config_get, result_read, abi_version), created once per host and shared
  * by every instance; each function finds its call through the instance's
  * user pointer. Also the compatibility ABI (alloc/dealloc): bytes calls through
- * alloc / f(ptr, len) -> packed u64 / dealloc, and plugin_get_manifest.
+ * alloc / f(ptr, len) -> packed u64 / dealloc, and plugin_get_manifest; and
+ * which ABI a module follows (wasmplug_module_abi, for loads and tools).
  */
 #include "internal.h"
 
@@ -58,20 +59,109 @@ static wasmplug_valtype letter(char c)
     }
 }
 
+bool wph_sig_is(const wasmplug_functype *t, const char *params, const char *results)
+{
+    if (t->param_count != strlen(params) || t->result_count != strlen(results))
+        return false;
+    for (uint32_t i = 0; i < t->param_count; i++)
+        if (t->params[i] != letter(params[i]))
+            return false;
+    for (uint32_t i = 0; i < t->result_count; i++)
+        if (t->results[i] != letter(results[i]))
+            return false;
+    return true;
+}
+
 bool wph_type_is(const wasmplug_func *f, const char *params, const char *results)
 {
     if (!f)
         return false;
     wasmplug_functype t = wasmplug_func_type(f);
-    if (t.param_count != strlen(params) || t.result_count != strlen(results))
-        return false;
-    for (uint32_t i = 0; i < t.param_count; i++)
-        if (t.params[i] != letter(params[i]))
-            return false;
-    for (uint32_t i = 0; i < t.result_count; i++)
-        if (t.results[i] != letter(results[i]))
-            return false;
-    return true;
+    return wph_sig_is(&t, params, results);
+}
+
+bool wph_export_type(const wasmplug_module *m, const char *name, wasmplug_functype *t,
+                     bool *is_func)
+{
+    uint32_t n = wasmplug_module_export_count(m);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *en;
+        size_t len;
+        wasmplug_externtype et;
+        if (wasmplug_module_export(m, i, &en, &len, &et) != WASMPLUG_OK)
+            continue;
+        if (len == strlen(name) && memcmp(en, name, len) == 0) {
+            *is_func = et.kind == WASMPLUG_EXTERN_FUNC;
+            if (*is_func)
+                *t = et.of.func;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Which ABI a module follows                                               */
+/* ------------------------------------------------------------------------ */
+
+static bool exports_func(const wasmplug_module *m, const char *name)
+{
+    wasmplug_functype t;
+    bool is_func = false;
+    return wph_export_type(m, name, &t, &is_func) && is_func;
+}
+
+static bool exports_sig(const wasmplug_module *m, const char *name, const char *params,
+                        const char *results)
+{
+    wasmplug_functype t;
+    bool is_func = false;
+    return wph_export_type(m, name, &t, &is_func) && is_func && wph_sig_is(&t, params, results);
+}
+
+bool wph_command_exports(const wasmplug_module *m)
+{
+    /* All three with their types decide (a module may export one of these
+     * names for other reasons). */
+    return exports_sig(m, "initialize", "ii", "i") && exports_sig(m, "handle_command", "ii", "i") &&
+           exports_sig(m, "shutdown", "", "i");
+}
+
+wasmplug_abi wasmplug_module_abi(const wasmplug_module *m)
+{
+    if (!m)
+        return WASMPLUG_ABI_NONE;
+    const uint8_t *data;
+    size_t size;
+    wasmplug_abi abi = WASMPLUG_ABI_NONE;
+    if (wasmplug_module_custom_section(m, "wasmplug_abi", &data, &size) == WASMPLUG_OK)
+        abi = WASMPLUG_ABI_V1;
+    /* The first import from the plugin ABI's module or wasm-bindgen's. */
+    uint32_t n = wasmplug_module_import_count(m);
+    for (uint32_t i = 0; i < n && abi == WASMPLUG_ABI_NONE; i++) {
+        const char *mod, *name;
+        size_t modlen, namelen;
+        wasmplug_externtype t;
+        if (wasmplug_module_import(m, i, &mod, &modlen, &name, &namelen, &t) != WASMPLUG_OK)
+            continue;
+        if (modlen == 8 && memcmp(mod, "wasmplug", 8) == 0)
+            abi = WASMPLUG_ABI_V1;
+        else if (wph_bindgen_module(mod, modlen))
+            abi = WASMPLUG_ABI_BINDGEN;
+    }
+    if (abi == WASMPLUG_ABI_NONE && exports_func(m, "__wbindgen_malloc"))
+        abi = WASMPLUG_ABI_BINDGEN;
+    if (wph_command_exports(m))
+        abi = WASMPLUG_ABI_COMMAND;
+    /* The v1 hooks decide first; otherwise the compatibility-ABI exports
+     * mark a compatibility module even if it also imports wasmplug.log or
+     * wasmplug.config_get (docs/ABI.md allows that). */
+    if (exports_func(m, "wasmplug_init") || exports_func(m, "wasmplug_dispose"))
+        abi = WASMPLUG_ABI_V1;
+    else if (exports_func(m, "alloc") && exports_func(m, "dealloc") &&
+             exports_func(m, "plugin_handle_event"))
+        abi = WASMPLUG_ABI_COMPAT;
+    return abi;
 }
 
 /* ------------------------------------------------------------------------ */

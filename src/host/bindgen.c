@@ -152,8 +152,6 @@ wasmplug_status wph_bindgen_link(wasmplug_plugin *p, const char *name, size_t na
     wasmplug_status st = wph_own_func(p, type, fn, info, &slot->of.func);
     if (st != WASMPLUG_OK)
         return wph_fail(err, st, WASMPLUG_PHASE_LOAD, p->name, full, "cannot link %s", full);
-    if (p->abi == WASMPLUG_ABI_NONE)
-        p->abi = WASMPLUG_ABI_BINDGEN;
     return WASMPLUG_OK;
 }
 

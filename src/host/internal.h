@@ -564,6 +564,14 @@ WPH_INTERNAL wasmplug_status wph_buf_append(uint8_t **buf, size_t *len, size_t *
 WPH_INTERNAL uint8_t *wph_mem_range(wasmplug_instance *inst, uint32_t addr, uint32_t len);
 /* Whether f has exactly the type given in signature letters (i I f F). */
 WPH_INTERNAL bool wph_type_is(const wasmplug_func *f, const char *params, const char *results);
+/* Whether t is exactly that type. */
+WPH_INTERNAL bool wph_sig_is(const wasmplug_functype *t, const char *params, const char *results);
+/* Whether m exports name: false if not; *is_func, and *t when it is a function. */
+WPH_INTERNAL bool wph_export_type(const wasmplug_module *m, const char *name,
+                                  wasmplug_functype *t, bool *is_func);
+/* Whether m exports the command ABI's initialize, handle_command and
+ * shutdown with their types (docs/ABI.md "Command plugins"). */
+WPH_INTERNAL bool wph_command_exports(const wasmplug_module *m);
 
 /* metrics.c: what one call adds to the metrics (gathered before its
  * instance may be discarded). */

@@ -328,8 +328,6 @@ static wasmplug_status link_one(wasmplug_plugin *p, uint32_t i, wasmplug_plugin_
         if (!type_equal(&type.of.func, &have))
             return type_mismatch(p, full, &type.of.func, &have, err);
         slot->of.func = h->abi[k];
-        if (p->abi == WASMPLUG_ABI_NONE)
-            p->abi = WASMPLUG_ABI_V1;
         return WASMPLUG_OK;
     }
 
@@ -423,8 +421,6 @@ static wasmplug_status link_service(wasmplug_plugin *p, uint32_t i, const char *
     wasmplug_functype have = wasmplug_func_type(f->func);
     if (!type_equal(want, &have))
         return type_mismatch(p, full, want, &have, err);
-    if (p->abi == WASMPLUG_ABI_NONE)
-        p->abi = WASMPLUG_ABI_V1;
     if (held) {
         p->imports[i].of.func = f->func;
         return WASMPLUG_OK;

@@ -153,41 +153,6 @@ static bool in_own_call(wasmplug_plugin *p)
 /* Load                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static bool export_type(wasmplug_module *m, const char *name, wasmplug_functype *t, bool *is_func)
-{
-    uint32_t n = wasmplug_module_export_count(m);
-    for (uint32_t i = 0; i < n; i++) {
-        const char *en;
-        size_t len;
-        wasmplug_externtype et;
-        if (wasmplug_module_export(m, i, &en, &len, &et) != WASMPLUG_OK)
-            continue;
-        if (len == strlen(name) && memcmp(en, name, len) == 0) {
-            *is_func = et.kind == WASMPLUG_EXTERN_FUNC;
-            if (*is_func)
-                *t = et.of.func;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool sig_is(const wasmplug_functype *t, const char *params, const char *results)
-{
-    static const char letters[] = "iIfF";
-    static const wasmplug_valtype types[] = {WASMPLUG_I32, WASMPLUG_I64, WASMPLUG_F32,
-                                             WASMPLUG_F64};
-    if (t->param_count != strlen(params) || t->result_count != strlen(results))
-        return false;
-    for (uint32_t i = 0; i < t->param_count; i++)
-        if (t->params[i] != types[strchr(letters, params[i]) - letters])
-            return false;
-    for (uint32_t i = 0; i < t->result_count; i++)
-        if (t->results[i] != types[strchr(letters, results[i]) - letters])
-            return false;
-    return true;
-}
-
 /* Find a lifecycle export; a wrong type fails the load with ERR_ABI. */
 static wasmplug_status hook(wasmplug_plugin *p, const char *name, const char *params,
                             const char *results, const char *want, bool *found,
@@ -196,9 +161,9 @@ static wasmplug_status hook(wasmplug_plugin *p, const char *name, const char *pa
     wasmplug_functype t;
     bool is_func = false;
     *found = false;
-    if (!export_type(p->module, name, &t, &is_func))
+    if (!wph_export_type(p->module, name, &t, &is_func))
         return WASMPLUG_OK;
-    if (!is_func || !sig_is(&t, params, results))
+    if (!is_func || !wph_sig_is(&t, params, results))
         return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, name,
                         "export %s must be a function %s", name, want);
     *found = true;
@@ -226,7 +191,6 @@ static wasmplug_status check_abi_section(wasmplug_plugin *p, wasmplug_plugin_err
         return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, "",
                         "the plugin needs plugin ABI %u.%u; this host implements %d.%d", major,
                         minor, WASMPLUG_ABI_VERSION, WASMPLUG_ABI_MINOR);
-    p->abi = WASMPLUG_ABI_V1;
     return WASMPLUG_OK;
 }
 
@@ -258,38 +222,20 @@ static wasmplug_status inspect_exports(wasmplug_plugin *p, const char *const *ex
         (st = hook(p, "plugin_handle_event", "ii", "I", "(i32, i32) -> i64", &handle, e)) ||
         (st = hook(p, "__wbindgen_malloc", "i", "i", "(i32) -> i32", &bg_malloc, e)))
         return st;
-    /* wasm-bindgen: its imports (permissions.c) or its allocator. Its init
-     * and cleanup are the plain names, so they are hooks of such modules only. */
-    if (bg_malloc && p->abi == WASMPLUG_ABI_NONE)
-        p->abi = WASMPLUG_ABI_BINDGEN;
+    /* wasm-bindgen's init and cleanup are the plain names, so they are
+     * hooks of such modules only. */
     if (p->abi == WASMPLUG_ABI_BINDGEN &&
         ((st = hook(p, "init", "", "", "() -> ()", &p->hook_bg_init, e)) ||
          (st = hook(p, "cleanup", "", "", "() -> ()", &p->hook_bg_cleanup, e))))
         return st;
-    /* The command ABI: its three exports decide (a module may export one of
-     * these names for other reasons), then the allocator is required. */
-    wasmplug_functype ct;
-    bool cf = false;
-    if (export_type(p->module, "initialize", &ct, &cf) && cf && sig_is(&ct, "ii", "i") &&
-        export_type(p->module, "handle_command", &ct, &cf) && cf && sig_is(&ct, "ii", "i") &&
-        export_type(p->module, "shutdown", &ct, &cf) && cf && sig_is(&ct, "", "i")) {
-        if (!alloc_ || !dealloc_)
-            return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, "handle_command",
-                            "a command plugin (initialize, handle_command, shutdown) needs "
-                            "exports alloc (i32) -> i32 and dealloc (i32, i32)");
-        p->abi = WASMPLUG_ABI_COMMAND;
-    }
-    /* The v1 hooks decide first; otherwise the compatibility-ABI exports mark a
-     * compatibility module even if it also imports wasmplug.log or
-     * wasmplug.config_get (docs/ABI.md allows that). */
-    if (p->hook_init || p->hook_dispose)
-        p->abi = WASMPLUG_ABI_V1;
-    else if (alloc_ && dealloc_ && handle)
-        p->abi = WASMPLUG_ABI_COMPAT;
+    if (wph_command_exports(p->module) && (!alloc_ || !dealloc_))
+        return wph_fail(e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_LOAD, p->name, "handle_command",
+                        "a command plugin (initialize, handle_command, shutdown) needs "
+                        "exports alloc (i32) -> i32 and dealloc (i32, i32)");
     for (size_t i = 0; i < nexports; i++) {
         wasmplug_functype t;
         bool is_func = false;
-        if (!export_type(p->module, exports[i], &t, &is_func) || !is_func)
+        if (!wph_export_type(p->module, exports[i], &t, &is_func) || !is_func)
             return wph_fail(e, WASMPLUG_ERR_NOT_FOUND, WASMPLUG_PHASE_LOAD, p->name, exports[i],
                             "the manifest lists export '%s' but the module exports no such "
                             "function",
@@ -412,6 +358,8 @@ static wasmplug_status build_module(wasmplug_plugin *p, const uint8_t *wasm, siz
     }
     if (st == WASMPLUG_OK)
         st = check_abi_section(p, e);
+    if (st == WASMPLUG_OK)
+        p->abi = wasmplug_module_abi(p->module);
     if (st == WASMPLUG_OK)
         st = wph_link_imports(p, e);
     if (st == WASMPLUG_OK)
@@ -1354,7 +1302,7 @@ wasmplug_status wph_version_call(wasmplug_plugin *p, const char *func, const uin
             s->in = in;
             s->in_len = in_len;
             wasmplug_functype t = wasmplug_func_type(f);
-            if (sig_is(&t, "", "i")) {
+            if (wph_sig_is(&t, "", "i")) {
                 wasmplug_val r;
                 wasmplug_error ee;
                 wasmplug_error_clear(&ee);
@@ -1366,9 +1314,9 @@ wasmplug_status wph_version_call(wasmplug_plugin *p, const char *func, const uin
                                   s->err_set ? ": " : "", s->err_set ? s->errmsg : "");
                     e.plugin_code = r.of.i32;
                 }
-            } else if (sig_is(&t, "ii", "I")) {
+            } else if (wph_sig_is(&t, "ii", "I")) {
                 st = wph_compat_call(s, f, func, &e);
-            } else if (p->abi == WASMPLUG_ABI_COMMAND && sig_is(&t, "ii", "i")) {
+            } else if (p->abi == WASMPLUG_ABI_COMMAND && wph_sig_is(&t, "ii", "i")) {
                 st = wph_command_call(s, f, func, in, in_len, WASMPLUG_PHASE_CALL, &e);
             } else {
                 st = wph_fail(&e, WASMPLUG_ERR_ABI, WASMPLUG_PHASE_CALL, p->name, func,

@@ -457,22 +457,21 @@ static wasmplug_status f_abi(ctx *c, const char *key, const yaml_node_t *v)
     if (v->type == YAML_SCALAR_NODE) {
         const char *s = wpm_sval(v);
         c->m->abi_given = true;
-        if (!strcmp(s, "v1") || !strcmp(s, "1") || !strcmp(s, "1.0")) {
+        if (!strcmp(s, "1") || !strcmp(s, "1.0")) {
             c->m->abi = WASMPLUG_ABI_V1;
             return WASMPLUG_OK;
         }
-        if (!strcmp(s, "compat")) {
-            c->m->abi = WASMPLUG_ABI_COMPAT;
-            return WASMPLUG_OK;
-        }
-        if (!strcmp(s, "none")) {
-            c->m->abi = WASMPLUG_ABI_NONE;
-            return WASMPLUG_OK;
-        }
+        for (wasmplug_abi a = WASMPLUG_ABI_NONE; a <= WASMPLUG_ABI_COMMAND; a++)
+            if (!strcmp(s, wasmplug_abi_string(a))) {
+                c->m->abi = a;
+                return WASMPLUG_OK;
+            }
     }
-    return wpm_fail(c, v, "'abi' must be one of v1, compat, none (got %s%.80s%s)",
-                v->type == YAML_SCALAR_NODE ? "'" : wpm_kind_name(v),
-                v->type == YAML_SCALAR_NODE ? wpm_sval(v) : "", v->type == YAML_SCALAR_NODE ? "'" : "");
+    return wpm_fail(c, v,
+                    "'abi' must be one of v1, compat, wasm-bindgen, command, none (got %s%.80s%s)",
+                    v->type == YAML_SCALAR_NODE ? "'" : wpm_kind_name(v),
+                    v->type == YAML_SCALAR_NODE ? wpm_sval(v) : "",
+                    v->type == YAML_SCALAR_NODE ? "'" : "");
 }
 
 static wasmplug_status f_authors(ctx *c, const char *key, const yaml_node_t *v)

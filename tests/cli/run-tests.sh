@@ -55,6 +55,14 @@ run "$W" inspect "$PLUG/echo.wasm"
 expect "inspect: sections, imports, exports" 0 "Sections" "wasmplug.input_read" "echo () -> i32" "Features"
 run "$W" inspect --json "$PLUG/echo.wasm"
 expect "inspect --json" 0 '"exports"' '"sections"' '"features"' '"sizes"'
+# The plugin ABI a load would detect, text and --json.
+for abi in v1:echo command:abi_command wasm-bindgen:abi_bindgen; do
+    run "$W" inspect "$PLUG/${abi#*:}.wasm"
+    grep -A1 "^Plugin ABI" "$T/out" >"$T/abi"
+    check "inspect: ${abi#*:} follows ABI ${abi%%:*}" grep -qx "  ${abi%%:*}" "$T/abi"
+    run "$W" inspect --json "$PLUG/${abi#*:}.wasm"
+    expect "inspect --json: ${abi#*:} follows ABI ${abi%%:*}" 0 "\"abi\": \"${abi%%:*}\""
+done
 run "$W" inspect "$PLUG/threads.wasm"
 expect "inspect: unsupported feature named" 4 "threads" "NOT supported"
 run "$W" inspect "$PLUG/simd.wasm"
@@ -105,6 +113,26 @@ cp p/echo/echo.wasm p/wrong_abi/
 sed 's/^abi: v1/abi: compat/' p/echo/plugin.yaml >p/wrong_abi/plugin.yaml
 run "$W" validate p/wrong_abi
 expect "validate: declared ABI differs from the module's" 4 "declares abi compat but the module follows v1"
+# The newer ABIs declared in a manifest: checked against the module's.
+mkdir -p p/command p/bindgen
+cp "$PLUG/abi_command.wasm" p/command/
+cp "$PLUG/abi_bindgen.wasm" p/bindgen/
+printf 'id: command-plugin\nversion: 1.0.0\nmodule: abi_command.wasm\nabi: command\n' \
+    >p/command/plugin.yaml
+printf 'id: bindgen-plugin\nversion: 1.0.0\nmodule: abi_bindgen.wasm\nabi: wasm-bindgen\n' \
+    >p/bindgen/plugin.yaml
+run "$W" validate p/command
+expect "validate: declared abi command" 0 "loads in a host (ABI command)"
+run "$W" validate p/bindgen
+expect "validate: declared abi wasm-bindgen" 0 "loads in a host (ABI wasm-bindgen)"
+sed -i 's/^abi: command/abi: wasm-bindgen/' p/command/plugin.yaml
+run "$W" validate p/command
+expect "validate: abi wasm-bindgen declared for a command module" 4 \
+    "declares abi wasm-bindgen but the module follows command"
+sed -i 's/^abi: wasm-bindgen/abi: bindgen/' p/command/plugin.yaml
+run "$W" validate p/command
+expect "validate: an unknown abi, located" 4 "plugin.yaml:4:6:" \
+    "'abi' must be one of v1, compat, wasm-bindgen, command, none (got 'bindgen')"
 mkdir -p p/small_memory
 cp p/echo/echo.wasm p/small_memory/
 sed 's/^  max_memory: 4MiB/  max_memory: 64KiB/' p/echo/plugin.yaml >p/small_memory/plugin.yaml

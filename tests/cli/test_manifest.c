@@ -150,6 +150,37 @@ static void test_services(void)
     }
 }
 
+/* Every ABI name a manifest may declare, and what it declares. */
+static void test_abi_names(void)
+{
+    static const struct {
+        const char *text;
+        wasmplug_abi abi;
+    } cases[] = {{"v1", WASMPLUG_ABI_V1},
+                 {"\"1.0\"", WASMPLUG_ABI_V1},
+                 {"compat", WASMPLUG_ABI_COMPAT},
+                 {"wasm-bindgen", WASMPLUG_ABI_BINDGEN},
+                 {"command", WASMPLUG_ABI_COMMAND},
+                 {"none", WASMPLUG_ABI_NONE}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "id: x\nversion: 1.0.0\nabi: %s\n", cases[i].text);
+        wasmplug_manifest_doc *d = NULL;
+        wasmplug_manifest_diag diag;
+        CHECK(wasmplug_manifest_parse(text, strlen(text), "m.yaml", &d, &diag) == WASMPLUG_OK);
+        CHECK(d && d->abi_given && d->abi == cases[i].abi);
+        /* Handed to the host as metadata under the name it was declared by. */
+        wasmplug_manifest hm;
+        CHECK(d && wasmplug_manifest_to_host(d, &hm) == WASMPLUG_OK);
+        bool meta = false;
+        for (size_t k = 0; d && k < hm.metadata_count; k++)
+            meta |= !strcmp(hm.metadata[k].key, "abi") &&
+                    !strcmp(hm.metadata[k].value, wasmplug_abi_string(cases[i].abi));
+        CHECK(meta);
+        wasmplug_manifest_doc_free(d);
+    }
+}
+
 /* text must fail at line:column with msg in the message. */
 static void bad(const char *text, unsigned line, unsigned col, const char *msg)
 {
@@ -175,7 +206,10 @@ static void test_errors(void)
     bad("version: 1.0.0\n", 1, 1, "missing required key 'id'");
     bad("id: x\n", 1, 1, "missing required key 'version'");
     bad("id: x\nversion: 1.0.0\nmodule: ../evil.wasm\n", 3, 9, "relative path");
-    bad("id: x\nversion: 1.0.0\nabi: v2\n", 3, 6, "v1, compat, none");
+    bad("id: x\nversion: 1.0.0\nabi: v2\n", 3, 6,
+        "'abi' must be one of v1, compat, wasm-bindgen, command, none (got 'v2')");
+    bad("id: x\nversion: 1.0.0\nabi: bindgen\n", 3, 6, "(got 'bindgen')");
+    bad("id: x\nversion: 1.0.0\nabi: [command]\n", 3, 6, "command, none (got a list)");
     bad("id: x\nversion: 1.0.0\nexports: count\n", 3, 10, "must be a list");
     bad("id: x\nversion: 1.0.0\nconfig: {a: [1]}\n", 3, 13, "'config.a'");
     bad("id: x\nversion: 1.0.0\ndependencies: [a]\n", 3, 15,
@@ -365,6 +399,7 @@ int main(void)
 {
     test_full();
     test_errors();
+    test_abi_names();
     test_all_errors();
     test_services();
     test_capabilities();
