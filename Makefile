@@ -21,7 +21,7 @@
 DEB_PACKAGES = cmake make gcc clang lld wabt wasi-libc libclang-rt-14-dev-wasm32 \
                libjansson-dev libyaml-dev libsqlite3-dev pkg-config binaryen jq \
                libsodium-dev libarchive-dev libcurl4-openssl-dev minisign python3 openssl libmicrohttpd-dev \
-               libhiredis-dev redis-server chromium nodejs wrk
+               libhiredis-dev redis-server chromium nodejs wrk curl
 EXTRA_DEB_PACKAGES ?=
 # Scripts `make deps` runs after the Debian packages, each idempotent (e.g.
 # the plugin toolchains: Rust, AssemblyScript, Zig). DEPS_SCRIPTS= skips them.

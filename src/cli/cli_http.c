@@ -18,6 +18,7 @@
 #include "run_opts.h"
 
 #include "services/grants.h"
+#include "services/launch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,59 +52,21 @@ int cli_http_continue(void)
 #endif
 }
 
-/* The requested http entries: the manifest's (for an installed plugin only
- * those granted at install), or the --allow-http patterns when the
- * manifest asks for none. Appended as "http:<entry>" permissions, which the
- * run's policy grants (run_opts.h). */
-bool cli_http_requests(const wasmplug_manifest_doc *doc, const run_opts *o,
-                       const wps_grants *recorded, char ***out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    size_t mcount = doc ? doc->http_hosts.count : 0;
-    size_t total = mcount ? mcount : o->http_count;
-    if (!total)
-        return true;
-    char **list = calloc(total, sizeof *list);
-    if (!list)
-        return false;
-    for (size_t i = 0; i < total; i++) {
-        const char *entry = mcount ? doc->http_hosts.items[i] : o->http[i];
-        size_t len = strlen(HTTP_PREFIX) + strlen(entry) + 1;
-        char *perm = malloc(len);
-        if (!perm)
-            break;
-        snprintf(perm, len, "%s%s", HTTP_PREFIX, entry);
-        /* Run from a path, the manifest's request needs --allow-http too;
-         * installed, what was granted at install. */
-        bool keep = recorded ? wps_grants_has(recorded, perm) : o->http_count > 0;
-        if (keep)
-            list[(*n)++] = perm;
-        else
-            free(perm);
-    }
-    *out = list;
-    return true;
-}
-
 #ifdef WASMPLUG_CLI_DIST
 
 struct cli_http {
     wasmplug_http_policy *pol;
 };
 
-int cli_http_attach(wasmplug_host *h, const run_opts *o, cli_http **out)
+int cli_http_policy(const run_opts *o, wasmplug_http_policy **out)
 {
-    *out = NULL;
-    cli_http *c = calloc(1, sizeof *c);
-    if (!c || wasmplug_http_policy_new(NULL, &c->pol) != WASMPLUG_OK) {
-        free(c);
+    wasmplug_http_policy *pol = NULL;
+    if (wasmplug_http_policy_new(NULL, &pol) != WASMPLUG_OK)
         return cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
-    }
-    *out = c;
+    *out = pol;
     char msg[512];
     for (size_t i = 0; i < o->http_count; i++)
-        if (wasmplug_http_policy_allow(c->pol, "*", o->http[i], msg, sizeof msg) != WASMPLUG_OK) {
+        if (wasmplug_http_policy_allow(pol, "*", o->http[i], msg, sizeof msg) != WASMPLUG_OK) {
             cli_error("--allow-http: %s", msg);
             return EXIT_USAGE;
         }
@@ -117,7 +80,7 @@ int cli_http_attach(wasmplug_host *h, const run_opts *o, cli_http **out)
         }
         memcpy(host, arg, (size_t)(eq - arg));
         host[eq - arg] = '\0';
-        if (wasmplug_http_policy_allow_address(c->pol, host, eq + 1, msg, sizeof msg) !=
+        if (wasmplug_http_policy_allow_address(pol, host, eq + 1, msg, sizeof msg) !=
             WASMPLUG_OK) {
             cli_error("--allow-http-address: %s", msg);
             return EXIT_USAGE;
@@ -128,8 +91,21 @@ int cli_http_attach(wasmplug_host *h, const run_opts *o, cli_http **out)
             cli_error("--http-ca: cannot read %s: %s", o->http_ca, strerror(errno));
             return EXIT_USAGE;
         }
-        wasmplug_http_policy_set_ca_file(c->pol, o->http_ca);
+        wasmplug_http_policy_set_ca_file(pol, o->http_ca);
     }
+    return EXIT_OK;
+}
+
+int cli_http_attach(wasmplug_host *h, const run_opts *o, cli_http **out)
+{
+    *out = NULL;
+    cli_http *c = calloc(1, sizeof *c);
+    if (!c)
+        return cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
+    *out = c;
+    int rc = cli_http_policy(o, &c->pol);
+    if (rc != EXIT_OK)
+        return rc;
     if (wasmplug_http_attach(h, c->pol, NULL) != WASMPLUG_OK)
         return cli_fail_json(EXIT_INTERNAL, NULL, "cannot attach the HTTP service");
     return EXIT_OK;
@@ -167,7 +143,7 @@ json_t *cli_http_grants(const wasmplug_manifest_doc *doc, const run_opts *o)
     char **perms = NULL, **lines = NULL;
     size_t n = 0, nlines = 0;
     if (wasmplug_http_policy_new(NULL, &pol) != WASMPLUG_OK ||
-        !cli_http_requests(doc, o, NULL, &perms, &n))
+        wps_launch_http_requests(doc, NULL, o->http, o->http_count, &perms, &n) != WASMPLUG_OK)
         goto out;
     for (size_t i = 0; i < o->http_count; i++)
         wasmplug_http_policy_allow(pol, "*", o->http[i], NULL, 0);

@@ -4,8 +4,10 @@
  * linked there; the static wasmplug forwards these commands).
  *
  * The worker runs installed plugins only (the store, --store), each with
- * what the operator granted it at install (as `run` and `serve` do: the
- * server library's serve_app), loaded on first request with an instance
+ * what the operator granted it at install less --deny, WASI and outbound
+ * HTTP included (as `run` and `serve` do: the server library's serve_app;
+ * --allow-http-address and --http-ca shape the HTTP policy), loaded on
+ * first request with an instance
  * pool of --concurrency instances, in one host with the services (data
  * under --data-dir); a request's timeout and fuel only lower the plugin's.
  * Its counters and its plugins' metrics are served as Prometheus text on
@@ -172,9 +174,17 @@ static const cli_opt WORKER_OPTS[] = {
     {"concurrency", 'c', true, Q_CONCURRENCY}, {"consumer", 0, true, Q_CONSUMER},
     {"claim-idle", 0, true, Q_CLAIM_IDLE}, {"max-deliveries", 0, true, Q_MAX_DELIVERIES},
     {"idempotency-ttl", 0, true, Q_IDEM_TTL}, {"metrics", 0, true, Q_METRICS},
-    {"batch", 0, true, Q_BATCH}, {NULL, 0, false, 0}};
+    {"batch", 0, true, Q_BATCH}, CLI_LAUNCH_OPTS, {NULL, 0, false, 0}};
+
+static int worker(int argc, char **argv, run_opts *ro);
 
 int cmd_worker(int argc, char **argv)
+{
+    return run_opts_scoped(worker, argc, argv);
+}
+
+/* ro: --deny and the HTTP policy's flags (freed by the caller). */
+static int worker(int argc, char **argv, run_opts *ro)
 {
     cli_args a = {argc, argv, 1, false};
     wasmplug_worker_config wc;
@@ -203,7 +213,9 @@ int cmd_worker(int argc, char **argv)
             break;
         case Q_CLAIM_IDLE: ok = parse_ms("--claim-idle", arg, &wc.claim_idle_ms); break;
         case Q_IDEM_TTL: ok = parse_ms("--idempotency-ttl", arg, &wc.idempotency_ttl_ms); break;
-        default: break;
+        default:
+            ok = id < CLI_LAUNCH_OPT || run_opts_apply(ro, id - CLI_LAUNCH_OPT, arg);
+            break;
         }
         if (!ok)
             return EXIT_USAGE;
@@ -227,7 +239,11 @@ int cmd_worker(int argc, char **argv)
     char msg[1024];
     wasmplug_worker *w = NULL;
     worker_metrics *metrics = NULL;
-    wasmplug_status st = wasmplug_worker_new(&wc, &w, msg, sizeof msg);
+    wasmplug_http_policy *http = NULL;
+    wasmplug_status st = WASMPLUG_OK;
+    if ((rc = cli_http_policy(ro, &http)) != EXIT_OK)
+        goto out;
+    st = wasmplug_worker_new(&wc, &w, msg, sizeof msg);
     if (st != WASMPLUG_OK) {
         rc = cli_fail_json(st == WASMPLUG_ERR_ARGUMENT ? EXIT_USAGE : EXIT_INTERNAL, "usage", msg);
         goto out;
@@ -242,7 +258,10 @@ int cmd_worker(int argc, char **argv)
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    serve_app_config ac = {G.store, G.data_dir, ctx.pool, WASMPLUG_BOUNDS_AUTO};
+    /* Plugins get what was granted at install, less --deny; outbound HTTP
+     * through the operator's policy (as serve). */
+    serve_app_config ac = {G.store, G.data_dir, ctx.pool, WASMPLUG_BOUNDS_AUTO, http,
+                           ro->denies, ro->deny_count};
     if ((st = serve_app_new(&ac, &ctx.app, msg, sizeof msg)) != WASMPLUG_OK) {
         rc = cli_fail_json(cli_exit_for(st), NULL, msg);
         goto out;
@@ -293,6 +312,7 @@ int cmd_worker(int argc, char **argv)
 out:
     worker_metrics_stop(metrics);
     serve_app_free(ctx.app);
+    wasmplug_http_policy_free(http);
     wasmplug_worker_free(w);
     pthread_mutex_destroy(&ctx.load_lock);
     return rc;

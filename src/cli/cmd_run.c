@@ -14,6 +14,7 @@
 
 #include <wasmplug/native.h>
 #include "services/grants.h"
+#include "services/launch.h"
 #include "services/store.h"
 
 #include <errno.h>
@@ -210,12 +211,18 @@ void run_opts_free(run_opts *o)
     free((void *)o->denies);
     free((void *)o->http);
     free((void *)o->http_addrs);
-    for (size_t i = 0; i < o->http_perm_count; i++)
-        free(o->http_perms[i]);
-    free(o->http_perms);
 }
 
 /* '*' matches any run of characters. */
+int run_opts_scoped(int (*fn)(int, char **, run_opts *), int argc, char **argv)
+{
+    run_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = fn(argc, argv, &o);
+    run_opts_free(&o);
+    return rc;
+}
+
 bool cli_glob(const char *pat, const char *s)
 {
     if (*pat == '\0')
@@ -297,18 +304,12 @@ bool cli_provides(const char *module, const char *name)
 /* Loading                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* WASI for run: what the manifest asks (env, filesystem) plus the flags,
- * each with the permission the host checks ("wasi.env:NAME",
- * "wasi.fs.read:GUEST", "wasi.fs.write:GUEST"). */
+/* What run loads the plugin with (services/launch.h: the manifest's
+ * requests, the grants recorded at install, the flags), and where the
+ * plugin's stdout and stderr go. */
 typedef struct wasi_setup {
-    wasmplug_wasi_config cfg;
-    const char **env, **inherit;
-    size_t nenv, ninherit;
-    wasmplug_wasi_preopen *pre;
-    size_t npre;
-    char **perms; /* owned */
-    bool *from_manifest; /* per perm: the manifest asked (else a flag did) */
-    size_t nperms;
+    wps_launch launch;
+    wasmplug_wasi_preopen *dirs; /* --dir */
     bool capture; /* --json: keep plugin stdout/stderr for the JSON result */
     char *cap[2];
     size_t caplen[2];
@@ -338,81 +339,36 @@ static void wasi_output(void *user, int fd, const uint8_t *data, size_t len)
     fflush(stderr);
 }
 
-static bool add_perm(wasi_setup *w, const char *prefix, const char *what, bool manifest)
-{
-    size_t n = strlen(prefix) + strlen(what) + 1;
-    char *p = malloc(n);
-    char **l = realloc(w->perms, (w->nperms + 1) * sizeof *l);
-    if (l)
-        w->perms = l;
-    bool *m = realloc(w->from_manifest, (w->nperms + 1) * sizeof *m);
-    if (m)
-        w->from_manifest = m;
-    if (!p || !l || !m) {
-        free(p);
-        return false;
-    }
-    snprintf(p, n, "%s%s", prefix, what);
-    m[w->nperms] = manifest;
-    l[w->nperms++] = p;
-    return true;
-}
-
-static bool add_env(wasi_setup *w, const char *spec, bool manifest)
-{
-    const char *eq = strchr(spec, '=');
-    char name[256];
-    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - spec) : (int)strlen(spec), spec);
-    if (eq)
-        w->env[w->nenv++] = spec;
-    else
-        w->inherit[w->ninherit++] = spec;
-    return add_perm(w, "wasi.env:", name, manifest);
-}
-
-static bool add_dir(wasi_setup *w, const char *host, const char *guest, bool ro, bool manifest)
-{
-    wasmplug_wasi_preopen *d = &w->pre[w->npre++];
-    d->host_path = host;
-    d->guest_path = guest;
-    d->read_only = ro;
-    return add_perm(w, ro ? "wasi.fs.read:" : "wasi.fs.write:", guest, manifest);
-}
-
-static bool wasi_build(wasi_setup *w, const wasmplug_manifest_doc *doc, const run_opts *o)
+/* The permissions granted: the manifest's requests (host functions,
+ * services, http and WASI) minus --deny, plus what --grant, --allow-env and
+ * --dir give. For an installed plugin (recorded != NULL) only the
+ * manifest's requests the operator granted at install count; a plugin run
+ * from a path gets what its manifest requests, since the operator runs it
+ * by hand (http with --allow-http). The policy grants exactly the list; a
+ * plugin importing anything else is denied. */
+static bool wasi_build(wasi_setup *w, const wasmplug_manifest_doc *doc, const run_opts *o,
+                       const wps_grants *recorded)
 {
     memset(w, 0, sizeof *w);
-    size_t menv = doc ? doc->env.count : 0, mdirs = doc ? doc->dir_count : 0;
-    w->env = calloc(menv + o->env_count + 1, sizeof *w->env);
-    w->inherit = calloc(menv + o->env_count + 1, sizeof *w->inherit);
-    w->pre = calloc(mdirs + o->dir_count + 1, sizeof *w->pre);
-    if (!w->env || !w->inherit || !w->pre)
-        return false;
-    for (size_t i = 0; i < menv; i++)
-        if (!add_env(w, doc->env.items[i], true))
-            return false;
-    for (size_t i = 0; i < o->env_count; i++)
-        if (!add_env(w, o->env[i], false))
-            return false;
-    for (size_t i = 0; i < mdirs; i++)
-        if (!add_dir(w, doc->dirs[i].host, doc->dirs[i].guest, doc->dirs[i].readonly, true))
-            return false;
-    for (size_t i = 0; i < o->dir_count; i++)
-        if (!add_dir(w, o->dirs[i].host, o->dirs[i].guest, o->dirs[i].readonly, false))
-            return false;
-    wasmplug_wasi_config_init(&w->cfg);
-    w->cfg.env = w->env;
-    w->cfg.env_count = w->nenv;
-    w->cfg.env_inherit = w->inherit;
-    w->cfg.env_inherit_count = w->ninherit;
-    w->cfg.preopens = w->pre;
-    w->cfg.preopen_count = w->npre;
-    w->cfg.on_output = wasi_output;
-    w->cfg.output_user = w;
-    w->capture = G.json;
-    w->escape = term_is_tty(stderr);
     term_stream_init(&w->shown[0], stderr, TERM_TEXT);
     term_stream_init(&w->shown[1], stderr, TERM_TEXT);
+    w->dirs = calloc(o->dir_count + 1, sizeof *w->dirs);
+    if (!w->dirs)
+        return false;
+    for (size_t i = 0; i < o->dir_count; i++) {
+        w->dirs[i].host_path = o->dirs[i].host;
+        w->dirs[i].guest_path = o->dirs[i].guest;
+        w->dirs[i].read_only = o->dirs[i].readonly;
+    }
+    wps_launch_opts lo = {recorded,   o->grants,    o->grant_count, o->denies, o->deny_count,
+                          o->env,     o->env_count, w->dirs,        o->dir_count, o->http,
+                          o->http_count};
+    if (wps_launch_make(doc, &lo, &w->launch) != WASMPLUG_OK)
+        return false;
+    w->launch.wasi.on_output = wasi_output;
+    w->launch.wasi.output_user = w;
+    w->capture = G.json;
+    w->escape = term_is_tty(stderr);
     return true;
 }
 
@@ -420,58 +376,10 @@ static void wasi_free(wasi_setup *w)
 {
     term_stream_finish(&w->shown[0]);
     term_stream_finish(&w->shown[1]);
-    free((void *)w->env);
-    free((void *)w->inherit);
-    free(w->pre);
-    for (size_t i = 0; i < w->nperms; i++)
-        free(w->perms[i]);
-    free(w->perms);
-    free(w->from_manifest);
+    wps_launch_free(&w->launch);
+    free(w->dirs);
     free(w->cap[0]);
     free(w->cap[1]);
-}
-
-/* The permissions granted: the manifest's requests (host functions, services
- * and WASI) minus --deny, plus what --grant, --allow-env and --dir give. For an
- * installed plugin (recorded != NULL) only the manifest's requests the
- * operator granted at install count (services/grants.h); a plugin run from
- * a path gets what its manifest requests, since the operator runs it by
- * hand. The policy grants exactly the list; a plugin importing anything
- * else is denied. */
-static const char **requested_perms(const wasmplug_manifest_doc *doc, const run_opts *o,
-                                    const wasi_setup *w, const wps_grants *recorded, size_t *n)
-{
-    const char **list = NULL;
-    *n = 0;
-    size_t mcount = doc ? doc->permissions.count : 0; /* host functions and services */
-    for (size_t i = 0; i < mcount; i++) {
-        const char *p = doc->permissions.items[i];
-        if (!strncmp(p, "http:", 5))
-            continue; /* http needs --allow-http: o->http_perms below */
-        bool denied = recorded && !wps_grants_has(recorded, p);
-        for (size_t j = 0; j < o->deny_count && !denied; j++)
-            denied = cli_glob(o->denies[j], p) || cli_glob(p, o->denies[j]);
-        if (!denied && !push(&list, n, p))
-            break;
-    }
-    for (size_t i = 0; i < o->grant_count; i++)
-        if (!push(&list, n, o->grants[i]))
-            break;
-    for (size_t i = 0; i < o->http_perm_count; i++) { /* filtered by cli_http_requests */
-        bool denied = false;
-        for (size_t j = 0; j < o->deny_count && !denied; j++)
-            denied = cli_glob(o->denies[j], o->http_perms[i]);
-        if (!denied && !push(&list, n, o->http_perms[i]))
-            break;
-    }
-    for (size_t i = 0; i < w->nperms; i++) {
-        bool denied = recorded && w->from_manifest[i] && !wps_grants_has(recorded, w->perms[i]);
-        for (size_t j = 0; j < o->deny_count && !denied; j++)
-            denied = cli_glob(o->denies[j], w->perms[i]);
-        if (!denied && !push(&list, n, w->perms[i]))
-            break;
-    }
-    return list;
 }
 
 /* What the compiled-module cache did for this run (for --stats). */
@@ -486,26 +394,23 @@ static wps_native_info native_info;
  * miss or an invalid entry compiles and (re)writes the entry.
  */
 static wasmplug_status load_plugin(wasmplug_host *h, const cli_plugin *p, const run_opts *o,
-                                   wasi_setup *w, const wps_grants *recorded,
-                                   wasmplug_manifest *hm, wasmplug_plugin **out,
+                                   wasi_setup *w, wasmplug_manifest *hm, wasmplug_plugin **out,
                                    wasmplug_plugin_error *err, uint64_t *load_ns,
                                    uint64_t *init_ns)
 {
-    size_t nperm;
-    const char **perms = requested_perms(p->doc, o, w, recorded, &nperm);
-    for (size_t i = 0; i < nperm; i++)
-        wasmplug_host_grant(h, "*", perms[i]);
+    for (size_t i = 0; i < w->launch.perm_count; i++)
+        wasmplug_host_grant(h, "*", w->launch.perms[i]);
     /* With --deny, the manifest's request must not include the denied
      * permission either: pass the filtered list. */
-    hm->permissions = perms;
-    hm->permission_count = nperm;
+    hm->permissions = w->launch.perms;
+    hm->permission_count = w->launch.perm_count;
 
     wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
     lo.manifest = hm;
     lo.config = o->config;
     lo.config_count = o->config_count;
     lo.limits = o->limits;
-    lo.wasi = &w->cfg;
+    lo.wasi = &w->launch.wasi;
     if (o->stats && !lo.limits.fuel)
         lo.limits.fuel = WASMPLUG_FUEL_UNLIMITED - 1; /* counted, never reached */
     /* The plugin's name: its id, or a bare module's file name. */
@@ -553,7 +458,7 @@ static wasmplug_status load_plugin(wasmplug_host *h, const cli_plugin *p, const 
         st = wasmplug_plugin_init(*out, err);
         *init_ns = now_ns() - t1;
     }
-    return st; /* perms stays in hm->permissions until the caller frees it */
+    return st;
 }
 
 static int report_error(wasmplug_status st, const wasmplug_plugin_error *err)
@@ -917,7 +822,7 @@ int cmd_run(int argc, char **argv)
         mr->max_input_bytes = 0;
     if (fl->max_output_bytes)
         mr->max_output_bytes = 0;
-    hm.permissions = NULL; /* load_plugin sets the filtered list (ours to free) */
+    hm.permissions = NULL; /* load_plugin sets the filtered list */
     hm.permission_count = 0;
     /* Before the host starts its timer thread, so that it leaves SIGINT to us. */
     cli_interrupt_start(cancel_running, NULL);
@@ -929,10 +834,6 @@ int cmd_run(int argc, char **argv)
     wasmplug_status svcst = cli_attach_services(h, svcmsg, sizeof svcmsg);
     if (svcst != WASMPLUG_OK) {
         rc = cli_fail_json(cli_exit_for(svcst), NULL, svcmsg);
-        goto out;
-    }
-    if (!wasi_build(&w, p.doc, &o)) {
-        rc = cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
         goto out;
     }
     /* An installed plugin gets what the operator granted at install. */
@@ -951,8 +852,7 @@ int cmd_run(int argc, char **argv)
         wps_grants_free(&recorded);
         goto out;
     }
-    if (!cli_http_requests(p.doc, &o, installed ? &recorded : NULL, &o.http_perms,
-                           &o.http_perm_count)) {
+    if (!wasi_build(&w, p.doc, &o, installed ? &recorded : NULL)) {
         wps_grants_free(&recorded);
         rc = cli_fail_json(EXIT_INTERNAL, NULL, "out of memory");
         goto out;
@@ -962,8 +862,7 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     uint64_t load_ns = 0, init_ns = 0;
-    wasmplug_status st = load_plugin(h, &p, &o, &w, installed ? &recorded : NULL, &hm, &pl, &err,
-                                     &load_ns, &init_ns);
+    wasmplug_status st = load_plugin(h, &p, &o, &w, &hm, &pl, &err, &load_ns, &init_ns);
     if (st == WASMPLUG_ERR_PERMISSION_DENIED)
         explain_denial(&p, &o, installed ? &recorded : NULL, &err);
     wps_grants_free(&recorded);
@@ -1191,7 +1090,6 @@ out:
     if (h)
         wasmplug_host_free(h);
     cli_http_free(http);
-    free((void *)hm.permissions);
     wasi_free(&w);
     cli_plugin_free(&p);
     run_opts_free(&o);

@@ -14,6 +14,7 @@
  */
 #include "cli.h"
 #include "cli_dist.h"
+#include "run_opts.h"
 
 #include "server/api.h"
 #include "server/serve_app.h"
@@ -39,7 +40,7 @@ static const cli_opt SERVE_OPTS[] = {
     {"no-load", 0, false, S_NO_LOAD},         {"idle-timeout", 0, true, S_TIMEOUT},
     {"max-connections-per-ip", 0, true, S_PER_IP}, {"queue-redis", 0, true, S_QUEUE_REDIS},
     {"queue-stream", 0, true, S_QUEUE_STREAM},  {"queue-plugins", 0, true, S_QUEUE_PLUGINS},
-    {"queue-timeout", 0, true, S_QUEUE_TIMEOUT}, {NULL, 0, false, 0}};
+    {"queue-timeout", 0, true, S_QUEUE_TIMEOUT}, CLI_LAUNCH_OPTS, {NULL, 0, false, 0}};
 
 /* The token: the file's first line, at least 16 printable characters, in a
  * file only its owner can read. NULL after printing why. */
@@ -145,7 +146,15 @@ static void cancel_all(serve_app *app)
     wasmplug_free(names);
 }
 
+static int serve(int argc, char **argv, run_opts *ro);
+
 int cmd_serve(int argc, char **argv)
+{
+    return run_opts_scoped(serve, argc, argv);
+}
+
+/* ro: --deny and the HTTP policy's flags (freed by the caller). */
+static int serve(int argc, char **argv, run_opts *ro)
 {
     cli_args a = {argc, argv, 1, false};
     const char *arg, *token_file = NULL, *access_log = NULL;
@@ -226,6 +235,10 @@ int cmd_serve(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        default:
+            if (!run_opts_apply(ro, id - CLI_LAUNCH_OPT, arg))
+                return EXIT_USAGE;
+            break;
         }
     }
     if (!qc.url && (qc.stream || qc.plugins)) {
@@ -274,12 +287,20 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN); /* a Redis connection that broke is an error value */
 
-    serve_app_config ac = {G.store, G.data_dir, pool, bounds_from_env()};
+    /* Plugins get what was granted at install, less --deny; outbound HTTP
+     * through the operator's policy. */
+    serve_app_config ac = {G.store, G.data_dir, pool, bounds_from_env(), NULL, ro->denies,
+                           ro->deny_count};
+    wasmplug_http_policy *http = NULL;
     serve_app *app = NULL;
     serve_queue *queue = NULL;
     server *srv = NULL;
     char msg[1024];
-    wasmplug_status st = serve_app_new(&ac, &app, msg, sizeof msg);
+    wasmplug_status st = WASMPLUG_OK;
+    if ((rc = cli_http_policy(ro, &http)) != EXIT_OK)
+        goto out;
+    ac.http = http;
+    st = serve_app_new(&ac, &app, msg, sizeof msg);
     if (st != WASMPLUG_OK) {
         rc = cli_fail_json(cli_exit_for(st), NULL, msg);
         goto out;
@@ -335,6 +356,7 @@ out:
     server_free(srv);
     serve_app_free(app);
     serve_queue_free(queue);
+    wasmplug_http_policy_free(http);
     if (log)
         fclose(log);
     free(token);

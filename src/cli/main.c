@@ -34,6 +34,17 @@ typedef struct command {
     "  --fuel N             instruction budget per call\n"                               \
     "  --max-memory SIZE    linear memory limit (64KiB pages; 16MiB, 1GiB)\n"            \
     "  --max-call-depth N   nested wasm calls\n"
+/* serve and worker: what their plugins get (run_opts.h CLI_LAUNCH_OPTS). */
+#define LAUNCH_FLAGS                                                                     \
+    "A plugin gets what was granted at install, as `run` gives it (host functions,\n"    \
+    "services, WASI variables and directories, outbound HTTP), less --deny:\n"           \
+    "  --deny PATTERN       deny what PATTERN matches, whatever was granted at install\n"\
+    "                       ('http:*': no network; 'wasi.fs.*': no directories)\n"       \
+    "  --allow-http PATTERN outbound HTTP only where PATTERN allows it too (default:\n"  \
+    "                       the recorded http grants alone decide)\n"                    \
+    "  --allow-http-address HOST=CIDR  let HOST resolve to the special range CIDR\n"     \
+    "                       (loopback, private, ...: refused by default)\n"              \
+    "  --http-ca FILE       PEM CA bundle trusted for HTTPS besides the system's\n"
 #define WASI_FLAGS                                                                       \
     "  --allow-env NAME     let the plugin see environment variable NAME (a '*' at\n"   \
     "                       the end matches a prefix; NAME=VALUE sets a value)\n"       \
@@ -128,7 +139,9 @@ static const command COMMANDS[] = {
      "        [--max-body SIZE] [--idle-timeout DURATION] [--drain-timeout DURATION]\n"
      "        [--access-log FILE|-|off] [--max-connections-per-ip N] [--no-load]\n"
      "        [--queue-redis URL [--queue-stream NAME] [--queue-plugins PATTERNS]\n"
-     "         [--queue-timeout DURATION]]",
+     "         [--queue-timeout DURATION]]\n"
+     "        [--deny PATTERN] [--allow-http PATTERN] [--allow-http-address HOST=CIDR]\n"
+     "        [--http-ca FILE]",
      "serve the store's plugins over HTTP (JSON API, Prometheus metrics)",
      "Loads every installed plugin (newest version) with the permissions granted at\n"
      "install, and answers an HTTP API: plugins and their info, load/reload/kill/\n"
@@ -161,6 +174,7 @@ static const command COMMANDS[] = {
      "  --queue-timeout D    longest wait for a worker's answer (default 30s; at most\n"
      "                       a request's timeout_ms + 2s): then 504. Each waiting\n"
      "                       call holds a server thread (--threads)\n"
+     LAUNCH_FLAGS
      "SIGHUP syncs with the store: new plugins are loaded, changed ones reloaded\n"
      "without dropping calls, removed ones killed. SIGTERM/SIGINT drain and stop.\n"},
     {"remove", cmd_remove, "remove ID[@VERSION] [--purge]",
@@ -170,7 +184,8 @@ static const command COMMANDS[] = {
     {"worker", CLI_DIST(cmd_worker),
      "worker --redis URL --stream NAME --group GROUP [--concurrency N] [--consumer NAME]\n"
      "        [--claim-idle DURATION] [--max-deliveries N] [--idempotency-ttl DURATION]\n"
-     "        [--batch N] [--metrics [HOST:]PORT]",
+     "        [--batch N] [--metrics [HOST:]PORT] [--deny PATTERN] [--allow-http PATTERN]\n"
+     "        [--allow-http-address HOST=CIDR] [--http-ca FILE]",
      "run plugin calls queued on a Redis stream",
      "Joins consumer group GROUP of stream NAME (both created if missing) on the\n"
      "Redis at URL (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH) and\n"
@@ -187,7 +202,7 @@ static const command COMMANDS[] = {
      "with backoff. SIGTERM or Ctrl-C: finish and answer the calls in hand, exit.\n"
      "SIGHUP: sync with the store (new plugins loaded, new versions hot-reloaded).\n"
      "  --metrics [HOST:]PORT  Prometheus counters at /metrics (127.0.0.1 unless\n"
-     "                     HOST; port 0 picks one, printed on stderr)\n"},
+     "                     HOST; port 0 picks one, printed on stderr)\n" LAUNCH_FLAGS},
     {"submit", CLI_DIST(cmd_submit),
      "submit --redis URL --stream NAME PLUGIN FUNCTION [INPUT | --input-file F]\n"
      "        [--timeout DURATION] [--idempotency-key KEY] [--call-timeout DURATION]\n"

@@ -43,13 +43,23 @@ typedef struct run_opts {
     const char **http_addrs;       /* run: --allow-http-address HOST=CIDR */
     size_t http_addr_count;
     const char *http_ca;           /* run: --http-ca FILE */
-    char **http_perms;             /* run: the "http:<entry>" requests (owned) */
-    size_t http_perm_count;
 } run_opts;
 
 extern const cli_opt RUN_COMMON_OPTS[];
+/* The options serve and worker share with run, for the plugins they load
+ * from the store: --deny (whatever was recorded at install) and the HTTP
+ * policy (--allow-http, --allow-http-address, --http-ca). Their ids are
+ * CLI_LAUNCH_OPT + R_*: run_opts_apply(o, id - CLI_LAUNCH_OPT, arg). */
+#define CLI_LAUNCH_OPT 1000
+#define CLI_LAUNCH_OPTS                                                     \
+    {"deny", 0, true, CLI_LAUNCH_OPT + R_DENY},                             \
+        {"allow-http", 0, true, CLI_LAUNCH_OPT + R_ALLOW_HTTP},             \
+        {"allow-http-address", 0, true, CLI_LAUNCH_OPT + R_ALLOW_HTTP_ADDR}, \
+        {"http-ca", 0, true, CLI_LAUNCH_OPT + R_HTTP_CA}
 bool run_opts_apply(run_opts *o, int id, const char *arg);
 void run_opts_free(run_opts *o);
+/* fn(argc, argv, o) with o zeroed first and freed after (serve, worker). */
+int run_opts_scoped(int (*fn)(int, char **, run_opts *), int argc, char **argv);
 bool cli_glob(const char *pat, const char *s);
 /* The CLI's host functions (module "host"): log, add, time_ms. */
 wasmplug_status cli_register_host_functions(wasmplug_host *h);
@@ -63,10 +73,14 @@ bool cli_http_needed(const run_opts *o, const struct wps_grants *recorded);
 /* In the static command: continue in wasmplug-dist (returns only on
  * failure, with an exit code); -1 where this command has HTTP itself. */
 int cli_http_continue(void);
-/* The "http:<entry>" permissions to request (owned strings, *out freed
- * with its items); false for lack of memory. */
-bool cli_http_requests(const wasmplug_manifest_doc *doc, const run_opts *o,
-                       const struct wps_grants *recorded, char ***out, size_t *n);
+#ifdef WASMPLUG_CLI_DIST
+struct wasmplug_http_policy;
+/* The HTTP policy of --allow-http, --allow-http-address and --http-ca (an
+ * exit code after printing why; *out, set even then, freed by the caller
+ * with wasmplug_http_policy_free). With no --allow-http the policy has no
+ * rules: the grants alone decide. */
+int cli_http_policy(const run_opts *o, struct wasmplug_http_policy **out);
+#endif
 /* Attach the HTTP service (a stub in the static command) from the flags. */
 int cli_http_attach(wasmplug_host *h, const run_opts *o, cli_http **out);
 void cli_http_free(cli_http *c);

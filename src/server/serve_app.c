@@ -1,12 +1,14 @@
 /*
  * serve_app.c - the plugins `wasmplug serve` runs: loaded from the store
- * only, with their recorded grants; hot reloads and store syncs (SIGHUP);
- * errors as JSON. Rules in serve_app.h.
+ * only, with their recorded grants (WASI and HTTP too, as run loads them);
+ * hot reloads and store syncs (SIGHUP); errors as JSON. Rules in
+ * serve_app.h.
  */
 #include "serve_app.h"
 #include "serve_queue.h"
 
 #include "services/grants.h"
+#include "services/launch.h"
 #include "services/store.h"
 
 #include <wasmplug/manifest.h>
@@ -30,6 +32,15 @@ wasmplug_status serve_app_new(const serve_app_config *cfg, serve_app **out, char
         return WASMPLUG_ERR_NOMEM;
     }
     pthread_mutex_init(&app->lock, NULL);
+    app->denies = calloc(cfg->deny_count + 1, sizeof *app->denies);
+    for (size_t i = 0; app->denies && i < cfg->deny_count; i++)
+        if ((app->denies[app->deny_count] = strdup(cfg->denies[i])) != NULL)
+            app->deny_count++;
+    if (!app->denies || app->deny_count < cfg->deny_count) {
+        snprintf(msg, msgsize, "out of memory");
+        serve_app_free(app);
+        return WASMPLUG_ERR_NOMEM;
+    }
     app->pool_size = cfg->pool_size ? cfg->pool_size : 4;
     wasmplug_host_config hc;
     memset(&hc, 0, sizeof hc);
@@ -43,7 +54,12 @@ wasmplug_status serve_app_new(const serve_app_config *cfg, serve_app **out, char
     wasmplug_services_config sc;
     wasmplug_services_config_init(&sc);
     sc.data_dir = app->data_dir;
-    sc.enable &= ~WASMPLUG_SERVICE_HTTP; /* outbound HTTP needs a policy serve does not have */
+    sc.enable &= ~WASMPLUG_SERVICE_HTTP; /* attached on its own, with its policy */
+    if (cfg->http && (st = wasmplug_http_attach(app->host, cfg->http, NULL)) != WASMPLUG_OK) {
+        snprintf(msg, msgsize, "cannot attach the HTTP service: %s", wasmplug_strerror(st));
+        serve_app_free(app);
+        return st;
+    }
     if ((st = wasmplug_bus_new(app->host, NULL, &app->bus)) != WASMPLUG_OK) {
         snprintf(msg, msgsize, "cannot create the event bus: %s", wasmplug_strerror(st));
         serve_app_free(app);
@@ -81,6 +97,9 @@ void serve_app_free(serve_app *app)
     free(app->entries);
     free(app->store);
     free(app->data_dir);
+    for (size_t i = 0; i < app->deny_count; i++)
+        free(app->denies[i]);
+    free(app->denies);
     pthread_mutex_destroy(&app->lock);
     free(app);
 }
@@ -128,14 +147,15 @@ static wasmplug_status fail(wasmplug_plugin_error *err, wasmplug_status st, cons
     return st;
 }
 
-/* What an installed plugin is loaded with: its manifest, the permissions it
- * requests that the operator granted (the host policy grants exactly those
- * to this name), no WASI directories or environment, no outbound HTTP. */
+/* What an installed plugin is loaded with: its manifest and what
+ * services/launch.h makes of it with the grants recorded at install and the
+ * operator's denials (the host policy grants exactly those permissions to
+ * this name; the WASI environment and directories likewise). */
 typedef struct load_plan {
     wps_entry found;
     wps_grants grants;
     wasmplug_manifest hm;
-    const char **perms;
+    wps_launch launch;
     char *module;
 } load_plan;
 
@@ -143,7 +163,7 @@ static void plan_free(load_plan *p)
 {
     wps_entry_clear(&p->found);
     wps_grants_free(&p->grants);
-    free(p->perms);
+    wps_launch_free(&p->launch);
     free(p->module);
 }
 
@@ -163,20 +183,16 @@ static wasmplug_status plan_make(serve_app *app, const char *ref, load_plan *p,
         return fail(err, st, ref, "%s", msg);
     const wasmplug_manifest_doc *doc = p->found.doc;
     wasmplug_manifest_to_host(doc, &p->hm);
-    p->perms = calloc(doc->permissions.count + 1, sizeof *p->perms);
+    wps_launch_opts lo = {.recorded = &p->grants,
+                          .denies = (const char *const *)app->denies,
+                          .deny_count = app->deny_count};
     p->module = wasmplug_manifest_module_path(doc);
-    if (!p->perms || !p->module)
+    if (!p->module || wps_launch_make(doc, &lo, &p->launch) != WASMPLUG_OK)
         return fail(err, WASMPLUG_ERR_NOMEM, ref, "out of memory");
-    size_t n = 0;
-    for (size_t i = 0; i < doc->permissions.count; i++) {
-        const char *perm = doc->permissions.items[i];
-        if (strncmp(perm, "http:", 5) != 0 && wps_grants_has(&p->grants, perm)) {
-            p->perms[n++] = perm;
-            wasmplug_host_grant(app->host, doc->id, perm);
-        }
-    }
-    p->hm.permissions = p->perms;
-    p->hm.permission_count = n;
+    for (size_t i = 0; i < p->launch.perm_count; i++)
+        wasmplug_host_grant(app->host, doc->id, p->launch.perms[i]);
+    p->hm.permissions = p->launch.perms;
+    p->hm.permission_count = p->launch.perm_count;
     return WASMPLUG_OK;
 }
 
@@ -224,6 +240,7 @@ static wasmplug_status load_locked(serve_app *app, const char *ref, uint32_t poo
     }
     wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
     lo.manifest = &p.hm;
+    lo.wasi = &p.launch.wasi;
     lo.pool_size = pool ? pool : app->pool_size;
     lo.init = true;
     wasmplug_plugin *pl = NULL;
@@ -268,6 +285,7 @@ static wasmplug_status reload_locked(serve_app *app, const char *id, const char 
         wasmplug_plugin_get_info(pl, &info);
         wasmplug_load_options lo = WASMPLUG_LOAD_OPTIONS_INIT;
         lo.manifest = &p.hm;
+        lo.wasi = &p.launch.wasi;
         lo.pool_size = info.pool_size;
         wasmplug_reload_options ro;
         memset(&ro, 0, sizeof ro);

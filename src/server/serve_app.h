@@ -1,7 +1,10 @@
 /*
  * serve_app.h - what `wasmplug serve` serves: a plugin host whose plugins
  * all come from the plugin store, each with exactly the permissions the
- * operator granted when installing it (services/grants.h), the host
+ * operator granted when installing it (services/grants.h) less what the
+ * operator denies now, loaded as `wasmplug run` loads them
+ * (services/launch.h: the same permissions, WASI environment variables and
+ * directories, outbound HTTP through the operator's HTTP policy), the host
  * services (key-value, SQL, notify, events: data under data_dir) and an
  * event bus. The route files api_*.c reach it with server_app(req).
  *
@@ -24,6 +27,7 @@
 
 #include <wasmplug.h>
 #include <wasmplug/events.h>
+#include <wasmplug/http.h>
 
 #include <pthread.h>
 #include <sys/types.h>
@@ -34,6 +38,14 @@ typedef struct serve_app_config {
     const char *data_dir;    /* plugins' data (kv, db); NULL: no storage services */
     uint32_t pool_size;      /* instances per plugin; 0: 4 */
     wasmplug_bounds_mode bounds;
+    /* Outbound HTTP: the operator's policy (plugins reach what their
+     * recorded http grants and the policy both allow; a policy without
+     * rules leaves it to the grants). NULL: no HTTP service. Must outlive
+     * the app. */
+    const wasmplug_http_policy *http;
+    /* Permission patterns denied whatever was recorded (serve --deny). */
+    const char *const *denies;
+    size_t deny_count;
 } serve_app_config;
 
 /* One loaded plugin: where it was installed from. */
@@ -51,6 +63,8 @@ typedef struct serve_app {
     wasmplug_bus *bus;
     char *store;
     char *data_dir;
+    char **denies;          /* serve_app_config.denies (copies) */
+    size_t deny_count;
     uint32_t pool_size;
     server *srv;            /* set by the command once listening */
     atomic_bool ready;      /* the store's plugins were loaded */
@@ -72,7 +86,7 @@ void serve_app_free(serve_app *app);
 
 /**
  * Load ref ("ID" or "ID@VERSION") from the store under the name ID, with
- * its recorded grants, and initialize it. ERR_NOT_FOUND (not installed),
+ * its recorded grants (less the denied ones), and initialize it. ERR_NOT_FOUND (not installed),
  * ERR_DUPLICATE (loaded already), load and init errors (err).
  */
 wasmplug_status serve_app_load(serve_app *app, const char *ref, uint32_t pool_size,

@@ -16,6 +16,8 @@ root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 # shellcheck source=tests/http/server-lib.sh
 . "$here/server-lib.sh"
+# shellcheck source=tests/http/check-lib.sh
+. "$here/check-lib.sh"
 trap 'stop_servers; rm -rf "$work"' EXIT
 start_server plain
 
@@ -24,24 +26,6 @@ cp "$wasm" "$work/wr/weather-report.wasm"
 url=http://127.0.0.1:$port/json
 allow="--allow-http http://127.0.0.1:*/json"
 loop="--allow-http-address 127.0.0.1=127.0.0.0/8"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; cat "$work/err" 2>/dev/null || true; }
-# expect CODE "description" command... : the exit code must be CODE
-expect() {
-    want=$1 what=$2
-    shift 2
-    set +e
-    "$@" >"$work/out" 2>"$work/err"
-    got=$?
-    set -e
-    if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want"; fi
-}
-contains() { # FILE TEXT
-    if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks '$2'"; fi
-}
-
 # No --allow-http: no network at all (the import is denied at load).
 expect 5 "run without --allow-http" "$cli" run "$work/wr" summary "$url"
 contains "$work/err" "wasmplug.http_request"
@@ -126,5 +110,4 @@ expect 2 "bad --allow-http-address" "$cli" run "$work/wr" summary "$url" $allow 
 contains "$work/err" "HOST=CIDR"
 expect 2 "--allow-http on exec" "$cli" exec --allow-http x "$wasm"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_done

@@ -17,17 +17,12 @@ W=$(abs "$W") PLUG=$(abs "$PLUG") EVPLUG=$(abs "$EVPLUG") SRC=$(abs "$SRC")
 # shellcheck source=tests/cli/lib.sh
 . "$SRC/lib.sh"
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$PORT" --bind 127.0.0.1 --dir "$T" --save "" --appendonly no \
-    --logfile "$T/redis.log" --daemonize no &
-RPID=$!
-trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
-i=0
-until redis-cli -p "$PORT" ping >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -gt 500 ] && { echo "FAIL redis-server did not start"; exit 1; }
-    sleep 0.02
-done
+# shellcheck source=tests/redis/redis-lib.sh
+. "$SRC/../redis/redis-lib.sh"
+trap 'kill $redis_pid 2>/dev/null; wait $redis_pid 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+start_redis "$T"
+PORT=$redis_port
+RPID=$redis_pid
 URL="redis://127.0.0.1:$PORT"
 
 mkdir -p kvp pub
