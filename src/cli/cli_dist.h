@@ -2,7 +2,9 @@
  * cli_dist.h - the distribution commands (cmd_dist.c, cmd_sign.c) and how
  * the static wasmplug reaches them (dist_forward.c): they need libcurl,
  * libarchive and libsodium, so they live in the dynamically linked
- * wasmplug-dist, which a static wasmplug executes for them.
+ * wasmplug-dist, which a static wasmplug executes for them; so do serve,
+ * worker and submit, runs with outbound HTTP, and any command given
+ * --kv-redis or --events-redis (hiredis).
  */
 #ifndef WASMPLUG_CLI_DIST_H
 #define WASMPLUG_CLI_DIST_H
@@ -37,6 +39,8 @@ int cli_dist_fail(int st, const char *msg);
 #else
 /* Execute wasmplug-dist with this process's arguments; returns only on failure. */
 int cli_dist_forward(int argc, char **argv);
+/* The same, with why it failed in msg instead of printed. */
+void cli_dist_exec(char *msg, size_t msg_size);
 #define CLI_DIST(fn) cli_dist_forward
 #endif
 

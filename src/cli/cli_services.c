@@ -6,9 +6,11 @@
  * stderr too, escaped. With --kv-redis the key-value data is on Redis; with
  * --events-redis the bus is bridged to Redis Streams for the --bridge
  * topics (then what the plugin publishes there goes to Redis, and is not
- * printed: other hosts receive it).
+ * printed: other hosts receive it). Both need hiredis, which only
+ * wasmplug-dist links: the static command continues there.
  */
 #include "cli.h"
+#include "cli_dist.h"
 
 #include <wasmplug/events.h>
 #include <wasmplug/events_bridge.h>
@@ -19,7 +21,9 @@
 /* The event bus of the command's host (one host per command), and its
  * bridge to Redis (--events-redis). */
 static wasmplug_bus *cli_bus;
+#ifdef WASMPLUG_CLI_DIST
 static wasmplug_bus_bridge *cli_bridge;
+#endif
 
 static int print_event(void *user, wasmplug_bus *bus, const wasmplug_event *events,
                        size_t count, const char **error)
@@ -68,6 +72,7 @@ const char *cli_service_hint(const char *grant)
     return "the service's key (docs/ABI.md)";
 }
 
+#ifdef WASMPLUG_CLI_DIST
 /* Bridge cli_bus to --events-redis for the --bridge patterns. */
 static wasmplug_status attach_bridge(char *msg, size_t msg_size)
 {
@@ -91,9 +96,18 @@ static wasmplug_status attach_bridge(char *msg, size_t msg_size)
     free(patterns);
     return st;
 }
+#endif
 
 wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size)
 {
+#ifndef WASMPLUG_CLI_DIST
+    /* The static command has no Redis (hiredis: src/cli/CMakeLists.txt):
+     * continue in wasmplug-dist (returns only when that fails, with why). */
+    if (G.kv_redis || G.events_redis) {
+        cli_dist_exec(msg, msg_size);
+        return WASMPLUG_ERR_UNSUPPORTED;
+    }
+#endif
     wasmplug_services_config sc;
     wasmplug_services_config_init(&sc);
     sc.data_dir = G.data_dir;
@@ -106,11 +120,13 @@ wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size
             wasmplug_bus_subscribe(cli_bus, ">", NULL, print_event, NULL, NULL, NULL);
         sc.bus = cli_bus;
     }
+#ifdef WASMPLUG_CLI_DIST
     if (cli_bus && G.events_redis) {
         wasmplug_status st = attach_bridge(msg, msg_size);
         if (st != WASMPLUG_OK)
             return st;
     }
+#endif
     return wasmplug_services_attach(h, &sc, NULL, msg, msg_size);
 }
 
@@ -118,8 +134,10 @@ void cli_detach_services(void)
 {
     if (!cli_bus)
         return;
+#ifdef WASMPLUG_CLI_DIST
     wasmplug_bus_bridge_free(cli_bridge, 2000);
     cli_bridge = NULL;
+#endif
     /* What the plugin published is printed before the command ends. */
     wasmplug_bus_shutdown(cli_bus, WASMPLUG_BUS_DRAIN, 2000, NULL);
     wasmplug_bus_free(cli_bus);

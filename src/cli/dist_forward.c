@@ -41,10 +41,8 @@ bool cli_dist_wants_install(int argc, char **argv)
 
 #define HELPER "wasmplug-dist"
 
-int cli_dist_forward(int argc, char **argv)
+void cli_dist_exec(char *msg, size_t msg_size)
 {
-    (void)argc;
-    (void)argv;
     char self[PATH_MAX], tried[3 * PATH_MAX + 64] = "";
     const char *env = getenv("WASMPLUG_DIST_HELPER");
     if (env && *env) {
@@ -53,8 +51,9 @@ int cli_dist_forward(int argc, char **argv)
     } else {
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         if (n <= 0) {
-            cli_error("cannot find this executable to locate %s: %s", HELPER, strerror(errno));
-            return EXIT_INTERNAL;
+            snprintf(msg, msg_size, "cannot find this executable to locate %s: %s", HELPER,
+                     strerror(errno));
+            return;
         }
         self[n] = '\0';
         char *slash = strrchr(self, '/');
@@ -69,8 +68,19 @@ int cli_dist_forward(int argc, char **argv)
             snprintf(tried + used, sizeof tried - used, "%s%s", used ? ", " : "", path);
         }
     }
-    cli_error("this command needs %s, which was not found (tried %s); set "
-              "WASMPLUG_DIST_HELPER or reinstall wasmplug", HELPER, tried);
+    snprintf(msg, msg_size,
+             "this command needs %s, which was not found (tried %.*s); set "
+             "WASMPLUG_DIST_HELPER or reinstall wasmplug",
+             HELPER, (int)(msg_size > 200 ? msg_size - 200 : 0), tried);
+}
+
+int cli_dist_forward(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    char msg[2 * PATH_MAX];
+    cli_dist_exec(msg, sizeof msg);
+    cli_error("%s", msg);
     return EXIT_INTERNAL;
 }
 

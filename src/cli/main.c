@@ -1141,6 +1141,12 @@ int main(int argc, char **argv)
         cli_error("unknown command '%s' (commands: %s)", cmdname, names);
         return finish(EXIT_USAGE);
     }
+#ifndef WASMPLUG_CLI_DIST
+    /* Redis (hiredis) is in wasmplug-dist only (src/cli/CMakeLists.txt);
+     * given after the command, cli_attach_services continues there. */
+    if (G.kv_redis || G.events_redis)
+        return finish(cli_dist_forward(argc, argv));
+#endif
     /* The command parses its own arguments (and any global options among
      * them); colour and the store are settled lazily below, so commands
      * call cli_setup() through the hooks in their parsers. */

@@ -6,7 +6,8 @@
 # different data directories, nothing on disk, a trapping call leaves
 # nothing, `wasmplug kv` reads it); --events-redis with --bridge writes a
 # plugin's events to the topic's stream, and a run whose events Redis
-# cannot take fails.
+# cannot take fails. The static wasmplug has no Redis client: these run in
+# wasmplug-dist, whichever place the option has.
 W=$1 PLUG=$2 EVPLUG=$3 SRC=$4
 if [ -z "$W" ] || [ -z "$PLUG" ] || [ -z "$EVPLUG" ] || [ -z "$SRC" ]; then
     echo "usage: $0 WASMPLUG PLUGIN_DIR EVENTS_PLUGIN_DIR TESTS_CLI_SOURCE_DIR" >&2
@@ -49,6 +50,8 @@ run "$W" --data-dir "$T/one" --kv-redis "$URL" run kvp set "color=blue"
 expect "run: set on Redis" 0
 run "$W" --data-dir "$T/two" --kv-redis "$URL" run kvp get color
 expect "  ... another data directory reads it" 0 "blue"
+run "$W" --data-dir "$T/two" run kvp get color --kv-redis "$URL"
+expect "  ... the option after the command too (the static wasmplug: in wasmplug-dist)" 0 "blue"
 check "  ... nothing on disk" test ! -e "$T/one/kvp/kv.sqlite"
 check "  ... it is in Redis" test "$(redis-cli -p "$PORT" hget 'wasmplug:kv:{kvp}:data' color)" = blue
 run "$W" --kv-redis "$URL" run kvp set_then_trap "color=red"
