@@ -64,11 +64,12 @@ typedef struct wp_fusion {
     uint16_t br;       /* compare (register or _IMM form): its BR_IF_ form */
     uint16_t negate;   /* compare: the compare of the opposite result */
     uint16_t addr_imm; /* load/store: the form addressing (a + imm) mod 2^32 */
-    uint16_t load_op;  /* f64 add/sub/mul: the form with b loaded from memory */
+    uint16_t load_op;  /* f32/f64 add/sub/mul: the form with b loaded from memory */
     uint16_t update;   /* F64_<op>_LOAD: the form storing back to the same address */
     uint16_t add_br;   /* BR_IF, BR_IF_NOT, BR_IF_I32_<cmp>: the form with an
                           I32_ADD_IMM in front (ADD_BR_IF...) */
-    uint16_t addr_add; /* load/store: the form addressing (a + b) mod 2^32 + off */
+    uint16_t addr_add; /* load/store (and F32_<op>_LOAD): the form addressing
+                          (a + b) mod 2^32 + off */
 } wp_fusion;
 WP_INTERNAL extern const wp_fusion wp_fusions[WP_OP_COUNT];
 

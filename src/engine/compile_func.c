@@ -37,7 +37,8 @@
  * computed retargets that instruction's destination; a single value
  * returned or branched with br likewise; i32.eqz feeding br_if/if becomes
  * the opposite branch; a BR to the very next instruction is dropped; two
- * COPYs in a row become one COPY2, two I32_ADDs one I32_ADD2; an
+ * COPYs in a row become one COPY2, two I32_ADDs one I32_ADD2 (f32 and f64
+ * adds likewise: F32_ADD2, F64_ADD2); an
  * I32_ADD_IMM whose result a branch tests right after becomes part of it
  * (ADD_BR_IF...).
  *
@@ -58,7 +59,9 @@
  *     feeding a load/store becomes its _ADDR_ADD form (base + index, or
  *     base + (index << k); any offset);
  *   - an I32_SHL_IMM feeding an i32.add becomes I32_ADD_SHL (scaled index);
- *   - f64 add/sub/mul of an f64.load just emitted becomes F64_<op>_LOAD;
+ *   - f64 add/sub/mul of an f64.load just emitted becomes F64_<op>_LOAD,
+ *     f32 likewise (F32_<op>_LOAD, with the load's _ADDR_IMM or _ADDR_ADD
+ *     address);
  *   - an F64_<op>_LOAD stored back to where it loaded from becomes
  *     F64_<op>_STORE (memory updated in place), and F64_MUL_ADD_STORE when
  *     the value added was an F64_MUL_LOAD emitted just before.

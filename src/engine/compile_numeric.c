@@ -209,15 +209,24 @@ static void take_const(cctx *c, cval v, size_t pos)
 }
 
 /*
- * f64 add/sub/mul (op) of a value the F64_LOAD or F64_LOAD_ADDR_IMM emitted
- * last just loaded (b, or a when op is commutative; each is read by nothing
- * else): the load is removed and *op becomes the F64_<op>_LOAD form, *a the
- * other operand, *addr and *imm the load's address operands.
+ * f32/f64 add/sub/mul (op) of a value the load of that type emitted last
+ * just loaded (F64_LOAD, F32_LOAD, or their _ADDR_IMM forms, or
+ * F32_LOAD_ADDR_ADD; b, or a when op is commutative; each is read by nothing
+ * else): the load is removed and *op becomes the <op>_LOAD form of the same
+ * addressing, *a the other operand, *addr, *index (NONE unless the address
+ * is a sum) and *imm the load's address operands.
  */
-static bool take_f64_load(cctx *c, wp_op *op, cval *a, cval b, uint32_t *addr, uint64_t *imm)
+static bool take_load(cctx *c, wp_op *op, cval *a, cval b, uint32_t *addr, uint32_t *index,
+                      uint64_t *imm)
 {
-    if (c->dead || c->nomem || c->last_dst == NONE ||
-        (c->last_op != WP_OP_F64_LOAD && c->last_op != WP_OP_F64_LOAD_ADDR_IMM))
+    if (c->dead || c->nomem || c->last_dst == NONE)
+        return false;
+    bool f32 = *op == WP_OP_F32_ADD || *op == WP_OP_F32_SUB || *op == WP_OP_F32_MUL;
+    wp_op l = c->last_op;
+    bool by_imm = l == WP_OP_F64_LOAD_ADDR_IMM || l == WP_OP_F32_LOAD_ADDR_IMM;
+    bool by_sum = l == WP_OP_F32_LOAD_ADDR_ADD;
+    if (f32 ? l != WP_OP_F32_LOAD && l != WP_OP_F32_LOAD_ADDR_IMM && !by_sum
+            : l != WP_OP_F64_LOAD && l != WP_OP_F64_LOAD_ADDR_IMM)
         return false;
     uint32_t loaded = c->code[c->last_dst].u32;
     bool is_b = b.slot == canon(c, c->nvals + 1) && loaded == b.slot;
@@ -228,10 +237,13 @@ static bool take_f64_load(cctx *c, wp_op *op, cval *a, cval b, uint32_t *addr, u
     if (is_a)
         *a = b; /* (the load can only be last when b needed no code) */
     *addr = c->code[c->last_dst + 1].u32;
-    *imm = c->code[c->last_dst + 2].u64;
+    *index = by_sum ? c->code[c->last_dst + 2].u32 : NONE;
+    *imm = c->code[c->last_dst + 2 + by_sum].u64;
     uint32_t f = wp_fusions[*op].load_op;
-    if (c->last_op == WP_OP_F64_LOAD_ADDR_IMM)
+    if (by_imm)
         f = wp_fusions[f].addr_imm;
+    else if (by_sum)
+        f = wp_fusions[f].addr_add;
     *op = (wp_op)f;
     c->ncode = c->last_dst - 1;
     c->last_dst = NONE;
@@ -265,19 +277,32 @@ static bool take_shifted(cctx *c, cval *a, cval *b, size_t pos, uint64_t *k)
     return true;
 }
 
-/*
- * An i32.add right after another I32_ADD (no label between: address
- * arithmetic, sums in hash rounds): that one becomes I32_ADD2 and the caller
- * appends this add's operands to it. The second add runs after the first, so
- * it may read what the first wrote.
- */
-static bool take_add_pair(cctx *c)
+/* The operation running two adds of op's type in a row, or WP_OP_COUNT. */
+static wp_op add_pair(wp_op op)
 {
-    uint32_t last = wpc_last_instr_is(c, WP_OP_I32_ADD, 4);
+    switch (op) {
+    case WP_OP_I32_ADD: return WP_OP_I32_ADD2;
+    case WP_OP_F32_ADD: return WP_OP_F32_ADD2;
+    case WP_OP_F64_ADD: return WP_OP_F64_ADD2;
+    default: return WP_OP_COUNT;
+    }
+}
+
+/*
+ * An add (op: i32, f32 or f64) right after another add of its type (no
+ * label between: address arithmetic, sums in hash rounds, the sum of a
+ * dot product or a filter's taps): that one becomes the pair form
+ * (I32_ADD2...) and the caller appends this add's operands to it. The
+ * second add runs after the first, so it may read what the first wrote.
+ */
+static bool take_add_pair(cctx *c, wp_op op)
+{
+    wp_op pair = add_pair(op);
+    uint32_t last = pair == WP_OP_COUNT ? NONE : wpc_last_instr_is(c, op, 4);
     if (last == NONE)
         return false;
-    c->code[last] = c->opcells[WP_OP_I32_ADD2];
-    c->last_op = WP_OP_I32_ADD2;
+    c->code[last] = c->opcells[pair];
+    c->last_op = pair;
     return true;
 }
 
@@ -322,14 +347,16 @@ bool wpc_op_numeric(cctx *c, const wp_numop *no)
     }
     if (has_imm && (op == WP_OP_I32_SUB || op == WP_OP_I64_SUB))
         imm = 0 - imm; /* a - k == a + (-k) in both widths (i32 reads the low bits) */
-    uint32_t addr;
-    if (LIVE && wp_fusions[op].load_op && take_f64_load(c, &op, &a, b, &addr, &imm)) {
+    uint32_t addr, index;
+    if (LIVE && wp_fusions[op].load_op && take_load(c, &op, &a, b, &addr, &index, &imm)) {
         uint32_t d;
         TRY(wpc_push(c, no->r, &d));
         wpc_emit_op(c, op);
         emit_dst(c, d);
         emit_src(c, a.slot);
         emit_src(c, addr);
+        if (index != NONE)
+            emit_src(c, index);
         emit_u64(c, imm);
         return true;
     }
@@ -345,7 +372,7 @@ bool wpc_op_numeric(cctx *c, const wp_numop *no)
     }
     uint32_t d;
     TRY(wpc_push(c, no->r, &d));
-    if (LIVE && !has_imm && op == WP_OP_I32_ADD && take_add_pair(c)) {
+    if (LIVE && !has_imm && take_add_pair(c, op)) {
         emit_dst(c, d);
         emit_src(c, a.slot);
         emit_src(c, b.slot);

@@ -240,8 +240,9 @@ const char *wp_opcode_name(uint32_t op)
  *           condition is false: if, and br_if around moves)
  *   addr    a load's or store's form taking the address as a + imm (an
  *           i32.add of a constant feeding an access with offset 0)
- *   load    f64 add/sub/mul whose second operand is an f64.load emitted
- *           just before (its _ADDR_IMM twin via addr)
+ *   load    f32/f64 add/sub/mul whose second operand is a load emitted
+ *           just before (its _ADDR_IMM twin via addr; for f32 also the
+ *           _ADDR_ADD twin via addr_add, the f32.load having taken a sum)
  *   update  an F64_<op>_LOAD whose result an f64.store writes back to the
  *           address it loaded from (a[i] += x)
  *   add_br  a branch testing the result of the I32_ADD_IMM emitted just
@@ -256,6 +257,8 @@ const char *wp_opcode_name(uint32_t op)
 #define LOADOP(op, swap) [WP_OP_##op] = { 0, swap, 0, 0, 0, WP_OP_##op##_LOAD, 0, 0, 0 }
 #define UPDATE(op)                                                                                \
     [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, WP_OP_##op##_STORE, 0, 0 }
+#define LOADF(op)                                                                                 \
+    [WP_OP_##op##_LOAD] = { 0, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_IMM, 0, 0, 0, WP_OP_##op##_LOAD_ADDR_ADD }
 #define ADDBR(op) [WP_OP_##op] = { 0, 0, 0, 0, 0, 0, 0, WP_OP_ADD_##op, 0 }
 const wp_fusion wp_fusions[WP_OP_COUNT] = {
     FU(I32_ADD, WP_OP_I32_ADD_IMM, WP_OP_I32_ADD, 0, 0),
@@ -362,10 +365,17 @@ const wp_fusion wp_fusions[WP_OP_COUNT] = {
     LOADOP(F64_ADD, WP_OP_F64_ADD),
     LOADOP(F64_SUB, 0),
     LOADOP(F64_MUL, WP_OP_F64_MUL),
+    LOADOP(F32_ADD, WP_OP_F32_ADD),
+    LOADOP(F32_SUB, 0),
+    LOADOP(F32_MUL, WP_OP_F32_MUL),
+    LOADF(F32_ADD),
+    LOADF(F32_SUB),
+    LOADF(F32_MUL),
 };
 #undef FU
 #undef ADDR
 #undef ADDR_IMM_ONLY
 #undef LOADOP
 #undef UPDATE
+#undef LOADF
 #undef ADDBR

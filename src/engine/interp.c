@@ -15,7 +15,7 @@
  *    both inside the same loop so cells of either kind can run together.
  *    Guard-page faults come back as a siglongjmp to wp_interp_call.
  *  - Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, WP_ADD_BRANCH_OPS,
- *    COPY2, I32_ADD2, I32_ADD_SHL and the fused memory forms) are ordinary handlers, one
+ *    COPY2, I32_ADD2, F32_ADD2, F64_ADD2, I32_ADD_SHL and the fused memory forms) are ordinary handlers, one
  *    explicit line each, written with the same shape macros (BINOP, BR_CMP,
  *    ADD_BR, LOAD_BITS...).
  *  - FUEL is one subtraction, a store of the fuel into exec and a single
@@ -615,6 +615,16 @@ dispatch:
     OP(I32_ADD2) {
         S(1).u32 = S(2).u32 + S(3).u32;
         S(4).u32 = S(5).u32 + S(6).u32;
+        NEXT(7);
+    }
+    OP(F32_ADD2) {
+        S(1).f32 = S(2).f32 + S(3).f32;
+        S(4).f32 = S(5).f32 + S(6).f32;
+        NEXT(7);
+    }
+    OP(F64_ADD2) {
+        S(1).f64 = S(2).f64 + S(3).f64;
+        S(4).f64 = S(5).f64 + S(6).f64;
         NEXT(7);
     }
     OP(I32_ADD_SHL) {

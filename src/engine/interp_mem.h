@@ -13,7 +13,8 @@
  * offset, see SUM_AT). The
  * F64_<op>_LOAD forms are (d, a, addr, off/imm): d = a op (f64 at addr);
  * the F64_<op>_STORE forms (a, b, off) update the f64 at a + off to
- * b op (its old value).
+ * b op (its old value). F32_<op>_LOAD likewise for f32, and its
+ * _ADDR_ADD forms (d, a, base, index, off) load from the _ADDR_ADD address.
  */
 
 #if WP_GUARDED
@@ -93,6 +94,19 @@
         NEXT(5);                                                                \
     }
 
+#define F32_LOAD_OP(expr, at, n)                                                \
+    {                                                                           \
+        MEM_AT(at, 4);                                                          \
+        float m_;                                                               \
+        memcpy(&m_, p, 4);                                                      \
+        S(1).f32 = (expr);                                                      \
+        NEXT(n);                                                                \
+    }
+/* SUM_AT for the 6-cell F32_<op>_LOAD_ADDR_ADD forms (d, a, base, index,
+ * off): base in cell 3, off and shift in cell 5. */
+#define SUM_AT5(ka)                                                             \
+    (uint32_t)(S(ka).u32 + (S((ka) + 1).u32 << (ip[5].u64 >> 32 & 31))), (uint64_t)ip[5].u32
+
 #define F64_UPDATE(expr, at)                                                    \
     {                                                                           \
         MEM_AT(at, 8);                                                          \
@@ -162,6 +176,12 @@ MOP(F64_MUL_LOAD) F64_LOAD_OP(S(2).f64 * m_, AT_OFF4(3))
 MOP(F64_ADD_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 + m_, AT_IMM4(3))
 MOP(F64_SUB_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 - m_, AT_IMM4(3))
 MOP(F64_MUL_LOAD_ADDR_IMM) F64_LOAD_OP(S(2).f64 * m_, AT_IMM4(3))
+MOP(F32_ADD_LOAD) F32_LOAD_OP(S(2).f32 + m_, AT_OFF4(3), 5)
+MOP(F32_SUB_LOAD) F32_LOAD_OP(S(2).f32 - m_, AT_OFF4(3), 5)
+MOP(F32_MUL_LOAD) F32_LOAD_OP(S(2).f32 * m_, AT_OFF4(3), 5)
+MOP(F32_ADD_LOAD_ADDR_IMM) F32_LOAD_OP(S(2).f32 + m_, AT_IMM4(3), 5)
+MOP(F32_SUB_LOAD_ADDR_IMM) F32_LOAD_OP(S(2).f32 - m_, AT_IMM4(3), 5)
+MOP(F32_MUL_LOAD_ADDR_IMM) F32_LOAD_OP(S(2).f32 * m_, AT_IMM4(3), 5)
 MOP(F64_ADD_STORE) F64_UPDATE(S(2).f64 + m_, AT_OFF(1))
 MOP(F64_SUB_STORE) F64_UPDATE(S(2).f64 - m_, AT_OFF(1))
 MOP(F64_MUL_STORE) F64_UPDATE(S(2).f64 * m_, AT_OFF(1))
@@ -180,6 +200,9 @@ MOP(F32_STORE_ADDR_ADD) STORE_ADD(uint32_t, 4, f32_bits)
 MOP(F64_STORE_ADDR_ADD) STORE_ADD(uint64_t, 8, f64_bits)
 MOP(I32_STORE8_ADDR_ADD) STORE_ADD(uint8_t, 1, u32)
 MOP(I32_STORE16_ADDR_ADD) STORE_ADD(uint16_t, 2, u32)
+MOP(F32_ADD_LOAD_ADDR_ADD) F32_LOAD_OP(S(2).f32 + m_, SUM_AT5(3), 6)
+MOP(F32_SUB_LOAD_ADDR_ADD) F32_LOAD_OP(S(2).f32 - m_, SUM_AT5(3), 6)
+MOP(F32_MUL_LOAD_ADDR_ADD) F32_LOAD_OP(S(2).f32 * m_, SUM_AT5(3), 6)
 
 #undef LOAD_BITS
 #undef LOAD_EXT
@@ -187,6 +210,8 @@ MOP(I32_STORE16_ADDR_ADD) STORE_ADD(uint16_t, 2, u32)
 #undef LOAD_ADD
 #undef STORE_ADD
 #undef SUM_AT
+#undef SUM_AT5
+#undef F32_LOAD_OP
 #undef MEM_AT_SUM
 #undef MEM_AT
 #undef AT_OFF

@@ -35,13 +35,15 @@
  * returns with RETURN after the compiler has moved its results to fp[0..).
  *
  * Superinstructions (WP_IMM_OPS, WP_BRANCH_OPS, WP_ADD_BRANCH_OPS, COPY2,
- * I32_ADD2, I32_ADD_SHL, the _ADDR_IMM, _ADDR_ADD, F64_<op>_LOAD,
- * F64_<op>_STORE and F64_MUL_ADD_STORE lines of WP_MEMORY_OPS) are ordinary
+ * I32_ADD2, F32_ADD2, F64_ADD2, I32_ADD_SHL, the _ADDR_IMM, _ADDR_ADD, F64_<op>_LOAD,
+ * F64_<op>_STORE, F64_MUL_ADD_STORE and F32_<op>_LOAD lines of
+ * WP_MEMORY_OPS) are ordinary
  * table lines: the compiler emits them in place of a CONST + binary
  * operation, a compare + BR_IF/BR_IF_NOT, an I32_ADD_IMM + branch, an
  * I32_ADD_IMM or I32_ADD + load/store, an I32_SHL_IMM + I32_ADD, an F64_LOAD
- * + f64 add/sub/mul, such a load-and-compute + a store back to the same
- * address, or two COPYs / i32 adds in a row, when the first result is read
+ * + f64 add/sub/mul (f32 likewise, also from a base + index address), such
+ * a load-and-compute + a store back to the same
+ * address, or two COPYs / adds of one type in a row, when the first result is read
  * only by the second (compile_tables.c: wp_fusions maps each operation
  * to its fused forms; compile_func.c describes each fusion).
  *
@@ -85,6 +87,8 @@ typedef union wp_cell {
     X(COPY, "SS", "d = a (8 bytes)")                                                      \
     X(COPY2, "SSSS", "d1 = a1, then d2 = a2: two COPYs in a row (d1, a1, d2, a2)")     \
     X(I32_ADD2, "SSSSSS", "d1 = a1 + b1, then d2 = a2 + b2 (i32): two adds in a row")  \
+    X(F32_ADD2, "SSSSSS", "d1 = a1 + b1, then d2 = a2 + b2 (f32): two adds in a row")  \
+    X(F64_ADD2, "SSSSSS", "d1 = a1 + b1, then d2 = a2 + b2 (f64): two adds in a row")  \
     X(I32_ADD_SHL, "SSSI", "d.i32 = a + (b << imm): an i32.shl by a constant feeding an add") \
     X(CONST, "SI", "d.u64 = imm")                                                         \
     X(GLOBAL_GET, "SX", "d = global x")                                                   \
@@ -157,6 +161,13 @@ typedef union wp_cell {
     X(F64_ADD_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 + f64 at b + imm")   \
     X(F64_SUB_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 - f64 at b + imm")   \
     X(F64_MUL_LOAD_ADDR_IMM, "SSSI", "d.f64 = a.f64 * f64 at b + imm")   \
+    /* The same for f32 (d = a op m, m the f32 at addr + off / + imm). */   \
+    X(F32_ADD_LOAD, "SSSI", "d.f32 = a.f32 + f32 at b + off")            \
+    X(F32_SUB_LOAD, "SSSI", "d.f32 = a.f32 - f32 at b + off")            \
+    X(F32_MUL_LOAD, "SSSI", "d.f32 = a.f32 * f32 at b + off")            \
+    X(F32_ADD_LOAD_ADDR_IMM, "SSSI", "d.f32 = a.f32 + f32 at b + imm")   \
+    X(F32_SUB_LOAD_ADDR_IMM, "SSSI", "d.f32 = a.f32 - f32 at b + imm")   \
+    X(F32_MUL_LOAD_ADDR_IMM, "SSSI", "d.f32 = a.f32 * f32 at b + imm")   \
     /* Read-modify-write: an F64_<op>_LOAD whose result is stored back to \
      * the address it loaded from (a[i] += x): m = f64 at a + off,         \
      * then f64 at a + off = b.f64 op m. */                                 \
@@ -184,7 +195,13 @@ typedef union wp_cell {
     X(F32_STORE_ADDR_ADD, "SSSI", "store c.f32 bits at a + b + off")      \
     X(F64_STORE_ADDR_ADD, "SSSI", "store c.f64 bits at a + b + off")      \
     X(I32_STORE8_ADDR_ADD, "SSSI", "store low byte of c.i32 at a + b + off") \
-    X(I32_STORE16_ADDR_ADD, "SSSI", "store low 16 bits of c.i32 at a + b + off")
+    X(I32_STORE16_ADDR_ADD, "SSSI", "store low 16 bits of c.i32 at a + b + off") \
+    /* f32 arithmetic on a value loaded just before from a sum (d, a, base, \
+     * index, off as in the _ADDR_ADD loads): d = a op m, m the f32 at      \
+     * ((base + (index << k)) mod 2^32) + off. */                           \
+    X(F32_ADD_LOAD_ADDR_ADD, "SSSSI", "d.f32 = a.f32 + f32 at b + c + off") \
+    X(F32_SUB_LOAD_ADDR_ADD, "SSSSI", "d.f32 = a.f32 - f32 at b + c + off") \
+    X(F32_MUL_LOAD_ADDR_ADD, "SSSSI", "d.f32 = a.f32 * f32 at b + c + off")
 
 /* Unary numeric operations: d = op(a). Semantics are the wasm instruction's
  * of the same name (I32_WRAP_I64 is i32.wrap_i64, and so on). */
@@ -477,7 +494,7 @@ static inline bool wp_is_memory_op(wp_op op)
  * 32-bit offset: the _ADDR_ADD forms. */
 static inline bool wp_imm_packs_shift(wp_op op)
 {
-    return op >= WP_OP_I32_LOAD_ADDR_ADD && op <= WP_OP_I32_STORE16_ADDR_ADD;
+    return op >= WP_OP_I32_LOAD_ADDR_ADD && op <= WP_OP_F32_MUL_LOAD_ADDR_ADD;
 }
 
 /* interp.c: the operation cell for op in this build (handler address or number). */

@@ -221,7 +221,7 @@ static wasmplug_status step(verifier *v, wp_op op)
         v->cur[opnd(v, 1)] = v->cur[opnd(v, 2)];
         v->cur[opnd(v, 3)] = v->cur[opnd(v, 4)];
         return WASMPLUG_OK;
-    case WP_OP_I32_ADD2:
+    case WP_OP_I32_ADD2: case WP_OP_F32_ADD2: case WP_OP_F64_ADD2:
         TRY(need(v, opnd(v, 2), K_NUM));
         TRY(need(v, opnd(v, 3), K_NUM));
         v->cur[opnd(v, 1)] = K_NUM;

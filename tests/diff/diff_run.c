@@ -17,7 +17,7 @@
  *
  * --coverage compiles the modules and checks that their code, together,
  * holds every superinstruction the compiler can fuse (the targets of
- * wp_fusions, COPY2, I32_ADD2 and I32_ADD_SHL); it lists those never reached and exits 1
+ * wp_fusions, COPY2, I32_ADD2, F32_ADD2, F64_ADD2 and I32_ADD_SHL); it lists those never reached and exits 1
  * if there are any (gen_fused must reach them all).
  */
 #include "test.h"
@@ -63,6 +63,7 @@ static int coverage(wasmplug_engine *e, int n, char **paths)
                 fused[targets[i]] = true;
     }
     fused[WP_OP_COPY2] = fused[WP_OP_I32_ADD2] = fused[WP_OP_I32_ADD_SHL] = true;
+    fused[WP_OP_F32_ADD2] = fused[WP_OP_F64_ADD2] = true;
     for (int i = 0; i < n; i++) {
         size_t size;
         uint8_t *bytes = test_read_file(paths[i], &size);

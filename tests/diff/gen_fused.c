@@ -4,7 +4,9 @@
  * compile_tables.c wp_fusions, ops.h): binary operations with a constant
  * operand on either side and with two locals, compares feeding br_if and
  * if, loops counting with an add feeding the branch, loads and stores at
- * local + constant, local + local and local + (local << constant), f64 add/sub/mul of a load and the a[i] op= x update,
+ * local + constant, local + local and local + (local << constant), f64 and
+ * f32 add/sub/mul of a load (f32 also at local + (local << 2)) and the
+ * a[i] op= x update,
  * local-to-local copies; plus divisions, conversions and accesses that may
  * trap. Constants come from edge values (0, -1, min, max, shift counts...).
  *
@@ -243,13 +245,13 @@ static void memory_snippet(void)
     }
 }
 
-/* The f64 arithmetic on memory (and so any NaN it makes) stays in this
+/* The float arithmetic on memory (and so any NaN it makes) stays in this
  * region, which the memory hash reads as floats with NaNs counted as 0: the
  * spec leaves a NaN result's bits open. Other accesses do not reach it
  * (their addresses are below 4096, or edge values, or beyond the memory). */
 #define FLOAT_REGION 40960
 
-static void f64_snippet(void)
+static void float_snippet(void)
 {
     static const char *const ops[] = {"add", "sub", "mul"};
     const char *op = ops[pick(3)];
@@ -263,9 +265,19 @@ static void f64_snippet(void)
             printf("    (f64.store %s (f64.%s (f64.load %s) (local.get $d)))\n", addr, op, addr);
         else
             printf("    (f64.store %s (f64.%s (local.get $d) (f64.load %s)))\n", addr, op, addr);
-    } else { /* x op a[i] */
+    } else if (pick(2)) { /* x op a[i] */
         printf("    (local.set $e (f64.%s (local.get $d) (f64.load %s)))\n", op, addr);
         fold64("(i64.trunc_sat_f64_s (local.get $e))");
+    } else { /* f32: x op a[i], or a[i] op x; a[i] also at base + (index << k) */
+        printf("    (local.set $g (i32.const %u))\n", pick(64));
+        const char *faddr = pick(3) ? addr : "(i32.add (local.get $i) (i32.shl (local.get $g) (i32.const 2)))";
+        if (pick(2))
+            printf("    (local.set $s (f32.%s (local.get $s) (f32.load offset=%u %s)))\n", op,
+                   4 * pick(3), faddr);
+        else
+            printf("    (local.set $s (f32.%s (f32.load offset=%u %s) (local.get $s)))\n", op,
+                   4 * pick(3), faddr);
+        fold64("(i64.trunc_sat_f32_s (local.get $s))");
     }
 }
 
@@ -297,16 +309,32 @@ static void trap_snippet(void)
         fold32(e);
 }
 
-/* Two copies, or two i32 adds of locals, in a row (COPY2, I32_ADD2). */
+/* Two copies, or two adds of locals of one type, in a row (COPY2,
+ * I32_ADD2, F32_ADD2, F64_ADD2; the f64 sums stay in $e, which only
+ * reaches the results through i64.trunc_sat). */
 static void copy_snippet(void)
 {
-    if (pick(2))
+    switch (pick(4)) {
+    case 0:
         printf("    (local.set %s (local.get %s))\n    (local.set %s (local.get %s))\n",
                i32_local(), i32_local(), i64_local(), i64_local());
-    else
+        break;
+    case 1:
         printf("    (local.set %s (i32.add (local.get %s) (local.get %s)))\n"
                "    (local.set %s (i32.add (local.get %s) (local.get %s)))\n",
                i32_local(), i32_local(), i32_local(), i32_local(), i32_local(), i32_local());
+        break;
+    case 2: /* the second add reads the first one's sum */
+        printf("    (local.set $s (f32.add (f32.add (local.get $s) (f32.convert_i32_s (local.get %s)))"
+               " (local.get $s)))\n", i32_local());
+        fold64("(i64.trunc_sat_f32_s (local.get $s))");
+        break;
+    default:
+        printf("    (local.set $e (f64.add (local.get $d) (local.get $e)))\n"
+               "    (local.set $e (f64.add (local.get $e) (local.get %s)))\n",
+               pick(2) ? "$d" : "$e");
+        fold64("(i64.trunc_sat_f64_s (local.get $e))");
+    }
     fold64("(local.get $x)");
     fold32("(local.get $a)");
 }
@@ -344,7 +372,7 @@ int main(int argc, char **argv)
             case 3: branch_snippet(); break;
             case 4: loop_snippet(); break;
             case 5: case 6: memory_snippet(); break;
-            case 7: case 8: f64_snippet(); break;
+            case 7: case 8: float_snippet(); break;
             default: copy_snippet();
             }
         }
