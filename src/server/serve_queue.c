@@ -17,7 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-/* How long a call waits for Redis to come back before answering 503. */
+/* How long a call waits for Redis to come back before answering 503 (or
+ * for its own timeout_ms, if shorter). */
 #define QUEUE_RECONNECT_MS 2000u
 /* What a forwarded call with a timeout of its own may wait beyond it: the
  * queue's round trip (submitted, read by a worker, answer read back). */
@@ -207,10 +208,10 @@ static void respond_answer(server_request *req, const char *id, const char *func
 
 /* Wait for call id's answer until deadline (ms, monotonic) in slices, so
  * that serve_queue_cancel ends the wait (ERR_CANCELLED), and Redis away
- * for QUEUE_RECONNECT_MS across slices is ERR_IO. */
+ * for redis_ms across slices is ERR_IO. */
 static wasmplug_status wait_answer(serve_queue *q, wasmplug_queue *c, const char *id,
-                                   uint64_t deadline, wasmplug_queue_result *res, char *msg,
-                                   size_t msg_size)
+                                   uint64_t deadline, uint32_t redis_ms,
+                                   wasmplug_queue_result *res, char *msg, size_t msg_size)
 {
     uint64_t down_since = 0; /* when Redis was first seen away, 0: it is not */
     for (;;) {
@@ -224,8 +225,7 @@ static wasmplug_status wait_answer(serve_queue *q, wasmplug_queue *c, const char
             return WASMPLUG_ERR_CANCELLED;
         }
         uint64_t left = deadline - now;
-        wasmplug_queue_set_reconnect(c, (uint32_t)(left < QUEUE_RECONNECT_MS ? left
-                                                                           : QUEUE_RECONNECT_MS));
+        wasmplug_queue_set_reconnect(c, (uint32_t)(left < redis_ms ? left : redis_ms));
         wasmplug_status st = wasmplug_queue_wait(c, id, (uint32_t)(left < QUEUE_SLICE_MS
                                                                        ? left : QUEUE_SLICE_MS),
                                                  res, msg, msg_size);
@@ -235,7 +235,7 @@ static wasmplug_status wait_answer(serve_queue *q, wasmplug_queue *c, const char
             return st;
         now = now_ms();
         down_since = !away ? 0 : down_since ? down_since : now;
-        if (away && now - down_since >= QUEUE_RECONNECT_MS) {
+        if (away && now - down_since >= redis_ms) {
             if (st != WASMPLUG_ERR_IO)
                 snprintf(msg, msg_size, "redis %s: not reachable for %" PRIu64 " ms while "
                          "waiting for the answer to call %s", q->label, now - down_since, id);
@@ -274,13 +274,17 @@ void serve_queue_call(serve_queue *q, server_request *req, const char *id,
     atomic_fetch_add(&q->forwarded, 1);
     atomic_fetch_add(&q->in_flight, 1);
     uint64_t reconnects = wasmplug_queue_reconnects(c);
-    wasmplug_queue_set_reconnect(c, wait < QUEUE_RECONNECT_MS ? wait : QUEUE_RECONNECT_MS);
+    /* Redis away: 503 after 2 s, or after the call's own timeout or wait. */
+    uint32_t redis_ms = limits->timeout_ms && limits->timeout_ms < QUEUE_RECONNECT_MS
+                            ? limits->timeout_ms : QUEUE_RECONNECT_MS;
+    redis_ms = redis_ms < wait ? redis_ms : wait;
+    wasmplug_queue_set_reconnect(c, redis_ms);
     char call_id[WASMPLUG_QUEUE_ID_MAX];
     wasmplug_queue_result res;
     memset(&res, 0, sizeof res);
     wasmplug_status st = wasmplug_queue_submit(c, &call, call_id, msg, sizeof msg);
     if (st == WASMPLUG_OK) {
-        st = wait_answer(q, c, call_id, start + wait, &res, msg, sizeof msg);
+        st = wait_answer(q, c, call_id, start + wait, redis_ms, &res, msg, sizeof msg);
         if (st != WASMPLUG_OK)
             (void)wasmplug_queue_forget(c, call_id); /* a late answer is dropped */
         if (st == WASMPLUG_ERR_TIMEOUT)
@@ -324,7 +328,8 @@ void serve_queue_call(serve_queue *q, server_request *req, const char *id,
         server_add_header(req, "Retry-After", "1");
         server_respond_error(req, 503, "queue_unavailable",
                              json_pack("{s:s, s:s}", "stream", q->stream, "redis", q->label),
-                             "the call queue is unavailable: %s", msg);
+                             "the call queue is unavailable (no connection to Redis within "
+                             "%" PRIu32 " ms): %s", redis_ms, msg);
         break;
     }
     wasmplug_queue_result_free(&res);

@@ -23,8 +23,8 @@
  * most --queue-timeout (default 30 s), and at most the request's
  * timeout_ms plus 2 s (for the queue's round trip) when it gives one. No
  * answer by then: 504 "queue_timeout" (the call may still run later).
- * Redis unreachable for 2 s (or the rest of that wait, if shorter): 503
- * "queue_unavailable" with the reason and Retry-After. So at most --threads
+ * Redis unreachable for 2 s (or for the request's timeout_ms, if shorter):
+ * 503 "queue_unavailable" with the reason and Retry-After. So at most --threads
  * calls are forwarded at once, each holding its thread for at most its
  * wait (plus one connection attempt to Redis, at most 1 s).
  *
