@@ -694,6 +694,15 @@ const char *server_address(const server *s) { return s->address; }
 bool server_draining(const server *s) { return atomic_load(&s->draining); }
 size_t server_in_flight(const server *s) { return atomic_load(&s->in_flight); }
 
+/* Until no request is in progress or the clock passes end_ns. */
+static void wait_in_flight(server *s, uint64_t end_ns)
+{
+    while (atomic_load(&s->in_flight) && now_ns() < end_ns) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 size_t server_drain(server *s, uint32_t deadline_ms)
 {
     if (!atomic_exchange(&s->draining, true) && s->daemon) {
@@ -704,10 +713,13 @@ size_t server_drain(server *s, uint32_t deadline_ms)
         }
     }
     uint64_t end = now_ns() + (uint64_t)deadline_ms * 1000000u;
-    while (atomic_load(&s->in_flight) && now_ns() < end) {
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    wait_in_flight(s, end);
+    /* Drained (or past the deadline): a keep-alive connection's next
+     * request, read from now on, is closed unanswered. One that counted
+     * itself before this (the handshake with on_request) gets the rest of
+     * this deadline, not only server_free's shorter wait. */
+    atomic_store(&s->closing, true);
+    wait_in_flight(s, end);
     return atomic_load(&s->in_flight);
 }
 
@@ -719,11 +731,7 @@ void server_free(server *s)
         /* Requests already being answered finish first (their answers are
          * sent before the sockets close); later ones are refused. */
         atomic_store(&s->closing, true);
-        uint64_t end = now_ns() + 2000000000u;
-        while (atomic_load(&s->in_flight) && now_ns() < end) {
-            struct timespec ts = {0, 2 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
+        wait_in_flight(s, now_ns() + 2000000000u);
         MHD_stop_daemon(s->daemon);
     }
     if (s->listen_fd >= 0)

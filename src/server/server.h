@@ -130,8 +130,11 @@ const char *server_address(const server *s);
 /**
  * Drain: stop accepting connections (the listening socket is closed), answer
  * every later response with `Connection: close`, and wait up to deadline_ms
- * for the requests in progress to be answered. Returns how many were still
- * in progress at the deadline (0: drained).
+ * for the requests in progress to be answered. Once none is (or at the
+ * deadline), requests read from then on are closed without an answer, as
+ * in server_free, and those that began just before get the rest of the
+ * deadline. Returns how many were still in progress at the deadline (0:
+ * drained).
  */
 size_t server_drain(server *s, uint32_t deadline_ms);
 /** Whether server_drain has begun (handlers may refuse new work: 503). */

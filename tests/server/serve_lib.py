@@ -140,7 +140,7 @@ class Server:
             return status, {"unparsed": data[:300]}
 
 
-def wait_for(pred, seconds=15.0, step=0.05):
+def wait_for(pred, seconds=30.0, step=0.05):
     end = time.time() + seconds
     while time.time() < end:
         v = pred()

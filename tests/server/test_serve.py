@@ -113,8 +113,11 @@ try:
     check("call of an unknown plugin: 404", st == 404, body)
     t0 = time.time()
     st, body = J("POST", "/v1/plugins/echo-plugin/call/spin?timeout_ms=200", "x")
+    # The message names the limit that ended the call; the clock only tells
+    # it from the installed 5 s (a loaded machine may be slow to answer).
     check("?timeout_ms lowers the plugin's timeout (504 after 200 ms)",
-          st == 504 and "200 ms" in body["error"]["message"] and time.time() - t0 < 4, body)
+          st == 504 and "200 ms" in body["error"]["message"] and time.time() - t0 < 4.9,
+          (body, time.time() - t0))
     st, body = J("POST", "/v1/plugins/echo-plugin/call/spin", "x",
                  headers={"X-Wasmplug-Fuel": "100000"})
     check("X-Wasmplug-Fuel lowers the fuel (unlimited when installed)",
@@ -339,11 +342,11 @@ try:
     times = []
     for _ in range(50):
         t0 = time.time()
-        st, _, out = R("POST", "/v1/plugins/echo-plugin/call/echo", b"fast", timeout=5)
+        st, _, out = R("POST", "/v1/plugins/echo-plugin/call/echo", b"fast", timeout=7)
         times.append((time.time() - t0, st, out))
     check("40 stalled and 1 slow client do not hold the 4 threads: 50 calls answered",
           all(st == 200 and out == b"fast" for _, st, out in times)
-          and max(d for d, _, _ in times) < 4.0, max(times))  # held: 8 s and more
+          and max(d for d, _, _ in times) < 7.0, max(times))  # held: 8 s and more
     t.join(30)
     check("the slow client (one byte at a time) is answered in the end",
           slow_reply and slow_reply[0].startswith(b"HTTP/1.1 200"), slow_reply)
@@ -413,7 +416,9 @@ try:
         c.close()
     v6.terminate()
     check("IPv6 loopback: [::1]:0", v6_status == 200 and v6.wait(30) == 0, line)
-    lim = Server(env, "--no-load", "--max-connections-per-ip", "3")
+    # One thread accepts, in the order the connections were made: with more,
+    # the 4th could be counted before one of the three held before it.
+    lim = Server(env, "--no-load", "--max-connections-per-ip", "3", "--threads", "1")
     held = [socket.create_connection(("127.0.0.1", lim.port), timeout=10) for _ in range(3)]
     try:
         st = lim.request("GET", "/healthz", timeout=5)[0]
