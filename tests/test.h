@@ -13,9 +13,11 @@
 #include "wasmplug/engine.h"
 #include "wasmplug/native.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int test_passed_count, test_failed_count;
 
@@ -75,6 +77,16 @@ static inline int test_done(void)
 {
     printf("%d passed, %d failed\n", test_passed_count, test_failed_count);
     return test_failed_count ? 1 : 0;
+}
+
+/* Milliseconds of a monotonic clock: how long something really took, so a
+ * test can tell a limit that fired on a loaded machine (the call did run
+ * that long) from one that fired early. */
+static inline uint64_t test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* The bounds mode from "--bounds MODE" in argv (removed from argv) or the

@@ -160,6 +160,9 @@ typedef struct wasmplug_bus_report {
  * discard the queues, stop the workers and fill *report (may be NULL).
  * Waiting requests fail with ERR_CANCELLED. timeout_ms bounds a drain
  * (WASMPLUG_NO_TIMEOUT: wait for everything). Blocked publishers are woken.
+ * With a Redis bridge, the reads from Redis in progress end first (up to
+ * 100 ms; a Redis that stopped answering, up to its command timeout) and
+ * no later one begins.
  * A second call returns ERR_PLUGIN_STATE. Must not be called from a
  * subscriber callback.
  */

@@ -142,10 +142,10 @@ WASMPLUG_API wasmplug_status wasmplug_bus_bridge_new(wasmplug_bus *bus,
  * them; entries still undelivered then stay pending in Redis (another
  * consumer claims them after claim_idle_ms). Publishing on bridged topics
  * then goes to the local queues again. Call before wasmplug_bus_free (the
- * bridge must not outlive its bus); from wasmplug_bus_shutdown on, its
- * readers take no more entries (one read already waiting in Redis, up to
- * 100 ms, may still take some: they wait claim_idle_ms for another
- * reader). NULL is fine.
+ * bridge must not outlive its bus); once wasmplug_bus_shutdown returns,
+ * its readers take no more entries (the shutdown waits for a read already
+ * waiting in Redis, up to 100 ms; what that read took waits claim_idle_ms
+ * for another reader). NULL is fine.
  */
 WASMPLUG_API void wasmplug_bus_bridge_free(wasmplug_bus_bridge *bridge, uint32_t timeout_ms);
 

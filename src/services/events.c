@@ -655,6 +655,14 @@ wasmplug_status wasmplug_bus_shutdown(wasmplug_bus *bus, wasmplug_bus_shutdown_m
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
+    /* Bridge reads in progress may still take entries from Redis; later ones
+     * do not begin. A read blocks 100 ms; a Redis that stopped answering
+     * fails it within the command timeout (10 s). */
+    uint64_t reads_end = deadline_after_ms(12000);
+    while (atomic_load(&bus->bridge_reads) > 0 && ev_now_ns() < reads_end) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
     /* Delayed batches go out now. */
     pthread_mutex_lock(&bus->sched_mu);
     pthread_cond_broadcast(&bus->work_cv);

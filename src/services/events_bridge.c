@@ -626,6 +626,22 @@ static wps_redis_status read_new(br_reader *rd, size_t room)
     return WPS_REDIS_OK;
 }
 
+/* A read that may take entries from Redis begins only while the bus is
+ * not shutting down (the handshake with wasmplug_bus_shutdown). */
+static bool taking_begin(wasmplug_bus *bus)
+{
+    atomic_fetch_add(&bus->bridge_reads, 1);
+    if (!atomic_load(&bus->shutting))
+        return true;
+    atomic_fetch_sub(&bus->bridge_reads, 1);
+    return false;
+}
+
+static void taking_end(wasmplug_bus *bus)
+{
+    atomic_fetch_sub(&bus->bridge_reads, 1);
+}
+
 static void *reader_main(void *arg)
 {
     br_reader *rd = arg;
@@ -644,7 +660,10 @@ static void *reader_main(void *arg)
         uint32_t every = b->claim_idle_ms / 2 < 100 ? 100 : b->claim_idle_ms / 2;
         if (st == WPS_REDIS_OK && taking && now - rd->last_claim_ms >= every) {
             rd->last_claim_ms = now;
-            st = claim(rd);
+            if (taking_begin(b->bus)) {
+                st = claim(rd);
+                taking_end(b->bus);
+            }
         }
         if (st == WPS_REDIS_OK) {
             pthread_mutex_lock(&rd->mu);
@@ -660,8 +679,10 @@ static void *reader_main(void *arg)
                 pthread_cond_timedwait(&rd->cv, &rd->mu, &ts);
             }
             pthread_mutex_unlock(&rd->mu);
-            if (room > 0)
+            if (room > 0 && taking_begin(b->bus)) {
                 st = read_new(rd, room);
+                taking_end(b->bus);
+            }
         }
         if (st == WPS_REDIS_LOST) {
             ready = false;

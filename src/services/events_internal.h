@@ -125,6 +125,10 @@ struct wasmplug_bus {
     _Atomic uint64_t next_event_id, next_sub_id, next_inbox;
     _Atomic bool shutting;
     _Atomic uint32_t active_publishers;
+    /* Bridge reads from Redis in progress (events_bridge.c): each counts
+     * itself, then checks shutting; shutdown sets shutting, then waits for
+     * zero, so no read begun before it takes an entry after it. */
+    _Atomic uint32_t bridge_reads;
 
     pthread_rwlock_t subs_lock;
     ev_sub **subs;

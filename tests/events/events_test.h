@@ -21,13 +21,6 @@ static inline void ev_test_sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-static inline uint64_t ev_test_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* What a host subscriber received. */
 #define COLLECT_MAX 4096
 typedef struct collector {
@@ -91,12 +84,12 @@ static inline int collect(void *user, wasmplug_bus *bus, const wasmplug_event *e
     return 0;
 }
 
-/* Wait (at most 10 s) until c has received want events. */
+/* Wait (at most 30 s) until c has received want events. */
 static inline bool collector_wait(collector *c, size_t want)
 {
-    uint64_t end = ev_test_now_ms() + 10000;
+    uint64_t end = test_now_ms() + 30000;
     pthread_mutex_lock(&c->mu);
-    while (c->count < want && ev_test_now_ms() < end) {
+    while (c->count < want && test_now_ms() < end) {
         pthread_mutex_unlock(&c->mu);
         ev_test_sleep_ms(1);
         pthread_mutex_lock(&c->mu);
@@ -109,9 +102,9 @@ static inline bool collector_wait(collector *c, size_t want)
 /* Wait until the callback is inside the closed gate. */
 static inline bool collector_wait_entered(collector *c)
 {
-    uint64_t end = ev_test_now_ms() + 10000;
+    uint64_t end = test_now_ms() + 30000;
     pthread_mutex_lock(&c->mu);
-    while (!c->entered && ev_test_now_ms() < end) {
+    while (!c->entered && test_now_ms() < end) {
         pthread_mutex_unlock(&c->mu);
         ev_test_sleep_ms(1);
         pthread_mutex_lock(&c->mu);
@@ -139,12 +132,12 @@ static inline size_t collector_count(collector *c)
     return n;
 }
 
-/* Wait (at most 10 s) until subscription id has nothing queued or running. */
+/* Wait (at most 30 s) until subscription id has nothing queued or running. */
 static inline bool bus_wait_idle(wasmplug_bus *bus, uint64_t id)
 {
-    uint64_t end = ev_test_now_ms() + 10000;
+    uint64_t end = test_now_ms() + 30000;
     wasmplug_subscription_stats st;
-    while (ev_test_now_ms() < end) {
+    while (test_now_ms() < end) {
         if (wasmplug_bus_subscription_stats(bus, id, &st) != WASMPLUG_OK)
             return false;
         if (st.queue_depth == 0 &&

@@ -92,8 +92,8 @@ static void last_id(const char *stream, char *out, size_t size)
 static bool wait_drained(const char *stream, const char *const *groups, size_t n,
                          unsigned timeout_ms)
 {
-    uint64_t deadline = ev_test_now_ms() + timeout_ms;
-    while (ev_test_now_ms() < deadline) {
+    uint64_t deadline = test_now_ms() + timeout_ms;
+    while (test_now_ms() < deadline) {
         bool all = true;
         char last[64];
         last_id(stream, last, sizeof last);
@@ -597,20 +597,20 @@ static void test_api(void)
     CHECK_STATUS(wasmplug_bus_request(bus, "orders.ask", "2", 1, 5000, &reply, &err), WASMPLUG_OK);
     CHECK(reply.len == 4 && memcmp(reply.data, "pong", 4) == 0);
     wasmplug_buf_free(&reply);
-    for (int i = 0; i < 500 && atomic_load(&local) == 0; i++)
+    for (int i = 0; i < 3000 && atomic_load(&local) == 0; i++)
         ev_test_sleep_ms(10);
     CHECK_EQ(atomic_load(&local), 1);
     CHECK_EQ(xlen(PREFIX "orders.>"), before);
     /* A bridged publish reaches Redis; with Redis gone it fails in time. */
     CHECK_STATUS(wasmplug_bus_publish(bus, "orders.ask", "3", 1, NULL, &err), WASMPLUG_OK);
     CHECK_EQ(xlen(PREFIX "orders.>"), before + 1);
-    for (int i = 0; i < 500 && atomic_load(&req) < 2; i++)
+    for (int i = 0; i < 3000 && atomic_load(&req) < 2; i++)
         ev_test_sleep_ms(10);
     CHECK_EQ(atomic_load(&req), 2); /* the request, then the bridged event */
     redis_test_halt(&srv, false);
-    uint64_t t0 = ev_test_now_ms();
+    uint64_t t0 = test_now_ms();
     CHECK_STATUS(wasmplug_bus_publish(bus, "orders.ask", "4", 1, NULL, &err), WASMPLUG_ERR_IO);
-    CHECK(ev_test_now_ms() - t0 < 5000);
+    CHECK(test_now_ms() - t0 < 5000);
     CHECK_CONTAINS(err.message, "not published to Redis stream 'wasmplug:events:orders.>'");
     wasmplug_bridge_stats st;
     wasmplug_bus_bridge_get_stats(b, &st);
@@ -619,7 +619,7 @@ static void test_api(void)
     wasmplug_bus_bridge_free(b, 100);
     /* Detached: the topic is local again. */
     CHECK_STATUS(wasmplug_bus_publish(bus, "orders.ask", "5", 1, NULL, &err), WASMPLUG_OK);
-    for (int i = 0; i < 500 && atomic_load(&req) < 3; i++)
+    for (int i = 0; i < 3000 && atomic_load(&req) < 3; i++)
         ev_test_sleep_ms(10);
     CHECK_EQ(atomic_load(&req), 3);
     wasmplug_bus_free(bus);
@@ -693,19 +693,18 @@ static void test_shutdown_leaves_entries(void)
     o.group = "late";
     CHECK_STATUS(wasmplug_bus_subscribe(a, "orders.late", &o, count_events, &got_a, NULL, &err),
                  WASMPLUG_OK);
+    /* Shutdown returns once no read of a's is in progress (a read blocking
+     * in Redis when it began could have taken an entry). */
     CHECK_STATUS(wasmplug_bus_shutdown(a, WASMPLUG_BUS_DRAIN, 1000, NULL), WASMPLUG_OK);
-    /* A read already blocking in Redis (up to 100 ms) may still take one:
-     * that entry would wait claim_idle_ms for another reader. */
-    ev_test_sleep_ms(300);
     CHECK_STATUS(wasmplug_bus_publish(b, "orders.late", "1", 1, NULL, &err), WASMPLUG_OK);
-    ev_test_sleep_ms(500);
+    ev_test_sleep_ms(500); /* time for a wrong read to happen */
     CHECK_EQ(pending(PREFIX "orders.>", "late|orders.late"), 0); /* not read */
     wasmplug_bus_bridge_free(ba, 100);
     wasmplug_bus_free(a);
     /* The group's next subscriber gets it. */
     CHECK_STATUS(wasmplug_bus_subscribe(b, "orders.late", &o, count_events, &got_b, NULL, &err),
                  WASMPLUG_OK);
-    for (int i = 0; i < 500 && atomic_load(&got_b) == 0; i++)
+    for (int i = 0; i < 3000 && atomic_load(&got_b) == 0; i++)
         ev_test_sleep_ms(10);
     CHECK_EQ(atomic_load(&got_b), 1);
     CHECK_EQ(atomic_load(&got_a), 0);

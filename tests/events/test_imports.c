@@ -192,11 +192,11 @@ static void test_request_ends_with_call(void)
     request_call rc = {NULL, WASMPLUG_OK, {0}};
     CHECK_STATUS(wasmplug_host_load_file(f.host, "asker", path, &opt, &rc.p, &rc.err),
                  WASMPLUG_OK);
-    uint64_t t0 = ev_test_now_ms();
+    uint64_t t0 = test_now_ms();
     run_request(&rc);
     CHECK_STATUS(rc.st, WASMPLUG_ERR_TIMEOUT);
     CHECK_CONTAINS(rc.err.message, "timed out while waiting for a reply");
-    CHECK(ev_test_now_ms() - t0 < 20000);
+    CHECK(test_now_ms() - t0 < 20000);
 
     /* Cancelled while waiting (no call timeout this time). */
     wasmplug_plugin_release(rc.p);
@@ -205,15 +205,15 @@ static void test_request_ends_with_call(void)
     CHECK_STATUS(wasmplug_host_load_file(f.host, "asker", path, &opt, &rc.p, &rc.err),
                  WASMPLUG_OK);
     pthread_t th;
-    t0 = ev_test_now_ms();
+    t0 = test_now_ms();
     pthread_create(&th, NULL, run_request, &rc);
     CHECK(collector_wait(&silent, 2)); /* the second request reached the subscriber */
-    while (wasmplug_plugin_cancel(rc.p) == 0 && ev_test_now_ms() - t0 < 20000)
+    while (wasmplug_plugin_cancel(rc.p) == 0 && test_now_ms() - t0 < 20000)
         ev_test_sleep_ms(1);
     pthread_join(th, NULL);
     CHECK_STATUS(rc.st, WASMPLUG_ERR_CANCELLED);
     CHECK_CONTAINS(rc.err.message, "was cancelled while waiting for a reply");
-    CHECK(ev_test_now_ms() - t0 < 20000);
+    CHECK(test_now_ms() - t0 < 20000);
     wasmplug_plugin_release(rc.p);
     fixture_free(&f);
     collector_destroy(&silent);
@@ -290,13 +290,13 @@ static void test_cycle_and_manifest(void)
     /* pub republishes every cycle.* event on cycle.a: hops 0, 1, ... 8, then
      * the ninth republish is refused. */
     CHECK_STATUS(wasmplug_bus_publish(f.bus, "cycle.a", "0", 1, NULL, NULL), WASMPLUG_OK);
-    uint64_t end = ev_test_now_ms() + 10000;
+    uint64_t end = test_now_ms() + 10000;
     do {
         wasmplug_bus_get_stats(f.bus, &bs);
         if (bs.hop_limited)
             break;
         ev_test_sleep_ms(1);
-    } while (ev_test_now_ms() < end);
+    } while (test_now_ms() < end);
     CHECK_EQ(bs.hop_limited, 1);
     wasmplug_subscription_stats *list;
     size_t n;

@@ -189,7 +189,7 @@ int main(int argc, char **argv)
     pthread_t kill_thread, pubs[PUBLISHERS];
     pub_arg args[PUBLISHERS];
     pthread_create(&kill_thread, NULL, killer, &s);
-    uint64_t t0 = ev_test_now_ms();
+    uint64_t t0 = test_now_ms();
     for (int i = 0; i < PUBLISHERS; i++) {
         args[i] = (pub_arg){&s, i};
         pthread_create(&pubs[i], NULL, publisher, &args[i]);
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
     CHECK(bus_wait_idle(s.bus, s_lossy));
     CHECK(bus_wait_idle(s.bus, s_refuse));
     CHECK(bus_wait_idle(s.bus, s_order));
-    uint64_t elapsed = ev_test_now_ms() - t0;
+    uint64_t elapsed = test_now_ms() - t0;
 
     long total = PUBLISHERS * events_per_thread;
     long pa = atomic_load(&s.published_a), pb = atomic_load(&s.published_b);

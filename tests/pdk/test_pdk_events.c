@@ -79,8 +79,8 @@ static int echo_count(echoes *e)
 
 static bool wait_echoes(echoes *e, int want)
 {
-    uint64_t end = ev_test_now_ms() + 10000;
-    while (echo_count(e) < want && ev_test_now_ms() < end)
+    uint64_t end = test_now_ms() + 10000;
+    while (echo_count(e) < want && test_now_ms() < end)
         ev_test_sleep_ms(1);
     return echo_count(e) >= want;
 }
@@ -216,8 +216,8 @@ static json_int_t watcher_count(wasmplug_plugin *p, const char *key)
 
 static bool watcher_wait(wasmplug_plugin *p, json_int_t events)
 {
-    uint64_t end = ev_test_now_ms() + 10000;
-    while (watcher_count(p, "events") < events && ev_test_now_ms() < end)
+    uint64_t end = test_now_ms() + 10000;
+    while (watcher_count(p, "events") < events && test_now_ms() < end)
         ev_test_sleep_ms(5);
     return watcher_count(p, "events") == events;
 }
