@@ -26,10 +26,10 @@ static wasmplug_plugin *load(wasmplug_host *h, const char *name, uint32_t pool)
     return p;
 }
 
-/* Wait until n calls of p are running (bounded). */
+/* Wait until n calls of p are running (30 s at most). */
 static void wait_running(wasmplug_plugin *p, uint32_t n)
 {
-    for (int i = 0; i < 5000; i++) {
+    for (int i = 0; i < 30000; i++) {
         wasmplug_plugin_info info;
         if (wasmplug_plugin_get_info(p, &info) == WASMPLUG_OK && info.running >= n)
             return;

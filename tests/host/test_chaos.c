@@ -51,7 +51,7 @@ static void load(uint32_t k)
     wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
     o.init = true;
     o.pool_size = pool_sizes[k];
-    o.limits.timeout_ms = 5000; /* a safety net: no call should get near it */
+    o.limits.timeout_ms = 60000; /* a safety net: no call should get near it */
     wasmplug_plugin_error err;
     wasmplug_status st = wasmplug_host_load(host, name, wasm, wasm_size, &o, NULL, &err);
     if (st == WASMPLUG_OK) {
@@ -222,9 +222,17 @@ int main(int argc, char **argv)
         pthread_create(&t[n++], NULL, caller_main, (void *)(uintptr_t)(i + 1));
     for (int i = 0; i < 3; i++)
         pthread_create(&t[n++], NULL, chaos_main, &chaos[i]);
+    /* chaos_ms at least, and on until every kind of call and chaos has
+     * happened (a loaded machine may need longer for that), 60 s at most. */
     long ms = chaos_ms();
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+    for (int i = 0; i < 6000 && !(atomic_load(&calls_ok) && atomic_load(&calls_trapped) &&
+                                  atomic_load(&kills) && atomic_load(&disposes));
+         i++) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
     atomic_store(&stop, true);
     for (int i = 0; i < n; i++)
         pthread_join(t[i], NULL);

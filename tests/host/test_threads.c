@@ -137,9 +137,10 @@ static wasmplug_plugin *load_hostile(wasmplug_host *h, const char *name, uint32_
     return host_test_load(h, name, "hostile", &o);
 }
 
+/* Until n calls run (up to 30 s). */
 static void wait_running(wasmplug_plugin *p, uint32_t n)
 {
-    for (int i = 0; i < 10000; i++) {
+    for (int i = 0; i < 30000; i++) {
         wasmplug_plugin_info info;
         wasmplug_plugin_get_info(p, &info);
         if (info.running >= n)
@@ -302,16 +303,27 @@ static void test_many_timeouts(wasmplug_host *h)
         pthread_join(t[i], NULL);
         CHECK_CODE(j[i].st, WASMPLUG_ERR_TIMEOUT, &j[i].err);
     }
-    /* And quick calls with a timeout are not hit by stale interrupts. */
+    /* And quick calls with a timeout are not hit by stale interrupts. A
+     * loaded machine may hold a quick call past its 50 ms: a timeout is a
+     * stale interrupt only when the call did not run that long. */
+    int slow = 0;
     for (int i = 0; i < 200; i++) {
         wasmplug_val r;
         wasmplug_plugin_error err;
+        uint64_t t0 = test_now_ms();
         wasmplug_status st = wasmplug_plugin_call_typed(p, "calls", NULL, 0, &r, 1, &err);
+        if (st == WASMPLUG_ERR_TIMEOUT && test_now_ms() - t0 >= 50) {
+            slow++;
+            continue;
+        }
         if (st != WASMPLUG_OK) {
             CHECK_CODE(st, WASMPLUG_OK, &err);
             break;
         }
     }
+    if (slow)
+        printf("note: %d of 200 quick calls ran past their 50 ms (a loaded machine)\n", slow);
+    CHECK(slow < 200);
     wasmplug_plugin_release(p);
 }
 

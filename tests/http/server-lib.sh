@@ -16,7 +16,8 @@ start_server() {
         servers_fd=3
     fi
     i=0
-    while [ ! -s "$work/$name.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    # Up to 30 s: python starts slowly on a loaded machine.
+    while [ ! -s "$work/$name.port" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
     port=$(head -n 1 "$work/$name.port")
     [ -n "$port" ] || { echo "FAIL: the test server $name did not start"; exit 1; }
 }

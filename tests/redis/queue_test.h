@@ -160,11 +160,12 @@ static inline long long qt_metric(const char *text, const char *name)
     return -1;
 }
 
-/* Wait until `count` consumers joined the group (at most 10 s). */
+/* Wait until `count` consumers joined the group (at most 30 s: a worker
+ * under a sanitizer on a loaded machine is slow to start). */
 static inline bool qt_wait_consumers(queue_test *t, wps_redis *r, size_t count)
 {
     char msg[256];
-    for (int k = 0; k < 1000; k++) {
+    for (int k = 0; k < 3000; k++) {
         redisReply *rep = NULL;
         if (wps_redis_command(r, &rep, msg, sizeof msg, "XINFO CONSUMERS calls workers") ==
             WPS_REDIS_OK) {

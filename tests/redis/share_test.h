@@ -31,13 +31,6 @@ typedef struct share_child {
 static char share_self[4096];   /* this program */
 static int share_redis_port;    /* of share_redis() */
 
-static inline uint64_t share_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* In the parent, before any child: find this program. */
 static inline bool share_init(void)
 {
@@ -88,9 +81,9 @@ static inline share_child share_spawn(const char *name, const char *const *args)
 static inline bool share_expect(share_child *c, const char *prefix, char *line, size_t size,
                                 unsigned timeout_ms)
 {
-    uint64_t deadline = share_now_ms() + timeout_ms;
+    uint64_t deadline = test_now_ms() + timeout_ms;
     for (;;) {
-        uint64_t now = share_now_ms();
+        uint64_t now = test_now_ms();
         if (now >= deadline)
             break;
         struct pollfd p = {fileno(c->out), POLLIN, 0};
@@ -111,11 +104,11 @@ static inline int share_finish(share_child *c, char *out, size_t size)
 {
     close(c->in);
     size_t len = 0;
-    uint64_t deadline = share_now_ms() + 30000;
+    uint64_t deadline = test_now_ms() + 30000;
     char line[4096];
     out[0] = 0;
     bool eof = false;
-    while (!eof && share_now_ms() < deadline) {
+    while (!eof && test_now_ms() < deadline) {
         struct pollfd p = {fileno(c->out), POLLIN, 0};
         if (poll(&p, 1, 1000) <= 0)
             continue;
@@ -132,7 +125,7 @@ static inline int share_finish(share_child *c, char *out, size_t size)
     }
     int status = 0;
     while (waitpid(c->pid, &status, WNOHANG) == 0) {
-        if (share_now_ms() >= deadline) {
+        if (test_now_ms() >= deadline) {
             kill(c->pid, SIGKILL);
             waitpid(c->pid, &status, 0);
             printf("     %s: did not stop within 30 s\n", c->name);

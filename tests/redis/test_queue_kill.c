@@ -118,7 +118,7 @@ int main(void)
     /* The dead worker's consumer is forgotten once it holds nothing and
      * its liveness key expired (3 s with --claim-idle 1s); the others stay. */
     bool forgotten = false;
-    for (int k = 0; k < 200 && !forgotten; k++) {
+    for (int k = 0; k < 600 && !forgotten; k++) { /* up to 30 s */
         redisReply *c = NULL;
         if (wps_redis_command(r, &c, msg, sizeof msg, "XINFO CONSUMERS calls workers") ==
                 WPS_REDIS_OK &&

@@ -49,7 +49,7 @@ int main(void)
     wasmplug_queue_result_free(&res);
 
     long long n = -1;
-    for (int k = 0; k < 500 && n < 3; k++) {
+    for (int k = 0; k < 3000 && n < 3; k++) { /* up to 30 s */
         if (wps_redis_command(r, &rep, msg, sizeof msg, "XLEN calls:dead") == WPS_REDIS_OK)
             wps_redis_reply_int(rep, &n);
         freeReplyObject(rep);

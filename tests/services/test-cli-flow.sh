@@ -99,7 +99,7 @@ pid=$!
 sleep 1
 kill -INT "$pid"
 i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 kill -KILL "$pid" 2>/dev/null # never left running, whatever happened
 wait "$pid"
 rc=$?

@@ -314,7 +314,29 @@ typedef struct canceller {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool started;
+    bool in_call; /* cancel once a plugin call runs, not only once the node began */
 } canceller;
+
+/* Calls in progress across the host's plugins. */
+static uint32_t host_running_calls(void)
+{
+    char **names = NULL;
+    size_t n = 0;
+    uint32_t running = 0;
+    if (wasmplug_host_list(host, &names, &n) != WASMPLUG_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        wasmplug_plugin *p = NULL;
+        wasmplug_plugin_info info;
+        if (wasmplug_host_get(host, names[i], &p) != WASMPLUG_OK)
+            continue;
+        if (wasmplug_plugin_get_info(p, &info) == WASMPLUG_OK)
+            running += info.running;
+        wasmplug_plugin_release(p);
+    }
+    wasmplug_free(names);
+    return running;
+}
 
 static void on_event(void *user, const wasmplug_flow_event *ev)
 {
@@ -334,7 +356,11 @@ static void *cancel_thread(void *arg)
     while (!c->started)
         pthread_cond_wait(&c->cond, &c->lock);
     pthread_mutex_unlock(&c->lock);
-    usleep(100 * 1000); /* inside the spinning exec by now */
+    /* The node began; its exec call may not have yet (a loaded machine):
+     * wait for it, up to 30 s (the run is checked to end cancelled, in
+     * exec, so a cancel without the call would fail that check). */
+    for (int i = 0; c->in_call && i < 3000 && !host_running_calls(); i++)
+        usleep(10 * 1000);
     wasmplug_flow_run_cancel(c->run);
     return NULL;
 }
@@ -378,6 +404,7 @@ static void test_timeouts_and_cancel(void)
     CHECK_STATUS(wasmplug_flow_parse(host, yaml, strlen(yaml), "c.yaml", dir, &f, NULL), WASMPLUG_OK);
     canceller c;
     memset(&c, 0, sizeof c);
+    c.in_call = true;
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.cond, NULL);
     wasmplug_flow_run_options o;
@@ -404,6 +431,7 @@ static void test_timeouts_and_cancel(void)
     wasmplug_flow *fd = NULL;
     CHECK_STATUS(wasmplug_flow_parse(host, dy, strlen(dy), "d.yaml", dir, &fd, NULL), WASMPLUG_OK);
     c.started = false;
+    c.in_call = false; /* a cancel before the delay began ends it all the same */
     CHECK_STATUS(wasmplug_flow_run_new(fd, &o, &c.run), WASMPLUG_OK);
     pthread_create(&t, NULL, cancel_thread, &c);
     t0 = now_ms();

@@ -10,7 +10,7 @@
 #include <unistd.h>
 int main(void) {
     struct pollfd p = {0, POLLIN, 0};
-    int r = poll(&p, 1, 2000);
+    int r = poll(&p, 1, 30000); /* returns once stdin is readable */
     printf("poll=%d revents=%d\n", r, p.revents);
     char buf[64]; ssize_t n = read(0, buf, sizeof buf);
     printf("read=%zd\n", n);
