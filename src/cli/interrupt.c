@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <time.h>
 
 static pthread_t watcher;
 static bool running;
@@ -17,17 +18,25 @@ static atomic_bool fired, stopping;
 static void (*cancel_fn)(void *);
 static void *cancel_user;
 
+/* After SIGINT, cancel again every 10 ms until stopped: a call that had not
+ * begun yet (its plugin still loading) is cancelled as soon as it runs. */
 static void *watch(void *arg)
 {
     sigset_t *set = arg;
     for (;;) {
         int sig = 0;
-        if (sigwait(set, &sig) != 0 || atomic_load(&stopping))
+        if (atomic_load(&fired)) {
+            struct timespec tick = {0, 10 * 1000 * 1000};
+            sig = sigtimedwait(set, NULL, &tick);
+        } else if (sigwait(set, &sig) != 0) {
             return NULL;
-        if (sig == SIGINT) {
-            atomic_store(&fired, true);
-            cancel_fn(cancel_user);
         }
+        if (atomic_load(&stopping))
+            return NULL;
+        if (sig == SIGINT)
+            atomic_store(&fired, true);
+        if (atomic_load(&fired))
+            cancel_fn(cancel_user);
     }
 }
 

@@ -12,7 +12,9 @@
 
 /*
  * From now on SIGINT (unless it was ignored when wasmplug started, as for a
- * background job) calls cancel(user) on a watcher thread. Call before
+ * background job) calls cancel(user) on a watcher thread, and again every
+ * 10 ms until cli_interrupt_stop (what was about to start when SIGINT came
+ * is cancelled too: cancel must be harmless when repeated). Call before
  * creating any other thread, so that all of them leave SIGINT to the
  * watcher. Returns false if the watcher could not start (SIGINT then keeps
  * its default action).
