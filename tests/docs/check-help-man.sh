@@ -1,15 +1,17 @@
 #!/bin/sh
-# check-help-man.sh WASMPLUG MANPAGE - the command's help and its man page
-# describe the same command line:
+# check-help-man.sh WASMPLUG SOURCE_DIR - the command's help, its man page
+# (docs/wasmplug.1) and the README describe the same command line:
 #   - every command `wasmplug --help` lists answers `wasmplug CMD --help`
-#     with its usage and has a line of its own in the man page's SYNOPSIS;
+#     with its usage, has a line of its own in the man page's SYNOPSIS and
+#     is named in the README (`wasmplug CMD` or `CMD` in backquotes);
 #   - every option any --help names (--NAME) is described in the man page;
 #   - every option the man page names is one some --help names (so a
 #     removed or renamed option does not linger in the man page), except
 #     the options of other programs the man page quotes (redis-server's).
 set -u
 W=$1
-MAN=$2
+MAN=$2/docs/wasmplug.1
+README=$2/README.md
 passed=0 failed=0
 ok() { echo "ok: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
@@ -39,6 +41,7 @@ for c in $commands; do
         fail "$c --help does not show 'usage: wasmplug $c'"; cat "$tmp/help-$c"
     fi
     grep -q "^\.B wasmplug $c\$" "$tmp/man" || fail "the man page's SYNOPSIS has no line for $c"
+    grep -q "wasmplug $c\b\|\`$c\`" "$README" || fail "the README does not name the command $c"
     options <"$tmp/help-$c" >>"$tmp/help-options"
     missing=$(options <"$tmp/help-$c" | comm -23 - "$tmp/man-options" | tr '\n' ' ')
     [ -z "$missing" ] && ok "every option of $c --help is in the man page" ||
