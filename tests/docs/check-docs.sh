@@ -9,7 +9,8 @@
 #     really links (a library named there must appear in a CMakeLists.txt);
 #   - the word "seed" (the name of the project's internal requirement
 #     documents) appears in no user-facing text: README, docs, the man page,
-#     the public headers, the SDK, the examples and the CLI's messages.
+#     the public headers, the SDK, the examples and the CLI's messages,
+#     nor the names of the products those documents describe.
 set -u
 src=$(cd "$1" && pwd)
 passed=0 failed=0
@@ -57,6 +58,14 @@ hits=$(cd "$src" && grep -rniw "seed[-_ ]*[0-9]*" README.md docs include sdk exa
     --include='*.ts' --include='*.rs' --include='*.zig' 2>/dev/null | grep -vi "random_seed\|seeded\|seed = \|seed)\|seed;\|seeds\[" )
 if [ -z "$hits" ]; then ok "no 'seed' in user-facing text"
 else echo "$hits"; fail "'seed' in user-facing text"; fi
+
+# Nor the names of the products those documents describe (their examples
+# are ours now, under our name).
+hits=$(cd "$src" && grep -rniw "pocket\|ideanet\|judicia\|nom core" README.md docs include sdk examples src \
+    --include='*.md' --include='*.1' --include='*.h' --include='*.c' --include='*.yaml' \
+    --include='*.ts' --include='*.rs' --include='*.zig' --include='*.sh' 2>/dev/null)
+if [ -z "$hits" ]; then ok "no other product's name in user-facing text"
+else echo "$hits"; fail "another product's name in user-facing text"; fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
