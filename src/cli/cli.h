@@ -97,6 +97,10 @@ void cli_plugin_error(const wasmplug_plugin_error *err);
 void cli_json_print(json_t *v);
 /* {"error": {...}} on stdout for --json, plus the text on stderr. */
 int cli_fail_json(int code, const char *kind, const char *message);
+/* The same for a message that holds a plugin's own text (its error
+ * message, a trap's names): shown on one line (term_field), so that it
+ * cannot start lines of its own; exact in --json. */
+int cli_fail_json_line(int code, const char *kind, const char *message);
 const char *cli_bold(void);
 const char *cli_reset(void);
 const char *cli_green(void);
@@ -152,6 +156,10 @@ json_t *cli_doc_json(const wasmplug_manifest_doc *doc);
 const char *cli_functype_str(const wasmplug_functype *t, char *buf, size_t size);
 /* Create an engine (bounds mode from $WASMPLUG_BOUNDS: guard/explicit/auto). */
 wasmplug_status cli_engine(wasmplug_engine **out);
+/* "FILE: STATUS: MESSAGE (at byte offset N)" for a module the engine
+ * refused (file and message escaped), in buf; returns buf. */
+const char *cli_module_error(char *buf, size_t size, const char *file, wasmplug_status st,
+                             const wasmplug_error *err);
 
 /* ---- services (cli_services.c) ----------------------------------------- */
 

@@ -282,19 +282,21 @@ static int flow_run(const flow_opts *o, wasmplug_host *h)
     if (st) {
         if (!rc)
             rc = st == WASMPLUG_ERR_WORKFLOW ? EXIT_PLUGIN : cli_exit_for(st);
-        cli_fail_json(rc, st == WASMPLUG_ERR_WORKFLOW ? "workflow" : NULL, msg);
+        cli_fail_json_line(rc, st == WASMPLUG_ERR_WORKFLOW ? "workflow" : NULL, msg);
     } else if (G.json) {
-        json_t *state = json_loads(final, 0, NULL);
-        json_t *lj = log ? json_loads(log, 0, NULL) : NULL;
+        /* The state may hold a plugin's output with NUL characters. */
+        json_t *state = json_loads(final, JSON_ALLOW_NUL, NULL);
+        json_t *lj = log ? json_loads(log, JSON_ALLOW_NUL, NULL) : NULL;
         cli_json_print(json_pack("{s:b, s:o, s:o}", "ok", 1, "state", state,
                                  "steps", lj ? json_incref(json_object_get(lj, "steps")) : json_array()));
         json_decref(lj);
     } else {
-        json_t *state = json_loads(final, 0, NULL);
+        json_t *state = json_loads(final, JSON_ALLOW_NUL, NULL);
         char *pretty = json_dumps(state, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+        const char *shown = pretty ? pretty : final; /* as the library wrote it */
         term_stream ts;
         term_stream_init(&ts, stdout, TERM_TEXT);
-        term_stream_write(&ts, pretty, strlen(pretty));
+        term_stream_write(&ts, shown, strlen(shown));
         fputc('\n', stdout);
         free(pretty);
         json_decref(state);
@@ -368,7 +370,7 @@ static int flow_replay(const flow_opts *o, wasmplug_host *h)
         snprintf(msg, sizeof msg, "cannot read the trace %s", term_field(o->file));
         return cli_fail_json(EXIT_IO, NULL, msg);
     }
-    json_t *tj = json_loads(trace, 0, NULL);
+    json_t *tj = json_loads(trace, JSON_ALLOW_NUL, NULL);
     const char *wf = o->workflow ? o->workflow : json_string_value(json_object_get(tj, "workflow"));
     if (!wf) {
         json_decref(tj);
@@ -390,7 +392,7 @@ static int flow_replay(const flow_opts *o, wasmplug_host *h)
     wasmplug_flow_free(flow);
     if (st)
         return cli_fail_json(cli_exit_for(st), NULL, msg);
-    json_t *r = json_loads(report, 0, NULL);
+    json_t *r = json_loads(report, JSON_ALLOW_NUL, NULL);
     free(report);
     if (G.json) {
         json_object_set_new(r, "ok", json_boolean(diffs == 0));

@@ -670,14 +670,24 @@ static const char *exit_kind(int code)
     return code >= 0 && code <= EXIT_INTERNAL ? kinds[code] : "error";
 }
 
-int cli_fail_json(int code, const char *kind, const char *message)
+static int fail_json(int code, const char *kind, const char *message, bool one_line)
 {
-    cli_error("%s", message);
+    cli_error("%s", one_line ? term_field(message) : message);
     if (G.json)
         cli_json_print(json_pack("{s:b, s:{s:s, s:s, s:i}}", "ok", 0, "error", "kind",
                                  kind ? kind : exit_kind(code), "message", message,
                                  "exit_code", code));
     return code;
+}
+
+int cli_fail_json(int code, const char *kind, const char *message)
+{
+    return fail_json(code, kind, message, false);
+}
+
+int cli_fail_json_line(int code, const char *kind, const char *message)
+{
+    return fail_json(code, kind, message, true);
 }
 
 int cli_exit_for(wasmplug_status st)

@@ -191,7 +191,7 @@ wasmplug_status wasmplug_flow_replay(const wasmplug_flow *flow, const char *trac
     if (!flow || !trace)
         return WASMPLUG_ERR_ARGUMENT;
     json_error_t je;
-    json_t *old = json_loads(trace, 0, &je);
+    json_t *old = json_loads(trace, JSON_ALLOW_NUL, &je); /* outputs may hold NULs */
     json_t *old_steps = json_object_get(old, "steps");
     json_t *input = json_object_get(old, "input");
     if (!json_is_array(old_steps) || !json_is_object(input)) {

@@ -3,13 +3,14 @@
 # names, name-section names, manifest strings, plugin logs, plugin output
 # and errors holding escape sequences, newlines, C1 controls and bytes that
 # are not UTF-8 are shown escaped in text output, stay exact in --json
-# output, and plugin output stays byte-exact on a pipe. Terminals are real:
+# output, and plugin output stays byte-exact on a pipe; workflow errors
+# and states with such text or NUL characters. Terminals are real:
 # script(1) runs the command on a pseudo-terminal.
 #
 #   test-terminal.sh WASMPLUG PLUGIN_DIR
 #
 # PLUGIN_DIR holds the compiled tests/cli/plugins (hostile_text.wasm,
-# hostile_command.wasm).
+# hostile_command.wasm, hostile_node.wasm).
 set -u
 W=$1
 PLUG=$2
@@ -150,6 +151,31 @@ on_tty "$W" --color never exec "$PLUG/hostile_command.wasm"
 check "exec on a terminal: no raw control bytes" clean "$T/out"
 check "exec on a terminal: escaped" has "$T/out" 'cmd\e]0;pwned\x07\e[2J\rover\xff\u009b31m tail'
 check "exec on a terminal: both streams" test "$(grep -c '^cmd' "$T/out")" -eq 2
+
+# flow: a node's error message is shown on one line, whatever it holds;
+# output with NUL characters is kept in the state as a string, and printed,
+# in JSON and replayed.
+mkdir -p "$T/node"
+cp "$PLUG/hostile_node.wasm" "$T/node/"
+printf 'id: hostile-node\nversion: 1.0.0\nmodule: hostile_node.wasm\nexports: [fail, nul]\n' \
+    >"$T/node/plugin.yaml"
+printf 'nodes:\n  - name: n\n    type: fail\n' >"$T/fail.yaml"
+printf 'nodes:\n  - name: n\n    type: nul\n' >"$T/nul.yaml"
+on_tty "$W" --color never flow run "$T/fail.yaml" --plugin "$T/node"
+check "flow error: no raw control bytes" clean "$T/out"
+check "flow error: message escaped" has "$T/out" 'bad\e]0;pwned\x07\n[fake] line'
+check "flow error: no forged line" sh -c "! grep -q '^\[fake\]' '$T/out'"
+"$W" --json flow run "$T/fail.yaml" --plugin "$T/node" >"$T/out" 2>/dev/null
+check "flow error --json: exact message" \
+    sh -c "jq -r .error.message '$T/out' | grep -q '^\[fake\] line'"
+on_tty "$W" --color never flow run "$T/nul.yaml" --plugin "$T/node" --trace "$T/nul-trace.json"
+check "flow state with NULs: printed, escaped" has "$T/out" '"n": "{\"k\":1}\u0000\u0000\u001B[2J"'
+check "flow state with NULs: no raw control bytes" clean "$T/out"
+"$W" --json flow run "$T/nul.yaml" --plugin "$T/node" >"$T/out" 2>&1
+check "flow state with NULs --json: exact" \
+    test "$(jq -r .state.n "$T/out" | od -An -c | tr -d ' \n')" = '{"k":1}\0\0033[2J\n'
+"$W" flow replay "$T/nul-trace.json" --plugin "$T/node" >"$T/out" 2>&1
+check "flow replay of a trace with NULs" has "$T/out" "0 difference(s), same final state"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
