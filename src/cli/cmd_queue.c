@@ -415,8 +415,10 @@ int cmd_submit(int argc, char **argv)
         }
         rc = EXIT_OK;
     } else {
-        cli_error("call failed on worker %s (%s): %s", res.worker,
-                  wasmplug_status_name(res.status), res.error);
+        /* The worker's name and the plugin's message are others' text:
+         * each on one line. */
+        cli_error("call failed on worker %s (%s): %s", term_field(res.worker),
+                  wasmplug_status_name(res.status), term_field(res.error));
         rc = cli_exit_for(res.status);
     }
     wasmplug_queue_result_free(&res);

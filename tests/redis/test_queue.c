@@ -110,6 +110,21 @@ int main(void)
              "sleep 0.05; done; exit 1",
              t.dir);
     CHECK(qt_shell(sh));
+    /* Then a plugin whose error message holds an escape sequence and a
+     * newline (tests/cli/plugins/hostile_node.wat), for `wasmplug submit`
+     * below. */
+    snprintf(sh, sizeof sh,
+             "mkdir -p %s/hostile && cp %s/hostile_node.wasm %s/hostile/ && printf "
+             "'id: hostile-node\\nversion: 1.0.0\\nmodule: hostile_node.wasm\\nexports: [fail]\\n' "
+             ">%s/hostile/plugin.yaml && %s --store %s/store install %s/hostile --yes >/dev/null",
+             t.dir, WP_ECHO_DIR, t.dir, t.dir, WP_CLI, t.dir, t.dir);
+    CHECK(qt_shell(sh));
+    for (int i = 0; i < 3; i++)
+        kill(t.workers[i], SIGHUP);
+    snprintf(sh, sizeof sh, "for i in $(seq 200); do [ $(cat %s/worker-[012].log | grep -c "
+             "'store synced: 1 loaded') = 3 ] && exit 0; sleep 0.05; done; exit 1",
+             t.dir);
+    CHECK(qt_shell(sh));
     wasmplug_queue_call v13 = qt_call("echo", "new");
     v13.plugin = "echo-plugin@1.3.0";
     for (int i = 0; i < 6; i++) { /* whichever worker takes it */
@@ -217,6 +232,12 @@ int main(void)
              WP_CLI, t.url);
     CHECK_EQ(cli_output(cmd, out, sizeof out), 1);
     CHECK_CONTAINS(out, "ERR_TRAP");
+    /* The plugin's message on one line, escaped: it forges no line. */
+    snprintf(cmd, sizeof cmd, "%s submit --redis %s --stream calls hostile-node fail 2>&1",
+             WP_CLI, t.url);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "fail returned 1: bad\\e]0;pwned\\x07\\n[fake] line");
+    CHECK(!strstr(out, "\n[fake]"));
     snprintf(cmd, sizeof cmd, "%s submit --redis %s --stream calls echo-plugin spin "
              "--call-timeout 100ms 2>&1", WP_CLI, t.url);
     CHECK_EQ(cli_output(cmd, out, sizeof out), 6);
