@@ -59,7 +59,7 @@ int cmd_compile(int argc, char **argv)
     }
     wasmplug_status st = wasmplug_module_new(eng, bytes, size, &m, &err);
     if (st != WASMPLUG_OK) {
-        snprintf(msg, sizeof msg, "%s: %s: %s", file, wasmplug_strerror(st), err.message);
+        cli_module_error(msg, sizeof msg, file, st, &err);
         free(bytes);
         wasmplug_engine_free(eng);
         return cli_fail_json(cli_exit_for(st), "invalid_module", msg);

@@ -187,8 +187,7 @@ int cmd_exec(int argc, char **argv)
             cli_note("note: native code: %s", native.note);
     }
     if (st != WASMPLUG_OK) {
-        snprintf(msg, sizeof msg, "%s: %s: %s (at byte offset %llu)", file, wasmplug_strerror(st),
-                 term_field(err.message), (unsigned long long)err.offset);
+        cli_module_error(msg, sizeof msg, file, st, &err);
         rc = cli_fail_json(cli_exit_for(st), st == WASMPLUG_ERR_UNSUPPORTED ? "unsupported" : "invalid_module", msg);
         goto out;
     }

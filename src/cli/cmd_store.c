@@ -131,6 +131,19 @@ wasmplug_status cli_engine(wasmplug_engine **out)
     return wasmplug_engine_new(&cfg, out);
 }
 
+const char *cli_module_error(char *buf, size_t size, const char *file, wasmplug_status st,
+                             const wasmplug_error *err)
+{
+    /* The status, unless the message starts with it ("unsupported feature:
+     * threads" already says what UNSUPPORTED would). */
+    const char *status = wasmplug_strerror(st);
+    bool repeats = !strncmp(err->message, status, strlen(status));
+    snprintf(buf, size, "%s: %s%s%s (at byte offset %llu)", term_field(file),
+             repeats ? "" : status, repeats ? "" : ": ", term_field(err->message),
+             (unsigned long long)err->offset);
+    return buf;
+}
+
 /* ------------------------------------------------------------------------ */
 /* list                                                                     */
 /* ------------------------------------------------------------------------ */

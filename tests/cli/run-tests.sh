@@ -375,6 +375,7 @@ else
     expect "exec: fuel (exit 6)" 6 "out of fuel"
     run "$W" exec "$PLUG/threads.wasm"
     expect "exec: unsupported feature (exit 4)" 4 "unsupported feature"
+    check "exec: the feature named once" sh -c "! grep -q 'unsupported feature: unsupported' '$T/out' '$T/err'"
     run "$W" exec "$T/none.wasm"
     expect "exec: missing file (exit 3)" 3 "none.wasm"
     run "$W" exec --grant host.log "$PLUG/wasi_hello.wasm"

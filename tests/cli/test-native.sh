@@ -64,6 +64,11 @@ cp "$O" "$T/good.so"
 "$W" compile "$P/simd.wasm" >"$T/simd.out" 2>&1
 check "simd: compile exit 4" '[ $? = 4 ]'
 check "simd: reason" 'grep -q "uses SIMD (v128)" "$T/simd.out"'
+# a module the engine refuses: the reason once, with its byte offset
+"$W" compile "$P/threads.wasm" >"$T/threads.out" 2>&1
+check "threads: compile exit 4" '[ $? = 4 ]'
+check "threads: reason once, located" \
+    'grep -q "threads.wasm: unsupported feature: threads (shared memory) (at byte offset [0-9]*)" "$T/threads.out"'
 
 # 2. tampering: never loaded, deleted, rebuilt on demand
 tamper() { # NAME: the damage was just applied
