@@ -713,6 +713,44 @@ done:;
 }
 
 /* After a call: if Ctrl-C cancelled it, say so (exit 130) and return true. */
+static bool find_export(wasmplug_plugin *pl, const char *func, wasmplug_functype *ft)
+{
+    uint32_t nexp = wasmplug_plugin_export_count(pl);
+    for (uint32_t i = 0; i < nexp; i++) {
+        const char *name;
+        if (wasmplug_plugin_export_at(pl, i, &name, ft) == WASMPLUG_OK && !strcmp(name, func))
+            return true;
+    }
+    return false;
+}
+
+/* A workflow node type of the manifest (`nodes:`) whose prep is the
+ * built-in one runs as its exec export, the input being the state: what
+ * the node does in a workflow, from the command line. The export's name
+ * into fn; false when name is no such node type. */
+static bool node_exec(const wasmplug_manifest_doc *doc, wasmplug_plugin *pl, const char *name,
+                      char *fn, size_t size)
+{
+    for (size_t i = 0; i < doc->node_type_count; i++) {
+        const wasmplug_manifest_node_type *t = &doc->node_types[i];
+        if (strcmp(t->name, name))
+            continue;
+        char prep[300];
+        snprintf(prep, sizeof prep, "%s_prep", t->name);
+        if (t->exec)
+            snprintf(fn, size, "%s", t->exec);
+        else
+            snprintf(fn, size, "%s_exec", t->name);
+        for (char *c = prep; *c; c++)
+            *c = *c == '-' ? '_' : *c;
+        for (char *c = fn; !t->exec && *c; c++)
+            *c = *c == '-' ? '_' : *c;
+        /* A prep of the plugin's own makes exec's input: not the state. */
+        return !t->prep && !wasmplug_plugin_has_function(pl, prep);
+    }
+    return false;
+}
+
 static bool interrupted(wasmplug_status st, const char *func, int *rc)
 {
     if (!cli_interrupt_stop())
@@ -874,13 +912,13 @@ int cmd_run(int argc, char **argv)
 
     /* The function and how to call it. */
     wasmplug_functype ft;
-    bool found = false;
-    uint32_t nexp = wasmplug_plugin_export_count(pl);
-    for (uint32_t i = 0; i < nexp && !found; i++) {
-        const char *name;
-        if (wasmplug_plugin_export_at(pl, i, &name, &ft) == WASMPLUG_OK && !strcmp(name, func))
-            found = true;
+    bool found = find_export(pl, func, &ft);
+    char node_fn[300];
+    if (!found && p.doc && node_exec(p.doc, pl, func, node_fn, sizeof node_fn)) {
+        func = node_fn;
+        found = find_export(pl, func, &ft);
     }
+    uint32_t nexp = wasmplug_plugin_export_count(pl);
     if (!found) {
         char msg[2048];
         size_t at = (size_t)snprintf(msg, sizeof msg, "plugin '%s' has no function '%s' (exports:",
@@ -987,7 +1025,7 @@ int cmd_run(int argc, char **argv)
             char ty[256];
             cli_functype_str(&ft, ty, sizeof ty);
             if (nw != ft.param_count) {
-                char msg[512];
+                char msg[1024];
                 snprintf(msg, sizeof msg, "%s%s takes %u argument%s, got %zu", func, ty,
                          ft.param_count, ft.param_count == 1 ? "" : "s", nw);
                 free(copy);
@@ -998,7 +1036,7 @@ int cmd_run(int argc, char **argv)
             wasmplug_val args[64], res[64];
             for (size_t i = 0; i < nw; i++)
                 if (!parse_val(words[i], ft.params[i], &args[i])) {
-                    char msg[512];
+                    char msg[1024];
                     snprintf(msg, sizeof msg, "argument %zu of %s%s: '%s' is not a valid %s", i + 1,
                              func, ty, words[i], wasmplug_valtype_name(ft.params[i]));
                     free(copy);

@@ -2,7 +2,8 @@
 # test-cli-flow.sh WASMPLUG PLUGIN_DIR - `wasmplug flow` end to end with the
 # test node plugin (flownodes.wasm): run (text, --json, --state-out,
 # --trace), validate (ok, a located error: exit 4), graph, replay, usage
-# errors (exit 2) and Ctrl-C during a node (exit 130, promptly).
+# errors (exit 2), `run PLUGIN NODE-TYPE` and Ctrl-C during a node (exit
+# 130, promptly).
 set -u
 W=$1
 PLUGINS=$2
@@ -90,6 +91,24 @@ expect 4 "an installed plugin without the grant is refused" "$W" flow run "$T/mu
 grep -q "mute.yaml:2:24: node 'tell': cannot load plugin 'mute'.*does not grant 'notify' to plugin 'flow.mute.1'" "$T/err" &&
     ok "  ... naming the node, the plugin and the permission" || { bad "  ... naming the node, the plugin and the permission"; cat "$T/err"; }
 expect 0 "--grant adds to the recorded grants" "$W" flow run "$T/mute.yaml" --grant notify
+# `wasmplug run PLUGIN NODE-TYPE STATE`: a node type with the built-in prep
+# runs as its exec export on the state; one with a prep of its own does not.
+mkdir -p "$T/typed"
+cp "$PLUGINS/flownodes.wasm" "$T/typed/"
+cat >"$T/typed/plugin.yaml" <<'Y'
+id: typed
+version: 1.0.0
+module: flownodes.wasm
+exports: [echo, wrap]
+nodes:
+  - {name: wrap-state, exec: wrap}
+  - {name: prepped, prep: echo, exec: wrap}
+Y
+expect 0 "run a node type: its exec on the state" "$W" run "$T/typed" wrap-state '{"n": 5}'
+cp "$T/out" "$T/node.out"
+expect 0 "  ... the same as its export" "$W" run "$T/typed" wrap '{"n": 5}'
+cmp -s "$T/out" "$T/node.out" && ok "  ... same output" || { bad "  ... same output"; cat "$T/node.out" "$T/out"; }
+expect 3 "run a node type with a prep of its own: not a function" "$W" run "$T/typed" prepped '{}'
 # Ctrl-C while a node's exec spins: the run is cancelled, exit 130. (A
 # background job of a script starts with SIGINT ignored: env restores it.)
 printf 'nodes:\n  - {name: s, type: spin}\n' >"$T/spin.yaml"
