@@ -95,6 +95,16 @@ json_t *cli_doc_json(const wasmplug_manifest_doc *d)
                                             u->scripts));
     }
     json_object_set_new(o, "ui", ui);
+    json_t *nodes = json_array();
+    for (size_t i = 0; i < d->node_type_count; i++) {
+        const wasmplug_manifest_node_type *t = &d->node_types[i];
+        json_array_append_new(nodes, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}",
+                                               "name", t->name, "description", t->description,
+                                               "prep", t->prep, "exec", t->exec, "post", t->post,
+                                               "input", t->input, "output", t->output,
+                                               "actions", strlist_json(&t->actions)));
+    }
+    json_object_set_new(o, "nodes", nodes);
     return o;
 }
 
@@ -625,6 +635,29 @@ static void print_ui(const wasmplug_manifest_doc *d)
     }
 }
 
+/* The manifest's workflow node types, one line each:
+ * "sentiment       Scores the sentiment ... (exec: analyze)". */
+static void print_nodes(const wasmplug_manifest_doc *d)
+{
+    if (!d->node_type_count)
+        return;
+    printf("%sWorkflow nodes%s (wasmplug flow)\n",
+           cli_bold(), cli_reset());
+    for (size_t i = 0; i < d->node_type_count; i++) {
+        const wasmplug_manifest_node_type *t = &d->node_types[i];
+        printf("  %-16s%s%s(", term_field(t->name), term_field(t->description),
+               t->description ? " " : "");
+        const char *phase[3] = {"prep", "exec", "post"}, *fn[3] = {t->prep, t->exec, t->post};
+        bool any = false;
+        for (int k = 0; k < 3; k++)
+            if (fn[k]) {
+                printf("%s%s: %s", any ? ", " : "", phase[k], term_field(fn[k]));
+                any = true;
+            }
+        printf("%s)\n", any ? "" : "default exports");
+    }
+}
+
 /* info's --allow-http PATTERN (repeatable), taken out of argv before the
  * common parser: what those patterns would grant the plugin. */
 static bool take_http_flags(int *argc, char **argv, run_opts *o)
@@ -763,6 +796,7 @@ int cmd_info(int argc, char **argv)
             if (!strcmp(p.source, "store"))
                 cli_grants_print(p.dir);
             print_ui(d);
+            print_nodes(d);
             const wasmplug_plugin_limits *r = &d->resources;
             printf("%sResources%s\n", cli_bold(), cli_reset());
             if (!r->max_memory_pages && !r->timeout_ms && !r->fuel && !r->max_call_depth &&

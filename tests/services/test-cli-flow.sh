@@ -109,6 +109,12 @@ cp "$T/out" "$T/node.out"
 expect 0 "  ... the same as its export" "$W" run "$T/typed" wrap '{"n": 5}'
 cmp -s "$T/out" "$T/node.out" && ok "  ... same output" || { bad "  ... same output"; cat "$T/node.out" "$T/out"; }
 expect 3 "run a node type with a prep of its own: not a function" "$W" run "$T/typed" prepped '{}'
+expect 0 "info lists the node types" "$W" info "$T/typed"
+grep -q 'wrap-state *(exec: wrap)' "$T/out" && grep -q 'prepped *(prep: echo, exec: wrap)' "$T/out" &&
+    ok "  ... with their phases' exports" || { bad "  ... with their phases' exports"; cat "$T/out"; }
+expect 0 "info --json lists the node types" "$W" --json info "$T/typed"
+[ "$(jq -r '[.nodes[].name] | join(",")' "$T/out")" = "wrap-state,prepped" ] &&
+    ok "  ... as nodes" || { bad "  ... as nodes"; cat "$T/out"; }
 # Ctrl-C while a node's exec spins: the run is cancelled, exit 130. (A
 # background job of a script starts with SIGINT ignored: env restores it.)
 printf 'nodes:\n  - {name: s, type: spin}\n' >"$T/spin.yaml"
