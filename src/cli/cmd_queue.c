@@ -20,6 +20,8 @@
 
 #include "serve_app.h"
 
+#include "services/redis_conn.h"
+
 #include <wasmplug/queue.h>
 #include <wasmplug/services.h>
 
@@ -141,6 +143,20 @@ static void *run_worker(void *arg)
     run->st = wasmplug_worker_run(run->w, run->msg, sizeof run->msg);
     pthread_kill(run->waiter, SIGUSR1);
     return NULL;
+}
+
+/* One attempt to reach the worker's Redis: when it does not answer, say so
+ * (the worker waits for it, retrying, without a word otherwise). */
+static void report_unreachable(const char *url)
+{
+    wps_redis_options ro = {.connect_timeout_ms = 2000};
+    wps_redis *r = NULL;
+    char msg[512];
+    if (wps_redis_open(url, &ro, &r, msg, sizeof msg) != WPS_REDIS_OK)
+        return; /* a bad URL: the worker says so */
+    if (wps_redis_connect(r, 0, msg, sizeof msg) != WPS_REDIS_OK)
+        fprintf(stderr, "wasmplug worker: %s; waiting for it (Ctrl-C stops)\n", term_field(msg));
+    wps_redis_free(r);
 }
 
 static void on_worker_log(void *user, const char *line)
@@ -280,6 +296,8 @@ static int worker(int argc, char **argv, run_opts *ro)
         fprintf(stderr, "wasmplug worker: %s consuming %s (group %s)\n",
                 term_field(wasmplug_worker_consumer(w)), term_field(wc.stream),
                 term_field(wc.group));
+    if (!G.quiet)
+        report_unreachable(wc.url);
     worker_run run = {.w = w, .waiter = pthread_self()};
     pthread_t runner;
     if (pthread_create(&runner, NULL, run_worker, &run) != 0) {
@@ -379,7 +397,10 @@ int cmd_submit(int argc, char **argv)
     wasmplug_queue *q = NULL;
     wasmplug_queue_result res;
     memset(&res, 0, sizeof res);
-    wasmplug_status st = wasmplug_queue_open(url, stream, NULL, &q, msg, sizeof msg);
+    /* --timeout bounds the whole wait: reconnecting to an unreachable
+     * Redis too. */
+    wasmplug_queue_options qo = {.reconnect_ms = wait_ms};
+    wasmplug_status st = wasmplug_queue_open(url, stream, &qo, &q, msg, sizeof msg);
     if (st == WASMPLUG_OK)
         st = wasmplug_queue_run(q, &call, wait_ms, &res, msg, sizeof msg);
     free(input);

@@ -211,7 +211,8 @@ static const command COMMANDS[] = {
      "Queues the call for the workers of stream NAME and prints the output (as\n"
      "`run` does; --json: {ok, status, output or error, worker, deliveries,\n"
      "cached}). --timeout (default 30s) is how long to wait for the answer (exit\n"
-     "6 when none came); --call-timeout and --fuel limit the call on the worker\n"
+     "6 when none came; exit 7 when Redis did not answer for that long);\n"
+     "--call-timeout and --fuel limit the call on the worker\n"
      "(below the plugin's own limits only). Calls with the same --idempotency-key\n"
      "are answered with the first one's result. Exit codes of a failed call are\n"
      "those of `run`.\n"},

@@ -164,7 +164,7 @@ static wasmplug_status reconnect(wasmplug_queue *q, uint32_t wait_ms, char *msg,
     if (st == WPS_REDIS_OK)
         return WASMPLUG_OK;
     size_t n = strlen(msg);
-    if (n + 1 < msg_size)
+    if (n + 1 < msg_size && strcmp(msg, why)) /* the first failure, if another */
         snprintf(msg + n, msg_size - n, " (after: %s)", why);
     return wps_queue_status_redis(st);
 }

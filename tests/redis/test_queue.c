@@ -245,6 +245,30 @@ int main(void)
              "--timeout 200ms 2>&1", WP_CLI, t.url);
     CHECK_EQ(cli_output(cmd, out, sizeof out), 6);
     CHECK_CONTAINS(out, "no answer to call");
+    /* Redis unreachable: said once, and --timeout bounds the reconnecting
+     * too (it took the default 30 s whatever --timeout said; 20 s is far
+     * above 1 s on any load). A port just free: nothing listens there. */
+    int closed = redis_test_free_port();
+    snprintf(cmd, sizeof cmd, "%s submit --redis redis://127.0.0.1:%d --stream s p f "
+             "--timeout 1s 2>&1", WP_CLI, closed);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 7);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK_CONTAINS(out, "cannot connect: Connection refused");
+    CHECK(!strstr(out, "(after: "));
+    CHECK(t1.tv_sec - t0.tv_sec < 20);
+    /* A worker whose Redis does not answer says so, then waits for it. */
+    snprintf(sh, sizeof sh,
+             "%s --store %s/store worker --redis redis://127.0.0.1:%d --stream s --group g "
+             "2>%s/unreachable.log & p=$!; for i in $(seq 200); do grep -q 'waiting for it' "
+             "%s/unreachable.log && break; sleep 0.1; done; kill $p; wait $p; "
+             "grep -q 'cannot connect: Connection refused; waiting for it' %s/unreachable.log",
+             WP_CLI, t.dir, closed, t.dir, t.dir, t.dir);
+    if (!CHECK(qt_shell(sh))) {
+        snprintf(sh, sizeof sh, "sed 's/^/     /' %s/unreachable.log", t.dir);
+        (void)!system(sh);
+    }
     snprintf(cmd, sizeof cmd, "%s submit --redis rediss://h --stream s p f 2>&1", WP_CLI);
     CHECK_EQ(cli_output(cmd, out, sizeof out), 2);
     CHECK_CONTAINS(out, "TLS is not supported");
