@@ -30,6 +30,20 @@ static int cli_output(const char *cmd, char *out, size_t size)
     return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* SIGHUP to workers 0-2, then wait (30 s at most) until each has logged
+ * its sync number n ("store synced: ..."). */
+static bool sync_workers(queue_test *t, int n)
+{
+    for (int i = 0; i < 3; i++)
+        kill(t->workers[i], SIGHUP);
+    char sh[2048];
+    snprintf(sh, sizeof sh,
+             "for i in $(seq 600); do synced=0; for f in %s/worker-[012].log; do "
+             "[ $(grep -c 'store synced:' $f) -ge %d ] && synced=$((synced + 1)); done; "
+             "[ $synced = 3 ] && exit 0; sleep 0.05; done; exit 1", t->dir, n);
+    return qt_shell(sh);
+}
+
 int main(void)
 {
     queue_test t;
@@ -119,12 +133,7 @@ int main(void)
              ">%s/hostile/plugin.yaml && %s --store %s/store install %s/hostile --yes >/dev/null",
              t.dir, WP_ECHO_DIR, t.dir, t.dir, WP_CLI, t.dir, t.dir);
     CHECK(qt_shell(sh));
-    for (int i = 0; i < 3; i++)
-        kill(t.workers[i], SIGHUP);
-    snprintf(sh, sizeof sh, "for i in $(seq 200); do [ $(cat %s/worker-[012].log | grep -c "
-             "'store synced: 1 loaded') = 3 ] && exit 0; sleep 0.05; done; exit 1",
-             t.dir);
-    CHECK(qt_shell(sh));
+    CHECK(sync_workers(&t, 2));
     wasmplug_queue_call v13 = qt_call("echo", "new");
     v13.plugin = "echo-plugin@1.3.0";
     for (int i = 0; i < 6; i++) { /* whichever worker takes it */
