@@ -96,9 +96,28 @@ bool wpc_op_else(cctx *c, const ins *in)
     return wpc_push_types(c, f->params, f->nparams);
 }
 
+/* A block's or if's end reached only by paths that each wrote its single
+ * numeric result just before (fall: the path falling into the end, NONE
+ * when there is none or it is unknown): remember them for op_local. */
+static void note_renamable(cctx *c, const cframe *f, bool live_after, uint32_t fall)
+{
+    if (c->nomem || f->nresults != 1 || !is_num((uint8_t)f->results[0]) ||
+        f->else_instr != NONE || (live_after && fall == NONE) ||
+        !(live_after || f->reached))
+        return;
+    for (uint32_t i = f->fixups; i != NONE; i = c->fixups[i].next)
+        if (c->fixups[i].result_cell == NONE)
+            return;
+    c->ren_at = (uint32_t)c->ncode;
+    c->ren_slot = canon(c, f->height);
+    c->ren_fixups = f->fixups;
+    c->ren_fall = live_after ? fall : NONE;
+}
+
 bool wpc_op_end(cctx *c)
 {
     cframe *f = &c->ctrls[c->nctrls - 1];
+    c->ren_at = NONE;
     TRY(close_arm(c, f));
     if (f->kind == FK_IF) {
         /* if without else: the false edge carries the params as results */
@@ -127,12 +146,21 @@ bool wpc_op_end(cctx *c)
         break;
     default: {
         bool live_after = fallthrough;
+        uint32_t fall = NONE; /* the cell that wrote the result on the fallthrough */
         if (fallthrough) {
+            size_t before = c->ncode;
+            if (f->nresults == 1 && c->last_dst != NONE && !c->nomem &&
+                c->scratch[0].slot == canon(c, f->height) &&
+                c->code[c->last_dst].u32 == c->scratch[0].slot && wpc_writes_last(c->last_op))
+                fall = c->last_dst; /* computed in place by the last instruction */
             wpc_emit_moves(c, f, c->scratch, f->nresults);
+            if (c->ncode != before)
+                fall = f->nresults == 1 ? wpc_result_cell(c, canon(c, f->height)) : NONE;
         } else if (f->fixups != NONE && c->last_op == WP_OP_BR && !c->nomem &&
                    c->fixups[f->fixups].instr + 2 == c->ncode) {
             /* A BR to the very next instruction (its values already moved):
              * fall through instead. */
+            fall = c->fixups[f->fixups].result_cell;
             c->ncode -= 2;
             f->fixups = c->fixups[f->fixups].next;
             c->last_op = WP_OP_COUNT;
@@ -146,6 +174,7 @@ bool wpc_op_end(cctx *c)
             wpc_place_label(c);
         for (uint32_t i = f->fixups; i != NONE; i = c->fixups[i].next)
             wpc_patch_rel(c, c->fixups[i].instr, c->fixups[i].cell, (uint32_t)c->ncode);
+        note_renamable(c, f, live_after, fall);
         c->dead = !(live_after || f->reached);
         break;
     }
@@ -399,12 +428,27 @@ bool wpc_op_local(cctx *c, const ins *in)
     bool fuse = LIVE && c->last_dst < c->ncode && c->nvals > c->ctrls[c->nctrls - 1].height &&
                 is_canonical(c, pos) && c->code[c->last_dst].u32 == canon(c, pos) &&
                 !wpc_local_referenced(c, ls);
+    /* The result of the block that just ended, every path into its end
+     * having written it right before the jump (or the end): those writes
+     * go to the local instead (slot renaming), and no copy is needed. The
+     * local is written a jump earlier than it would have been, with nothing
+     * reading it in between; no stack entry may refer to it. */
+    bool rename = LIVE && !fuse && c->ren_at == c->ncode && c->nvals > c->ctrls[c->nctrls - 1].height &&
+                  canon(c, pos) == c->ren_slot && c->vals[pos].slot == c->ren_slot &&
+                  t != T_V128 && !wpc_local_referenced(c, ls);
     cval v;
     TRY(wpc_pop_expect(c, t, &v));
     if (LIVE) {
         if (fuse) {
             /* the producing instruction writes the local directly */
             c->code[c->last_dst].u32 = ls;
+            v.slot = ls;
+        } else if (rename) {
+            for (uint32_t i = c->ren_fixups; i != NONE; i = c->fixups[i].next)
+                c->code[c->fixups[i].result_cell].u32 = ls;
+            if (c->ren_fall != NONE)
+                c->code[c->ren_fall].u32 = ls;
+            c->ren_at = NONE;
             v.slot = ls;
         } else {
             wpc_materialize_local(c, ls);

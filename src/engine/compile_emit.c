@@ -97,6 +97,7 @@ bool wpc_grow_code(cctx *c)
 uint32_t wpc_emit_op(cctx *c, wp_op op)
 {
     c->last_dst = NONE;
+    c->moved_cell = NONE;
     c->last_op = op;
     uint32_t at = (uint32_t)c->ncode;
     while (c->nrecent && c->recent[c->nrecent - 1] >= at)
@@ -134,11 +135,11 @@ static void emit_copy(cctx *c, uint32_t d, uint32_t a)
     if (last != NONE) {
         c->code[last] = c->opcells[WP_OP_COPY2];
         c->last_op = WP_OP_COPY2;
-        emit_u32(c, d);
-        emit_src(c, a);
-        return;
+    } else {
+        wpc_emit_op(c, WP_OP_COPY);
     }
-    wpc_emit_op(c, WP_OP_COPY);
+    /* (d is the pair's last write: a COPY2 may have it renamed as well) */
+    c->moved_cell = (uint32_t)c->ncode;
     emit_u32(c, d);
     emit_src(c, a);
 }
@@ -251,7 +252,37 @@ void wpc_retarget_last(cctx *c, cval *v, size_t pos, uint32_t dst)
         return;
     c->code[c->last_dst].u32 = dst;
     v->slot = dst;
+    c->moved_cell = wpc_writes_last(c->last_op) ? c->last_dst : NONE;
     c->last_dst = NONE;
+}
+
+/*
+ * Whether op, producing a value with its first (or, for the pairs, its
+ * second) destination operand, writes it after reading every operand, so
+ * that renaming that destination cannot change what the operation reads:
+ * plain numeric operations and their _IMM forms, loads, constants, moves,
+ * selects, global reads. Not branches (ADD_BR_IF... writes its sum before
+ * the compare reads b), calls or SIMD operations.
+ */
+bool wpc_writes_last(wp_op op)
+{
+    switch (op) {
+    case WP_OP_CONST: case WP_OP_COPY: case WP_OP_COPY2: case WP_OP_I32_ADD2:
+    case WP_OP_F32_ADD2: case WP_OP_F64_ADD2: case WP_OP_I32_ADD_SHL: case WP_OP_SELECT:
+    case WP_OP_GLOBAL_GET:
+        return true;
+    default:
+        return wp_is_memory_op(op) || (op >= WP_OP_I32_EQZ && op <= WP_OP_I64_GE_U_IMM);
+    }
+}
+
+/* The destination cell that wrote slot (the label slot of a single-value
+ * branch or end) with the instruction emitted last, or NONE. */
+uint32_t wpc_result_cell(const cctx *c, uint32_t slot)
+{
+    if (c->nomem || c->moved_cell == NONE || c->code[c->moved_cell].u32 != slot)
+        return NONE;
+    return c->moved_cell;
 }
 
 /* A code position control flow can reach from elsewhere: the peephole must
@@ -260,6 +291,7 @@ void wpc_place_label(cctx *c)
 {
     c->last_dst = NONE;
     c->nrecent = 0;
+    c->ren_at = NONE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -429,6 +461,7 @@ bool wpc_push_ctrl(cctx *c, uint8_t kind, const wasmplug_valtype *params, uint32
 {
     if (!wpc_grow(c, &c->ctrls, &c->ctrls_cap, c->nctrls + 1, sizeof(cframe)))
         return false;
+    c->ren_at = NONE; /* (a loop's params come from its back edges too) */
     cframe *f = &c->ctrls[c->nctrls++];
     memset(f, 0, sizeof *f);
     f->kind = kind;
@@ -465,6 +498,7 @@ bool wpc_add_fixup(cctx *c, cframe *f, uint32_t instr, uint32_t cell)
     x->instr = instr;
     x->cell = cell;
     x->next = f->fixups;
+    x->result_cell = NONE;
     f->fixups = (uint32_t)c->nfixups++;
     f->reached = true;
     return true;
@@ -474,6 +508,9 @@ bool wpc_add_fixup(cctx *c, cframe *f, uint32_t instr, uint32_t cell)
  * to frame f's label. */
 bool wpc_emit_jump(cctx *c, wp_op op, uint32_t cond, cframe *f)
 {
+    uint32_t result_cell = cond == NONE && f->kind != FK_LOOP && f->nresults == 1
+                               ? wpc_result_cell(c, canon(c, f->height))
+                               : NONE;
     uint32_t instr = wpc_emit_op(c, op);
     if (cond != NONE)
         emit_u32(c, cond);
@@ -483,7 +520,9 @@ bool wpc_emit_jump(cctx *c, wp_op op, uint32_t cond, cframe *f)
         wpc_patch_rel(c, instr, cell, f->label);
         return true;
     }
-    return wpc_add_fixup(c, f, instr, cell);
+    TRY(wpc_add_fixup(c, f, instr, cell));
+    c->fixups[f->fixups].result_cell = result_cell;
+    return true;
 }
 
 /* A conditional branch (cb, see emit_cbranch) to frame f's label. */

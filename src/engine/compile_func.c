@@ -40,7 +40,10 @@
  * COPYs in a row become one COPY2, two I32_ADDs one I32_ADD2 (f32 and f64
  * adds likewise: F32_ADD2, F64_ADD2); an
  * I32_ADD_IMM whose result a branch tests right after becomes part of it
- * (ADD_BR_IF...).
+ * (ADD_BR_IF...). A local.set of a block's or if's single result right
+ * after its end renames the result slot instead of copying it, when every
+ * path into the end wrote the result with the instruction right before its
+ * jump (or the end): those instructions write the local directly.
  *
  * Superinstructions (ops.h WP_IMM_OPS, WP_BRANCH_OPS, the _ADDR_IMM
  * loads/stores; wp_fusions in compile_tables.c), all keyed on "the value was
@@ -215,6 +218,8 @@ static bool compile_function(cctx *c, uint32_t fidx)
     c->max_height = 0;
     c->v128 = c->lslots != c->nlocals;
     c->last_dst = NONE;
+    c->moved_cell = NONE;
+    c->ren_at = NONE;
     c->nrecent = 0;
     c->fuel_count = 0;
     c->nomem = false;

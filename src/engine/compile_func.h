@@ -98,6 +98,9 @@ typedef struct fixup {
     uint32_t instr;        /* operation cell of the branch */
     uint32_t cell;         /* its R operand */
     uint32_t next;
+    uint32_t result_cell;  /* a BR carrying its label's single value: the
+                              destination cell of the instruction that wrote
+                              it just before the BR (NONE: not known) */
 } fixup;
 
 /* A decoded instruction. */
@@ -151,6 +154,15 @@ typedef struct cctx {
     uint32_t last_dst;     /* cell of the destination operand of the last emitted
                               instruction, when it produced the top of stack (peephole) */
     wp_op last_op;         /* the operation of that instruction */
+    uint32_t moved_cell;   /* destination cell of the single-slot COPY or
+                              retargeted instruction emitted last (NONE) */
+    /* The block ended last, when every path into its end wrote its single
+     * result with the instruction right before the jump or the end (the
+     * cells of fixup result_cell in the list ren_fixups, and ren_fall for
+     * the path falling into the end): a local.set of that result at
+     * ren_at (no code since the end) renames the result slot ren_slot to
+     * the local instead of copying it (compile_control.c). */
+    uint32_t ren_at, ren_slot, ren_fixups, ren_fall;
     uint32_t recent[2];    /* first cells of the last instructions emitted since
                               the last label, oldest first (removed ones drop
                               out when code is emitted over them) */
@@ -264,6 +276,12 @@ WP_INTERNAL uint32_t wpc_emit_cbranch(cctx *c, const cbranch *cb, bool on_false,
  * branch no other value is read, so the earlier write cannot be observed.
  */
 WP_INTERNAL void wpc_retarget_last(cctx *c, cval *v, size_t pos, uint32_t dst);
+/* Whether op writes its destination after reading all its operands (a
+ * destination that may be renamed). */
+WP_INTERNAL bool wpc_writes_last(wp_op op);
+/* The destination cell that wrote slot with the instruction emitted last
+ * (a move or a retargeted producer), or NONE. */
+WP_INTERNAL uint32_t wpc_result_cell(const cctx *c, uint32_t slot);
 /* A code position control flow can reach from elsewhere: the peephole must
  * not fuse across it. */
 WP_INTERNAL void wpc_place_label(cctx *c);
