@@ -163,6 +163,7 @@ typedef struct frame {
     wasmplug_valtype one; /* storage for a single-value block type */
     bool dead_outside;    /* the code around the block was unreachable (skipped block) */
     bool had_else;
+    bool counted;         /* loop: a counted copy runs first and leaves at X<id> */
     uint32_t region;      /* loop: its fuel region number */
 } frame;
 
@@ -176,6 +177,7 @@ typedef struct fctx {
     char *stack;          /* type letters of the operand stack */
     uint32_t h, stack_cap;
     uint8_t *used[5];     /* used[t][p]: variable s<t><p> is referenced */
+    uint8_t *pend;        /* pend[p]: position p holds a load's value nothing keeps yet */
     uint32_t used_cap;
     frame *ctrl;
     uint32_t nctrl, ctrl_cap;
@@ -189,6 +191,7 @@ typedef struct fctx {
     uint32_t *regions;    /* stack of open regions */
     uint32_t nregions, regions_cap;
     bool nomem;
+    bool counted;         /* translating a counted loop's unchecked copy */
 } fctx;
 
 static bool fgrow(fctx *c, void *arr, uint32_t *cap, uint32_t need, size_t elem)
@@ -218,20 +221,55 @@ static void push(fctx *c, char l)
         if (!fgrow(c, &c->stack, &c->stack_cap, need, 1))
             return;
         size_t cap = c->used_cap;
-        for (int t = 0; t < 5; t++) {
+        for (int t = 0; t < 6; t++) {
+            uint8_t **arr = t < 5 ? &c->used[t] : &c->pend;
             size_t cap_t = cap;
-            if (!wp_grow(c->m->engine, (void **)&c->used[t], &cap_t, need, 1)) {
+            if (!wp_grow(c->m->engine, (void **)arr, &cap_t, need, 1)) {
                 c->nomem = true;
                 return;
             }
-            memset(c->used[t] + cap, 0, cap_t - cap);
+            memset(*arr + cap, 0, cap_t - cap);
             c->used_cap = (uint32_t)cap_t;
         }
     }
+    c->pend[c->h] = 0;
     c->stack[c->h++] = l;
 }
 
 #define B(...) wp_text_printf(&c->body, __VA_ARGS__)
+
+/* Guard-page code must perform a load whose value ends up unused (it may be
+ * the access that traps), but an empty asm on every loaded value costs a
+ * register transfer and keeps loops from vectorizing. So a loaded value is
+ * marked pending (2: the raw value, 1: computed from one) and passes
+ * through arithmetic, loads and selects as straight-line data flow; a store
+ * of a computed value keeps it (the store stays). Anything else that takes
+ * it - a local, a branch, a call, drop, the end of straight-line code - gets
+ * WP_KEEP (the empty asm) on it first. A raw loaded value is kept before it
+ * is stored too: the C compiler may delete a store of what was just loaded
+ * from the same address, load included. Explicit-bounds code checks every
+ * access itself and needs none of this. */
+static void keep_pending(fctx *c)
+{
+    char v[16];
+    for (uint32_t p = 0; p < c->h; p++)
+        if (c->pend[p]) {
+            char l = c->stack[p];
+            B(" WP_KEEP%s(%s);", l == 'f' || l == 'd' ? "F" : "", var(c, p, v));
+            c->pend[p] = 0;
+        }
+}
+
+static bool numops_has(uint8_t op);
+
+/* Straight-line instructions (memory.grow is not: it calls the engine).
+ * Pending values flow through them. */
+static bool straight(uint8_t op)
+{
+    return op == 0x01 || op == 0x1B || op == 0x1C || op == 0x20 || op == 0x23 ||
+           (op >= 0x28 && op <= 0x44 && op != 0x40) || numops_has(op) || op == 0xD0 ||
+           op == 0xD2;
+}
 
 /* Names of the top stack positions: T(0) is the top, T(1) the one below. */
 #define VAR(p) var(c, (p), vbuf[vn++ & 3])
@@ -470,15 +508,26 @@ static const numop satops[8] = {
     {'j', 'd', 1, "WP_TRUNC_SAT(uint64_t, $a, -1.0, 18446744073709551616.0, 0, UINT64_MAX)"},
 };
 
+static bool numops_has(uint8_t op)
+{
+    return op < sizeof numops / sizeof numops[0] && numops[op].expr;
+}
+
+static bool step(fctx *c);
+
 static void numeric(fctx *c, const numop *o)
 {
     char a[16], b[16], d[16];
     uint32_t pa = c->h - o->n;
     var(c, pa, a);
-    if (o->n == 2)
+    uint8_t pending = c->pend[pa];
+    if (o->n == 2) {
         var(c, pa + 1, b);
+        pending |= c->pend[pa + 1];
+    }
     c->h = pa;
     push(c, o->r);
+    c->pend[pa] = pending != 0;
     var(c, pa, d);
     B(" %s = (%s)(", d, ctype(o->r));
     for (const char *p = o->expr; *p; p++) {
@@ -551,11 +600,14 @@ static void memory_op(fctx *c, uint8_t op)
         check_access(c, a, offset, o->size);
         c->h--;
         push(c, o->l);
+        c->pend[c->h - 1] = c->bounds == WASMPLUG_BOUNDS_EXPLICIT ? 0 : 2;
         B(" %s = %s(WP_LOAD(%s, mem + (uint64_t)%s + %lluull));", var(c, c->h - 1, v), o->conv,
           o->ctype, a, (unsigned long long)offset);
     } else {
         var(c, c->h - 2, a);
         var(c, c->h - 1, v);
+        if (c->pend[c->h - 1] == 2)
+            B(" WP_KEEP%s(%s);", o->l == 'f' || o->l == 'd' ? "F" : "", v);
         check_access(c, a, offset, o->size);
         B(" WP_STORE(%s, mem + (uint64_t)%s + %lluull, %s(%s));", o->ctype, a,
           (unsigned long long)offset, o->conv, v);
@@ -726,6 +778,215 @@ static void set_stack(fctx *c, const frame *f, const wasmplug_valtype *types, ui
         push(c, tletter(types[i]));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Counted loops                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A loop whose trip count is known when it starts runs in chunks without a
+ * check per iteration, which lets the C compiler vectorize and unroll it:
+ * each chunk of n iterations charges n times the loop's fuel at once (only
+ * when that much fuel remains, so running out happens exactly where the
+ * interpreter's would) and tests the interrupt flag once (chunks are at
+ * most about 65,536 instructions, so an interrupt is seen as soon). What
+ * the chunks do not cover - fuel running low, an interrupt, a count that
+ * cannot be computed - runs in the loop's checked form from where they
+ * stopped. The recognised shape (what compilers emit for a for loop): the
+ * loop ends in `local.get I; i32.const S; i32.add|sub; local.tee I (or
+ * local.set I; local.get I); [i32.const B | local.get B; cmp]; br_if 0`
+ * with cmp one of ne, lt_s, lt_u (S > 0), gt_s, gt_u (S < 0), or none
+ * (I != 0); nothing else writes I or B, nothing else branches back to the
+ * loop or out of it, and it has no calls, nested loops or memory.grow (so
+ * nothing else uses fuel while a chunk runs). A trap inside a chunk leaves
+ * the chunk's whole fuel charged, where the interpreter charges up to the
+ * iteration that trapped (explicit traps are exact: WP_TRAP stores the
+ * fuel left). */
+typedef struct loop_shape {
+    uint32_t ind;        /* induction local I */
+    uint32_t step;       /* S as added (a sub adds -S) */
+    bool bound_local;    /* B is local.get B (else a constant) */
+    uint32_t bound;      /* the local's index or the constant */
+    int cmp;             /* 0: ne, 1: less than, 2: greater than */
+    bool is_signed;
+    const uint8_t *brif; /* the final br_if */
+} loop_shape;
+
+typedef struct scanned {
+    const uint8_t *at;
+    uint8_t op;
+    int64_t imm;
+} scanned;
+
+/* Read the loop body at c->r (after its block type) without translating;
+ * true if it has the counted shape. */
+static bool scan_loop(fctx *c, loop_shape *ls)
+{
+    enum { RING = 8, MAXW = 32 };
+    scanned ring[RING];
+    uint32_t nscanned = 0, depth = 0, nwritten = 0, backedges = 0;
+    uint32_t written[MAXW];
+    const wp_reader start = c->r;
+    bool ok = true;
+    while (ok) {
+        if (c->r.p >= c->r.end) {
+            ok = false;
+            break;
+        }
+        scanned in = {c->r.p, 0, 0};
+        (void)wp_read_u8(&c->r, &in.op);
+        if (in.op == 0x0B && depth == 0)
+            break;
+        switch (in.op) {
+        case 0x03: case 0x0F: case 0x10: case 0x11: case 0x40:
+            ok = false; /* nested loop, return, call, memory.grow */
+            break;
+        case 0x02: case 0x04: {
+            int64_t bt;
+            (void)wp_read_sleb(&c->r, 33, &bt);
+            depth++;
+            break;
+        }
+        case 0x0B:
+            depth--;
+            break;
+        case 0x0C: case 0x0D: {
+            uint32_t l = u32(c);
+            in.imm = l;
+            if (l > depth || (l == depth && (in.op == 0x0C || depth != 0)))
+                ok = false;
+            backedges += l == depth;
+            break;
+        }
+        case 0x0E: {
+            uint32_t n = u32(c);
+            for (uint32_t i = 0; i <= n; i++)
+                if (u32(c) >= depth)
+                    ok = false;
+            break;
+        }
+        case 0x20: case 0x21: case 0x22: {
+            uint32_t x = u32(c);
+            in.imm = x;
+            if (in.op != 0x20) {
+                if (nwritten == MAXW)
+                    ok = false;
+                else
+                    written[nwritten++] = x;
+            }
+            break;
+        }
+        case 0x41:
+            (void)wp_read_sleb(&c->r, 32, &in.imm);
+            break;
+        default:
+            skip_imm(c, in.op);
+            break;
+        }
+        ring[nscanned++ % RING] = in;
+    }
+    c->r = start;
+    if (!ok || backedges != 1)
+        return false;
+    /* the tail, last instruction first (0xFF: before the body's start) */
+    const scanned none = {NULL, 0xFF, 0};
+#define TAIL(k) ((k) < nscanned && (k) < RING ? ring[(nscanned - 1 - (k)) % RING] : none)
+    if (TAIL(0).op != 0x0D || TAIL(0).imm != 0)
+        return false;
+    uint32_t k = 1;
+    ls->brif = TAIL(0).at;
+    ls->cmp = 0;
+    ls->is_signed = false;
+    ls->bound_local = false;
+    ls->bound = 0;
+    uint8_t cmp = TAIL(1).op;
+    if (cmp >= 0x47 && cmp <= 0x4B) {
+        ls->cmp = cmp == 0x47 ? 0 : cmp <= 0x49 ? 1 : 2;
+        ls->is_signed = cmp == 0x48 || cmp == 0x4A;
+        if (TAIL(2).op == 0x41) {
+            ls->bound = (uint32_t)TAIL(2).imm;
+        } else if (TAIL(2).op == 0x20) {
+            ls->bound_local = true;
+            ls->bound = (uint32_t)TAIL(2).imm;
+        } else {
+            return false;
+        }
+        k = 3;
+    }
+    /* local.tee I, or local.set I; local.get I */
+    uint32_t ind;
+    if (TAIL(k).op == 0x22) {
+        ind = (uint32_t)TAIL(k).imm;
+        k += 1;
+    } else if (TAIL(k).op == 0x20 && TAIL(k + 1).op == 0x21 &&
+               TAIL(k + 1).imm == TAIL(k).imm) {
+        ind = (uint32_t)TAIL(k).imm;
+        k += 2;
+    } else {
+        return false;
+    }
+    if ((TAIL(k).op != 0x6A && TAIL(k).op != 0x6B) || TAIL(k + 1).op != 0x41 ||
+        TAIL(k + 2).op != 0x20 || TAIL(k + 2).imm != ind)
+        return false;
+    uint32_t sv = (uint32_t)TAIL(k + 1).imm;
+    ls->step = TAIL(k).op == 0x6A ? sv : 0u - sv;
+    ls->ind = ind;
+#undef TAIL
+    if (c->ltypes[ind] != 'i' || (ls->bound_local && (c->ltypes[ls->bound] != 'i' || ls->bound == ind)))
+        return false;
+    if (ls->step == 0 || (ls->cmp == 1 && (int32_t)ls->step < 0) ||
+        (ls->cmp == 2 && (int32_t)ls->step > 0))
+        return false;
+    /* I is written once (the increment), B never */
+    uint32_t writes = 0;
+    for (uint32_t i = 0; i < nwritten; i++) {
+        writes += written[i] == ind;
+        if (ls->bound_local && written[i] == ls->bound)
+            return false;
+    }
+    return writes == 1;
+}
+
+/* If the loop starting at c->r (label id, stack height h) is counted, write
+ * its unchecked copy in chunks ahead of its checked form; the reader and
+ * the stack are left where they were. */
+static bool counted_loop(fctx *c, uint32_t id, uint32_t h)
+{
+    loop_shape ls;
+    if (c->counted || !scan_loop(c, &ls))
+        return false;
+    uint32_t region = c->ncosts; /* the number open_region gives this loop next */
+    const char *flip = ls.is_signed ? " ^ 0x80000000u" : "";
+    char bound[32];
+    if (ls.bound_local)
+        snprintf(bound, sizeof bound, "l%u", ls.bound);
+    else
+        snprintf(bound, sizeof bound, "0x%xu", ls.bound);
+    B("\n { uint64_t t%u = wp_trip(l%u%s, 0x%xu, %s%s, %d); const int o%u = t%u != 0;"
+      " while (t%u) { uint32_t n_ = t%u < WP_CHUNK(K%u) ? (uint32_t)t%u : WP_CHUNK(K%u);"
+      " if (WP_UNLIKELY(fuel_ < (int64_t)n_ * K%u || __atomic_load_n(intr_, __ATOMIC_RELAXED)))"
+      " break; c->fuel = fuel_ - (int64_t)n_ * K%u; t%u -= n_; do { fuel_ -= K%u;",
+      id, ls.ind, flip, ls.step, bound, flip, ls.cmp, id, id, id, id, region, id, region, region,
+      region, id, region);
+    /* the body once more, without the loop's fuel, up to the final br_if */
+    const wp_reader start = c->r;
+    const uint32_t nctrl = c->nctrl;
+    frame *f = push_frame(c, K_LOOP);
+    if (!f)
+        return false;
+    f->height = h;
+    c->counted = true;
+    while (!c->nomem && c->r.p < ls.brif)
+        if (!step(c))
+            break;
+    keep_pending(c);
+    c->counted = false;
+    c->nctrl = nctrl;
+    c->r = start;
+    c->h = h;
+    c->dead = false;
+    B(" } while (--n_); } if (o%u && !t%u) goto X%u; }\n", id, id, id);
+    return !c->nomem;
+}
+
 static void op_block(fctx *c, uint8_t op)
 {
     if (c->dead) {
@@ -759,6 +1020,9 @@ static void op_block(fctx *c, uint8_t op)
     f->results = tmp.results == &tmp.one ? NULL : tmp.results;
     f->height = c->h - f->np;
     if (op == 0x03) {
+        bool counted = f->np == 0 && f->nr == 0 && counted_loop(c, f->id, f->height);
+        f = &c->ctrl[c->nctrl - 1]; /* the copy's frames may have moved the array */
+        f->counted = counted;
         open_region(c);
         f->region = c->regions[c->nregions - 1];
         B("\n L%u: WP_FUEL(K%u);", f->id, f->region);
@@ -809,6 +1073,8 @@ static bool op_end(fctx *c)
         B("\n E%u:", f->id);
     if (f->kind != K_LOOP)
         B("\n B%u:;", f->id);
+    else if (f->counted)
+        B("\n X%u:;", f->id);
     c->dead = false;
     set_stack(c, f, f->results ? f->results : &f->one, f->nr);
     c->nctrl--;
@@ -908,7 +1174,7 @@ static void op_fc(fctx *c, uint32_t sub)
 /* Count the instruction in the open fuel region. */
 static void count(fctx *c)
 {
-    if (c->nregions)
+    if (c->nregions && !c->counted)
         c->costs[c->regions[c->nregions - 1]]++;
 }
 
@@ -934,6 +1200,8 @@ static bool step(fctx *c)
         }
     }
     char a[16], b[16], d[16];
+    if (!straight(op))
+        keep_pending(c);
     switch (op) {
     case 0x00:
         B(" WP_TRAP(WP_TRAP_UNREACHABLE);");
@@ -1010,6 +1278,7 @@ static bool step(fctx *c)
         var(c, c->h - 2, b);
         var(c, c->h - 1, d);
         B(" if (!%s) %s = %s;", d, a, b);
+        c->pend[c->h - 3] = (c->pend[c->h - 3] | c->pend[c->h - 2] | c->pend[c->h - 1]) != 0;
         c->h -= 2;
         return true;
     }
@@ -1118,7 +1387,7 @@ static bool step(fctx *c)
             memory_op(c, op);
             return true;
         }
-        if (op < sizeof numops / sizeof numops[0] && numops[op].expr) {
+        if (numops_has(op)) {
             numeric(c, &numops[op]);
             return true;
         }
@@ -1155,6 +1424,8 @@ static void fctx_free(fctx *c)
     for (int t = 0; t < 5; t++)
         if (c->used[t])
             wp_free(e, c->used[t], c->used_cap);
+    if (c->pend)
+        wp_free(e, c->pend, c->used_cap);
     if (c->ctrl)
         wp_free(e, c->ctrl, (size_t)c->ctrl_cap * sizeof(frame));
     if (c->ltypes)

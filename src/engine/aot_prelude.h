@@ -26,7 +26,9 @@ __attribute__((visibility("hidden"))) void *memset(void *d, int v, size_t n)
     return wp_rt->memset(d, v, n);
 }
 
-#define WP_TRAP(k) wp_rt->trap(c, (k))
+/* A trap stores the fuel left first: inside a counted loop's chunk
+ * (aot_emit.c) the local is ahead of the context. */
+#define WP_TRAP(k) (c->fuel = fuel_, wp_rt->trap(c, (k)))
 
 /* Fuel: one subtraction and one test covering an interrupt as well (the
  * flag is 0 or -1), as the interpreter's FUEL. The function keeps the fuel
@@ -43,6 +45,33 @@ __attribute__((visibility("hidden"))) void *memset(void *d, int v, size_t n)
         }                                                                       \
     } while (0)
 #define WP_RELOAD_FUEL() (fuel_ = c->fuel)
+
+/* Counted loops (aot_emit.c): iterations per chunk for a body of `cost`
+ * instructions (a chunk runs at most about 65,536 between interrupt
+ * checks), and the trip count of a loop whose induction variable starts at
+ * v, adds s after each iteration and goes on while it is != b (cmp 0), < b
+ * (1, s > 0) or > b (2, s < 0), compared unsigned (signed comparisons come
+ * with v and b's sign bits flipped); 0 where the count is not simple (the
+ * variable would wrap or never meet b): the loop runs checked. */
+#define WP_CHUNK(cost) ((uint32_t)(65536u / ((uint32_t)(cost) + 1u)) + 1u)
+static inline uint64_t wp_trip(uint32_t v, uint32_t s, uint32_t b, int cmp)
+{
+    if (cmp == 0) {
+        uint32_t step = (int32_t)s > 0 ? s : 0u - s, d = (int32_t)s > 0 ? b - v : v - b;
+        return d != 0 && d % step == 0 ? d / step : 0;
+    }
+    if (cmp == 1) {
+        uint64_t v1 = (uint64_t)v + s;
+        if (v1 > 0xFFFFFFFFull || (uint64_t)b + s > 0x100000000ull)
+            return 0;
+        return v1 >= b ? 1 : 1 + ((uint64_t)b - v1 + s - 1) / s;
+    }
+    uint32_t step = 0u - s;
+    if (v < step || (uint64_t)b + 1 < step)
+        return 0;
+    uint64_t v1 = (uint64_t)v - step;
+    return v1 <= b ? 1 : 1 + (v1 - b + step - 1) / step;
+}
 
 /* The stack pointer, for the native stack bound (one instruction where we
  * know it; __builtin_frame_address would force a frame pointer). */
@@ -78,9 +107,19 @@ static inline uint32_t wp_b32(float f) { union { uint32_t u; float f; } x; x.f =
 static inline uint64_t wp_b64(double f) { union { uint64_t u; double f; } x; x.f = f; return x.u; }
 
 /* Loads and stores (little-endian hosts). In guard-page code a load whose
- * value is unused must still happen (it may be the one that traps): the
- * empty asm makes the compiler keep it. */
-#define WP_LOAD(T, p) ({ T v_; __builtin_memcpy(&v_, (p), sizeof v_); __asm__("" ::"r"(v_)); v_; })
+ * value could end up unused must still happen (it may be the one that
+ * traps): the emitter puts WP_KEEP on such values (an empty asm the
+ * compiler must compute its operand for; floats stay in their registers). */
+#define WP_LOAD(T, p) ({ T v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
+#if defined(__x86_64__)
+#define WP_FREG "x"
+#elif defined(__aarch64__)
+#define WP_FREG "w"
+#else
+#define WP_FREG "g"
+#endif
+#define WP_KEEP(v) __asm__("" ::"r"(v))
+#define WP_KEEPF(v) __asm__("" ::WP_FREG(v))
 #define WP_STORE(T, p, v) do { T v_ = (T)(v); __builtin_memcpy((p), &v_, sizeof v_); } while (0)
 
 static inline uint32_t wp_rotl32(uint32_t x, uint32_t n) { n &= 31; return (x << n) | (x >> ((32 - n) & 31)); }

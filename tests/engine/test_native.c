@@ -172,6 +172,67 @@ static void test_equivalence(wasmplug_engine *e)
     wasmplug_module_free(m);
 }
 
+/* Counted loops run in chunks: the same fuel as the interpreter, running
+ * out at the same point, traps inside a chunk, odd trip counts. */
+static void test_counted_loops(wasmplug_engine *e)
+{
+    wasmplug_module *m = NULL;
+    wasmplug_error err;
+    CHECK_STATUS(wasmplug_module_new(e, fixture, fixture_size, &m, &err), WASMPLUG_OK);
+    if (!m || attach(m, &err) != WASMPLUG_OK)
+        return;
+    wasmplug_func *hadd = host_fn(e);
+    wasmplug_instance *nat = instantiate(m, hadd, 100000000);
+    wasmplug_instance *itp = instantiate(m, hadd, 100000000);
+    if (!nat || !itp)
+        return;
+    wasmplug_instance_set_tier(itp, WASMPLUG_TIER_INTERPRETER);
+    /* bytes to sum: fill the first page through the count function's store */
+    int32_t rn = 0, ri = 0;
+    CHECK_STATUS(call2(nat, "count", 1, 300, 0, &rn, &err), WASMPLUG_OK);
+    CHECK_STATUS(call2(itp, "count", 1, 300, 0, &ri, &err), WASMPLUG_OK);
+    /* trip counts from 1 to several chunks (a chunk is about 65,536
+     * instructions), and a start past the bound (the count wraps: checked) */
+    static const int32_t ns[] = {1, 2, 3, 17, 5000, 70001, 300000};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        CHECK_STATUS(call2(nat, "csum", 1, ns[i], 0, &rn, &err), WASMPLUG_OK);
+        CHECK_STATUS(call2(itp, "csum", 1, ns[i], 0, &ri, &err), WASMPLUG_OK);
+        CHECK_EQ(rn, ri);
+        CHECK_EQ(wasmplug_instance_fuel_consumed(nat), wasmplug_instance_fuel_consumed(itp));
+    }
+    static const int32_t ranges[][2] = {{0, 1}, {0, 3}, {5, 4}, {1, 9000}, {-10, 60000},
+                                        {65000, 65535}};
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        int32_t from = ranges[i][0] < 0 ? 0 : ranges[i][0];
+        CHECK_STATUS(call2(nat, "crange", 2, from, ranges[i][1], &rn, &err), WASMPLUG_OK);
+        CHECK_STATUS(call2(itp, "crange", 2, from, ranges[i][1], &ri, &err), WASMPLUG_OK);
+        CHECK_EQ(rn, ri);
+        CHECK_EQ(wasmplug_instance_fuel_consumed(nat), wasmplug_instance_fuel_consumed(itp));
+    }
+    /* a load past the memory (2 pages) inside a chunk traps */
+    CHECK_STATUS(call2(nat, "crange", 2, 0, 3 * 65536, NULL, &err), WASMPLUG_ERR_TRAP);
+    CHECK_EQ(err.trap, WASMPLUG_TRAP_MEMORY_OUT_OF_BOUNDS);
+    CHECK_STATUS(call2(itp, "crange", 2, 0, 3 * 65536, NULL, &err), WASMPLUG_ERR_TRAP);
+    CHECK_EQ(err.trap, WASMPLUG_TRAP_MEMORY_OUT_OF_BOUNDS);
+    /* fuel running out in the middle of a long counted loop: the chunks
+     * stop and the checked loop traps where the interpreter does */
+    static const uint64_t fuels[] = {50, 1000, 123457, 1000003};
+    for (size_t i = 0; i < sizeof fuels / sizeof fuels[0]; i++) {
+        wasmplug_instance_set_fuel(nat, fuels[i]);
+        wasmplug_instance_set_fuel(itp, fuels[i]);
+        CHECK_STATUS(call2(nat, "csum", 1, 2000000, 0, NULL, &err), WASMPLUG_ERR_TRAP);
+        CHECK_EQ(err.trap, WASMPLUG_TRAP_OUT_OF_FUEL);
+        CHECK_STATUS(call2(itp, "csum", 1, 2000000, 0, NULL, &err), WASMPLUG_ERR_TRAP);
+        CHECK_EQ(err.trap, WASMPLUG_TRAP_OUT_OF_FUEL);
+        CHECK_EQ(wasmplug_instance_fuel_consumed(nat), wasmplug_instance_fuel_consumed(itp));
+        CHECK_EQ(wasmplug_instance_fuel(nat), 0);
+    }
+    wasmplug_instance_free(nat);
+    wasmplug_instance_free(itp);
+    wasmplug_func_free(hadd);
+    wasmplug_module_free(m);
+}
+
 static void *interrupt_later(void *arg)
 {
     struct timespec ts = {0, 50 * 1000 * 1000};
@@ -192,6 +253,12 @@ static void test_interrupt(wasmplug_engine *e)
     pthread_t t;
     pthread_create(&t, NULL, interrupt_later, inst);
     CHECK_STATUS(call2(inst, "spin", 0, 0, 0, NULL, &err), WASMPLUG_ERR_TRAP);
+    CHECK_EQ(err.trap, WASMPLUG_TRAP_INTERRUPTED);
+    pthread_join(t, NULL);
+    /* a counted loop of 2^32 - 1 iterations (seconds of work) is
+     * interrupted between its chunks */
+    pthread_create(&t, NULL, interrupt_later, inst);
+    CHECK_STATUS(call2(inst, "csum", 1, -1, 0, NULL, &err), WASMPLUG_ERR_TRAP);
     CHECK_EQ(err.trap, WASMPLUG_TRAP_INTERRUPTED);
     pthread_join(t, NULL);
     CHECK(wasmplug_instance_native_calls(inst) >= 1);
@@ -294,6 +361,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         wasmplug_engine *e = test_engine_with(modes[i], NULL, NULL);
         test_equivalence(e);
+        test_counted_loops(e);
         test_interrupt(e);
         wasmplug_engine_free(e);
     }
