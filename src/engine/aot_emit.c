@@ -13,13 +13,15 @@
  *  - fuel: the function entry and every loop header charge the number of
  *    wasm instructions of their region (nested loops excluded), exactly as
  *    compile_func.c costs its FUEL operations, and test the interrupt flag
- *    in the same subtraction;
+ *    in the same subtraction; a counted loop charges whole chunks of
+ *    iterations at once (counted_loop);
  *  - the call depth is counted against the instance's limit and the native
  *    stack against a limit aot.c sets from the thread's stack, both a
  *    CALL_STACK_EXHAUSTED trap; each frame records its function for
  *    backtraces in the exec's frame array;
  *  - guard-page code accesses memory unchecked (the fault handler turns a
- *    fault into a trap); explicit-bounds code checks every access;
+ *    fault into a trap; keep_pending makes sure every load happens);
+ *    explicit-bounds code checks every access;
  *  - everything that touches tables, segments or other instances calls the
  *    engine back (wp_aot_rt).
  * The module was validated by compile.c, so this file decodes without
