@@ -165,6 +165,10 @@ const char *cli_module_error(char *buf, size_t size, const char *file, wasmplug_
 
 /* Attach the host services (data in G.data_dir, notifications on stderr). */
 wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size);
+/* The exit status for a failed cli_attach_services: EXIT_INTERNAL when it
+ * could not continue in wasmplug-dist (as every forwarded command), else by
+ * status (cli_exit_for). */
+int cli_services_exit(wasmplug_status st);
 /* Free what cli_attach_services made (its event bus): before wasmplug_host_free. */
 void cli_detach_services(void);
 /* The manifest permissions entry that requests a service grant

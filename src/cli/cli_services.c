@@ -98,6 +98,14 @@ static wasmplug_status attach_bridge(char *msg, size_t msg_size)
 }
 #endif
 
+/* Set when cli_attach_services could not continue in wasmplug-dist. */
+static bool dist_missing;
+
+int cli_services_exit(wasmplug_status st)
+{
+    return dist_missing ? EXIT_INTERNAL : cli_exit_for(st);
+}
+
 wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size)
 {
 #ifndef WASMPLUG_CLI_DIST
@@ -105,6 +113,7 @@ wasmplug_status cli_attach_services(wasmplug_host *h, char *msg, size_t msg_size
      * continue in wasmplug-dist (returns only when that fails, with why). */
     if (G.kv_redis || G.events_redis) {
         cli_dist_exec(msg, msg_size);
+        dist_missing = true;
         return WASMPLUG_ERR_UNSUPPORTED;
     }
 #endif

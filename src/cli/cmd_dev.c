@@ -217,7 +217,7 @@ int cmd_dev(int argc, char **argv)
     }
     wasmplug_status st = cli_attach_services(h, msg, sizeof msg);
     if (st != WASMPLUG_OK) {
-        rc = cli_fail_json(cli_exit_for(st), NULL, msg);
+        rc = cli_fail_json(cli_services_exit(st), NULL, msg);
         goto out;
     }
     if (!plugin_options(h, &p, &hm, &perms)) {

@@ -112,7 +112,7 @@ static wasmplug_host *make_host(const flow_opts *o, int *rc)
     char msg[512];
     wasmplug_status st = cli_attach_services(h, msg, sizeof msg);
     if (st) {
-        *rc = cli_fail_json(cli_exit_for(st), NULL, msg);
+        *rc = cli_fail_json(cli_services_exit(st), NULL, msg);
         wasmplug_host_free(h);
         return NULL;
     }

@@ -151,10 +151,12 @@ int cmd_kv(int argc, char **argv)
         return rc;
     wasmplug_host *h = NULL;
     char msg[1024];
-    if (wasmplug_host_new(NULL, &h) != WASMPLUG_OK ||
-        cli_attach_services(h, msg, sizeof msg) != WASMPLUG_OK) {
+    if (wasmplug_host_new(NULL, &h) != WASMPLUG_OK)
+        return cli_fail_json(EXIT_INTERNAL, NULL, "cannot create the plugin host");
+    wasmplug_status ast = cli_attach_services(h, msg, sizeof msg);
+    if (ast != WASMPLUG_OK) {
         wasmplug_host_free(h);
-        return cli_fail_json(EXIT_INTERNAL, NULL, "cannot set up the plugin services");
+        return cli_fail_json(cli_services_exit(ast), NULL, msg);
     }
     wasmplug_services *svc = wasmplug_services_of(h);
     wasmplug_status st = WASMPLUG_OK;

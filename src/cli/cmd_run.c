@@ -871,7 +871,7 @@ int cmd_run(int argc, char **argv)
     char svcmsg[512];
     wasmplug_status svcst = cli_attach_services(h, svcmsg, sizeof svcmsg);
     if (svcst != WASMPLUG_OK) {
-        rc = cli_fail_json(cli_exit_for(svcst), NULL, svcmsg);
+        rc = cli_fail_json(cli_services_exit(svcst), NULL, svcmsg);
         goto out;
     }
     /* An installed plugin gets what the operator granted at install. */

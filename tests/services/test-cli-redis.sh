@@ -74,4 +74,33 @@ run "$W" --events-redis "$URL" run pub publish "orders.created
 {}"
 expect "run: Redis gone, the bridge is refused" 7 "--events-redis" "cannot connect"
 
+# The static wasmplug (with wasmplug-dist beside it) without its helper: a
+# Redis option before or after the command is the same internal error
+# (exit 8, as every forwarded command), with the same message.
+if [ -x "$(dirname "$W")/wasmplug-dist" ]; then
+    echo "# wasmplug-dist missing"
+    NODIST="$T/no-such-wasmplug-dist"
+    for place in before after; do
+        if [ $place = before ]; then
+            run env WASMPLUG_DIST_HELPER="$NODIST" "$W" --kv-redis "$URL" run kvp get color
+        else
+            run env WASMPLUG_DIST_HELPER="$NODIST" "$W" run kvp get color --kv-redis "$URL"
+        fi
+        expect "--kv-redis $place the command: exit 8" 8 \
+            "this command needs wasmplug-dist, which was not found (tried $NODIST"
+        if [ $place = before ]; then
+            run env WASMPLUG_DIST_HELPER="$NODIST" "$W" --json --kv-redis "$URL" run kvp get color
+        else
+            run env WASMPLUG_DIST_HELPER="$NODIST" "$W" --json run kvp get color --kv-redis "$URL"
+        fi
+        expect "  ... --json: exit 8" 8
+        check "  ... --json: the error document says internal, exit_code 8" \
+            sh -c "grep -q '\"exit_code\": *8' '$T/out' && grep -q '\"kind\": *\"internal\"' '$T/out'"
+    done
+    run env WASMPLUG_DIST_HELPER="$NODIST" "$W" --events-redis "$URL" run pub publish x
+    expect "--events-redis before the command: exit 8" 8 "needs wasmplug-dist"
+    run env WASMPLUG_DIST_HELPER="$NODIST" "$W" kv kvp get color --kv-redis "$URL"
+    expect "wasmplug kv, --kv-redis after the command: exit 8" 8 "needs wasmplug-dist"
+fi
+
 cli_done
