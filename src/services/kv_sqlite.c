@@ -207,9 +207,12 @@ static kv_data *call_begin(kv_service *ks, wasmplug_hostcall *call, char *msg, s
         return NULL;
     }
     /* Under the database's lock from here: the first use by this plugin
-     * prepares its statements and reads its quotas. */
+     * prepares its statements; the quotas are read on every call, so that
+     * they follow a reload that changed them (the current version's). */
     kv_sqlite *s = d->service;
-    if (!s && (s = kv_sqlite_new(d, msg, msg_size)) != NULL)
+    if (!s)
+        s = kv_sqlite_new(d, msg, msg_size);
+    if (s)
         wps_kv_plugin_quotas(ks, wasmplug_hostcall_plugin(call), &s->k);
     if (!s) {
         wps_txn_end(d, WASMPLUG_ERR_STORAGE, why, sizeof why);

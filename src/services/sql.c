@@ -48,7 +48,8 @@ typedef struct sql_service {
 
 /* Per plugin (wps_db.service), used under the database's lock. */
 typedef struct sql_data {
-    uint64_t max_bytes;
+    uint64_t max_bytes;       /* the size limit set (PRAGMA max_page_count) */
+    uint64_t page;            /* the database's page size */
     wasmplug_hostcall *call;  /* the call whose statement runs */
     uint64_t deadline_ns;     /* the statement's time limit */
     wasmplug_status stop;     /* why the progress handler stopped it */
@@ -153,19 +154,12 @@ static wps_db *sql_enter(wasmplug_hostcall *call, sql_service *ss)
         if (!d->service) {
             sql_data *s = calloc(1, sizeof *s);
             if (s) {
-                wasmplug_plugin *p = wasmplug_hostcall_plugin(call);
-                s->max_bytes = wps_effective(wps_setting_u64(p, "db.max_bytes"), ss->max_bytes,
-                                             ss->max_bytes);
-                int page = 4096;
+                s->page = 4096;
                 sqlite3_stmt *st;
                 if (sqlite3_prepare_v2(d->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
                     sqlite3_step(st) == SQLITE_ROW)
-                    page = sqlite3_column_int(st, 0);
+                    s->page = (uint64_t)sqlite3_column_int(st, 0);
                 sqlite3_finalize(st);
-                char pragma[80];
-                snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %llu",
-                         (unsigned long long)(s->max_bytes / (uint64_t)page + 1));
-                sqlite3_exec(d->db, pragma, NULL, NULL, NULL);
                 sqlite3_set_authorizer(d->db, authorize, s);
                 sqlite3_progress_handler(d->db, 1000, progress, s);
                 sqlite3_limit(d->db, SQLITE_LIMIT_LENGTH, 16 << 20);
@@ -187,6 +181,18 @@ static wps_db *sql_enter(wasmplug_hostcall *call, sql_service *ss)
     if (!wps_txn_enter(call, &ss->base, d, msg, sizeof msg)) {
         wasmplug_hostcall_fail(call, WASMPLUG_ERR_STORAGE, "plugin '%s': %s", d->plugin, msg);
         return NULL;
+    }
+    /* The call holds the database: its size limit is the current version's
+     * (a reload may have changed database.max_size). */
+    sql_data *s = d->service;
+    uint64_t max = wps_effective(wps_setting_u64(wasmplug_hostcall_plugin(call), "db.max_bytes"),
+                                 ss->max_bytes, ss->max_bytes);
+    if (max != s->max_bytes) {
+        char pragma[80];
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %llu",
+                 (unsigned long long)(max / s->page + 1));
+        sqlite3_exec(d->db, pragma, NULL, NULL, NULL);
+        s->max_bytes = max;
     }
     return d;
 }

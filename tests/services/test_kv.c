@@ -2,7 +2,8 @@
  * test_kv.c - the key-value service on real SQLite files in a temporary
  * data directory: every import with good and bad input (empty and
  * oversized keys, bad pointers, bad flags and limits, oversized values,
- * over-quota writes in bytes and keys, manifest ∩ policy), a call's writes
+ * over-quota writes in bytes and keys, manifest ∩ policy, quotas changed by
+ * a reload), a call's writes
  * as one transaction (a trap, a failing return, a timeout: nothing stays),
  * denied grants, the host API (get/set/delete/list/usage/export/import),
  * data surviving a new host, versions sharing data (or not), and parallel
@@ -45,28 +46,53 @@ static kvtest kv_host(const wasmplug_services_config *over)
     return t;
 }
 
+/* The load options of kvplug as id@version with settings (in *m). */
+static wasmplug_load_options kv_options(wasmplug_manifest *m, const char *id,
+                                        const char *version, const wasmplug_kv *settings,
+                                        size_t nsettings, bool with_kv)
+{
+    static const char *const perms[] = {"kv"};
+    memset(m, 0, sizeof *m);
+    m->id = id;
+    m->version = version;
+    m->permissions = perms;
+    m->permission_count = with_kv ? 1 : 0;
+    m->settings = settings;
+    m->setting_count = nsettings;
+    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
+    o.manifest = m;
+    o.init = true;
+    o.pool_size = 4;
+    return o;
+}
+
 static wasmplug_plugin *kv_load(kvtest *t, const char *name, const char *id, const char *version,
                                 const wasmplug_kv *settings, size_t nsettings, bool with_kv,
                                 wasmplug_plugin_error *err)
 {
-    static const char *const perms[] = {"kv"};
     wasmplug_manifest m;
-    memset(&m, 0, sizeof m);
-    m.id = id;
-    m.version = version;
-    m.permissions = perms;
-    m.permission_count = with_kv ? 1 : 0;
-    m.settings = settings;
-    m.setting_count = nsettings;
-    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
-    o.manifest = &m;
-    o.init = true;
-    o.pool_size = 4;
+    wasmplug_load_options o = kv_options(&m, id, version, settings, nsettings, with_kv);
     char path[1024];
     host_test_path(path, sizeof path, "kvplug");
     wasmplug_plugin *p = NULL;
     wasmplug_host_load_file(t->host, name, path, &o, &p, err);
     return p;
+}
+
+/* Reload p (kvplug, granted kv) as version with settings. */
+static wasmplug_status kv_reload(wasmplug_plugin *p, const char *version,
+                                 const wasmplug_kv *settings, size_t nsettings,
+                                 wasmplug_plugin_error *err)
+{
+    wasmplug_manifest m;
+    wasmplug_load_options o =
+        kv_options(&m, wasmplug_plugin_id(p), version, settings, nsettings, true);
+    wasmplug_reload_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.load = &o;
+    char path[1024];
+    host_test_path(path, sizeof path, "kvplug");
+    return wasmplug_plugin_reload_file(p, path, &ro, err);
 }
 
 /* Call func(in) expecting status want; the output in a static buffer. */
@@ -234,6 +260,38 @@ static void test_quotas(void)
         CHECK_CONTAINS(err.message, "quota of 1000 bytes");
         wasmplug_plugin_release(p);
     }
+    wasmplug_host_free(t.host);
+}
+
+/* The quotas are the current version's: a reload that changes them (up,
+ * down, or away to the policy's defaults) is in force for the next call. */
+static void test_quota_reload(void)
+{
+    kvtest t = kv_host(NULL);
+    wasmplug_plugin_error err;
+    static const wasmplug_kv two[] = {{"kv.max_keys", "2"}};
+    wasmplug_plugin *p = kv_load(&t, "rq", "requota", "1.0.0", two, 1, true, &err);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CALL(p, "keys", "3", WASMPLUG_ERR_QUOTA);
+    CHECK_CONTAINS(err.message, "quota of 2 keys");
+    CALL(p, "keys", "2", WASMPLUG_OK);
+    static const wasmplug_kv wider[] = {{"kv.max_keys", "6"}, {"kv.max_bytes", "100"}};
+    CHECK_CODE(kv_reload(p, "1.1.0", wider, 2, &err), WASMPLUG_OK, &err);
+    CALL(p, "keys", "5", WASMPLUG_OK);          /* k0..k4 with "v": 15 bytes */
+    CALL(p, "keys", "7", WASMPLUG_ERR_QUOTA);
+    CHECK_CONTAINS(err.message, "quota of 6 keys");
+    CALL(p, "big", "90", WASMPLUG_ERR_QUOTA);   /* 15 + 3 + 90 bytes */
+    CHECK_CONTAINS(err.message, "quota of 100 bytes");
+    CALL(p, "big", "80", WASMPLUG_OK);          /* 98 bytes, 6 keys */
+    CHECK_CODE(kv_reload(p, "1.2.0", two, 1, &err), WASMPLUG_OK, &err);
+    CALL(p, "set", "x=1", WASMPLUG_ERR_QUOTA);  /* a 7th key, 2 allowed now */
+    CHECK_CONTAINS(err.message, "quota of 2 keys");
+    CHECK_CODE(kv_reload(p, "1.3.0", NULL, 0, &err), WASMPLUG_OK, &err);
+    CALL(p, "set", "x=1", WASMPLUG_OK);         /* the policy's defaults again */
+    CALL(p, "big", "2000", WASMPLUG_OK);
+    wasmplug_plugin_release(p);
     wasmplug_host_free(t.host);
 }
 
@@ -427,6 +485,7 @@ static void run_all(const char *backend)
     test_imports();
     test_timeout();
     test_quotas();
+    test_quota_reload();
     test_denied();
     test_host_api();
     test_persistence_and_versions();

@@ -3,7 +3,8 @@
  * parameters (positional and named), rows as JSON (integers, reals, text,
  * blobs, null), SQL errors returned to the plugin, injection attempts
  * through parameters, forbidden SQL (ATTACH, PRAGMAs outside the safe list,
- * transaction control, extension loading), the database size limit, the
+ * transaction control, extension loading), the database size limit (and
+ * its change by a reload), the
  * result size limit, the statement time limit and the call's timeout
  * (progress handler), a trap's changes rolled back, bad pointers and
  * parameters, and a denied grant.
@@ -37,21 +38,30 @@ static wasmplug_host *sql_host(const wasmplug_services_config *over, uint32_t ti
     return h;
 }
 
+/* The load options of sqlplug as id@version with settings (in *m). */
+static wasmplug_load_options sql_options(wasmplug_manifest *m, const char *id,
+                                         const char *version, const wasmplug_kv *settings,
+                                         size_t nsettings, bool with_db)
+{
+    static const char *const perms[] = {"db"};
+    memset(m, 0, sizeof *m);
+    m->id = id;
+    m->version = version;
+    m->permissions = perms;
+    m->permission_count = with_db ? 1 : 0;
+    m->settings = settings;
+    m->setting_count = nsettings;
+    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
+    o.manifest = m;
+    o.init = true;
+    return o;
+}
+
 static wasmplug_plugin *sql_load(wasmplug_host *h, const char *id, const wasmplug_kv *settings,
                                  size_t nsettings, bool with_db, wasmplug_plugin_error *err)
 {
-    static const char *const perms[] = {"db"};
     wasmplug_manifest m;
-    memset(&m, 0, sizeof m);
-    m.id = id;
-    m.version = "1.0.0";
-    m.permissions = perms;
-    m.permission_count = with_db ? 1 : 0;
-    m.settings = settings;
-    m.setting_count = nsettings;
-    wasmplug_load_options o = WASMPLUG_LOAD_OPTIONS_INIT;
-    o.manifest = &m;
-    o.init = true;
+    wasmplug_load_options o = sql_options(&m, id, "1.0.0", settings, nsettings, with_db);
     char path[1024];
     host_test_path(path, sizeof path, "sqlplug");
     wasmplug_plugin *p = NULL;
@@ -227,6 +237,49 @@ static void test_limits(void)
     wasmplug_host_free(h);
 }
 
+/* Reload p (sqlplug, granted db) as version with settings. */
+static wasmplug_status sql_reload(wasmplug_plugin *p, const char *version,
+                                  const wasmplug_kv *settings, size_t nsettings,
+                                  wasmplug_plugin_error *err)
+{
+    wasmplug_manifest m;
+    wasmplug_load_options o =
+        sql_options(&m, wasmplug_plugin_id(p), version, settings, nsettings, true);
+    wasmplug_reload_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.load = &o;
+    char path[1024];
+    host_test_path(path, sizeof path, "sqlplug");
+    return wasmplug_plugin_reload_file(p, path, &ro, err);
+}
+
+/* The size limit is the current version's: a reload that raises or lowers
+ * database.max_size is in force for the next call. */
+static void test_limit_reload(void)
+{
+    wasmplug_host *h = sql_host(NULL, 0);
+    wasmplug_plugin_error err;
+    static const wasmplug_kv small[] = {{"db.max_bytes", "65536"}},
+                             large[] = {{"db.max_bytes", "1048576"}};
+    wasmplug_plugin *p = sql_load(h, "resized", small, 1, true, &err);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CALL(p, "exec", "CREATE TABLE b(x BLOB)", WASMPLUG_OK);
+    CALL(p, "exec", "INSERT INTO b VALUES(zeroblob(100000))", WASMPLUG_ERR_QUOTA);
+    CHECK_CONTAINS(err.message, "over its size limit of 65536 bytes");
+    CHECK_CODE(sql_reload(p, "1.1.0", large, 1, &err), WASMPLUG_OK, &err);
+    CALL(p, "exec", "INSERT INTO b VALUES(zeroblob(100000))", WASMPLUG_OK);
+    CALL(p, "exec", "INSERT INTO b VALUES(zeroblob(1000000))", WASMPLUG_ERR_QUOTA);
+    CHECK_CONTAINS(err.message, "over its size limit of 1048576 bytes");
+    CHECK_CODE(sql_reload(p, "1.2.0", small, 1, &err), WASMPLUG_OK, &err);
+    CALL(p, "exec", "INSERT INTO b VALUES(zeroblob(50000))", WASMPLUG_ERR_QUOTA);
+    CHECK_CONTAINS(err.message, "over its size limit of 65536 bytes");
+    CHECK_STR(CALL(p, "query", "SELECT count(*) AS n FROM b", WASMPLUG_OK), "[{\"n\":1}]");
+    wasmplug_plugin_release(p);
+    wasmplug_host_free(h);
+}
+
 static void test_denied(void)
 {
     wasmplug_host *h = sql_host(NULL, 0);
@@ -250,6 +303,7 @@ int main(int argc, char **argv)
     test_basics();
     test_forbidden();
     test_limits();
+    test_limit_reload();
     test_denied();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", data_dir);
