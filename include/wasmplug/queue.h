@@ -31,10 +31,15 @@
  *                      optionally timeout_ms and fuel
  *   NAME:reply:CLIENT  one reply stream per client: fields id, entry (the
  *                      request entry), status (wasmplug_status_name: "OK",
- *                      "ERR_TRAP", ...), output (bytes) or error (message),
- *                      worker, deliveries, cached ("1" if answered from the
- *                      idempotency cache). Expires an hour after its last
- *                      reply; wasmplug_queue_free deletes it.
+ *                      "ERR_TRAP", ...), output (bytes) or error (message,
+ *                      with the backtrace's lines) and optionally detail
+ *                      (the error as a JSON object, as a local call's:
+ *                      kind, message, phase, plugin, function, trap,
+ *                      plugin_code, time_ms, backtrace [{func_index,
+ *                      function}]), worker, deliveries, cached ("1" if
+ *                      answered from the idempotency cache). Expires an
+ *                      hour after its last reply; wasmplug_queue_free
+ *                      deletes it.
  *   NAME:idem:KEY      the result of the call with idempotency key KEY (a
  *                      hash), kept for the worker's idempotency TTL
  *   NAME:dead          the dead-letter stream: the request's fields plus
@@ -136,9 +141,14 @@ typedef struct wasmplug_queue_result {
     char worker[WASMPLUG_NAME_MAX]; /* the consumer that answered */
     uint32_t deliveries;     /* how many times the entry was delivered (1 normally) */
     bool cached;             /* answered from the idempotency cache */
+    /* When status is not OK: the error as a JSON object (NUL-terminated
+     * text, the reply's detail field: kind, message, trap, backtrace, ...),
+     * if the worker sent one (`wasmplug worker` does; older workers and
+     * dead letters do not); else NULL. Owned by the result. */
+    char *detail;
 } wasmplug_queue_result;
 
-/** Free the output and reset. NULL is fine. */
+/** Free the output and the detail, and reset. NULL is fine. */
 WASMPLUG_API void wasmplug_queue_result_free(wasmplug_queue_result *res);
 
 /**
@@ -213,7 +223,9 @@ typedef struct wasmplug_queue_request {
 /**
  * Run one request (on worker thread `thread`, 0..concurrency-1). Return
  * WASMPLUG_OK with the output in *out, or the call's failure with a message
- * in msg: both are answers. Set *retry to leave the request unanswered
+ * in msg: both are answers. With a failure, *out may hold the error as a
+ * JSON object (sent as the reply's detail; wasmplug_queue_result.detail),
+ * else leave it empty. Set *retry to leave the request unanswered
  * instead (this worker could not run it: plugin not installed here,
  * store unreadable): it is delivered again after the claim idle time,
  * perhaps to another worker, and dead-lettered after max_deliveries.

@@ -19,6 +19,7 @@
 #include "worker_metrics.h"
 
 #include "serve_app.h"
+#include "serve_queue.h"
 
 #include "services/redis_conn.h"
 
@@ -119,8 +120,19 @@ static wasmplug_status run_request(void *user, unsigned thread, const wasmplug_q
     wasmplug_call_limits limits = {req->timeout_ms, req->fuel};
     st = wasmplug_plugin_call_limited(p, req->function, req->input, req->input_len, &limits, out,
                                       &err);
-    if (st != WASMPLUG_OK)
+    if (st != WASMPLUG_OK) {
+        /* The message with the backtrace's lines, and the error object a
+         * local call answers with (serve_error_json), as the detail. */
         wasmplug_plugin_error_format(&err, msg, msg_size);
+        wasmplug_buf_free(out);
+        json_t *e = serve_error_json(&err);
+        char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        if (text) {
+            out->data = (uint8_t *)text;
+            out->len = strlen(text);
+        }
+        json_decref(e);
+    }
     wasmplug_plugin_release(p);
     return st;
 }
@@ -412,17 +424,22 @@ int cmd_submit(int argc, char **argv)
         json_t *o = json_object();
         json_object_set_new(o, "ok", json_boolean(res.status == WASMPLUG_OK));
         json_object_set_new(o, "status", json_string(wasmplug_status_name(res.status)));
-        if (res.status == WASMPLUG_OK)
+        rc = res.status == WASMPLUG_OK ? EXIT_OK : cli_exit_for(res.status);
+        if (res.status == WASMPLUG_OK) {
             json_object_set_new(o, "output", cli_json_bytes(res.output.data, res.output.len));
-        else
-            json_object_set_new(o, "error",
-                                cli_json_bytes((const uint8_t *)res.error, strlen(res.error)));
+        } else {
+            /* The error object of a local call (run --json, serve): kind,
+             * message, trap, backtrace, ... and the exit code. */
+            json_t *e = serve_queue_error_json(call.plugin, call.function, &res);
+            if (e)
+                json_object_set_new(e, "exit_code", json_integer(rc));
+            json_object_set_new(o, "error", e);
+        }
         json_object_set_new(o, "worker", cli_json_bytes((const uint8_t *)res.worker,
                                                         strlen(res.worker)));
         json_object_set_new(o, "deliveries", json_integer(res.deliveries));
         json_object_set_new(o, "cached", json_boolean(res.cached));
         cli_json_print(o);
-        rc = res.status == WASMPLUG_OK ? EXIT_OK : cli_exit_for(res.status);
     } else if (res.status == WASMPLUG_OK) {
         /* Plugin output: as it is into a pipe, escaped on a terminal. */
         if (term_is_tty(stdout)) {

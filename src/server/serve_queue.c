@@ -163,6 +163,34 @@ static void header_safe(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
+json_t *serve_queue_error_json(const char *id, const char *function,
+                               const wasmplug_queue_result *res)
+{
+    /* The worker's error object (serve_error_json there), when it sent
+     * one: the same fields as a local call's error. */
+    json_t *e = res->detail ? json_loads(res->detail, 0, NULL) : NULL;
+    if (e && json_is_object(e) && json_is_string(json_object_get(e, "kind")) &&
+        json_is_string(json_object_get(e, "message")) &&
+        json_is_array(json_object_get(e, "backtrace")))
+        return e;
+    json_decref(e);
+    /* An older worker (or a dead letter): its status and the formatted
+     * message (backtrace lines included); the rest is what is known. */
+    wasmplug_plugin_error err;
+    wasmplug_plugin_error_clear(&err);
+    err.code = res->status;
+    err.phase = WASMPLUG_PHASE_CALL;
+    snprintf(err.plugin, sizeof err.plugin, "%s", id);
+    snprintf(err.function, sizeof err.function, "%s", function);
+    snprintf(err.message, sizeof err.message, "%.*s", (int)sizeof err.message - 1, res->error);
+    err.timestamp_ms = (uint64_t)time(NULL) * 1000u;
+    e = serve_error_json(&err);
+    json_t *full = e ? json_string(res->error) : NULL; /* longer than err.message holds */
+    if (full)
+        json_object_set_new(e, "message", full);
+    return e;
+}
+
 /* The worker's answer as the local call's response. */
 static void respond_answer(server_request *req, const char *id, const char *function,
                            wasmplug_queue_result *res)
@@ -180,25 +208,12 @@ static void respond_answer(server_request *req, const char *id, const char *func
         res->output.len = 0;
         return;
     }
-    /* The worker sends its status and the formatted message (backtrace
-     * lines included), not the error's fields: the rest is what is known. */
-    wasmplug_plugin_error err;
-    wasmplug_plugin_error_clear(&err);
-    err.code = res->status;
-    err.phase = WASMPLUG_PHASE_CALL;
-    snprintf(err.plugin, sizeof err.plugin, "%s", id);
-    snprintf(err.function, sizeof err.function, "%s", function);
-    snprintf(err.message, sizeof err.message, "%.*s", (int)sizeof err.message - 1, res->error);
-    err.timestamp_ms = (uint64_t)time(NULL) * 1000u;
-    json_t *e = serve_error_json(&err);
     unsigned status = serve_http_status(res->status);
+    json_t *e = serve_queue_error_json(id, function, res);
     if (!e) {
         server_respond_error(req, 500, "internal", NULL, "out of memory");
         return;
     }
-    json_t *full = json_string(res->error); /* longer than err.message holds */
-    if (full)
-        json_object_set_new(e, "message", full);
     json_object_set_new(e, "status", json_integer(status));
     json_object_set_new(e, "worker", json_string(worker));
     json_object_set_new(e, "deliveries", json_integer(res->deliveries));

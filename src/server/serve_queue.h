@@ -38,6 +38,7 @@
 #include "server.h"
 
 #include <wasmplug.h>
+#include <wasmplug/queue.h>
 
 typedef struct serve_queue_config {
     const char *url;      /* Redis URL (required) */
@@ -72,6 +73,15 @@ void serve_queue_call(serve_queue *q, server_request *req, const char *id,
  * calls themselves may still run on the workers. From any thread.
  */
 void serve_queue_cancel(serve_queue *q);
+
+/**
+ * A failed answer's error object, as a local call's (serve_error_json):
+ * the worker's own (wasmplug_queue_result.detail: trap, backtrace, ...) or,
+ * from a worker that sends none, one made of the status and the message
+ * for plugin id and function. NULL when out of memory.
+ */
+json_t *serve_queue_error_json(const char *id, const char *function,
+                               const wasmplug_queue_result *res);
 
 /** {"redis": label without credentials, "stream", "plugins", "wait_ms"}. */
 json_t *serve_queue_json(const serve_queue *q);

@@ -134,6 +134,7 @@ void wasmplug_queue_result_free(wasmplug_queue_result *res)
     if (!res)
         return;
     wasmplug_buf_free(&res->output);
+    free(res->detail);
     memset(res, 0, sizeof *res);
 }
 
@@ -284,6 +285,11 @@ static void take_answer(wasmplug_queue *q, const redisReply *entry)
         res->output.len = f->len;
     }
     copy_field(res->error, sizeof res->error, wps_queue_field(fields, "error"));
+    if (res->status != WASMPLUG_OK && (f = wps_queue_field(fields, "detail")) && f->len &&
+        (res->detail = malloc(f->len + 1)) != NULL) {
+        memcpy(res->detail, f->str, f->len);
+        res->detail[f->len] = '\0';
+    }
     if (res->status != WASMPLUG_OK && !res->error[0])
         snprintf(res->error, sizeof res->error, "%s", wasmplug_strerror(res->status));
     copy_field(res->worker, sizeof res->worker, wps_queue_field(fields, "worker"));

@@ -452,8 +452,8 @@ static void dead_letter(worker_thread *t, entry *e, const char *reason)
     free(len);
 }
 
-/* Answer e with the result (status, output or message), or from the cache
- * only when with_result is false. Returns the script's result, or -2 if
+/* Answer e with the result (status, output or message and the error's
+ * detail), or from the cache only when with_result is false. Returns the script's result, or -2 if
  * it could not be sent. */
 static long long answer(worker_thread *t, entry *e, bool with_result, wasmplug_status status,
                         const wasmplug_buf *out, const char *msg)
@@ -478,6 +478,8 @@ static long long answer(worker_thread *t, entry *e, bool with_result, wasmplug_s
             STR("output"), ARG(out->len ? (const char *)out->data : "", out->len);
         else
             STR("error"), STR(msg[0] ? msg : wasmplug_strerror(status));
+        if (status != WASMPLUG_OK && out->len)
+            STR("detail"), ARG((const char *)out->data, out->len);
         STR("worker"), STR(w->consumer);
     }
 #undef STR

@@ -247,6 +247,15 @@ int main(void)
     CHECK_EQ(cli_output(cmd, out, sizeof out), 1);
     CHECK_CONTAINS(out, "fail returned 1: bad\\e]0;pwned\\x07\\n[fake] line");
     CHECK(!strstr(out, "\n[fake]"));
+    /* --json: the worker's error object, as a local call's. */
+    snprintf(cmd, sizeof cmd, "%s --json submit --redis %s --stream calls echo-plugin trap",
+             WP_CLI, t.url);
+    CHECK_EQ(cli_output(cmd, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "\"kind\": \"ERR_TRAP\"");
+    CHECK_CONTAINS(out, "\"trap\": \"unreachable\"");
+    CHECK_CONTAINS(out, "\"function\": \"trap\"");
+    CHECK_CONTAINS(out, "\"backtrace\": [");
+    CHECK_CONTAINS(out, "\"exit_code\": 1");
     snprintf(cmd, sizeof cmd, "%s submit --redis %s --stream calls echo-plugin spin "
              "--call-timeout 100ms 2>&1", WP_CLI, t.url);
     CHECK_EQ(cli_output(cmd, out, sizeof out), 6);

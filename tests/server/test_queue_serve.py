@@ -188,8 +188,21 @@ try:
         check("%s%s: forwarded like local (%d %s)" % (func, query, ls, le.get("kind")),
               ls == qs and ls >= 400 and le.get("kind") == qe.get("kind")
               and qe.get("plugin") == "echo-plugin" and qe.get("function") == func
-              and qe.get("worker") in ("w1", "w2") and qe.get("status") == qs,
+              and qe.get("worker") in ("w1", "w2") and qe.get("status") == qs
+              and qe.get("trap") == le.get("trap") and qe.get("phase") == le.get("phase"),
               (ls, lb[:300], qs, qb[:300]))
+        if func in ("trap", "fail"):
+            check("... %s: the worker's error object: message and backtrace as local" % func,
+                  qe.get("message") == le.get("message", "").replace("local-echo",
+                                                                      "echo-plugin")
+                  and qe.get("backtrace") == le.get("backtrace")
+                  and qe.get("plugin_code") == le.get("plugin_code"), (le, qe))
+    st, _, body = call("echo-plugin", "trap")
+    err = json.loads(body).get("error", {})
+    frames = [f.get("function") for f in err.get("backtrace", [])]
+    check("a forwarded trap has its trap kind and named backtrace frames",
+          st == 422 and err.get("trap") == "unreachable" and "trap" in frames
+          and all(frames) and "\n" not in err.get("message", "x\n"), (st, err))
     st, _, body = call("echo-plugin", "fail")
     check("the worker's message travels", b"something went wrong" in body, body[:300])
     st, _, body = call("echo-plugin", "spin", query="?timeout_ms=300")
