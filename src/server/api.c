@@ -17,15 +17,20 @@ const server_route *const *serve_api_groups(void)
     return GROUPS;
 }
 
+void serve_api_not_found(server_request *req, const char *name)
+{
+    server_respond_error(req, 404, "not_found", NULL,
+                         "no plugin '%s' is loaded (GET /v1/plugins lists them)",
+                         name ? name : "");
+}
+
 wasmplug_plugin *serve_api_plugin(server_request *req)
 {
     serve_app *app = server_app(req);
     const char *name = server_param(req, "name");
     wasmplug_plugin *p = NULL;
     if (!name || wasmplug_host_get(app->host, name, &p) != WASMPLUG_OK) {
-        server_respond_error(req, 404, "not_found", NULL,
-                             "no plugin '%s' is loaded (GET /v1/plugins lists them)",
-                             name ? name : "");
+        serve_api_not_found(req, name);
         return NULL;
     }
     return p;

@@ -42,6 +42,9 @@ const server_route *const *serve_api_groups(void);
 /** The plugin called by the route's {name}, or NULL after answering 404. A
  *  reference: release it with wasmplug_plugin_release. */
 wasmplug_plugin *serve_api_plugin(server_request *req);
+/** Answer 404: no plugin name (what serve_api_plugin answers; also a
+ *  forwarded call to a plugin the store does not have). */
+void serve_api_not_found(server_request *req, const char *name);
 
 /** Answer with a failed operation's error: the status for code, the
  *  error object with its backtrace. */

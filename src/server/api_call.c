@@ -11,10 +11,12 @@
  *
  * With --queue-redis, calls to the plugins it routes go to Redis workers
  * instead (serve_queue.c), answered in the same shapes; NAME may then be
- * ID@VERSION, the version the workers must run.
+ * ID@VERSION, the version the workers must run. A NAME (or version) not
+ * installed in the server's store is answered 404 at once, as locally.
  */
 #include "api.h"
 #include "serve_queue.h"
+#include "services/store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +56,12 @@ static void call(server_request *req)
     serve_app *app = server_app(req);
     const char *name = server_param(req, "name");
     if (serve_queue_routes(app->queue, name)) {
+        /* Not installed here: no worker is expected to have it either
+         * (the store is the deployment's list), so 404 now, not 504 later. */
+        if (!wps_installed(app->store, name)) {
+            serve_api_not_found(req, name);
+            return;
+        }
         size_t len;
         const uint8_t *in = server_body(req, &len);
         serve_queue_call(app->queue, req, name, server_param(req, "func"), &lim, in, len);

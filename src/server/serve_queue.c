@@ -25,6 +25,8 @@
 #define QUEUE_SLACK_MS 2000u
 /* Waits are made of slices this long, so that a cancel is seen soon. */
 #define QUEUE_SLICE_MS 250u
+/* /readyz's PING: connect and answer within this long. */
+#define QUEUE_PROBE_MS 1000u
 /* A client is replaced after this many calls (its per-call slots). */
 #define QUEUE_CLIENT_CALLS 65536u
 
@@ -35,6 +37,8 @@ struct serve_queue {
     pthread_mutex_t lock; /* idle */
     wasmplug_queue **idle;
     size_t nidle, cap;
+    pthread_mutex_t probe_lock; /* probe */
+    wps_redis *probe;           /* /readyz's connection, made on first use */
     atomic_uint_fast64_t forwarded, answered, failed, cached, timed_out, redis_errors,
         reconnects, in_flight, clients;
     atomic_bool cancelled;
@@ -78,6 +82,7 @@ wasmplug_status serve_queue_new(const serve_queue_config *cfg, serve_queue **out
     memset(&u, 0, sizeof u); /* the password */
     q->wait_ms = cfg->wait_ms ? cfg->wait_ms : 30000;
     pthread_mutex_init(&q->lock, NULL);
+    pthread_mutex_init(&q->probe_lock, NULL);
     *out = q;
     return WASMPLUG_OK;
 }
@@ -90,6 +95,8 @@ void serve_queue_free(serve_queue *q)
         wasmplug_queue_free(q->idle[i]);
     free(q->idle);
     pthread_mutex_destroy(&q->lock);
+    wps_redis_free(q->probe);
+    pthread_mutex_destroy(&q->probe_lock);
     free(q->url);
     free(q->stream);
     free(q->plugins);
@@ -348,6 +355,24 @@ void serve_queue_call(serve_queue *q, server_request *req, const char *id,
         break;
     }
     wasmplug_queue_result_free(&res);
+}
+
+bool serve_queue_reachable(serve_queue *q, char *msg, size_t msg_size)
+{
+    wps_redis_options opts = {QUEUE_PROBE_MS, QUEUE_PROBE_MS, 0, 0, NULL};
+    pthread_mutex_lock(&q->probe_lock);
+    wps_redis_status st = WPS_REDIS_OK;
+    if (!q->probe)
+        st = wps_redis_open(q->url, &opts, &q->probe, msg, msg_size);
+    redisReply *reply = NULL;
+    if (st == WPS_REDIS_OK)
+        st = wps_redis_command(q->probe, &reply, msg, msg_size, "PING");
+    bool ok = st == WPS_REDIS_OK && wps_redis_reply_is(reply, "PONG");
+    if (st == WPS_REDIS_OK && !ok)
+        snprintf(msg, msg_size, "redis %s: unexpected answer to PING", q->label);
+    freeReplyObject(reply);
+    pthread_mutex_unlock(&q->probe_lock);
+    return ok;
 }
 
 json_t *serve_queue_json(const serve_queue *q)

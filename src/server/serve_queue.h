@@ -75,6 +75,14 @@ void serve_queue_call(serve_queue *q, server_request *req, const char *id,
 void serve_queue_cancel(serve_queue *q);
 
 /**
+ * Whether Redis answers now: a PING on a connection of its own (kept
+ * between probes; connecting and answering within 1 s each), for /readyz.
+ * false with msg naming the server and why. From any thread (probes are
+ * serialized).
+ */
+bool serve_queue_reachable(serve_queue *q, char *msg, size_t msg_size);
+
+/**
  * A failed answer's error object, as a local call's (serve_error_json):
  * the worker's own (wasmplug_queue_result.detail: trap, backtrace, ...) or,
  * from a worker that sends none, one made of the status and the message

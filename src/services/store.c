@@ -432,6 +432,38 @@ wasmplug_status wps_find(const char *root, const char *project_dir, const char *
                 project_dir ? " and in ./plugins" : "");
 }
 
+bool wps_installed(const char *root, const char *ref)
+{
+    char id[WASMPLUG_NAME_MAX];
+    size_t n = strcspn(ref, "@");
+    if (!root || n == 0 || n >= sizeof id)
+        return false;
+    memcpy(id, ref, n);
+    id[n] = '\0';
+    const char *version = ref[n] ? ref + n + 1 : NULL;
+    /* Names from a request: no way out of the store's directories. */
+    if (strchr(id, '/') || id[0] == '.' ||
+        (version && (!*version || strchr(version, '/') || version[0] == '.')))
+        return false;
+    char path[PATH_MAX];
+    struct stat sb;
+    if (version) {
+        snprintf(path, sizeof path, "%s/plugins/%s/%s/plugin.yaml", root, id, version);
+        return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+    }
+    snprintf(path, sizeof path, "%s/plugins/%s", root, id);
+    size_t nv;
+    char **vers = subdirs(path, &nv);
+    bool found = false;
+    for (size_t i = 0; vers && i < nv && !found; i++) {
+        char yaml[PATH_MAX + 64];
+        snprintf(yaml, sizeof yaml, "%s/%s/plugin.yaml", path, vers[i]);
+        found = stat(yaml, &sb) == 0 && S_ISREG(sb.st_mode);
+    }
+    free_names(vers, vers ? nv : 0);
+    return found;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Install / remove                                                         */
 /* ------------------------------------------------------------------------ */

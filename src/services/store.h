@@ -66,6 +66,12 @@ void wps_entry_clear(wps_entry *e);
 wasmplug_status wps_find(const char *root, const char *project_dir, const char *ref,
                          wps_entry *out, char *msg, size_t msgsize);
 
+/** Whether ref ("id" or "id@version") has a version installed in the store
+ *  at root (a plugin.yaml in its directory; the manifest is not parsed):
+ *  cheap enough for every request. false for names that are not plain
+ *  directory names. */
+bool wps_installed(const char *root, const char *ref);
+
 /**
  * Install a plugin: the manifest text (written as plugin.yaml) and the
  * module file at module_path (copied to the manifest's module path).

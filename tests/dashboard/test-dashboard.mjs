@@ -407,7 +407,12 @@ async function main() {
     const port2 = await until('the public server', () =>
       Number((/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(openOut) || [])[1]));
     const base2 = `http://127.0.0.1:${port2}`;
-    await until('its readiness', async () => (await fetch(base2 + '/readyz')).status === 200);
+    // Its plugins loaded, it is not ready all the same: nothing answers at
+    // the queue's address.
+    await until('its readiness', async () =>
+      ((await (await fetch(base2 + '/readyz')).json()) || {}).state === 'queue_unavailable');
+    res = await fetch(base2 + '/readyz');
+    check('  ... /readyz is 503 while Redis does not answer', res.status === 503, res.status);
     res = await fetch(base2 + '/v1/dashboard');
     check('--public-read: the dashboard\'s data without the token', res.status === 200, res.status);
     res = await fetch(base2 + '/v1/plugins/tally/ui/command/reset', { method: 'POST' });

@@ -6,6 +6,8 @@ directory). Checks: answers, errors and traps in the local call's shapes
 and statuses (a second plugin runs locally in the same server, for the
 comparison), limits travelling with the call, Idempotency-Key answered
 once (the workers' plugin call counters), the listings' "queue" mode, a
+plugin (or version) not in the server's store answered 404 at once as
+locally, /readyz not ready while Redis is away, a
 worker SIGKILLed while it holds calls (every HTTP call still answered),
 Redis stopped (503 with a reason and Retry-After, within the wait) and
 back (calls succeed again), and the queue's counters on /metrics. Every
@@ -15,6 +17,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,15 +31,15 @@ from serve_lib import Env, Server, check, done, wait_for  # noqa: E402
 WASMPLUG, ECHO_WASM = sys.argv[1:3]
 
 
-def manifest(pid):
+def manifest(pid, version="1.0.0"):
     return """id: %s
-version: 1.0.0
+version: %s
 module: echo.wasm
 abi: v1
 exports: [echo, fail, trap, spin, noop]
 resources:
   timeout: 600ms
-""" % pid
+""" % (pid, version)
 
 
 def free_port():
@@ -93,14 +96,14 @@ def stop_process(proc):
 class Worker:
     """wasmplug worker with its metrics on a free port."""
 
-    def __init__(self, env, url, name):
+    def __init__(self, env, url, name, store):
         self.name = name
         self.errpath = os.path.join(env.dir, "worker-%s.err" % name)
         self.err = open(self.errpath, "w")
         self.proc = subprocess.Popen(
             [env.wasmplug, "worker", "--redis", url, "--stream", "calls", "--group", "workers",
              "--consumer", name, "--concurrency", "2", "--claim-idle", "1s",
-             "--data-dir", env.data, "--metrics", "127.0.0.1:0"],
+             "--data-dir", env.data, "--store", store, "--metrics", "127.0.0.1:0"],
             env=env.env, stdout=subprocess.DEVNULL, stderr=self.err)
         self.port = None
 
@@ -143,9 +146,14 @@ workers = []
 try:
     env.install(manifest("echo-plugin"), ECHO_WASM, "echo.wasm")
     env.install(manifest("local-echo"), ECHO_WASM, "echo.wasm")
+    # The workers' store: what the server's had so far. A version only the
+    # server has is a call no worker can answer.
+    worker_store = os.path.join(env.dir, "worker-store")
+    shutil.copytree(env.store, worker_store)
+    env.install(manifest("echo-plugin", "9.9.9"), ECHO_WASM, "echo.wasm")
     redis.start()
     url = "redis://127.0.0.1:%d" % redis.port
-    workers = [Worker(env, url, "w1"), Worker(env, url, "w2")]
+    workers = [Worker(env, url, "w1", worker_store), Worker(env, url, "w2", worker_store)]
     srv = Server(env, "--threads", "8", "--queue-redis", url, "--queue-stream", "calls",
                  "--queue-plugins", "echo-*", "--queue-timeout", "60s", "--drain-timeout", "1s")
 
@@ -210,6 +218,20 @@ try:
           st == 504 and b"timeout of 300 ms" in body, body[:300])
     st, _, body = call("echo-plugin", "echo", query="?timeout_ms=abc")
     check("bad limits are refused before forwarding", st == 400, (st, body[:200]))
+
+    # ---- plugins the server's store does not have ----------------------------
+    ls, _, lb = call("nowhere", "echo", b"x")
+    le = json.loads(lb).get("error", {})
+    for name in ("echo-nowhere", "echo-plugin@8.0.0", "echo-plugin@..", "echo-plugin@"):
+        t0 = time.time()
+        qs, _, qb = call(name, "echo", b"x")
+        took = time.time() - t0
+        qe = json.loads(qb).get("error", {})
+        check("%s: not in the store, 404 at once like a local call (%.2f s)" % (name, took),
+              ls == 404 and qs == 404 and qe.get("kind") == le.get("kind") == "not_found"
+              and qe.get("message") == le.get("message", "").replace("nowhere", name, 1)
+              and "GET /v1/plugins lists them" in qe.get("message", "") and took < 30,
+              (ls, lb[:300], qs, qb[:300]))
 
     # ---- Idempotency-Key -----------------------------------------------------
     before = executions()
@@ -292,6 +314,9 @@ try:
         waiting["answer"] = call("echo-plugin@9.9.9", "echo", b"x")
         waiting["done"] = time.time()
 
+    st, ready = srv.json("GET", "/readyz")
+    check("/readyz: ready while Redis answers", st == 200 and ready.get("state") == "ready",
+          (st, ready))
     before = retried()
     t = threading.Thread(target=unanswerable)
     t.start()
@@ -319,7 +344,13 @@ try:
     took = time.time() - t0
     check("... and one with timeout_ms=300 waits for Redis that long only (%.1f s)" % took,
           st == 503 and b"within 300 ms" in body and took < 30, (st, body[:300]))
+    st, ready = srv.json("GET", "/readyz")
+    check("/readyz while Redis is away: 503 queue_unavailable with the reason",
+          st == 503 and ready.get("state") == "queue_unavailable" and ready.get("ok") is False
+          and "127.0.0.1:%d" % redis.port in ready.get("reason", ""), (st, ready))
     redis.start()
+    check("/readyz: ready again once Redis is back",
+          wait_for(lambda: srv.json("GET", "/readyz")[0] == 200, 30, step=0.2))
 
     def answered_again():
         st, _, body = call("echo-plugin", "echo", b"back")
