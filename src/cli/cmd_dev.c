@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "interrupt.h"
 #include "run_opts.h"
+#include "services/store.h"
 #include "term.h"
 
 #include <pthread.h>
@@ -207,6 +208,8 @@ int cmd_dev(int argc, char **argv)
     wasmplug_host *h = NULL;
     wasmplug_watcher *w = NULL;
     wasmplug_plugin *pl = NULL;
+    char *loaded = NULL; /* the running version's module bytes */
+    size_t loaded_len = 0;
     const char **perms = NULL;
     wasmplug_manifest hm;
     char msg[512];
@@ -239,6 +242,10 @@ int cmd_dev(int argc, char **argv)
         cli_plugin_error(&err); /* loaded, its init failed: a fix reloads it */
     unsigned runs = 0;
     run_call(pl, func, input, &runs);
+    /* What the running version was built from: a change that builds the
+     * same module (an editor's temporary file, a touched source) reloads
+     * and calls nothing. */
+    loaded = wps_read_file(p.module_path, &loaded_len);
 
     if ((st = wasmplug_watcher_new((uint32_t)debounce, on_change, &d, &w)) != WASMPLUG_OK) {
         rc = cli_fail_json(cli_exit_for(st), NULL, "cannot watch files on this system");
@@ -262,6 +269,13 @@ int cmd_dev(int argc, char **argv)
             break;
         if (!build(dir))
             continue;
+        size_t built_len = 0;
+        char *built = wps_read_file(p.module_path, &built_len);
+        if (built && loaded && built_len == loaded_len && !memcmp(built, loaded, built_len)) {
+            cli_note("the module did not change: %s not reloaded", name);
+            free(built);
+            continue;
+        }
         wasmplug_reload_options ro;
         memset(&ro, 0, sizeof ro);
         ro.load = &lo;
@@ -269,13 +283,18 @@ int cmd_dev(int argc, char **argv)
         if (st != WASMPLUG_OK) {
             cli_plugin_error(&err);
             cli_note("the running version stays loaded");
+            free(built);
             continue;
         }
         cli_note("reloaded %s", name);
+        free(loaded);
+        loaded = built;
+        loaded_len = built_len;
         run_call(pl, func, input, &runs);
     }
     rc = EXIT_OK;
 out:
+    free(loaded);
     wasmplug_watcher_free(w);
     wasmplug_plugin_release(pl);
     cli_detach_services(); /* the event bus goes before its host */

@@ -45,6 +45,9 @@ if wait_for dev.err 'build failed'; then ok "a failing build is reported"; else 
 # Fixed, with a new ending: rebuilt, reloaded, called again.
 edit 's|wp_buf msg = {0} oops;|wp_buf msg = {0};|; s|"!")|"!!")|'
 if wait_for dev.out 'Hello, Ada!!'; then ok "edit: the new output"; else bad "edit: the new output"; fi
+# A save that builds the same module: nothing reloaded, no call.
+touch hello/plugin.c
+if wait_for dev.err 'did not change'; then ok "an unchanged module is not reloaded"; else bad "an unchanged module is not reloaded"; fi
 # A version that traps: the error and its backtrace (the function's name).
 edit 's|wp_buf msg = {0};|wp_buf msg = {0}; if (name[0] == 0x41) __builtin_trap();|'
 if wait_for dev.err 'unreachable'; then ok "a trap: the error"; else bad "a trap: the error"; fi
