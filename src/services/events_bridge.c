@@ -642,6 +642,19 @@ static void taking_end(wasmplug_bus *bus)
     atomic_fetch_sub(&bus->bridge_reads, 1);
 }
 
+/* Wait on rd->cv (rd->mu held) for a change, at most ms milliseconds. */
+static void wait_reader(br_reader *rd, long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += ms * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&rd->cv, &rd->mu, &ts);
+}
+
 static void *reader_main(void *arg)
 {
     br_reader *rd = arg;
@@ -668,16 +681,8 @@ static void *reader_main(void *arg)
         if (st == WPS_REDIS_OK) {
             pthread_mutex_lock(&rd->mu);
             size_t room = taking ? b->in_flight_max - rd->nflight : 0;
-            if (room == 0 && rd->ndone == 0) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 100000000L;
-                if (ts.tv_nsec >= 1000000000L) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000L;
-                }
-                pthread_cond_timedwait(&rd->cv, &rd->mu, &ts);
-            }
+            if (room == 0 && rd->ndone == 0)
+                wait_reader(rd, 100);
             pthread_mutex_unlock(&rd->mu);
             if (room > 0 && taking_begin(b->bus)) {
                 st = read_new(rd, room);
@@ -701,16 +706,8 @@ static void *reader_main(void *arg)
         pthread_mutex_lock(&rd->mu);
         bool idle = rd->nflight == 0 && rd->ndone == 0;
         uint64_t deadline = atomic_load(&rd->drain_deadline_ms);
-        if (!idle && now_ms() < deadline) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 20000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&rd->cv, &rd->mu, &ts);
-        }
+        if (!idle && now_ms() < deadline)
+            wait_reader(rd, 20);
         pthread_mutex_unlock(&rd->mu);
         if (idle || now_ms() >= deadline)
             break;
