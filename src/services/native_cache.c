@@ -3,6 +3,7 @@
  * Digests with libsodium's SHA-256; the engine itself stays libc-only.
  */
 #include "services/native_cache.h"
+#include "services/store.h"
 
 #include <wasmplug/native.h>
 
@@ -55,10 +56,8 @@ static char *native_dir(const char *cache_dir, bool create, char *note, size_t n
     if (!dir)
         return NULL;
     snprintf(dir, n, "%s/native", cache_dir);
-    if (create) {
-        (void)mkdir(cache_dir, 0700);
-        (void)mkdir(dir, 0700);
-    }
+    if (create)
+        (void)wps_mkdirs(dir, 0700); /* a first user has no ~/.cache/wasmplug yet */
     struct stat st;
     const char *why = NULL;
     if (lstat(dir, &st) != 0 && !create && errno == ENOENT) {

@@ -113,5 +113,12 @@ check "exec native: tier" 'grep -q "^tier: *native (native code: compiled)$" "$T
 "$W" exec --stats "$P/wasi_exit3.wasm" >"$T/exec2.out" 2>"$T/exec2.err"
 check "exec from the cache" 'grep -q "^tier: *native (native code: hit)$" "$T/exec2.err"'
 
+# A first user: none of the cache's parent directories exist yet.
+WASMPLUG_CACHE_DIR=$T/fresh/home/.cache/wasmplug/modules "$W" compile "$P/echo.wasm" \
+    >"$T/fresh.out" 2>&1
+check "compile into a cache whose parents do not exist: exit 0" '[ $? = 0 ]'
+check "compile into a cache whose parents do not exist: the object" \
+    'ls "$T"/fresh/home/.cache/wasmplug/modules/native/*.so >/dev/null 2>&1'
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
